@@ -1,0 +1,232 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// envoyKind selects the stub APPNET_ENVOY_PATH points at (pseudo-key @envoy).
+type envoyKind string
+
+const (
+	envoyPlain  envoyKind = "plain"
+	envoyFIPS   envoyKind = "fips"
+	envoyAbsent envoyKind = "absent"
+)
+
+// samplingRulesPath is the global file the X-Ray side effect writes; the
+// expectations refer to it by this literal path.
+const samplingRulesPath = "/tmp/sampling-rules.json"
+
+const sideEffectPrefix = "# side effect: "
+
+// envVar is one KEY=VALUE line; Value is verbatim and may hold placeholders.
+type envVar struct{ Key, Value string }
+
+// caseFile is the parsed content of one cases/<ID>.env.
+type caseFile struct {
+	Summary string   // the first comment line, without "# "
+	Vars    []envVar // in file order
+	Envoy   envoyKind
+	// SamplingRules is the JSON the run must leave in samplingRulesPath, or nil.
+	SamplingRules json.RawMessage
+}
+
+// placeholders are the runner-provided values substituted inside values.
+type placeholders struct{ Fixtures, TMDS, IMDS string }
+
+var (
+	envKeyRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	placeholderRE = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
+	knownHolders  = map[string]bool{"${FIXTURES}": true, "${TMDS}": true, "${IMDS}": true}
+)
+
+// parseEnvFile parses a case file strictly: anything the README does not
+// define is an error, so a typo in the corpus cannot silently change a case.
+func parseEnvFile(data []byte) (*caseFile, error) {
+	c := &caseFile{Envoy: envoyPlain}
+	seen := map[string]bool{}
+	// Only "\n" ends a line: values are verbatim, so nothing else is trimmed.
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	for i, line := range lines {
+		n := i + 1
+		switch {
+		case i == 0:
+			if !strings.HasPrefix(line, "# ") {
+				return nil, fmt.Errorf("line 1: want a '# summary' comment, got %q", line)
+			}
+			c.Summary = strings.TrimPrefix(line, "# ")
+		case line == "":
+			// blank lines carry nothing
+		case strings.HasPrefix(line, sideEffectPrefix):
+			raw, err := parseSideEffect(strings.TrimPrefix(line, sideEffectPrefix))
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", n, err)
+			}
+			c.SamplingRules = raw
+		case strings.HasPrefix(line, "#"):
+			// other comments (deviation, original, notes) are documentation
+		case strings.HasPrefix(line, "@"):
+			if err := c.setPseudoKey(strings.TrimPrefix(line, "@")); err != nil {
+				return nil, fmt.Errorf("line %d: %w", n, err)
+			}
+		default:
+			key, value, ok := strings.Cut(line, "=")
+			if !ok || !envKeyRE.MatchString(key) {
+				return nil, fmt.Errorf("line %d: want KEY=VALUE, got %q", n, line)
+			}
+			if seen[key] {
+				return nil, fmt.Errorf("line %d: duplicate key %s", n, key)
+			}
+			for _, p := range placeholderRE.FindAllString(value, -1) {
+				if !knownHolders[p] {
+					return nil, fmt.Errorf("line %d: unknown placeholder %s", n, p)
+				}
+			}
+			seen[key] = true
+			c.Vars = append(c.Vars, envVar{Key: key, Value: value})
+		}
+	}
+	return c, nil
+}
+
+// parseSideEffect accepts the one side effect the README defines.
+func parseSideEffect(s string) (json.RawMessage, error) {
+	prefix := samplingRulesPath + " is written with: "
+	if !strings.HasPrefix(s, prefix) {
+		return nil, fmt.Errorf("unknown side effect %q", s)
+	}
+	raw := json.RawMessage(strings.TrimPrefix(s, prefix))
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("side effect JSON is invalid: %s", raw)
+	}
+	return raw, nil
+}
+
+func (c *caseFile) setPseudoKey(kv string) error {
+	key, value, _ := strings.Cut(kv, "=")
+	if key != "envoy" {
+		return fmt.Errorf("unknown pseudo-key @%s", key)
+	}
+	switch k := envoyKind(value); k {
+	case envoyPlain, envoyFIPS, envoyAbsent:
+		c.Envoy = k
+		return nil
+	}
+	return fmt.Errorf("@envoy=%q: want plain, fips or absent", value)
+}
+
+// environ returns the case variables as KEY=VALUE with placeholders expanded.
+func (c *caseFile) environ(p placeholders) []string {
+	r := strings.NewReplacer("${FIXTURES}", p.Fixtures, "${TMDS}", p.TMDS, "${IMDS}", p.IMDS)
+	env := make([]string, 0, len(c.Vars))
+	for _, v := range c.Vars {
+		env = append(env, v.Key+"="+r.Replace(v.Value))
+	}
+	return env
+}
+
+// lookup returns the raw (unexpanded) value of key.
+func (c *caseFile) lookup(key string) (string, bool) {
+	for _, v := range c.Vars {
+		if v.Key == key {
+			return v.Value, true
+		}
+	}
+	return "", false
+}
+
+func TestParseEnvFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    *caseFile
+		wantErr string
+	}{
+		{
+			name: "verbatim values and defaults",
+			in:   "# summary\nA= unix:///x\nB={\"a\":\"b c\"}\nC=x=y\nD=\n",
+			want: &caseFile{Summary: "summary", Envoy: envoyPlain, Vars: []envVar{
+				{"A", " unix:///x"}, {"B", `{"a":"b c"}`}, {"C", "x=y"}, {"D", ""}}},
+		},
+		{
+			name: "pseudo-key and comments",
+			in:   "# s\n# deviation D1\n# original: x=y\n@envoy=absent\nK=${FIXTURES}/a",
+			want: &caseFile{Summary: "s", Envoy: envoyAbsent, Vars: []envVar{{"K", "${FIXTURES}/a"}}},
+		},
+		{
+			name: "side effect",
+			in:   "# s\n# side effect: /tmp/sampling-rules.json is written with: {\"version\":2}\n@envoy=fips\n",
+			want: &caseFile{Summary: "s", Envoy: envoyFIPS, SamplingRules: json.RawMessage(`{"version":2}`)},
+		},
+		{name: "no summary", in: "K=V\n", wantErr: "line 1"},
+		{name: "missing equals", in: "# s\nKV\n", wantErr: "KEY=VALUE"},
+		{name: "bad key", in: "# s\n K=V\n", wantErr: "KEY=VALUE"},
+		{name: "duplicate", in: "# s\nK=1\nK=2\n", wantErr: "duplicate"},
+		{name: "unknown envoy", in: "# s\n@envoy=static\n", wantErr: "@envoy"},
+		{name: "unknown pseudo", in: "# s\n@foo=bar\n", wantErr: "pseudo-key"},
+		{name: "unknown placeholder", in: "# s\nK=${FIXTURE}/x\n", wantErr: "placeholder"},
+		{name: "bad side effect json", in: "# s\n# side effect: /tmp/sampling-rules.json is written with: {\n", wantErr: "invalid"},
+		{name: "unknown side effect", in: "# s\n# side effect: /tmp/other is written with: {}\n", wantErr: "unknown side effect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseEnvFile([]byte(tt.in))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", tt.want) {
+				t.Errorf("got  %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvironExpandsPlaceholders(t *testing.T) {
+	c, err := parseEnvFile([]byte("# s\nA=${FIXTURES}/f\nB=${TMDS}\nC=${IMDS}/x\nD= ${FIXTURES}${FIXTURES}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.environ(placeholders{Fixtures: "/fx", TMDS: "http://t/v4", IMDS: "http://i"})
+	want := []string{"A=/fx/f", "B=http://t/v4", "C=http://i/x", "D= /fx/fx"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("environ = %q, want %q", got, want)
+	}
+}
+
+// TestParseCorpusEnvFiles keeps the parser honest against the real corpus.
+func TestParseCorpusEnvFiles(t *testing.T) {
+	cases := mustLoadCases(t)
+	kinds := map[envoyKind]int{}
+	sideEffects := 0
+	for _, c := range cases {
+		data, err := os.ReadFile(filepath.Join(corpusCasesDir(), c.ID+".env"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := parseEnvFile(data)
+		if err != nil {
+			t.Errorf("%s.env: %v", c.ID, err)
+			continue
+		}
+		kinds[cf.Envoy]++
+		if cf.SamplingRules != nil {
+			sideEffects++
+		}
+	}
+	// The README documents these; if they vanish the runner paths go untested.
+	if kinds[envoyFIPS] == 0 || kinds[envoyAbsent] == 0 || sideEffects == 0 {
+		t.Errorf("corpus lost coverage: envoy kinds %v, side-effect cases %d", kinds, sideEffects)
+	}
+}

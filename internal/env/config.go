@@ -1,0 +1,209 @@
+// Package env turns the process environment into one validated, typed Config.
+//
+// Every supported variable is a tagged field below; the tags are the single source of truth for
+// parsing, validation, `appnet-agent env` and the README's variable table:
+//
+//	env      variable name
+//	default  value used when the variable is unset or blank (values are trimmed, D3)
+//	desc     one-line description
+//	when     name of a predicate (predicates.go): the variable is read only when it holds, exactly
+//	         like the reference agent, which ignores e.g. TCP admin variables in UDS admin mode
+//	min/max  allowed range for numbers and durations
+//	clamp    out-of-range values are clamped to the nearest bound with a warning (R5) instead of rejected
+//	oneof    allowed values (compared case-insensitively, stored lower-cased)
+//	unit     for time.Duration fields: "s" or "ms" integers; absent means Go duration syntax ("1m30s")
+//
+// No other package reads the environment.
+package env
+
+import "time"
+
+// Config is the typed view of every variable the agent reads. Sub-structs are ordered so that the
+// variables a predicate depends on are loaded before the variables it guards.
+type Config struct {
+	Mode      Mode
+	Identity  Identity
+	Admin     Admin
+	XDS       XDS
+	Runtime   Runtime
+	Tracing   Tracing
+	XRay      XRay
+	Datadog   Datadog
+	Jaeger    Jaeger
+	Stats     Stats
+	Files     Files
+	Metadata  Metadata
+	Platform  Platform
+	Relay     Relay
+	Agent     Agent
+	API       API
+	Logging   Logging
+	Readiness Readiness
+}
+
+// Mode holds the variables that select what kind of bootstrap is produced.
+type Mode struct {
+	RelayMode    bool   `env:"APPNET_ENABLE_RELAY_MODE_FOR_XDS" default:"false" desc:"Run as the per-host xDS relay (relay bootstrap) instead of a sidecar."`
+	ConfigFile   string `env:"ENVOY_CONFIG_FILE" desc:"Bootstrap path Envoy reads. A non-empty existing file is validated and used as is; unset means a new file in TMPDIR."`
+	TemplateDir  string `env:"APPNET_TEMPLATE_DIR" desc:"Directory overlaid on the embedded templates, file by file (e.g. tracing/xray.yaml.tmpl)."`
+	EnvoyPath    string `env:"APPNET_ENVOY_PATH" default:"/usr/bin/envoy" desc:"Envoy binary to run and to probe with --version (FIPS detection)."`
+	TempDir      string `env:"TMPDIR" default:"/tmp" desc:"Directory for the default bootstrap file."`
+	XDSEndpoint  string `env:"APPMESH_XDS_ENDPOINT" desc:"xDS endpoint. unix://PATH selects the Service Connect relay-client mode; otherwise used verbatim with TLS and SigV4. In relay mode: management domain (scheme stripped)."`
+	ExistingFile bool   `env:"-"` // derived: ConfigFile names an existing non-empty file (sidecar modes only)
+}
+
+// Identity holds the Envoy node identity variables.
+type Identity struct {
+	ResourceARN     string `env:"APPMESH_RESOURCE_ARN" when:"sidecar" desc:"Envoy node id (highest precedence); a mesh resource path or ARN, or an ECS task-set ARN."`
+	ResourceName    string `env:"APPMESH_RESOURCE_NAME" when:"sidecar" desc:"Deprecated: node id when APPMESH_RESOURCE_ARN is unset."`
+	VirtualNodeName string `env:"APPMESH_VIRTUAL_NODE_NAME" when:"sidecar" desc:"Deprecated: node id when the two above are unset."`
+	ResourceCluster string `env:"APPMESH_RESOURCE_CLUSTER" when:"sidecar" desc:"Envoy node cluster (default: the node id)."`
+	VirtualNodeCl   string `env:"APPMESH_VIRTUAL_NODE_CLUSTER" when:"sidecar" desc:"Deprecated: node cluster when APPMESH_RESOURCE_CLUSTER is unset."`
+}
+
+// Admin holds Envoy's admin interface settings.
+type Admin struct {
+	Mode        string `env:"ENVOY_ADMIN_MODE" default:"tcp" oneof:"tcp,uds" desc:"Envoy admin on TCP or on the Unix socket /tmp/envoy_admin.sock."`
+	Port        uint16 `env:"ENVOY_ADMIN_ACCESS_PORT" default:"9901" min:"1" max:"65535" when:"tcpAdmin" desc:"Envoy admin TCP port (the agent talks to 127.0.0.1 on it)."`
+	IPv6        bool   `env:"ENVOY_ADMIN_ACCESS_ENABLE_IPV6" default:"false" when:"tcpAdminBootstrap" desc:"Bind Envoy admin to :: (with IPv4 compatibility) instead of 0.0.0.0."`
+	AccessLog   string `env:"ENVOY_ADMIN_ACCESS_LOG_FILE" default:"/tmp/envoy_admin_access.log" when:"sidecar" desc:"Envoy admin access log path."`
+	OutlierLog  string `env:"ENVOY_OUTLIER_DETECTION_EVENT_LOG_PATH" default:"/dev/stdout" when:"sidecar" desc:"Outlier detection event log path."`
+	SDSSocket   string `env:"APPMESH_SDS_SOCKET_PATH" when:"sidecar" desc:"SDS Unix socket; adds the static_cluster_sds_unix_socket cluster."`
+	Concurrency int    `env:"ENVOY_CONCURRENCY" default:"-1" desc:"Envoy --concurrency when > 0; otherwise derived from the container CPU quota (relay mode: 1)."`
+}
+
+// XDS holds control-plane connection settings for the App Mesh sidecar.
+type XDS struct {
+	Region             string        `env:"AWS_REGION" desc:"AWS region; looked up in instance metadata when unset."`
+	SigningName        string        `env:"APPMESH_SIGNING_NAME" when:"appMesh" desc:"SigV4 signing name (default appmesh, or appmesh-preview)."`
+	Preview            bool          `env:"APPMESH_PREVIEW" default:"false" when:"preview" desc:"Use the App Mesh preview endpoint and signing name."`
+	DualStack          bool          `env:"APPMESH_DUALSTACK_ENDPOINT" default:"false" when:"regionalEndpoint" desc:"Use the dual-stack App Mesh endpoint domain."`
+	InitialFetch       time.Duration `env:"ENVOY_INITIAL_FETCH_TIMEOUT" default:"0" unit:"s" min:"0" when:"sidecar" desc:"CDS/LDS initial fetch timeout in seconds (0: wait forever)."`
+	IMDSEndpoint       string        `env:"AWS_EC2_METADATA_SERVICE_ENDPOINT" default:"http://169.254.169.254" desc:"Instance metadata endpoint (region, availability zone)."`
+	IMDSDisabled       bool          `env:"AWS_EC2_METADATA_DISABLED" default:"false" desc:"Never call instance metadata."`
+	IMDSTestingHost    string        `env:"EC2_METADATA_HOST_ONLY_FOR_TESTING" desc:"Deprecated test hook of the reference agent: instance metadata endpoint for platform info only."`
+	MaxRequestsPerIO   *int64        `env:"MAX_REQUESTS_PER_IO_CYCLE" min:"1" when:"sidecar" desc:"Runtime http.max_requests_per_io_cycle (unset: Envoy's default)."`
+	TCPPoolIdleTimeout *bool         `env:"ENVOY_ENABLE_TCP_POOL_IDLE_TIMEOUT" when:"sidecar" desc:"Runtime envoy.reloadable_features.tcp_pool_idle_timeout (unset: Envoy's default)."`
+}
+
+// Runtime holds the static runtime layer flags.
+type Runtime struct {
+	SetTracingDecision  bool `env:"APPMESH_SET_TRACING_DECISION" default:"true" when:"sidecar" desc:"Runtime envoy.reloadable_features.http_set_tracing_decision_in_request_id."`
+	NoExtensionByName   bool `env:"ENVOY_NO_EXTENSION_LOOKUP_BY_NAME" default:"true" when:"sidecar" desc:"Runtime envoy.reloadable_features.no_extension_lookup_by_name."`
+	HTTPClientForCreds  bool `env:"ENVOY_USE_HTTP_CLIENT_TO_FETCH_AWS_CREDENTIALS" default:"false" when:"generate" desc:"Runtime envoy.reloadable_features.use_http_client_to_fetch_aws_credentials."`
+	EnableDogStatsdSink bool `env:"ENABLE_ENVOY_DOG_STATSD" default:"false" when:"sidecar" desc:"Add a DogStatsD stats sink (unless ENVOY_STATS_SINKS_CFG_FILE is set)."`
+}
+
+// Tracing selects the generated tracer; a tracing file replaces them all.
+type Tracing struct {
+	File    string `env:"ENVOY_TRACING_CFG_FILE" when:"sidecar" desc:"YAML bootstrap fragment with tracing (and anything else); replaces generated tracing."`
+	XRay    bool   `env:"ENABLE_ENVOY_XRAY_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the X-Ray tracer."`
+	Datadog bool   `env:"ENABLE_ENVOY_DATADOG_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Datadog tracer."`
+	Jaeger  bool   `env:"ENABLE_ENVOY_JAEGER_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Jaeger (Zipkin protocol) tracer."`
+}
+
+// XRay configures the X-Ray tracer.
+type XRay struct {
+	Port         uint16       `env:"XRAY_DAEMON_PORT" default:"2000" min:"1" max:"65535" when:"xray" desc:"X-Ray daemon UDP port (unless AWS_XRAY_DAEMON_ADDRESS has one)."`
+	Address      XRayAddress  `env:"AWS_XRAY_DAEMON_ADDRESS" when:"xray" desc:"X-Ray daemon IP[:port], [IPv6]:port, or 'tcp:A:P udp:A:P' (UDP part used)."`
+	Manifest     string       `env:"XRAY_SAMPLING_RULE_MANIFEST" when:"xray" desc:"X-Ray sampling rules file (version 2)."`
+	SamplingRate SamplingRate `env:"XRAY_SAMPLING_RATE" when:"xraySamplingRate" desc:"Fixed sampling rate 0..1 (rounded to 2 decimals); written to /tmp/sampling-rules.json."`
+	SegmentName  string       `env:"XRAY_SEGMENT_NAME" when:"xray" desc:"X-Ray segment name (default mesh/resource)."`
+}
+
+// Datadog configures the Datadog tracer.
+type Datadog struct {
+	Port    uint16 `env:"DATADOG_TRACER_PORT" default:"8126" min:"1" max:"65535" when:"datadog" desc:"Datadog agent port."`
+	Address string `env:"DATADOG_TRACER_ADDRESS" default:"127.0.0.1" when:"datadog" desc:"Datadog agent address (IP or hostname)."`
+	Service string `env:"DD_SERVICE" when:"datadog" desc:"Datadog service name (default envoy-MESH/RESOURCE)."`
+}
+
+// Jaeger configures the Jaeger tracer (Envoy's Zipkin driver).
+type Jaeger struct {
+	Port    uint16 `env:"JAEGER_TRACER_PORT" default:"9411" min:"1" max:"65535" when:"jaeger" desc:"Jaeger collector port."`
+	Address string `env:"JAEGER_TRACER_ADDRESS" default:"127.0.0.1" when:"jaeger" desc:"Jaeger collector address (IP or hostname)."`
+	Version string `env:"JAEGER_TRACER_VERSION" when:"jaeger" desc:"Collector encoding: a value containing 'json' selects HTTP_JSON, anything else HTTP_PROTO."`
+}
+
+// Stats configures stats tags, flushing and the DogStatsD sink.
+type Stats struct {
+	ConfigFile       string         `env:"ENVOY_STATS_CONFIG_FILE" when:"sidecar" desc:"YAML fragment with stats_config; replaces the generated stats tags."`
+	SinksFile        string         `env:"ENVOY_STATS_SINKS_CFG_FILE" when:"sidecar" desc:"YAML fragment with stats_sinks; replaces the generated DogStatsD sink."`
+	Tags             bool           `env:"ENABLE_ENVOY_STATS_TAGS" default:"false" when:"statsTags" desc:"Add appmesh.mesh and appmesh.<resource type> fixed stats tags."`
+	MetricExtension  string         `env:"APPMESH_METRIC_EXTENSION_VERSION" default:"0" when:"sidecar" desc:"'1' enables the metrics extension tags and metric_filter metadata; other values disable it."`
+	FlushInterval    *time.Duration `env:"ENVOY_STATS_FLUSH_INTERVAL" min:"0" when:"sidecar" desc:"stats_flush_interval, Go duration syntax (e.g. 10s, 1m30s)."`
+	StatsdSocketPath string         `env:"STATSD_SOCKET_PATH" when:"dogStatsd" desc:"DogStatsD Unix socket; replaces address and port."`
+	StatsdAddress    string         `env:"STATSD_ADDRESS" default:"127.0.0.1" when:"dogStatsdUDP" desc:"DogStatsD UDP address."`
+	StatsdPort       uint16         `env:"STATSD_PORT" default:"8125" min:"1" max:"65535" when:"dogStatsdUDP" desc:"DogStatsD UDP port."`
+}
+
+// Files holds the remaining user bootstrap fragments.
+type Files struct {
+	Resources string `env:"ENVOY_RESOURCES_CONFIG_FILE" when:"sidecar" desc:"YAML fragment merged last: listeners/clusters/secrets appended, other top-level keys replaced."`
+}
+
+// Metadata holds node metadata sources.
+type Metadata struct {
+	ContainerIPMapping  JSONObject `env:"APPNET_CONTAINER_IP_MAPPING" when:"sidecar" desc:"JSON object: Service Connect container IP mapping (node metadata)."`
+	ListenerPortMapping JSONObject `env:"APPNET_LISTENER_PORT_MAPPING" when:"sidecar" desc:"JSON object: Service Connect listener port mapping (node metadata)."`
+	NamespaceName       string     `env:"NAMESPACE_NAME" when:"sidecar" desc:"Service Connect namespace name (node metadata)."`
+	NamespaceARN        string     `env:"NAMESPACE_ARN" when:"sidecar" desc:"Service Connect namespace ARN (node metadata)."`
+	FIPSMode            bool       `env:"APPNET_FIPS_MODE_ENABLED" default:"false" when:"sidecar" desc:"Report fipsModeEnabled in platform info."`
+}
+
+// Platform holds the variables that describe where the task runs.
+type Platform struct {
+	K8sVersion           string `env:"APPMESH_PLATFORM_K8S_VERSION" when:"sidecar" desc:"Kubernetes version (with the two below: k8sPlatformInfo)."`
+	K8sPodUID            string `env:"APPMESH_PLATFORM_K8S_POD_UID" when:"sidecar" desc:"Kubernetes pod UID."`
+	K8sControllerVersion string `env:"APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION" when:"sidecar" desc:"App Mesh controller version."`
+	ExecutionEnv         string `env:"AWS_EXECUTION_ENV" when:"sidecar" desc:"ECS launch type; non-empty enables ECS platform info."`
+	ContainerInstanceARN string `env:"ECS_CONTAINER_INSTANCE_ARN" when:"sidecar" desc:"ECS container instance ARN (platform info)."`
+	TMDSURIv4            string `env:"ECS_CONTAINER_METADATA_URI_V4" when:"sidecar" desc:"ECS task metadata endpoint v4."`
+	TMDSURI              string `env:"ECS_CONTAINER_METADATA_URI" when:"sidecar" desc:"ECS task metadata endpoint (when v4 is unset)."`
+}
+
+// Relay configures the relay bootstrap (APPNET_ENABLE_RELAY_MODE_FOR_XDS).
+type Relay struct {
+	ListenerPath string        `env:"APPNET_RELAY_LISTENER_UDS_PATH" default:"/tmp/relay_xds.sock" when:"relay" desc:"Relay listener Unix socket."`
+	Domain       string        `env:"APPNET_MANAGEMENT_DOMAIN_NAME" when:"relay" desc:"Management endpoint domain (default ecs-sc[-fips].REGION.api.aws)."`
+	Port         uint16        `env:"APPNET_MANAGEMENT_PORT" default:"443" min:"1" max:"65535" when:"relay" desc:"Management endpoint port."`
+	IdleTimeout  time.Duration `env:"RELAY_STREAM_IDLE_TIMEOUT" default:"2400s" min:"0" when:"relay" desc:"Relay stream idle timeout (Go duration syntax)."`
+	BufferLimit  uint32        `env:"RELAY_BUFFER_LIMIT_BYTES" default:"10485760" min:"1" when:"relay" desc:"Per-connection buffer limit of the relay listener and cluster."`
+}
+
+// Agent holds Envoy supervision settings.
+type Agent struct {
+	RestartCount       int           `env:"APPNET_ENVOY_RESTART_COUNT" default:"3" min:"0" max:"10" clamp:"true" desc:"Restarts allowed after Envoy exits (backoff from the second restart)."`
+	PIDPollInterval    time.Duration `env:"PID_POLL_INTERVAL_MS" default:"100" unit:"ms" min:"100ms" max:"1s" clamp:"true" desc:"Accepted for compatibility; has no effect (exits are detected immediately)."`
+	DrainWait          time.Duration `env:"LISTENER_DRAIN_WAIT_TIME_S" default:"20" unit:"s" min:"5s" max:"110s" clamp:"true" desc:"Envoy --drain-time-s and the longest shutdown drain wait."`
+	DisableHotRestart  bool          `env:"DISABLE_HOT_RESTART" default:"true" desc:"Pass --disable-hot-restart to Envoy."`
+	SkipDeprecatedLogs bool          `env:"ENVOY_SKIP_DEPRECATED_LOGS" default:"true" desc:"Pass --skip-deprecated-logs to Envoy."`
+	LogLevel           string        `env:"ENVOY_LOG_LEVEL" default:"info" oneof:"trace,debug,info,warn,warning,error,critical,off" desc:"Envoy -l level, also the agent's own log level."`
+}
+
+// API configures the health poller and the management HTTP API.
+type API struct {
+	HCPollInterval   time.Duration `env:"HC_POLL_INTERVAL_MS" unit:"ms" min:"2s" max:"30s" clamp:"true" desc:"Health poll period once Envoy is LIVE (default 10000, or the readiness interval)."`
+	HCDisconnected   time.Duration `env:"HC_DISCONNECTED_TIMEOUT_S" default:"604800" unit:"s" min:"1h" max:"168h" clamp:"true" desc:"Control-plane disconnection tolerated before UNHEALTHY."`
+	AdminMode        *string       `env:"APPNET_AGENT_ADMIN_MODE" oneof:"tcp,uds" desc:"Start the management API on tcp or uds (set but empty: tcp; unset: no API)."`
+	HTTPPort         uint16        `env:"APPNET_AGENT_HTTP_PORT" default:"9902" min:"1" max:"65535" desc:"Management API TCP port."`
+	HTTPBindAddress  BindAddress   `env:"APPNET_AGENT_HTTP_BIND_ADDRESS" default:"[::]" desc:"Management API bind address (IP literal, brackets optional)."`
+	AdminUDSPath     string        `env:"APPNET_AGENT_ADMIN_UDS_PATH" default:"/var/run/ecs/appnet_admin.sock" desc:"Management API Unix socket (mode 0600)."`
+	AllowRemoteAdmin bool          `env:"APPNET_AGENT_ALLOW_REMOTE_ADMIN" default:"false" desc:"Allow /drain_listeners and /enableLogging from non-loopback clients."`
+	LoggingReset     time.Duration `env:"APPNET_AGENT_LOGGING_RESET_TIMEOUT" default:"300" unit:"s" min:"1s" max:"24h" clamp:"true" desc:"Seconds before a temporary /enableLogging level is reset."`
+	StatsSnapshot    bool          `env:"ENABLE_STATS_SNAPSHOT" default:"false" desc:"Take stats snapshots every 60 s for /stats/prometheus?delta."`
+}
+
+// Logging configures where Envoy's output and the agent's logs go.
+type Logging struct {
+	Destination string  `env:"APPNET_ENVOY_LOG_DESTINATION" desc:"Existing directory: Envoy and agent logs go to a rotated file there instead of stdout/stderr."`
+	Name        string  `env:"APPNET_ENVOY_LOG_NAME" default:"appnet_envoy.log" desc:"Log file name inside APPNET_ENVOY_LOG_DESTINATION."`
+	MaxSizeMB   float64 `env:"APPNET_AGENT_MAX_LOG_FILE_SIZE" default:"1" min:"0.001" max:"10240" clamp:"true" desc:"Rotate the log file at this size, in MiB."`
+	MaxFiles    int     `env:"APPNET_AGENT_MAX_RETENTION_COUNT" default:"5" min:"1" max:"1000" clamp:"true" desc:"Rotated log files kept."`
+}
+
+// Readiness configures `appnet-agent -envoyReadiness`.
+type Readiness struct {
+	Interval time.Duration `env:"APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S" default:"5" unit:"s" min:"0s" max:"1h" clamp:"true" desc:"Readiness probe poll interval (0: a single check)."`
+	Timeout  time.Duration `env:"APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S" default:"180" unit:"s" min:"0s" max:"24h" clamp:"true" desc:"Readiness probe overall timeout (0: a single check)."`
+}

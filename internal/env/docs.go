@@ -1,0 +1,140 @@
+package env
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// Var documents one supported variable.
+type Var struct {
+	Name    string
+	Type    string
+	Default string
+	Allowed string
+	When    string // empty: always read
+	Desc    string
+}
+
+// Vars lists every supported variable in declaration order, from the struct tags.
+func Vars() []Var {
+	var out []Var
+	collectVars(reflect.TypeOf(Config{}), &out)
+	return out
+}
+
+func collectVars(t reflect.Type, out *[]Var) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("env")
+		if name == "" && f.Type.Kind() == reflect.Struct && f.IsExported() {
+			collectVars(f.Type, out)
+			continue
+		}
+		if name == "" || name == "-" {
+			continue
+		}
+		v := Var{Name: name, Type: typeName(f.Type, f.Tag), Default: f.Tag.Get("default"), Desc: f.Tag.Get("desc")}
+		if o := f.Tag.Get("oneof"); o != "" {
+			v.Allowed = strings.ReplaceAll(o, ",", ", ")
+		} else if r := rangeText(f.Tag); r != "" {
+			v.Allowed = r[len("; allowed: "):]
+			if f.Tag.Get("clamp") == "true" {
+				v.Allowed += " (clamped)"
+			}
+		}
+		if w := f.Tag.Get("when"); w != "" {
+			v.When = predicates[w].doc
+		}
+		*out = append(*out, v)
+	}
+}
+
+func typeName(t reflect.Type, tag reflect.StructTag) string {
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t {
+	case reflect.TypeOf(time.Duration(0)):
+		switch tag.Get("unit") {
+		case "s":
+			return "seconds"
+		case "ms":
+			return "milliseconds"
+		}
+		return "duration"
+	case reflect.TypeOf(JSONObject{}):
+		return "JSON object"
+	case reflect.TypeOf(XRayAddress{}):
+		return "address"
+	case reflect.TypeOf(SamplingRate{}):
+		return "fraction"
+	case reflect.TypeOf(BindAddress("")):
+		return "IP address"
+	}
+	switch t.Kind() {
+	case reflect.Uint16:
+		return "port"
+	case reflect.Int, reflect.Int64, reflect.Uint32:
+		return "integer"
+	case reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean"
+	}
+	if tag.Get("oneof") != "" {
+		return "enum"
+	}
+	return "string"
+}
+
+// WriteMarkdown writes the variable table used in README.md.
+func WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("| Variable | Type | Default | Allowed | Read when | Description |\n|---|---|---|---|---|---|\n")
+	for _, v := range Vars() {
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", v.Name, v.Type, code(v.Default), cell(v.Allowed), cell(v.When), cell(v.Desc))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteText writes every variable with its current value from src, one block per variable.
+func WriteText(w io.Writer, src Source) error {
+	var b strings.Builder
+	for _, v := range Vars() {
+		cur, ok := src(v.Name)
+		shown := "(unset)"
+		if ok {
+			shown = fmt.Sprintf("%q", cur)
+		}
+		fmt.Fprintf(&b, "%s (%s) = %s\n    default: %s", v.Name, v.Type, shown, orDash(v.Default))
+		if v.Allowed != "" {
+			fmt.Fprintf(&b, "; allowed: %s", v.Allowed)
+		}
+		if v.When != "" {
+			fmt.Fprintf(&b, "; read when %s", v.When)
+		}
+		fmt.Fprintf(&b, "\n    %s\n", v.Desc)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func code(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "`" + s + "`"
+}
+
+func cell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

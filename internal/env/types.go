@@ -1,0 +1,106 @@
+package env
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Decoder is implemented by field types with their own syntax; Decode receives the trimmed,
+// non-empty value and returns an error that explains what is allowed (the loader adds the name).
+type Decoder interface {
+	Decode(value string) error
+}
+
+// XRayAddress is AWS_XRAY_DAEMON_ADDRESS: an IP literal with an optional port.
+type XRayAddress struct {
+	IP   string
+	Port uint16 // 0 when the value carries no port
+}
+
+var hostPortShape = regexp.MustCompile(`.+:\d{1,5}$`)
+
+// Decode accepts IP, IP:port, [IPv6]:port, bare IPv6 (D9) and the documented 'tcp:A:P udp:A:P'
+// form, of which the UDP part is used (D9).
+func (a *XRayAddress) Decode(v string) error {
+	if strings.Contains(v, "udp:") || strings.Contains(v, "tcp:") {
+		var udp string
+		for _, f := range strings.Fields(v) {
+			if rest, ok := strings.CutPrefix(f, "udp:"); ok {
+				udp = rest
+			} else if !strings.HasPrefix(f, "tcp:") {
+				return fmt.Errorf("%q: want 'tcp:ADDRESS:PORT udp:ADDRESS:PORT'", v)
+			}
+		}
+		if udp == "" {
+			return fmt.Errorf("%q: the 'udp:ADDRESS:PORT' part is missing", v)
+		}
+		v = udp
+	}
+	host, port := v, ""
+	if ip := net.ParseIP(v); ip == nil && hostPortShape.MatchString(v) {
+		h, p, err := net.SplitHostPort(v)
+		if err != nil {
+			return fmt.Errorf("could not parse %q as ADDRESS:PORT", v)
+		}
+		host, port = h, p
+	}
+	if net.ParseIP(host) == nil {
+		return fmt.Errorf("%q must be a static IPv4 or IPv6 address such as \"127.0.0.1\"", host)
+	}
+	a.IP = host
+	if port != "" {
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return fmt.Errorf("port %q is outside 1..65535", port)
+		}
+		a.Port = uint16(n)
+	}
+	return nil
+}
+
+// SamplingRate is XRAY_SAMPLING_RATE, a fraction in [0,1]; Set is false when unset.
+type SamplingRate struct {
+	Set   bool
+	Value float64
+}
+
+// Decode parses a decimal between 0 and 1 with float32 precision, like the reference.
+func (r *SamplingRate) Decode(v string) error {
+	f, err := strconv.ParseFloat(v, 32)
+	if err != nil || math.IsNaN(f) || f < 0 || f > 1 {
+		return fmt.Errorf("%q must be a decimal between 0 and 1.00 (100%%)", v)
+	}
+	r.Set, r.Value = true, f
+	return nil
+}
+
+// JSONObject is a variable holding a JSON object; nil when unset.
+type JSONObject map[string]any
+
+// Decode requires a JSON object (D7: arrays, scalars and null are rejected, not dropped).
+func (o *JSONObject) Decode(v string) error {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(v), &m); err != nil || m == nil {
+		return fmt.Errorf("%q is not a JSON object", v)
+	}
+	*o = m
+	return nil
+}
+
+// BindAddress is an IP literal to listen on, stored without brackets.
+type BindAddress string
+
+// Decode accepts an IPv4 or IPv6 literal, with or without brackets.
+func (b *BindAddress) Decode(v string) error {
+	ip := strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+	if net.ParseIP(ip) == nil {
+		return fmt.Errorf("%q is not an IP address (e.g. [::], 0.0.0.0, 127.0.0.1)", v)
+	}
+	*b = BindAddress(ip)
+	return nil
+}

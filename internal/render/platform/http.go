@@ -2,12 +2,10 @@ package platform
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"time"
 )
 
 // userAgent is the User-Agent the reference agent sends to the metadata
@@ -76,12 +74,3 @@ func fetch(ctx context.Context, method, url string, header http.Header) ([]byte,
 	}
 	return body, nil
 }
-
-// isStatus reports whether err is a *statusError.
-func isStatus(err error) bool {
-	var se *statusError
-	return errors.As(err, &se)
-}
-
-// since formats an elapsed budget for messages.
-func since(d time.Duration) string { return d.Round(time.Millisecond).String() }

@@ -80,12 +80,15 @@ func formatAddr(a net.Addr) (s string, is4, ok bool) {
 	var ones int
 	switch x := a.(type) {
 	case *net.IPNet:
+		if x.IP == nil {
+			return "", false, false
+		}
 		ip = x.IP
 		var bits int
 		ones, bits = x.Mask.Size()
 		if bits == 0 {
 			// Non-canonical mask (never produced by Linux): keep Go's form.
-			return x.String(), x.IP.To4() != nil, x.IP != nil
+			return x.String(), x.IP.To4() != nil, true
 		}
 		// An IPv4 address may come with a 16-byte mask; count only its
 		// IPv4 part.

@@ -1,0 +1,43 @@
+# appnet-agent — see README.md. `make run` and `make test` work on a fresh clone.
+GO       ?= go
+BIN      := bin/appnet-agent
+STANDIN  := bin/envoy-standin
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+EXAMPLE  ?= examples/appmesh.env
+
+.PHONY: build test run golden bench lint docs fuzz clean
+
+build: $(BIN)
+
+$(BIN): $(shell find . -name '*.go' -not -path './bin/*') $(shell find templates -name '*.tmpl') go.mod go.sum
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+$(STANDIN): $(shell find internal/envoystandin -name '*.go')
+	$(GO) build -o $(STANDIN) ./internal/envoystandin
+
+test: lint
+	$(GO) test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+golden:
+	$(GO) test ./internal/render/ -run TestGolden -update
+
+docs: build
+	./scripts/update-readme-vars.sh
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
+	./scripts/bench-process.sh
+
+fuzz:
+	$(GO) test ./internal/render/ -run '^$$' -fuzz FuzzRender -fuzztime 30s
+
+run: build $(STANDIN)
+	./scripts/run-example.sh $(EXAMPLE)
+
+clean:
+	rm -rf bin

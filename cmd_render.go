@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/logging"
+	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/validate"
+)
+
+// cmdRender prints (or writes) the validated bootstrap for the current environment.
+func cmdRender(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("render", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("o", "", "write the bootstrap to `FILE` (atomically) instead of stdout")
+	format := fs.String("format", "yaml", "output format: yaml or json")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 || (*format != "yaml" && *format != "json") {
+		fmt.Fprintln(stderr, "error: usage: appnet-agent render [-o FILE] [--format yaml|json]")
+		return 2
+	}
+	log := newLogger(stderr, "info")
+	cfg, warnings, err := env.Load(os.LookupEnv, env.Options{})
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	res, err := render.Render(context.Background(), cfg, render.Options{})
+	if err != nil {
+		return fail(stderr, err)
+	}
+	for _, w := range res.Warnings {
+		log.Warn(w)
+	}
+	data := res.Bytes
+	if *format == "json" {
+		if data, err = validate.CanonicalJSON(res.Bootstrap); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	for p, content := range res.SideFiles {
+		if err := render.WriteFileAtomic(p, content, 0o644); err != nil {
+			return fail(stderr, err)
+		}
+	}
+	if *out != "" {
+		if err := render.WriteFileAtomic(*out, data, 0o600); err != nil {
+			return fail(stderr, err)
+		}
+		return 0
+	}
+	if _, err := stdout.Write(data); err != nil {
+		return fail(stderr, err)
+	}
+	return 0
+}
+
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintf(stderr, "error: %v\n", err)
+	return 1
+}
+
+func newLogger(w io.Writer, level string) hclog.Logger { return logging.New(w, level) }

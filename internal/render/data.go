@@ -1,0 +1,300 @@
+package render
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/render/platform"
+)
+
+// Data is what the templates see. It is built by a pure function of the config and platform facts,
+// so every decision can be tested without rendering.
+type Data struct {
+	Node          Node
+	Admin         AdminData
+	RelayClient   bool // Service Connect sidecar: xDS from the local relay over a Unix socket
+	XDS           XDSData
+	StaticRuntime map[string]any
+	Tracing       TracingData
+	SDSSocket     string
+	Stats         StatsData
+	Relay         *RelayData // relay bootstrap only
+}
+
+// Node is the Envoy node identity.
+type Node struct {
+	ID, Cluster string
+	Locality    *Locality
+	Metadata    map[string]any
+}
+
+// Locality is the node's region and availability zone id.
+type Locality struct{ Region, Zone string }
+
+// AdminData is Envoy's admin listener: Pipe, or Address and Port.
+type AdminData struct {
+	AccessLog, OutlierLog string
+	Pipe                  string
+	Address               string
+	Port                  uint16
+	IPv4Compat            bool
+}
+
+// XDSData is the ADS connection.
+type XDSData struct {
+	TargetURI, SigningName, Region string
+	InitialFetchTimeout            time.Duration
+}
+
+// TracingData selects at most one tracer; Driver names its template under tracing/.
+type TracingData struct {
+	Driver        string // "", "xray", "datadog" or "jaeger"
+	Cluster       *ClusterData
+	ServiceName   string // Datadog
+	ZipkinVersion string // Jaeger: HTTP_PROTO or HTTP_JSON
+	XRay          *XRayData
+}
+
+// ClusterData is a tracer's collector cluster.
+type ClusterData struct {
+	Name, Address string
+	Port          uint16
+}
+
+// XRayData configures the X-Ray tracer.
+type XRayData struct {
+	Address          string
+	Port             uint16
+	SegmentName      string
+	AppMesh          *Mesh  // set when the node id is a mesh resource
+	SamplingManifest string // path, or ""
+}
+
+// StatsData configures stats tags, flushing and the DogStatsD sink.
+type StatsData struct {
+	Enabled       bool // emit stats_config
+	ResourceTags  bool // appmesh.mesh / appmesh.<type>
+	Extension     bool // metrics extension tags
+	TaskSet       bool // Service Connect task set: extension tags only
+	Mesh          Mesh
+	FlushInterval *time.Duration
+	DogStatsd     *DogStatsdData
+}
+
+// DogStatsdData is the DogStatsD sink address: SocketPath, or Address and Port.
+type DogStatsdData struct {
+	SocketPath, Address string
+	Port                uint16
+}
+
+// RelayData configures the relay bootstrap.
+type RelayData struct {
+	ListenerPath, Region, Domain, Curve string
+	Port                                uint16
+	BufferLimit                         uint32
+	IdleTimeout                         time.Duration
+	HTTPClientForCreds                  bool
+}
+
+// samplingRulesPath is where a fixed X-Ray sampling rate is written, as in the reference agent.
+const samplingRulesPath = "/tmp/sampling-rules.json"
+
+// plan is Data plus what rendering needs besides the template: side files and warnings.
+type plan struct {
+	data      *Data
+	sideFiles map[string][]byte
+	warnings  []string
+}
+
+// newSidecarPlan builds the template data for the sidecar bootstrap (modes A and B).
+func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]byte, error)) (*plan, error) {
+	p := &plan{data: &Data{RelayClient: c.RelayClient()}, sideFiles: map[string][]byte{}}
+	d := p.data
+	id := c.Identity.NodeID()
+	if id == "" {
+		return nil, fmt.Errorf("APPMESH_RESOURCE_ARN: must be set (or the deprecated APPMESH_RESOURCE_NAME or APPMESH_VIRTUAL_NODE_NAME): it is the Envoy node id")
+	}
+	mesh, meshErr := parseMesh(id)
+	d.Node = Node{ID: id, Cluster: c.Identity.NodeCluster()}
+	d.Admin = AdminData{AccessLog: c.Admin.AccessLog, OutlierLog: c.Admin.OutlierLog}
+	if c.Admin.Mode == "uds" {
+		d.Admin.Pipe = EnvoyAdminSocket
+	} else {
+		d.Admin.Address, d.Admin.Port = "0.0.0.0", c.Admin.Port
+		if c.Admin.IPv6 {
+			d.Admin.Address, d.Admin.IPv4Compat = "::", true
+		}
+	}
+	if err := p.setXDS(c, f); err != nil {
+		return nil, err
+	}
+	d.StaticRuntime = staticRuntime(c)
+	d.Node.Metadata = nodeMetadata(c, f, d.StaticRuntime)
+	if info, ok := d.Node.Metadata["aws.appmesh.platformInfo"].(map[string]any); ok {
+		if az, _ := info["AvailabilityZoneID"].(string); az != "" && f.Region != "" {
+			d.Node.Locality = &Locality{Region: f.Region, Zone: az}
+		}
+	}
+	if err := p.setTracing(c, mesh, meshErr == nil, readFile); err != nil {
+		return nil, err
+	}
+	d.SDSSocket = c.Admin.SDSSocket
+	if c.Stats.ConfigFile == "" {
+		s := &d.Stats
+		s.Extension = c.Stats.MetricExtension == "1"
+		s.TaskSet = env.IsTaskSet(id)
+		if s.TaskSet {
+			s.Enabled = s.Extension
+		} else if meshErr != nil {
+			return nil, fmt.Errorf("%w (the node id must be a mesh resource such as mesh/MESH/virtualNode/NAME, or an ARN ending in one, to generate stats tags; set ENVOY_STATS_CONFIG_FILE otherwise)", meshErr)
+		} else {
+			s.Enabled, s.ResourceTags, s.Mesh = true, c.Stats.Tags, mesh
+		}
+	}
+	d.Stats.FlushInterval = c.Stats.FlushInterval
+	if c.Runtime.EnableDogStatsdSink && c.Stats.SinksFile == "" {
+		d.Stats.DogStatsd = &DogStatsdData{SocketPath: c.Stats.StatsdSocketPath, Address: c.Stats.StatsdAddress, Port: c.Stats.StatsdPort}
+	}
+	return p, nil
+}
+
+func (p *plan) setXDS(c *env.Config, f platform.Facts) error {
+	x := &p.data.XDS
+	x.InitialFetchTimeout = c.XDS.InitialFetch
+	if c.RelayClient() {
+		x.TargetURI = c.Mode.XDSEndpoint
+		return nil
+	}
+	if f.Region == "" {
+		if f.RegionErr != nil {
+			return fmt.Errorf("AWS_REGION is unset and %w", f.RegionErr)
+		}
+		return fmt.Errorf("AWS_REGION is unset and unable to retrieve the region from the EC2 Metadata Service")
+	}
+	x.Region = f.Region
+	x.TargetURI = c.Mode.XDSEndpoint
+	if x.TargetURI == "" {
+		uri, err := appMeshEndpoint(f.Region, c.XDS.Preview, c.XDS.DualStack, f.FIPS, f.EnvoyVersion)
+		if err != nil {
+			return err
+		}
+		x.TargetURI = uri
+	}
+	x.SigningName = c.XDS.SigningName
+	if x.SigningName == "" {
+		x.SigningName = "appmesh"
+		if c.XDS.Preview {
+			x.SigningName = "appmesh-preview"
+		}
+	}
+	if major, minor, ok := envoyMinor(f.EnvoyVersion); ok && (major > 1 || minor >= 35) {
+		p.warnings = append(p.warnings, fmt.Sprintf("Envoy %d.%d removed the envoy.grpc_credentials.aws_iam extension (envoyproxy/envoy#37621) that the App Mesh bootstrap uses for SigV4; this Envoy will reject it. Use an Envoy older than 1.35, or Service Connect.", major, minor))
+	}
+	return nil
+}
+
+func staticRuntime(c *env.Config) map[string]any {
+	rt := map[string]any{
+		"envoy.features.enable_all_deprecated_features":                      true,
+		"re2.max_program_size.error_level":                                   1000,
+		"envoy.reloadable_features.http_set_tracing_decision_in_request_id":  c.Runtime.SetTracingDecision,
+		"envoy.reloadable_features.no_extension_lookup_by_name":              c.Runtime.NoExtensionByName,
+		"envoy.reloadable_features.use_http_client_to_fetch_aws_credentials": c.Runtime.HTTPClientForCreds,
+	}
+	if n := c.XDS.MaxRequestsPerIO; n != nil {
+		rt["http.max_requests_per_io_cycle"] = *n
+	}
+	if b := c.XDS.TCPPoolIdleTimeout; b != nil {
+		rt["envoy.reloadable_features.tcp_pool_idle_timeout"] = *b
+	}
+	return rt
+}
+
+func nodeMetadata(c *env.Config, f platform.Facts, runtime map[string]any) map[string]any {
+	md := map[string]any{"aws.appmesh.static_runtime": maps.Clone(runtime)}
+	if len(f.Interfaces) > 0 {
+		md["aws.appmesh.task.interfaces"] = f.Interfaces
+	}
+	if c.Stats.MetricExtension == "1" {
+		md["aws.appmesh.metric_filter"] = map[string]any{"level": "1"}
+	}
+	info := maps.Clone(f.PlatformInfo)
+	if c.Metadata.FIPSMode {
+		if info == nil {
+			info = map[string]any{}
+		}
+		info["fipsModeEnabled"] = true
+	}
+	if len(info) > 0 {
+		md["aws.appmesh.platformInfo"] = info
+	}
+	if c.Metadata.ContainerIPMapping != nil {
+		md["aws.ecs.serviceconnect.ClusterIPMapping"] = map[string]any(c.Metadata.ContainerIPMapping)
+	}
+	if c.Metadata.ListenerPortMapping != nil {
+		md["aws.ecs.serviceconnect.ListenerPortMapping"] = map[string]any(c.Metadata.ListenerPortMapping)
+	}
+	sd := map[string]any{}
+	if c.Metadata.NamespaceName != "" {
+		sd["NamespaceName"] = c.Metadata.NamespaceName
+	}
+	if c.Metadata.NamespaceARN != "" {
+		sd["NamespaceArn"] = c.Metadata.NamespaceARN
+	}
+	if len(sd) > 0 {
+		md["aws.ecs.serviceconnect.ServiceDiscovery"] = sd
+	}
+	return md
+}
+
+func (p *plan) setTracing(c *env.Config, mesh Mesh, meshOK bool, readFile func(string) ([]byte, error)) error {
+	t := &p.data.Tracing
+	switch {
+	case c.Tracing.File != "":
+		return nil
+	case c.Tracing.XRay:
+		x := &XRayData{Address: "127.0.0.1", Port: c.XRay.Port}
+		if a := c.XRay.Address; a.IP != "" {
+			x.Address = a.IP
+			if a.Port != 0 {
+				x.Port = a.Port
+			}
+		}
+		x.SegmentName = c.Identity.NodeCluster()
+		if meshOK {
+			m := mesh
+			x.AppMesh = &m
+			x.SegmentName = c.XRay.SegmentName
+			if x.SegmentName == "" {
+				x.SegmentName = mesh.Mesh + "/" + mesh.Name
+			}
+		}
+		manifest, err := p.samplingManifest(c, readFile)
+		if err != nil {
+			return err
+		}
+		x.SamplingManifest = manifest
+		t.Driver, t.XRay = "xray", x
+	case c.Tracing.Datadog:
+		t.Driver = "datadog"
+		t.Cluster = &ClusterData{Name: "datadog_agent", Address: c.Datadog.Address, Port: c.Datadog.Port}
+		t.ServiceName = c.Datadog.Service
+		if t.ServiceName == "" {
+			t.ServiceName = "envoy"
+			if meshOK {
+				t.ServiceName = "envoy-" + mesh.Mesh + "/" + mesh.Name
+			}
+		}
+	case c.Tracing.Jaeger:
+		t.Driver = "jaeger"
+		t.Cluster = &ClusterData{Name: "jaeger", Address: c.Jaeger.Address, Port: c.Jaeger.Port}
+		t.ZipkinVersion = "HTTP_PROTO"
+		if strings.Contains(strings.ToLower(c.Jaeger.Version), "json") {
+			t.ZipkinVersion = "HTTP_JSON"
+		}
+	}
+	return nil
+}

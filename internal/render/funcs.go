@@ -1,0 +1,130 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+	"unicode/utf8"
+
+	"github.com/Masterminds/sprig/v3"
+)
+
+// unsafeSprig lists sprig functions templates must not use: they bypass the typed config (env),
+// touch the network (getHostByName), are non-deterministic (time, random, uuid, key generation),
+// or quote unsafely (squote) or swallow errors (toJson is replaced below).
+var unsafeSprig = []string{
+	"env", "expandenv", "getHostByName", "now", "date", "dateInZone", "date_in_zone", "dateModify",
+	"date_modify", "mustDateModify", "must_date_modify", "ago", "duration", "durationRound", "htmlDate",
+	"htmlDateInZone", "unixEpoch", "toDate", "mustToDate", "randAlpha", "randAlphaNum", "randAscii",
+	"randNumeric", "randBytes", "randInt", "shuffle", "uuidv4", "genPrivateKey", "genCA", "genCAWithKey",
+	"genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey", "derivePassword",
+	"buildCustomCert", "squote", "toJson", "toPrettyJson", "toRawJson", "mustToJson", "mustToPrettyJson", "mustToRawJson",
+}
+
+// funcMap is sprig minus unsafeSprig plus our own: q (the one quoting function for strings),
+// pbDuration, toJson (flow-style JSON that fails loudly) and include (execute a named template into
+// a string, so a partial can be indented).
+func funcMap(root func() *template.Template) template.FuncMap {
+	fm := sprig.TxtFuncMap()
+	for _, name := range unsafeSprig {
+		delete(fm, name)
+	}
+	fm["q"] = quote
+	fm["pbDuration"] = pbDuration
+	fm["toJson"] = toJSON
+	fm["include"] = func(name string, data any) (string, error) {
+		var b strings.Builder
+		err := root().ExecuteTemplate(&b, name, data)
+		return b.String(), err
+	}
+	return fm
+}
+
+// quote renders a string as a YAML double-quoted scalar that means the same in YAML 1.1 and 1.2,
+// so no environment value can change the document's structure. Invalid UTF-8 is refused rather
+// than silently replaced.
+func quote(v any) (string, error) {
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("q: want a string, got %T (numbers and booleans are written bare)", v)
+	}
+	if !utf8.ValidString(s) {
+		return "", fmt.Errorf("q: invalid UTF-8 in %q", s)
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r >= 0x20 && r < 0x7f,
+			r >= 0xa0 && r <= 0xd7ff && r != 0x2028 && r != 0x2029,
+			r >= 0xe000 && r <= 0xfffd && r != 0xfeff,
+			r >= 0x10000:
+			b.WriteRune(r)
+		default: // C0/C1 controls, DEL, line/paragraph separators, BOM, non-characters
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String(), nil
+}
+
+// pbDuration renders a duration in protobuf JSON form ("90s", "1.500s"); Go's "1m30s" is invalid there.
+func pbDuration(v any) (string, error) {
+	var d time.Duration
+	switch x := v.(type) {
+	case time.Duration:
+		d = x
+	case *time.Duration:
+		if x == nil {
+			return "", fmt.Errorf("pbDuration: nil duration")
+		}
+		d = *x
+	default:
+		return "", fmt.Errorf("pbDuration: want a time.Duration, got %T", v)
+	}
+	return formatDuration(d), nil
+}
+
+// formatDuration uses 0, 3, 6 or 9 fractional digits, like protobuf's JSON mapping.
+func formatDuration(d time.Duration) string {
+	sec, nanos := int64(d/time.Second), int64(d%time.Second)
+	sign := ""
+	if d < 0 {
+		sign, sec, nanos = "-", -sec, -nanos
+	}
+	s := sign + strconv.FormatInt(sec, 10)
+	switch {
+	case nanos == 0:
+	case nanos%1e6 == 0:
+		s += fmt.Sprintf(".%03d", nanos/1e6)
+	case nanos%1e3 == 0:
+		s += fmt.Sprintf(".%06d", nanos/1e3)
+	default:
+		s += fmt.Sprintf(".%09d", nanos)
+	}
+	return s + "s"
+}
+
+// toJSON renders a value as single-line JSON, which is valid flow-style YAML; unlike sprig's it
+// reports errors and escapes nothing for HTML.
+func toJSON(v any) (string, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("toJson: %w", err)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
+}

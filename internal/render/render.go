@@ -1,0 +1,250 @@
+// Package render turns a validated env.Config into the Envoy bootstrap Envoy will read:
+// platform facts → template data → rendered YAML → merged user fragments → strictly decoded and
+// deeply validated proto → canonical bytes. Only the fact collectors and the final file write touch
+// the outside world, and both sit behind small seams so tests are deterministic.
+package render
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+
+	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/validate"
+)
+
+// EnvoyAdminSocket is the fixed path of Envoy's admin Unix socket in UDS admin mode and relay mode.
+const EnvoyAdminSocket = "/tmp/envoy_admin.sock"
+
+// Options are the seams of Render; zero values mean the real thing.
+type Options struct {
+	Collector platform.Collector                // platform facts; nil: platform.System
+	ReadFile  func(string) ([]byte, error)      // user fragments and manifests; nil: os.ReadFile
+	Stat      func(string) (os.FileInfo, error) // ENVOY_CONFIG_FILE checks; nil: os.Stat
+	Templates *Templates                        // parsed templates; nil: LoadTemplates(cfg.Mode.TemplateDir)
+}
+
+// Result is a validated bootstrap and what goes with it.
+type Result struct {
+	Bootstrap *bootstrapv3.Bootstrap
+	// Bytes is what Envoy reads: the canonical YAML of Bootstrap, or, for an existing
+	// ENVOY_CONFIG_FILE, that file's unchanged content.
+	Bytes []byte
+	// Existing is true when ENVOY_CONFIG_FILE was used as is (nothing to write).
+	Existing bool
+	// SideFiles must be written (before the bootstrap) for it to work: path → content.
+	SideFiles map[string][]byte
+	Warnings  []string
+	Facts     platform.Facts
+}
+
+// Render produces the bootstrap for cfg exactly as the agent would start Envoy with it.
+func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
+	opts = opts.withDefaults()
+	if cfg.Mode.ExistingFile {
+		return existing(cfg.Mode.ConfigFile, opts)
+	}
+	if err := checkOutputPath(cfg.Mode.ConfigFile, opts); err != nil {
+		return nil, err
+	}
+	facts := make(chan platform.Facts, 1)
+	go func() { facts <- opts.Collector.Collect(ctx, platformInputs(cfg)) }() // overlaps template parsing
+	tmpl := opts.Templates
+	var tmplErr error
+	if tmpl == nil {
+		tmpl, tmplErr = LoadTemplates(cfg.Mode.TemplateDir)
+	}
+	f := <-facts
+	if tmplErr != nil {
+		return nil, tmplErr
+	}
+	res := &Result{Facts: f, Warnings: slices.Clone(f.Warnings)}
+	var (
+		p    *plan
+		name string
+		err  error
+	)
+	if cfg.Mode.RelayMode {
+		p, err = newRelayPlan(cfg, f)
+		name = "relay.yaml.tmpl"
+	} else {
+		p, err = newSidecarPlan(cfg, f, opts.ReadFile)
+		name = "sidecar.yaml.tmpl"
+	}
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = append(res.Warnings, p.warnings...)
+	res.SideFiles = p.sideFiles
+	text, err := tmpl.Execute(name, p.data)
+	if err != nil {
+		return nil, err
+	}
+	if err := validate.Lint(text); err != nil {
+		return nil, fmt.Errorf("%s rendered ambiguous YAML: %w", tmpl.sources[name], err)
+	}
+	doc, err := parseFragment(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s rendered invalid YAML: %w", tmpl.sources[name], err)
+	}
+	if !cfg.Mode.RelayMode {
+		w, err := mergeUserFiles(doc, cfg, opts.ReadFile)
+		if err != nil {
+			return nil, err
+		}
+		res.Warnings = append(res.Warnings, w...)
+	}
+	merged, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	b, err := validate.Bootstrap(merged)
+	if err != nil {
+		return nil, fmt.Errorf("the bootstrap is invalid:\n%w", err)
+	}
+	res.Bootstrap = b
+	if res.Bytes, err = validate.CanonicalYAML(b); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Collector == nil {
+		o.Collector = platform.System
+	}
+	if o.ReadFile == nil {
+		o.ReadFile = os.ReadFile
+	}
+	if o.Stat == nil {
+		o.Stat = os.Stat
+	}
+	return o
+}
+
+// existing validates a user-provided, non-empty ENVOY_CONFIG_FILE, which is then used untouched.
+func existing(path string, opts Options) (*Result, error) {
+	data, err := opts.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ENVOY_CONFIG_FILE: %w", err)
+	}
+	b, err := validate.Bootstrap(data)
+	if err != nil {
+		return nil, fmt.Errorf("ENVOY_CONFIG_FILE %s is not a valid bootstrap:\n%w", path, prefixLines(err, path))
+	}
+	return &Result{Bootstrap: b, Bytes: data, Existing: true}, nil
+}
+
+// checkOutputPath keeps the reference's rule: a named ENVOY_CONFIG_FILE must exist (an empty file
+// is filled), so a typo in the path fails loudly instead of writing somewhere unexpected.
+func checkOutputPath(path string, opts Options) error {
+	if path == "" {
+		return nil
+	}
+	st, err := opts.Stat(path)
+	if err != nil {
+		return fmt.Errorf("ENVOY_CONFIG_FILE: %s: %w (create an empty file there to have it generated, or unset the variable)", path, unwrapPathError(err))
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("ENVOY_CONFIG_FILE: %s is not a regular file", path)
+	}
+	return nil
+}
+
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func prefixLines(err error, prefix string) error {
+	var b strings.Builder
+	for _, l := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintf(&b, "%s: %s\n", prefix, l)
+	}
+	return errors.New(strings.TrimSuffix(b.String(), "\n"))
+}
+
+func platformInputs(c *env.Config) platform.Inputs {
+	in := platform.Inputs{
+		EnvoyPath:    c.Mode.EnvoyPath,
+		Region:       c.XDS.Region,
+		NeedRegion:   true,
+		IMDSEndpoint: c.XDS.IMDSEndpoint,
+		IMDSDisabled: c.XDS.IMDSDisabled,
+	}
+	if c.XDS.IMDSTestingHost != "" {
+		in.IMDSEndpoint = c.XDS.IMDSTestingHost
+	}
+	if c.Mode.RelayMode {
+		in.ProbeEnvoy = c.Relay.Domain == "" && c.Mode.XDSEndpoint == ""
+		return in
+	}
+	in.ProbeEnvoy = !c.RelayClient() && c.Mode.XDSEndpoint == ""
+	in.ExecutionEnv = c.Platform.ExecutionEnv
+	in.ContainerInstanceARN = c.Platform.ContainerInstanceARN
+	in.TMDSURI = cmpOr(c.Platform.TMDSURIv4, c.Platform.TMDSURI)
+	in.K8sVersion, in.K8sPodUID, in.K8sControllerVersion = c.Platform.K8sVersion, c.Platform.K8sPodUID, c.Platform.K8sControllerVersion
+	in.ContainerIPMapping = c.Metadata.ContainerIPMapping
+	return in
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// mergeUserFiles merges the user fragments in the reference's order (§3.1).
+func mergeUserFiles(doc map[string]any, c *env.Config, readFile func(string) ([]byte, error)) ([]string, error) {
+	var warnings []string
+	files := []userFile{
+		{"ENVOY_TRACING_CFG_FILE", c.Tracing.File},
+		{"ENVOY_STATS_CONFIG_FILE", c.Stats.ConfigFile},
+		{"ENVOY_STATS_SINKS_CFG_FILE", c.Stats.SinksFile},
+		{"ENVOY_RESOURCES_CONFIG_FILE", c.Files.Resources},
+	}
+	for _, f := range files {
+		if f.path == "" {
+			continue
+		}
+		data, err := readFile(f.path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f.variable, err)
+		}
+		src, err := parseFragment(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: cannot parse %s: %w", f.variable, f.path, err)
+		}
+		if len(src) == 0 {
+			if f.variable == "ENVOY_RESOURCES_CONFIG_FILE" {
+				warnings = append(warnings, fmt.Sprintf("%s: %s is empty; ignored", f.variable, f.path))
+				continue
+			}
+			return nil, fmt.Errorf("%s: %s is empty", f.variable, f.path)
+		}
+		w, err := merge(doc, src, f.variable)
+		if err != nil {
+			return nil, fmt.Errorf("%s: cannot merge %s into the bootstrap: %w", f.variable, f.path, err)
+		}
+		warnings = append(warnings, w...)
+		if f.variable == "ENVOY_STATS_SINKS_CFG_FILE" {
+			if _, ok := doc["stats_sinks"]; !ok {
+				return nil, fmt.Errorf("%s: %s contains no stats_sinks", f.variable, f.path)
+			}
+		}
+	}
+	return warnings, nil
+}
+
+func sortStrings(s []string) { slices.Sort(s) }

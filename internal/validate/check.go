@@ -1,0 +1,81 @@
+package validate
+
+import (
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Options adjusts Check to where a bootstrap comes from.
+type Options struct {
+	// RequireNode demands node.id and node.cluster whenever dynamic resources are used. Without it, a bootstrap
+	// that has no node at all passes, because Envoy can take both from --service-node/--service-cluster (Envoy
+	// Gateway relies on that); a node that is present must still be complete.
+	RequireNode bool
+}
+
+// Check runs the generated PGV ValidateAll on the bootstrap and on every unpacked Any/TypedStruct payload (Any
+// inside Any included), rejects fields that are disallowed by default, and runs the cross-reference checks: every
+// referenced cluster exists, no duplicate cluster or listener names, no listener on the admin port, ADS config
+// sources need ads_config, and more (see xref.go and rules.go). It returns all problems, or nil.
+func Check(b *bootstrapv3.Bootstrap) Problems {
+	return CheckWith(b, Options{})
+}
+
+// CheckWith is Check with options.
+func CheckWith(b *bootstrapv3.Bootstrap, o Options) Problems {
+	if b == nil {
+		return Problems{{Message: "no bootstrap"}}
+	}
+	dr := b.GetDynamicResources()
+	c := &checker{
+		b:         b,
+		opts:      o,
+		hasADS:    dr.GetAdsConfig() != nil,
+		hasCDS:    dr.GetCdsConfig() != nil || dr.GetCdsResourcesLocator() != "",
+		overrides: deprecationOverrides(b),
+	}
+	w := &walker{visit: c.visit, field: c.field}
+	w.walk(b.ProtoReflect(), true)
+	c.probs = append(w.probs, c.probs...)
+	c.checkClusterRefs()
+	c.checkBootstrap()
+	if len(c.probs) == 0 {
+		return nil
+	}
+	return c.probs
+}
+
+// checker holds what one Check call learns while walking.
+type checker struct {
+	b         *bootstrapv3.Bootstrap
+	opts      Options
+	hasADS    bool
+	hasCDS    bool
+	overrides runtimeOverrides
+	refs      []clusterRef
+	probs     Problems
+}
+
+type validator interface{ ValidateAll() error }
+
+func (c *checker) visit(w *walker, m protoreflect.Message, root bool) {
+	if root {
+		if v, ok := m.Interface().(validator); ok {
+			if err := v.ValidateAll(); err != nil {
+				w.probs = pgvProblems(err, m.Descriptor(), w.path(), w.probs)
+			}
+		}
+	}
+	if rule := messageRules[m.Descriptor().FullName()]; rule != nil {
+		rule(c, w, m)
+	}
+}
+
+// field rejects deprecated fields and enum values that Envoy refuses unless a runtime key allows them.
+func (c *checker) field(w *walker, _ protoreflect.Message, fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+	eachDeprecation(fd, v, func(d deprecation) {
+		if d.disallowed && !c.overrides.allows(d.name) {
+			w.report(w.pathTo(string(fd.Name())), d.disallowedMessage())
+		}
+	})
+}

@@ -1,0 +1,107 @@
+package validate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// corpusDir finds ../shared/corpus/bootstrap-real beside the repository by walking up from the package directory.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		candidate := filepath.Join(dir, "shared", "corpus", "bootstrap-real")
+		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
+			return candidate
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("shared/corpus/bootstrap-real not found beside the repository")
+		}
+		dir = parent
+	}
+}
+
+// corpusRejects lists the corpus files SOURCES.md marks as rejected by current APIs, with the reason expected.
+var corpusRejects = map[string]struct{ path, message string }{
+	"mysql.yaml": {
+		"static_resources.listeners[0].filter_chains[0].filters[0].typed_config.@type",
+		`unknown type "type.googleapis.com/envoy.extensions.filters.network.mysql_proxy.v3.MySQLProxy"`,
+	},
+	"envoy-google-vrp-edge-old.yaml": {
+		"overload_manager.resource_monitors[0].typed_config.@type",
+		"envoy.config.resource_monitor.fixed_heap.v2alpha.FixedHeapConfig",
+	},
+}
+
+func TestCorpus(t *testing.T) {
+	dir := corpusDir(t)
+	files, err := filepath.Glob(filepath.Join(dir, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		name := filepath.Base(f)
+		if !strings.HasSuffix(name, ".yaml") && !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		n++
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := Bootstrap(data)
+			if want, reject := corpusRejects[name]; reject {
+				if err == nil {
+					t.Fatalf("accepted; SOURCES.md says current APIs reject it")
+				}
+				assertProblem(t, err, want.path, want.message)
+				return
+			}
+			if err != nil {
+				t.Fatalf("rejected:\n%v", err)
+			}
+			// The canonical form must decode to the same bootstrap, and be stable.
+			for _, canon := range []func(proto.Message) ([]byte, error){CanonicalJSON, CanonicalYAML} {
+				out, err := canon(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				again, err := Bootstrap(out)
+				if err != nil {
+					t.Fatalf("canonical form does not validate: %v\n%s", err, out)
+				}
+				if !proto.Equal(b, again) {
+					t.Errorf("canonical form decodes to a different bootstrap:\n%s", out)
+				}
+			}
+		})
+	}
+	if n < 30 {
+		t.Errorf("only %d corpus files found in %s", n, dir)
+	}
+}
+
+// assertProblem checks that err is Problems holding one problem with the path and a message containing msg.
+func assertProblem(t *testing.T, err error, path, msg string) {
+	t.Helper()
+	ps, ok := err.(Problems)
+	if !ok {
+		t.Fatalf("error is %T, not Problems: %v", err, err)
+	}
+	for _, p := range ps {
+		if p.Path == path && strings.Contains(p.Message, msg) {
+			return
+		}
+	}
+	t.Errorf("no problem at %q containing %q; got:\n%v", path, msg, err)
+}

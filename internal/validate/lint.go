@@ -1,0 +1,110 @@
+package validate
+
+import (
+	"bytes"
+	"io"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Lint rejects YAML from our templates that different parsers could read differently (Envoy's yaml-cpp, YAML 1.1
+// and 1.2 libraries): more than one document, anchors, aliases and merge keys, plain scalars y/n/yes/no/on/off in
+// any case, and plain scalars that look octal (0700, 0o700). Each problem carries the field path and the line.
+// Quoting such a value, or writing true/false or a decimal, makes it unambiguous.
+func Lint(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil
+		}
+		return Problems{{Message: yamlError(err)}}
+	}
+	l := linter{}
+	for _, n := range doc.Content {
+		l.node(n, "", 0)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == io.EOF:
+	case err != nil:
+		l.probs = append(l.probs, Problem{Message: "more than one YAML document, and the next one is invalid: " +
+			yamlError(err)})
+	default:
+		l.probs = append(l.probs, Problem{Message: "line " + strconv.Itoa(extra.Line) + ": more than one YAML document"})
+	}
+	return l.probs.asError()
+}
+
+type linter struct{ probs Problems }
+
+func (l *linter) add(path string, line int, msg string) {
+	l.probs = append(l.probs, Problem{Path: path, Message: "line " + strconv.Itoa(line) + ": " + msg})
+}
+
+func (l *linter) node(n *yaml.Node, path string, depth int) {
+	if depth > maxDepth {
+		l.add(path, n.Line, "nesting too deep")
+		return
+	}
+	if n.Anchor != "" {
+		l.add(path, n.Line, "anchor &"+n.Anchor+": anchors and aliases are not allowed")
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		l.add(path, n.Line, "alias *"+n.Value+": anchors and aliases are not allowed")
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+				l.add(path, k.Line, "merge key <<: not allowed")
+				continue
+			}
+			kp := joinPath(path, k.Value)
+			l.node(k, kp, depth+1)
+			l.node(v, kp, depth+1)
+		}
+	case yaml.SequenceNode:
+		for i, e := range n.Content {
+			l.node(e, indexPath(path, i), depth+1)
+		}
+	case yaml.ScalarNode:
+		if n.Style&^yaml.FlowStyle == 0 && ambiguous(n.Value) {
+			l.add(path, n.Line, "ambiguous plain scalar "+n.Value+`: quote it (or write true/false, or a decimal)`)
+		}
+	}
+}
+
+// ambiguous reports plain scalars that YAML 1.1, YAML 1.2 and yaml-cpp do not agree on.
+func ambiguous(s string) bool {
+	switch strings.ToLower(s) {
+	case "y", "n", "yes", "no", "on", "off":
+		return true
+	}
+	return looksOctal(s)
+}
+
+// looksOctal matches [-+]?0o?[0-7_]+ : read as octal by some parsers, as decimal or a string by others.
+func looksOctal(s string) bool {
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		s = s[1:]
+	}
+	if len(s) < 2 || s[0] != '0' {
+		return false
+	}
+	s = s[1:]
+	if s[0] == 'o' || s[0] == 'O' {
+		s = s[1:]
+	}
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '7') && s[i] != '_' {
+			return false
+		}
+	}
+	return true
+}

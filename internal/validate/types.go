@@ -1,0 +1,60 @@
+package validate
+
+import (
+	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+)
+
+// resolveType finds the message type an Any or TypedStruct names. Besides types this binary does not know, it
+// refuses types of Envoy's v2 API: go-control-plane still ships them, but Envoy removed v2 support in 1.18 and
+// rejects them in a typed_config (no extension accepts them).
+func resolveType(url string) (protoreflect.MessageType, error) {
+	mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("unknown type %q: not in the Envoy API this build knows "+
+			"(removed, misspelt, or a contrib-only extension)", url)
+	}
+	if legacyEnvoyType(mt.Descriptor()) {
+		return nil, fmt.Errorf("unknown type %q: it belongs to Envoy's removed v2 API; use the v3 type", url)
+	}
+	return mt, nil
+}
+
+// legacyEnvoyType reports a message of a pre-v3 Envoy API package: every current Envoy package ends in a v3
+// version segment (v3, v3alpha); v2, v2alpha, v1alpha1 and unversioned ones (envoy.api.v2.core, envoy.type) are
+// the old API.
+func legacyEnvoyType(md protoreflect.MessageDescriptor) bool {
+	pkg := string(md.ParentFile().Package())
+	if !strings.HasPrefix(pkg, "envoy.") {
+		return false
+	}
+	last := pkg[strings.LastIndexByte(pkg, '.')+1:]
+	return !strings.HasPrefix(last, "v3")
+}
+
+type wktKind uint8
+
+const (
+	wktNone  wktKind = iota
+	wktAny           // google.protobuf.Any: fields of the named type inline
+	wktOther         // a well-known type with its own JSON form (Duration, Struct, wrappers...)
+)
+
+// wellKnown classifies the types protojson gives a special JSON form.
+func wellKnown(name protoreflect.FullName) wktKind {
+	if !strings.HasPrefix(string(name), "google.protobuf.") {
+		return wktNone
+	}
+	switch name.Name() {
+	case "Any":
+		return wktAny
+	case "Duration", "Timestamp", "FieldMask", "Struct", "Value", "ListValue", "Empty",
+		"BoolValue", "BytesValue", "StringValue", "DoubleValue", "FloatValue",
+		"Int32Value", "Int64Value", "UInt32Value", "UInt64Value":
+		return wktOther
+	}
+	return wktNone
+}

@@ -1,0 +1,387 @@
+package validate
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+const (
+	hcmPath    = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config<HttpConnectionManager>"
+	routesPath = hcmPath + ".route_config.virtual_hosts[0].routes"
+	appPath    = "static_resources.clusters[1]"
+	appAddr    = appPath + ".load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address"
+)
+
+// Edits that several cases need.
+var (
+	noCDS = edit{"  cds_config:\n    ads: {}\n    initial_fetch_timeout: 0s\n    resource_api_version: V3\n", ""}
+)
+
+type edit struct{ old, new string }
+
+func sample(t testing.TB) string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/sidecar.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// mutate applies edits to the sample; every edit must match exactly once, so a stale case fails loudly.
+func mutate(t *testing.T, src string, edits ...edit) string {
+	t.Helper()
+	for _, e := range edits {
+		if n := strings.Count(src, e.old); n != 1 {
+			t.Fatalf("edit %q matches %d times", e.old, n)
+		}
+		src = strings.Replace(src, e.old, e.new, 1)
+	}
+	return src
+}
+
+func TestSampleIsValid(t *testing.T) {
+	b, err := Bootstrap([]byte(sample(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := Deprecations(b); len(d) != 0 {
+		t.Errorf("sample uses deprecated fields: %v", d)
+	}
+}
+
+// TestRejects: one mutation per rule; each must produce a problem at the path with the message.
+func TestRejects(t *testing.T) {
+	cases := []struct {
+		name        string
+		edits       []edit
+		path, error string
+	}{
+		// Decode: strictness
+		{"unknown top-level field", []edit{{"stats_flush_interval: 10s", "stats_flush_intervall: 10s"}},
+			"stats_flush_intervall", `unknown field "stats_flush_intervall" in envoy.config.bootstrap.v3.Bootstrap (line `},
+		{"unknown field in typed_config", []edit{{"stat_prefix: ingress_http", "stat_prefx: ingress_http"}},
+			hcmPath + ".stat_prefx", `unknown field "stat_prefx"`},
+		{"unknown field in nested typed_config", []edit{{"collector_endpoint: /api/v2/spans", "collector_endpont: /x"}},
+			hcmPath + ".tracing.provider.typed_config<ZipkinConfig>.collector_endpont", `unknown field`},
+		{"bad @type", []edit{{"grpc_web.v3.GrpcWeb", "grpc_web.v3.GrpcWebb"}},
+			hcmPath + ".http_filters[0].typed_config.@type", `unknown type "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWebb"`},
+		{"v2 @type", []edit{{"envoy.extensions.access_loggers.file.v3.FileAccessLog", "envoy.config.accesslog.v2.FileAccessLog"}},
+			"admin.access_log[0].typed_config.@type", "removed v2 API"},
+		{"missing @type", []edit{{"    \"@type\": type.googleapis.com/envoy.config.metrics.v3.StatsdSink\n", ""}},
+			"stats_sinks[1].typed_config", `missing "@type"`},
+		{"wrong type", []edit{{"127.0.0.1, port_value: 8080}", "127.0.0.1, port_value: abc}"}},
+			appAddr + ".port_value", `invalid value for uint32 field portValue: "abc" (line 206)`},
+		{"bad duration", []edit{{"connect_timeout: 0.25s", "connect_timeout: 1m"}},
+			appPath + ".connect_timeout", `invalid google.protobuf.Duration value "1m"`},
+		{"unknown enum value", []edit{{"codec_type: AUTO", "codec_type: automatic"}},
+			hcmPath + ".codec_type", `invalid value for enum field codecType: "automatic"`},
+		{"string where a message is expected", []edit{{"stream_idle_timeout: 2400s", "stream_idle_timeout: [1]"}},
+			hcmPath + ".stream_idle_timeout", `unexpected token [`},
+		{"duplicate YAML key", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\nstats_flush_interval: 5s\n"}},
+			"stats_flush_interval", `duplicate key "stats_flush_interval" (first at line 80) (line 81)`},
+		{"duplicate key in typed_config", []edit{{"prefix: appmesh\n", "prefix: appmesh\n    prefix: other\n"}},
+			"stats_sinks[1].typed_config<StatsdSink>.prefix", `duplicate key "prefix"`},
+		{"both spellings of a field", []edit{{"stat_prefix: ingress_http", "stat_prefix: ingress_http\n          statPrefix: x"}},
+			hcmPath + ".stat_prefix", `field given twice ("statPrefix"`},
+		{"second document", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\n---\nfoo: 1\n"}},
+			"", "more than one YAML document (line 81)"},
+		{"invalid YAML", []edit{{"stats_flush_interval: 10s", "stats_flush_interval: [10s"}},
+			"", "invalid YAML"},
+
+		// Check: PGV, on the root and inside (nested) payloads
+		{"HCM without stat_prefix", []edit{{"          stat_prefix: ingress_http\n", ""}},
+			hcmPath + ".stat_prefix", "value length must be at least 1 runes"},
+		{"port 70000", []edit{{"127.0.0.1, port_value: 8080}", "127.0.0.1, port_value: 70000}"}},
+			appAddr + ".port_value", "value must be less than or equal to 65535"},
+		{"negative duration", []edit{{"connect_timeout: 0.25s", "connect_timeout: -1s"}},
+			appPath + ".connect_timeout", "value must be greater than 0s"},
+		{"Any inside Any", []edit{{"envoy.extensions.filters.http.router.v3.Router\n", "envoy.extensions.filters.http.router.v3.Router\n              upstream_http_filters: [{name: \"\"}]\n"}},
+			hcmPath + ".http_filters[2].typed_config<Router>.upstream_http_filters[0].name", "value length must be at least 1 runes"},
+		{"empty AwsIamConfig service_name", []edit{{"AwsIamConfig\n              service_name: appmesh", "AwsIamConfig\n              service_name: \"\""}},
+			"dynamic_resources.ads_config.grpc_services[0].google_grpc.call_credentials[0].from_plugin.typed_config<AwsIamConfig>.service_name",
+			"value length must be at least 1 runes"},
+
+		// Check: cluster references
+		{"unknown statsd cluster", []edit{{"tcp_cluster_name: statsd", "tcp_cluster_name: statsdd"}},
+			"stats_sinks[1].typed_config<StatsdSink>.tcp_cluster_name", `unknown cluster "statsdd": not defined in static_resources.clusters (it is needed at start-up`},
+		{"unknown envoy_grpc cluster", []edit{{"envoy_grpc:\n        cluster_name: xds_cluster", "envoy_grpc:\n        cluster_name: xds"}},
+			"stats_sinks[2].typed_config<MetricsServiceConfig>.grpc_service.envoy_grpc.cluster_name", `unknown cluster "xds"`},
+		{"unknown local cluster", []edit{{"local_cluster_name: local_app", "local_cluster_name: local"}},
+			"cluster_manager.local_cluster_name", `unknown cluster "local"`},
+		{"unknown tracer cluster", []edit{noCDS, {"collector_cluster: zipkin", "collector_cluster: zipkin2"}},
+			hcmPath + ".tracing.provider.typed_config<ZipkinConfig>.collector_cluster", `unknown cluster "zipkin2": not defined in static_resources.clusters and there is no dynamic_resources.cds_config`},
+		{"unknown route cluster", []edit{noCDS, {"cluster: local_app\n", "cluster: nope\n"}},
+			routesPath + "[1].route.cluster", `unknown cluster "nope"`},
+		{"unknown weighted cluster", []edit{noCDS, {"{name: app_v2, weight: 10}", "{name: nope, weight: 10}"}},
+			routesPath + "[0].route.weighted_clusters.clusters[1].name", `unknown cluster "nope"`},
+		{"unknown mirror cluster", []edit{noCDS, {"- cluster: app_v2", "- cluster: nope"}},
+			routesPath + "[1].route.request_mirror_policies[0].cluster", `unknown cluster "nope"`},
+		{"unknown tcp_proxy cluster", []edit{noCDS, {"          cluster: app_v2", "          cluster: nope"}},
+			"static_resources.listeners[1].filter_chains[0].filters[0].typed_config<TcpProxy>.cluster", `unknown cluster "nope"`},
+
+		// Check: structure
+		{"duplicate cluster", []edit{{"  - name: statsd\n", "  - name: zipkin\n"}},
+			"static_resources.clusters[4].name", `duplicate cluster name "zipkin" (also static_resources.clusters[3])`},
+		{"duplicate listener", []edit{{"name: egress_tcp\n", "name: ingress\n"}},
+			"static_resources.listeners[1].name", `duplicate listener name "ingress"`},
+		{"listener on the admin port", []edit{{"port_value: 15000}", "port_value: 9901}"}},
+			"static_resources.listeners[0].address.socket_address.port_value", `listener "ingress" uses the admin address`},
+		{"listener on the admin port, wildcard admin", []edit{{"address: 127.0.0.1, port_value: 15001}", "address: 127.0.0.1, port_value: 9901}"}},
+			"static_resources.listeners[1].address.socket_address.port_value", `uses the admin address`},
+		{"two listeners on one address", []edit{{"address: 127.0.0.1, port_value: 15001}", "address: 0.0.0.0, port_value: 15000}"}},
+			"static_resources.listeners[1].address.socket_address.port_value", `binds the same address as static_resources.listeners[0]`},
+		{"node id missing", []edit{{"  id: arn:aws:appmesh:us-west-2:123456789012:mesh/foo/virtualNode/bar\n", ""}},
+			"node.id", "required when dynamic_resources are used"},
+		{"last HTTP filter not terminal", []edit{{"          - name: envoy.filters.http.router\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n", ""}},
+			hcmPath + ".http_filters[1]", "the last HTTP filter must be a terminal filter such as envoy.filters.http.router, not envoy.filters.http.aws_request_signing"},
+		{"router not last", []edit{{"          - name: envoy.filters.http.grpc_web\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb\n", ""},
+			{"          route_config:\n", "          - name: envoy.filters.http.grpc_web\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb\n          route_config:\n"}},
+			hcmPath + ".http_filters[1]", "terminal filter envoy.filters.http.router must be the last HTTP filter"},
+		{"STATIC cluster with a host name", []edit{{"{address: 127.0.0.1, port_value: 8080}", "{address: localhost, port_value: 8080}"}},
+			appAddr + ".address", `a STATIC cluster needs an IP address, not "localhost"`},
+		{"LOGICAL_DNS with two endpoints", []edit{{"{address: app-v2.local, port_value: 8080}", "{address: app-v2.local, port_value: 8080}\n        - endpoint: {address: {socket_address: {address: b.local, port_value: 1}}}"}},
+			"static_resources.clusters[2].load_assignment", "exactly one locality with exactly one endpoint"},
+	}
+	base := sample(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Bootstrap([]byte(mutate(t, base, tc.edits...)))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			assertProblem(t, err, tc.path, tc.error)
+		})
+	}
+}
+
+const rateLimitDynamicMetadata = `
+static_resources:
+  listeners:
+  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains:
+    - filters:
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: in
+          route_config:
+            virtual_hosts:
+            - name: all
+              domains: ["*"]
+              rate_limits:
+              - actions:
+                - dynamic_metadata: {descriptor_key: k, metadata_key: {key: ns, path: [{key: a}]}}
+`
+
+// TestSmallBootstraps covers rules that need a bootstrap shaped unlike the sample.
+func TestSmallBootstraps(t *testing.T) {
+	const staticXDS = `
+static_resources:
+  clusters:
+  - name: xds
+    type: STRICT_DNS
+    load_assignment:
+      cluster_name: xds
+      endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: cp, port_value: 18000}}}}]}]
+`
+	cases := []struct {
+		name, yaml  string
+		path, error string // error "" means: accepted
+	}{
+		{"ADS cluster unknown", `
+node: {id: node1, cluster: c1}
+dynamic_resources:
+  ads_config: {api_type: GRPC, grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]}
+  cds_config: {ads: {}}
+` + staticXDS, "dynamic_resources.ads_config.grpc_services[0].envoy_grpc.cluster_name", `unknown cluster "xds_cluster"`},
+		{"api_config_source cluster_names unknown", `
+node: {id: node1, cluster: c1}
+dynamic_resources:
+  cds_config: {api_config_source: {api_type: REST, cluster_names: [rest], refresh_delay: 1s}}
+` + staticXDS, "dynamic_resources.cds_config.api_config_source.cluster_names[0]", `unknown cluster "rest"`},
+		{"ads source without ads_config", `
+node: {id: node1, cluster: c1}
+dynamic_resources:
+  lds_config: {ads: {}}
+`, "dynamic_resources.lds_config.ads", "config source uses ADS but dynamic_resources.ads_config is not set"},
+		{"bootstrap-level Datadog tracer", `
+tracing:
+  http:
+    name: envoy.tracers.datadog
+    typed_config:
+      "@type": type.googleapis.com/envoy.config.trace.v3.DatadogConfig
+      collector_cluster: datadog_agent
+      service_name: svc
+`, "tracing.http.typed_config<DatadogConfig>.collector_cluster", `unknown cluster "datadog_agent"`},
+		{"HttpUri cluster unknown", `
+static_resources:
+  listeners:
+  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains:
+    - filters:
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: in
+          route_config: {}
+          http_filters:
+          - name: envoy.filters.http.ext_authz
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+              http_service: {server_uri: {uri: "http://authz", cluster: authz, timeout: 1s}}
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+`, hcmPath + ".http_filters[0].typed_config<ExtAuthz>.http_service.server_uri.cluster", `unknown cluster "authz"`},
+		{"TypedStruct payload is checked", `
+bootstrap_extensions:
+- name: envoy.bootstrap.internal_listener
+  typed_config:
+    "@type": type.googleapis.com/udpa.type.v1.TypedStruct
+    type_url: type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener
+    value: {buffer_size_kbs: 64, bogus: 1}
+`, "bootstrap_extensions[0].typed_config<TypedStruct><InternalListener>.bogus", `unknown field "bogus"`},
+		{"TypedStruct unknown type", `
+bootstrap_extensions:
+- name: x
+  typed_config:
+    "@type": type.googleapis.com/xds.type.v3.TypedStruct
+    type_url: type.googleapis.com/envoy.extensions.nope.v3.Nope
+`, "bootstrap_extensions[0].typed_config<TypedStruct>.type_url", `unknown type`},
+		{"node without cluster", `
+node: {id: node1}
+dynamic_resources: {lds_config: {path_config_source: {path: /lds.yaml}}}
+`, "node.cluster", "required when dynamic_resources are used"},
+		{"no node at all may come from flags", `
+dynamic_resources: {lds_config: {path_config_source: {path: /lds.yaml}}}
+`, "", ""},
+		{"route cluster may come from CDS", `
+node: {id: node1, cluster: c1}
+dynamic_resources: {cds_config: {path_config_source: {path: /cds.yaml}}}
+static_resources:
+  listeners:
+  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains:
+    - filters:
+      - name: tcp
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: tcp
+          cluster: from_cds
+`, "", ""},
+		{"empty document", "# nothing\n", "", "empty bootstrap"},
+		{"not a mapping", "- a\n- b\n", "", "a bootstrap must be a mapping"},
+		{"trailing document separator is harmless", "admin: {}\n---\n", "", ""},
+		{"JSON input", `{"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": 9901}}}}`, "", ""},
+		{"JSON input, wrong type", `{"admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": "x"}}}}`,
+			"admin.address.socket_address.port_value", `invalid value for uint32 field portValue: "x" (line 1)`},
+		{"HCM without route config", `
+static_resources:
+  listeners:
+  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains:
+    - filters:
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: in
+`, hcmPath + ".route_specifier", "value is required (set one of: rds, route_config, scoped_routes)"},
+		{"disallowed deprecated field", rateLimitDynamicMetadata,
+			hcmPath + ".route_config.virtual_hosts[0].rate_limits[0].actions[0].dynamic_metadata", "disallowed by default"},
+		{"disallowed field allowed by runtime", rateLimitDynamicMetadata + `
+layered_runtime:
+  layers:
+  - name: static
+    static_layer: {envoy: {features: {enable_all_deprecated_features: true}}}
+`, "", ""},
+		{"disallowed field allowed by its own runtime key", rateLimitDynamicMetadata + `
+layered_runtime:
+  layers:
+  - name: static
+    static_layer:
+      "envoy.deprecated_features:envoy.config.route.v3.RateLimit.Action.dynamic_metadata": true
+`, "", ""},
+		{"alias bomb", "a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n" +
+			"d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n" +
+			"node: {metadata: {x: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]}}\n", `node.metadata["x"][0][2][3][5][9]...`, "too large"},
+		{"cyclic alias", "node: {metadata: &m {x: *m}}\n", `node.metadata["x"]["x"]["x"]["x"]["x"]["x"]...`, "too deeply nested"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Bootstrap([]byte(tc.yaml))
+			if tc.error == "" {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			assertProblem(t, err, tc.path, tc.error)
+		})
+	}
+}
+
+// TestLeniency: what Envoy accepts although strict proto3 JSON does not.
+func TestLeniency(t *testing.T) {
+	src := mutate(t, sample(t),
+		edit{"type: STATIC", "type: static"},
+		edit{"codec_type: AUTO", "codec_type: auto"}, // inside typed_config
+		edit{"api_type: GRPC", "api_type: Grpc"},     // any case
+		edit{"TLSv1_2", "tlsv1_2"},                   // Any inside a cluster
+		edit{"match_excluded_headers: [{exact: te}, {prefix: x}]", "match_excluded_headers: {exact: te}"},
+		edit{"  access_log:\n  - name: envoy.access_loggers.file\n    typed_config:\n      \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n      path: /tmp/envoy_admin_access.log\n",
+			"  access_log:\n    name: envoy.access_loggers.file\n    typed_config:\n      \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n      path: /tmp/envoy_admin_access.log\n"},
+		edit{"      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {address: 127.0.0.1, port_value: 8080}",
+			"        lb_endpoints:\n          endpoint:\n            address:\n              socket_address: {address: 127.0.0.1, port_value: 0x1F90}"},
+		// Struct content stays as written: no enum or list leniency, plain scalars typed the Envoy way.
+		edit{"      l1: 15000\n", "      l1: 15000\n      type: static\n      on: yes\n      big: 4294967296\n      ratio: 1.10\n"},
+	)
+	b, err := Bootstrap([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := b.GetStaticResources().GetClusters()[1]
+	if app.GetType() != clusterv3.Cluster_STATIC {
+		t.Errorf("type = %v", app.GetType())
+	}
+	eps := app.GetLoadAssignment().GetEndpoints()
+	if len(eps) != 1 || len(eps[0].GetLbEndpoints()) != 1 ||
+		eps[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress().GetPortValue() != 8080 {
+		t.Errorf("single objects as lists: %v", eps)
+	}
+	if n := len(b.GetAdmin().GetAccessLog()); n != 1 {
+		t.Errorf("admin.access_log has %d entries", n)
+	}
+	if b.GetDynamicResources().GetAdsConfig().GetApiType().String() != "GRPC" {
+		t.Errorf("api_type = %v", b.GetDynamicResources().GetAdsConfig().GetApiType())
+	}
+	var hcm hcmv3.HttpConnectionManager
+	any := b.GetStaticResources().GetListeners()[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig()
+	if err := anypb.UnmarshalTo(any, &hcm, proto.UnmarshalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if hcm.GetCodecType() != hcmv3.HttpConnectionManager_AUTO {
+		t.Errorf("codec_type = %v", hcm.GetCodecType())
+	}
+	m := b.GetNode().GetMetadata().GetFields()["aws.ecs.serviceconnect.ListenerPortMapping"].GetStructValue().GetFields()
+	if got := m["type"].GetStringValue(); got != "static" {
+		t.Errorf("Struct string changed to %q", got)
+	}
+	if _, ok := m["on"]; !ok {
+		t.Errorf("Struct key on missing: %v", m)
+	}
+	if got := m["big"].GetStringValue(); got != "4294967296" {
+		t.Errorf("big int in Struct = %v, want the string Envoy makes of it", m["big"])
+	}
+	if got := m["ratio"].GetStringValue(); got != "1.10" {
+		t.Errorf("float in Struct = %v, want the string Envoy makes of it", m["ratio"])
+	}
+}

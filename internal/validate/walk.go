@@ -1,0 +1,216 @@
+package validate
+
+import (
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/structpb"
+)
+
+// walker visits every message of a tree in field declaration order, unpacking every Any and TypedStruct payload,
+// so that one table-driven visitor finds a rule's message wherever it sits. It keeps the current path as a stack
+// of segments and renders it only when something is reported.
+type walker struct {
+	segs []seg
+	set  []setField // scratch stack of populated fields
+
+	// visit is called for every message; root is true for the bootstrap and for every unpacked payload, which are
+	// exactly the messages whose generated ValidateAll covers everything below them up to the next Any.
+	visit func(w *walker, m protoreflect.Message, root bool)
+	// field, if set, is called for every populated field of every message.
+	field func(w *walker, m protoreflect.Message, fd protoreflect.FieldDescriptor, v protoreflect.Value)
+	// problems found while unpacking payloads
+	probs Problems
+	depth int
+
+	collect func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool // built once: Range's callback
+}
+
+type seg struct {
+	kind  uint8
+	index int
+	name  string
+}
+
+type setField struct {
+	fd protoreflect.FieldDescriptor
+	v  protoreflect.Value
+}
+
+const (
+	anyName          = "google.protobuf.Any"
+	udpaTypedStruct  = "udpa.type.v1.TypedStruct"
+	xdsTypedStruct   = "xds.type.v3.TypedStruct"
+	maxPayloadNested = 64 // Any inside Any inside ...: far beyond any real config
+)
+
+func (w *walker) push(kind uint8, name string, index int) {
+	w.segs = append(w.segs, seg{kind: kind, name: name, index: index})
+}
+
+func (w *walker) pop() { w.segs = w.segs[:len(w.segs)-1] }
+
+// path renders the current path.
+func (w *walker) path() string {
+	p := ""
+	for _, s := range w.segs {
+		p = appendSeg(p, s.kind, s.name, s.index)
+	}
+	return p
+}
+
+// pathTo renders the path of a field of the current message.
+func (w *walker) pathTo(field string) string { return joinPath(w.path(), field) }
+
+// under reports whether the current path starts with the given field names (e.g. static_resources, listeners).
+func (w *walker) under(fields ...string) bool {
+	if len(w.segs) < len(fields) {
+		return false
+	}
+	for i, f := range fields {
+		if w.segs[i].kind != segField || w.segs[i].name != f {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *walker) report(path, msg string) {
+	w.probs = append(w.probs, Problem{Path: path, Message: msg})
+}
+
+// walk visits m and everything below it.
+func (w *walker) walk(m protoreflect.Message, root bool) {
+	w.visit(w, m, root)
+	switch m.Descriptor().FullName() {
+	case anyName:
+		w.unpackAny(m)
+		return
+	case udpaTypedStruct, xdsTypedStruct:
+		w.unpackTypedStruct(m)
+		return
+	case "google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue":
+		return // untyped data: nothing to check inside
+	}
+	if w.collect == nil {
+		w.collect = func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			w.set = append(w.set, setField{fd, v})
+			return true
+		}
+	}
+	start := len(w.set)
+	m.Range(w.collect)
+	// Range order is unspecified (and varies between builds); reports must not.
+	slices.SortFunc(w.set[start:], func(a, b setField) int { return a.fd.Index() - b.fd.Index() })
+	for i := start; i < len(w.set); i++ {
+		f := w.set[i] // re-read: recursion may grow (and move) w.set
+		if w.field != nil {
+			w.field(w, m, f.fd, f.v)
+		}
+		w.walkField(f.fd, f.v)
+	}
+	w.set = w.set[:start]
+}
+
+func (w *walker) walkField(fd protoreflect.FieldDescriptor, v protoreflect.Value) {
+	name := string(fd.Name())
+	switch {
+	case fd.IsMap():
+		if fd.MapValue().Message() == nil {
+			return
+		}
+		mp := v.Map()
+		keys := make([]protoreflect.MapKey, 0, mp.Len())
+		mp.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
+			keys = append(keys, k)
+			return true
+		})
+		slices.SortFunc(keys, func(a, b protoreflect.MapKey) int { return strings.Compare(a.String(), b.String()) })
+		w.push(segField, name, 0)
+		for _, k := range keys {
+			w.push(segKey, k.String(), 0)
+			w.walk(mp.Get(k).Message(), false)
+			w.pop()
+		}
+		w.pop()
+	case fd.Message() == nil:
+	case fd.IsList():
+		l := v.List()
+		w.push(segField, name, 0)
+		for i := 0; i < l.Len(); i++ {
+			w.push(segIndex, "", i)
+			w.walk(l.Get(i).Message(), false)
+			w.pop()
+		}
+		w.pop()
+	default:
+		w.push(segField, name, 0)
+		w.walk(v.Message(), false)
+		w.pop()
+	}
+}
+
+// unpackAny walks the payload of an Any as a new validation root, with path segment <TypeName>.
+func (w *walker) unpackAny(m protoreflect.Message) {
+	fds := m.Descriptor().Fields()
+	url := m.Get(fds.ByName("type_url")).String()
+	value := m.Get(fds.ByName("value")).Bytes()
+	if url == "" {
+		// An empty Any ({}): Envoy then falls back to looking the extension up by name, so it is not an error.
+		return
+	}
+	if w.depth >= maxPayloadNested {
+		w.report(w.path(), "payloads nested too deeply")
+		return
+	}
+	mt, err := resolveType(url)
+	if err != nil {
+		w.report(w.pathTo("@type"), err.Error())
+		return
+	}
+	inner := mt.New()
+	if err := (proto.UnmarshalOptions{}).Unmarshal(value, inner.Interface()); err != nil {
+		w.report(w.path(), "cannot unpack "+url+": "+err.Error())
+		return
+	}
+	w.descend(inner)
+}
+
+// unpackTypedStruct decodes a TypedStruct's value (a Struct) as the message its type_url names, the way Envoy does,
+// with the same strictness and leniencies as a typed_config, then walks it as a new validation root.
+func (w *walker) unpackTypedStruct(m protoreflect.Message) {
+	fds := m.Descriptor().Fields()
+	url := m.Get(fds.ByName("type_url")).String()
+	if url == "" {
+		return
+	}
+	if w.depth >= maxPayloadNested {
+		w.report(w.path(), "payloads nested too deeply")
+		return
+	}
+	mt, err := resolveType(url)
+	if err != nil {
+		w.report(w.pathTo("type_url"), err.Error())
+		return
+	}
+	st, _ := m.Get(fds.ByName("value")).Message().Interface().(*structpb.Struct)
+	inner := mt.New()
+	w.push(segAny, string(mt.Descriptor().Name()), 0)
+	probs := decodeNode(structNode(st), inner.Interface(), w.path(), true)
+	w.pop()
+	if len(probs) > 0 {
+		w.probs = append(w.probs, probs...)
+		return
+	}
+	w.descend(inner)
+}
+
+func (w *walker) descend(inner protoreflect.Message) {
+	w.depth++
+	w.push(segAny, string(inner.Descriptor().Name()), 0)
+	w.walk(inner, true)
+	w.pop()
+	w.depth--
+}

@@ -1,0 +1,10 @@
+// Package templates holds the embedded default bootstrap templates. APPNET_TEMPLATE_DIR overlays
+// them file by file: a file there with the same relative name replaces the embedded one.
+package templates
+
+import "embed"
+
+// FS holds every *.tmpl file; names are relative paths such as "tracing/xray.yaml.tmpl".
+//
+//go:embed *.tmpl tracing/*.tmpl stats/*.tmpl
+var FS embed.FS

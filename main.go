@@ -6,14 +6,31 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
 func main() {
-	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+	var sigs chan os.Signal
+	if isRun(os.Args[1:]) {
+		sigs = supervise.NotifySignals() // before anything else, so no shutdown signal is missed (R3)
+	}
+	os.Exit(dispatch(os.Args[1:], sigs, os.Stdout, os.Stderr))
 }
 
+// isRun reports the default command: no sub-command, only run flags.
+func isRun(args []string) bool {
+	if len(args) == 0 {
+		return true
+	}
+	_, sub := subcommands[args[0]]
+	return !sub
+}
+
+var subcommands = map[string]bool{"render": true, "validate": true, "env": true, "version": true, "help": true, "-h": true, "--help": true}
+
 // dispatch runs one sub-command and returns the process exit code.
-func dispatch(args []string, stdout, stderr io.Writer) int {
+func dispatch(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		switch args[0] {
 		case "render":
@@ -29,7 +46,7 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	return cmdRun(args, stdout, stderr)
+	return cmdRun(args, sigs, stderr)
 }
 
 const usage = `Usage:

@@ -1,0 +1,220 @@
+// Package logfile is the log file of R7: Envoy's output and the agent's own log lines, appended
+// to DIR/NAME and rotated by size, keeping at most N rotated files.
+//
+// Rotated files are numbered like logrotate's: NAME.1 is the newest, NAME.N the oldest. A
+// rotation renames NAME.k to NAME.k+1 (from the oldest down, NAME.N being replaced), renames
+// NAME to NAME.1 and opens a new NAME. Renaming rather than copy-and-truncate means nothing
+// written is ever lost, and the agent is the only writer (Envoy's output reaches the file
+// through the agent's pipes), so nobody keeps writing to a renamed file.
+//
+// Every Write goes whole into one file: callers write whole lines (the supervisor reads Envoy's
+// pipes line by line; the agent's logger writes one line per call), so no line is split across
+// files. A file is rotated before a write that would take it past the size limit, so files stay
+// within the limit unless a single line is larger than it; such a line is written whole to a
+// fresh file.
+//
+// Why not gopkg.in/natefinch/lumberjack.v2: its size limit is whole megabytes (the agent
+// accepts 0.001 MiB), it refuses a write larger than the limit (losing the line), it names
+// backups by timestamp, and its cleanup goroutine outlives Close.
+package logfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/appnet/appnet-agent/internal/env"
+)
+
+// MaxKeep is the largest retention count (APPNET_AGENT_MAX_RETENTION_COUNT's maximum). Files
+// named NAME.K with 1 ≤ K ≤ MaxKeep are this package's; other NAME.* files are never touched.
+const MaxKeep = 1000
+
+// Writer appends to the log file and rotates it. It is safe for concurrent use.
+type Writer struct {
+	mu      sync.Mutex
+	path    string
+	max     int64
+	keep    int
+	f       *os.File
+	size    int64
+	rotated int   // highest NAME.K that may exist
+	err     error // last rotation error, reported once by the next Write
+}
+
+// Open opens dir/name for appending, creating it (mode 0644 before the umask) if needed; an
+// existing file is kept and appended to. dir must be an existing directory. maxBytes (> 0) is
+// the size at which the file is rotated, keep (1..MaxKeep) how many rotated files remain.
+// Rotated files beyond keep, left by an earlier run with a larger retention, are removed.
+func Open(dir, name string, maxBytes int64, keep int) (*Writer, error) {
+	if dir == "" {
+		return nil, errors.New("log directory is empty")
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("log directory %s does not exist", dir)
+	case err != nil:
+		return nil, fmt.Errorf("log directory %s: %w", dir, err)
+	case !st.IsDir():
+		return nil, fmt.Errorf("log directory %s is not a directory", dir)
+	}
+	if name == "" || name != filepath.Base(name) || name == "." || name == ".." {
+		return nil, fmt.Errorf("log file name %q must be a plain file name", name)
+	}
+	if maxBytes <= 0 {
+		return nil, fmt.Errorf("log file size limit %d must be positive", maxBytes)
+	}
+	if keep < 1 || keep > MaxKeep {
+		return nil, fmt.Errorf("log file retention %d must be within 1..%d", keep, MaxKeep)
+	}
+	w := &Writer{path: filepath.Join(dir, name), max: maxBytes, keep: keep}
+	if err := w.open(); err != nil {
+		return nil, err
+	}
+	w.rotated = w.scan()
+	return w, nil
+}
+
+// FromConfig opens the log file the Logging settings describe. It returns (nil, nil) when
+// APPNET_ENVOY_LOG_DESTINATION is empty: logs then stay on stdout/stderr. Errors name the
+// variable.
+func FromConfig(c env.Logging) (*Writer, error) {
+	if c.Destination == "" {
+		return nil, nil
+	}
+	maxBytes := int64(c.MaxSizeMB * (1 << 20))
+	w, err := Open(c.Destination, c.Name, max(maxBytes, 1), c.MaxFiles)
+	if err != nil {
+		return nil, fmt.Errorf("APPNET_ENVOY_LOG_DESTINATION: %w", err)
+	}
+	return w, nil
+}
+
+// Path is the live file's path.
+func (w *Writer) Path() string { return w.path }
+
+func (w *Writer) open() error {
+	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("opening log file: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("opening log file: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("log file %s is not a regular file", w.path)
+	}
+	w.f, w.size = f, st.Size()
+	return nil
+}
+
+// scan returns the highest NAME.K (K ≤ MaxKeep) present, after removing those beyond keep.
+func (w *Writer) scan() int {
+	entries, err := os.ReadDir(filepath.Dir(w.path))
+	if err != nil {
+		return w.keep // unknown: rotate() tolerates missing files
+	}
+	highest := 0
+	prefix := filepath.Base(w.path) + "."
+	for _, e := range entries {
+		k, ok := rotatedIndex(e.Name(), prefix)
+		if !ok {
+			continue
+		}
+		if k > w.keep {
+			_ = os.Remove(filepath.Join(filepath.Dir(w.path), e.Name()))
+			continue
+		}
+		highest = max(highest, k)
+	}
+	return highest
+}
+
+// rotatedIndex parses NAME.K, accepting only canonical numbers 1..MaxKeep.
+func rotatedIndex(file, prefix string) (int, bool) {
+	s, ok := strings.CutPrefix(file, prefix)
+	if !ok || s == "" || s[0] == '0' || len(s) > 4 {
+		return 0, false
+	}
+	k, err := strconv.Atoi(s)
+	if err != nil || k < 1 || k > MaxKeep {
+		return 0, false
+	}
+	return k, true
+}
+
+func (w *Writer) rotatedPath(k int) string { return w.path + "." + strconv.Itoa(k) }
+
+// Write appends p to the live file, rotating first if p would take it past the limit. p is
+// written whole to a single file. A failed rotation does not lose p: it is appended to the
+// current file, and the error is returned by this Write once (later Writes retry).
+func (w *Writer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return 0, fs.ErrClosed
+	}
+	var rotErr error
+	if w.size > 0 && w.size+int64(len(p)) > w.max {
+		rotErr = w.rotate()
+	}
+	n, err := w.f.Write(p)
+	w.size += int64(n)
+	if err != nil {
+		return n, err
+	}
+	if rotErr != nil {
+		return n, fmt.Errorf("rotating %s (line kept in the current file): %w", w.path, rotErr)
+	}
+	return n, nil
+}
+
+// rotate shifts the numbered files and starts a new live file. Until the new file is open the
+// old descriptor stays current, so a failure never leaves the writer without a file.
+func (w *Writer) rotate() error {
+	for k := min(w.rotated, w.keep-1); k >= 1; k-- {
+		if err := os.Rename(w.rotatedPath(k), w.rotatedPath(k+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return w.rotateFailed(err)
+		}
+	}
+	// A live file removed by someone else is simply replaced.
+	if err := os.Rename(w.path, w.rotatedPath(1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return w.rotateFailed(err)
+	}
+	w.rotated = min(w.rotated+1, w.keep)
+	old := w.f
+	if err := w.open(); err != nil {
+		// Keep appending to the old (renamed) file rather than lose lines.
+		w.f = old
+		return w.rotateFailed(err)
+	}
+	return old.Close()
+}
+
+// rotateFailed postpones the next attempt by another limit's worth of data, so a directory
+// that has become unwritable costs one failed rotation per limit, not one per line.
+func (w *Writer) rotateFailed(err error) error {
+	w.size = 0
+	return err
+}
+
+// Close closes the live file. Later Writes fail with fs.ErrClosed.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.f == nil {
+		return nil
+	}
+	err := w.f.Close()
+	w.f = nil
+	return err
+}

@@ -1,0 +1,139 @@
+package supervise
+
+import (
+	"context"
+	"errors"
+	"syscall"
+	"time"
+)
+
+// killWait bounds the wait for a SIGKILLed Envoy to be reaped. Only a process stuck in the
+// kernel (uninterruptible sleep) takes longer; the agent then exits anyway.
+const killWait = 10 * time.Second
+
+// shutdown is R3, after the first shutdown request while Envoy runs: no more restarts; drain
+// the listeners and wait for the connections to go (at most DrainWait); SIGTERM; SIGKILL
+// after KillGrace. Any further request (signal, or ctx when the first was a signal) skips the
+// rest of the current wait. It returns the agent's exit code (see Run).
+func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
+	var ctxDone <-chan struct{} // a later cancellation hurries; one that caused this does not
+	if ctx.Err() == nil {
+		ctxDone = ctx.Done()
+	}
+	s.log.Info("Shutdown requested", "cause", cause)
+	s.st.phase(PhaseDraining)
+	s.drainPhase(p, ctxDone)
+
+	s.st.phase(PhaseStopping)
+	sentTerm := false
+	select {
+	case <-p.done:
+	default:
+		s.log.Info("Stopping Envoy with SIGTERM", "pid", p.pid, "grace", s.opts.KillGrace.String())
+		if err := p.signal(syscall.SIGTERM); err != nil {
+			s.log.Warn("Cannot signal Envoy", "error", err)
+		}
+		sentTerm = true
+		t := time.NewTimer(s.opts.KillGrace)
+		kill := false
+		select {
+		case <-p.done:
+		case <-t.C:
+			s.log.Warn("Envoy did not exit after SIGTERM; sending SIGKILL", "grace", s.opts.KillGrace.String())
+			kill = true
+		case sig := <-s.opts.Signals:
+			s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now", "signal", sig.String())
+			kill = true
+		case <-ctxDone:
+			s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now")
+			kill = true
+		}
+		t.Stop()
+		if kill {
+			_ = p.signal(syscall.SIGKILL)
+			w := time.NewTimer(killWait)
+			select {
+			case <-p.done:
+				w.Stop()
+			case <-w.C:
+				s.log.Error("Envoy did not die after SIGKILL; exiting without it", "pid", p.pid)
+				s.st.phase(PhaseStopped)
+				return 128 + int(syscall.SIGKILL)
+			}
+		}
+	}
+	s.st.exited(p.x, p.exited)
+	s.logExit(p)
+	s.st.phase(PhaseStopped)
+	if sentTerm && p.x.signal == syscall.SIGTERM {
+		return 0 // died of our SIGTERM's default action: stopped as asked
+	}
+	return p.x.code
+}
+
+// drainPhase asks Envoy to drain and waits until it reports no downstream connections, the
+// drain deadline passes, Envoy exits, or another shutdown request arrives.
+func (s *Supervisor) drainPhase(p *proc, ctxDone <-chan struct{}) {
+	if s.opts.Admin == nil || s.opts.DrainWait <= 0 {
+		s.log.Info("No drain configured; stopping Envoy at once")
+		return
+	}
+	dctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainWait)
+	defer cancel()
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		s.drain(dctx)
+	}()
+	select {
+	case <-drained:
+	case <-p.done:
+		s.log.Warn("Envoy exited while draining", "status", p.x.reason)
+	case sig := <-s.opts.Signals:
+		s.log.Info("Another shutdown request; skipping the rest of the drain wait", "signal", sig.String())
+	case <-ctxDone:
+		s.log.Info("Another shutdown request; skipping the rest of the drain wait")
+	}
+	cancel()
+	<-drained
+}
+
+// drain sends POST /drain_listeners?graceful and polls the connection count every DrainPoll
+// until it is 0 or ctx ends. Errors are logged (each different one once) and never end the
+// wait early: only a successful 0 does.
+func (s *Supervisor) drain(ctx context.Context) {
+	start := s.now()
+	s.log.Info("Draining Envoy listeners...")
+	if err := s.opts.Admin.DrainListeners(ctx, true, false); err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Error("Draining Envoy listeners failed; still waiting for connections to close", "error", err)
+	}
+	s.log.Info("Waiting for Envoy to drain listeners", "max_wait", s.opts.DrainWait.String())
+	t := time.NewTicker(s.opts.DrainPoll)
+	defer t.Stop()
+	lastErr := ""
+	for {
+		n, err := s.opts.Admin.DownstreamConnections(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case err == nil && n == 0:
+			s.log.Info("Graceful Envoy listener draining completed: no downstream connections left",
+				"after", s.now().Sub(start).Round(time.Millisecond).String())
+			return
+		case err != nil && err.Error() != lastErr:
+			lastErr = err.Error()
+			s.log.Warn("Cannot read Envoy's downstream connections; still waiting", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				s.log.Info("Drain wait over; downstream connections may remain",
+					"after", s.now().Sub(start).Round(time.Millisecond).String())
+			}
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -14,9 +14,12 @@ type Options struct {
 }
 
 // Check runs the generated PGV ValidateAll on the bootstrap and on every unpacked Any/TypedStruct payload (Any
-// inside Any included), rejects fields that are disallowed by default, and runs the cross-reference checks: every
-// referenced cluster exists, no duplicate cluster or listener names, no listener on the admin port, ADS config
-// sources need ads_config, and more (see xref.go and rules.go). It returns all problems, or nil.
+// inside Any included) and rejects deprecated fields that are disallowed by default. It then checks what Envoy
+// checks at load time and PGV does not: every referenced cluster exists (references from listeners may also be
+// satisfied by CDS), cluster and listener names are unique, no listener binds the admin address or another
+// listener's address, "ads: {}" needs dynamic_resources.ads_config, a node used with xDS has an id and a cluster,
+// HTTP filter chains end with the router, STATIC clusters use IP addresses and LOGICAL_DNS clusters one endpoint.
+// It returns all problems, or nil.
 func Check(b *bootstrapv3.Bootstrap) Problems {
 	return CheckWith(b, Options{})
 }
@@ -53,6 +56,7 @@ type checker struct {
 	hasCDS    bool
 	overrides runtimeOverrides
 	refs      []clusterRef
+	unchecked []string // path prefixes of route tables with validate_clusters: false
 	probs     Problems
 }
 

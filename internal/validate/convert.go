@@ -3,13 +3,13 @@ package validate
 import (
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Limits that keep hostile input (alias bombs, cyclic aliases, absurd nesting) from exhausting memory or stack.
+// Without aliases a document cannot have more nodes than bytes, so the node budget is this plus the input size.
 const (
 	maxDepth = 500
 	maxNodes = 1 << 18
@@ -27,8 +27,9 @@ type converter struct {
 	pairs     []pair     // scratch stack of mapping entries
 	probs     Problems
 	jsonInput bool
+	oneLine   bool
 	depth     int
-	nodes     int
+	nodes     int  // budget left
 	aborted   bool // a limit was hit; emit nulls from here on
 }
 
@@ -55,7 +56,7 @@ type pathNode struct {
 }
 
 func newConverter(base string, jsonInput bool) *converter {
-	c := &converter{jsonInput: jsonInput, out: make([]byte, 0, 4096)}
+	c := &converter{jsonInput: jsonInput, nodes: maxNodes, out: make([]byte, 0, 4096)}
 	c.paths = append(c.paths, pathNode{parent: -1, name: base})
 	c.lines = append(c.lines, lineInfo{})
 	return c
@@ -104,8 +105,24 @@ func appendSeg(p string, kind uint8, name string, index int) string {
 	return joinPath(p, name)
 }
 
+// maxProblems bounds what one decode reports: past that, the rest are counted, not listed.
+const maxProblems = 100
+
 func (c *converter) problem(path string, line int, format string, args ...any) {
-	c.probs = append(c.probs, Problem{Path: path, Message: fmt.Sprintf(format, args...) + atLine(line)})
+	switch n := len(c.probs); {
+	case n < maxProblems:
+		c.probs = append(c.probs, Problem{Path: path, Message: fmt.Sprintf(format, args...) + c.at(line)})
+	case n == maxProblems:
+		c.probs = append(c.probs, Problem{Message: "too many problems; the rest are not shown"})
+	}
+}
+
+// at is atLine, except for single-line input (JSON from a program), where "line 1" everywhere is noise.
+func (c *converter) at(line int) string {
+	if c.oneLine {
+		return ""
+	}
+	return atLine(line)
 }
 
 func atLine(line int) string {
@@ -130,8 +147,8 @@ func (c *converter) enter(n *yaml.Node, p int32) (*yaml.Node, bool) {
 		return nil, false
 	}
 	c.depth++
-	c.nodes++
-	if c.depth > maxDepth || c.nodes > maxNodes {
+	c.nodes--
+	if c.depth > maxDepth || c.nodes < 0 {
 		c.aborted = true
 		c.problem(c.shortPath(p), n.Line, "document too deeply nested or too large (recursive or exploding aliases?)")
 		c.depth--
@@ -164,7 +181,7 @@ func (c *converter) message(n *yaml.Node, md protoreflect.MessageDescriptor, p i
 		c.raw(n, p) // null unsets the field; anything else is a type error protojson reports with our path
 		return
 	}
-	start := c.collect(n, p)
+	start := c.collect(n, p, segField)
 	c.out = append(c.out, '{')
 	c.fields(start, md, p, false)
 	c.out = append(c.out, '}')
@@ -232,7 +249,7 @@ func (c *converter) field(n *yaml.Node, fd protoreflect.FieldDescriptor, p int32
 			c.raw(n, p)
 			return
 		}
-		start := c.collect(n, p)
+		start := c.collect(n, p, segKey)
 		c.out = append(c.out, '{')
 		for i := start; i < len(c.pairs); i++ {
 			k, v := c.pairs[i].k, c.pairs[i].v
@@ -314,278 +331,4 @@ func (c *converter) enum(n *yaml.Node, ed protoreflect.EnumDescriptor, p int32) 
 		text = name
 	}
 	c.out = appendString(c.out, text)
-}
-
-// any emits a google.protobuf.Any: "@type" names the payload type, whose fields follow in the same object (or
-// under "value" for well-known types with a special JSON form).
-func (c *converter) any(n *yaml.Node, p int32) {
-	if n.Kind != yaml.MappingNode {
-		c.raw(n, p)
-		return
-	}
-	if len(n.Content) == 0 {
-		c.out = append(c.out, "{}"...)
-		return
-	}
-	// Resolve the type first, so that everything reported inside carries the <Type> path segment.
-	typ := mappingValue(n, "@type")
-	tp := c.child(p, segField, "@type", 0)
-	switch {
-	case typ == nil:
-		c.problem(c.path(p), n.Line, "missing \"@type\": an Any (typed_config) must name its payload type")
-		c.out = append(c.out, "null"...)
-		return
-	case typ.Kind != yaml.ScalarNode || typ.Value == "":
-		c.problem(c.path(tp), typ.Line, "\"@type\" must be a non-empty string")
-		c.out = append(c.out, "null"...)
-		return
-	}
-	url := typ.Value
-	mt, err := resolveType(url)
-	if err != nil {
-		c.problem(c.path(tp), typ.Line, "%v", err)
-		c.out = append(c.out, "null"...)
-		return
-	}
-	md := mt.Descriptor()
-	ap := c.child(p, segAny, string(md.Name()), 0)
-	start := c.collect(n, ap)
-	defer func() { c.pairs = c.pairs[:start] }()
-	c.out = append(c.out, '{')
-	c.newline(tp, typ.Line)
-	c.out = append(c.out, `"@type":`...)
-	c.out = appendString(c.out, url)
-	if wellKnown(md.FullName()) == wktNone {
-		c.fields(start, md, ap, true)
-		c.out = append(c.out, '}')
-		return
-	}
-	for i := start; i < len(c.pairs); i++ {
-		k, v := c.pairs[i].k, c.pairs[i].v
-		switch k.Value {
-		case "@type":
-			continue
-		case "value":
-			c.out = append(c.out, ',')
-			c.newline(ap, k.Line)
-			c.out = append(c.out, `"value":`...)
-			c.message(v, md, ap)
-		default:
-			c.problem(joinPath(c.path(ap), k.Value), k.Line, "unknown field %q: a %s in an Any goes under \"value\"",
-				k.Value, md.FullName())
-		}
-	}
-	c.out = append(c.out, '}')
-}
-
-// mappingValue returns the value of key in mapping n (aliases resolved), or nil.
-func mappingValue(n *yaml.Node, key string) *yaml.Node {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		for j := 0; k.Kind == yaml.AliasNode && k.Alias != nil && j < maxDepth; j++ {
-			k = k.Alias
-		}
-		if k.Kind == yaml.ScalarNode && k.Value == key {
-			v := n.Content[i+1]
-			for j := 0; v.Kind == yaml.AliasNode && v.Alias != nil && j < maxDepth; j++ {
-				v = v.Alias
-			}
-			return v
-		}
-	}
-	return nil
-}
-
-// raw emits n with no descriptor: inside Struct/Value and other well-known types, or a value of the wrong shape
-// that protojson will reject (with a path, thanks to the line map).
-func (c *converter) raw(n *yaml.Node, p int32) {
-	n, ok := c.enter(n, p)
-	if !ok {
-		c.out = append(c.out, "null"...)
-		return
-	}
-	defer c.leave()
-	switch n.Kind {
-	case yaml.MappingNode:
-		start := c.collect(n, p)
-		c.out = append(c.out, '{')
-		for i := start; i < len(c.pairs); i++ {
-			k, v := c.pairs[i].k, c.pairs[i].v
-			if i > start {
-				c.out = append(c.out, ',')
-			}
-			kp := c.child(p, segKey, k.Value, 0)
-			c.newline(kp, k.Line)
-			c.out = appendString(c.out, k.Value)
-			c.out = append(c.out, ':')
-			c.raw(v, kp)
-		}
-		c.out = append(c.out, '}')
-		c.pairs = c.pairs[:start]
-	case yaml.SequenceNode:
-		c.out = append(c.out, '[')
-		for i, e := range n.Content {
-			if i > 0 {
-				c.out = append(c.out, ',')
-			}
-			ep := c.child(p, segIndex, "", i)
-			c.newline(ep, e.Line)
-			c.raw(e, ep)
-		}
-		c.out = append(c.out, ']')
-	case yaml.ScalarNode:
-		c.scalar(classify(n, c.jsonInput))
-	default:
-		c.out = append(c.out, "null"...)
-	}
-}
-
-func (c *converter) scalar(kind scalarKind, text string) {
-	switch kind {
-	case kindNull:
-		c.out = append(c.out, "null"...)
-	case kindBool, kindInt, kindNumber:
-		c.out = append(c.out, text...)
-	default: // kindString, kindBigInt
-		c.out = appendString(c.out, text)
-	}
-}
-
-// collect pushes the entries of mapping n onto c.pairs and returns where they start. It reports duplicate and
-// non-scalar keys, and expands "<<" merge keys (explicit keys win, earlier merged mappings win over later ones).
-func (c *converter) collect(n *yaml.Node, p int32) int {
-	start := len(c.pairs)
-	ks := keySet{start: start}
-	var merges []*yaml.Node
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		for k.Kind == yaml.AliasNode && k.Alias != nil && k != k.Alias {
-			k = k.Alias
-		}
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			merges = append(merges, v)
-			continue
-		}
-		if k.Kind != yaml.ScalarNode {
-			c.problem(c.path(p), k.Line, "mapping keys must be scalars")
-			continue
-		}
-		if j := ks.find(c.pairs, k.Value); j >= 0 {
-			c.problem(c.path(c.child(p, segField, k.Value, 0)), k.Line, "duplicate key %q (first at line %d)",
-				k.Value, c.pairs[j].k.Line)
-			continue
-		}
-		c.pairs = ks.add(c.pairs, pair{k, v})
-	}
-	for _, m := range merges {
-		c.merge(&ks, m, p, 0)
-	}
-	return start
-}
-
-// merge adds the entries of a "<<" value (a mapping or a list of mappings) that are not already present.
-func (c *converter) merge(ks *keySet, m *yaml.Node, p int32, depth int) {
-	for i := 0; m != nil && m.Kind == yaml.AliasNode && i < maxDepth; i++ {
-		m = m.Alias
-	}
-	if m == nil || depth > 8 {
-		return
-	}
-	switch m.Kind {
-	case yaml.SequenceNode:
-		for _, e := range m.Content {
-			c.merge(ks, e, p, depth+1)
-		}
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(m.Content); i += 2 {
-			k := m.Content[i]
-			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-				c.merge(ks, m.Content[i+1], p, depth+1)
-				continue
-			}
-			if k.Kind == yaml.ScalarNode && ks.find(c.pairs, k.Value) < 0 {
-				c.pairs = ks.add(c.pairs, pair{k, m.Content[i+1]})
-			}
-		}
-	default:
-		c.problem(c.path(p), m.Line, "a merge key (<<) needs a mapping or a list of mappings")
-	}
-}
-
-// smallMap is the mapping size up to which duplicate keys are found by a linear scan rather than a Go map.
-const smallMap = 32
-
-// keySet finds the keys of one mapping among c.pairs[start:]; index is only built for large mappings.
-type keySet struct {
-	start int
-	index map[string]int
-}
-
-func (ks *keySet) find(pairs []pair, key string) int {
-	if ks.index != nil {
-		if j, ok := ks.index[key]; ok {
-			return j
-		}
-		return -1
-	}
-	for j := ks.start; j < len(pairs); j++ {
-		if pairs[j].k.Value == key {
-			return j
-		}
-	}
-	return -1
-}
-
-func (ks *keySet) add(pairs []pair, p pair) []pair {
-	if ks.index == nil && len(pairs)-ks.start >= smallMap {
-		ks.index = make(map[string]int, 2*smallMap)
-		for j := ks.start; j < len(pairs); j++ {
-			ks.index[pairs[j].k.Value] = j
-		}
-	}
-	if ks.index != nil {
-		ks.index[p.k.Value] = len(pairs)
-	}
-	return append(pairs, p)
-}
-
-// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as protojson would refuse it anyway.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			b = append(b, c)
-			i++
-			continue
-		}
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-			i++
-			continue
-		case '\n':
-			b = append(b, '\\', 'n')
-			i++
-			continue
-		case '\t':
-			b = append(b, '\\', 't')
-			i++
-			continue
-		}
-		if c < 0x20 {
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

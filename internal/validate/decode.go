@@ -29,7 +29,10 @@ func Decode(data []byte) (b *bootstrapv3.Bootstrap, err error) {
 		return nil, probs
 	}
 	b = &bootstrapv3.Bootstrap{}
-	if probs := decodeNode(root, b, "", root.Style&yaml.FlowStyle != 0); len(probs) > 0 {
+	c := newConverter("", root.Style&yaml.FlowStyle != 0)
+	c.oneLine = bytes.IndexByte(bytes.TrimSpace(data), '\n') < 0
+	c.nodes += len(data)
+	if probs := c.decode(root, b); len(probs) > 0 {
 		return nil, probs
 	}
 	return b, nil
@@ -97,7 +100,10 @@ func yamlError(err error) string {
 
 // decodeNode converts root into m's JSON form and unmarshals it strictly. base prefixes every reported path.
 func decodeNode(root *yaml.Node, m proto.Message, base string, jsonInput bool) Problems {
-	c := newConverter(base, jsonInput)
+	return newConverter(base, jsonInput).decode(root, m)
+}
+
+func (c *converter) decode(root *yaml.Node, m proto.Message) Problems {
 	c.message(root, m.ProtoReflect().Descriptor(), 0)
 	if c.aborted {
 		return c.probs
@@ -129,7 +135,7 @@ func (c *converter) unmarshalProblem(err error) Problem {
 		return Problem{Path: c.path(0), Message: text}
 	}
 	li := c.lines[line-1]
-	return Problem{Path: c.path(li.path), Message: text + atLine(int(li.src))}
+	return Problem{Path: c.path(li.path), Message: text + c.at(int(li.src))}
 }
 
 // stripProtoPrefix removes protojson's "proto:" prefix, which it writes with a randomly chosen kind of space.

@@ -1,7 +1,6 @@
 package validate
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 
@@ -26,15 +25,15 @@ type multiError interface {
 // per level and names fields by their Go names ("SocketAddress", "Listeners[0]"); the message descriptor of each
 // level turns those back into proto field names, so the path reads like a decode path.
 func pgvProblems(err error, md protoreflect.MessageDescriptor, path string, out Problems) Problems {
-	var multi multiError
-	if errors.As(err, &multi) && !isPGV(err) {
+	// Generated errors do not wrap, so plain type assertions see them.
+	if multi, ok := err.(multiError); ok {
 		for _, e := range multi.AllErrors() {
 			out = pgvProblems(e, md, path, out)
 		}
 		return out
 	}
-	var ve pgvError
-	if !errors.As(err, &ve) {
+	ve, ok := err.(pgvError)
+	if !ok {
 		return append(out, Problem{Path: path, Message: err.Error()})
 	}
 	seg, fd, oneof := pgvField(md, ve.Field())
@@ -43,7 +42,8 @@ func pgvProblems(err error, md protoreflect.MessageDescriptor, path string, out 
 		p = path + "." + seg
 	}
 	cause := ve.Cause()
-	if cause != nil && (isPGV(cause) || isMulti(cause)) {
+	nested := isPGV(cause) || isMulti(cause)
+	if nested {
 		var next protoreflect.MessageDescriptor
 		if fd != nil {
 			next = fd.Message()
@@ -62,7 +62,7 @@ func pgvProblems(err error, md protoreflect.MessageDescriptor, path string, out 
 	if oneof != nil {
 		msg += " (set one of: " + oneofFields(oneof) + ")"
 	}
-	if cause != nil && !isPGV(cause) && !isMulti(cause) {
+	if cause != nil && !nested {
 		msg += ": " + cause.Error()
 	}
 	return append(out, Problem{Path: p, Message: msg})

@@ -11,7 +11,17 @@ import (
 
 // notClusterRefs are string fields that look like cluster references but are not: reviewed against go-control-plane
 // envoy v1.40.0. Keys are "message.field".
-var notClusterRefs = map[string]string{}
+var notClusterRefs = map[string]string{
+	"envoy.config.core.v3.Node.cluster":                                                      "the node's own service cluster",
+	"envoy.config.endpoint.v3.ClusterLoadAssignment.cluster_name":                            "names the cluster it belongs to",
+	"envoy.config.endpoint.v3.ClusterStats.cluster_name":                                     "load report data, not config",
+	"envoy.data.accesslog.v3.AccessLogCommon.upstream_cluster":                               "access log data, not config",
+	"envoy.extensions.clusters.aggregate.v3.ClusterConfig.clusters":                          "may name CDS clusters; resolved lazily",
+	"envoy.extensions.clusters.dynamic_modules.v3.ClusterConfig.cluster_name":                "names the module's cluster implementation",
+	"envoy.extensions.clusters.mcp_multicluster.v3.ClusterConfig.McpCluster.cluster":         "may name CDS clusters; resolved lazily",
+	"envoy.extensions.filters.http.fault.v3.HTTPFault.upstream_cluster":                      "a match condition",
+	"envoy.extensions.filters.network.reverse_tunnel.v3.ReverseTunnel.required_cluster_name": "a handshake value",
+}
 
 // looksLikeClusterRef is the name pattern of fields that may hold a cluster name.
 func looksLikeClusterRef(fd protoreflect.FieldDescriptor) bool {

@@ -1,0 +1,83 @@
+package validate
+
+import "go.yaml.in/yaml/v3"
+
+// any emits a google.protobuf.Any: "@type" names the payload type, whose fields follow in the same object (or
+// under "value" for well-known types with a special JSON form).
+func (c *converter) any(n *yaml.Node, p int32) {
+	if n.Kind != yaml.MappingNode {
+		c.raw(n, p)
+		return
+	}
+	if len(n.Content) == 0 {
+		c.out = append(c.out, "{}"...)
+		return
+	}
+	// Resolve the type first, so that everything reported inside carries the <Type> path segment.
+	typ := mappingValue(n, "@type")
+	tp := c.child(p, segField, "@type", 0)
+	switch {
+	case typ == nil:
+		c.problem(c.path(p), n.Line, "missing \"@type\": an Any (typed_config) must name its payload type")
+		c.out = append(c.out, "null"...)
+		return
+	case typ.Kind != yaml.ScalarNode || typ.Value == "":
+		c.problem(c.path(tp), typ.Line, "\"@type\" must be a non-empty string")
+		c.out = append(c.out, "null"...)
+		return
+	}
+	url := typ.Value
+	mt, err := resolveType(url)
+	if err != nil {
+		c.problem(c.path(tp), typ.Line, "%v", err)
+		c.out = append(c.out, "null"...)
+		return
+	}
+	md := mt.Descriptor()
+	ap := c.child(p, segAny, string(md.Name()), 0)
+	start := c.collect(n, ap, segField)
+	defer func() { c.pairs = c.pairs[:start] }()
+	c.out = append(c.out, '{')
+	c.newline(tp, typ.Line)
+	c.out = append(c.out, `"@type":`...)
+	c.out = appendString(c.out, url)
+	if wellKnown(md.FullName()) == wktNone {
+		c.fields(start, md, ap, true)
+		c.out = append(c.out, '}')
+		return
+	}
+	for i := start; i < len(c.pairs); i++ {
+		k, v := c.pairs[i].k, c.pairs[i].v
+		switch k.Value {
+		case "@type":
+			continue
+		case "value":
+			c.out = append(c.out, ',')
+			c.newline(ap, k.Line)
+			c.out = append(c.out, `"value":`...)
+			c.message(v, md, ap)
+		default:
+			c.problem(joinPath(c.path(ap), k.Value), k.Line, "unknown field %q: a %s in an Any goes under \"value\"",
+				k.Value, md.FullName())
+		}
+	}
+	c.out = append(c.out, '}')
+}
+
+// mappingValue returns the value of key in mapping n (aliases resolved), or nil.
+func mappingValue(n *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		for j := 0; k.Kind == yaml.AliasNode && k.Alias != nil && j < maxDepth; j++ {
+			k = k.Alias
+		}
+		if k.Kind == yaml.ScalarNode && k.Value == key {
+			v := n.Content[i+1]
+			for j := 0; v.Kind == yaml.AliasNode && v.Alias != nil && j < maxDepth; j++ {
+				v = v.Alias
+			}
+			return v
+		}
+	}
+	return nil
+}

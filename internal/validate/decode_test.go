@@ -1,0 +1,129 @@
+package validate
+
+import (
+	"strings"
+	"testing"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// TestDecodeRejects: strict decoding, one mutation of the sample per rule.
+func TestDecodeRejects(t *testing.T) {
+	runMutations(t, []mutation{
+		{"unknown top-level field", []edit{{"stats_flush_interval: 10s", "stats_flush_intervall: 10s"}},
+			"stats_flush_intervall", `unknown field "stats_flush_intervall" in envoy.config.bootstrap.v3.Bootstrap (line `},
+		{"unknown field in typed_config", []edit{{"stat_prefix: ingress_http", "stat_prefx: ingress_http"}},
+			hcmPath + ".stat_prefx", `unknown field "stat_prefx"`},
+		{"unknown field in nested typed_config", []edit{{"collector_endpoint: /api/v2/spans", "collector_endpont: /x"}},
+			hcmPath + ".tracing.provider.typed_config<ZipkinConfig>.collector_endpont", `unknown field`},
+		{"bad @type", []edit{{"grpc_web.v3.GrpcWeb", "grpc_web.v3.GrpcWebb"}},
+			hcmPath + ".http_filters[0].typed_config.@type", `unknown type "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWebb"`},
+		{"v2 @type", []edit{{"envoy.extensions.access_loggers.file.v3.FileAccessLog", "envoy.config.accesslog.v2.FileAccessLog"}},
+			"admin.access_log[0].typed_config.@type", "removed v2 API"},
+		{"missing @type", []edit{{"    \"@type\": type.googleapis.com/envoy.config.metrics.v3.StatsdSink\n", ""}},
+			"stats_sinks[1].typed_config", `missing "@type"`},
+		{"wrong type", []edit{{"127.0.0.1, port_value: 8080}", "127.0.0.1, port_value: abc}"}},
+			appAddr + ".port_value", `invalid value for uint32 field portValue: "abc" (line 206)`},
+		{"wrong type inside typed_config", []edit{{"use_unsigned_payload: true", "use_unsigned_payload: maybe"}},
+			hcmPath + ".http_filters[1].typed_config<AwsRequestSigning>.use_unsigned_payload", `invalid value for bool field useUnsignedPayload: "maybe" (line 138)`},
+		{"bad duration", []edit{{"connect_timeout: 0.25s", "connect_timeout: 1m"}},
+			appPath + ".connect_timeout", `invalid google.protobuf.Duration value "1m"`},
+		{"unknown enum value", []edit{{"codec_type: AUTO", "codec_type: automatic"}},
+			hcmPath + ".codec_type", `invalid value for enum field codecType: "automatic"`},
+		{"string where a message is expected", []edit{{"stream_idle_timeout: 2400s", "stream_idle_timeout: [1]"}},
+			hcmPath + ".stream_idle_timeout", `unexpected token [`},
+		{"duplicate YAML key", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\nstats_flush_interval: 5s\n"}},
+			"stats_flush_interval", `duplicate key "stats_flush_interval" (first at line 80) (line 81)`},
+		{"duplicate key in typed_config", []edit{{"prefix: appmesh\n", "prefix: appmesh\n    prefix: other\n"}},
+			"stats_sinks[1].typed_config<StatsdSink>.prefix", `duplicate key "prefix"`},
+		{"both spellings of a field", []edit{{"stat_prefix: ingress_http", "stat_prefix: ingress_http\n          statPrefix: x"}},
+			hcmPath + ".stat_prefix", `field given twice ("statPrefix"`},
+		{"second document", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\n---\nfoo: 1\n"}},
+			"", "more than one YAML document (line 81)"},
+		{"invalid YAML", []edit{{"stats_flush_interval: 10s", "stats_flush_interval: [10s"}},
+			"", "invalid YAML"},
+	})
+}
+
+// TestDecodeJSONErrors: single-line JSON (what a program writes) gets paths but no meaningless "line 1".
+func TestDecodeJSONErrors(t *testing.T) {
+	_, err := Decode([]byte(`{"admin": {"address": {"socket_address": {"port_value": "x", "adress": "a"}}}}`))
+	assertProblem(t, err, "admin.address.socket_address.adress", `unknown field "adress" in envoy.config.core.v3.SocketAddress`)
+	assertProblem(t, err, "admin.address.socket_address.port_value", `invalid value for uint32 field portValue: "x"`)
+	if strings.Contains(err.Error(), "(line") {
+		t.Errorf("line numbers for single-line input: %v", err)
+	}
+}
+
+// TestLeniency: what Envoy accepts although strict proto3 JSON does not.
+func TestLeniency(t *testing.T) {
+	src := mutate(t, sample(t),
+		edit{"type: STATIC", "type: static"},
+		edit{"codec_type: AUTO", "codec_type: auto"}, // inside typed_config
+		edit{"api_type: GRPC", "api_type: Grpc"},     // any case
+		edit{"TLSv1_2", "tlsv1_2"},                   // Any inside a cluster
+		edit{"match_excluded_headers: [{exact: te}, {prefix: x}]", "match_excluded_headers: {exact: te}"},
+		edit{"  access_log:\n  - name: envoy.access_loggers.file\n    typed_config:\n      \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n      path: /tmp/envoy_admin_access.log\n",
+			"  access_log:\n    name: envoy.access_loggers.file\n    typed_config:\n      \"@type\": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n      path: /tmp/envoy_admin_access.log\n"},
+		edit{"      - lb_endpoints:\n        - endpoint:\n            address:\n              socket_address: {address: 127.0.0.1, port_value: 8080}",
+			"        lb_endpoints:\n          endpoint:\n            address:\n              socket_address: {address: 127.0.0.1, port_value: 0x1F90}"},
+		// Struct content stays as written: no enum or list leniency, plain scalars typed the Envoy way.
+		edit{"      l1: 15000\n", "      l1: 15000\n      type: static\n      on: yes\n      big: 4294967296\n      ratio: 1.10\n"},
+	)
+	b, err := Bootstrap([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := b.GetStaticResources().GetClusters()[1]
+	if app.GetType() != clusterv3.Cluster_STATIC {
+		t.Errorf("type = %v", app.GetType())
+	}
+	eps := app.GetLoadAssignment().GetEndpoints()
+	if len(eps) != 1 || len(eps[0].GetLbEndpoints()) != 1 ||
+		eps[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress().GetPortValue() != 8080 {
+		t.Errorf("single objects as lists: %v", eps)
+	}
+	if n := len(b.GetAdmin().GetAccessLog()); n != 1 {
+		t.Errorf("admin.access_log has %d entries", n)
+	}
+	if b.GetDynamicResources().GetAdsConfig().GetApiType().String() != "GRPC" {
+		t.Errorf("api_type = %v", b.GetDynamicResources().GetAdsConfig().GetApiType())
+	}
+	var hcm hcmv3.HttpConnectionManager
+	any := b.GetStaticResources().GetListeners()[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig()
+	if err := anypb.UnmarshalTo(any, &hcm, proto.UnmarshalOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if hcm.GetCodecType() != hcmv3.HttpConnectionManager_AUTO {
+		t.Errorf("codec_type = %v", hcm.GetCodecType())
+	}
+	m := b.GetNode().GetMetadata().GetFields()["aws.ecs.serviceconnect.ListenerPortMapping"].GetStructValue().GetFields()
+	if got := m["type"].GetStringValue(); got != "static" {
+		t.Errorf("Struct string changed to %q", got)
+	}
+	if _, ok := m["on"]; !ok {
+		t.Errorf("Struct key on missing: %v", m)
+	}
+	if got := m["big"].GetStringValue(); got != "4294967296" {
+		t.Errorf("big int in Struct = %v, want the string Envoy makes of it", m["big"])
+	}
+	if got := m["ratio"].GetStringValue(); got != "1.10" {
+		t.Errorf("float in Struct = %v, want the string Envoy makes of it", m["ratio"])
+	}
+}
+
+// TestDecodeProblemLimit: a hopeless input yields a bounded list, saying so.
+func TestDecodeProblemLimit(t *testing.T) {
+	var b strings.Builder
+	for i := range 150 {
+		b.WriteString("unknown" + strings.Repeat("x", i) + ": 1\n")
+	}
+	_, err := Decode([]byte(b.String()))
+	ps, ok := err.(Problems)
+	if !ok || len(ps) != maxProblems+1 || !strings.Contains(ps[maxProblems].Message, "too many problems") {
+		t.Fatalf("got %d problems: %v", len(ps), err)
+	}
+}

@@ -1,0 +1,50 @@
+package validate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func plain(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
+
+// FuzzDecode: no input may panic or hang Decode, Check, Deprecations, Lint or the canonical encoders.
+func FuzzDecode(f *testing.F) {
+	seeds := []string{
+		"", "{}", "admin: {}", "a: &a [*a]", "<<: {node: {id: x}}", "node: {metadata: {a: [1, {b: yes}]}}",
+		"static_resources: {clusters: {name: c, type: logical_dns}}",
+		`{"static_resources": {"listeners": [{"filter_chains": [{"filters": [{"name": "x", "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", "cluster": "c"}}]}]}]}}`,
+		"bootstrap_extensions: [{name: x, typed_config: {'@type': type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener, value: {buffer_size_kbs: 1}}}]",
+	}
+	files := []string{"testdata/sidecar.yaml"}
+	if dir, ok := findCorpus(); ok {
+		more, _ := filepath.Glob(filepath.Join(dir, "*.*"))
+		files = append(files, more...)
+	}
+	for _, file := range files {
+		if data, err := os.ReadFile(file); err == nil && !strings.HasSuffix(file, ".md") {
+			seeds = append(seeds, string(data))
+		}
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_ = Lint(data)
+		b, err := Decode(data)
+		if err != nil {
+			if strings.Contains(err.Error(), "cannot parse bootstrap:") {
+				t.Fatalf("recovered panic: %v", err)
+			}
+			return
+		}
+		_ = Check(b)
+		_ = Deprecations(b)
+		if _, err := CanonicalYAML(b); err != nil {
+			t.Fatalf("CanonicalYAML of a decoded bootstrap: %v", err)
+		}
+	})
+}

@@ -14,6 +14,9 @@ import (
 func resolveType(url string) (protoreflect.MessageType, error) {
 	mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
 	if err != nil {
+		if legacyEnvoyName(url[strings.LastIndexByte(url, '/')+1:]) {
+			return nil, fmt.Errorf("unknown type %q: it belongs to Envoy's removed v2 API; use the v3 type", url)
+		}
 		return nil, fmt.Errorf("unknown type %q: not in the Envoy API this build knows "+
 			"(removed, misspelt, or a contrib-only extension)", url)
 	}
@@ -27,7 +30,16 @@ func resolveType(url string) (protoreflect.MessageType, error) {
 // version segment (v3, v3alpha); v2, v2alpha, v1alpha1 and unversioned ones (envoy.api.v2.core, envoy.type) are
 // the old API.
 func legacyEnvoyType(md protoreflect.MessageDescriptor) bool {
-	pkg := string(md.ParentFile().Package())
+	return legacyEnvoyName(string(md.ParentFile().Package()) + ".")
+}
+
+// legacyEnvoyName applies legacyEnvoyType's rule to a full message name; the v2 packages are not
+// even linked (scripts/gen-extensions.sh), so unknown names are classified by their spelling.
+func legacyEnvoyName(full string) bool {
+	pkg := full
+	if i := strings.LastIndexByte(full, '.'); i >= 0 {
+		pkg = full[:i]
+	}
 	if !strings.HasPrefix(pkg, "envoy.") {
 		return false
 	}

@@ -24,7 +24,7 @@ lint:
 	$(GO) vet ./...
 
 golden:
-	$(GO) test ./internal/render/ -run TestGolden -update
+	$(GO) test ./internal/conformance/ -run '^TestGolden$$' -update -count=1
 
 docs: build
 	./scripts/update-readme-vars.sh

@@ -38,17 +38,32 @@ type caseFile struct {
 }
 
 // placeholders are the runner-provided values substituted inside values.
-type placeholders struct{ Fixtures, TMDS, IMDS string }
+// Golden is ${GOLDEN}, the repository's golden directory, which only the
+// golden cases (golden/cases/*.env) may use.
+type placeholders struct{ Fixtures, TMDS, IMDS, Golden string }
 
 var (
 	envKeyRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	placeholderRE = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
 	knownHolders  = map[string]bool{"${FIXTURES}": true, "${TMDS}": true, "${IMDS}": true}
+	// goldenHolders adds ${GOLDEN}: the corpus lives outside this repository
+	// and must not refer to it, so only golden cases accept it.
+	goldenHolders = map[string]bool{"${FIXTURES}": true, "${TMDS}": true, "${IMDS}": true, "${GOLDEN}": true}
 )
 
 // parseEnvFile parses a case file strictly: anything the README does not
 // define is an error, so a typo in the corpus cannot silently change a case.
 func parseEnvFile(data []byte) (*caseFile, error) {
+	return parseEnvFileWith(data, knownHolders)
+}
+
+// parseGoldenEnvFile parses golden/cases/*.env: the corpus format plus the
+// ${GOLDEN} placeholder.
+func parseGoldenEnvFile(data []byte) (*caseFile, error) {
+	return parseEnvFileWith(data, goldenHolders)
+}
+
+func parseEnvFileWith(data []byte, known map[string]bool) (*caseFile, error) {
 	c := &caseFile{Envoy: envoyPlain}
 	seen := map[string]bool{}
 	// Only "\n" ends a line: values are verbatim, so nothing else is trimmed.
@@ -84,7 +99,7 @@ func parseEnvFile(data []byte) (*caseFile, error) {
 				return nil, fmt.Errorf("line %d: duplicate key %s", n, key)
 			}
 			for _, p := range placeholderRE.FindAllString(value, -1) {
-				if !knownHolders[p] {
+				if !known[p] {
 					return nil, fmt.Errorf("line %d: unknown placeholder %s", n, p)
 				}
 			}
@@ -123,7 +138,7 @@ func (c *caseFile) setPseudoKey(kv string) error {
 
 // environ returns the case variables as KEY=VALUE with placeholders expanded.
 func (c *caseFile) environ(p placeholders) []string {
-	r := strings.NewReplacer("${FIXTURES}", p.Fixtures, "${TMDS}", p.TMDS, "${IMDS}", p.IMDS)
+	r := strings.NewReplacer("${FIXTURES}", p.Fixtures, "${TMDS}", p.TMDS, "${IMDS}", p.IMDS, "${GOLDEN}", p.Golden)
 	env := make([]string, 0, len(c.Vars))
 	for _, v := range c.Vars {
 		env = append(env, v.Key+"="+r.Replace(v.Value))
@@ -171,6 +186,7 @@ func TestParseEnvFile(t *testing.T) {
 		{name: "unknown envoy", in: "# s\n@envoy=static\n", wantErr: "@envoy"},
 		{name: "unknown pseudo", in: "# s\n@foo=bar\n", wantErr: "pseudo-key"},
 		{name: "unknown placeholder", in: "# s\nK=${FIXTURE}/x\n", wantErr: "placeholder"},
+		{name: "golden placeholder outside golden cases", in: "# s\nK=${GOLDEN}/x\n", wantErr: "placeholder"},
 		{name: "bad side effect json", in: "# s\n# side effect: /tmp/sampling-rules.json is written with: {\n", wantErr: "invalid"},
 		{name: "unknown side effect", in: "# s\n# side effect: /tmp/other is written with: {}\n", wantErr: "unknown side effect"},
 	}
@@ -194,12 +210,12 @@ func TestParseEnvFile(t *testing.T) {
 }
 
 func TestEnvironExpandsPlaceholders(t *testing.T) {
-	c, err := parseEnvFile([]byte("# s\nA=${FIXTURES}/f\nB=${TMDS}\nC=${IMDS}/x\nD= ${FIXTURES}${FIXTURES}\n"))
+	c, err := parseGoldenEnvFile([]byte("# s\nA=${FIXTURES}/f\nB=${TMDS}\nC=${IMDS}/x\nD= ${FIXTURES}${FIXTURES}\nE=${GOLDEN}/o\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := c.environ(placeholders{Fixtures: "/fx", TMDS: "http://t/v4", IMDS: "http://i"})
-	want := []string{"A=/fx/f", "B=http://t/v4", "C=http://i/x", "D= /fx/fx"}
+	got := c.environ(placeholders{Fixtures: "/fx", TMDS: "http://t/v4", IMDS: "http://i", Golden: "/g"})
+	want := []string{"A=/fx/f", "B=http://t/v4", "C=http://i/x", "D= /fx/fx", "E=/g/o"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("environ = %q, want %q", got, want)
 	}

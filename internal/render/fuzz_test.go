@@ -1,0 +1,213 @@
+package render
+
+import (
+	"encoding/json"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/appnet/appnet-agent/internal/validate"
+)
+
+// at walks a generic JSON document: string steps index maps, int steps lists.
+func at(doc any, path ...any) any {
+	for _, step := range path {
+		switch s := step.(type) {
+		case string:
+			m, ok := doc.(map[string]any)
+			if !ok {
+				return nil
+			}
+			doc = m[s]
+		case int:
+			l, ok := doc.([]any)
+			if !ok || s >= len(l) {
+				return nil
+			}
+			doc = l[s]
+		}
+	}
+	return doc
+}
+
+// knownStructNumberBug marks a production bug this fuzzer found: a number in
+// a google.protobuf.Struct (node metadata from the JSON mapping variables,
+// user fragments) that is not an int32 integer, e.g. 2.5 or 9007199254740992,
+// is validated as a number but written into the YAML bootstrap as a plain
+// scalar, which Envoy's YAML loader (and validate.Decode, which mirrors it)
+// reads back as the string "2.5". So Envoy does not read what was validated.
+// Set it to false once render validates the bytes it writes (or writes JSON).
+const knownStructNumberBug = true
+
+// hasNonInt32Number reports whether the JSON text holds a number that is not
+// an integer in int32 range (see knownStructNumberBug).
+func hasNonInt32Number(text string) bool {
+	var v any
+	if json.Unmarshal([]byte(strings.TrimSpace(text)), &v) != nil {
+		return false
+	}
+	found := false
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case float64:
+			found = found || x != math.Trunc(x) || x < math.MinInt32 || x > math.MaxInt32
+		}
+	}
+	walk(v)
+	return found
+}
+
+// FuzzRender feeds arbitrary text through five free-text variables of
+// different kinds (the node id, a name in a typed tracer config, an address
+// in a socket address, a metadata string, a JSON mapping) with X-Ray, stats
+// tags and DogStatsD on, so each lands in a different part of the template.
+// Invariants: no panic; an error never comes from the template or YAML layer
+// (the value must be data or be refused by name); a bootstrap validates,
+// reads back identically from the bytes Envoy gets, and holds each value
+// verbatim where it belongs.
+//
+//	go test ./internal/render/ -run '^$' -fuzz FuzzRender -fuzztime 30s
+func FuzzRender(f *testing.F) {
+	structure := canaries["structure"]
+	for _, seed := range [][5]string{
+		{"mesh/m/virtualNode/n", "", "", "", ""},
+		{"arn:aws:appmesh:us-west-2:1:mesh/foo/virtualNode/bar", "seg", "10.0.0.1", "ns1", `{"app":"10.0.0.5"}`},
+		{"mesh/m/virtualNode/" + structure, structure, structure, structure, jsonObject(structure, structure)},
+		{"mesh/m/virtualGateway/" + canaries["unicode"], canaries["unicode"], "::1", canaries["unicode"], jsonObject("k", canaries["unicode"])},
+		{"mesh/m/virtualNode/n", "  padded  ", " 127.0.0.1 ", "\tns\n", ` {"a":{"b":[1,2.5,null,true,"x"]}} `},
+		{"mesh/m/virtualNode/yes", "0700", "~", "null", `{"on":"off","1e3":1e3,"big":9007199254740993}`},
+		{"mesh/m/virtualNode/{{ .Node.ID }}", "%REQ(:PATH)%", "[::1]", "{d}", `{"":""}`},
+		{"not-a-mesh-resource", "s", "a", "n", `[1]`},
+		{"arn:aws:ecs:us-west-2:1:task-set/c/s/e", "s", "host.example", "n", `{"x":"\u2028"}`},
+		{"mesh/m/virtualNode/n\xff", "s\xfe", "a", "n\xc3", `{"k":"\xff"}`},
+		{"mesh/m/virtualNode/a\x7fb", "a\u0085b", "a\u0080b", "a\ufffeb", `{"k":"\u007f"}`},
+	} {
+		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4])
+	}
+	f.Fuzz(func(t *testing.T, nodeID, segment, address, namespace, mapping string) {
+		inputs := []string{nodeID, segment, address, namespace, mapping}
+		vars := map[string]string{
+			"AWS_REGION":                  "us-west-2",
+			"APPMESH_RESOURCE_ARN":        nodeID,
+			"ENABLE_ENVOY_XRAY_TRACING":   "true",
+			"ENABLE_ENVOY_STATS_TAGS":     "true",
+			"XRAY_SEGMENT_NAME":           segment,
+			"ENABLE_ENVOY_DOG_STATSD":     "true",
+			"STATSD_ADDRESS":              address,
+			"NAMESPACE_NAME":              namespace,
+			"APPNET_CONTAINER_IP_MAPPING": mapping,
+		}
+		res, err := renderVars(vars, Options{Collector: fixedCollector})
+		known := false // an input that triggers a known, reported production bug
+		invalidUTF8 := false
+		for _, in := range inputs {
+			known = known || (knownControlCharBug && yamlForbidden(in))
+			invalidUTF8 = invalidUTF8 || !utf8.ValidString(in)
+		}
+		numberBug := knownStructNumberBug && hasNonInt32Number(mapping)
+		if err != nil {
+			msg := err.Error()
+			if strings.HasPrefix(msg, "panic:") {
+				t.Fatalf("render panicked: %s", msg)
+			}
+			if known {
+				return
+			}
+			// q refuses invalid UTF-8 by design, from inside the template.
+			if invalidUTF8 && strings.Contains(msg, "invalid UTF-8") {
+				return
+			}
+			scrubbed := msg
+			for _, in := range inputs {
+				if in = strings.TrimSpace(in); in != "" {
+					scrubbed = strings.ReplaceAll(scrubbed, in, "<value>")
+				}
+			}
+			for _, bad := range []string{"template:", "rendered invalid YAML", "rendered ambiguous YAML", "invalid YAML", "yaml:"} {
+				if strings.Contains(scrubbed, bad) {
+					t.Fatalf("a value broke the template or YAML layer (%q) instead of being data or refused by name:\n%s", bad, msg)
+				}
+			}
+			return
+		}
+		if _, err := validate.Bootstrap(res.Bytes); err != nil {
+			t.Fatalf("the written bytes are not a valid bootstrap: %v\n%s", err, res.Bytes)
+		}
+		if p := roundTripProblem(res); p != "" && !known && !numberBug {
+			t.Fatal(p)
+		}
+		if known || invalidUTF8 {
+			// Both are reported bugs: control characters change or break the
+			// value; invalid UTF-8 reaching toJson (metadata) is silently
+			// replaced with U+FFFD instead of refused like q does.
+			return
+		}
+		doc := canonicalDoc(t, res)
+		want := func(what string, got, want any) {
+			t.Helper()
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s = %#v, want %#v", what, got, want)
+			}
+		}
+		want("node.id", at(doc, "node", "id"), strings.TrimSpace(nodeID))
+		xray := at(doc, "tracing", "http", "typed_config")
+		if s := strings.TrimSpace(segment); s != "" {
+			want("segment_name", at(xray, "segment_name"), s)
+		}
+		if a := strings.TrimSpace(address); a != "" {
+			want("DogStatsD address", at(doc, "stats_sinks", 0, "typed_config", "address", "socket_address", "address"), a)
+		}
+		md := at(doc, "node", "metadata")
+		if n := strings.TrimSpace(namespace); n != "" {
+			want("NamespaceName", at(md, "aws.ecs.serviceconnect.ServiceDiscovery", "NamespaceName"), n)
+		}
+		if m := strings.TrimSpace(mapping); m != "" {
+			// Compared after the same JSON decoding env applies (numbers are
+			// float64 in both, as in a protobuf Struct).
+			var wantMap map[string]any
+			if err := json.Unmarshal([]byte(m), &wantMap); err != nil {
+				t.Fatalf("env accepted %q, which is not a JSON object: %v", m, err)
+			}
+			want("ClusterIPMapping", at(md, "aws.ecs.serviceconnect.ClusterIPMapping"), any(wantMap))
+		}
+	})
+}
+
+// TestStructNumbersSurviveTheWrittenYAML pins knownStructNumberBug down with
+// a deterministic reproduction: what Envoy reads from the written bytes must
+// be what was validated, for every kind of JSON number in a mapping variable.
+func TestStructNumbersSurviveTheWrittenYAML(t *testing.T) {
+	for _, mapping := range []string{`{"i":15000}`, `{"neg":-2147483648}`, `{"f":2.5}`, `{"big":4294967296}`, `{"e":1e300}`} {
+		t.Run(mapping, func(t *testing.T) {
+			res, err := renderVars(map[string]string{
+				"AWS_REGION": "us-west-2", "APPMESH_RESOURCE_ARN": "mesh/m/virtualNode/n",
+				"APPNET_LISTENER_PORT_MAPPING": mapping,
+			}, Options{Collector: fixedCollector})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := roundTripProblem(res)
+			switch {
+			case p == "":
+				if knownStructNumberBug && hasNonInt32Number(mapping) {
+					t.Errorf("%s survives now: set knownStructNumberBug to false", mapping)
+				}
+			case knownStructNumberBug && hasNonInt32Number(mapping):
+				t.Logf("known bug (knownStructNumberBug): %s", strings.SplitN(p, "\n", 2)[0])
+			default:
+				t.Error(p)
+			}
+		})
+	}
+}

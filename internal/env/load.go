@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Source looks a variable up, like os.LookupEnv.
@@ -87,6 +88,10 @@ func (l *loader) walk(v reflect.Value) {
 		}
 		raw, _ := l.src(name)
 		raw = strings.TrimSpace(raw) // D3: every value is trimmed the same way
+		if !utf8.ValidString(raw) {
+			l.errs = append(l.errs, fmt.Errorf("%s: the value is not valid UTF-8", name))
+			continue
+		}
 		if err := l.set(fv, f.Tag, raw); err != nil {
 			l.errs = append(l.errs, fmt.Errorf("%s: %w", name, err))
 		}

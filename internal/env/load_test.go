@@ -73,6 +73,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "1", "RELAY_STREAM_IDLE_TIMEOUT": "soon"}, "RELAY_STREAM_IDLE_TIMEOUT"},
 		{map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "maybe"}, "APPNET_ENABLE_RELAY_MODE_FOR_XDS"},
 		{map[string]string{"APPNET_AGENT_MAX_LOG_FILE_SIZE": "NaN"}, "APPNET_AGENT_MAX_LOG_FILE_SIZE"},
+		{map[string]string{"NAMESPACE_NAME": "a\xffb"}, "NAMESPACE_NAME: the value is not valid UTF-8"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {

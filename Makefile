@@ -32,6 +32,7 @@ docs: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 	./scripts/bench-process.sh
+	./scripts/bench-agent.sh
 
 fuzz:
 	$(GO) test ./internal/render/ -run '^$$' -fuzz FuzzRender -fuzztime 30s

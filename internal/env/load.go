@@ -347,7 +347,7 @@ func (l *loader) finish() {
 			c.API.HCPollInterval = c.Readiness.Interval
 		}
 	}
-	if c.Stats.MetricExtension != "0" && c.Stats.MetricExtension != "1" {
+	if m := c.Stats.MetricExtension; m != "" && m != "0" && m != "1" {
 		l.warns = append(l.warns, fmt.Sprintf("APPMESH_METRIC_EXTENSION_VERSION: %q is not 1; the metrics extension stays disabled", c.Stats.MetricExtension))
 	}
 	var tracers []string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 
+	_ "github.com/appnet/appnet-agent/internal/startup" // first: pauses GC during start-up
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"os"
 	"strings"
 	"testing"

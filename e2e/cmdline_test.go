@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"math"
 	"os"
 	"path/filepath"

@@ -13,8 +13,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/appnet/appnet-agent/internal/testflag"
 	"maps"
 	"os"
 	"path/filepath"
@@ -31,7 +31,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in <repo>/golden instead of comparing with them")
+// update (-update, declared once in testflag) rewrites the golden files in <repo>/golden instead of comparing.
+var update = testflag.Update
 
 const (
 	goldenExt      = ".json"

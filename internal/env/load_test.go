@@ -1,6 +1,7 @@
 package env
 
 import (
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"strings"
 	"testing"
 	"time"

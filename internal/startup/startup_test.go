@@ -1,6 +1,7 @@
 package startup
 
 import (
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"runtime/debug"
 	"testing"
 )

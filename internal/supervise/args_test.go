@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"os"
 	"path/filepath"
 	"slices"

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"context"
 	"net/http"
 	"os"

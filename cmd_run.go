@@ -10,11 +10,13 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
+	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
@@ -40,8 +42,23 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 	return f, nil
 }
 
+// statsSnapshotPeriod overrides the stats snapshot period (api.DefaultSnapshotPeriod, 60 s).
+// It is set only at link time, by end-to-end tests
+// (-ldflags "-X main.statsSnapshotPeriod=1s"), so they need not wait minutes for deltas; it
+// is no configuration knob.
+var statsSnapshotPeriod string
+
 // cmdRun renders the bootstrap, then starts and supervises Envoy until it is gone for good or a
 // shutdown signal has drained it. sigs was subscribed as main's first action.
+//
+// Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
+// bootstrap, no log file); otherwise the log file, the bootstrap, the Envoy admin client,
+// the management service (its listener first, so a port in use exits 1 before Envoy
+// starts; then the health poller, log-level resets, stats snapshotter and HTTP server), and
+// the supervisor, which tells the service about every Envoy start and exit and takes Envoy's
+// -l level from it. When the supervisor returns, the service stops and the supervisor's
+// code is the exit code (see supervise.Supervisor.Run for every exit path); a failure
+// before Envoy starts exits 1 (2 for bad flags).
 func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	started := time.Now()
 	reaper, reapErr := supervise.StartReaper(nil)
@@ -56,6 +73,17 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	cfg, warnings, err := env.Load(src, env.Options{})
 	if err != nil {
 		return fail(stderr, err)
+	}
+	if flags.readiness {
+		// A probe must not touch the running agent's log file or bootstrap (B9).
+		startup.Done() // it may poll for minutes: collect as usual
+		log := logging.New(stderr, cfg.Agent.LogLevel)
+		for _, w := range warnings {
+			log.Warn(w)
+		}
+		ctx, cancel := contextUntilSignal(sigs)
+		defer cancel()
+		return api.PollReadiness(ctx, cfg, log)
 	}
 	var out io.Writer = stderr
 	logFile, err := logfile.FromConfig(cfg.Logging)
@@ -72,9 +100,6 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	}
 	if reapErr != nil {
 		log.Warn("orphaned processes will not be reaped", "error", reapErr)
-	}
-	if flags.readiness {
-		return runReadiness(cfg, log)
 	}
 	ctx := context.Background()
 	path, err := bootstrapPath(cfg)
@@ -95,11 +120,23 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		return 1
 	}
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
+	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 
 	opts := supervise.OptionsFromConfig(cfg, path, supervise.Concurrency(cfg, "", log))
 	admin := envoyadmin.New(adminTarget(res.Bootstrap.GetAdmin().GetAddress()))
 	defer admin.Close()
+
+	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
+		SnapshotPeriod: snapshotPeriod(log)})
+	if err := svc.Listen(); err != nil {
+		log.Error("cannot start the management API: " + err.Error())
+		return 1
+	}
+	svc.Start()
+	defer svc.Stop()
+
 	opts.Signals, opts.Reaper, opts.Admin, opts.Logger, opts.AgentStarted = sigs, reaper, admin, log, started
+	opts.OnChange, opts.LogLevel = svc.EnvoyChanged, svc.EnvoyLogLevel
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}
@@ -127,8 +164,28 @@ func adminTarget(a *corev3.Address) envoyadmin.Target {
 	return envoyadmin.TCP(uint16(a.GetSocketAddress().GetPortValue()))
 }
 
-// runReadiness is the -envoyReadiness probe (R6), served by the management API.
-func runReadiness(cfg *env.Config, log interface{ Error(string, ...any) }) int {
-	log.Error("-envoyReadiness needs the management API, which this build does not have yet")
-	return 1
+// snapshotPeriod is statsSnapshotPeriod when a test linked one in, else the default.
+func snapshotPeriod(log interface{ Warn(string, ...any) }) time.Duration {
+	if statsSnapshotPeriod == "" {
+		return api.DefaultSnapshotPeriod
+	}
+	d, err := time.ParseDuration(statsSnapshotPeriod)
+	if err != nil || d <= 0 {
+		log.Warn("ignoring the linked-in stats snapshot period", "value", statsSnapshotPeriod)
+		return api.DefaultSnapshotPeriod
+	}
+	return d
+}
+
+// contextUntilSignal is cancelled by the first shutdown signal (or cancel).
+func contextUntilSignal(sigs <-chan os.Signal) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(fmt.Errorf("signal %v", sig))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(context.Canceled) }
 }

@@ -23,7 +23,7 @@ func (c *Client) Ready(ctx context.Context) (string, error) {
 	}
 	state := strings.TrimSpace(string(r.body))
 	if state == "" || strings.ContainsAny(state, " \n\t{<") {
-		return "", fmt.Errorf("envoy admin GET /ready: status %d with unexpected body %q", r.code, firstLine(r.body))
+		return "", fmt.Errorf("envoy admin GET /ready: status %d: %w %q", r.code, ErrUnexpectedBody, firstLine(r.body))
 	}
 	return state, nil
 }
@@ -57,7 +57,7 @@ func parseJSONStats(body []byte) (map[string]uint64, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("not Envoy's JSON stats: %w", err)
+		return nil, fmt.Errorf("%w: not Envoy's JSON stats: %v", ErrUnexpectedBody, err)
 	}
 	out := make(map[string]uint64, len(doc.Stats))
 	for _, s := range doc.Stats {
@@ -66,7 +66,7 @@ func parseJSONStats(body []byte) (map[string]uint64, error) {
 		}
 		v, err := strconv.ParseUint(string(s.Value), 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("stat %s: value %s is not an unsigned integer", *s.Name, s.Value)
+			return nil, fmt.Errorf("%w: stat %s: value %s is not an unsigned integer", ErrUnexpectedBody, *s.Name, s.Value)
 		}
 		out[*s.Name] = v
 	}
@@ -113,18 +113,7 @@ func (c *Client) DownstreamConnections(ctx context.Context) (int, error) {
 // (drain period before listeners close) and inboundonly (inbound listeners only) as requested.
 // Retried: draining twice is harmless.
 func (c *Client) DrainListeners(ctx context.Context, graceful, inboundOnly bool) error {
-	var q []string
-	if graceful {
-		q = append(q, "graceful")
-	}
-	if inboundOnly {
-		q = append(q, "inboundonly")
-	}
-	path := "/drain_listeners"
-	if len(q) > 0 {
-		path += "?" + strings.Join(q, "&")
-	}
-	_, err := c.call(ctx, http.MethodPost, path, true, only200)
+	_, err := c.Drain(ctx, graceful, inboundOnly)
 	return err
 }
 

@@ -48,9 +48,14 @@ const (
 	DefaultAttempts   = 4
 	DefaultBackoffMin = 100 * time.Millisecond
 	DefaultBackoffMax = time.Second
-	// maxBody bounds what is read from any response: /stats on a large mesh is a few MiB.
-	maxBody = 64 << 20
+	// DefaultMaxBody bounds what is read into memory from one response: /stats on a large
+	// mesh is a few MiB. Streams (PrometheusStats) are not bounded by it.
+	DefaultMaxBody = 64 << 20
 )
+
+// ErrUnexpectedBody marks an answer from Envoy whose body is not what the call expects
+// (garbage, an HTML page, truncated JSON). Envoy answered: see Answered.
+var ErrUnexpectedBody = errors.New("unexpected response body")
 
 // Client calls Envoy's admin API. It is safe for concurrent use. Fields may be adjusted after
 // New and before the first call.
@@ -62,6 +67,9 @@ type Client struct {
 	// BackoffMin and BackoffMax shape the wait between attempts: BackoffMin, doubled each time,
 	// capped at BackoffMax.
 	BackoffMin, BackoffMax time.Duration
+	// MaxBody is the most bytes a call reads into memory (0: DefaultMaxBody); a longer body
+	// fails the attempt.
+	MaxBody int64
 
 	target    Target
 	base      string
@@ -104,6 +112,23 @@ func New(target Target) *Client {
 	}
 }
 
+// With returns a client for the same target that shares this one's connections but uses
+// another per-attempt timeout and attempt count; the other settings are copied. Callers with
+// different needs (a health poll that must not retry, a slow stats dump) each take their own.
+func (c *Client) With(timeout time.Duration, attempts int) *Client {
+	cp := *c
+	cp.Timeout, cp.Attempts = timeout, attempts
+	return &cp
+}
+
+// Answered reports whether err, from a call of this package, means Envoy did answer, with a
+// status the call does not accept or a body it cannot use, rather than not at all (refused,
+// timed out).
+func Answered(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) || errors.Is(err, ErrUnexpectedBody)
+}
+
 // Target reports where the client connects.
 func (c *Client) Target() Target { return c.target }
 
@@ -135,6 +160,29 @@ type response struct {
 // accept allows. Transport errors, 429 and 5xx other than 501 are retried when retry is true
 // and attempts remain; any other status ends the call with a *StatusError.
 func (c *Client) call(ctx context.Context, method, path string, retry bool, accept func(int) bool) (*response, error) {
+	var out *response
+	err := c.retrying(ctx, method, path, retry, accept, func(ctx context.Context) (int, []byte, error) {
+		r, err := c.once(ctx, method, path)
+		if err != nil {
+			return 0, nil, err
+		}
+		out = r
+		return r.code, r.body, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// attemptFunc makes one try and reports its status and (for errors) body, or a transport
+// error.
+type attemptFunc func(ctx context.Context) (code int, body []byte, err error)
+
+// retrying runs attempt until accept allows its status, a status that is not worth
+// retrying arrives, the attempts are spent or ctx ends; waits between attempts back off
+// exponentially.
+func (c *Client) retrying(ctx context.Context, method, path string, retry bool, accept func(int) bool, attempt attemptFunc) error {
 	attempts := max(1, c.Attempts)
 	if !retry {
 		attempts = 1
@@ -147,31 +195,31 @@ func (c *Client) call(ctx context.Context, method, path string, retry bool, acce
 			select {
 			case <-ctx.Done():
 				t.Stop()
-				return nil, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
+				return fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
 			case <-t.C:
 			}
 			wait = min(2*wait, max(c.BackoffMax, c.BackoffMin))
 		}
-		r, err := c.once(ctx, method, path)
+		code, body, err := attempt(ctx)
 		switch {
 		case err != nil:
 			lastErr = err
 			if ctx.Err() != nil {
-				return nil, err
+				return err
 			}
 			continue
-		case accept(r.code):
-			return r, nil
+		case accept(code):
+			return nil
 		}
-		lastErr = &StatusError{Method: method, Path: path, Code: r.code, Body: firstLine(r.body)}
-		if !retryableStatus(r.code) {
-			return nil, lastErr
+		lastErr = &StatusError{Method: method, Path: path, Code: code, Body: firstLine(body)}
+		if !retryableStatus(code) {
+			return lastErr
 		}
 	}
 	if attempts > 1 {
-		return nil, fmt.Errorf("giving up after %d attempts: %w", attempts, lastErr)
+		return fmt.Errorf("giving up after %d attempts: %w", attempts, lastErr)
 	}
-	return nil, lastErr
+	return lastErr
 }
 
 func (c *Client) once(ctx context.Context, method, path string) (*response, error) {
@@ -190,14 +238,22 @@ func (c *Client) once(ctx context.Context, method, path string) (*response, erro
 		return nil, fmt.Errorf("envoy admin %s %s: %w", method, path, unwrapURLError(err))
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
+	limit := c.maxBody()
+	body, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("envoy admin %s %s: reading body: %w", method, path, err)
 	}
-	if len(body) > maxBody {
-		return nil, fmt.Errorf("envoy admin %s %s: body larger than %d bytes", method, path, maxBody)
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("envoy admin %s %s: body larger than %d bytes", method, path, limit)
 	}
 	return &response{code: res.StatusCode, body: body}, nil
+}
+
+func (c *Client) maxBody() int64 {
+	if c.MaxBody > 0 {
+		return c.MaxBody
+	}
+	return DefaultMaxBody
 }
 
 func retryableStatus(code int) bool {

@@ -3,6 +3,7 @@ package envoyadmin
 import (
 	"context"
 	"errors"
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"net"
 	"net/http"
 	"net/http/httptest"

@@ -1,0 +1,288 @@
+package api
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/envoyadmin"
+	"github.com/appnet/appnet-agent/internal/supervise"
+)
+
+// FastPollInterval is the health poll period until Envoy is LIVE (H1).
+const FastPollInterval = 250 * time.Millisecond
+
+// healthStatsFilter selects, in one request, the control-plane connection gauge and the
+// listener failure counter. The reference asked for the gauge alone, so its UPDATE_FAILED
+// check never saw the counter (B4).
+const healthStatsFilter = `^(control_plane\.connected_state|listener_manager\.listener_create_failure)$`
+
+const (
+	statConnected      = "control_plane.connected_state"
+	statListenerFailed = "listener_manager.listener_create_failure"
+)
+
+// HealthOptions configure a Health poller.
+type HealthOptions struct {
+	// Admin polls Envoy; use a client without retries and with a short timeout (the
+	// reference's is 2 s): a poll wants the state now.
+	Admin *envoyadmin.Client
+	// Interval is the poll period once Envoy is LIVE (HC_POLL_INTERVAL_MS); Fast the one
+	// before (default FastPollInterval).
+	Interval, Fast time.Duration
+	// DisconnectedTimeout is how long a LIVE Envoy stays HEALTHY without its control plane
+	// (HC_DISCONNECTED_TIMEOUT_S).
+	DisconnectedTimeout time.Duration
+	// Relay ignores the control-plane connection (APPNET_ENABLE_RELAY_MODE_FOR_XDS).
+	Relay bool
+	// AgentStarted is the base of agentUptime.
+	AgentStarted time.Time
+	// Now is the clock (default time.Now).
+	Now    func() time.Time
+	Logger hclog.Logger
+}
+
+// Health polls Envoy's admin API and keeps what /status reports (runtime-reference §4 with
+// H1). It learns about Envoy's process from the supervisor through EnvoyChanged. Its methods
+// are safe for concurrent use; Run is its one goroutine.
+type Health struct {
+	opts    HealthOptions
+	log     hclog.Logger
+	trigger chan struct{} // a poll is wanted now; capacity 1, so requests coalesce
+
+	mu sync.Mutex
+	st healthState
+}
+
+// healthState is everything /status is made of. Fields are written under Health.mu.
+type healthState struct {
+	polled         bool // at least one poll finished
+	envoyState     string
+	connection     string    // "", CONNECTED or NOT_CONNECTED
+	disconnectedAt time.Time // when NOT_CONNECTED was first seen; zero while connected
+	readiness      string
+	initialConfig  string
+	evaluatedStart int // the supervisor's Starts for which initialConfig was decided
+	pollError      string
+
+	sup      supervise.Snapshot
+	haveSup  bool
+	lastPID  int
+	shutdown bool // the supervisor entered its drain: report drainPhase from now on
+}
+
+// NewHealth returns a poller; Run starts it.
+func NewHealth(o HealthOptions) *Health {
+	if o.Fast <= 0 {
+		o.Fast = FastPollInterval
+	}
+	if o.Interval <= 0 {
+		o.Interval = 10 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.AgentStarted.IsZero() {
+		o.AgentStarted = o.Now()
+	}
+	if o.Logger == nil {
+		o.Logger = hclog.NewNullLogger()
+	}
+	return &Health{opts: o, log: o.Logger, trigger: make(chan struct{}, 1),
+		st: healthState{readiness: NotInitialized, evaluatedStart: -1}}
+}
+
+// Poll asks for a poll as soon as possible (coalesced with any pending request).
+func (h *Health) Poll() {
+	select {
+	case h.trigger <- struct{}{}:
+	default:
+	}
+}
+
+// EnvoyChanged records the supervisor's new state. A start or an exit triggers a poll at
+// once, so /status reflects it within milliseconds rather than one period later (H1). It
+// never blocks, as supervise.Options.OnChange requires.
+func (h *Health) EnvoyChanged(s supervise.Snapshot) {
+	h.mu.Lock()
+	prev := h.st.sup
+	h.st.sup, h.st.haveSup = s, true
+	if s.Running {
+		h.st.lastPID = s.PID
+	}
+	if s.Phase == supervise.PhaseDraining || s.Phase == supervise.PhaseStopping {
+		h.st.shutdown = true
+	}
+	h.mu.Unlock()
+	if s.Starts != prev.Starts || !s.LastExit.Equal(prev.LastExit) {
+		h.Poll()
+	}
+}
+
+// Run polls until ctx ends: first when Envoy starts (EnvoyChanged) or Poll is called, then
+// every Fast until Envoy is LIVE, then every Interval, and at once after every start and
+// exit.
+func (h *Health) Run(ctx context.Context) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	var tick <-chan time.Time // nil until the first poll
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.trigger:
+		case <-tick:
+		}
+		next := h.opts.Interval
+		if h.pollOnce(ctx) != Live {
+			next = h.opts.Fast
+		}
+		timer.Reset(next)
+		tick = timer.C
+	}
+}
+
+// pollOnce asks Envoy for /ready and the two stats, updates the state, and returns
+// envoyState.
+func (h *Health) pollOnce(ctx context.Context) string {
+	h.mu.Lock()
+	starts := h.st.sup.Starts
+	h.mu.Unlock()
+
+	state, readyErr := h.opts.Admin.Ready(ctx)
+	var stats map[string]uint64
+	var statsErr error
+	if readyErr == nil || envoyadmin.Answered(readyErr) {
+		stats, statsErr = h.opts.Admin.Stats(ctx, healthStatsFilter)
+	}
+	if ctx.Err() != nil {
+		return "" // stopping: do not record the cancellation as Envoy's state
+	}
+	now := h.opts.Now()
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := &h.st
+	st.polled = true
+	st.pollError = ""
+	if readyErr != nil {
+		st.envoyState = Unreachable
+		st.pollError = readyErr.Error()
+	} else {
+		st.envoyState = state
+	}
+	switch {
+	case readyErr != nil && !envoyadmin.Answered(readyErr):
+		// No answer at all: the connection fields keep their last values (reference).
+	case statsErr == nil:
+		if !h.opts.Relay {
+			st.setConnection(stats[statConnected] == 1, now)
+		}
+		if st.envoyState == Live && st.evaluatedStart != starts {
+			// The first LIVE poll of each Envoy decides whether its initial configuration
+			// loaded; a restarted Envoy is judged afresh.
+			st.initialConfig = UpdateSuccessful
+			if stats[statListenerFailed] > 0 {
+				st.initialConfig = UpdateFailed
+				h.log.Error("Envoy failed to create listeners from its initial configuration",
+					statListenerFailed, stats[statListenerFailed])
+			}
+			st.readiness = Initialized
+			st.evaluatedStart = starts
+		}
+	case envoyadmin.Answered(statsErr):
+		// Envoy answered, but not with the stats: as in the reference, not connected.
+		if !h.opts.Relay {
+			st.setConnection(false, now)
+		}
+		if st.pollError == "" {
+			st.pollError = statsErr.Error()
+		}
+	default:
+		if st.pollError == "" {
+			st.pollError = statsErr.Error()
+		}
+	}
+	return st.envoyState
+}
+
+// setConnection records the control-plane connection; the disconnection clock starts at the
+// first NOT_CONNECTED after anything else and stops only on CONNECTED.
+func (st *healthState) setConnection(connected bool, now time.Time) {
+	if connected {
+		st.connection, st.disconnectedAt = Connected, time.Time{}
+		return
+	}
+	if st.connection != NotConnected {
+		st.connection, st.disconnectedAt = NotConnected, now
+	}
+}
+
+// Status is the /status record now. Health is judged at request time (so the
+// disconnection timeout is exact), from the last poll's findings.
+func (h *Health) Status() Status {
+	now := h.opts.Now()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	st := &h.st
+	s := Status{
+		AgentUptime:         strconv.FormatInt(int64(now.Sub(h.opts.AgentStarted)/time.Second), 10) + "s",
+		EnvoyReadinessState: st.readiness,
+	}
+	if st.haveSup && st.sup.Starts > 0 {
+		s.EnvoyPid = strconv.Itoa(st.lastPID)
+		s.EnvoyRestartCount = strconv.Itoa(st.sup.Restarts)
+	}
+	if st.haveSup && st.sup.Exited {
+		s.EnvoyExitCode = strconv.Itoa(st.sup.LastExitCode)
+		s.LastExitReason = st.sup.LastExitReason
+	}
+	if st.shutdown {
+		switch st.sup.Phase {
+		case supervise.PhaseDraining:
+			s.DrainPhase = DrainPhaseDrain
+		case supervise.PhaseStopping:
+			s.DrainPhase = DrainPhaseStop
+		default:
+			s.DrainPhase = DrainPhaseStopped
+		}
+	}
+	if !st.polled {
+		return s // the reference's "before the first poll" record: health fields empty
+	}
+	s.EnvoyState = st.envoyState
+	s.InitialConfigUpdateStatus = st.initialConfig
+	s.HealthCheckError = st.pollError
+	if !h.opts.Relay {
+		s.ManagementServerConnectionStatus = st.connection
+		if !st.disconnectedAt.IsZero() {
+			t := st.disconnectedAt
+			s.ManagementServerDisconnectedTimestamp = &t
+		}
+	}
+	s.HealthStatus = h.judge(now)
+	return s
+}
+
+// judge is the reference's state machine (§4.4) without its nil-pointer path (B5): a LIVE
+// Envoy whose control-plane connection was never read is not known to be healthy.
+func (h *Health) judge(now time.Time) string {
+	st := &h.st
+	switch {
+	case st.envoyState != Live:
+		return Unhealthy
+	case st.initialConfig == UpdateFailed:
+		return Unhealthy
+	case h.opts.Relay:
+		return Healthy
+	case st.connection == Connected:
+		return Healthy
+	case st.connection == NotConnected && now.Sub(st.disconnectedAt) < h.opts.DisconnectedTimeout:
+		return Healthy
+	}
+	return Unhealthy
+}

@@ -1,0 +1,195 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+const extBody = `# TYPE envoy_appmesh_RequestCount counter
+envoy_appmesh_RequestCount{Mesh="b"} 110
+envoy_appmesh_RequestCount{Mesh="a"} 7
+# TYPE envoy_cluster_x counter
+envoy_cluster_x{} 3
+`
+
+const extFiltered = "\n# TYPE RequestCount counter\nRequestCount{Mesh=\"a\"} 7\nRequestCount{Mesh=\"b\"} 110\n"
+
+// TestStatsQueries is scenario 26: validation, and how queries map to Envoy's.
+func TestStatsQueries(t *testing.T) {
+	f := newFakeEnvoy(t)
+	f.set(func(f *fakeEnvoy) { f.prom = []byte(extBody) })
+	h := newTestService(t, f.srv, nil).Handler()
+	for _, tc := range []struct {
+		method, target string
+		code           int
+		body, envoy    string
+	}{
+		{"GET", "/stats/prometheus", 200, extBody, "GET /stats?format=prometheus"},
+		{"GET", "/stats/prometheus?usedonly", 200, extBody, "GET /stats?format=prometheus&usedonly"},
+		{"GET", "/stats/prometheus?filter=metrics_extension", 200, extFiltered, "GET /stats?format=prometheus&filter=appmesh"},
+		{"GET", "/stats/prometheus?usedonly&filter=metrics_extension", 200, extFiltered, "GET /stats?format=prometheus&filter=appmesh&usedonly"},
+		{"GET", "/stats/prometheus?usedonly&filter=metrics_extension&delta", 200, extFiltered, "GET /stats?format=prometheus&filter=appmesh&usedonly"},
+		{"GET", "/stats/prometheus?bogus", 400, "unsupported query parameter: bogus\n", ""},
+		{"GET", "/stats/prometheus?filter=foo", 400, "unsupported query value for parameter filter: foo, usage: /stats/prometheus?filter=metrics_extension\n", ""},
+		{"GET", "/stats/prometheus?delta", 400, "when delta is enabled, both usedonly and filter query parameters are required\n", ""},
+		{"GET", "/stats/prometheus?usedonly&delta", 400, "when delta is enabled, both usedonly and filter query parameters are required\n", ""},
+		{"GET", "/stats/prometheus?%zz", 400, "unable to parse queries in URL: invalid URL escape \"%zz\"\n", ""},
+		{"POST", "/stats/prometheus", 400, "invalid method [POST] in request\n", ""},
+		{"HEAD", "/stats/prometheus", 400, "", ""},
+	} {
+		before := len(f.callList())
+		code, body, hdr := do(h, tc.method, tc.target, local)
+		calls := f.callList()[before:]
+		if code != tc.code || (tc.method != "HEAD" && body != tc.body) {
+			t.Errorf("%s %s: %d %q, want %d %q", tc.method, tc.target, code, body, tc.code, tc.body)
+		}
+		if code == 200 && !strings.HasPrefix(hdr.Get("Content-Type"), "text/plain; version=0.0.4") {
+			t.Errorf("%s: Content-Type %q", tc.target, hdr.Get("Content-Type"))
+		}
+		got := strings.TrimSuffix(strings.Join(calls, ","), "?")
+		if tc.envoy != got && !(tc.envoy == "" && len(calls) == 0) {
+			t.Errorf("%s: Envoy got %q, want %q", tc.target, got, tc.envoy)
+		}
+	}
+}
+
+// statsWith is a /stats/prometheus handler whose Envoy calls have a short timeout.
+func statsWith(t *testing.T, f *fakeEnvoy, timeout time.Duration) http.Handler {
+	return limited(limit{perSecond: 1000, burst: 1000}, &statsHandler{
+		admin: adminFor(t, f.srv).With(timeout, statsAttempts), log: hclog.NewNullLogger()})
+}
+
+// TestStatsFailures: every failure is a clear 500 within the timeout, never an empty or
+// partial 200.
+func TestStatsFailures(t *testing.T) {
+	for name, tc := range map[string]struct {
+		script func(f *fakeEnvoy)
+		target string
+		prefix string
+	}{
+		"envoy 502":            {func(f *fakeEnvoy) { f.status["/stats"] = 502 }, "/stats/prometheus", "Failed to fetch stats from Envoy: giving up after 2 attempts: envoy admin GET /stats?format=prometheus: status 502"},
+		"envoy 502 filtered":   {func(f *fakeEnvoy) { f.status["/stats"] = 502 }, "/stats/prometheus?filter=metrics_extension", "Failed to fetch stats from Envoy:"},
+		"slow":                 {func(f *fakeEnvoy) { f.delay["/stats"] = 2 * time.Second }, "/stats/prometheus?usedonly", "Failed to fetch stats from Envoy:"},
+		"slow filtered":        {func(f *fakeEnvoy) { f.delay["/stats"] = 2 * time.Second }, "/stats/prometheus?filter=metrics_extension", "Failed to fetch stats from Envoy:"},
+		"garbage filtered":     {func(f *fakeEnvoy) { f.garbage = true }, "/stats/prometheus?filter=metrics_extension", "error processing prometheus stats: error parsing prometheus stats: line 1:"},
+		"duplicate series":     {func(f *fakeEnvoy) { f.prom = []byte("envoy_appmesh_X{a=\"1\"} 1\nenvoy_appmesh_X{a=\"1\"} 2\n") }, "/stats/prometheus?filter=metrics_extension", "error processing prometheus stats: error parsing prometheus stats: family X: duplicate series"},
+		"unreachable":          {func(f *fakeEnvoy) { f.srv.Close() }, "/stats/prometheus", "Failed to fetch stats from Envoy:"},
+		"unreachable filtered": {func(f *fakeEnvoy) { f.srv.Close() }, "/stats/prometheus?usedonly&filter=metrics_extension&delta", "Failed to fetch stats from Envoy:"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeEnvoy(t)
+			tc.script(f)
+			h := statsWith(t, f, 150*time.Millisecond)
+			start := time.Now()
+			code, body, _ := do(h, "GET", tc.target, local)
+			if code != 500 || !strings.HasPrefix(body, tc.prefix) {
+				t.Errorf("%d %q, want 500 %q…", code, body, tc.prefix)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("answered after %v", d)
+			}
+		})
+	}
+}
+
+// bigEnvoy streams a body of n bytes of valid unrelated samples, with its Content-Length.
+func bigEnvoy(t *testing.T, n int) *fakeEnvoy {
+	f := newFakeEnvoy(t)
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", fmt.Sprint(n))
+		_, _ = io.Copy(w, &repeatReader{line: []byte("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"c\"} 1\n"), left: n})
+	})
+	return f
+}
+
+// TestStatsHundredMegabytes: unfiltered, a 100 MB body streams through whole (H5); filtered,
+// it is refused with a clear error instead of being held in memory.
+func TestStatsHundredMegabytes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 100 MB")
+	}
+	const size = 100 << 20
+	f := bigEnvoy(t, size)
+	srv := httptest.NewServer(statsWith(t, f, 10*time.Second))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/stats/prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if err != nil || n != size || res.StatusCode != 200 || res.ContentLength != size {
+		t.Errorf("unfiltered: %d, %d bytes (Content-Length %d), %v", res.StatusCode, n, res.ContentLength, err)
+	}
+	code, body, _ := do(statsWith(t, f, 10*time.Second), "GET", "/stats/prometheus?filter=metrics_extension", local)
+	if code != 500 || !strings.Contains(body, "larger than 64 MiB") {
+		t.Errorf("filtered: %d %q", code, body)
+	}
+}
+
+// TestStatsTruncatedStream: when Envoy's body breaks off after the 200 was sent, the client
+// sees a broken reply, not a short body passing for a whole one.
+func TestStatsTruncatedStream(t *testing.T) {
+	for _, withLength := range []bool{true, false} {
+		f := newFakeEnvoy(t)
+		f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if withLength {
+				w.Header().Set("Content-Length", "100000")
+			}
+			_, _ = io.WriteString(w, strings.Repeat("envoy_x 1\n", 100))
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // Envoy dies mid-body
+		})
+		srv := httptest.NewServer(statsWith(t, f, time.Second))
+		res, err := http.Get(srv.URL + "/stats/prometheus")
+		if err == nil {
+			_, err = io.ReadAll(res.Body)
+			res.Body.Close()
+		}
+		if err == nil {
+			t.Errorf("Content-Length %v: a cut body read as complete", withLength)
+		}
+		srv.Close()
+	}
+}
+
+func TestStatsDelta(t *testing.T) {
+	f := newFakeEnvoy(t)
+	f.set(func(f *fakeEnvoy) { f.prom = []byte(extBody) })
+	svc := newTestService(t, f.srv, func(c *testConfig) { c.snapshot = true })
+	h := svc.Handler()
+	const q = "/stats/prometheus?usedonly&filter=metrics_extension&delta"
+	code, body, hdr := do(h, "GET", q, local)
+	if code != 200 || body != extFiltered || hdr.Get(statsSourceHeader) != "live" {
+		t.Fatalf("before a snapshot: %d %q %q", code, body, hdr.Get(statsSourceHeader))
+	}
+	if err := svc.snaps.Take(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.set(func(f *fakeEnvoy) { f.prom = []byte(strings.ReplaceAll(extBody, "110", "130")) })
+	if err := svc.snaps.Take(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := f.count("GET /stats")
+	for i := 0; i < 2; i++ {
+		code, body, hdr = do(h, "GET", q, local)
+		if code != 200 || body != "\n# TYPE RequestCount counter\nRequestCount{Mesh=\"a\"} 0\nRequestCount{Mesh=\"b\"} 20\n" || hdr.Get(statsSourceHeader) != "delta" {
+			t.Fatalf("delta: %d %q %q", code, body, hdr.Get(statsSourceHeader))
+		}
+	}
+	if f.count("GET /stats") != n {
+		t.Error("a delta request called Envoy")
+	}
+	// Without delta, the same query is live.
+	if _, body, _ := do(h, "GET", "/stats/prometheus?usedonly&filter=metrics_extension", local); !strings.Contains(body, "130") {
+		t.Errorf("live: %q", body)
+	}
+}

@@ -1,0 +1,256 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Server limits (H6). The write timeout covers the slowest handler: a stats dump, whose
+// Envoy calls take at most statsAttempts × statsTimeout, plus streaming it out.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 8 << 10
+	socketMode        = 0o600
+)
+
+// Paths of the management API.
+const (
+	PathStatus        = "/status"
+	PathStats         = "/stats/prometheus"
+	PathEnableLogging = "/enableLogging"
+	PathDrain         = "/drain_listeners"
+)
+
+// routes builds the handler: exact paths, any method (each endpoint checks its own, as in
+// the reference); unknown paths 404, unclean ones 301 to the clean path. Mutating endpoints refuse non-loopback TCP clients unless allowRemote (H6).
+func routes(status, stats, logging, drain http.Handler, local func(*http.Request) bool, allowRemote bool, log hclog.Logger) http.Handler {
+	guard := func(h http.Handler) http.Handler {
+		if allowRemote {
+			return h
+		}
+		return localOnly(local, h)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(PathStatus, limited(statusLimit, status))
+	mux.Handle(PathStats, limited(statsLimit, stats))
+	// The origin check comes before the budget, so remote callers cannot spend the local
+	// callers' tokens.
+	mux.Handle(PathEnableLogging, guard(limited(loggingLimit, logging)))
+	mux.Handle(PathDrain, guard(limited(drainLimit, drain)))
+	return recovering(log, canonical(mux))
+}
+
+// canonical answers a request for an unclean path (//status, /a/../status) with 301 to the
+// clean one, as the reference's router did (net/http's mux would say 307).
+func canonical(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := cleanPath(r.URL.Path); p != r.URL.Path {
+			u := *r.URL
+			u.Path, u.RawPath = p, ""
+			http.Redirect(w, r, u.String(), http.StatusMovedPermanently)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// cleanPath is path.Clean keeping a trailing slash, so /status/ stays an unknown path.
+func cleanPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	if p[0] != '/' {
+		p = "/" + p
+	}
+	np := path.Clean(p)
+	if p[len(p)-1] == '/' && np != "/" {
+		np += "/"
+	}
+	return np
+}
+
+// localOnly answers 403 to clients that local rejects.
+func localOnly(local func(*http.Request) bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !local(r) {
+			textError(w, http.StatusForbidden, fmt.Sprintf(
+				"%s is only allowed from loopback clients; set APPNET_AGENT_ALLOW_REMOTE_ADMIN=true to allow remote clients", r.URL.Path))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// loopbackClient reports whether a TCP peer address (host:port) is a loopback address
+// (127.0.0.0/8, ::1, or an IPv4-mapped loopback).
+func loopbackClient(remoteAddr string) bool {
+	host, _, err := net.SplitHostPort(remoteAddr)
+	if err != nil {
+		return false
+	}
+	host, _, _ = strings.Cut(host, "%") // zone of a link-local address
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// recovering turns a handler panic (a bug; input never causes one) into a 500 and a log
+// line instead of net/http's silent connection drop (B21). http.ErrAbortHandler, the
+// deliberate way to cut a streamed reply, passes through.
+func recovering(log hclog.Logger, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rw := &writeTracker{ResponseWriter: w}
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			log.Error("Management API handler failed", "path", r.URL.Path, "panic", fmt.Sprint(v))
+			if !rw.wrote {
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
+			}
+			panic(http.ErrAbortHandler)
+		}()
+		h.ServeHTTP(rw, r)
+	})
+}
+
+// writeTracker notes whether the status line was sent.
+type writeTracker struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *writeTracker) WriteHeader(code int) {
+	t.wrote = true
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *writeTracker) Write(p []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (t *writeTracker) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
+// newHTTPServer applies the limits of H6.
+func newHTTPServer(h http.Handler, log hclog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// net/http's own complaints (bad requests, TLS probes) are debug noise.
+		ErrorLog: log.StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}),
+	}
+}
+
+// listenTCP binds host:port (host an IP literal without brackets).
+func listenTCP(host string, port uint16) (net.Listener, error) {
+	addr := net.JoinHostPort(host, fmt.Sprint(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("APPNET_AGENT_HTTP_BIND_ADDRESS/APPNET_AGENT_HTTP_PORT: cannot listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// listenUnix binds a Unix socket at path with mode 0600 from its first moment: it is
+// created in a private directory beside path, chmod'ed there and renamed into place, so it
+// is never reachable with the umask's permissions (B27). A stale socket at path is removed
+// first; any other kind of file is left alone and reported.
+func listenUnix(path string) (net.Listener, error) {
+	fail := func(err error) (net.Listener, error) {
+		return nil, fmt.Errorf("APPNET_AGENT_ADMIN_UDS_PATH: %w", err)
+	}
+	if fi, err := os.Lstat(path); err == nil {
+		if fi.Mode().Type() != fs.ModeSocket {
+			return fail(fmt.Errorf("%s exists and is not a socket; not replacing it", path))
+		}
+		if err := os.Remove(path); err != nil {
+			return fail(fmt.Errorf("removing the stale socket: %w", err))
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fail(err)
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(path), ".appnet-")
+	if err != nil {
+		return fail(fmt.Errorf("cannot create the socket beside %s: %w", path, err))
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, "s")
+	if len(tmp) >= maxSocketPath && len(path) < maxSocketPath {
+		return listenUnixDirect(path)
+	}
+	ln, err := net.Listen("unix", tmp)
+	if err != nil {
+		return fail(fmt.Errorf("cannot listen on %s: %w", path, err))
+	}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false) // its name changes below; Close removes the final path
+	if err := os.Chmod(tmp, socketMode); err != nil {
+		ln.Close()
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		ln.Close()
+		return fail(fmt.Errorf("cannot move the socket to %s: %w", path, err))
+	}
+	return &unixListener{UnixListener: ul, path: path}, nil
+}
+
+// maxSocketPath is sun_path's size on Linux, including the terminating NUL.
+const maxSocketPath = 108
+
+// listenUnixDirect is the fallback when the private directory's longer name does not fit
+// in a socket address: listen at path, then restrict it at once.
+func listenUnixDirect(path string) (net.Listener, error) {
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("APPNET_AGENT_ADMIN_UDS_PATH: cannot listen on %s: %w", path, err)
+	}
+	ul := ln.(*net.UnixListener)
+	ul.SetUnlinkOnClose(false)
+	if err := os.Chmod(path, socketMode); err != nil {
+		ln.Close()
+		_ = os.Remove(path)
+		return nil, fmt.Errorf("APPNET_AGENT_ADMIN_UDS_PATH: %w", err)
+	}
+	return &unixListener{UnixListener: ul, path: path}, nil
+}
+
+// unixListener removes its socket file when closed.
+type unixListener struct {
+	*net.UnixListener
+	path string
+}
+
+func (l *unixListener) Close() error {
+	err := l.UnixListener.Close()
+	if rmErr := os.Remove(l.path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
+		err = rmErr
+	}
+	return err
+}
+
+// Addr reports the socket's final path.
+func (l *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }

@@ -1,0 +1,269 @@
+package api
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// do serves one request through h from addr and returns the status and body.
+func do(h http.Handler, method, target, remote string) (int, string, http.Header) {
+	req := httptest.NewRequest(method, target, nil)
+	req.RemoteAddr = remote
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String(), rec.Header()
+}
+
+const local = "127.0.0.1:40000"
+
+func TestRoutingEdges(t *testing.T) {
+	f := newFakeEnvoy(t)
+	h := newTestService(t, f.srv, nil).Handler()
+	for _, tc := range []struct {
+		method, target string
+		code           int
+		body, location string
+	}{
+		{"GET", "/nope", 404, "404 page not found\n", ""},
+		{"GET", "/status/", 404, "404 page not found\n", ""},
+		{"GET", "//status", 301, "", "/status"},
+		{"DELETE", "/status", 200, "", ""},
+		{"POST", "/status?anything=1", 200, "", ""},
+	} {
+		code, body, hdr := do(h, tc.method, tc.target, local)
+		if code != tc.code || (tc.body != "" && body != tc.body) || hdr.Get("Location") != tc.location {
+			t.Errorf("%s %s: %d %q Location %q", tc.method, tc.target, code, body, hdr.Get("Location"))
+		}
+	}
+}
+
+// TestRateLimitsPerEndpoint is H2: scrapes spending their budget leave /status alone.
+func TestRateLimitsPerEndpoint(t *testing.T) {
+	f := newFakeEnvoy(t)
+	f.set(func(f *fakeEnvoy) { f.prom = []byte("# TYPE envoy_x counter\nenvoy_x 1\n") })
+	h := newTestService(t, f.srv, nil).Handler()
+	limited := 0
+	for i := 0; i < 40; i++ {
+		code, body, _ := do(h, "GET", "/stats/prometheus", local)
+		if code == http.StatusTooManyRequests {
+			limited++
+			if body != "Too Many Requests\n" {
+				t.Errorf("429 body %q", body)
+			}
+		}
+	}
+	if limited == 0 {
+		t.Error("40 back-to-back scrapes never hit the limit")
+	}
+	for i := 0; i < 100; i++ {
+		if code, _, _ := do(h, "GET", "/status", local); code != 200 {
+			t.Fatalf("/status call %d: %d after the scrapes spent their budget", i, code)
+		}
+	}
+	// Unknown paths never take a token.
+	if code, _, _ := do(h, "GET", "/nope", local); code != 404 {
+		t.Errorf("unknown path: %d", code)
+	}
+}
+
+func TestStatsConcurrencyLimit(t *testing.T) {
+	f := newFakeEnvoy(t)
+	f.set(func(f *fakeEnvoy) { f.delay["/stats"] = 300 * time.Millisecond; f.prom = []byte("envoy_x 1\n") })
+	h := newTestService(t, f.srv, nil).Handler()
+	var wg sync.WaitGroup
+	codes := make(chan int, 8)
+	for i := 0; i < 8; i++ {
+		wg.Go(func() {
+			code, _, _ := do(h, "GET", "/stats/prometheus", local)
+			codes <- code
+		})
+	}
+	wg.Wait()
+	close(codes)
+	ok, limited := 0, 0
+	for c := range codes {
+		switch c {
+		case 200:
+			ok++
+		case 429:
+			limited++
+		}
+	}
+	if ok != statsLimit.inflight || limited != 8-statsLimit.inflight {
+		t.Errorf("%d answered, %d refused; want %d in flight at most", ok, limited, statsLimit.inflight)
+	}
+}
+
+func TestLoopbackClient(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:1": true, "127.3.4.5:1": true, "[::1]:1": true, "[::ffff:127.0.0.1]:1": true,
+		"192.0.2.2:1": false, "[fd00::2]:1": false, "[fe80::1%eth0]:1": false, "@": false, "": false,
+	} {
+		if got := loopbackClient(addr); got != want {
+			t.Errorf("%q: %v", addr, got)
+		}
+	}
+}
+
+// TestRemoteMutationRefused is H6 with a forged peer address: mutating endpoints answer 403
+// to non-loopback clients unless APPNET_AGENT_ALLOW_REMOTE_ADMIN; reads stay open.
+func TestRemoteMutationRefused(t *testing.T) {
+	f := newFakeEnvoy(t)
+	h := newTestService(t, f.srv, func(c *testConfig) { c.adminMode = "tcp" }).Handler()
+	remote := "192.0.2.7:5555"
+	for _, target := range []string{"/drain_listeners?inboundonly", "/enableLogging?level=debug"} {
+		code, body, _ := do(h, "POST", target, remote)
+		if code != http.StatusForbidden || !strings.Contains(body, "APPNET_AGENT_ALLOW_REMOTE_ADMIN") {
+			t.Errorf("%s from %s: %d %q", target, remote, code, body)
+		}
+	}
+	if code, _, _ := do(h, "GET", "/status", remote); code != 200 {
+		t.Errorf("/status from a remote client: %d", code)
+	}
+	if n := f.count("POST"); n != 0 {
+		t.Errorf("Envoy got %d mutations", n)
+	}
+	allowed := newTestService(t, f.srv, func(c *testConfig) { c.adminMode = "tcp"; c.allowRemote = true }).Handler()
+	if code, body, _ := do(allowed, "POST", "/drain_listeners?inboundonly", remote); code != 200 || body != "OK\n" {
+		t.Errorf("allowed remote drain: %d %q", code, body)
+	}
+}
+
+func TestServerTimeouts(t *testing.T) {
+	s := newHTTPServer(http.NotFoundHandler(), hclog.NewNullLogger())
+	if s.ReadHeaderTimeout <= 0 || s.ReadTimeout <= 0 || s.WriteTimeout <= 0 || s.IdleTimeout <= 0 ||
+		s.MaxHeaderBytes <= 0 || s.MaxHeaderBytes > 16<<10 {
+		t.Errorf("server limits: %+v", s)
+	}
+	if s.WriteTimeout < statsAttempts*statsTimeout {
+		t.Errorf("write timeout %v shorter than a stats call", s.WriteTimeout)
+	}
+}
+
+func TestOversizedHeaderRefused(t *testing.T) {
+	f := newFakeEnvoy(t)
+	svc := newTestService(t, f.srv, func(c *testConfig) { c.adminMode = "tcp" })
+	req, _ := http.NewRequest("GET", "http://"+svc.Addr().String()+"/status", nil)
+	req.Header.Set("X-Big", strings.Repeat("x", 64<<10))
+	res, err := http.DefaultClient.Do(req)
+	if err == nil {
+		res.Body.Close()
+		if res.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("64 KiB header: %d", res.StatusCode)
+		}
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+// udsClient is an HTTP client for a Unix socket.
+func udsClient(path string) *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", path)
+		}}}
+}
+
+func TestUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "admin.sock")
+	// A stale socket from a previous run is replaced.
+	stale, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	stale.Close()
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	f := newFakeEnvoy(t)
+	svc := New(Options{Config: testConfig{adminMode: "uds", udsPath: path}.env(), Admin: adminFor(t, f.srv)})
+	if err := svc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	svc.Start()
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("socket %v, %v; want mode 0600 even with umask 0", fi.Mode(), err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("leftovers beside the socket: %v", entries)
+	}
+	c := udsClient(path)
+	res, err := c.Get("http://127.0.0.1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	// Over the socket, mutations are allowed: its mode restricts it to the agent's user.
+	res, err = c.Post("http://127.0.0.1/drain_listeners?inboundonly", "", nil)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("drain over the socket: %v %v", res, err)
+	}
+	res.Body.Close()
+	svc.Stop()
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("socket left behind after Stop: %v", err)
+	}
+}
+
+func TestUnixSocketRefusesToReplaceAFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "not-a-socket")
+	if err := os.WriteFile(path, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listenUnix(path); err == nil || !strings.Contains(err.Error(), "APPNET_AGENT_ADMIN_UDS_PATH") {
+		t.Fatalf("got %v", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "data" {
+		t.Error("the file was touched")
+	}
+	if _, err := listenUnix(filepath.Join(t.TempDir(), "missing", "a.sock")); err == nil {
+		t.Error("a missing directory was accepted")
+	}
+}
+
+func TestListenTCPInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	if _, err := listenTCP("127.0.0.1", port); err == nil || !strings.Contains(err.Error(), "APPNET_AGENT_HTTP_PORT") {
+		t.Fatalf("port in use: %v", err)
+	}
+}
+
+func TestRecoverFromHandlerPanic(t *testing.T) {
+	var logs logBuffer
+	h := recovering(logs.logger(), http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("bug") }))
+	code, _, _ := do(h, "GET", "/x", local)
+	if code != 500 || !strings.Contains(logs.String(), "bug") {
+		t.Errorf("%d, logs %q", code, logs.String())
+	}
+}
+
+func TestStopWithoutStartAndTwice(t *testing.T) {
+	f := newFakeEnvoy(t)
+	svc := New(Options{Config: testConfig{adminMode: "tcp"}.env(), Admin: adminFor(t, f.srv)})
+	if err := svc.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	svc.Stop()
+	svc.Stop()
+}

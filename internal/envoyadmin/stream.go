@@ -1,0 +1,114 @@
+package envoyadmin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// Stream is the body of a successful (200) answer, read as it arrives. The client's
+// per-attempt Timeout bounds the whole exchange, body included, so a stalled Envoy ends the
+// stream with an error. Close it in every case.
+type Stream struct {
+	// ContentLength is Envoy's Content-Length, or -1 when it streams without one.
+	ContentLength int64
+	// ContentType is Envoy's Content-Type header.
+	ContentType string
+
+	path   string
+	body   io.ReadCloser
+	cancel context.CancelFunc
+}
+
+// Read reads the body. Errors name the call, and a timeout reads as one.
+func (s *Stream) Read(p []byte) (int, error) {
+	n, err := s.body.Read(p)
+	if err != nil && err != io.EOF {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = context.DeadlineExceeded
+		}
+		err = fmt.Errorf("envoy admin GET %s: reading body: %w", s.path, err)
+	}
+	return n, err
+}
+
+// Close releases the connection.
+func (s *Stream) Close() error {
+	err := s.body.Close()
+	s.cancel()
+	return err
+}
+
+// PrometheusStats starts GET /stats?format=prometheus, with &filter=appmesh (the metrics
+// extension's stats) and &usedonly as asked, in the reference agent's order. Retried until
+// Envoy answers 200; the body is then returned unread, so a large one is never held in
+// memory here.
+func (c *Client) PrometheusStats(ctx context.Context, appmeshOnly, usedOnly bool) (*Stream, error) {
+	path := "/stats?format=prometheus"
+	if appmeshOnly {
+		path += "&filter=appmesh"
+	}
+	if usedOnly {
+		path += "&usedonly"
+	}
+	return c.stream(ctx, path)
+}
+
+func (c *Client) stream(ctx context.Context, path string) (*Stream, error) {
+	var out *Stream
+	err := c.retrying(ctx, http.MethodGet, path, true, only200, func(ctx context.Context) (int, []byte, error) {
+		actx, cancel := ctx, context.CancelFunc(func() {})
+		if c.Timeout > 0 {
+			actx, cancel = context.WithTimeout(ctx, c.Timeout)
+		}
+		req, err := http.NewRequestWithContext(actx, http.MethodGet, c.base+path, nil)
+		if err != nil {
+			cancel()
+			return 0, nil, err
+		}
+		req.Header.Set("User-Agent", UserAgent)
+		res, err := c.http.Do(req)
+		if err != nil {
+			cancel()
+			return 0, nil, fmt.Errorf("envoy admin GET %s: %w", path, unwrapURLError(err))
+		}
+		if res.StatusCode != http.StatusOK {
+			// Only the first line is reported; a little is enough for it.
+			b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+			res.Body.Close()
+			cancel()
+			return res.StatusCode, b, nil
+		}
+		out = &Stream{ContentLength: res.ContentLength, ContentType: res.Header.Get("Content-Type"),
+			path: path, body: res.Body, cancel: cancel}
+		return res.StatusCode, nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Drain is DrainListeners returning Envoy's answer body ("OK\n"), which the management API
+// passes on.
+func (c *Client) Drain(ctx context.Context, graceful, inboundOnly bool) ([]byte, error) {
+	var q []string
+	if graceful {
+		q = append(q, "graceful")
+	}
+	if inboundOnly {
+		q = append(q, "inboundonly")
+	}
+	path := "/drain_listeners"
+	if len(q) > 0 {
+		path += "?" + strings.Join(q, "&")
+	}
+	r, err := c.call(ctx, http.MethodPost, path, true, only200)
+	if err != nil {
+		return nil, err
+	}
+	return r.body, nil
+}

@@ -1,0 +1,127 @@
+package envoyadmin
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPrometheusStatsQueryAndStream(t *testing.T) {
+	f, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+		_, _ = io.WriteString(w, "envoy_x 1\n")
+	})
+	for _, tc := range []struct {
+		appmesh, used bool
+		query         string
+	}{{false, false, "format=prometheus"}, {false, true, "format=prometheus&usedonly"},
+		{true, false, "format=prometheus&filter=appmesh"}, {true, true, "format=prometheus&filter=appmesh&usedonly"}} {
+		s, err := c.PrometheusStats(context.Background(), tc.appmesh, tc.used)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(s)
+		s.Close()
+		if err != nil || string(b) != "envoy_x 1\n" || s.ContentType != "text/plain; charset=UTF-8" {
+			t.Errorf("body %q, %v, type %q", b, err, s.ContentType)
+		}
+		reqs := f.requests()
+		if r := reqs[len(reqs)-1]; r.URL.Path != "/stats" || r.URL.RawQuery != tc.query || r.Header.Get("User-Agent") != UserAgent {
+			t.Errorf("got %s?%s", r.URL.Path, r.URL.RawQuery)
+		}
+	}
+}
+
+func TestPrometheusStatsRetriesThenGivesUp(t *testing.T) {
+	f, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if n < 3 {
+			http.Error(w, "busy", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	s, err := c.PrometheusStats(context.Background(), false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if n := len(f.requests()); n != 3 {
+		t.Errorf("%d attempts", n)
+	}
+	_, c2 := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		http.Error(w, "bad gateway", http.StatusBadGateway)
+	})
+	c2 = c2.With(time.Second, 2)
+	_, err = c2.PrometheusStats(context.Background(), false, false)
+	var se *StatusError
+	if !errors.As(err, &se) || se.Code != 502 || !strings.Contains(err.Error(), "giving up after 2 attempts") || !Answered(err) {
+		t.Errorf("got %v", err)
+	}
+}
+
+// TestStreamTimeoutCoversTheBody: a body that stalls ends the stream with a timeout.
+func TestStreamTimeoutCoversTheBody(t *testing.T) {
+	release := make(chan struct{})
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		_, _ = io.WriteString(w, "envoy_x 1\n")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	c.Timeout = 100 * time.Millisecond
+	s, err := c.PrometheusStats(context.Background(), false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	start := time.Now()
+	_, err = io.ReadAll(s)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+		t.Errorf("got %v after %v", err, time.Since(start))
+	}
+}
+
+func TestWithSharesConnectionsAndKeepsSettings(t *testing.T) {
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) { _, _ = io.WriteString(w, "LIVE\n") })
+	c.MaxBody = 3
+	d := c.With(time.Second, 1)
+	if d.Timeout != time.Second || d.Attempts != 1 || d.MaxBody != 3 || d.transport != c.transport || c.Timeout != DefaultTimeout {
+		t.Errorf("With: %+v (original %+v)", d, c)
+	}
+	// MaxBody bounds what a call reads.
+	if _, err := d.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "larger than 3 bytes") {
+		t.Errorf("MaxBody: %v", err)
+	}
+}
+
+func TestAnswered(t *testing.T) {
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		_, _ = io.WriteString(w, "<html>not stats</html>")
+	})
+	_, err := c.Stats(context.Background(), "")
+	if !Answered(err) || !errors.Is(err, ErrUnexpectedBody) {
+		t.Errorf("garbage stats: %v", err)
+	}
+	_, err = c.Ready(context.Background())
+	if !Answered(err) {
+		t.Errorf("garbage ready: %v", err)
+	}
+	if Answered(errors.New("dial tcp: connection refused")) || Answered(context.DeadlineExceeded) {
+		t.Error("transport errors count as answers")
+	}
+}
+
+func TestDrainReturnsBody(t *testing.T) {
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) { _, _ = io.WriteString(w, "OK\n") })
+	b, err := c.Drain(context.Background(), true, true)
+	if err != nil || string(b) != "OK\n" {
+		t.Errorf("%q %v", b, err)
+	}
+}

@@ -61,10 +61,6 @@ var statsSnapshotPeriod string
 // before Envoy starts exits 1 (2 for bad flags).
 func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	started := time.Now()
-	reaper, reapErr := supervise.StartReaper(nil)
-	if reaper != nil {
-		defer reaper.Stop()
-	}
 	flags, err := parseRunFlags(args, stderr)
 	if err != nil {
 		return 2
@@ -98,8 +94,13 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	if reapErr != nil {
-		log.Warn("orphaned processes will not be reaped", "error", reapErr)
+	// Reap orphans (as PID 1 or child subreaper) before any child exists; the readiness probe above
+	// starts no children and must not become a subreaper.
+	reaper, err := supervise.StartReaper(log)
+	if err != nil {
+		log.Warn("orphaned processes will not be reaped", "error", err)
+	} else {
+		defer reaper.Stop()
 	}
 	ctx := context.Background()
 	path, err := bootstrapPath(cfg)

@@ -149,7 +149,7 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 		if s.TaskSet {
 			s.Enabled = s.Extension
 		} else if meshErr != nil {
-			return nil, fmt.Errorf("%w (the node id must be a mesh resource such as mesh/MESH/virtualNode/NAME, or an ARN ending in one, to generate stats tags; set ENVOY_STATS_CONFIG_FILE otherwise)", meshErr)
+			return nil, fmt.Errorf("%s: %w (the node id must be a mesh resource such as mesh/MESH/virtualNode/NAME, or an ARN ending in one, to generate stats tags; set ENVOY_STATS_CONFIG_FILE otherwise)", nodeIDVariable(c.Identity), meshErr)
 		} else {
 			s.Enabled, s.ResourceTags, s.Mesh = true, c.Stats.Tags, mesh
 		}
@@ -159,6 +159,17 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 		d.Stats.DogStatsd = &DogStatsdData{SocketPath: c.Stats.StatsdSocketPath, Address: c.Stats.StatsdAddress, Port: c.Stats.StatsdPort}
 	}
 	return p, nil
+}
+
+// nodeIDVariable names the variable the node id came from (env.Identity.NodeID's precedence).
+func nodeIDVariable(i env.Identity) string {
+	switch {
+	case i.ResourceARN != "":
+		return "APPMESH_RESOURCE_ARN"
+	case i.ResourceName != "":
+		return "APPMESH_RESOURCE_NAME"
+	}
+	return "APPMESH_VIRTUAL_NODE_NAME"
 }
 
 func (p *plan) setXDS(c *env.Config, f platform.Facts) error {

@@ -135,6 +135,9 @@ func TestSidecarPlanErrors(t *testing.T) {
 	}{
 		{"no node id", map[string]string{}, plainFacts, "APPMESH_RESOURCE_ARN"},
 		{"unparseable id", map[string]string{"APPMESH_RESOURCE_ARN": "foo"}, plainFacts, "Unrecognized resource name format: foo"},
+		{"unparseable id names its variable", map[string]string{"APPMESH_RESOURCE_ARN": "foo"}, plainFacts, "APPMESH_RESOURCE_ARN: Unrecognized resource name format: foo"},
+		{"unparseable APPMESH_RESOURCE_NAME", map[string]string{"APPMESH_RESOURCE_NAME": "foo"}, plainFacts, "APPMESH_RESOURCE_NAME: Unrecognized resource name format: foo"},
+		{"unparseable APPMESH_VIRTUAL_NODE_NAME", map[string]string{"APPMESH_VIRTUAL_NODE_NAME": "foo"}, plainFacts, "APPMESH_VIRTUAL_NODE_NAME: Unrecognized resource name format: foo"},
 		{"govcloud plain envoy", map[string]string{"APPMESH_RESOURCE_ARN": "mesh/m/virtualNode/n"}, platform.Facts{Region: "us-gov-west-1", EnvoyVersion: "unknown"}, "envoy version: unknown is not FIPS compatible for region us-gov-west-1"},
 		{"no region", map[string]string{"APPMESH_RESOURCE_ARN": "mesh/m/virtualNode/n"}, platform.Facts{RegionErr: errors.New("unable to retrieve the region from the EC2 Metadata Service: refused")}, "unable to retrieve the region"},
 		{"manifest unreadable", map[string]string{"APPMESH_RESOURCE_ARN": "mesh/m/virtualNode/n", "ENABLE_ENVOY_XRAY_TRACING": "1", "XRAY_SAMPLING_RULE_MANIFEST": "/x.json"}, plainFacts, "XRAY_SAMPLING_RULE_MANIFEST: could not read file"},

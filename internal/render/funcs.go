@@ -118,7 +118,9 @@ func formatDuration(d time.Duration) string {
 }
 
 // toJSON renders a value as single-line JSON, which is valid flow-style YAML; unlike sprig's it
-// reports errors and escapes nothing for HTML.
+// reports errors and escapes nothing for HTML. Characters that JSON may carry raw but YAML forbids or
+// reads as a line break (DEL, C1 controls including NEL, BOM, U+FFFE/U+FFFF; encoding/json already
+// escapes C0 controls and U+2028/U+2029) are written as \uXXXX escapes, which mean the same in both.
 func toJSON(v any) (string, error) {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -126,5 +128,33 @@ func toJSON(v any) (string, error) {
 	if err := enc.Encode(v); err != nil {
 		return "", fmt.Errorf("toJson: %w", err)
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	if !hasYAMLForbidden(out) {
+		return string(out), nil
+	}
+	// Outside strings JSON is ASCII, so every such character is inside a string, where an escape is valid.
+	var e strings.Builder
+	e.Grow(len(out) + 16)
+	for _, r := range string(out) {
+		if yamlForbiddenRune(r) {
+			fmt.Fprintf(&e, `\u%04x`, r)
+		} else {
+			e.WriteRune(r)
+		}
+	}
+	return e.String(), nil
+}
+
+// yamlForbiddenRune reports the characters toJSON must escape.
+func yamlForbiddenRune(r rune) bool {
+	return r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0xfeff || r == 0xfffe || r == 0xffff
+}
+
+func hasYAMLForbidden(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] >= 0x7f {
+			return bytes.ContainsFunc(b[i:], yamlForbiddenRune)
+		}
+	}
+	return false
 }

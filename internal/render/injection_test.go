@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/render/platform"
@@ -191,8 +192,9 @@ var canaries = map[string]string{
 //     (yaml.v3) for every value, even those q escaped correctly.
 //
 // Escaping them as \uXXXX in both JSON texts (or in validate.Decode for JSON
-// input) fixes it.
-const knownControlCharBug = true
+// input) fixes it. Fixed: toJSON escapes them, the rendered text is parsed
+// once (no JSON round trip), and the canonical YAML escapes them.
+const knownControlCharBug = false
 
 // yamlForbidden reports whether s holds a character of knownControlCharBug.
 func yamlForbidden(s string) bool {
@@ -483,6 +485,9 @@ func roundTripProblem(res *Result) string {
 	if string(want) != string(got) {
 		return fmt.Sprintf("the written bytes decode to a different bootstrap (-validated +read back):\n%s",
 			cmp.Diff(strings.Split(string(want), "\n"), strings.Split(string(got), "\n")))
+	}
+	if !proto.Equal(b, res.Bootstrap) {
+		return "the written bytes decode to a bootstrap that is not proto.Equal to the validated one"
 	}
 	return ""
 }

@@ -6,7 +6,6 @@ package render
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/render/platform"
@@ -87,12 +87,13 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := validate.Lint(text); err != nil {
-		return nil, fmt.Errorf("%s rendered ambiguous YAML: %w", tmpl.sources[name], err)
-	}
-	doc, err := parseFragment(text)
+	// The rendered text is parsed once; that one tree is linted, merged with the user fragments and decoded.
+	doc, err := validate.Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("%s rendered invalid YAML: %w", tmpl.sources[name], err)
+	}
+	if err := validate.LintNode(doc); err != nil {
+		return nil, fmt.Errorf("%s rendered ambiguous YAML: %w", tmpl.sources[name], err)
 	}
 	if !cfg.Mode.RelayMode {
 		w, err := mergeUserFiles(doc, cfg, opts.ReadFile)
@@ -101,11 +102,12 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 		}
 		res.Warnings = append(res.Warnings, w...)
 	}
-	merged, err := json.Marshal(doc)
-	if err != nil {
-		return nil, err
+	b, err := validate.DecodeNode(doc)
+	if err == nil {
+		if probs := validate.Check(b); len(probs) > 0 {
+			err = probs
+		}
 	}
-	b, err := validate.Bootstrap(merged)
 	if err != nil {
 		return nil, fmt.Errorf("the bootstrap is invalid:\n%w", err)
 	}
@@ -206,7 +208,7 @@ func cmpOr(a, b string) string {
 }
 
 // mergeUserFiles merges the user fragments in the reference's order (§3.1).
-func mergeUserFiles(doc map[string]any, c *env.Config, readFile func(string) ([]byte, error)) ([]string, error) {
+func mergeUserFiles(doc *yaml.Node, c *env.Config, readFile func(string) ([]byte, error)) ([]string, error) {
 	var warnings []string
 	files := []userFile{
 		{"ENVOY_TRACING_CFG_FILE", c.Tracing.File},
@@ -226,7 +228,7 @@ func mergeUserFiles(doc map[string]any, c *env.Config, readFile func(string) ([]
 		if err != nil {
 			return nil, fmt.Errorf("%s: cannot parse %s: %w", f.variable, f.path, err)
 		}
-		if len(src) == 0 {
+		if src == nil || len(src.Content) == 0 {
 			if f.variable == "ENVOY_RESOURCES_CONFIG_FILE" {
 				warnings = append(warnings, fmt.Sprintf("%s: %s is empty; ignored", f.variable, f.path))
 				continue
@@ -239,12 +241,10 @@ func mergeUserFiles(doc map[string]any, c *env.Config, readFile func(string) ([]
 		}
 		warnings = append(warnings, w...)
 		if f.variable == "ENVOY_STATS_SINKS_CFG_FILE" {
-			if _, ok := doc["stats_sinks"]; !ok {
+			if lookup(doc, "stats_sinks") == nil {
 				return nil, fmt.Errorf("%s: %s contains no stats_sinks", f.variable, f.path)
 			}
 		}
 	}
 	return warnings, nil
 }
-
-func sortStrings(s []string) { slices.Sort(s) }

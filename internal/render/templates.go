@@ -45,7 +45,7 @@ func LoadTemplates(overlayDir string) (*Templates, error) {
 			return nil, err
 		}
 		if _, err := t.set.New(name).Parse(text); err != nil {
-			return nil, fmt.Errorf("template %s: %w", src, err)
+			return nil, syntaxError(name, src, err)
 		}
 		t.sources[name] = src
 	}
@@ -55,6 +55,16 @@ func LoadTemplates(overlayDir string) (*Templates, error) {
 		}
 	}
 	return t, nil
+}
+
+// syntaxError turns text/template's "template: NAME:LINE: message" into "SOURCE:LINE: message", so a
+// mistake in an overlay names the user's file and line first, like a compiler.
+func syntaxError(name, src string, err error) error {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "template: "+name+":"); ok {
+		return errors.New(src + ":" + rest)
+	}
+	return errors.New(src + ": " + strings.TrimPrefix(msg, "template: "))
 }
 
 func readTemplate(name, overlayDir string) (text, source string, err error) {

@@ -167,6 +167,13 @@ func TestOverlayErrors(t *testing.T) {
 			if !strings.Contains(err.Error(), dir) {
 				t.Errorf("error does not name a file in the overlay %s:\n%v", dir, err)
 			}
+			// A syntax error reads like a compiler's: PATH:LINE: message.
+			if tt.exec == "" && tt.name == "syntax error names the overlay file and line" {
+				want := filepath.Join(dir, "tracing", "xray.yaml.tmpl") + ":3: "
+				if !strings.HasPrefix(err.Error(), want) {
+					t.Errorf("syntax error %q does not start with %q", err, want)
+				}
+			}
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"sigs.k8s.io/yaml"
 )
 
 // CanonicalJSON serialises m stably: protojson with proto field names, re-encoded by encoding/json so that keys
@@ -34,12 +33,17 @@ func CanonicalJSON(m proto.Message) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// CanonicalYAML is CanonicalJSON converted to YAML (keys stay sorted, so it is stable too). Strings that YAML would
-// read as something else (yes, 0700, ~) come out quoted.
+// CanonicalYAML serialises m as the YAML Envoy reads: the values of CanonicalJSON (proto field names, "@type" in
+// each Any, well-known types in their JSON form), written directly from the message with sorted keys, block style
+// and two-space indentation, so it is byte-stable too. Strings are plain only when every YAML 1.1 and 1.2 reader
+// and Envoy's loader take them as that string; otherwise they are double-quoted, with escapes for anything YAML
+// forbids or might fold. Decode reads the output back as exactly m, with one exception no YAML can avoid: a
+// google.protobuf.Struct number that is not an integer in int32 range, which Envoy's YAML loader (and Decode) read
+// as a string. Bootstraps decoded from YAML never hold one; for one decoded from JSON, write CanonicalJSON.
 func CanonicalYAML(m proto.Message) ([]byte, error) {
-	j, err := CanonicalJSON(m)
-	if err != nil {
+	e := &yamlEmitter{out: make([]byte, 0, 8192), stack: make([]yentry, 0, 64)}
+	if err := e.document(m.ProtoReflect()); err != nil {
 		return nil, err
 	}
-	return yaml.JSONToYAML(j)
+	return e.out, nil
 }

@@ -3,15 +3,17 @@ package validate
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/appnet/appnet-agent/internal/testflag"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
+// update (-update, declared once in testflag) rewrites testdata/sidecar.canonical.yaml.
+var update = testflag.Update
 
 // TestCanonicalGolden pins the canonical YAML of the sample byte for byte: protojson's whitespace varies between
 // builds, the canonical form must not.

@@ -27,7 +27,7 @@ type converter struct {
 	pairs     []pair     // scratch stack of mapping entries
 	probs     Problems
 	jsonInput bool
-	oneLine   bool
+	oneLine   bool // no line numbers in problems: single-line input, or a tree combined from several files
 	depth     int
 	nodes     int  // budget left
 	aborted   bool // a limit was hit; emit nulls from here on

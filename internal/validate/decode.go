@@ -2,10 +2,12 @@ package validate
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"go.yaml.in/yaml/v3"
@@ -24,7 +26,7 @@ func Decode(data []byte) (b *bootstrapv3.Bootstrap, err error) {
 			b, err = nil, Problems{{Message: fmt.Sprintf("cannot parse bootstrap: %v", r)}}
 		}
 	}()
-	root, probs := parseDocument(data)
+	root, probs := parseDocument(escapeJSONForYAML(data))
 	if probs != nil {
 		return nil, probs
 	}
@@ -38,6 +40,60 @@ func Decode(data []byte) (b *bootstrapv3.Bootstrap, err error) {
 	return b, nil
 }
 
+// Parse parses data (YAML or JSON) into the root mapping node of its only document, without decoding it: for
+// callers that lint, inspect or combine trees before DecodeNode. Invalid YAML, an empty input, more than one
+// document and a root that is not a mapping are errors (Problems), as in Decode.
+func Parse(data []byte) (root *yaml.Node, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			root, err = nil, Problems{{Message: fmt.Sprintf("cannot parse bootstrap: %v", r)}}
+		}
+	}()
+	root, probs := parseDocument(data)
+	if probs != nil {
+		return nil, probs
+	}
+	return root, nil
+}
+
+// DecodeNode is Decode for an already parsed tree: root is the bootstrap's mapping node, which may combine nodes
+// parsed from several files (aliases and "<<" merge keys are followed). Scalars are read the way Envoy's YAML
+// loader reads them, whatever the style of the source, because the result is written out as YAML for Envoy: a
+// plain scalar in a google.protobuf.Struct is a number only if it is an integer in int32 range, and a string
+// otherwise. As the nodes may come from several files, problems carry field paths but no line numbers.
+func DecodeNode(root *yaml.Node) (b *bootstrapv3.Bootstrap, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, Problems{{Message: fmt.Sprintf("cannot decode bootstrap: %v", r)}}
+		}
+	}()
+	if root == nil || root.Kind != yaml.MappingNode {
+		return nil, Problems{{Message: "a bootstrap must be a mapping (YAML) or an object (JSON)"}}
+	}
+	b = &bootstrapv3.Bootstrap{}
+	c := newConverter("", false)
+	c.oneLine = true
+	c.nodes += countNodes(root)
+	if probs := c.decode(root, b); len(probs) > 0 {
+		return nil, probs
+	}
+	return b, nil
+}
+
+// countNodes counts the nodes of a tree without following aliases: the size the converter's budget allows for on
+// top of maxNodes, as len(data) does in Decode.
+func countNodes(root *yaml.Node) int {
+	n := 0
+	stack := []*yaml.Node{root}
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		n++
+		stack = append(stack, x.Content...)
+	}
+	return n
+}
+
 // Bootstrap decodes and checks a bootstrap: Decode followed by Check. It returns nil and the problems on failure.
 func Bootstrap(data []byte) (*bootstrapv3.Bootstrap, error) {
 	b, err := Decode(data)
@@ -48,6 +104,39 @@ func Bootstrap(data []byte) (*bootstrapv3.Bootstrap, error) {
 		return nil, probs
 	}
 	return b, nil
+}
+
+// escapeJSONForYAML returns JSON input with the characters JSON allows raw in strings but YAML forbids or reads as
+// line breaks (DEL, C1 controls including NEL, U+2028, U+2029, BOM, U+FFFE, U+FFFF) written as \uXXXX escapes,
+// which mean the same to both, so that the YAML parser reads the strings Envoy's JSON parser would. Anything else
+// is returned unchanged (YAML must not hold them raw: an error is right there).
+func escapeJSONForYAML(data []byte) []byte {
+	i := 0
+	for i < len(data) && data[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(data) || !bytes.ContainsFunc(data[i:], yamlUnsafeRune) {
+		return data
+	}
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(data) {
+		return data
+	}
+	// In valid JSON such characters can only be inside strings.
+	out := make([]byte, 0, len(data)+32)
+	for len(data) > 0 {
+		r, size := utf8.DecodeRune(data)
+		if yamlUnsafeRune(r) {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else {
+			out = append(out, data[:size]...) // invalid UTF-8 stays, for the parser to refuse
+		}
+		data = data[size:]
+	}
+	return out
+}
+
+func yamlUnsafeRune(r rune) bool {
+	return r == 0x7f || r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 || r == 0xfeff || r == 0xfffe || r == 0xffff
 }
 
 // parseDocument returns the root node of the only document in data.

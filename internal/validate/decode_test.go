@@ -127,3 +127,86 @@ func TestDecodeProblemLimit(t *testing.T) {
 		t.Fatalf("got %d problems: %v", len(ps), err)
 	}
 }
+
+// TestParseAndDecodeNode: the parse-once entry points keep Decode's strictness; DecodeNode reads every scalar the
+// way Envoy's YAML loader does (also JSON-looking flow input, which render produces with toJson), and reports paths
+// without line numbers.
+func TestParseAndDecodeNode(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"empty", "", "empty bootstrap"},
+		{"two documents", "admin: {}\n---\nnode: {}\n", "more than one YAML document (line 2)"},
+		{"not a mapping", "[1]", "a bootstrap must be a mapping"},
+		{"invalid", "a: [1\n", "invalid YAML"},
+	} {
+		if _, err := Parse([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Parse error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := DecodeNode(nil); err == nil {
+		t.Error("DecodeNode(nil): no error")
+	}
+
+	root, err := Parse([]byte(`{"node": {"id": "n", "metadata": {"f": 2.5, "i": 7, "big": 4294967296, "s": "2.5", "b": true}},
+"admin": {"address": {"socket_address": {"address": "x", "port_value": 1, "adress": "y"}}},
+"stats_flush_interval": "5s", "stats_flush_interval": "6s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = DecodeNode(root)
+	assertProblem(t, err, "admin.address.socket_address.adress", `unknown field "adress" in envoy.config.core.v3.SocketAddress`)
+	assertProblem(t, err, "stats_flush_interval", `duplicate key "stats_flush_interval"`)
+	if strings.Contains(err.Error(), "line") {
+		t.Errorf("DecodeNode reports line numbers: %v", err)
+	}
+
+	root, err = Parse([]byte(`{"node": {"id": "n", "metadata": {"f": 2.5, "i": 7, "big": 4294967296, "s": "2.5", "b": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := DecodeNode(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := b.GetNode().GetMetadata().AsMap()
+	for k, want := range map[string]any{"f": "2.5", "i": 7.0, "big": "4294967296", "s": "2.5", "b": true} {
+		if got[k] != want {
+			t.Errorf("metadata %s = %#v, want %#v (Envoy's reading)", k, got[k], want)
+		}
+	}
+	// Decode keeps JSON semantics for JSON input, as Envoy does for a .json bootstrap.
+	j, err := Decode([]byte(`{"node": {"metadata": {"f": 2.5}}}`))
+	if err != nil || j.GetNode().GetMetadata().AsMap()["f"] != 2.5 {
+		t.Errorf("Decode of JSON: %v, %v", j, err)
+	}
+}
+
+func TestLintNode(t *testing.T) {
+	root, err := Parse([]byte("a: &x {b: yes}\nc: *x\nd: 0700\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = LintNode(root)
+	assertProblem(t, err, "a", "line 1: anchor &x")
+	assertProblem(t, err, "a.b", "line 1: ambiguous plain scalar yes")
+	assertProblem(t, err, "c", "line 2: alias *x")
+	assertProblem(t, err, "d", "line 3: ambiguous plain scalar 0700")
+	if err := LintNode(nil); err != nil {
+		t.Errorf("LintNode(nil) = %v", err)
+	}
+}
+
+// TestDecodeJSONControlCharacters: JSON may carry DEL, C1 controls, NEL, U+2028/2029 and non-characters raw in
+// strings; they reach the proto exactly, as Envoy's JSON parser reads them. YAML may not hold them raw.
+func TestDecodeJSONControlCharacters(t *testing.T) {
+	const s = "a\x7fb\u0085c\u0080d\u009fe\u2028f\u2029g\ufeffh\ufffei\uffffj"
+	b, err := Decode([]byte(`{"node": {"id": "` + s + `", "metadata": {"` + s + `": "` + s + `"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.GetNode().GetId() != s || b.GetNode().GetMetadata().AsMap()[s] != s {
+		t.Errorf("changed: %q", b.GetNode().GetId())
+	}
+	if _, err := Decode([]byte("node: {id: \"a\x7fb\"}")); err == nil {
+		t.Error("raw DEL in YAML accepted")
+	}
+}

@@ -1,12 +1,14 @@
 package validate
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+	"google.golang.org/protobuf/proto"
 )
 
 func plain(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
@@ -43,8 +45,21 @@ func FuzzDecode(f *testing.F) {
 		}
 		_ = Check(b)
 		_ = Deprecations(b)
-		if _, err := CanonicalYAML(b); err != nil {
+		y, err := CanonicalYAML(b)
+		if err != nil {
 			t.Fatalf("CanonicalYAML of a decoded bootstrap: %v", err)
+		}
+		// The canonical YAML reads back as the same bootstrap (but for Struct numbers from JSON input that no
+		// YAML can give Envoy as numbers), and is a fixed point.
+		back, err := Decode(y)
+		if err != nil {
+			t.Fatalf("canonical YAML does not decode: %v\n%s", err, y)
+		}
+		if !proto.Equal(b, back) && !hasLossyStructNumber(b.ProtoReflect()) {
+			t.Fatalf("canonical YAML decodes to a different bootstrap:\n%s", y)
+		}
+		if again, err := CanonicalYAML(back); err != nil || (proto.Equal(b, back) && !bytes.Equal(again, y)) {
+			t.Fatalf("canonical YAML is not stable (%v):\n%s\n%s", err, y, again)
 		}
 	})
 }

@@ -24,8 +24,24 @@ func Lint(data []byte) error {
 	}
 	l := linter{}
 	for _, n := range doc.Content {
-		l.node(n, "", 0)
+		l.node(n, 0)
 	}
+	return l.finish(dec)
+}
+
+// LintNode runs Lint's checks on an already parsed tree (the root node from Parse), for callers that parse once
+// and then lint and decode the same tree.
+func LintNode(root *yaml.Node) error {
+	if root == nil {
+		return nil
+	}
+	l := linter{}
+	l.node(root, 0)
+	return l.probs.asError()
+}
+
+// finish reports a second document, which Parse also refuses.
+func (l *linter) finish(dec *yaml.Decoder) error {
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == io.EOF:
@@ -38,50 +54,63 @@ func Lint(data []byte) error {
 	return l.probs.asError()
 }
 
-type linter struct{ probs Problems }
-
-func (l *linter) add(path string, line int, msg string) {
-	l.probs = append(l.probs, Problem{Path: path, Message: "line " + strconv.Itoa(line) + ": " + msg})
+// linter keeps the current path as a stack of segments, rendered only when something is reported.
+type linter struct {
+	probs Problems
+	segs  []seg
 }
 
-func (l *linter) node(n *yaml.Node, path string, depth int) {
+func (l *linter) add(line int, msg string) {
+	p := ""
+	for _, s := range l.segs {
+		p = appendSeg(p, s.kind, s.name, s.index)
+	}
+	l.probs = append(l.probs, Problem{Path: p, Message: "line " + strconv.Itoa(line) + ": " + msg})
+}
+
+func (l *linter) node(n *yaml.Node, depth int) {
 	if depth > maxDepth {
-		l.add(path, n.Line, "nesting too deep")
+		l.add(n.Line, "nesting too deep")
 		return
 	}
 	if n.Anchor != "" {
-		l.add(path, n.Line, "anchor &"+n.Anchor+": anchors and aliases are not allowed")
+		l.add(n.Line, "anchor &"+n.Anchor+": anchors and aliases are not allowed")
 	}
 	switch n.Kind {
 	case yaml.AliasNode:
-		l.add(path, n.Line, "alias *"+n.Value+": anchors and aliases are not allowed")
+		l.add(n.Line, "alias *"+n.Value+": anchors and aliases are not allowed")
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-				l.add(path, k.Line, "merge key <<: not allowed")
+				l.add(k.Line, "merge key <<: not allowed")
 				continue
 			}
-			kp := joinPath(path, k.Value)
-			l.node(k, kp, depth+1)
-			l.node(v, kp, depth+1)
+			l.segs = append(l.segs, seg{kind: segField, name: k.Value})
+			l.node(k, depth+1)
+			l.node(v, depth+1)
+			l.segs = l.segs[:len(l.segs)-1]
 		}
 	case yaml.SequenceNode:
 		for i, e := range n.Content {
-			l.node(e, indexPath(path, i), depth+1)
+			l.segs = append(l.segs, seg{kind: segIndex, index: i})
+			l.node(e, depth+1)
+			l.segs = l.segs[:len(l.segs)-1]
 		}
 	case yaml.ScalarNode:
 		if n.Style&^yaml.FlowStyle == 0 && ambiguous(n.Value) {
-			l.add(path, n.Line, "ambiguous plain scalar "+n.Value+`: quote it (or write true/false, or a decimal)`)
+			l.add(n.Line, "ambiguous plain scalar "+n.Value+`: quote it (or write true/false, or a decimal)`)
 		}
 	}
 }
 
 // ambiguous reports plain scalars that YAML 1.1, YAML 1.2 and yaml-cpp do not agree on.
 func ambiguous(s string) bool {
-	switch strings.ToLower(s) {
-	case "y", "n", "yes", "no", "on", "off":
-		return true
+	if len(s) <= 3 {
+		switch strings.ToLower(s) {
+		case "y", "n", "yes", "no", "on", "off":
+			return true
+		}
 	}
 	return looksOctal(s)
 }

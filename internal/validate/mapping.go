@@ -23,8 +23,12 @@ func (c *converter) collect(n *yaml.Node, p int32, keyKind uint8) int {
 			continue
 		}
 		if j := ks.find(c.pairs, k.Value); j >= 0 {
-			c.problem(c.path(c.child(p, keyKind, k.Value, 0)), k.Line, "duplicate key %q (first at line %d)",
-				k.Value, c.pairs[j].k.Line)
+			if c.oneLine {
+				c.problem(c.path(c.child(p, keyKind, k.Value, 0)), k.Line, "duplicate key %q", k.Value)
+			} else {
+				c.problem(c.path(c.child(p, keyKind, k.Value, 0)), k.Line, "duplicate key %q (first at line %d)",
+					k.Value, c.pairs[j].k.Line)
+			}
 			continue
 		}
 		c.pairs = ks.add(c.pairs, pair{k, v})

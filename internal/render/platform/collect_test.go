@@ -1,8 +1,8 @@
 package platform
 
 import (
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"context"
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"net/http"
 	"os"
 	"reflect"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -63,6 +64,9 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	started := time.Now()
 	flags, err := parseRunFlags(args, stderr)
 	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+		}
 		return 2
 	}
 	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
@@ -103,11 +107,6 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		defer reaper.Stop()
 	}
 	ctx := context.Background()
-	path, err := bootstrapPath(cfg)
-	if err != nil {
-		log.Error(err.Error())
-		return 1
-	}
 	res, err := render.Render(ctx, cfg, render.Options{})
 	if err != nil {
 		log.Error("cannot create the Envoy bootstrap: " + err.Error())
@@ -115,6 +114,12 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	}
 	for _, w := range res.Warnings {
 		log.Warn(w)
+	}
+	// The default file is created only now, so a failed render leaves nothing behind in TMPDIR.
+	path, err := bootstrapPath(cfg)
+	if err != nil {
+		log.Error(err.Error())
+		return 1
 	}
 	if err := render.Write(res, path); err != nil {
 		log.Error(err.Error())
@@ -124,7 +129,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 
 	opts := supervise.OptionsFromConfig(cfg, path, supervise.Concurrency(cfg, "", log))
-	admin := envoyadmin.New(adminTarget(res.Bootstrap.GetAdmin().GetAddress()))
+	admin := envoyadmin.New(adminTarget(res.Bootstrap.GetAdmin().GetAddress(), cfg.Admin.Port, log))
 	defer admin.Close()
 
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
@@ -158,11 +163,15 @@ func bootstrapPath(cfg *env.Config) (string, error) {
 
 // adminTarget is where the validated bootstrap puts Envoy's admin API, so the agent always talks to
 // the Envoy it configured (also for an existing ENVOY_CONFIG_FILE and in relay mode).
-func adminTarget(a *corev3.Address) envoyadmin.Target {
+func adminTarget(a *corev3.Address, fallback uint16, log interface{ Warn(string, ...any) }) envoyadmin.Target {
 	if p := a.GetPipe(); p != nil {
 		return envoyadmin.UDS(p.GetPath())
 	}
-	return envoyadmin.TCP(uint16(a.GetSocketAddress().GetPortValue()))
+	if port := a.GetSocketAddress().GetPortValue(); port > 0 && port <= 65535 {
+		return envoyadmin.TCP(uint16(port))
+	}
+	log.Warn("the bootstrap has no admin TCP port or pipe; health checks and draining use ENVOY_ADMIN_ACCESS_PORT", "port", fallback)
+	return envoyadmin.TCP(fallback)
 }
 
 // snapshotPeriod is statsSnapshotPeriod when a test linked one in, else the default.

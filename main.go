@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	_ "github.com/appnet/appnet-agent/internal/startup" // first: pauses GC during start-up
+	"github.com/appnet/appnet-agent/internal/startup" // its init pauses GC during start-up
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
@@ -37,8 +37,10 @@ func dispatch(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int 
 		case "render":
 			return cmdRender(args[1:], stdout, stderr)
 		case "validate":
+			startup.Done() // may read many files: collect as usual
 			return cmdValidate(args[1:], stdout, stderr)
 		case "env":
+			startup.Done()
 			return cmdEnv(args[1:], stdout, stderr)
 		case "version":
 			return cmdVersion(stdout)

@@ -52,7 +52,9 @@ func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, graceful := q["graceful"]
-	_, inbound := q["inboundonly"]
+	// The endpoint drains inbound listeners only, as in the reference; `graceful` is forwarded
+	// together with it (H4). Egress keeps working for the application while it drains.
+	inbound := true
 	// Not the request's context: a drain asked for is a drain done, even if the client
 	// hangs up meanwhile.
 	body, err := h.admin.Drain(context.WithoutCancel(r.Context()), graceful, inbound)

@@ -18,7 +18,7 @@ func drainCalls(f *fakeEnvoy) []string {
 	return out
 }
 
-// TestDrainListeners is scenario 25 with H4 (graceful accepted and forwarded).
+// TestDrainListeners is scenario 25 with H4 (graceful accepted and forwarded together with inboundonly).
 func TestDrainListeners(t *testing.T) {
 	for _, tc := range []struct {
 		method, target string
@@ -27,7 +27,7 @@ func TestDrainListeners(t *testing.T) {
 		want, envoy    string
 	}{
 		{"POST", "/drain_listeners?inboundonly=false", "", 200, "OK\n", "inboundonly"},
-		{"POST", "/drain_listeners?graceful", "", 200, "OK\n", "graceful"},
+		{"POST", "/drain_listeners?graceful", "", 200, "OK\n", "graceful&inboundonly"}, // inbound only, as the endpoint always was
 		{"POST", "/drain_listeners?inboundonly&graceful=1", "", 200, "OK\n", "graceful&inboundonly"},
 		{"POST", "/drain_listeners", "", 400, "Unexpected number of query parameters specified in request: [0]\n", ""},
 		{"POST", "/drain_listeners?inboundonly&graceful&x", "", 400, "Unexpected number of query parameters specified in request: [3]\n", ""},

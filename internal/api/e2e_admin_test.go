@@ -127,7 +127,7 @@ func TestE2EDrainListeners(t *testing.T) {
 		code              int
 	}{
 		{"/drain_listeners?inboundonly=false", "OK\n", "POST /drain_listeners?inboundonly", 200},
-		{"/drain_listeners?graceful", "OK\n", "POST /drain_listeners?graceful", 200},
+		{"/drain_listeners?graceful", "OK\n", "POST /drain_listeners?graceful&inboundonly", 200},
 		{"/drain_listeners", "Unexpected number of query parameters specified in request: [0]\n", "", 400},
 	} {
 		before := len(r.adminCalls("/drain_listeners"))

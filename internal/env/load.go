@@ -316,9 +316,10 @@ func intTag(tag reflect.StructTag, key string) (int64, bool) {
 	return n, err == nil
 }
 
-// rangeText renders "; allowed: LO..HI" (or "≥ LO") from the tags, empty without bounds.
+// rangeText renders "; allowed: LO..HI" (or "≥ LO") from the tags, empty without bounds. Bounds of
+// integer-unit durations are shown in the variable's unit (HC_POLL_INTERVAL_MS: 2000..30000).
 func rangeText(tag reflect.StructTag) string {
-	lo, hi := tag.Get("min"), tag.Get("max")
+	lo, hi := inUnit(tag.Get("min"), tag.Get("unit")), inUnit(tag.Get("max"), tag.Get("unit"))
 	switch {
 	case lo != "" && hi != "":
 		return "; allowed: " + lo + ".." + hi
@@ -343,8 +344,11 @@ func (l *loader) finish() {
 	if c.API.HCPollInterval == 0 {
 		// The reference falls back to the readiness interval when HC_POLL_INTERVAL_MS is unset.
 		c.API.HCPollInterval = 10 * time.Second
-		if v, ok := l.src("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S"); ok && strings.TrimSpace(v) != "" && c.Readiness.Interval >= 2*time.Second && c.Readiness.Interval <= 30*time.Second {
-			c.API.HCPollInterval = c.Readiness.Interval
+		if v, ok := l.src("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S"); ok && strings.TrimSpace(v) != "" {
+			c.API.HCPollInterval = min(max(c.Readiness.Interval, 2*time.Second), 30*time.Second)
+			if c.API.HCPollInterval != c.Readiness.Interval {
+				l.warns = append(l.warns, fmt.Sprintf("HC_POLL_INTERVAL_MS: unset, and APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S (%s) is outside 2s..30s; polling every %s", c.Readiness.Interval, c.API.HCPollInterval))
+			}
 		}
 	}
 	if m := c.Stats.MetricExtension; m != "" && m != "0" && m != "1" {
@@ -364,4 +368,19 @@ func (l *loader) finish() {
 		tcp := "tcp" // set but empty still starts the API, like the reference
 		c.API.AdminMode = &tcp
 	}
+}
+
+// inUnit converts a duration bound such as "2s" to the variable's integer unit ("2000" for ms).
+func inUnit(bound, unit string) string {
+	if bound == "" || (unit != "s" && unit != "ms") {
+		return bound
+	}
+	d, err := time.ParseDuration(bound)
+	if bound == "0" {
+		d, err = 0, nil
+	}
+	if err != nil {
+		return bound
+	}
+	return showDuration(d, unit)
 }

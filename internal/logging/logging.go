@@ -43,7 +43,7 @@ func Level(s string) hclog.Level {
 	case "error", "critical":
 		return hclog.Error
 	case "off":
-		return hclog.Off
+		return hclog.Error // Envoy may be silenced, but the agent still reports why it failed
 	}
 	return hclog.Info
 }
@@ -69,9 +69,27 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 		}
 	}
 	level, _ := rec["@level"].(string)
+	if level == "warn" {
+		level = "warning" // the reference's (and Envoy's) word
+	}
 	msg, _ := rec["@message"].(string)
+	prefix := fmt.Sprintf("[%s][%d][%s] [%s] ", ts.UTC().Format("2006-01-02 15:04:05.000"), l.pid, level, Name)
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "[%s][%d][%s] [%s] %s", ts.Format("2006-01-02 15:04:05.000"), l.pid, level, Name, msg)
+	// A multi-line message (e.g. a list of validation problems) becomes one prefixed line per
+	// line, so line-based log pipelines never see an orphan continuation.
+	lines := strings.Split(msg, "\n")
+	for i, line := range lines[:len(lines)-1] {
+		if i == 0 {
+			b.WriteString(prefix + line + "\n")
+		} else {
+			b.WriteString(prefix + "  " + line + "\n")
+		}
+	}
+	last := lines[len(lines)-1]
+	if len(lines) > 1 {
+		last = "  " + last
+	}
+	b.WriteString(prefix + last)
 	keys := make([]string, 0, len(rec))
 	for k := range rec {
 		if !strings.HasPrefix(k, "@") {

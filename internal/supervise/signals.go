@@ -16,5 +16,8 @@ var ShutdownSignals = []os.Signal{syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGI
 func NotifySignals() chan os.Signal {
 	ch := make(chan os.Signal, 8)
 	signal.Notify(ch, ShutdownSignals...)
+	// SIGHUP would kill the agent (and Envoy through the parent-death signal) without a drain;
+	// neither the agent nor Envoy with hot restart disabled has anything to reload on it.
+	signal.Ignore(syscall.SIGHUP)
 	return ch
 }

@@ -235,7 +235,11 @@ func (s *Supervisor) Run(ctx context.Context) int {
 			restarts = 0 // a long healthy run restores the budget and the backoff
 		}
 		if restarts >= s.opts.RestartCount {
-			s.log.Error("Envoy exited and the restart budget is spent; the agent exits with Envoy's code",
+			logf := s.log.Error
+			if p.x.code == 0 {
+				logf = s.log.Info
+			}
+			logf("Envoy exited and the restart budget is spent; the agent exits with Envoy's code",
 				"restart_count", s.opts.RestartCount, "exit_code", p.x.code)
 			s.st.phase(PhaseStopped)
 			return p.x.code

@@ -16,8 +16,12 @@ $(BIN): $(shell find . -name '*.go' -not -path './bin/*') $(shell find templates
 $(STANDIN): $(shell find internal/envoystandin -name '*.go')
 	$(GO) build -o $(STANDIN) ./internal/envoystandin
 
+# The concurrent packages also run under the race detector (issues 3 and 4 require it).
+RACE_PKGS := ./internal/supervise/ ./internal/api/ ./internal/logfile/ ./internal/envoyadmin/ ./internal/render/platform/
+
 test: lint
 	$(GO) test -count=1 ./...
+	$(GO) test -race -count=1 $(RACE_PKGS)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

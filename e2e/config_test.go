@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // TestBadConfigurationStartsNothing: invalid variables (or flags) stop the agent before it
@@ -81,7 +83,7 @@ func TestExistingBootstrap(t *testing.T) {
 		t.Parallel()
 		a := newAgent(t, "LISTENER_DRAIN_WAIT_TIME_S=5")
 		// A port the generated bootstrap would not use: ENVOY_ADMIN_ACCESS_PORT is ignored.
-		port := freePort(t)
+		port := testenv.FreePort(t)
 		content := fmt.Sprintf("# hand-written; the agent must not rewrite this\nnode: {id: hand, cluster: hand}\n"+
 			"admin:\n  address:\n    socket_address: {address: 127.0.0.1, port_value: %d}\n", port)
 		writeFile(t, a.dir, "bootstrap.yaml", content, 0o640)

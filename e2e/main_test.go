@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/testenv"
 	"golang.org/x/sys/unix"
 )
 
@@ -41,56 +39,32 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "e2e: cannot become a child subreaper:", err)
 		os.Exit(1)
 	}
-	dir, err := os.MkdirTemp("", "appnet-e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	code := 1
-	if err := buildBinaries(dir); err != nil {
+	if err := buildBinaries(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 	} else {
 		code = m.Run()
 	}
-	_ = os.RemoveAll(dir)
+	testenv.RemoveBuilds()
 	os.Exit(code)
 }
 
-// buildBinaries builds the agent and envoy-standin into dir, concurrently (linking dominates
-// and is mostly single-threaded).
-func buildBinaries(dir string) error {
-	root, err := filepath.Abs("..") // go test runs in the package directory
-	if err != nil {
-		return err
-	}
-	agentBin = filepath.Join(dir, "appnet-agent")
-	standinBin = filepath.Join(dir, "envoy")
-	agentArgs := []string{"build", "-o", agentBin}
+// buildBinaries builds the agent and envoy-standin, concurrently (linking dominates and is
+// mostly single-threaded).
+func buildBinaries() error {
+	var agentFlags []string
 	if raceBuild {
-		agentArgs = append(agentArgs, "-race")
+		agentFlags = append(agentFlags, "-race")
 	}
-	builds := [][]string{
-		append(agentArgs, "."),
-		{"build", "-o", standinBin, "./internal/envoystandin"},
-	}
-	errs := make([]error, len(builds))
+	var agentErr, standinErr error
 	var wg sync.WaitGroup
-	for i, args := range builds {
-		wg.Go(func() {
-			cmd := exec.Command("go", args...)
-			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				errs[i] = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-			}
-		})
-	}
+	wg.Go(func() { agentBin, agentErr = testenv.AgentBinary(agentFlags...) })
+	wg.Go(func() { standinBin, standinErr = testenv.StandinBinary() })
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	if agentErr != nil {
+		return agentErr
 	}
-	return nil
+	return standinErr
 }
 
 // ownerVar marks every process of one test: the agent's environment carries it, Envoy
@@ -126,7 +100,7 @@ func newAgent(t *testing.T, env ...string) *agent {
 		dir:  dir,
 		boot: filepath.Join(dir, "bootstrap.yaml"),
 		rec:  filepath.Join(dir, "record.jsonl"),
-		port: freePort(t),
+		port: testenv.FreePort(t),
 		done: make(chan struct{}),
 	}
 	if err := os.WriteFile(a.boot, nil, 0o600); err != nil {
@@ -157,18 +131,6 @@ func (a *agent) setenv(env ...string) {
 			delete(a.env, kv)
 		}
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago. Linux hands out
-// ephemeral ports in a scattered order, so parallel tests do not collide in practice.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // start starts the agent in its own process group, with output to files (a pipe could be
@@ -337,24 +299,13 @@ func (e event) isEnvoyStart() bool {
 // right now can be incomplete; it is left for the next read.
 func (a *agent) events() []event {
 	a.t.Helper()
-	b, err := os.ReadFile(a.rec)
-	if err != nil {
-		return nil
-	}
-	var evs []event
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var e event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			if !bytes.HasSuffix(b, []byte("\n")) {
-				break // the last, partial line
-			}
-			a.t.Fatalf("record line %q: %v", sc.Text(), err)
+	return testenv.ReadRecord[event](a.t, a.rec, func(line string, err error, writing bool) bool {
+		a.t.Helper()
+		if !writing {
+			a.t.Fatalf("record line %q: %v", line, err)
 		}
-		evs = append(evs, e)
-	}
-	return evs
+		return false // the last, partial line
+	})
 }
 
 func filter(evs []event, keep func(event) bool) []event {
@@ -413,18 +364,6 @@ func (a *agent) waitEvent(what string, n int, timeout time.Duration, keep func(e
 func (a *agent) waitEnvoyUp(n int) event {
 	a.t.Helper()
 	return a.waitEvent(fmt.Sprintf("Envoy #%d listening", n), n, 20*time.Second, isEvent("admin_listening"))
-}
-
-// poll calls cond every 10 ms until it holds; false at the deadline.
-func poll(timeout time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return true
 }
 
 // procStatus is what /proc/PID/status says about a process.

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 var (
@@ -64,7 +66,7 @@ func TestOrphansAreReaped(t *testing.T) {
 			agentPid := a.cmd.Process.Pid
 			if pid1 {
 				// unshare forks the namespace's PID 1, which execs the agent.
-				if !poll(10*time.Second, func() bool { agentPid = childOf(a.cmd.Process.Pid); return agentPid > 0 }) {
+				if !testenv.Poll(10*time.Second, func() bool { agentPid = childOf(a.cmd.Process.Pid); return agentPid > 0 }) {
 					a.fatalf("unshare started no child")
 				}
 			}
@@ -82,7 +84,7 @@ func TestOrphansAreReaped(t *testing.T) {
 				st, ok := readStatus(pid)
 				return ok && st.state == 'Z' && st.ppid == parent
 			}
-			if !poll(10*time.Second, func() bool { return zombieOf(orphan, envoy) }) {
+			if !testenv.Poll(10*time.Second, func() bool { return zombieOf(orphan, envoy) }) {
 				a.fatalf("the orphan %d never showed as a zombie of Envoy %d", orphan, envoy)
 			}
 
@@ -94,7 +96,7 @@ func TestOrphansAreReaped(t *testing.T) {
 				st, ok := readStatus(orphan)
 				return !ok || pidNS(orphan) != ns || st.nspid[len(st.nspid)-1] != orphanEv.ChildPid
 			}
-			if !poll(10*time.Second, gone) {
+			if !testenv.Poll(10*time.Second, gone) {
 				st, _ := readStatus(orphan)
 				a.fatalf("the orphan %d was not reaped: state %c, parent %d (agent %d)", orphan, st.state, st.ppid, agentPid)
 			}
@@ -103,7 +105,7 @@ func TestOrphansAreReaped(t *testing.T) {
 			noZombieChild := func() bool {
 				return !slices.ContainsFunc(procsIn(ns), func(st procStatus) bool { return st.state == 'Z' && st.ppid == agentPid })
 			}
-			if !poll(10*time.Second, noZombieChild) {
+			if !testenv.Poll(10*time.Second, noZombieChild) {
 				a.fatalf("zombie children of the agent remain: %+v", procsIn(ns))
 			}
 			if a.exited() {

@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // drainWait is LISTENER_DRAIN_WAIT_TIME_S in these tests: its lower bound, to keep the
@@ -179,7 +181,7 @@ func TestAgentKilledTakesEnvoyDown(t *testing.T) {
 	}
 	a.signal(syscall.SIGKILL)
 	a.wait(10 * time.Second)
-	if !poll(5*time.Second, func() bool { return !a.owns(up.Pid) }) {
+	if !testenv.Poll(5*time.Second, func() bool { return !a.owns(up.Pid) }) {
 		a.fatalf("Envoy %d still running 5 s after the agent was killed", up.Pid)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // TestE2EHealthyWithinOneSecondOfLive is H1 (and scenarios 15 and 17): Envoy turns LIVE
@@ -165,7 +167,7 @@ func TestE2ERemoteMutationRefused(t *testing.T) {
 	if host == "" {
 		t.Skip("no non-loopback address on this host (the check is unit-tested in TestRemoteMutationRefused)")
 	}
-	port := freePort(t)
+	port := testenv.FreePort(t)
 	r := startAgent(t, agentOpts{bind: "default", port: port})
 	remote := "http://" + net.JoinHostPort(host, strconv.Itoa(port))
 	for method, path := range map[string]string{"GET": "/status"} {
@@ -195,7 +197,7 @@ func TestE2ERemoteMutationRefused(t *testing.T) {
 	if code, _, _ := r.call("POST", "/drain_listeners?inboundonly"); code != 200 {
 		t.Errorf("loopback drain: %d", code)
 	}
-	port2 := freePort(t)
+	port2 := testenv.FreePort(t)
 	r2 := startAgent(t, agentOpts{bind: "default", port: port2, env: []string{"APPNET_AGENT_ALLOW_REMOTE_ADMIN=true"}})
 	res, err := r2.client.Post("http://"+net.JoinHostPort(host, strconv.Itoa(port2))+"/drain_listeners?inboundonly", "", nil)
 	if err != nil {

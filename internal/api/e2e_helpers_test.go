@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,25 +10,18 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // e2eSnapshotPeriod is linked into the test build of the agent (main.statsSnapshotPeriod),
 // so the delta timeline takes seconds instead of minutes.
 const e2eSnapshotPeriod = time.Second
-
-var e2e struct {
-	once         sync.Once
-	dir          string
-	agent, envoy string
-	err          error
-}
 
 // binaries builds the agent (from the repository root, as `go build .`) and envoy-standin
 // once per test binary; TestMain removes them.
@@ -38,58 +30,14 @@ func binaries(t *testing.T) (agent, envoy string) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds the agent and envoy-standin")
 	}
-	e2e.once.Do(func() {
-		e2e.dir, e2e.err = os.MkdirTemp("", "api-e2e-")
-		if e2e.err != nil {
-			return
-		}
-		_, self, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(self), "..", "..")
-		e2e.agent, e2e.envoy = filepath.Join(e2e.dir, "appnet-agent"), filepath.Join(e2e.dir, "envoy")
-		for _, args := range [][]string{
-			{"build", "-ldflags", "-X main.statsSnapshotPeriod=" + e2eSnapshotPeriod.String(), "-o", e2e.agent, "."},
-			{"build", "-o", e2e.envoy, "./internal/envoystandin"},
-		} {
-			cmd := exec.Command("go", args...)
-			cmd.Dir = root
-			if out, err := cmd.CombinedOutput(); err != nil {
-				e2e.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
-				return
-			}
-		}
-	})
-	if e2e.err != nil {
-		t.Fatal(e2e.err)
+	agent, err := testenv.AgentBinary("-ldflags", "-X main.statsSnapshotPeriod="+e2eSnapshotPeriod.String())
+	if err == nil {
+		envoy, err = testenv.StandinBinary()
 	}
-	return e2e.agent, e2e.envoy
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return agent, envoy
 }
 
 // agentOpts shape one agent run.
@@ -117,7 +65,7 @@ type agentRun struct {
 	base    string // http://host:port or http://127.0.0.1 for the socket
 	sock    string
 	client  *http.Client
-	out     syncBuffer
+	out     testenv.SafeBuffer
 	done    chan struct{}
 	code    int
 	started time.Time
@@ -137,7 +85,7 @@ func startAgent(t *testing.T, o agentOpts) *agentRun {
 		adminHost = "127.0.0.1"
 	}
 	boot := filepath.Join(dir, "bootstrap.yaml")
-	bootText := fmt.Sprintf("node: {id: e2e, cluster: e2e}\nadmin:\n  address:\n    socket_address: {address: %s, port_value: %d}\n", adminHost, freePort(t))
+	bootText := fmt.Sprintf("node: {id: e2e, cluster: e2e}\nadmin:\n  address:\n    socket_address: {address: %s, port_value: %d}\n", adminHost, testenv.FreePort(t))
 	if err := os.WriteFile(boot, []byte(bootText), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +112,7 @@ func startAgent(t *testing.T, o agentOpts) *agentRun {
 		} else {
 			port := o.port
 			if port == 0 {
-				port = freePort(t)
+				port = testenv.FreePort(t)
 			}
 			bind := o.bind
 			if bind == "" {
@@ -315,17 +263,9 @@ func (e event) when() time.Time { t, _ := time.Parse(time.RFC3339Nano, e.Time); 
 
 func (r *agentRun) events(kind string) []event {
 	r.t.Helper()
-	f, err := os.Open(r.record)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	var out []event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e event
-		if json.Unmarshal(sc.Bytes(), &e) == nil && (kind == "" || e.Event == kind) {
+	for _, e := range testenv.ReadRecord[event](r.t, r.record, nil) {
+		if kind == "" || e.Event == kind {
 			out = append(out, e)
 		}
 	}

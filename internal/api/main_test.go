@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/appnet/appnet-agent/internal/testenv"
 	"go.uber.org/goleak"
 )
 
@@ -12,9 +13,7 @@ import (
 // tests (every Service, poller and server must have stopped).
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if e2e.dir != "" {
-		_ = os.RemoveAll(e2e.dir)
-	}
+	testenv.RemoveBuilds()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"io"
@@ -14,9 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // Timeouts are generous: CI machines are slow and these tests start real processes.
@@ -25,56 +24,10 @@ const (
 	exitTimeout  = 20 * time.Second
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	binPath   string
-	buildErr  error
-)
-
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	testenv.RemoveBuilds()
 	os.Exit(code)
-}
-
-// standinBinary builds the stand-in once per test run, as e2e tests elsewhere will.
-func standinBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "envoystandin-bin")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "envoy")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type proc struct {
@@ -82,7 +35,7 @@ type proc struct {
 	cmd            *exec.Cmd
 	dir            string
 	record         string
-	stdout, stderr *syncBuffer
+	stdout, stderr *testenv.SafeBuffer
 	done           chan struct{}
 	client         *http.Client
 	base           string // "http://host:port" for requests
@@ -97,24 +50,14 @@ type runConfig struct {
 	noWait    bool     // do not wait for the admin listener
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // start runs the stand-in and kills it at cleanup, whatever happens in the test.
 func start(t *testing.T, cfg runConfig) *proc {
 	t.Helper()
-	bin := standinBinary(t)
+	bin := testenv.Standin(t)
 	dir := t.TempDir()
 	p := &proc{t: t, dir: dir, record: filepath.Join(dir, "record.jsonl"),
-		stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	port := freePort(t)
+		stdout: &testenv.SafeBuffer{}, stderr: &testenv.SafeBuffer{}, done: make(chan struct{})}
+	port := testenv.FreePort(t)
 	// Socket paths must stay short (108 bytes), and t.TempDir can be long.
 	sockDir, err := os.MkdirTemp("", "sa")
 	if err != nil {
@@ -185,18 +128,12 @@ func start(t *testing.T, cfg runConfig) *proc {
 // events returns the recorded events of one kind (all when kind is "").
 func (p *proc) events(kind string) []map[string]any {
 	p.t.Helper()
-	data, err := os.ReadFile(p.record)
-	if err != nil {
-		return nil
-	}
 	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			p.t.Fatalf("record line is not JSON: %q: %v", sc.Text(), err)
-		}
+	for _, m := range testenv.ReadRecord[map[string]any](p.t, p.record, func(line string, err error, _ bool) bool {
+		p.t.Helper()
+		p.t.Fatalf("record line is not JSON: %q: %v", line, err)
+		return false
+	}) {
 		if kind == "" || m["event"] == kind {
 			out = append(out, m)
 		}
@@ -269,7 +206,7 @@ func (p *proc) post(path string) (int, string) { return p.do(http.MethodPost, pa
 // runOnce runs the stand-in to completion (for flag and bootstrap errors).
 func runOnce(t *testing.T, env []string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(standinBinary(t), args...)
+	cmd := exec.Command(testenv.Standin(t), args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer

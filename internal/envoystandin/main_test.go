@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 func TestVersion(t *testing.T) {
@@ -452,7 +454,7 @@ func TestRecordInterleavingAcrossProcesses(t *testing.T) {
 	rec := filepath.Join(t.TempDir(), "shared.jsonl")
 	var cmds []*exec.Cmd
 	for i := 0; i < 6; i++ {
-		cmd := exec.Command(standinBinary(t), "--version")
+		cmd := exec.Command(testenv.Standin(t), "--version")
 		cmd.Env = append(os.Environ(), "STANDIN_RECORD="+rec)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

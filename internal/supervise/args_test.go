@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -130,7 +131,7 @@ func TestConcurrency(t *testing.T) {
 		{"unreadable quota", nil, broken, 0, "Cannot read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logs syncBuffer
+			var logs testenv.SafeBuffer
 			log := hclog.New(&hclog.LoggerOptions{Output: &logs})
 			if got := Concurrency(loadConfig(t, tc.vars), tc.root, log); got != tc.want {
 				t.Errorf("Concurrency = %d, want %d", got, tc.want)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -116,7 +117,7 @@ func TestPdeathsig(t *testing.T) {
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"=pdeathsig", "SUPERVISE_STANDIN="+bin, "SUPERVISE_DIR="+dir)
-	var out syncBuffer
+	var out testenv.SafeBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -130,7 +131,7 @@ func TestPdeathsig(t *testing.T) {
 	}()
 	rec := filepath.Join(dir, "record.jsonl")
 	var envoy int
-	waitFor(t, 30*time.Second, "Envoy started by the helper", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "Envoy started by the helper", func() bool {
 		for _, e := range readEvents(t, rec, "admin_listening") {
 			envoy = e.num("pid")
 		}
@@ -143,5 +144,5 @@ func TestPdeathsig(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	waitFor(t, 10*time.Second, "Envoy to die with its supervisor", func() bool { return gone(envoy) })
+	testenv.WaitFor(t, 10*time.Second, "Envoy to die with its supervisor", func() bool { return gone(envoy) })
 }

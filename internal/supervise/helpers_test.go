@@ -1,21 +1,16 @@
 package supervise
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
+	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/hashicorp/go-hclog"
 	"go.uber.org/goleak"
 )
@@ -23,16 +18,12 @@ import (
 // helperEnv selects a helper mode of the test binary (see helpers in helper_test.go).
 const helperEnv = "SUPERVISE_TEST_HELPER"
 
-var standinDir string
-
 func TestMain(m *testing.M) {
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(runHelper(mode))
 	}
 	code := m.Run()
-	if standinDir != "" {
-		_ = os.RemoveAll(standinDir)
-	}
+	testenv.RemoveBuilds()
 	if code == 0 {
 		// signal.Notify's delivery loop lives for the rest of the process once started.
 		if err := goleak.Find(goleak.IgnoreAnyFunction("os/signal.loop")); err != nil {
@@ -43,55 +34,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var (
-	standinOnce sync.Once
-	standinPath string
-	standinErr  error
-)
-
 // standin builds envoy-standin once per test binary.
 func standin(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("needs envoy-standin (built by the test)")
 	}
-	standinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "supervise-standin-")
-		if err != nil {
-			standinErr = err
-			return
-		}
-		standinDir = dir
-		standinPath = filepath.Join(dir, "envoy")
-		_, self, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", standinPath, "./internal/envoystandin")
-		cmd.Dir = filepath.Join(filepath.Dir(self), "..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			standinErr = fmt.Errorf("building envoy-standin: %v\n%s", err, out)
-		}
-	})
-	if standinErr != nil {
-		t.Fatal(standinErr)
-	}
-	return standinPath
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
+	return testenv.Standin(t)
 }
 
 // harness runs a Supervisor over envoy-standin with a Unix-socket admin in a temp dir.
@@ -102,9 +51,9 @@ type harness struct {
 	boot    string
 	sock    string
 	sigs    chan os.Signal
-	stdout  syncBuffer
-	stderr  syncBuffer
-	logs    syncBuffer
+	stdout  testenv.SafeBuffer
+	stderr  testenv.SafeBuffer
+	logs    testenv.SafeBuffer
 	admin   *envoyadmin.Client
 	opts    Options
 	sup     *Supervisor
@@ -217,20 +166,11 @@ func (h *harness) events(kind string) []event {
 }
 
 func readEvents(t testing.TB, path, kind string) []event {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	var out []event
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		var e event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Errorf("bad record line %q: %v", sc.Text(), err)
-			continue
-		}
+	for _, e := range testenv.ReadRecord[event](t, path, func(line string, err error, _ bool) bool {
+		t.Errorf("bad record line %q: %v", line, err)
+		return true
+	}) {
 		if kind == "" || e.str("event") == kind {
 			out = append(out, e)
 		}
@@ -238,22 +178,10 @@ func readEvents(t testing.TB, path, kind string) []event {
 	return out
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // waitLive waits until the current Envoy answers /ready with LIVE.
 func (h *harness) waitLive() {
 	h.t.Helper()
-	waitFor(h.t, 20*time.Second, "envoy-standin LIVE", func() bool {
+	testenv.WaitFor(h.t, 20*time.Second, "envoy-standin LIVE", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		s, err := h.admin.Ready(ctx)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 )
@@ -64,7 +65,7 @@ func TestReaperReapsOrphansButNotOthersChildren(t *testing.T) {
 		}
 		orphans = append(orphans, pid)
 	}
-	waitFor(t, 10*time.Second, "orphans reaped", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "orphans reaped", func() bool {
 		for _, pid := range orphans {
 			if procState(pid) != "" {
 				return false
@@ -102,7 +103,7 @@ func TestReaperWithSupervisor(t *testing.T) {
 	if len(orphans) == 0 {
 		t.Fatal("the stand-in spawned no orphan")
 	}
-	waitFor(t, 10*time.Second, "orphans reaped", func() bool {
+	testenv.WaitFor(t, 10*time.Second, "orphans reaped", func() bool {
 		for _, e := range orphans {
 			if procState(e.num("child_pid")) != "" {
 				return false
@@ -134,12 +135,12 @@ func TestOrphanOutlivingEnvoyIsReaped(t *testing.T) {
 	h.run()
 	h.wait(20 * time.Second)
 	var pid int
-	waitFor(t, 5*time.Second, "the orphan's pid", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "the orphan's pid", func() bool {
 		b, _ := os.ReadFile(pidFile)
 		pid, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return pid > 0
 	})
-	waitFor(t, 10*time.Second, "the orphan reaped", func() bool { return procState(pid) == "" })
+	testenv.WaitFor(t, 10*time.Second, "the orphan reaped", func() bool { return procState(pid) == "" })
 }
 
 func TestStopIsIdempotentAndNilSafe(t *testing.T) {
@@ -184,13 +185,13 @@ func TestReaperLooksPastAnUnwaitedChild(t *testing.T) {
 	if err := blocker.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "the unwaited child to exit", func() bool { return procState(blocker.Process.Pid) == "Z" })
+	testenv.WaitFor(t, 5*time.Second, "the unwaited child to exit", func() bool { return procState(blocker.Process.Pid) == "Z" })
 	out, err := exec.Command("sh", "-c", "sleep 0.1 & echo $!").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	orphan, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	waitFor(t, 10*time.Second, "the orphan behind it reaped", func() bool { return procState(orphan) == "" })
+	testenv.WaitFor(t, 10*time.Second, "the orphan behind it reaped", func() bool { return procState(orphan) == "" })
 	// The unwaited child was left to its owner.
 	if err := blocker.Wait(); err != nil {
 		t.Errorf("the owner lost its child's status: %v", err)
@@ -215,7 +216,7 @@ func TestReapListed(t *testing.T) {
 	}
 	orphan, _ := strconv.Atoi(strings.TrimSpace(string(out)))
 	for _, pid := range []int{orphan, blocker.Process.Pid} {
-		waitFor(t, 5*time.Second, "a zombie", func() bool { return procState(pid) == "Z" })
+		testenv.WaitFor(t, 5*time.Second, "a zombie", func() bool { return procState(pid) == "Z" })
 	}
 	r.mu.Lock()
 	r.reapListed()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // drainAndTerm returns the times of the recorded graceful drain request and of the first
@@ -121,7 +122,7 @@ func TestSecondSignalSkipsTheDrainWait(t *testing.T) {
 	h.run()
 	h.waitLive()
 	h.sigs <- syscall.SIGTERM
-	waitFor(t, 10*time.Second, "the drain request", func() bool { d, _, _ := h.drainAndTerm(); return !d.IsZero() })
+	testenv.WaitFor(t, 10*time.Second, "the drain request", func() bool { d, _, _ := h.drainAndTerm(); return !d.IsZero() })
 	time.Sleep(200 * time.Millisecond)
 	if st := h.sup.State(); st.Phase != PhaseDraining {
 		t.Errorf("phase %s while draining", st.Phase)
@@ -163,7 +164,7 @@ func TestSecondSignalSkipsTheKillGrace(t *testing.T) {
 	h.run()
 	h.waitLive()
 	h.sigs <- syscall.SIGTERM
-	waitFor(t, 10*time.Second, "SIGTERM to Envoy", func() bool { _, _, s := h.drainAndTerm(); return s != "" })
+	testenv.WaitFor(t, 10*time.Second, "SIGTERM to Envoy", func() bool { _, _, s := h.drainAndTerm(); return s != "" })
 	second := time.Now()
 	h.sigs <- syscall.SIGINT
 	if code := h.wait(30 * time.Second); code != 137 {
@@ -218,7 +219,7 @@ func TestShutdownWhileWaitingToRestart(t *testing.T) {
 	h.opts.RestartCount = 5
 	h.opts.BackoffInitial = time.Minute
 	h.run()
-	waitFor(t, 20*time.Second, "the backoff", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "the backoff", func() bool {
 		st := h.sup.State()
 		return st.Starts == 2 && st.Phase == PhaseRestarting
 	})

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 func TestDefaultCommandLine(t *testing.T) {
@@ -138,7 +140,7 @@ func TestKilledEnvoyIsRestarted(t *testing.T) {
 	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "a second Envoy", func() bool {
+	testenv.WaitFor(t, 20*time.Second, "a second Envoy", func() bool {
 		st := h.sup.State()
 		return st.Starts == 2 && st.Running
 	})
@@ -181,7 +183,7 @@ func TestHealthyRunRestoresBudget(t *testing.T) {
 		return time.Now().Add(offset)
 	}
 	h.run()
-	waitFor(t, 30*time.Second, "four starts", func() bool { return h.sup.State().Starts >= 4 })
+	testenv.WaitFor(t, 30*time.Second, "four starts", func() bool { return h.sup.State().Starts >= 4 })
 	h.cancel()
 	if code := h.wait(20 * time.Second); code != 0 {
 		t.Errorf("exit code %d", code)

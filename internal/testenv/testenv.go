@@ -1,0 +1,191 @@
+// Package testenv is the shared support of the end-to-end tests: it builds the agent and
+// envoy-standin once per test process, finds the repository root, picks free ports, reads
+// the stand-in's record file and polls.
+//
+// It is for tests only: import it from _test.go files, never from production code
+// (TestNotImportedByProductionCode checks this).
+package testenv
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// RepoRoot is the absolute path of the repository root (the agent's main package).
+func RepoRoot() string {
+	_, self, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(self), "..", "..")
+}
+
+var builds struct {
+	mu   sync.Mutex
+	dir  string
+	done map[string]*build
+}
+
+type build struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Build runs `go build flags -o DIR/name pkg` from the repository root, pkg being relative
+// to it ("." for the agent). Each (name, pkg, flags) is built once per process, into a
+// temporary directory that RemoveBuilds deletes; concurrent calls are safe.
+func Build(name, pkg string, flags ...string) (string, error) {
+	key := strings.Join(append([]string{name, pkg}, flags...), "\x00")
+	builds.mu.Lock()
+	if builds.done == nil {
+		builds.done = map[string]*build{}
+	}
+	b := builds.done[key]
+	if b == nil {
+		b = &build{}
+		builds.done[key] = b
+	}
+	builds.mu.Unlock()
+	b.once.Do(func() {
+		dir, err := buildDir()
+		if err == nil {
+			dir, err = os.MkdirTemp(dir, "b")
+		}
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path = filepath.Join(dir, name)
+		args := append(append([]string{"build"}, flags...), "-o", b.path, pkg)
+		cmd := exec.Command("go", args...)
+		cmd.Dir = RepoRoot()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	})
+	return b.path, b.err
+}
+
+func buildDir() (string, error) {
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	if builds.dir == "" {
+		dir, err := os.MkdirTemp("", "appnet-testenv-")
+		if err != nil {
+			return "", err
+		}
+		builds.dir = dir
+	}
+	return builds.dir, nil
+}
+
+// RemoveBuilds deletes every binary Build made; call it at the end of TestMain.
+func RemoveBuilds() {
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	if builds.dir != "" {
+		_ = os.RemoveAll(builds.dir)
+	}
+}
+
+// AgentBinary builds the agent (`go build flags .`), named appnet-agent.
+func AgentBinary(flags ...string) (string, error) { return Build("appnet-agent", ".", flags...) }
+
+// StandinBinary builds envoy-standin, named envoy.
+func StandinBinary() (string, error) { return Build("envoy", "./internal/envoystandin") }
+
+// Standin is StandinBinary that fails tb on error.
+func Standin(tb testing.TB) string {
+	tb.Helper()
+	path, err := StandinBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago. Linux hands out
+// ephemeral ports in a scattered order, so parallel tests do not collide in practice.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// SafeBuffer collects a process's output; it is safe for concurrent writers and readers.
+// The zero value is ready to use.
+type SafeBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SafeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *SafeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// ReadRecord decodes the stand-in's JSON-lines record file (see internal/envoystandin/doc.go)
+// into one T per line; nil while the file does not exist. A line that does not decode is
+// left out and, when bad is not nil, passed to it with the error and whether the file
+// ended mid-line when read (a write in progress); reading stops when bad returns false.
+func ReadRecord[T any](tb testing.TB, path string, bad func(line string, err error, writing bool) bool) []T {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []T
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var v T
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			if bad != nil && !bad(sc.Text(), err, !bytes.HasSuffix(b, []byte("\n"))) {
+				break
+			}
+			continue
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// Poll calls cond every 10 ms until it holds; false at the deadline.
+func Poll(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
+// WaitFor polls cond every 10 ms and fails tb if it does not hold within timeout.
+func WaitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	if !Poll(timeout, cond) {
+		tb.Fatalf("timed out after %v waiting for %s", timeout, what)
+	}
+}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"strings"
 	"testing"
 	"time"

@@ -286,7 +286,11 @@ func (s *Supervisor) argv() []string {
 }
 
 func (s *Supervisor) logExit(p *proc) {
-	s.log.Warn("Envoy process exited", "pid", p.pid, "status", p.x.reason,
+	logf := s.log.Warn
+	if p.x.code == 0 {
+		logf = s.log.Info // a clean exit (e.g. after our SIGTERM) is not a warning
+	}
+	logf("Envoy process exited", "pid", p.pid, "status", p.x.reason,
 		"ran", p.exited.Sub(p.started).Round(time.Millisecond).String())
 }
 

@@ -161,8 +161,8 @@ var errRunTwice = errors.New("supervise: Run called twice")
 //     then SIGKILL after KillGrace (at once on another request). The code is 0 when Envoy
 //     exited 0 or by our SIGTERM; 137 when it had to be SIGKILLed; Envoy's own code (or
 //     128+signal) when it ended otherwise, including on its own during the drain.
-//   - A shutdown request while no Envoy runs (already pending when Run starts, or while
-//     waiting to restart): 0.
+//   - A shutdown request before Envoy first started: 0. While waiting to restart: the exit
+//     code of the Envoy that just failed (never 0 for a failure), 0 if it had exited 0.
 //   - Run called a second time, or with an empty Argv: 1, nothing started.
 //
 // Before returning, Run waits (briefly) for Envoy's last output lines to be written.
@@ -213,7 +213,7 @@ func (s *Supervisor) Run(ctx context.Context) int {
 				return x.code
 			}
 			restarts++
-			if code, stop := s.pause(ctx, restarts); stop {
+			if code, stop := s.pause(ctx, restarts, x.code); stop {
 				return code
 			}
 			continue
@@ -245,7 +245,7 @@ func (s *Supervisor) Run(ctx context.Context) int {
 			return p.x.code
 		}
 		restarts++
-		if code, stop := s.pause(ctx, restarts); stop {
+		if code, stop := s.pause(ctx, restarts, p.x.code); stop {
 			return code
 		}
 	}
@@ -308,8 +308,8 @@ func (s *Supervisor) backoff(n int) time.Duration {
 }
 
 // pause waits before restart n. A shutdown request, pending or arriving while waiting, ends
-// Run with 0: there is no Envoy to drain.
-func (s *Supervisor) pause(ctx context.Context, n int) (code int, stop bool) {
+// Run with the last exit code: there is no Envoy to drain, and a failure is never reported as 0.
+func (s *Supervisor) pause(ctx context.Context, n, lastCode int) (code int, stop bool) {
 	d := s.backoff(n)
 	s.st.phase(PhaseRestarting)
 	if d > 0 {
@@ -342,5 +342,5 @@ func (s *Supervisor) pause(ctx context.Context, n int) (code int, stop bool) {
 		}
 	}
 	s.st.phase(PhaseStopped)
-	return 0, true
+	return lastCode, true
 }

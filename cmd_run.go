@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -72,6 +73,9 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
 	cfg, warnings, err := env.Load(src, env.Options{})
 	if err != nil {
+		if flags.logLevel != "" { // the value came from the flag, not the variable
+			err = errors.New(strings.ReplaceAll(err.Error(), "ENVOY_LOG_LEVEL:", "-logLevel (overrides ENVOY_LOG_LEVEL):"))
+		}
 		return fail(stderr, err)
 	}
 	if flags.readiness {

@@ -41,7 +41,7 @@ func TestBadConfigurationStartsNothing(t *testing.T) {
 			name:     "bad -logLevel flag",
 			args:     []string{"-logLevel", "loud"},
 			wantCode: 1,
-			wantMsgs: []string{`"loud"`},
+			wantMsgs: []string{`-logLevel (overrides ENVOY_LOG_LEVEL): "loud"`},
 		},
 		{
 			name:     "unknown flag",

@@ -1,6 +1,7 @@
 package env
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -142,7 +143,7 @@ func (l *loader) set(fv reflect.Value, tag reflect.StructTag, raw string) error 
 		}
 		fv.SetBool(b)
 	case reflect.Int, reflect.Int64:
-		n, err := strconv.ParseInt(raw, 10, 64)
+		n, err := parseInt(raw)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer%s", raw, rangeText(tag))
 		}
@@ -150,7 +151,7 @@ func (l *loader) set(fv reflect.Value, tag reflect.StructTag, raw string) error 
 		fv.SetInt(n2)
 		return err
 	case reflect.Uint16, reflect.Uint32:
-		n, err := strconv.ParseInt(raw, 10, 64)
+		n, err := parseInt(raw)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer%s", raw, rangeText(tag))
 		}
@@ -194,7 +195,7 @@ func (l *loader) setDuration(fv reflect.Value, tag reflect.StructTag, raw string
 	var d time.Duration
 	switch unit := tag.Get("unit"); unit {
 	case "s", "ms":
-		n, err := strconv.ParseInt(raw, 10, 64)
+		n, err := parseInt(raw)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer number of %s%s", raw, unitName(unit), rangeText(tag))
 		}
@@ -202,10 +203,8 @@ func (l *loader) setDuration(fv reflect.Value, tag reflect.StructTag, raw string
 		if unit == "ms" {
 			scale = time.Millisecond
 		}
-		if n > int64(math.MaxInt64/scale) || n < -int64(math.MaxInt64/scale) {
-			return fmt.Errorf("%d is too large", n)
-		}
-		d = time.Duration(n) * scale
+		limit := int64(math.MaxInt64 / scale)
+		d = time.Duration(min(max(n, -limit), limit)) * scale // saturate; the range check below clamps or rejects
 	default:
 		var err error
 		if d, err = time.ParseDuration(raw); err != nil {
@@ -227,6 +226,16 @@ func (l *loader) setDuration(fv reflect.Value, tag reflect.StructTag, raw string
 	}
 	fv.SetInt(int64(d))
 	return nil
+}
+
+// parseInt parses a decimal integer; a value beyond int64 saturates to the nearest int64 (as
+// strconv reports it) so that the range check clamps or rejects it like any other out-of-range value.
+func parseInt(raw string) (int64, error) {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return n, nil
+	}
+	return n, err
 }
 
 func deref(p *time.Duration, d time.Duration) time.Duration {

@@ -144,6 +144,20 @@ func TestLoadClampsTimersWithWarning(t *testing.T) {
 	}
 }
 
+// Values beyond int64 are out of range like any other: clamped for timers, rejected for ports.
+func TestLoadHugeNumbers(t *testing.T) {
+	c, warns, err := load(t, map[string]string{"LISTENER_DRAIN_WAIT_TIME_S": "99999999999", "APPNET_ENVOY_RESTART_COUNT": "99999999999999999999999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Agent.DrainWait != 110*time.Second || c.Agent.RestartCount != 10 || len(warns) != 2 {
+		t.Fatalf("drain %v restarts %d warnings %q", c.Agent.DrainWait, c.Agent.RestartCount, warns)
+	}
+	if _, _, err := load(t, map[string]string{"ENVOY_ADMIN_ACCESS_PORT": "99999999999999999999999"}); err == nil || !strings.Contains(err.Error(), "ENVOY_ADMIN_ACCESS_PORT") {
+		t.Fatalf("port: %v", err)
+	}
+}
+
 func TestLoadTypedValues(t *testing.T) {
 	c, _, err := load(t, map[string]string{
 		"ENABLE_ENVOY_XRAY_TRACING": "true", "AWS_XRAY_DAEMON_ADDRESS": "tcp:127.0.0.1:2000 udp:10.0.0.9:3000",

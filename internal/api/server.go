@@ -215,7 +215,7 @@ func listenUnix(path string) (net.Listener, error) {
 		ln.Close()
 		return fail(fmt.Errorf("cannot move the socket to %s: %w", path, err))
 	}
-	return &unixListener{UnixListener: ul, path: path}, nil
+	return newUnixListener(ul, path), nil
 }
 
 // maxSocketPath is sun_path's size on Linux, including the terminating NUL.
@@ -235,17 +235,27 @@ func listenUnixDirect(path string) (net.Listener, error) {
 		_ = os.Remove(path)
 		return nil, fmt.Errorf("APPNET_AGENT_ADMIN_UDS_PATH: %w", err)
 	}
-	return &unixListener{UnixListener: ul, path: path}, nil
+	return newUnixListener(ul, path), nil
 }
 
-// unixListener removes its socket file when closed.
+// unixListener removes its socket file when closed, unless the path now names another file
+// (e.g. a second agent replaced the stale-looking socket meanwhile).
 type unixListener struct {
 	*net.UnixListener
 	path string
+	file fs.FileInfo // the socket file as bound; nil if it could not be read
+}
+
+func newUnixListener(ul *net.UnixListener, path string) *unixListener {
+	fi, _ := os.Lstat(path)
+	return &unixListener{UnixListener: ul, path: path, file: fi}
 }
 
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()
+	if cur, statErr := os.Lstat(l.path); statErr != nil || l.file == nil || !os.SameFile(cur, l.file) {
+		return err // gone already, or not ours any more
+	}
 	if rmErr := os.Remove(l.path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
 		err = rmErr
 	}

@@ -267,3 +267,29 @@ func TestStopWithoutStartAndTwice(t *testing.T) {
 	svc.Stop()
 	svc.Stop()
 }
+
+// Closing must not delete a socket that another process has since bound at the same path.
+func TestUnixListenerCloseKeepsAReplacedSocket(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "admin.sock")
+	first, err := listenUnix(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := listenUnix(path) // replaces the first one's file, as a second agent would
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(path); err != nil {
+		t.Fatalf("the second listener's socket was removed: %v", err)
+	}
+	if err := second.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(path); !os.IsNotExist(err) {
+		t.Fatalf("socket left behind after its own listener closed: %v", err)
+	}
+}

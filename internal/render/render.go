@@ -61,10 +61,10 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 	if tmpl == nil {
 		tmpl, tmplErr = LoadTemplates(cfg.Mode.TemplateDir)
 	}
-	f := <-facts
 	if tmplErr != nil {
-		return nil, tmplErr
+		return nil, tmplErr // the collector finishes within its budget and exits on its own
 	}
+	f := <-facts
 	res := &Result{Facts: f, Warnings: slices.Clone(f.Warnings)}
 	var (
 		p    *plan

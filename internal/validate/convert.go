@@ -249,21 +249,7 @@ func (c *converter) field(n *yaml.Node, fd protoreflect.FieldDescriptor, p int32
 			c.raw(n, p)
 			return
 		}
-		start := c.collect(n, p, segKey)
-		c.out = append(c.out, '{')
-		for i := start; i < len(c.pairs); i++ {
-			k, v := c.pairs[i].k, c.pairs[i].v
-			if i > start {
-				c.out = append(c.out, ',')
-			}
-			kp := c.child(p, segKey, k.Value, 0)
-			c.newline(kp, k.Line)
-			c.out = appendString(c.out, k.Value)
-			c.out = append(c.out, ':')
-			c.singular(v, fd.MapValue(), kp)
-		}
-		c.out = append(c.out, '}')
-		c.pairs = c.pairs[:start]
+		c.object(n, p, func(v *yaml.Node, kp int32) { c.singular(v, fd.MapValue(), kp) })
 	case fd.IsList():
 		n, ok := c.enter(n, p)
 		if !ok {

@@ -17,21 +17,7 @@ func (c *converter) raw(n *yaml.Node, p int32) {
 	defer c.leave()
 	switch n.Kind {
 	case yaml.MappingNode:
-		start := c.collect(n, p, segKey)
-		c.out = append(c.out, '{')
-		for i := start; i < len(c.pairs); i++ {
-			k, v := c.pairs[i].k, c.pairs[i].v
-			if i > start {
-				c.out = append(c.out, ',')
-			}
-			kp := c.child(p, segKey, k.Value, 0)
-			c.newline(kp, k.Line)
-			c.out = appendString(c.out, k.Value)
-			c.out = append(c.out, ':')
-			c.raw(v, kp)
-		}
-		c.out = append(c.out, '}')
-		c.pairs = c.pairs[:start]
+		c.object(n, p, c.raw)
 	case yaml.SequenceNode:
 		c.out = append(c.out, '[')
 		for i, e := range n.Content {
@@ -48,6 +34,26 @@ func (c *converter) raw(n *yaml.Node, p int32) {
 	default:
 		c.out = append(c.out, "null"...)
 	}
+}
+
+// object emits mapping node n (path p) as a JSON object, writing each value with value; keys are checked and
+// ordered by collect, and each key's path is recorded for error positions.
+func (c *converter) object(n *yaml.Node, p int32, value func(v *yaml.Node, kp int32)) {
+	start := c.collect(n, p, segKey)
+	c.out = append(c.out, '{')
+	for i := start; i < len(c.pairs); i++ {
+		k, v := c.pairs[i].k, c.pairs[i].v
+		if i > start {
+			c.out = append(c.out, ',')
+		}
+		kp := c.child(p, segKey, k.Value, 0)
+		c.newline(kp, k.Line)
+		c.out = appendString(c.out, k.Value)
+		c.out = append(c.out, ':')
+		value(v, kp)
+	}
+	c.out = append(c.out, '}')
+	c.pairs = c.pairs[:start]
 }
 
 func (c *converter) scalar(kind scalarKind, text string) {

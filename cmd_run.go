@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -71,10 +70,10 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		return 2
 	}
 	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
-	cfg, warnings, err := env.Load(src, env.Options{})
+	cfg, warnings, err := env.Load(src, env.Options{Names: env.EnvironNames()})
 	if err != nil {
 		if flags.logLevel != "" { // the value came from the flag, not the variable
-			err = errors.New(strings.ReplaceAll(err.Error(), "ENVOY_LOG_LEVEL:", "-logLevel (overrides ENVOY_LOG_LEVEL):"))
+			relabel(err, "ENVOY_LOG_LEVEL", "-logLevel (overrides ENVOY_LOG_LEVEL)")
 		}
 		return fail(stderr, err)
 	}
@@ -151,6 +150,20 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}
 	return supervise.New(opts).Run(ctx)
+}
+
+// relabel renames the variable of every *env.VarError in err named from.
+func relabel(err error, from, to string) {
+	var errs env.Errors
+	if !errors.As(err, &errs) {
+		return
+	}
+	for _, e := range errs {
+		var ve *env.VarError
+		if errors.As(e, &ve) && ve.Name == from {
+			ve.Name = to
+		}
+	}
 }
 
 // bootstrapPath is ENVOY_CONFIG_FILE, or a new private file in TMPDIR like the reference agent's.

@@ -125,7 +125,7 @@ func (s *Service) Listen() error {
 	}
 	var err error
 	if *mode == "uds" {
-		s.ln, err = listenUnix(s.cfg.API.AdminUDSPath)
+		s.ln, err = listenUnix(string(s.cfg.API.AdminUDSPath))
 	} else {
 		s.ln, err = listenTCP(string(s.cfg.API.HTTPBindAddress), s.cfg.API.HTTPPort)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	dto "github.com/prometheus/client_model/go"
@@ -38,7 +39,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusBadRequest, fmt.Sprintf("invalid method [%s] in request", r.Method))
 		return
 	}
-	if r.ContentLength > 0 {
+	if r.ContentLength != 0 { // > 0, or -1 for a chunked body
 		textError(w, http.StatusBadRequest, fmt.Sprintf("unexpected content in request. Body size [%d]", r.ContentLength))
 		return
 	}
@@ -97,10 +98,11 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeMetrics(w, chunks...)
 }
 
-// passThrough streams Envoy's body unchanged and unbuffered (H5). Once the 200 is sent a
-// failure can only be signalled by breaking the connection: with Envoy's Content-Length
-// forwarded, or by aborting a chunked reply, a client never mistakes a cut body for a whole
-// one.
+// passThrough streams Envoy's body unchanged (H5). The status is committed only once the
+// first prefetchBytes have arrived (or the whole body, if shorter), so an Envoy that fails or
+// stalls before that gets the client a 500, never an empty reply. After that, a failure can
+// only be signalled by breaking the connection: with Envoy's Content-Length forwarded, or by
+// aborting a chunked reply, a client never mistakes a cut body for a whole one.
 func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedOnly bool) {
 	s, err := h.admin.PrometheusStats(r.Context(), false, usedOnly)
 	if err != nil {
@@ -108,14 +110,25 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		return
 	}
 	defer s.Close()
+	head, err := prefetch(s, prefetchBytes, prefetchWait)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", promContentType)
 	if s.ContentLength >= 0 {
 		hdr.Set("Content-Length", strconv.FormatInt(s.ContentLength, 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	n, err := io.Copy(w, s)
-	if err == nil && s.ContentLength >= 0 && n != s.ContentLength {
+	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
+	n, err := out.Write(head)
+	if err == nil {
+		var m int64
+		m, err = io.CopyBuffer(out, s, make([]byte, 32<<10))
+		n += int(m)
+	}
+	if err == nil && s.ContentLength >= 0 && int64(n) != s.ContentLength {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
@@ -123,6 +136,64 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		// net/http's documented way to end a reply without completing it.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// What passThrough reads before it commits to a 200: more than net/http buffers (4 KiB), so
+// nothing has reached the client before it decides. prefetchWait bounds how long a dripping
+// Envoy can delay the decision; whatever arrived by then is sent.
+const (
+	prefetchBytes = 32 << 10
+	prefetchWait  = statsTimeout
+)
+
+// prefetch reads up to n bytes of r, until EOF, an error, or max has passed with something
+// read. An error before n bytes (or EOF) is returned with nothing, so the caller can still
+// answer with an error status.
+func prefetch(r io.Reader, n int, max time.Duration) ([]byte, error) {
+	buf := make([]byte, n)
+	deadline := time.Now().Add(max)
+	got := 0
+	for got < n {
+		m, err := r.Read(buf[got:])
+		got += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if got > 0 && time.Now().After(deadline) {
+			break
+		}
+	}
+	return buf[:got], nil
+}
+
+// progressWriter gives each write to the client its own deadline (clientStall from the start
+// of that write), so a large body reaches a slow client whatever its size, while a client that
+// stops reading is dropped after clientStall.
+type progressWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+// clientStall is how long one write to a client may block. It replaces the server's
+// WriteTimeout for the bodies of /stats/prometheus, which can be tens of megabytes.
+const clientStall = 30 * time.Second
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	written := 0
+	for len(b) > 0 {
+		chunk := b[:min(len(b), 32<<10)]
+		_ = p.rc.SetWriteDeadline(time.Now().Add(clientStall)) // unsupported only on test recorders
+		n, err := p.w.Write(chunk)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		b = b[n:]
+	}
+	return written, nil
 }
 
 // fail answers 500 with the reference's message and, after it, what went wrong.
@@ -190,8 +261,9 @@ func writeMetrics(w http.ResponseWriter, chunks ...[]byte) {
 	h.Set("Content-Type", promContentType)
 	h.Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(http.StatusOK)
+	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
 	for _, c := range chunks {
-		if _, err := w.Write(c); err != nil {
+		if _, err := out.Write(c); err != nil {
 			return // the client went away
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 )
@@ -27,9 +26,14 @@ const statsSourceHeader = "X-Appnet-Stats-Source"
 
 // statsHandler serves GET /stats/prometheus (runtime-reference §5.4, H5).
 type statsHandler struct {
-	admin *envoyadmin.Client // per-attempt timeout and attempts for stats dumps
-	snaps *Snapshotter       // nil unless ENABLE_STATS_SNAPSHOT
-	log   hclog.Logger
+	admin     *envoyadmin.Client // per-attempt timeout and attempts for stats dumps
+	snaps     *Snapshotter       // nil unless ENABLE_STATS_SNAPSHOT
+	log       hclog.Logger
+	filtering chan struct{} // maxFiltering slots
+}
+
+func newStatsHandler(admin *envoyadmin.Client, snaps *Snapshotter, log hclog.Logger) *statsHandler {
+	return &statsHandler{admin: admin, snaps: snaps, log: log, filtering: make(chan struct{}, maxFiltering)}
 }
 
 var statsQueryKeys = map[string]bool{"usedonly": true, "filter": true, "delta": true}
@@ -72,9 +76,9 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if delta && h.snaps != nil {
-		if body, ok := h.snaps.Delta(); ok {
+		if chunks, ok := h.snaps.Delta(); ok {
 			w.Header().Set(statsSourceHeader, "delta")
-			writeMetrics(w, body)
+			writeMetrics(w, chunks...)
 			return
 		}
 	}
@@ -82,21 +86,41 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.passThrough(w, r, usedOnly)
 		return
 	}
-	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly)
-	if err != nil {
-		h.fail(w, err)
+	// A filtered scrape holds about Envoy's body in memory while it runs: few at a time.
+	select {
+	case h.filtering <- struct{}{}:
+		defer func() { <-h.filtering }()
+	default:
+		tooMany(w)
 		return
 	}
-	chunks, _, err := ft.chunks()
+	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly)
 	if err != nil {
+		read := ft.size() // a refused body may have cost up to the cap
+		ft = nil
+		h.fail(w, err)
+		releaseAfter(read)
+		return
+	}
+	chunks, n, err := ft.chunks()
+	if err != nil {
+		read := ft.size()
+		ft = nil
 		h.fail(w, &parseError{err})
+		releaseAfter(read)
 		return
 	}
 	if delta {
 		w.Header().Set(statsSourceHeader, "live")
 	}
 	writeMetrics(w, chunks...)
+	ft, chunks = nil, nil
+	releaseAfter(n)
 }
+
+// maxFiltering is how many filtered scrapes may run at once (each holds about Envoy's
+// filtered body); more answer 429 at once. Unfiltered scrapes stream and are not counted.
+const maxFiltering = 2
 
 // passThrough streams Envoy's body unchanged (H5). The status is committed only once the
 // first prefetchBytes have arrived (or the whole body, if shorter), so an Envoy that fails or
@@ -215,19 +239,9 @@ type parseError struct{ err error }
 func (e *parseError) Error() string { return e.err.Error() }
 func (e *parseError) Unwrap() error { return e.err }
 
-// fetchFamilies gets the metrics extension's stats from Envoy (GET
-// /stats?format=prometheus&filter=appmesh[&usedonly]) and calls visit with each family,
-// parsed by expfmt.
-func fetchFamilies(ctx context.Context, admin *envoyadmin.Client, usedOnly bool, visit func(*dto.MetricFamily) error) error {
-	s, err := admin.PrometheusStats(ctx, true, usedOnly)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return classify(extractFamilies(s, visit))
-}
-
-// fetchFiltered is fetchFamilies rendering the families for the filter (filterFamilies).
+// fetchFiltered gets the metrics extension's stats from Envoy (GET
+// /stats?format=prometheus&filter=appmesh[&usedonly]) and renders the families as the filter
+// serves them (filterFamilies).
 func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool) (*familyText, error) {
 	s, err := admin.PrometheusStats(ctx, true, usedOnly)
 	if err != nil {

@@ -63,8 +63,8 @@ func TestStatsQueries(t *testing.T) {
 
 // statsWith is a /stats/prometheus handler whose Envoy calls have a short timeout.
 func statsWith(t *testing.T, f *fakeEnvoy, timeout time.Duration) http.Handler {
-	return limited(limit{perSecond: 1000, burst: 1000}, &statsHandler{
-		admin: adminFor(t, f.srv).With(timeout, statsAttempts), log: hclog.NewNullLogger()})
+	return limited(limit{perSecond: 1000, burst: 1000}, newStatsHandler(
+		adminFor(t, f.srv).With(timeout, statsAttempts), nil, hclog.NewNullLogger()))
 }
 
 // TestStatsFailures: every failure is a clear 500 within the timeout, never an empty or

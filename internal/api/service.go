@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
@@ -95,17 +94,10 @@ func New(o Options) *Service {
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {
-		fetch := func(ctx context.Context) ([]*dto.MetricFamily, error) {
-			var fams []*dto.MetricFamily
-			err := fetchFamilies(ctx, statsAdmin, true, func(mf *dto.MetricFamily) error {
-				fams = append(fams, mf)
-				return nil
-			})
-			return fams, err
-		}
+		fetch := func(ctx context.Context) (*familyText, error) { return fetchFiltered(ctx, statsAdmin, true) }
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}
-	stats := &statsHandler{admin: statsAdmin, snaps: s.snaps, log: log}
+	stats := newStatsHandler(statsAdmin, s.snaps, log)
 	s.handler = routes(statusHandler{s.health}, stats, s.levels, &drainHandler{admin: mutAdmin, log: log},
 		s.localClient, c.API.AllowRemoteAdmin, log)
 	return s

@@ -111,8 +111,8 @@ func TestParseTaskFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ECSTask{
-		Cluster: "arn:aws:ecs:us-west-2:123456789012:cluster/c1",
-		TaskARN: "arn:aws:ecs:us-west-2:123456789012:task/c1/abc",
+		Cluster:          "arn:aws:ecs:us-west-2:123456789012:cluster/c1",
+		TaskARN:          "arn:aws:ecs:us-west-2:123456789012:task/c1/abc",
 		AvailabilityZone: "us-west-2d", AvailabilityZoneID: "usw2-az4", NetworkMode: "awsvpc", IPFamilies: FamiliesAll,
 	}
 	if got != want {

@@ -30,7 +30,7 @@ func Capture(ctx context.Context, in Inputs) (HostFacts, []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.timeoutWarnings(time.Since(start))
-	if r.regionErr != nil {
+	if r.regionErr != nil && !in.IMDSDisabled { // disabled: already said for the zone
 		r.warnf("%v", r.regionErr)
 	}
 	h := r.host

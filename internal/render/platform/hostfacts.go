@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"os"
 	"slices"
 )
 
@@ -106,6 +107,15 @@ func EncodeHostFacts(h HostFacts) ([]byte, error) {
 func DecodeHostFacts(name string, data []byte) (HostFacts, error) {
 	h, _, err := decodeHostFacts(name, data)
 	return h, err
+}
+
+// ReadHostFacts reads and decodes a facts file.
+func ReadHostFacts(path string) (HostFacts, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return HostFacts{}, fmt.Errorf("facts file: %w", err)
+	}
+	return DecodeHostFacts(path, data)
 }
 
 // OverrideHostFacts applies data, a (partial) facts document, on top of base:

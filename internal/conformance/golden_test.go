@@ -25,7 +25,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/golden"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/render/platform"
 	"github.com/appnet/appnet-agent/internal/validate"
@@ -342,8 +342,8 @@ func (ge *goldenEnv) runCase(t *testing.T, c goldenCase) {
 	case readErr != nil:
 		t.Fatal(readErr)
 	case !bytes.Equal(wantBytes, got):
-		t.Errorf("rendered bootstrap differs from golden/%s%s (-golden +rendered); if the change is intended run `make golden`:\n%s",
-			c.Name, goldenExt, lineDiff(wantBytes, got))
+		t.Errorf("rendered bootstrap differs from golden/%s%s; if the change is intended run `make golden`:\n%s",
+			c.Name, goldenExt, goldenDiff(wantBytes, got))
 	}
 	// Every golden is a valid bootstrap by construction; a hand edit that
 	// breaks one is caught here (placeholders are plain strings to Envoy).
@@ -352,9 +352,10 @@ func (ge *goldenEnv) runCase(t *testing.T, c goldenCase) {
 	}
 }
 
-// render loads the case's environment and renders in-process, as the binary's
-// render command would (env.Load with nothing but the case's variables, a
-// private TMPDIR and the stub Envoy), but with the pinned host facts.
+// render renders the case in-process with golden.Render, as the binary's
+// `render --env-file` and `golden` commands do (nothing but the case's
+// variables, a private TMPDIR and the stub Envoy), but with the pinned host
+// facts.
 func (ge *goldenEnv) render(t *testing.T, cf *caseFile, p placeholders) (res *render.Result, err error) {
 	t.Helper()
 	vars := map[string]string{
@@ -365,10 +366,6 @@ func (ge *goldenEnv) render(t *testing.T, cf *caseFile, p placeholders) (res *re
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
-	cfg, _, err := env.Load(env.MapSource(vars), env.Options{})
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), goldenTimeout)
 	defer cancel()
 	defer func() {
@@ -376,7 +373,8 @@ func (ge *goldenEnv) render(t *testing.T, cf *caseFile, p placeholders) (res *re
 			t.Fatalf("render panicked: %v", r)
 		}
 	}()
-	return render.Render(ctx, cfg, render.Options{Collector: goldenCollector})
+	res, _, err = golden.Render(ctx, vars, goldenCollector)
+	return res, err
 }
 
 // checkAgainstCorpus: the in-process render agrees with the corpus
@@ -408,6 +406,22 @@ func checkAgainstCorpus(t *testing.T, c goldenCase, p placeholders, res *render.
 			t.Errorf("side file %s differs (-want +got):\n%s%v", samplingRulesPath, d, err)
 		}
 	}
+}
+
+// goldenDiff explains a golden mismatch the way `appnet-agent golden` does
+// (differing fields, canonical YAML diff); bytes that do not decode get a
+// line diff.
+func goldenDiff(want, got []byte) string {
+	w, werr := validate.Decode(want)
+	g, gerr := validate.Decode(got)
+	if werr != nil || gerr != nil {
+		return lineDiff(want, got)
+	}
+	m, err := golden.Compare(w, g, "golden", "rendered")
+	if err != nil || m == nil { // equal protos, different bytes: the serialisation changed
+		return lineDiff(want, got)
+	}
+	return m.String()
 }
 
 // lineDiff is a readable line diff of two texts (go-cmp elides long runs of

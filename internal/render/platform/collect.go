@@ -179,6 +179,10 @@ func gather(ctx context.Context, in Inputs, req request, src source) *results {
 	}
 	r.mu.Lock()
 	r.closed = true // the snapshot: answers after this are dropped
+	for name := range r.pending {
+		r.timedOut = append(r.timedOut, name)
+	}
+	sort.Strings(r.timedOut)
 	r.mu.Unlock()
 	return r
 }
@@ -239,6 +243,7 @@ type results struct {
 	host      HostFacts // the sources' answers
 	regionErr error
 	warnings  []string
+	timedOut  []string // what was pending when the snapshot was taken, sorted
 }
 
 // imds returns the instance metadata section, creating it; call it only
@@ -297,16 +302,11 @@ func (r *results) facts(in Inputs, elapsed time.Duration) Facts {
 // timeoutWarnings reports the work that did not finish within the budget;
 // call it with the lock held.
 func (r *results) timeoutWarnings(elapsed time.Duration) {
-	if len(r.pending) == 0 {
+	if len(r.timedOut) == 0 {
 		return
 	}
-	names := make([]string, 0, len(r.pending))
-	for n := range r.pending {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	r.warnf("platform facts: gave up after %s waiting for %s", since(elapsed), strings.Join(names, ", "))
-	if r.pending["envoy --version"] {
+	r.warnf("platform facts: gave up after %s waiting for %s", since(elapsed), strings.Join(r.timedOut, ", "))
+	if slices.Contains(r.timedOut, "envoy --version") {
 		r.warnf("envoy version probe did not finish, assuming version %q (not FIPS)", UnknownVersion)
 	}
 }

@@ -56,8 +56,8 @@ func Compare(want, got *bootstrapv3.Bootstrap, wantName, gotName string) (*Misma
 		return nil, fmt.Errorf("%s: %w", gotName, err)
 	}
 	diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A:        difflib.SplitLines(string(wantYAML)),
-		B:        difflib.SplitLines(string(gotYAML)),
+		A:        lines(wantYAML),
+		B:        lines(gotYAML),
 		FromFile: wantName,
 		ToFile:   gotName,
 		Context:  3,
@@ -70,6 +70,15 @@ func Compare(want, got *bootstrapv3.Bootstrap, wantName, gotName string) (*Misma
 		paths = append(paths[:maxPaths:maxPaths], fmt.Sprintf("… and %d more", len(paths)-maxPaths))
 	}
 	return &Mismatch{Paths: paths, Diff: diff}, nil
+}
+
+// lines splits text after each newline (difflib.SplitLines adds an empty last line).
+func lines(text []byte) []string {
+	l := strings.SplitAfter(string(text), "\n")
+	if l[len(l)-1] == "" {
+		l = l[:len(l)-1]
+	}
+	return l
 }
 
 // pathReporter collects the paths of the differing leaves of a cmp.Equal.
@@ -104,6 +113,10 @@ func fieldPath(path cmp.Path) string {
 			key := fmt.Sprint(s.Key().Interface())
 			parent, isMsg := messageAt(path, i-1)
 			switch {
+			case isMsg && parent.Descriptor().FullName() == "google.protobuf.Any":
+				if key == "type_url" { // the unpacked message's fields follow under "value"
+					b.WriteString(".@type")
+				}
 			case isMsg && structWrappers[parent.Descriptor().FullName()]:
 				// Struct.fields, Value.*_value, ListValue.values: no step of their own.
 			case isMsg:

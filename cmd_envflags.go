@@ -2,10 +2,14 @@ package main
 
 import (
 	"flag"
+	"io"
 	"os"
 	"strings"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/render"
 )
 
 // envFlags choose where render and facts read variables from: the process
@@ -22,6 +26,19 @@ func (e *envFlags) register(fs *flag.FlagSet) {
 	fs.Var(&e.files, "env-file", "read variables from `FILE` (KEY=VALUE lines, # comments; repeatable, later files win) instead of the process environment")
 	fs.Var(&e.assigns, "env", "set variable `KEY=VALUE` (repeatable; wins over --env-file); the process environment is then not read")
 	fs.BoolVar(&e.inherit, "inherit-env", false, "with --env-file or --env: the process environment underneath them")
+}
+
+// load reads the variables from where the flags say and validates them, logging warnings.
+func (e *envFlags) load(log hclog.Logger) (*env.Config, error) {
+	src, warnings, err := e.source()
+	if err != nil {
+		return nil, err
+	}
+	cfg, loadWarnings, err := env.Load(src, env.Options{})
+	for _, w := range append(warnings, loadWarnings...) {
+		log.Warn(w)
+	}
+	return cfg, err
 }
 
 // source returns the variable source and the env files' warnings.
@@ -61,4 +78,19 @@ func (a *assignFlag) Set(v string) error {
 	}
 	a.vars[k] = val
 	return nil
+}
+
+// writeOutput writes data to the -o file (atomically, with mode) or, without one, to stdout;
+// it returns the exit code.
+func writeOutput(out string, data []byte, mode os.FileMode, stdout, stderr io.Writer) int {
+	var err error
+	if out != "" {
+		err = render.WriteFileAtomic(out, data, mode)
+	} else {
+		_, err = stdout.Write(data)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return 0
 }

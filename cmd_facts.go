@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/render/platform"
 )
@@ -29,14 +28,7 @@ func cmdFacts(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(stderr, "info")
-	src, warnings, err := envs.source()
-	if err != nil {
-		return fail(stderr, err)
-	}
-	cfg, loadWarnings, err := env.Load(src, env.Options{})
-	for _, w := range append(warnings, loadWarnings...) {
-		log.Warn(w)
-	}
+	cfg, err := envs.load(log)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -48,14 +40,5 @@ func cmdFacts(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if *out != "" {
-		if err := render.WriteFileAtomic(*out, data, 0o644); err != nil {
-			return fail(stderr, err)
-		}
-		return 0
-	}
-	if _, err := stdout.Write(data); err != nil {
-		return fail(stderr, err)
-	}
-	return 0
+	return writeOutput(*out, data, 0o644, stdout, stderr)
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/render/platform"
@@ -35,10 +34,6 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := newLogger(stderr, "info")
-	src, warnings, err := envs.source()
-	if err != nil {
-		return fail(stderr, err)
-	}
 	var opts render.Options
 	if *factsFile != "" {
 		facts, err := platform.ReadHostFacts(*factsFile)
@@ -47,10 +42,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		}
 		opts.Collector = platform.Replay(facts)
 	}
-	cfg, loadWarnings, err := env.Load(src, env.Options{})
-	for _, w := range append(warnings, loadWarnings...) {
-		log.Warn(w)
-	}
+	cfg, err := envs.load(log)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -72,16 +64,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, err)
 		}
 	}
-	if *out != "" {
-		if err := render.WriteFileAtomic(*out, data, 0o600); err != nil {
-			return fail(stderr, err)
-		}
-		return 0
-	}
-	if _, err := stdout.Write(data); err != nil {
-		return fail(stderr, err)
-	}
-	return 0
+	return writeOutput(*out, data, 0o600, stdout, stderr)
 }
 
 func fail(stderr io.Writer, err error) int {

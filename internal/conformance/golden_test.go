@@ -145,7 +145,7 @@ func loadGoldenCases(corpusCases []corpusCase, goldenDir string) ([]goldenCase, 
 		}
 		c := goldenCase{Name: id, File: cf}
 		if files[id+goldenErrorExt] {
-			want, err := readGoldenError(filepath.Join(dir, id+goldenErrorExt))
+			want, err := golden.ReadErrorFile(filepath.Join(dir, id+goldenErrorExt)) // the format `golden` reads
 			if err != nil {
 				return nil, err
 			}
@@ -160,26 +160,6 @@ func loadGoldenCases(corpusCases []corpusCase, goldenDir string) ([]goldenCase, 
 	}
 	slices.SortFunc(out, func(a, b goldenCase) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-// readGoldenError reads an own .error file: every line that is neither blank
-// nor a # comment must appear in the error. Unlike the corpus's one-line
-// format this allows checking e.g. both the overlay file and the line number.
-func readGoldenError(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var want []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			want = append(want, l)
-		}
-	}
-	if len(want) == 0 {
-		return nil, fmt.Errorf("%s: no expected substring", path)
-	}
-	return want, nil
 }
 
 // staleGoldens returns what golden/ holds that no case accounts for: golden
@@ -469,7 +449,7 @@ func TestLoadGoldenCasesIsStrict(t *testing.T) {
 		{"stray file", map[string]string{"a.env": "# a\n", "a.yaml": "x\n"}, "unexpected file cases/a.yaml"},
 		{"bad env", map[string]string{"a.env": "K=V\n"}, "cases/a.env: line 1"},
 		{"unknown placeholder", map[string]string{"a.env": "# a\nK=${GOLDN}\n"}, "placeholder"},
-		{"empty error", map[string]string{"a.env": "# a\n", "a.error": "# only a comment\n"}, "no expected substring"},
+		{"empty error", map[string]string{"a.env": "# a\n", "a.error": "# only a comment\n"}, "no expected error text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -181,7 +181,7 @@ func (r *Runner) checkYAML(c Case, res *render.Result, renderErr error) Result {
 }
 
 func (r *Runner) checkError(c Case, res *render.Result, renderErr error) Result {
-	want, err := readErrorFile(c.Error)
+	want, err := ReadErrorFile(c.Error)
 	if err != nil {
 		return broken(err.Error())
 	}
@@ -228,9 +228,10 @@ func (r *Runner) write(path string, b *bootstrapv3.Bootstrap, verb string) Resul
 	return Result{Status: Updated, Summary: verb + " " + path}
 }
 
-// readErrorFile reads NAME.error: every line that is neither blank nor a #
-// comment must appear in the error.
-func readErrorFile(path string) ([]string, error) {
+// ReadErrorFile reads NAME.error: every line that is neither blank nor a #
+// comment must appear in the error (so one file can check, e.g., both a file
+// name and a line number).
+func ReadErrorFile(path string) ([]string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err

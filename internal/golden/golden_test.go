@@ -302,3 +302,24 @@ func TestPlatformTeamExample(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPlatformTeamExample is one `golden` run over the example's five cases, in-process.
+func BenchmarkPlatformTeamExample(b *testing.B) {
+	b.Chdir(filepath.Join("..", "..", "examples", "platform-team"))
+	facts, err := platform.ReadHostFacts("facts.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases, err := Discover([]string{"cases"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &Runner{TemplateDir: "templates", Facts: facts}
+	for b.Loop() {
+		for _, res := range r.Run(context.Background(), cases) {
+			if !res.OK() {
+				b.Fatal(res.Summary)
+			}
+		}
+	}
+}

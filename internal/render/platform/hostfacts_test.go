@@ -246,3 +246,27 @@ func TestCaptureAsksEverything(t *testing.T) {
 		t.Errorf("IMDS disabled, no envoy, no TMDS: %+v, warnings %q", h, warnings)
 	}
 }
+
+// BenchmarkReplay is the cost of `render --facts`'s collector (no I/O at all).
+func BenchmarkReplay(b *testing.B) {
+	h, err := DecodeHostFacts("f.json", []byte(fullFacts))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := Replay(h)
+	in := Inputs{EnvoyPath: "/usr/bin/envoy", ProbeEnvoy: true, NeedRegion: true, ExecutionEnv: "AWS_ECS_EC2", TMDSURI: "http://x",
+		K8sVersion: "v", K8sPodUID: "u", K8sControllerVersion: "c", ContainerIPMapping: map[string]any{"a": "fd00::1"}}
+	ctx := context.Background()
+	for b.Loop() {
+		c.Collect(ctx, in)
+	}
+}
+
+// BenchmarkDecodeHostFacts is the cost of reading a facts file.
+func BenchmarkDecodeHostFacts(b *testing.B) {
+	for b.Loop() {
+		if _, err := DecodeHostFacts("f.json", []byte(fullFacts)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

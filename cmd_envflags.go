@@ -30,31 +30,39 @@ func (e *envFlags) register(fs *flag.FlagSet) {
 
 // load reads the variables from where the flags say and validates them, logging warnings.
 func (e *envFlags) load(log hclog.Logger) (*env.Config, error) {
-	src, warnings, err := e.source()
+	src, names, warnings, err := e.source()
 	if err != nil {
 		return nil, err
 	}
-	cfg, loadWarnings, err := env.Load(src, env.Options{})
+	cfg, loadWarnings, err := env.Load(src, env.Options{Names: names})
 	for _, w := range append(warnings, loadWarnings...) {
 		log.Warn(w)
 	}
 	return cfg, err
 }
 
-// source returns the variable source and the env files' warnings.
-func (e *envFlags) source() (env.Source, []string, error) {
+// source returns the variable source, the names it holds (for env.Options.Names) and the
+// env files' warnings.
+func (e *envFlags) source() (env.Source, []string, []string, error) {
 	if len(e.files) == 0 && len(e.assigns.vars) == 0 {
-		return os.LookupEnv, nil, nil
+		return os.LookupEnv, env.EnvironNames(), nil, nil
 	}
 	fileVars, warnings, err := env.ReadEnvFiles(e.files)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var base env.Source
+	var names []string
 	if e.inherit {
-		base = os.LookupEnv
+		base, names = os.LookupEnv, env.EnvironNames()
 	}
-	return env.Layered(base, fileVars, e.assigns.vars), warnings, nil
+	for k := range fileVars {
+		names = append(names, k)
+	}
+	for k := range e.assigns.vars {
+		names = append(names, k)
+	}
+	return env.Layered(base, fileVars, e.assigns.vars), names, warnings, nil
 }
 
 // listFlag is a repeatable string flag.

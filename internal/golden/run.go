@@ -19,7 +19,11 @@ import (
 // the facts collector, exactly as `appnet-agent render --env-file` does. It
 // returns env.Load's warnings and the render's.
 func Render(ctx context.Context, vars map[string]string, facts platform.Collector) (*render.Result, []string, error) {
-	cfg, warnings, err := env.Load(env.MapSource(vars), env.Options{})
+	names := make([]string, 0, len(vars))
+	for k := range vars {
+		names = append(names, k)
+	}
+	cfg, warnings, err := env.Load(env.MapSource(vars), env.Options{Names: names})
 	if err != nil {
 		return nil, warnings, err
 	}

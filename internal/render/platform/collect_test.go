@@ -451,7 +451,7 @@ func TestEnvoyProbe(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			start := time.Now()
 			f := Collect(context.Background(), Inputs{EnvoyPath: tt.path(t), ProbeEnvoy: !tt.skip, Timeout: 3 * time.Second})
-			if d := time.Since(start); d > CallTimeout+500*time.Millisecond {
+			if d := time.Since(start); d > CallTimeout+5*time.Second { // far below the stub's 30 s: bounded, even on a loaded machine
 				t.Errorf("Collect took %v", d)
 			}
 			if f.EnvoyVersion != tt.wantVersion || f.FIPS != tt.wantFIPS {

@@ -26,7 +26,7 @@ const EnvoyAdminSocket = "/tmp/envoy_admin.sock"
 // Options are the seams of Render; zero values mean the real thing.
 type Options struct {
 	Collector platform.Collector                // platform facts; nil: platform.System
-	ReadFile  func(string) ([]byte, error)      // user fragments and manifests; nil: os.ReadFile
+	ReadFile  func(string) ([]byte, error)      // user fragments and manifests; nil: validate.ReadDocument
 	Stat      func(string) (os.FileInfo, error) // ENVOY_CONFIG_FILE checks; nil: os.Stat
 	Templates *Templates                        // parsed templates; nil: LoadTemplates(cfg.Mode.TemplateDir)
 }
@@ -123,7 +123,7 @@ func (o Options) withDefaults() Options {
 		o.Collector = platform.System
 	}
 	if o.ReadFile == nil {
-		o.ReadFile = os.ReadFile
+		o.ReadFile = validate.ReadDocument // bounded: MaxDocumentBytes
 	}
 	if o.Stat == nil {
 		o.Stat = os.Stat

@@ -138,6 +138,18 @@ func (s *standin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeText(w, http.StatusOK, "\x00garbage{{ not json, says envoy-standin ]]\n")
 		return
 	}
+	if s.sc.resetPaths[path] {
+		resetConnection(w)
+		return
+	}
+	if n, ok := s.sc.hugePaths[path]; ok {
+		serveFiller(w, r, n)
+		return
+	}
+	if d, ok := s.sc.dripPaths[path]; ok {
+		serveDrip(w, r, d)
+		return
+	}
 	h, ok := adminHandlers[path]
 	if !ok {
 		writeText(w, http.StatusNotFound, adminHelp())

@@ -93,6 +93,9 @@
 //	STANDIN_DELAY_PATHS=P:D,... per-path delay, overriding STANDIN_DELAY (/ready:2s,/stats:300ms)
 //	STANDIN_STATUS_PATHS=P:N,...  answer path P with status N (e.g. /logging:500,/stats:502)
 //	STANDIN_GARBAGE=1|P,...     answer every path (or the listed ones) with 200 and a non-JSON body
+//	STANDIN_RESET_PATHS=P,...   close the connection to these paths without an answer (RST)
+//	STANDIN_HUGE_PATHS=P:N,...  answer these paths 200 with N bytes of filler lines
+//	STANDIN_DRIP_PATHS=P:D,...  answer these paths 200, then one Prometheus line every D, forever
 //	STANDIN_IGNORE_SIGTERM=1    record SIGTERM/SIGINT and keep running (only SIGKILL ends it)
 //	STANDIN_TERM_DELAY=D        after SIGTERM/SIGINT, report DRAINING and exit only after D
 //	STANDIN_TERM_EXIT_CODE=N    exit code after SIGTERM/SIGINT (default 0)
@@ -114,6 +117,9 @@
 //	STANDIN_RECORD=F            append JSON lines describing what happened (below)
 //	STANDIN_RECORD_SKIP=P,...   do not record admin requests to these paths (e.g. /ready,/stats)
 //	STANDIN_RECORD_ENV=N,...    also record these environment variables
+//
+// A hidden mode, `envoy-standin --hang-listen ADDR`, accepts TCP connections on ADDR and never
+// answers them, until killed: an instance metadata service that hangs.
 //
 // # Signals
 //

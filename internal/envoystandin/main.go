@@ -13,6 +13,9 @@ func main() {
 	if len(args) == 2 && args[0] == "--orphan-sleep" {
 		os.Exit(orphanSleep(args[1]))
 	}
+	if len(args) == 2 && args[0] == "--hang-listen" {
+		os.Exit(hangListen(args[1]))
+	}
 	// Catch signals first: a supervisor may signal a stand-in that is still starting.
 	sigCh := subscribeSignals()
 	s := &standin{start: time.Now(), log: newEnvoyLog(os.Stderr, "info", nil)}

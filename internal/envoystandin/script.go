@@ -54,6 +54,9 @@ type script struct {
 	statusPaths   map[string]int
 	garbageAll    bool
 	garbagePaths  map[string]bool
+	resetPaths    map[string]bool          // close the connection without an answer
+	hugePaths     map[string]int64         // answer 200 with this many bytes of filler
+	dripPaths     map[string]time.Duration // answer 200 one line per interval, forever
 	ignoreSigterm bool
 	termDelay     time.Duration
 	termExitCode  int
@@ -211,6 +214,9 @@ func parseScript(lookup func(string) (string, bool)) (*script, error) {
 		delayPaths:   map[string]time.Duration{},
 		statusPaths:  map[string]int{},
 		garbagePaths: map[string]bool{},
+		resetPaths:   map[string]bool{},
+		hugePaths:    map[string]int64{},
+		dripPaths:    map[string]time.Duration{},
 		recordSkip:   map[string]bool{},
 		version:      defaultVersion,
 	}
@@ -277,6 +283,37 @@ func parseScript(lookup func(string) (string, bool)) (*script, error) {
 			sc.garbageAll = sc.garbageAll || b
 		} else {
 			sc.garbagePaths[p] = true
+		}
+	}
+	for _, p := range r.list("STANDIN_RESET_PATHS") {
+		sc.resetPaths[p] = true
+	}
+	if v, ok := r.str("STANDIN_HUGE_PATHS"); ok {
+		err := parsePathMap(v, func(item string) error {
+			c := strings.LastIndexByte(item, ':')
+			n, err := strconv.ParseInt(item[c+1:], 10, 64)
+			if err == nil && n <= 0 {
+				err = fmt.Errorf("size %d is not positive", n)
+			}
+			sc.hugePaths[item[:c]] = n
+			return err
+		})
+		if err != nil {
+			r.fail("STANDIN_HUGE_PATHS", v, err)
+		}
+	}
+	if v, ok := r.str("STANDIN_DRIP_PATHS"); ok {
+		err := parsePathMap(v, func(item string) error {
+			c := strings.LastIndexByte(item, ':')
+			d, err := parseDuration(item[c+1:])
+			if err == nil && d <= 0 {
+				err = fmt.Errorf("interval %s is not positive", d)
+			}
+			sc.dripPaths[item[:c]] = d
+			return err
+		})
+		if err != nil {
+			r.fail("STANDIN_DRIP_PATHS", v, err)
 		}
 	}
 	sc.ignoreSigterm = r.boolean("STANDIN_IGNORE_SIGTERM")

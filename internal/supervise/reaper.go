@@ -53,7 +53,7 @@ type Reaper struct {
 	owned     map[int]bool
 	sigs      chan os.Signal
 	kick      chan struct{}
-	stop      chan struct{}
+	cancel    context.CancelFunc // ends the loop (Stop)
 	done      chan struct{}
 	subreaper bool
 	reaped    atomic.Int64
@@ -79,7 +79,6 @@ func StartReaper(log hclog.Logger) (*Reaper, error) {
 		owned: map[int]bool{},
 		sigs:  make(chan os.Signal, 1),
 		kick:  make(chan struct{}, 1),
-		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
 	if os.Getpid() != 1 {
@@ -91,11 +90,11 @@ func StartReaper(log hclog.Logger) (*Reaper, error) {
 	// Subscribe before the first pass: a child exiting in between still sends a SIGCHLD.
 	signal.Notify(r.sigs, syscall.SIGCHLD)
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() { <-r.stop; cancel() }()
+	r.cancel = cancel
 	go func() {
 		defer close(r.done)
 		// A panic in a pass is logged and the loop restarted: reaping must go on.
-		lifecycle.Keep(ctx, log, lifecycle.Part{Name: "orphan reaper", Run: func(context.Context) error { r.loop(); return nil }})
+		lifecycle.Keep(ctx, log, lifecycle.Part{Name: "orphan reaper", Run: func(ctx context.Context) error { r.loop(ctx); return nil }})
 	}()
 	return r, nil
 }
@@ -108,7 +107,7 @@ func (r *Reaper) Stop() {
 	}
 	r.stopOnce.Do(func() {
 		signal.Stop(r.sigs)
-		close(r.stop)
+		r.cancel()
 		<-r.done
 		r.pass()
 		if r.subreaper {
@@ -156,8 +155,8 @@ func (r *Reaper) release(pid int) {
 	}
 }
 
-// loop reaps on every SIGCHLD, kick and retry until Stop.
-func (r *Reaper) loop() {
+// loop reaps on every SIGCHLD, kick and retry until ctx ends (Stop).
+func (r *Reaper) loop(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
@@ -171,7 +170,7 @@ func (r *Reaper) loop() {
 			delay = reapRetryMin
 		}
 		select {
-		case <-r.stop:
+		case <-ctx.Done():
 			return
 		case <-r.sigs:
 		case <-r.kick:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -39,6 +40,24 @@ func get(method, url string) (int, string) {
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
 }
+
+// slowGet is get with a client that waits up to a minute: the agent's own bounds (e.g. two
+// 5 s attempts for a stats dump) must answer first.
+func slowGet(method, url string) (int, string) {
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		return 0, ""
+	}
+	res, err := slowClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+var slowClient = &http.Client{Timeout: time.Minute, Transport: &http.Transport{Proxy: nil}}
 
 // status reads /status; ok is false when the agent did not answer with a JSON status.
 func status(base string) (api.Status, bool) {
@@ -115,4 +134,27 @@ func (a *agent) errorLines() []string {
 		}
 	}
 	return out
+}
+
+// peakRSS is a process's peak resident set (VmHWM), in bytes; 0 if unknown.
+func peakRSS(pid int) int64 { return procStatusKB(pid, "VmHWM:") << 10 }
+
+// rss is a process's resident set (VmRSS), in bytes; 0 if unknown.
+func rss(pid int) int64 { return procStatusKB(pid, "VmRSS:") << 10 }
+
+// threads is a process's thread count; 0 if unknown.
+func threads(pid int) int64 { return procStatusKB(pid, "Threads:") }
+
+func procStatusKB(pid int, key string) int64 {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, key); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -214,12 +214,61 @@ func isZombie(pid int) bool {
 	return ok && (st.state == 'Z' || st.state == 'X')
 }
 
-// signal sends sig to the agent process only (not its group).
+// signal sends sig to the agent process only (not its group), also when a launcher (unshare,
+// sh) runs it.
 func (a *agent) signal(sig syscall.Signal) {
 	a.t.Helper()
-	if err := a.cmd.Process.Signal(sig); err != nil {
+	if err := syscall.Kill(a.agentPid(), sig); err != nil {
 		a.t.Fatalf("signalling the agent: %v", err)
 	}
+}
+
+// agentPid is the agent's pid: the started process, or, under a launcher, the process below
+// it that runs the agent binary.
+func (a *agent) agentPid() int {
+	a.t.Helper()
+	if len(a.prefix) == 0 {
+		return a.cmd.Process.Pid
+	}
+	var pid int
+	if !testenv.Poll(10*time.Second, func() bool { pid = descendantRunning(a.cmd.Process.Pid, agentBin); return pid > 0 }) {
+		a.fatalf("no process runs %s under the launcher %d", agentBin, a.cmd.Process.Pid)
+	}
+	return pid
+}
+
+// descendantRunning returns pid or a process below it whose executable is exe, 0 if none.
+func descendantRunning(pid int, exe string) int {
+	for _, p := range append([]int{pid}, descendants(pid)...) {
+		if e, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", p)); e == exe {
+			return p
+		}
+	}
+	return 0
+}
+
+// descendants lists the processes below pid.
+func descendants(pid int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, ok := readStatus(p); ok {
+			children[st.ppid] = append(children[st.ppid], p)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		out = append(out, children[p]...)
+		queue = append(queue, children[p]...)
+	}
+	return out
 }
 
 func (a *agent) exited() bool {

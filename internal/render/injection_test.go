@@ -319,7 +319,8 @@ var injectionCases = []injectionCase{
 	{variable: "DD_SERVICE", base: datadog, expect: rendered},
 	{variable: "JAEGER_TRACER_ADDRESS", base: jaeger, expect: rendered},
 	{variable: "STATSD_SOCKET_PATH", base: dogUDS, expect: rendered},
-	{variable: "STATSD_ADDRESS", base: dogUDP, expect: rendered},
+	// Envoy does not resolve a statsd sink's address: anything but an IP literal is refused by the validator.
+	{variable: "STATSD_ADDRESS", base: dogUDP, expect: rejected, errWant: "malformed IP address"},
 
 	// Node metadata, including values and keys of the JSON mappings.
 	{variable: "NAMESPACE_NAME", expect: rendered},

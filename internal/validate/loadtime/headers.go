@@ -1,0 +1,45 @@
+package loadtime
+
+import (
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+)
+
+// Header mutation rules: source/common/router/header_parser.cc, used by routes, virtual hosts, route tables,
+// weighted clusters and health checks.
+
+const headerParserSource = "source/common/router/header_parser.cc"
+
+// modifiableHeader mirrors Http::HeaderUtility::isModifiableHeader and isRemovableHeader: not a pseudo-header and
+// not host.
+func modifiableHeader(key string) bool {
+	return !strings.HasPrefix(key, ":") && !strings.EqualFold(key, "host")
+}
+
+// headersToAdd: pseudo-headers and host are set elsewhere (rewrites), append and append_action are exclusive, and
+// header values are substitution format strings.
+// Envoy: source/common/router/header_parser.cc — ":-prefixed or host headers may not be modified", "Both append
+// and append_action are set and it's not allowed".
+func (c *Context) headersToAdd(path string, opts []*corev3.HeaderValueOption) {
+	for i, o := range opts {
+		p := index(path, i)
+		if key := o.GetHeader().GetKey(); key != "" && !modifiableHeader(key) {
+			c.envoyf(p+".header.key", headerParserSource, ":-prefixed or host headers may not be modified (%q)", key)
+		}
+		if o.GetAppend() != nil && o.GetAppendAction() != corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD {
+			c.envoyf(p+".append", headerParserSource, "Both append and append_action are set and it's not allowed")
+		}
+		c.formatString(p+".header.value", o.GetHeader().GetValue(), nil)
+	}
+}
+
+// headersToRemove: pseudo-headers and host cannot be removed.
+// Envoy: source/common/router/header_parser.cc — ":-prefixed or host headers may not be removed".
+func (c *Context) headersToRemove(path string, names []string) {
+	for i, h := range names {
+		if !modifiableHeader(h) {
+			c.envoyf(index(path, i), headerParserSource, ":-prefixed or host headers may not be removed (%q)", h)
+		}
+	}
+}

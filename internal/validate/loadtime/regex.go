@@ -1,0 +1,64 @@
+package loadtime
+
+import (
+	"errors"
+	"regexp/syntax"
+
+	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Regular expression rules: source/common/common/regex.cc. Envoy compiles every safe_regex with RE2 when it loads
+// the configuration; Go's regexp/syntax parses the same RE2 syntax, so a pattern it refuses RE2 refuses too.
+
+const regexSource = "source/common/common/regex.cc"
+
+func init() {
+	// Every RegexMatcher, wherever it is used: route and header matchers, string matchers (CORS, CSRF, RBAC, stats
+	// matchers, ...), regex rewrites. The xDS matcher API has its own copy of the message.
+	register("envoy.type.matcher.v3.RegexMatcher", re2Matcher)
+	register("xds.type.matcher.v3.RegexMatcher", re2Matcher)
+	register("envoy.config.metrics.v3.TagSpecifier", tagRegex)
+}
+
+// re2Matcher: the pattern must compile.
+// Envoy: source/common/common/regex.cc (CompiledGoogleReMatcher) — RE2's own error, e.g. "missing ): (a".
+func re2Matcher(c *Context, m protoreflect.Message) {
+	fd := m.Descriptor().Fields().ByName("regex")
+	if fd == nil || fd.Kind() != protoreflect.StringKind {
+		return
+	}
+	pattern := m.Get(fd).String()
+	if _, err := syntax.Parse(pattern, syntax.Perl); err != nil {
+		c.envoyf(c.at("regex"), regexSource, "RE2 cannot compile %q: %s", pattern, reason(err))
+	}
+}
+
+func reason(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return string(se.Code) + ": " + se.Expr
+	}
+	return err.Error()
+}
+
+// tagRegex: stats tag regexes are std::regex (ECMAScript) patterns, which allow look-arounds and back-references
+// that RE2 does not; only the errors both grammars share (unbalanced parentheses or brackets, a dangling
+// repetition, a bad range) are reported.
+// Envoy: source/common/common/regex.cc (Utility::parseStdRegex) — "Invalid regex '<r>': <reason>".
+func tagRegex(c *Context, m protoreflect.Message) {
+	ts, ok := m.Interface().(*metricsv3.TagSpecifier)
+	if !ok || ts.GetRegex() == "" {
+		return
+	}
+	_, err := syntax.Parse(ts.GetRegex(), syntax.Perl)
+	var se *syntax.Error
+	if err == nil || !errors.As(err, &se) {
+		return
+	}
+	switch se.Code {
+	case syntax.ErrMissingParen, syntax.ErrUnexpectedParen, syntax.ErrMissingBracket, syntax.ErrMissingRepeatArgument,
+		syntax.ErrInvalidCharRange, syntax.ErrTrailingBackslash, syntax.ErrInvalidRepeatSize:
+		c.envoyf(c.at("regex"), regexSource, "Invalid regex '%s': %s", ts.GetRegex(), reason(err))
+	}
+}

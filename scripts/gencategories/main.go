@@ -131,8 +131,8 @@ func fileSlots(path string, src []byte, pkg string) ([]slot, error) {
 			}
 			tag := reflect.StructTag(strings.Trim(field.Tag.Value, "`")).Get("protobuf")
 			protoField := tagName(tag)
-			if protoField == "" {
-				continue
+			if protoField == "" || !messageType(field.Type) {
+				continue // a string or enum that names an extension (wasm runtime, thrift transport), not a config
 			}
 			owner := goName
 			if strings.Contains(tag, ",oneof") {
@@ -146,6 +146,21 @@ func fileSlots(path string, src []byte, pkg string) ([]slot, error) {
 		}
 	}
 	return out, nil
+}
+
+// messageType reports a generated message field: a pointer, a list of pointers or a map of them.
+func messageType(e ast.Expr) bool {
+	switch t := e.(type) {
+	case *ast.StarExpr:
+		return true
+	case *ast.ArrayType:
+		_, ok := t.Elt.(*ast.StarExpr)
+		return ok
+	case *ast.MapType:
+		_, ok := t.Value.(*ast.StarExpr)
+		return ok
+	}
+	return false
 }
 
 func categories(doc *ast.CommentGroup) []string {

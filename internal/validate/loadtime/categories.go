@@ -25,6 +25,18 @@ var extraSlots = map[protoreflect.FullName]map[protoreflect.Name][]string{
 	"envoy.config.cluster.v3.Cluster": {"transport_socket": {"envoy.transport_sockets.upstream"}},
 }
 
+// directionalTypes narrow the metadata's per-extension categories for extensions whose upstream and downstream
+// factories take different config types (source/extensions/transport_sockets/{tls,quic,starttls}/config.cc):
+// each factory is registered by its own type, so an UpstreamTlsContext is not found among downstream sockets.
+var directionalTypes = map[string][]string{
+	"envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext":        {"envoy.transport_sockets.downstream"},
+	"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext":          {"envoy.transport_sockets.upstream"},
+	"envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport":    {"envoy.transport_sockets.downstream"},
+	"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport":      {"envoy.transport_sockets.upstream"},
+	"envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig":         {"envoy.transport_sockets.downstream"},
+	"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig": {"envoy.transport_sockets.upstream"},
+}
+
 // lookupByName lists the messages whose extension Envoy finds by type only: without a typed_config (or a
 // config_discovery) it finds none.
 var lookupByName = []protoreflect.FullName{
@@ -35,22 +47,31 @@ var lookupByName = []protoreflect.FullName{
 }
 
 func init() {
-	for _, tables := range []map[protoreflect.FullName]map[protoreflect.Name][]string{slotCategories, extraSlots} {
-		for name := range tables {
-			register(name, extensionSlots)
-		}
+	for name := range allSlots {
+		register(name, extensionSlots)
 	}
 	for _, name := range lookupByName {
 		register(name, extensionWithoutType)
 	}
 }
 
-func slotsOf(name protoreflect.FullName) map[protoreflect.Name][]string {
-	if s := slotCategories[name]; s != nil {
-		return s
+// allSlots merges the generated and the extra slot tables, once.
+var allSlots = func() map[protoreflect.FullName]map[protoreflect.Name][]string {
+	all := map[protoreflect.FullName]map[protoreflect.Name][]string{}
+	for _, table := range []map[protoreflect.FullName]map[protoreflect.Name][]string{slotCategories, extraSlots} {
+		for msg, fields := range table {
+			if all[msg] == nil {
+				all[msg] = map[protoreflect.Name][]string{}
+			}
+			for f, cats := range fields {
+				all[msg][f] = cats
+			}
+		}
 	}
-	return extraSlots[name]
-}
+	return all
+}()
+
+func slotsOf(name protoreflect.FullName) map[protoreflect.Name][]string { return allSlots[name] }
 
 // extensionSlots: an extension configured in a slot must be of that slot's category; Envoy looks the config type
 // up in the slot's factory registry only, so an HTTP filter type in a network filter slot is not found.
@@ -70,6 +91,10 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 		names = append(names, name)
 	}
 	slices.Sort(names) // reports in a stable order
+	owner := ""        // the extension's name, when the slot's message carries one next to its typed_config
+	if nf := md.Fields().ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
+		owner = m.Get(nf).String()
+	}
 	for _, name := range names {
 		fd := md.Fields().ByName(name)
 		if fd == nil || fd.Message() == nil || !m.Has(fd) {
@@ -89,7 +114,7 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 				c.checkSlotValue(index(c.at(string(name)), i), l.Get(i).Message(), cats, "", false)
 			}
 		default:
-			c.checkSlotValue(c.at(string(name)), v.Message(), cats, "", checkedByParent)
+			c.checkSlotValue(c.at(string(name)), v.Message(), cats, owner, checkedByParent)
 		}
 	}
 }
@@ -118,6 +143,9 @@ func (c *Context) checkExtension(path string, any protoreflect.Message, cats []s
 	info, known := extensionsByType[typ]
 	if !known {
 		return // not an extension config Envoy's metadata lists (contrib, or newer than our table): say nothing
+	}
+	if narrow, ok := directionalTypes[typ]; ok {
+		info.categories = narrow
 	}
 	for _, cat := range info.categories {
 		if slices.Contains(cats, cat) {

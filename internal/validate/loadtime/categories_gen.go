@@ -76,7 +76,6 @@ var slotCategories = map[protoreflect.FullName]map[protoreflect.Name][]string{
 	"envoy.extensions.filters.udp.dns_filter.v3.DnsFilterConfig.ClientContextConfig":               {"typed_dns_resolver_config": []string{"envoy.network.dns_resolver"}},
 	"envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig":                                     {"session_filters": []string{"envoy.filters.udp.session"}},
 	"envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig.UdpTunnelingConfig":                  {"formatters": []string{"envoy.formatter"}},
-	"envoy.extensions.health_checkers.thrift.v3.Thrift":                                            {"transport": []string{"envoy.filters.network"}},
 	"envoy.extensions.stat_sinks.open_telemetry.v3.SinkConfig":                                     {"resource_detectors": []string{"envoy.tracers.opentelemetry.resource_detectors"}},
 	"envoy.extensions.tracers.opentelemetry.samplers.v3.ParentBasedSamplerConfig":                  {"wrapped_sampler": []string{"envoy.tracers.opentelemetry.samplers"}},
 	"envoy.extensions.tracers.opentelemetry.samplers.v3.TraceIdRatioBasedSamplerConfig":            {"sampling_percentage": []string{"envoy.tracers.opentelemetry.samplers"}},
@@ -84,7 +83,6 @@ var slotCategories = map[protoreflect.FullName]map[protoreflect.Name][]string{
 	"envoy.extensions.transport_sockets.tls.v3.CertificateValidationContext":                       {"custom_validator_config": []string{"envoy.tls.cert_validator"}},
 	"envoy.extensions.transport_sockets.tls.v3.CommonTlsContext":                                   {"custom_handshaker": []string{"envoy.tls_handshakers"}, "custom_tls_certificate_selector": []string{"envoy.tls.certificate_selectors", "envoy.tls.upstream_certificate_selectors"}},
 	"envoy.extensions.upstreams.http.v3.HttpProtocolOptions":                                       {"header_validation_config": []string{"envoy.http.header_validators"}, "http_filters": []string{"envoy.filters.http.upstream"}},
-	"envoy.extensions.wasm.v3.VmConfig":                                                            {"runtime": []string{"envoy.wasm.runtime"}},
 	"envoy.type.matcher.v3.StringMatcher":                                                          {"custom": []string{"envoy.string_matcher"}},
 }
 

@@ -12,7 +12,7 @@ import (
 // Health check rules: source/extensions/health_checkers.
 
 func init() {
-	register("envoy.config.core.v3.HealthCheck.HttpHealthCheck", httpHealthStatuses, httpHealthPayload, httpHealthHeaders)
+	register("envoy.config.core.v3.HealthCheck.HttpHealthCheck", httpHealthStatuses, httpHealthPayload, httpHealthSend, httpHealthHeaders)
 	register("envoy.config.core.v3.HealthCheck.GrpcHealthCheck", grpcHealthMetadata)
 }
 
@@ -72,6 +72,26 @@ func httpHealthPayload(c *Context, m protoreflect.Message) {
 	if limit != 0 && uint64(total) > limit {
 		c.envoyf(c.at("receive"), httpHealthSource,
 			"The expected response length '%d' is over than http health response buffer size '%d'", total, limit)
+	}
+}
+
+// httpHealthSend: a request payload needs a method that carries a body (GET is the default method).
+// Envoy: source/extensions/health_checkers/http/health_checker_impl.cc — "HTTP health check cannot specify a request
+// payload with method '<m>'. Only methods that support a request body (POST, PUT, PATCH, OPTIONS) can be used with
+// payload."
+func httpHealthSend(c *Context, m protoreflect.Message) {
+	hc, ok := m.Interface().(*corev3.HealthCheck_HttpHealthCheck)
+	if !ok || hc.GetSend() == nil {
+		return
+	}
+	method := hc.GetMethod()
+	if method == corev3.RequestMethod_METHOD_UNSPECIFIED {
+		method = corev3.RequestMethod_GET
+	}
+	switch method {
+	case corev3.RequestMethod_GET, corev3.RequestMethod_HEAD, corev3.RequestMethod_DELETE, corev3.RequestMethod_TRACE:
+		c.envoyf(c.at("send"), httpHealthSource, "HTTP health check cannot specify a request payload with method '%s'. "+
+			"Only methods that support a request body (POST, PUT, PATCH, OPTIONS) can be used with payload.", method)
 	}
 }
 

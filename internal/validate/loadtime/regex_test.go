@@ -1,0 +1,23 @@
+package loadtime_test
+
+import "testing"
+
+func TestRegexRules(t *testing.T) {
+	route := func(match string) string {
+		return routes("virtual_hosts:\n- {name: v, domains: ['*'], routes: [{match: " + match + ", route: {cluster: app}}]}\n")
+	}
+	const m = routeCfg + ".virtual_hosts[0].routes[0].match"
+	runRules(t, []ruleCase{
+		{"route regex", route("{safe_regex: {regex: '^/api/v[0-9]+/.*'}}"), "", ""},
+		{"route regex missing paren", route("{safe_regex: {regex: '^/(api'}}"), m + ".safe_regex.regex", "RE2 cannot compile \"^/(api\": missing closing )"},
+		{"route regex look-ahead", route("{safe_regex: {regex: '^/(?!admin)'}}"), m + ".safe_regex.regex", "invalid or unsupported Perl syntax"},
+		{"route regex back-reference", route("{safe_regex: {regex: '(a)\\1'}}"), m + ".safe_regex.regex", "invalid escape sequence"},
+		{"header regex", route("{prefix: /, headers: [{name: x-v, string_match: {safe_regex: {regex: '[a-'}}}]}"),
+			m + ".headers[0].string_match.safe_regex.regex", "RE2 cannot compile"},
+		{"stats tag regex look-ahead is ECMAScript", "stats_config: {stats_tags: [{tag_name: t, regex: '^cluster\\.((?!x).+?)\\.'}]}\n", "", ""},
+		{"stats tag regex unbalanced", "stats_config: {stats_tags: [{tag_name: t, regex: '^cluster\\.((.+?)\\.'}]}\n",
+			"stats_config.stats_tags[0].regex", "Invalid regex '^cluster\\.((.+?)\\.': missing closing )"},
+		{"stats matcher regex", "stats_config: {stats_matcher: {inclusion_list: {patterns: [{safe_regex: {regex: '*cluster'}}]}}}\n",
+			"stats_config.stats_matcher.inclusion_list.patterns[0].safe_regex.regex", "missing argument to repetition operator"},
+	})
+}

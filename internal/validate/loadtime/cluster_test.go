@@ -20,7 +20,7 @@ func TestClusterRules(t *testing.T) {
 		{"original dst", cluster("type: ORIGINAL_DST, lb_policy: CLUSTER_PROVIDED"), "", ""},
 		{"original dst round robin", cluster("type: ORIGINAL_DST"), "static_resources.clusters[0].lb_policy",
 			"cluster: LB policy ROUND_ROBIN is not valid for Cluster type ORIGINAL_DST"},
-		{"original dst load assignment", cluster("type: ORIGINAL_DST, lb_policy: CLUSTER_PROVIDED, load_assignment: {cluster_name: c, endpoints: ["+ip1+"]}"),
+		{"original dst load assignment", cluster("type: ORIGINAL_DST, lb_policy: CLUSTER_PROVIDED, load_assignment: {cluster_name: c, endpoints: [" + ip1 + "]}"),
 			"static_resources.clusters[0].load_assignment", "ORIGINAL_DST clusters must have no load assignment configured"},
 		{"original dst header name", cluster("type: ORIGINAL_DST, lb_policy: CLUSTER_PROVIDED, original_dst_lb_config: {http_header_name: x-dst}"),
 			"static_resources.clusters[0].original_dst_lb_config.http_header_name", "use_http_header is false"},

@@ -81,7 +81,7 @@ func setOf(names ...string) map[string]bool {
 // own command parsers (formatter extensions), which may add any.
 // Envoy: source/common/formatter/substitution_formatter.cc — "Incorrect configuration: <format>. Couldn't find
 // valid command at position <n>", "Not supported field in StreamInfo: <command>".
-func (c *Context) formatString(path, format string, extensions []*corev3.TypedExtensionConfig) {
+func (c *Context) formatString(path func() string, format string, extensions []*corev3.TypedExtensionConfig) {
 	for pos := 0; pos < len(format); {
 		i := strings.IndexByte(format[pos:], '%')
 		if i < 0 {
@@ -94,11 +94,11 @@ func (c *Context) formatString(path, format string, extensions []*corev3.TypedEx
 		}
 		m := commandRE.FindStringSubmatch(format[pos:])
 		if m == nil {
-			c.envoyf(path, formatterSource, "Incorrect configuration: %s. Couldn't find valid command at position %d", format, pos)
+			c.envoyf(path(), formatterSource, "Incorrect configuration: %s. Couldn't find valid command at position %d", format, pos)
 			return
 		}
 		if !knownCommands[m[1]] && len(extensions) == 0 {
-			c.envoyf(path, formatterSource, "Not supported field in StreamInfo: %s", m[1])
+			c.envoyf(path(), formatterSource, "Not supported field in StreamInfo: %s", m[1])
 			return
 		}
 		pos += len(m[0])
@@ -106,30 +106,50 @@ func (c *Context) formatString(path, format string, extensions []*corev3.TypedEx
 }
 
 // formatStruct parses every string of a JSON format.
-func (c *Context) formatStruct(path string, st *structpb.Struct, extensions []*corev3.TypedExtensionConfig) {
+func (c *Context) formatStruct(path func() string, st *structpb.Struct, extensions []*corev3.TypedExtensionConfig) {
+	var buf [8]jsonSeg
+	c.formatFields(path, buf[:0], st, extensions)
+}
+
+// jsonSeg is one step into a JSON format: a key, or an index when key is empty.
+type jsonSeg struct {
+	key string
+	i   int
+}
+
+func (c *Context) formatFields(path func() string, segs []jsonSeg, st *structpb.Struct, extensions []*corev3.TypedExtensionConfig) {
 	for _, k := range sortedKeys(st.GetFields()) {
-		c.formatValue(path+"[\""+k+"\"]", st.GetFields()[k], extensions, 0)
+		c.formatValue(path, append(segs, jsonSeg{key: k}), st.GetFields()[k], extensions)
 	}
 }
 
-func (c *Context) formatValue(path string, v *structpb.Value, extensions []*corev3.TypedExtensionConfig, depth int) {
-	if depth > 32 {
+func (c *Context) formatValue(path func() string, segs []jsonSeg, v *structpb.Value, extensions []*corev3.TypedExtensionConfig) {
+	if len(segs) > 32 {
 		return
 	}
 	switch k := v.GetKind().(type) {
 	case *structpb.Value_StringValue:
 		if strings.Contains(k.StringValue, "%") {
-			c.formatString(path, k.StringValue, extensions)
+			c.formatString(func() string { return jsonPath(path(), segs) }, k.StringValue, extensions)
 		}
 	case *structpb.Value_StructValue:
-		for _, key := range sortedKeys(k.StructValue.GetFields()) {
-			c.formatValue(path+"[\""+key+"\"]", k.StructValue.GetFields()[key], extensions, depth+1)
-		}
+		c.formatFields(path, segs, k.StructValue, extensions)
 	case *structpb.Value_ListValue:
 		for i, e := range k.ListValue.GetValues() {
-			c.formatValue(index(path, i), e, extensions, depth+1)
+			c.formatValue(path, append(segs, jsonSeg{i: i}), e, extensions)
 		}
 	}
+}
+
+func jsonPath(path string, segs []jsonSeg) string {
+	for _, s := range segs {
+		if s.key != "" {
+			path += "[\"" + s.key + "\"]"
+		} else {
+			path = index(path, s.i)
+		}
+	}
+	return path
 }
 
 // substitutionFormat checks the format of access logs, local replies and direct responses.
@@ -141,11 +161,11 @@ func substitutionFormat(c *Context, m protoreflect.Message) {
 	ext := f.GetFormatters()
 	switch {
 	case f.GetTextFormat() != "":
-		c.formatString(c.at("text_format"), f.GetTextFormat(), ext)
+		c.formatString(func() string { return c.at("text_format") }, f.GetTextFormat(), ext)
 	case f.GetTextFormatSource().GetInlineString() != "":
-		c.formatString(c.at("text_format_source.inline_string"), f.GetTextFormatSource().GetInlineString(), ext)
+		c.formatString(func() string { return c.at("text_format_source.inline_string") }, f.GetTextFormatSource().GetInlineString(), ext)
 	case f.GetJsonFormat() != nil:
-		c.formatStruct(c.at("json_format"), f.GetJsonFormat(), ext)
+		c.formatStruct(func() string { return c.at("json_format") }, f.GetJsonFormat(), ext)
 	}
 }
 
@@ -157,10 +177,10 @@ func fileAccessLogFormat(c *Context, m protoreflect.Message) {
 	}
 	switch {
 	case f.GetFormat() != "":
-		c.formatString(c.at("format"), f.GetFormat(), nil)
+		c.formatString(func() string { return c.at("format") }, f.GetFormat(), nil)
 	case f.GetJsonFormat() != nil:
-		c.formatStruct(c.at("json_format"), f.GetJsonFormat(), nil)
+		c.formatStruct(func() string { return c.at("json_format") }, f.GetJsonFormat(), nil)
 	case f.GetTypedJsonFormat() != nil:
-		c.formatStruct(c.at("typed_json_format"), f.GetTypedJsonFormat(), nil)
+		c.formatStruct(func() string { return c.at("typed_json_format") }, f.GetTypedJsonFormat(), nil)
 	}
 }

@@ -27,16 +27,16 @@ func init() {
 
 // ipAddress reports an Address whose socket address is not an IP literal (pipes, internal addresses and
 // addresses with a custom resolver are left alone). path is the path of the Address.
-func (c *Context) ipAddress(path string, a *corev3.Address, src, hint string) {
-	c.ipSocketAddress(path+".socket_address", a.GetSocketAddress(), src, hint)
+func (c *Context) ipAddress(path func() string, a *corev3.Address, src, hint string) {
+	c.ipSocketAddress(func() string { return path() + ".socket_address" }, a.GetSocketAddress(), src, hint)
 }
 
-func (c *Context) ipSocketAddress(path string, sa *corev3.SocketAddress, src, hint string) {
+func (c *Context) ipSocketAddress(path func() string, sa *corev3.SocketAddress, src, hint string) {
 	if sa == nil || sa.GetResolverName() != "" || sa.GetAddress() == "" {
 		return
 	}
 	if _, err := netip.ParseAddr(sa.GetAddress()); err != nil {
-		c.envoyf(path+".address", src, "malformed IP address: %s%s", sa.GetAddress(), hint)
+		c.envoyf(path()+".address", src, "malformed IP address: %s%s", sa.GetAddress(), hint)
 	}
 }
 
@@ -46,9 +46,9 @@ func listenerAddresses(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	c.ipAddress(c.at("address"), l.GetAddress(), resolverSource, " (a listener binds an IP address, not a host name)")
+	c.ipAddress(func() string { return c.at("address") }, l.GetAddress(), resolverSource, " (a listener binds an IP address, not a host name)")
 	for i, extra := range l.GetAdditionalAddresses() {
-		c.ipAddress(index(c.at("additional_addresses"), i)+".address", extra.GetAddress(), resolverSource,
+		c.ipAddress(func() string { return index(c.at("additional_addresses"), i) + ".address" }, extra.GetAddress(), resolverSource,
 			" (a listener binds an IP address, not a host name)")
 	}
 }
@@ -56,7 +56,7 @@ func listenerAddresses(c *Context, m protoreflect.Message) {
 // adminAddress: the admin interface binds its address.
 func adminAddress(c *Context, m protoreflect.Message) {
 	if a, ok := m.Interface().(*bootstrapv3.Admin); ok {
-		c.ipAddress(c.at("address"), a.GetAddress(), resolverSource, " (admin binds an IP address, not a host name)")
+		c.ipAddress(func() string { return c.at("address") }, a.GetAddress(), resolverSource, " (admin binds an IP address, not a host name)")
 	}
 }
 
@@ -69,13 +69,13 @@ func statsdAddress(c *Context, m protoreflect.Message) {
 	case *metricsv3.DogStatsdSink:
 		a = s.GetAddress()
 	}
-	c.ipAddress(c.at("address"), a, resolverSource, " (statsd sinks do not resolve host names; use tcp_cluster_name)")
+	c.ipAddress(func() string { return c.at("address") }, a, resolverSource, " (statsd sinks do not resolve host names; use tcp_cluster_name)")
 }
 
 // xrayDaemon: the X-Ray tracer sends UDP segments to an IP address.
 func xrayDaemon(c *Context, m protoreflect.Message) {
 	if x, ok := m.Interface().(*tracev3.XRayConfig); ok {
-		c.ipSocketAddress(c.at("daemon_endpoint"), x.GetDaemonEndpoint(), resolverSource,
+		c.ipSocketAddress(func() string { return c.at("daemon_endpoint") }, x.GetDaemonEndpoint(), resolverSource,
 			" (the X-Ray daemon endpoint is not resolved by DNS)")
 	}
 }

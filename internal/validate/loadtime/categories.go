@@ -73,57 +73,92 @@ var allSlots = func() map[protoreflect.FullName]map[protoreflect.Name][]string {
 
 func slotsOf(name protoreflect.FullName) map[protoreflect.Name][]string { return allSlots[name] }
 
+// slotField is one slot of a message, with the categories it takes.
+type slotField struct {
+	name protoreflect.Name
+	cats []string
+}
+
+// orderedSlots lists each message's slots by field name, once, so that reports come out in a stable order.
+var orderedSlots = func() map[protoreflect.FullName][]slotField {
+	out := make(map[protoreflect.FullName][]slotField, len(allSlots))
+	for msg, fields := range allSlots {
+		list := make([]slotField, 0, len(fields))
+		for name, cats := range fields {
+			list = append(list, slotField{name, cats})
+		}
+		slices.SortFunc(list, func(a, b slotField) int { return strings.Compare(string(a.name), string(b.name)) })
+		out[msg] = list
+	}
+	return out
+}()
+
 // extensionSlots: an extension configured in a slot must be of that slot's category; Envoy looks the config type
 // up in the slot's factory registry only, so an HTTP filter type in a network filter slot is not found.
 // Envoy: source/common/config/utility.h (getAndCheckFactory) — "Didn't find a registered implementation for
 // '<name>' with type URL: '<type>'".
 func extensionSlots(c *Context, m protoreflect.Message) {
 	md := m.Descriptor()
-	slots := slotsOf(md.FullName())
 	// A message held in an annotated field of its parent is checked by the parent, whose slot says more: an
 	// HttpFilter in a router's upstream_http_filters is an upstream filter, not a downstream one.
 	checkedByParent := false
 	if parent, field := c.Parent(); parent != nil && field != "" {
 		_, checkedByParent = slotsOf(parent.Descriptor().FullName())[field]
 	}
-	names := make([]protoreflect.Name, 0, len(slots))
-	for name := range slots {
-		names = append(names, name)
-	}
-	slices.Sort(names) // reports in a stable order
-	owner := ""        // the extension's name, when the slot's message carries one next to its typed_config
+	owner := "" // the extension's name, when the slot's message carries one next to its typed_config
 	if nf := md.Fields().ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
 		owner = m.Get(nf).String()
 	}
-	for _, name := range names {
-		fd := md.Fields().ByName(name)
+	for _, slot := range orderedSlots[md.FullName()] {
+		fd := md.Fields().ByName(slot.name)
 		if fd == nil || fd.Message() == nil || !m.Has(fd) {
 			continue
 		}
-		cats := slots[name]
 		v := m.Get(fd)
 		switch {
 		case fd.IsMap():
 			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				c.checkSlotValue(c.at(string(name))+"["+strconv.Quote(k.String())+"]", mv.Message(), cats, k.String(), false)
+				c.checkSlotValue(slotPath{field: slot.name, key: k.String(), i: -1}, mv.Message(), slot.cats, k.String(), false)
 				return true
 			})
 		case fd.IsList():
 			l := v.List()
 			for i := 0; i < l.Len(); i++ {
-				c.checkSlotValue(index(c.at(string(name)), i), l.Get(i).Message(), cats, "", false)
+				c.checkSlotValue(slotPath{field: slot.name, i: i}, l.Get(i).Message(), slot.cats, "", false)
 			}
 		default:
-			c.checkSlotValue(c.at(string(name)), v.Message(), cats, owner, checkedByParent)
+			c.checkSlotValue(slotPath{field: slot.name, i: -1}, v.Message(), slot.cats, owner, checkedByParent)
 		}
 	}
 }
 
+// slotPath locates a slot value below the message being checked; it is rendered only when there is a problem.
+type slotPath struct {
+	field protoreflect.Name
+	key   string // the map key, for a map field
+	i     int    // the list index, or -1
+	typed bool   // the value's typed_config rather than the value itself
+}
+
+func (c *Context) render(p slotPath) string {
+	path := c.at(string(p.field))
+	switch {
+	case p.key != "":
+		path += "[" + strconv.Quote(p.key) + "]"
+	case p.i >= 0:
+		path = index(path, p.i)
+	}
+	if p.typed {
+		path += ".typed_config"
+	}
+	return path
+}
+
 // checkSlotValue checks an Any held directly in a slot, or the typed_config of a message held in the slot.
-func (c *Context) checkSlotValue(path string, v protoreflect.Message, cats []string, name string, skipDirectAny bool) {
+func (c *Context) checkSlotValue(at slotPath, v protoreflect.Message, cats []string, name string, skipDirectAny bool) {
 	if v.Descriptor().FullName() == "google.protobuf.Any" {
 		if !skipDirectAny {
-			c.checkExtension(path, v, cats, name)
+			c.checkExtension(at, v, cats, name)
 		}
 		return
 	}
@@ -135,10 +170,11 @@ func (c *Context) checkSlotValue(path string, v protoreflect.Message, cats []str
 	if nf := fds.ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind {
 		name = v.Get(nf).String()
 	}
-	c.checkExtension(path+".typed_config", v.Get(tc).Message(), cats, name)
+	at.typed = true
+	c.checkExtension(at, v.Get(tc).Message(), cats, name)
 }
 
-func (c *Context) checkExtension(path string, any protoreflect.Message, cats []string, name string) {
+func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []string, name string) {
 	typ := extensionType(any)
 	info, known := extensionsByType[typ]
 	if !known {
@@ -155,7 +191,7 @@ func (c *Context) checkExtension(path string, any protoreflect.Message, cats []s
 	if name == "" {
 		name = info.name
 	}
-	c.envoyf(path, "source/common/config/utility.h",
+	c.envoyf(c.render(at), "source/common/config/utility.h",
 		"Didn't find a registered implementation for '%s' with type URL: '%s': that type configures %s (%s), "+
 			"but this field takes %s", name, typ, info.name, strings.Join(info.categories, ", "), strings.Join(cats, " or "))
 }

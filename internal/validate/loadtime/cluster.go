@@ -89,11 +89,13 @@ func clusterStaticEndpoints(c *Context, m protoreflect.Message) {
 	}
 	for j, loc := range cl.GetLoadAssignment().GetEndpoints() {
 		for k, lb := range loc.GetLbEndpoints() {
-			p := fmt.Sprintf("%s.load_assignment.endpoints[%d].lb_endpoints[%d].endpoint.address", c.Path(), j, k)
-			c.ipAddress(p, lb.GetEndpoint().GetAddress(), "source/common/network/resolver_impl.cc",
+			p := func() string {
+				return fmt.Sprintf("%s.load_assignment.endpoints[%d].lb_endpoints[%d].endpoint", c.Path(), j, k)
+			}
+			c.ipAddress(func() string { return p() + ".address" }, lb.GetEndpoint().GetAddress(), "source/common/network/resolver_impl.cc",
 				". Consider setting resolver_name or setting cluster type to 'STRICT_DNS' or 'LOGICAL_DNS'")
 			if hc := lb.GetEndpoint().GetHealthCheckConfig(); hc.GetPortValue() != 0 && lb.GetEndpoint().GetAddress().GetPipe() != nil {
-				c.envoyf(p[:len(p)-len(".address")]+".health_check_config.port_value", "source/common/upstream/upstream_impl.cc",
+				c.envoyf(p()+".health_check_config.port_value", "source/common/upstream/upstream_impl.cc",
 					"Invalid host configuration: non-zero port for non-IP address")
 			}
 		}
@@ -147,8 +149,13 @@ func clusterSubsetLocality(c *Context, m protoreflect.Message) {
 	}
 }
 
-// httpOptions returns the cluster's envoy.extensions.upstreams.http.v3.HttpProtocolOptions, if it has any.
-func httpOptions(cl *clusterv3.Cluster) *httpv3.HttpProtocolOptions {
+// httpOptions returns the cluster's envoy.extensions.upstreams.http.v3.HttpProtocolOptions, if it has any,
+// decoded once for the rules that run on the cluster one after the other.
+func (c *Context) httpOptions(cl *clusterv3.Cluster) *httpv3.HttpProtocolOptions {
+	if c.optsOf == cl {
+		return c.opts
+	}
+	c.optsOf, c.opts = cl, nil
 	a := cl.GetTypedExtensionProtocolOptions()["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
 	if a == nil {
 		return nil
@@ -157,6 +164,7 @@ func httpOptions(cl *clusterv3.Cluster) *httpv3.HttpProtocolOptions {
 	if a.UnmarshalTo(opts) != nil {
 		return nil // the walker reports payloads that do not decode
 	}
+	c.opts = opts
 	return opts
 }
 
@@ -168,7 +176,7 @@ func clusterMaxRequests(c *Context, m protoreflect.Message) {
 	if !ok || cl.GetMaxRequestsPerConnection() == nil {
 		return
 	}
-	if opts := httpOptions(cl); opts.GetCommonHttpProtocolOptions().GetMaxRequestsPerConnection() != nil {
+	if opts := c.httpOptions(cl); opts.GetCommonHttpProtocolOptions().GetMaxRequestsPerConnection() != nil {
 		c.envoyf(c.at("max_requests_per_connection"), "source/common/upstream/upstream_impl.cc",
 			"Only one of max_requests_per_connection from Cluster or HttpProtocolOptions can be specified")
 	}
@@ -192,7 +200,7 @@ func clusterPerEndpointStats(c *Context, m protoreflect.Message) {
 func clusterProtocolSelection(c *Context, m protoreflect.Message) {
 	cl, ok := m.Interface().(*clusterv3.Cluster)
 	if !ok || cl.GetProtocolSelection() != clusterv3.Cluster_USE_CONFIGURED_PROTOCOL ||
-		cl.GetHttpProtocolOptions() == nil || cl.GetHttp2ProtocolOptions() == nil || httpOptions(cl) != nil {
+		cl.GetHttpProtocolOptions() == nil || cl.GetHttp2ProtocolOptions() == nil || c.httpOptions(cl) != nil {
 		return
 	}
 	c.envoyf(c.at("http2_protocol_options"), "source/common/upstream/upstream_impl.cc",
@@ -216,7 +224,7 @@ func clusterALPN(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	opts := httpOptions(cl)
+	opts := c.httpOptions(cl)
 	if opts.GetAutoConfig() == nil {
 		return
 	}
@@ -233,7 +241,7 @@ func clusterHTTP3(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	opts := httpOptions(cl)
+	opts := c.httpOptions(cl)
 	if opts.GetExplicitHttpConfig().GetHttp3ProtocolOptions() == nil && opts.GetAutoConfig().GetHttp3ProtocolOptions() == nil {
 		return
 	}

@@ -59,27 +59,29 @@ func filterType(a *anypb.Any) string {
 	return extensionsByType[extensionType(a.ProtoReflect())].name
 }
 
-// chainOrder checks one filter chain; extra is appended to the non-terminal message.
-func (c *Context) chainOrder(path, chain string, names []string, types []string, extra string) {
-	for i, t := range types {
-		last := i == len(types)-1
+// chainOrder checks one filter chain of n filters, the i-th named name(i) with config typed(i); extra is appended
+// to the non-terminal message.
+func (c *Context) chainOrder(path func() string, chain string, n int, filter func(i int) (string, *anypb.Any), extra string) {
+	for i := range n {
+		name, config := filter(i)
+		t := filterType(config)
+		last := i == n-1
 		switch {
 		case terminalFilters[t] && !last:
-			c.envoyf(index(path, i), terminalSource, "Error: terminal filter named %s of type %s must be the last filter "+
-				"in a %s filter chain.", names[i], t, chain)
+			c.envoyf(index(path(), i), terminalSource, "Error: terminal filter named %s of type %s must be the last filter "+
+				"in a %s filter chain.", name, t, chain)
 		case nonTerminalFilters[t] && last:
-			c.envoyf(index(path, i), terminalSource, "Error: non-terminal filter named %s of type %s is the last filter "+
-				"in a %s filter chain.%s", names[i], t, chain, extra)
+			c.envoyf(index(path(), i), terminalSource, "Error: non-terminal filter named %s of type %s is the last filter "+
+				"in a %s filter chain.%s", name, t, chain, extra)
 		}
 	}
 }
 
-func httpChain(filters []*hcmv3.HttpFilter) (names, types []string) {
-	for _, f := range filters {
-		names = append(names, f.GetName())
-		types = append(types, filterType(f.GetTypedConfig()))
-	}
-	return names, types
+// httpChain checks a chain of HTTP filters.
+func (c *Context) httpChain(path func() string, chain string, filters []*hcmv3.HttpFilter, extra string) {
+	c.chainOrder(path, chain, len(filters), func(i int) (string, *anypb.Any) {
+		return filters[i].GetName(), filters[i].GetTypedConfig()
+	}, extra)
 }
 
 // hcmFilterOrder checks the HTTP filters and every upgrade's filters. An HCM without http_filters gets Envoy's
@@ -89,11 +91,9 @@ func hcmFilterOrder(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	names, types := httpChain(hcm.GetHttpFilters())
-	c.chainOrder(c.at("http_filters"), "http", names, types, "")
+	c.httpChain(func() string { return c.at("http_filters") }, "http", hcm.GetHttpFilters(), "")
 	for i, u := range hcm.GetUpgradeConfigs() {
-		names, types := httpChain(u.GetFilters())
-		c.chainOrder(index(c.at("upgrade_configs"), i)+".filters", "http upgrade", names, types, "")
+		c.httpChain(func() string { return index(c.at("upgrade_configs"), i) + ".filters" }, "http upgrade", u.GetFilters(), "")
 	}
 }
 
@@ -103,8 +103,7 @@ func routerUpstreamFilterOrder(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	names, types := httpChain(r.GetUpstreamHttpFilters())
-	c.chainOrder(c.at("upstream_http_filters"), "router upstream http", names, types,
+	c.httpChain(func() string { return c.at("upstream_http_filters") }, "router upstream http", r.GetUpstreamHttpFilters(),
 		" When upstream_http_filters are specified, they must explicitly end with an UpstreamCodec filter.")
 }
 
@@ -114,10 +113,8 @@ func networkFilterOrder(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	var names, types []string
-	for _, f := range fc.GetFilters() {
-		names = append(names, f.GetName())
-		types = append(types, filterType(f.GetTypedConfig()))
-	}
-	c.chainOrder(c.at("filters"), "network", names, types, "")
+	filters := fc.GetFilters()
+	c.chainOrder(func() string { return c.at("filters") }, "network", len(filters), func(i int) (string, *anypb.Any) {
+		return filters[i].GetName(), filters[i].GetTypedConfig()
+	}, "")
 }

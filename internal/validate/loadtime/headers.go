@@ -21,25 +21,26 @@ func modifiableHeader(key string) bool {
 // header values are substitution format strings.
 // Envoy: source/common/router/header_parser.cc — ":-prefixed or host headers may not be modified", "Both append
 // and append_action are set and it's not allowed".
-func (c *Context) headersToAdd(path string, opts []*corev3.HeaderValueOption) {
+// field is the list's field in the message being checked.
+func (c *Context) headersToAdd(field string, opts []*corev3.HeaderValueOption) {
 	for i, o := range opts {
-		p := index(path, i)
+		p := func(leaf string) string { return index(c.at(field), i) + leaf }
 		if key := o.GetHeader().GetKey(); key != "" && !modifiableHeader(key) {
-			c.envoyf(p+".header.key", headerParserSource, ":-prefixed or host headers may not be modified (%q)", key)
+			c.envoyf(p(".header.key"), headerParserSource, ":-prefixed or host headers may not be modified (%q)", key)
 		}
 		if o.GetAppend() != nil && o.GetAppendAction() != corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD {
-			c.envoyf(p+".append", headerParserSource, "Both append and append_action are set and it's not allowed")
+			c.envoyf(p(".append"), headerParserSource, "Both append and append_action are set and it's not allowed")
 		}
-		c.formatString(p+".header.value", o.GetHeader().GetValue(), nil)
+		c.formatString(func() string { return p(".header.value") }, o.GetHeader().GetValue(), nil)
 	}
 }
 
 // headersToRemove: pseudo-headers and host cannot be removed.
 // Envoy: source/common/router/header_parser.cc — ":-prefixed or host headers may not be removed".
-func (c *Context) headersToRemove(path string, names []string) {
+func (c *Context) headersToRemove(field string, names []string) {
 	for i, h := range names {
 		if !modifiableHeader(h) {
-			c.envoyf(index(path, i), headerParserSource, ":-prefixed or host headers may not be removed (%q)", h)
+			c.envoyf(index(c.at(field), i), headerParserSource, ":-prefixed or host headers may not be removed (%q)", h)
 		}
 	}
 }

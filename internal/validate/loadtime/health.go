@@ -29,14 +29,14 @@ func httpHealthStatuses(c *Context, m protoreflect.Message) {
 	}
 	check := func(field, kind string, ranges []*typev3.Int64Range) {
 		for i, r := range ranges {
-			p := index(c.at(field), i)
+			p := func() string { return index(c.at(field), i) }
 			switch start, end := r.GetStart(), r.GetEnd(); {
 			case uint64(start) >= uint64(end):
-				c.envoyf(p, httpHealthSource, "Invalid http %s status range: expecting start < end, but found start=%d and end=%d", kind, uint64(start), uint64(end))
+				c.envoyf(p(), httpHealthSource, "Invalid http %s status range: expecting start < end, but found start=%d and end=%d", kind, uint64(start), uint64(end))
 			case uint64(start) < 100:
-				c.envoyf(p+".start", httpHealthSource, "Invalid http %s status range: expecting start >= 100, but found start=%d", kind, uint64(start))
+				c.envoyf(p()+".start", httpHealthSource, "Invalid http %s status range: expecting start >= 100, but found start=%d", kind, uint64(start))
 			case uint64(end) > 600:
-				c.envoyf(p+".end", httpHealthSource, "Invalid http %s status range: expecting end <= 600, but found end=%d", kind, uint64(end))
+				c.envoyf(p()+".end", httpHealthSource, "Invalid http %s status range: expecting end <= 600, but found end=%d", kind, uint64(end))
 			}
 		}
 	}
@@ -98,14 +98,14 @@ func httpHealthSend(c *Context, m protoreflect.Message) {
 // httpHealthHeaders: health check request headers follow the route header rules.
 func httpHealthHeaders(c *Context, m protoreflect.Message) {
 	if hc, ok := m.Interface().(*corev3.HealthCheck_HttpHealthCheck); ok {
-		c.headersToAdd(c.at("request_headers_to_add"), hc.GetRequestHeadersToAdd())
-		c.headersToRemove(c.at("request_headers_to_remove"), hc.GetRequestHeadersToRemove())
+		c.headersToAdd("request_headers_to_add", hc.GetRequestHeadersToAdd())
+		c.headersToRemove("request_headers_to_remove", hc.GetRequestHeadersToRemove())
 	}
 }
 
 // grpcHealthMetadata: the gRPC health check's initial metadata goes through the same header parser.
 func grpcHealthMetadata(c *Context, m protoreflect.Message) {
 	if hc, ok := m.Interface().(*corev3.HealthCheck_GrpcHealthCheck); ok {
-		c.headersToAdd(c.at("initial_metadata"), hc.GetInitialMetadata())
+		c.headersToAdd("initial_metadata", hc.GetInitialMetadata())
 	}
 }

@@ -1,7 +1,6 @@
 package loadtime
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -162,16 +161,15 @@ func listenerMatchers(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	name := listenerName(l)
 	if l.GetFilterChainMatcher() != nil {
 		names := map[string]bool{}
 		for i, fc := range l.GetFilterChains() {
-			p := index(c.at("filter_chains"), i)
+			p := func(leaf string) string { return index(c.at("filter_chains"), i) + leaf }
 			switch {
 			case fc.GetName() == "":
-				c.envoyf(p+".name", filterChainSource, "error adding listener '%s': \"name\" field is required when using a listener matcher", name)
+				c.envoyf(p(".name"), filterChainSource, "error adding listener '%s': \"name\" field is required when using a listener matcher", listenerName(l))
 			case names[fc.GetName()]:
-				c.envoyf(p+".name", filterChainSource, "error adding listener '%s': \"name\" field is duplicated with value '%s'", name, fc.GetName())
+				c.envoyf(p(".name"), filterChainSource, "error adding listener '%s': \"name\" field is duplicated with value '%s'", listenerName(l), fc.GetName())
 			}
 			names[fc.GetName()] = true
 		}
@@ -181,32 +179,35 @@ func listenerMatchers(c *Context, m protoreflect.Message) {
 	leaves := map[string]bool{}
 	budget := maxMatchLeaves
 	for i, fc := range l.GetFilterChains() {
-		p := index(c.at("filter_chains"), i)
+		p := func(leaf string) string { return index(c.at("filter_chains"), i) + leaf }
 		fcm := fc.GetFilterChainMatch()
 		if fcm.GetAddressSuffix() != "" || fcm.GetSuffixLen() != nil {
-			c.envoyf(p+".filter_chain_match", filterChainSource, "error adding listener '%s': filter chain '%s' contains unimplemented fields", name, fc.GetName())
+			c.envoyf(p(".filter_chain_match"), filterChainSource, "error adding listener '%s': filter chain '%s' contains unimplemented fields", listenerName(l), fc.GetName())
 			return
 		}
 		if j := slices.IndexFunc(seen, func(o *listenerv3.FilterChainMatch) bool { return proto.Equal(o, fcm) }); j >= 0 {
-			c.envoyf(p+".filter_chain_match", filterChainSource, "error adding listener '%s': filter chain '%s' has the same "+
-				"matching rules defined as '%s'", name, fc.GetName(), l.GetFilterChains()[j].GetName())
+			c.envoyf(p(".filter_chain_match"), filterChainSource, "error adding listener '%s': filter chain '%s' has the same "+
+				"matching rules defined as '%s'", listenerName(l), fc.GetName(), l.GetFilterChains()[j].GetName())
 			return
 		}
 		seen = append(seen, fcm)
-		dst, ok1 := c.cidrs(p+".filter_chain_match.prefix_ranges", fcm.GetPrefixRanges())
-		src, ok2 := c.cidrs(p+".filter_chain_match.source_prefix_ranges", fcm.GetSourcePrefixRanges())
-		direct, ok3 := c.cidrs(p+".filter_chain_match.direct_source_prefix_ranges", fcm.GetDirectSourcePrefixRanges())
+		dst, ok1 := c.cidrs(p, ".filter_chain_match.prefix_ranges", fcm.GetPrefixRanges())
+		src, ok2 := c.cidrs(p, ".filter_chain_match.source_prefix_ranges", fcm.GetSourcePrefixRanges())
+		direct, ok3 := c.cidrs(p, ".filter_chain_match.direct_source_prefix_ranges", fcm.GetDirectSourcePrefixRanges())
 		if !ok1 || !ok2 || !ok3 {
 			return
 		}
 		var servers []string
 		for j, sn := range fcm.GetServerNames() {
 			if strings.Contains(sn, "*") && !strings.HasPrefix(sn, "*.") {
-				c.envoyf(index(p+".filter_chain_match.server_names", j), filterChainSource,
-					"error adding listener '%s': partial wildcards are not supported in \"server_names\"", name)
+				c.envoyf(index(p(".filter_chain_match.server_names"), j), filterChainSource,
+					"error adding listener '%s': partial wildcards are not supported in \"server_names\"", listenerName(l))
 				return
 			}
 			servers = append(servers, strings.TrimPrefix(strings.ToLower(sn), "*"))
+		}
+		if len(l.GetFilterChains()) == 1 {
+			continue // a single chain overlaps nothing
 		}
 		ports := []string{strconv.Itoa(int(fcm.GetDestinationPort().GetValue()))}
 		var srcPorts []string
@@ -231,8 +232,8 @@ func listenerMatchers(c *Context, m protoreflect.Message) {
 			leaves[key] = true
 		})
 		if overlap {
-			c.envoyf(p+".filter_chain_match", filterChainSource, "error adding listener '%s': multiple filter chains with "+
-				"overlapping matching rules are defined", name)
+			c.envoyf(p(".filter_chain_match"), filterChainSource, "error adding listener '%s': multiple filter chains with "+
+				"overlapping matching rules are defined", listenerName(l))
 			return
 		}
 	}
@@ -261,12 +262,13 @@ func product(dims [][]string, fn func(string)) {
 }
 
 // cidrs normalises prefix ranges the way CidrRange::asString does (address masked to its length).
-func (c *Context) cidrs(path string, ranges []*corev3.CidrRange) ([]string, bool) {
+// cidrs parses the ranges held in field below the filter chain at chain("").
+func (c *Context) cidrs(chain func(string) string, field string, ranges []*corev3.CidrRange) ([]string, bool) {
 	var out []string
 	for i, r := range ranges {
 		addr, err := netip.ParseAddr(r.GetAddressPrefix())
 		if err != nil {
-			c.envoyf(index(path, i)+".address_prefix", filterChainSource, "malformed IP address: %s", r.GetAddressPrefix())
+			c.envoyf(index(chain(field), i)+".address_prefix", filterChainSource, "malformed IP address: %s", r.GetAddressPrefix())
 			return nil, false
 		}
 		bits := int(r.GetPrefixLen().GetValue()) // unset means 0, as in Envoy
@@ -277,7 +279,7 @@ func (c *Context) cidrs(path string, ranges []*corev3.CidrRange) ([]string, bool
 		if err != nil {
 			return nil, false
 		}
-		out = append(out, fmt.Sprint(pfx))
+		out = append(out, pfx.String())
 	}
 	return out, true
 }

@@ -15,6 +15,8 @@ import (
 	"slices"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -38,6 +40,9 @@ type Rule func(c *Context, m protoreflect.Message)
 type Context struct {
 	Walk
 	facts *facts
+
+	optsOf *clusterv3.Cluster // the cluster whose HTTP protocol options opts holds
+	opts   *httpv3.HttpProtocolOptions
 }
 
 // NewContext prepares the rules for one bootstrap walked by w.
@@ -70,6 +75,9 @@ func (c *Context) envoyf(path, source, format string, args ...any) {
 
 // at returns the path of a field of the current message.
 func (c *Context) at(field string) string { return join(c.Path(), field) }
+
+// Helpers that check a part of a message take its path as a func() string and call it only to report a problem:
+// most checks pass, and rendering a path for each would cost more than the checks.
 
 func join(path, field string) string {
 	if path == "" {

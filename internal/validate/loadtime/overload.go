@@ -30,22 +30,22 @@ func overloadNames(c *Context, m protoreflect.Message) {
 	}
 	actions := map[string]bool{}
 	for i, a := range om.GetActions() {
-		p := index(c.at("actions"), i)
+		p := func() string { return index(c.at("actions"), i) }
 		if actions[a.GetName()] {
-			c.envoyf(p+".name", src, "Duplicate overload action %s", a.GetName())
+			c.envoyf(p()+".name", src, "Duplicate overload action %s", a.GetName())
 		}
 		actions[a.GetName()] = true
 		if a.GetName() == "envoy.overload_actions.reset_high_memory_stream" && om.GetBufferFactoryConfig() == nil {
-			c.envoyf(p+".name", src, "Overload action \"%s\" requires buffer_factory_config.", a.GetName())
+			c.envoyf(p()+".name", src, "Overload action \"%s\" requires buffer_factory_config.", a.GetName())
 		}
 		triggers := map[string]bool{}
 		for j, t := range a.GetTriggers() {
-			tp := index(p+".triggers", j) + ".name"
+			tp := func() string { return index(p()+".triggers", j) + ".name" }
 			if !monitors[t.GetName()] {
-				c.envoyf(tp, src, "Unknown trigger resource %s for overload action %s", t.GetName(), a.GetName())
+				c.envoyf(tp(), src, "Unknown trigger resource %s for overload action %s", t.GetName(), a.GetName())
 			}
 			if triggers[t.GetName()] {
-				c.envoyf(tp, src, "Duplicate trigger resource for overload action %s", a.GetName())
+				c.envoyf(tp(), src, "Duplicate trigger resource for overload action %s", a.GetName())
 			}
 			triggers[t.GetName()] = true
 		}

@@ -3,6 +3,7 @@ package loadtime
 import (
 	"errors"
 	"regexp/syntax"
+	"sync"
 
 	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -29,9 +30,38 @@ func re2Matcher(c *Context, m protoreflect.Message) {
 		return
 	}
 	pattern := m.Get(fd).String()
-	if _, err := syntax.Parse(pattern, syntax.Perl); err != nil {
+	if err := parseRegex(pattern); err != nil {
 		c.envoyf(c.at("regex"), regexSource, "RE2 cannot compile %q: %s", pattern, reason(err))
 	}
+}
+
+// parsedRegexes remembers patterns that parse, so that the same bootstrap rendered again (the agent renders on
+// every start and every reload, with the same stats tags) does not parse them again. Bounded, because patterns
+// come from the input.
+var parsedRegexes struct {
+	sync.Mutex
+	ok map[string]bool
+}
+
+const maxParsedRegexes = 1024
+
+func parseRegex(pattern string) error {
+	parsedRegexes.Lock()
+	known := parsedRegexes.ok[pattern]
+	parsedRegexes.Unlock()
+	if known {
+		return nil
+	}
+	if _, err := syntax.Parse(pattern, syntax.Perl); err != nil {
+		return err
+	}
+	parsedRegexes.Lock()
+	defer parsedRegexes.Unlock()
+	if parsedRegexes.ok == nil || len(parsedRegexes.ok) >= maxParsedRegexes {
+		parsedRegexes.ok = map[string]bool{}
+	}
+	parsedRegexes.ok[pattern] = true
+	return nil
 }
 
 func reason(err error) string {
@@ -51,7 +81,7 @@ func tagRegex(c *Context, m protoreflect.Message) {
 	if !ok || ts.GetRegex() == "" {
 		return
 	}
-	_, err := syntax.Parse(ts.GetRegex(), syntax.Perl)
+	err := parseRegex(ts.GetRegex())
 	var se *syntax.Error
 	if err == nil || !errors.As(err, &se) {
 		return

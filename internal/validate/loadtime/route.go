@@ -38,10 +38,10 @@ func routeDomains(c *Context, m protoreflect.Message) {
 	for i, vh := range rc.GetVirtualHosts() {
 		for j, d := range vh.GetDomains() {
 			domain := strings.ToLower(d)
-			p := index(index(c.at("virtual_hosts"), i)+".domains", j)
+			p := func() string { return index(index(c.at("virtual_hosts"), i)+".domains", j) }
 			if domain == "*" {
 				if wildcard {
-					c.envoyf(p, routeSource, "Only a single wildcard domain is permitted in route %s", rc.GetName())
+					c.envoyf(p(), routeSource, "Only a single wildcard domain is permitted in route %s", rc.GetName())
 				}
 				wildcard = true
 				continue
@@ -54,7 +54,7 @@ func routeDomains(c *Context, m protoreflect.Message) {
 				key = "prefix:" + domain[:len(domain)-1]
 			}
 			if seen[key] {
-				c.envoyf(p, routeSource, "Only unique values for domains are permitted. Duplicate entry of domain %s in route %s",
+				c.envoyf(p(), routeSource, "Only unique values for domains are permitted. Duplicate entry of domain %s in route %s",
 					domain, rc.GetName())
 			}
 			seen[key] = true
@@ -64,10 +64,10 @@ func routeDomains(c *Context, m protoreflect.Message) {
 
 func routeConfigHeaders(c *Context, m protoreflect.Message) {
 	if rc, ok := m.Interface().(*routev3.RouteConfiguration); ok {
-		c.headersToAdd(c.at("request_headers_to_add"), rc.GetRequestHeadersToAdd())
-		c.headersToAdd(c.at("response_headers_to_add"), rc.GetResponseHeadersToAdd())
-		c.headersToRemove(c.at("request_headers_to_remove"), rc.GetRequestHeadersToRemove())
-		c.headersToRemove(c.at("response_headers_to_remove"), rc.GetResponseHeadersToRemove())
+		c.headersToAdd("request_headers_to_add", rc.GetRequestHeadersToAdd())
+		c.headersToAdd("response_headers_to_add", rc.GetResponseHeadersToAdd())
+		c.headersToRemove("request_headers_to_remove", rc.GetRequestHeadersToRemove())
+		c.headersToRemove("response_headers_to_remove", rc.GetResponseHeadersToRemove())
 	}
 }
 
@@ -91,10 +91,10 @@ func virtualHostRoutes(c *Context, m protoreflect.Message) {
 
 func virtualHostHeaders(c *Context, m protoreflect.Message) {
 	if vh, ok := m.Interface().(*routev3.VirtualHost); ok {
-		c.headersToAdd(c.at("request_headers_to_add"), vh.GetRequestHeadersToAdd())
-		c.headersToAdd(c.at("response_headers_to_add"), vh.GetResponseHeadersToAdd())
-		c.headersToRemove(c.at("request_headers_to_remove"), vh.GetRequestHeadersToRemove())
-		c.headersToRemove(c.at("response_headers_to_remove"), vh.GetResponseHeadersToRemove())
+		c.headersToAdd("request_headers_to_add", vh.GetRequestHeadersToAdd())
+		c.headersToAdd("response_headers_to_add", vh.GetResponseHeadersToAdd())
+		c.headersToRemove("request_headers_to_remove", vh.GetRequestHeadersToRemove())
+		c.headersToRemove("response_headers_to_remove", vh.GetResponseHeadersToRemove())
 	}
 }
 
@@ -131,33 +131,33 @@ func routeUpgrades(c *Context, m protoreflect.Message) {
 	}
 	seen := map[string]bool{}
 	for i, u := range r.GetRoute().GetUpgradeConfigs() {
-		p := index(c.at("route.upgrade_configs"), i)
+		p := func() string { return index(c.at("route.upgrade_configs"), i) }
 		t := strings.ToLower(u.GetUpgradeType())
 		if seen[t] {
-			c.envoyf(p, routeSource, "Duplicate upgrade %s", u.GetUpgradeType())
+			c.envoyf(p(), routeSource, "Duplicate upgrade %s", u.GetUpgradeType())
 		}
 		seen[t] = true
 		if u.GetConnectConfig() != nil && t != "connect" && t != "connect-udp" {
-			c.envoyf(p+".connect_config", routeSource, "Non-CONNECT upgrade type %s has ConnectConfig", u.GetUpgradeType())
+			c.envoyf(p()+".connect_config", routeSource, "Non-CONNECT upgrade type %s has ConnectConfig", u.GetUpgradeType())
 		}
 	}
 }
 
 func routeHeaders(c *Context, m protoreflect.Message) {
 	if r, ok := m.Interface().(*routev3.Route); ok {
-		c.headersToAdd(c.at("request_headers_to_add"), r.GetRequestHeadersToAdd())
-		c.headersToAdd(c.at("response_headers_to_add"), r.GetResponseHeadersToAdd())
-		c.headersToRemove(c.at("request_headers_to_remove"), r.GetRequestHeadersToRemove())
-		c.headersToRemove(c.at("response_headers_to_remove"), r.GetResponseHeadersToRemove())
+		c.headersToAdd("request_headers_to_add", r.GetRequestHeadersToAdd())
+		c.headersToAdd("response_headers_to_add", r.GetResponseHeadersToAdd())
+		c.headersToRemove("request_headers_to_remove", r.GetRequestHeadersToRemove())
+		c.headersToRemove("response_headers_to_remove", r.GetResponseHeadersToRemove())
 	}
 }
 
 func clusterWeightHeaders(c *Context, m protoreflect.Message) {
 	if w, ok := m.Interface().(*routev3.WeightedCluster_ClusterWeight); ok {
-		c.headersToAdd(c.at("request_headers_to_add"), w.GetRequestHeadersToAdd())
-		c.headersToAdd(c.at("response_headers_to_add"), w.GetResponseHeadersToAdd())
-		c.headersToRemove(c.at("request_headers_to_remove"), w.GetRequestHeadersToRemove())
-		c.headersToRemove(c.at("response_headers_to_remove"), w.GetResponseHeadersToRemove())
+		c.headersToAdd("request_headers_to_add", w.GetRequestHeadersToAdd())
+		c.headersToAdd("response_headers_to_add", w.GetResponseHeadersToAdd())
+		c.headersToRemove("request_headers_to_remove", w.GetRequestHeadersToRemove())
+		c.headersToRemove("response_headers_to_remove", w.GetResponseHeadersToRemove())
 	}
 }
 

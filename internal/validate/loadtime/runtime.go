@@ -23,14 +23,14 @@ func runtimeLayers(c *Context, m protoreflect.Message) {
 	names := map[string]bool{}
 	admin := false
 	for i, layer := range lr.GetLayers() {
-		p := index(c.at("layers"), i)
+		p := func() string { return index(c.at("layers"), i) }
 		if names[layer.GetName()] {
-			c.envoyf(p+".name", src, "Duplicate layer name: %s", layer.GetName())
+			c.envoyf(p()+".name", src, "Duplicate layer name: %s", layer.GetName())
 		}
 		names[layer.GetName()] = true
 		if layer.GetAdminLayer() != nil {
 			if admin {
-				c.envoyf(p+".admin_layer", src, "Too many admin layers specified in LayeredRuntime, at most one may be specified")
+				c.envoyf(p()+".admin_layer", src, "Too many admin layers specified in LayeredRuntime, at most one may be specified")
 			}
 			admin = true
 		}

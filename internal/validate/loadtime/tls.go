@@ -113,13 +113,13 @@ func staticSecretRefs(c *Context, m protoreflect.Message) {
 			c.envoyf(index(c.at("tls_certificate_sds_secret_configs"), i)+".name", src, "Unknown static secret: %s", ref.GetName())
 		}
 	}
-	validation := func(path string, ref *tlsv3.SdsSecretConfig) {
+	validation := func(field string, ref *tlsv3.SdsSecretConfig) {
 		if ref != nil && ref.GetSdsConfig() == nil && ref.GetName() != "" && !c.hasStaticSecret("validation_context", ref.GetName()) {
-			c.envoyf(path+".name", src, "Unknown static certificate validation context: %s", ref.GetName())
+			c.envoyf(c.at(field)+".name", src, "Unknown static certificate validation context: %s", ref.GetName())
 		}
 	}
-	validation(c.at("validation_context_sds_secret_config"), ctx.GetValidationContextSdsSecretConfig())
-	validation(c.at("combined_validation_context.validation_context_sds_secret_config"),
+	validation("validation_context_sds_secret_config", ctx.GetValidationContextSdsSecretConfig())
+	validation("combined_validation_context.validation_context_sds_secret_config",
 		ctx.GetCombinedValidationContext().GetValidationContextSdsSecretConfig())
 }
 

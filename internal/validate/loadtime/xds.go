@@ -65,18 +65,18 @@ func apiConfigSourceClusters(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	check := func(path, name string) {
+	check := func(path func() string, name string) {
 		if cl := c.staticCluster(name); cl != nil && cl.GetType() == clusterv3.Cluster_EDS && cl.GetClusterType() == nil {
-			c.envoyf(path, xdsSource, "envoy.config.core.v3.ApiConfigSource must have a statically defined non-EDS "+
+			c.envoyf(path(), xdsSource, "envoy.config.core.v3.ApiConfigSource must have a statically defined non-EDS "+
 				"cluster: '%s' does not exist, was added via api, or is an EDS cluster", name)
 		}
 	}
 	for i, n := range src.GetClusterNames() {
-		check(index(c.at("cluster_names"), i), n)
+		check(func() string { return index(c.at("cluster_names"), i) }, n)
 	}
 	for i, g := range src.GetGrpcServices() {
 		if n := g.GetEnvoyGrpc().GetClusterName(); n != "" {
-			check(index(c.at("grpc_services"), i)+".envoy_grpc.cluster_name", n)
+			check(func() string { return index(c.at("grpc_services"), i) + ".envoy_grpc.cluster_name" }, n)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"regexp/syntax"
 	"sync"
 
-	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -19,7 +18,6 @@ func init() {
 	// matchers, ...), regex rewrites. The xDS matcher API has its own copy of the message.
 	register("envoy.type.matcher.v3.RegexMatcher", re2Matcher)
 	register("xds.type.matcher.v3.RegexMatcher", re2Matcher)
-	register("envoy.config.metrics.v3.TagSpecifier", tagRegex)
 }
 
 // re2Matcher: the pattern must compile.
@@ -70,25 +68,4 @@ func reason(err error) string {
 		return string(se.Code) + ": " + se.Expr
 	}
 	return err.Error()
-}
-
-// tagRegex: stats tag regexes are std::regex (ECMAScript) patterns, which allow look-arounds and back-references
-// that RE2 does not; only the errors both grammars share (unbalanced parentheses or brackets, a dangling
-// repetition, a bad range) are reported.
-// Envoy: source/common/common/regex.cc (Utility::parseStdRegex) — "Invalid regex '<r>': <reason>".
-func tagRegex(c *Context, m protoreflect.Message) {
-	ts, ok := m.Interface().(*metricsv3.TagSpecifier)
-	if !ok || ts.GetRegex() == "" {
-		return
-	}
-	err := parseRegex(ts.GetRegex())
-	var se *syntax.Error
-	if err == nil || !errors.As(err, &se) {
-		return
-	}
-	switch se.Code {
-	case syntax.ErrMissingParen, syntax.ErrUnexpectedParen, syntax.ErrMissingBracket, syntax.ErrMissingRepeatArgument,
-		syntax.ErrInvalidCharRange, syntax.ErrTrailingBackslash, syntax.ErrInvalidRepeatSize:
-		c.envoyf(c.at("regex"), regexSource, "Invalid regex '%s': %s", ts.GetRegex(), reason(err))
-	}
 }

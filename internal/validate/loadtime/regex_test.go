@@ -21,3 +21,15 @@ func TestRegexRules(t *testing.T) {
 			"stats_config.stats_matcher.inclusion_list.patterns[0].safe_regex.regex", "missing argument to repetition operator"},
 	})
 }
+
+func TestStatsTagRules(t *testing.T) {
+	tags := func(list string) string { return "stats_config: {stats_tags: [" + list + "]}\n" }
+	runRules(t, []ruleCase{
+		{"default tag by name", tags("{tag_name: envoy.cluster_name}"), "", ""},
+		{"fixed value", tags("{tag_name: mesh, fixed_value: blue}"), "", ""},
+		{"repeated tag names", tags("{tag_name: t, regex: '^a\\.((.+?)\\.)'}, {tag_name: t, regex: '^b\\.((.+?)\\.)'}"), "", ""},
+		{"custom tag without regex", tags("{tag_name: service}"), "stats_config.stats_tags[0].regex",
+			"No regex specified for tag specifier and no default regex for name: 'service'"},
+		{"regex without a name", tags("{regex: '^a\\.((.+?)\\.)'}"), "stats_config.stats_tags[0].tag_name", "tag_name cannot be empty"},
+	})
+}

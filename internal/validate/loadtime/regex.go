@@ -3,6 +3,7 @@ package loadtime
 import (
 	"errors"
 	"regexp/syntax"
+	"strings"
 	"sync"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -50,7 +51,7 @@ func parseRegex(pattern string) error {
 	if known {
 		return nil
 	}
-	if _, err := syntax.Parse(pattern, syntax.Perl); err != nil {
+	if _, err := syntax.Parse(withoutAnyByte(pattern), syntax.Perl); err != nil {
 		return err
 	}
 	parsedRegexes.Lock()
@@ -60,6 +61,45 @@ func parseRegex(pattern string) error {
 	}
 	parsedRegexes.ok[pattern] = true
 	return nil
+}
+
+// withoutAnyByte replaces RE2's \C (any byte), which Go's grammar lacks, by an any-character group, so that the
+// rest of the pattern is still checked. \C inside a character class stays: RE2 refuses it there too.
+func withoutAnyByte(p string) string {
+	if !strings.Contains(p, `\C`) {
+		return p
+	}
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		ch := p[i]
+		switch {
+		case ch == '\\' && i+1 < len(p):
+			if p[i+1] == 'C' && !inClass {
+				b.WriteString("(?s:.)")
+			} else {
+				b.WriteString(p[i : i+2])
+			}
+			i++
+			continue
+		case ch == '[' && !inClass:
+			inClass = true
+			b.WriteByte(ch)
+			if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' { // a leading ] is a literal
+				b.WriteByte(']')
+				i++
+			}
+			continue
+		case ch == ']' && inClass:
+			inClass = false
+		}
+		b.WriteByte(ch)
+	}
+	return b.String()
 }
 
 func reason(err error) string {

@@ -11,6 +11,8 @@ func TestRegexRules(t *testing.T) {
 		{"route regex", route("{safe_regex: {regex: '^/api/v[0-9]+/.*'}}"), "", ""},
 		{"route regex missing paren", route("{safe_regex: {regex: '^/(api'}}"), m + ".safe_regex.regex", "RE2 cannot compile \"^/(api\": missing closing )"},
 		{"route regex look-ahead", route("{safe_regex: {regex: '^/(?!admin)'}}"), m + ".safe_regex.regex", "invalid or unsupported Perl syntax"},
+		{"route regex any byte (RE2's \\C)", route("{safe_regex: {regex: '^/a\\C+b'}}"), "", ""},
+		{"route regex any byte, then an error", route("{safe_regex: {regex: '\\C(a'}}"), m + ".safe_regex.regex", "missing closing )"},
 		{"route regex back-reference", route("{safe_regex: {regex: '(a)\\1'}}"), m + ".safe_regex.regex", "invalid escape sequence"},
 		{"header regex", route("{prefix: /, headers: [{name: x-v, string_match: {safe_regex: {regex: '[a-'}}}]}"),
 			m + ".headers[0].string_match.safe_regex.regex", "RE2 cannot compile"},

@@ -4,12 +4,43 @@ import (
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Header mutation rules: source/common/router/header_parser.cc, used by routes, virtual hosts, route tables,
 // weighted clusters and health checks.
 
 const headerParserSource = "source/common/router/header_parser.cc"
+
+func init() {
+	for _, name := range []protoreflect.FullName{
+		"envoy.config.route.v3.RouteConfiguration",
+		"envoy.config.route.v3.VirtualHost",
+		"envoy.config.route.v3.Route",
+		"envoy.config.route.v3.WeightedCluster.ClusterWeight",
+	} {
+		register(name, headerMutations)
+	}
+}
+
+// headerMutator is what route tables, virtual hosts, routes and weighted clusters share: headers to add to and
+// remove from requests and responses.
+type headerMutator interface {
+	GetRequestHeadersToAdd() []*corev3.HeaderValueOption
+	GetResponseHeadersToAdd() []*corev3.HeaderValueOption
+	GetRequestHeadersToRemove() []string
+	GetResponseHeadersToRemove() []string
+}
+
+// headerMutations applies the header rules below to the four lists.
+func headerMutations(c *Context, m protoreflect.Message) {
+	if h, ok := m.Interface().(headerMutator); ok {
+		c.headersToAdd("request_headers_to_add", h.GetRequestHeadersToAdd())
+		c.headersToAdd("response_headers_to_add", h.GetResponseHeadersToAdd())
+		c.headersToRemove("request_headers_to_remove", h.GetRequestHeadersToRemove())
+		c.headersToRemove("response_headers_to_remove", h.GetResponseHeadersToRemove())
+	}
+}
 
 // modifiableHeader mirrors Http::HeaderUtility::isModifiableHeader and isRemovableHeader: not a pseudo-header and
 // not host.

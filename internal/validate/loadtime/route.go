@@ -15,11 +15,10 @@ import (
 const routeSource = "source/common/router/config_impl.cc"
 
 func init() {
-	register("envoy.config.route.v3.RouteConfiguration", routeDomains, routeConfigHeaders)
-	register("envoy.config.route.v3.VirtualHost", virtualHostRoutes, virtualHostHeaders)
-	register("envoy.config.route.v3.Route", routeRewrites, routeUpgrades, routeHeaders)
+	register("envoy.config.route.v3.RouteConfiguration", routeDomains)
+	register("envoy.config.route.v3.VirtualHost", virtualHostRoutes)
+	register("envoy.config.route.v3.Route", routeRewrites, routeUpgrades)
 	register("envoy.config.route.v3.WeightedCluster", weightedClusterWeights)
-	register("envoy.config.route.v3.WeightedCluster.ClusterWeight", clusterWeightHeaders)
 	register("envoy.config.route.v3.RetryPolicy", routeRetryBackOff)
 	register("envoy.config.core.v3.RetryPolicy", coreRetryBackOff)
 }
@@ -62,15 +61,6 @@ func routeDomains(c *Context, m protoreflect.Message) {
 	}
 }
 
-func routeConfigHeaders(c *Context, m protoreflect.Message) {
-	if rc, ok := m.Interface().(*routev3.RouteConfiguration); ok {
-		c.headersToAdd("request_headers_to_add", rc.GetRequestHeadersToAdd())
-		c.headersToAdd("response_headers_to_add", rc.GetResponseHeadersToAdd())
-		c.headersToRemove("request_headers_to_remove", rc.GetRequestHeadersToRemove())
-		c.headersToRemove("response_headers_to_remove", rc.GetResponseHeadersToRemove())
-	}
-}
-
 // virtualHostRoutes: a virtual host has a route list or a matcher tree, and virtual clusters match on headers.
 // Envoy: source/common/router/config_impl.cc — "cannot set both matcher and routes on virtual host",
 // "virtual clusters must define 'headers'".
@@ -86,15 +76,6 @@ func virtualHostRoutes(c *Context, m protoreflect.Message) {
 		if len(vc.GetHeaders()) == 0 {
 			c.envoyf(index(c.at("virtual_clusters"), i), routeSource, "virtual clusters must define 'headers'")
 		}
-	}
-}
-
-func virtualHostHeaders(c *Context, m protoreflect.Message) {
-	if vh, ok := m.Interface().(*routev3.VirtualHost); ok {
-		c.headersToAdd("request_headers_to_add", vh.GetRequestHeadersToAdd())
-		c.headersToAdd("response_headers_to_add", vh.GetResponseHeadersToAdd())
-		c.headersToRemove("request_headers_to_remove", vh.GetRequestHeadersToRemove())
-		c.headersToRemove("response_headers_to_remove", vh.GetResponseHeadersToRemove())
 	}
 }
 
@@ -140,24 +121,6 @@ func routeUpgrades(c *Context, m protoreflect.Message) {
 		if u.GetConnectConfig() != nil && t != "connect" && t != "connect-udp" {
 			c.envoyf(p()+".connect_config", routeSource, "Non-CONNECT upgrade type %s has ConnectConfig", u.GetUpgradeType())
 		}
-	}
-}
-
-func routeHeaders(c *Context, m protoreflect.Message) {
-	if r, ok := m.Interface().(*routev3.Route); ok {
-		c.headersToAdd("request_headers_to_add", r.GetRequestHeadersToAdd())
-		c.headersToAdd("response_headers_to_add", r.GetResponseHeadersToAdd())
-		c.headersToRemove("request_headers_to_remove", r.GetRequestHeadersToRemove())
-		c.headersToRemove("response_headers_to_remove", r.GetResponseHeadersToRemove())
-	}
-}
-
-func clusterWeightHeaders(c *Context, m protoreflect.Message) {
-	if w, ok := m.Interface().(*routev3.WeightedCluster_ClusterWeight); ok {
-		c.headersToAdd("request_headers_to_add", w.GetRequestHeadersToAdd())
-		c.headersToAdd("response_headers_to_add", w.GetResponseHeadersToAdd())
-		c.headersToRemove("request_headers_to_remove", w.GetRequestHeadersToRemove())
-		c.headersToRemove("response_headers_to_remove", w.GetResponseHeadersToRemove())
 	}
 }
 

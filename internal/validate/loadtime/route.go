@@ -158,6 +158,11 @@ func millis(d *durationpb.Duration) int64 {
 	return ms
 }
 
+// backOffInverted reports a back-off whose ceiling, when set, is below its base, in Envoy's milliseconds.
+func backOffInverted(base, ceiling *durationpb.Duration) bool {
+	return base != nil && ceiling != nil && millis(ceiling) < millis(base)
+}
+
 // routeRetryBackOff: the back-off ceiling may not be below its base.
 // Envoy: source/common/router/retry_policy_impl.cc — "retry_policy.max_interval must greater than or equal to the
 // base_interval".
@@ -166,7 +171,7 @@ func routeRetryBackOff(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	if b := rp.GetRetryBackOff(); b.GetBaseInterval() != nil && b.GetMaxInterval() != nil && millis(b.GetMaxInterval()) < millis(b.GetBaseInterval()) {
+	if b := rp.GetRetryBackOff(); backOffInverted(b.GetBaseInterval(), b.GetMaxInterval()) {
 		c.envoyf(c.at("retry_back_off.max_interval"), "source/common/router/retry_policy_impl.cc",
 			"retry_policy.max_interval must greater than or equal to the base_interval")
 	}
@@ -179,7 +184,7 @@ func coreRetryBackOff(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	if b := rp.GetRetryBackOff(); b.GetBaseInterval() != nil && b.GetMaxInterval() != nil && millis(b.GetMaxInterval()) < millis(b.GetBaseInterval()) {
+	if b := rp.GetRetryBackOff(); backOffInverted(b.GetBaseInterval(), b.GetMaxInterval()) {
 		c.envoyf(c.at("retry_back_off.max_interval"), "source/common/config/datasource.cc",
 			"max_interval must be greater than or equal to the base_interval")
 	}

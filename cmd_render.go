@@ -5,38 +5,48 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/render/platform"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
-// cmdRender prints (or writes) the validated bootstrap for the current environment.
+const renderUsage = "usage: appnet-agent render [-o FILE] [--format yaml|json] [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env] [--facts FILE]"
+
+// cmdRender prints (or writes) the validated bootstrap for the current environment, or for
+// the variables of --env-file/--env, with the host's platform facts or those of --facts.
 func cmdRender(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("o", "", "write the bootstrap to `FILE` (atomically) instead of stdout")
 	format := fs.String("format", "yaml", "output format: yaml or json")
+	factsFile := fs.String("facts", "", "use the platform facts of `FILE` (appnet-agent facts output) instead of collecting them")
+	var envs envFlags
+	envs.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 || (*format != "yaml" && *format != "json") {
-		fmt.Fprintln(stderr, "error: usage: appnet-agent render [-o FILE] [--format yaml|json]")
+		fmt.Fprintln(stderr, "error: "+renderUsage)
 		return 2
 	}
 	log := newLogger(stderr, "info")
-	cfg, warnings, err := env.Load(os.LookupEnv, env.Options{})
-	for _, w := range warnings {
-		log.Warn(w)
+	var opts render.Options
+	if *factsFile != "" {
+		facts, err := platform.ReadHostFacts(*factsFile)
+		if err != nil {
+			return fail(stderr, err)
+		}
+		opts.Collector = platform.Replay(facts)
 	}
+	cfg, err := envs.load(log)
 	if err != nil {
 		return fail(stderr, err)
 	}
-	res, err := render.Render(context.Background(), cfg, render.Options{})
+	res, err := render.Render(context.Background(), cfg, opts)
 	if err != nil {
 		return fail(stderr, err)
 	}
@@ -54,16 +64,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, err)
 		}
 	}
-	if *out != "" {
-		if err := render.WriteFileAtomic(*out, data, 0o600); err != nil {
-			return fail(stderr, err)
-		}
-		return 0
-	}
-	if _, err := stdout.Write(data); err != nil {
-		return fail(stderr, err)
-	}
-	return 0
+	return writeOutput(*out, data, 0o600, stdout, stderr)
 }
 
 func fail(stderr io.Writer, err error) int {

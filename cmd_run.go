@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -15,6 +14,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/render"
@@ -50,17 +50,38 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 // is no configuration knob.
 var statsSnapshotPeriod string
 
+// exitSoftware is the exit code when the supervisor itself fails (a bug): EX_SOFTWARE.
+const exitSoftware = 70
+
 // cmdRun renders the bootstrap, then starts and supervises Envoy until it is gone for good or a
 // shutdown signal has drained it. sigs was subscribed as main's first action.
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
-// bootstrap, no log file); otherwise the log file, the bootstrap, the Envoy admin client,
-// the management service (its listener first, so a port in use exits 1 before Envoy
-// starts; then the health poller, log-level resets, stats snapshotter and HTTP server), and
-// the supervisor, which tells the service about every Envoy start and exit and takes Envoy's
-// -l level from it. When the supervisor returns, the service stops and the supervisor's
-// code is the exit code (see supervise.Supervisor.Run for every exit path); a failure
-// before Envoy starts exits 1 (2 for bad flags).
+// bootstrap, no log file); otherwise the log file, the orphan reaper, the bootstrap, the
+// Envoy admin client, the management service (its listener first, so a port in use exits 1
+// before Envoy starts; then its parts) and the supervisor, which tells the service about
+// every Envoy start and exit and takes Envoy's -l level from it; then the run loop.
+//
+// Every way out, and its exit code:
+//
+//   - bad flags: 2; a bad variable, an invalid bootstrap, an unwritable bootstrap path or
+//     TMPDIR, an unusable log directory, the management API's port in use or its socket
+//     path taken by another kind of file: 1, before Envoy starts, with one log line naming
+//     the cause;
+//   - -envoyReadiness: 0 once the running agent's /status says HEALTHY, else 1;
+//   - the supervisor returns (see supervise.Supervisor.Run for each case): its code, i.e.
+//     Envoy's (128+signal when killed; 126/127 when it cannot start), or 0 after a clean
+//     shutdown; never 0 for a failure;
+//   - the supervisor panics (a bug): 70, after logging the panic with its stack; Envoy gets
+//     SIGKILL from the kernel as the agent exits (parent-death signal).
+//
+// Nothing else ends the run. The management API server, the health poller, the stats
+// snapshotter, the log-level resets and the orphan reaper are each restarted with back-off
+// (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
+// as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
+// listener dies (or its socket file is removed), /status is unavailable until it is bound
+// again, which is retried. Envoy's output is copied on through a panic in the copy, and a
+// log file that refuses writes (full or read-only filesystem) sends its lines to stderr.
 func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	started := time.Now()
 	flags, err := parseRunFlags(args, stderr)
@@ -71,10 +92,10 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		return 2
 	}
 	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
-	cfg, warnings, err := env.Load(src, env.Options{})
+	cfg, warnings, err := env.Load(src, env.Options{Names: env.EnvironNames()})
 	if err != nil {
 		if flags.logLevel != "" { // the value came from the flag, not the variable
-			err = errors.New(strings.ReplaceAll(err.Error(), "ENVOY_LOG_LEVEL:", "-logLevel (overrides ENVOY_LOG_LEVEL):"))
+			relabel(err, "ENVOY_LOG_LEVEL", "-logLevel (overrides ENVOY_LOG_LEVEL)")
 		}
 		return fail(stderr, err)
 	}
@@ -96,6 +117,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	}
 	if logFile != nil {
 		defer logFile.Close()
+		logFile.SetFallback(stderr)
 		out = logFile
 	}
 	log := logging.New(out, cfg.Agent.LogLevel)
@@ -119,13 +141,8 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	for _, w := range res.Warnings {
 		log.Warn(w)
 	}
-	// The default file is created only now, so a failed render leaves nothing behind in TMPDIR.
-	path, err := bootstrapPath(cfg)
+	path, err := writeBootstrap(cfg, res)
 	if err != nil {
-		log.Error(err.Error())
-		return 1
-	}
-	if err := render.Write(res, path); err != nil {
 		log.Error(err.Error())
 		return 1
 	}
@@ -150,19 +167,64 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}
-	return supervise.New(opts).Run(ctx)
+	return runLoop(ctx, supervise.New(opts), log)
 }
 
-// bootstrapPath is ENVOY_CONFIG_FILE, or a new private file in TMPDIR like the reference agent's.
-func bootstrapPath(cfg *env.Config) (string, error) {
+// runLoop runs the supervisor until it returns the agent's exit code; a panic in it (a bug)
+// is logged with its stack and gives exitSoftware. See cmdRun for every exit path.
+func runLoop(ctx context.Context, sup *supervise.Supervisor, log interface{ Error(string, ...any) }) int {
+	code := exitSoftware
+	if err := lifecycle.Safely(func() error { code = sup.Run(ctx); return nil }); err != nil {
+		var pe *lifecycle.PanicError
+		errors.As(err, &pe)
+		log.Error("The Envoy supervisor panicked; the agent exits and Envoy with it. This is a bug; the stack:\n"+string(pe.Stack),
+			"panic", fmt.Sprint(pe.Value), "exit_code", exitSoftware)
+		return exitSoftware
+	}
+	return code
+}
+
+// writeBootstrap writes the bootstrap (and its side files) where Envoy will read it:
+// ENVOY_CONFIG_FILE, or a new private file in TMPDIR like the reference agent's. A default
+// file that cannot be written is removed again, so nothing empty is left in TMPDIR.
+func writeBootstrap(cfg *env.Config, res *render.Result) (string, error) {
+	path, created, err := bootstrapPath(cfg)
+	if err != nil {
+		return "", err
+	}
+	if err := render.Write(res, path); err != nil {
+		if created {
+			_ = os.Remove(path)
+		}
+		return "", err
+	}
+	return path, nil
+}
+
+// relabel renames the variable of every *env.VarError in err named from.
+func relabel(err error, from, to string) {
+	var errs env.Errors
+	if !errors.As(err, &errs) {
+		return
+	}
+	for _, e := range errs {
+		var ve *env.VarError
+		if errors.As(e, &ve) && ve.Name == from {
+			ve.Name = to
+		}
+	}
+}
+
+// bootstrapPath is ENVOY_CONFIG_FILE, or a new private file in TMPDIR (created reports it).
+func bootstrapPath(cfg *env.Config) (path string, created bool, err error) {
 	if cfg.Mode.ConfigFile != "" {
-		return cfg.Mode.ConfigFile, nil
+		return cfg.Mode.ConfigFile, false, nil
 	}
 	f, err := os.CreateTemp(cfg.Mode.TempDir, "envoy-config-*.yaml")
 	if err != nil {
-		return "", fmt.Errorf("TMPDIR: cannot create the bootstrap file: %w", err)
+		return "", false, fmt.Errorf("TMPDIR: cannot create the bootstrap file: %w", err)
 	}
-	return f.Name(), f.Close()
+	return f.Name(), true, f.Close()
 }
 
 // adminTarget is where the validated bootstrap puts Envoy's admin API, so the agent always talks to

@@ -28,7 +28,7 @@ func isRun(args []string) bool {
 	return !sub
 }
 
-var subcommands = map[string]bool{"render": true, "validate": true, "env": true, "version": true, "help": true, "-h": true, "--help": true}
+var subcommands = map[string]bool{"render": true, "facts": true, "golden": true, "validate": true, "env": true, "version": true, "help": true, "-h": true, "--help": true}
 
 // dispatch runs one sub-command and returns the process exit code.
 func dispatch(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
@@ -36,6 +36,12 @@ func dispatch(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int 
 		switch args[0] {
 		case "render":
 			return cmdRender(args[1:], stdout, stderr)
+		case "facts":
+			startup.Done()
+			return cmdFacts(args[1:], stdout, stderr)
+		case "golden":
+			startup.Done() // many renders: collect as usual
+			return cmdGolden(args[1:], stdout, stderr)
 		case "validate":
 			startup.Done() // may read many files: collect as usual
 			return cmdValidate(args[1:], stdout, stderr)
@@ -55,8 +61,14 @@ func dispatch(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int 
 const usage = `Usage:
   appnet-agent [-envoyConfigPath PATH] [-logLevel LEVEL] [-envoyReadiness]
                                  run: render the bootstrap, start and supervise Envoy
-  appnet-agent render [-o FILE] [--format yaml|json]
-                                 render and validate the bootstrap for this environment
+  appnet-agent render [-o FILE] [--format yaml|json] [--facts FILE]
+                    [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env]
+                                 render and validate the bootstrap for this environment,
+                                 or only for the variables of --env-file/--env
+  appnet-agent facts [-o FILE] [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env]
+                                 print this host's platform facts as JSON (for --facts)
+  appnet-agent golden [--update] [--template-dir DIR] [--facts FILE] [--junit FILE] CASES...
+                                 check NAME.env cases against NAME.yaml / NAME.error
   appnet-agent validate FILE...  validate Envoy bootstraps (YAML or JSON)
   appnet-agent env [--markdown]  list every supported variable
   appnet-agent version           print versions

@@ -30,3 +30,29 @@ func TestReadmeVariableTableIsCurrent(t *testing.T) {
 		t.Fatal("README.md variable table is stale: run `make docs`")
 	}
 }
+
+// The README's plain-shell CI job is the example's script, which the e2e tests run.
+func TestReadmeShowsThePlatformTeamScript(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile("examples/platform-team/ci/golden.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var code []string
+	for _, l := range strings.Split(string(script), "\n") {
+		if l != "" && (!strings.HasPrefix(l, "#") || strings.HasPrefix(l, "#!")) {
+			code = append(code, l)
+		}
+	}
+	block := "```sh\n" + strings.Join(code, "\n") + "\n```\n"
+	if !strings.Contains(string(readme), block) {
+		t.Errorf("README.md's shell CI job is not examples/platform-team/ci/golden.sh without its comments; want:\n%s", block)
+	}
+	// The GitHub Actions job runs the same command.
+	if !strings.Contains(string(readme), "run: appnet-agent golden --template-dir templates --facts facts.json --junit golden-report.xml cases") {
+		t.Error("README.md's GitHub Actions job does not run the example's golden command")
+	}
+}

@@ -114,6 +114,7 @@ func newAgent(t *testing.T, env ...string) *agent {
 		"ENVOY_CONFIG_FILE":           a.boot,
 		"TMPDIR":                      dir,
 		"AWS_EC2_METADATA_DISABLED":   "true",
+		"APPNET_MIN_DRAIN_TIME_S":     "0", // no minimum drain unless a test asks (TestMinimumDrain)
 		"ENVOY_ADMIN_ACCESS_PORT":     strconv.Itoa(a.port),
 		"ENVOY_ADMIN_ACCESS_LOG_FILE": filepath.Join(dir, "admin_access.log"),
 		"STANDIN_RECORD":              a.rec,

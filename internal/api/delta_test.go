@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -117,7 +118,7 @@ type fakeStats struct {
 
 func (f *fakeStats) restart() { f.mu.Lock(); f.scrapes = 0; f.mu.Unlock() }
 
-func (f *fakeStats) fetch(ctx context.Context) ([]*dto.MetricFamily, error) {
+func (f *fakeStats) fetch(ctx context.Context) (*familyText, error) {
 	f.mu.Lock()
 	block, fail := f.block, f.fail
 	f.scrapes++
@@ -129,22 +130,20 @@ func (f *fakeStats) fetch(ctx context.Context) ([]*dto.MetricFamily, error) {
 	if fail {
 		return nil, errors.New("envoy admin: connection refused")
 	}
-	var fams []*dto.MetricFamily
 	body := "# TYPE envoy_appmesh_C counter\nenvoy_appmesh_C " + itoa(100+5*n) +
 		"\n# TYPE envoy_appmesh_G gauge\nenvoy_appmesh_G " + itoa(n) + "\n"
-	err := extractFamilies(strings.NewReader(body), func(mf *dto.MetricFamily) error { fams = append(fams, mf); return nil })
-	return fams, err
+	return filterFamilies(strings.NewReader(body))
 }
 
 func itoa(n int) string { return string(appendFloat(nil, float64(n))) }
 
 func deltaText(t *testing.T, s *Snapshotter) string {
 	t.Helper()
-	b, ok := s.Delta()
+	chunks, ok := s.Delta()
 	if !ok {
 		return "<none>"
 	}
-	return string(b)
+	return string(bytes.Join(chunks, nil))
 }
 
 // TestSnapshotTimeline is runtime-reference §5.6's timeline and scenario 29, with a

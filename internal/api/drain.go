@@ -28,7 +28,7 @@ func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusBadRequest, fmt.Sprintf("Invalid method [%s] in request", r.Method))
 		return
 	}
-	if r.ContentLength > 0 {
+	if r.ContentLength != 0 { // > 0, or -1 for a chunked body, as /enableLogging
 		textError(w, http.StatusBadRequest, fmt.Sprintf("Unexpected content in request. Body size [%d]", r.ContentLength))
 		return
 	}

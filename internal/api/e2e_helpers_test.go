@@ -92,7 +92,7 @@ func startAgent(t *testing.T, o agentOpts) *agentRun {
 	r := &agentRun{t: t, dir: dir, record: filepath.Join(dir, "record.jsonl"), done: make(chan struct{})}
 	r.env = []string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "TMPDIR=" + dir,
-		"ENVOY_CONFIG_FILE=" + boot, "APPNET_ENVOY_PATH=" + envoy, "AWS_EC2_METADATA_DISABLED=true",
+		"ENVOY_CONFIG_FILE=" + boot, "APPNET_ENVOY_PATH=" + envoy, "AWS_EC2_METADATA_DISABLED=true", "APPNET_MIN_DRAIN_TIME_S=0",
 		"STANDIN_RECORD=" + r.record, "LISTENER_DRAIN_WAIT_TIME_S=5",
 	}
 	if !o.noAPI {

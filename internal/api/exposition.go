@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -109,14 +110,29 @@ func (ft *familyText) add(mf *dto.MetricFamily) error {
 }
 
 // chunks returns the exposition in family-name order and its length, after the checks
-// Gather makes: a family name used twice, or a family colliding with a histogram's or
-// summary's _sum, _count or _bucket series, is an error rather than an ambiguous output.
+// Gather makes (see sorted).
 func (ft *familyText) chunks() ([][]byte, int, error) {
+	parts, err := ft.sorted()
+	if err != nil {
+		return nil, 0, err
+	}
+	out := partData(parts)
+	n := 0
+	for _, c := range out {
+		n += len(c)
+	}
+	return out, n, nil
+}
+
+// sorted returns the parts in family-name order after the checks Gather makes: a family
+// name used twice, or a family colliding with a histogram's or summary's _sum, _count or
+// _bucket series, is an error rather than an ambiguous output.
+func (ft *familyText) sorted() ([]textPart, error) {
 	sort.Slice(ft.parts, func(i, j int) bool { return ft.parts[i].name < ft.parts[j].name })
 	names := make(map[string]bool, len(ft.parts))
 	for i, p := range ft.parts {
 		if i > 0 && ft.parts[i-1].name == p.name {
-			return nil, 0, fmt.Errorf("family %s appears twice", p.name)
+			return nil, fmt.Errorf("family %s appears twice", p.name)
 		}
 		names[p.name] = true
 	}
@@ -126,17 +142,45 @@ func (ft *familyText) chunks() ([][]byte, int, error) {
 		}
 		for _, suffix := range []string{"_sum", "_count", "_bucket"} {
 			if names[p.name+suffix] {
-				return nil, 0, fmt.Errorf("family %s collides with the %s series of %s", p.name+suffix, suffix, p.name)
+				return nil, fmt.Errorf("family %s collides with the %s series of %s", p.name+suffix, suffix, p.name)
 			}
 		}
 	}
-	out := make([][]byte, len(ft.parts))
+	return ft.parts, nil
+}
+
+// size is the rendered text's length (0 for nil).
+func (ft *familyText) size() int {
+	if ft == nil {
+		return 0
+	}
 	n := 0
-	for i, p := range ft.parts {
-		out[i] = p.data
+	for _, p := range ft.parts {
 		n += len(p.data)
 	}
-	return out, n, nil
+	return n
+}
+
+// releaseThreshold is the size of work after which the agent hands its free memory back to
+// the kernel at once: a sidecar's memory limit counts what the Go runtime keeps for reuse,
+// and the scavenger would return it only over minutes.
+const releaseThreshold = 16 << 20
+
+// releaseAfter returns free memory to the kernel after a scrape or snapshot of n bytes, when
+// n is large enough to matter.
+func releaseAfter(n int) {
+	if n >= releaseThreshold {
+		debug.FreeOSMemory()
+	}
+}
+
+// partData is the parts' texts, in order.
+func partData(parts []textPart) [][]byte {
+	out := make([][]byte, len(parts))
+	for i, p := range parts {
+		out[i] = p.data
+	}
+	return out
 }
 
 // bytes is chunks joined.

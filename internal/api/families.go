@@ -28,16 +28,6 @@ const (
 
 var errBodyTooLarge = fmt.Errorf("Envoy's stats body is larger than %d MiB", maxFilteredBody>>20)
 
-// extractFamilies reads Envoy's Prometheus text exposition from r and calls visit with each
-// metrics-extension family, parsed by expfmt, renamed without the prefix and normalised (see
-// normalize), in the order they appear. Other families are checked for a plausible shape and
-// skipped without being parsed, so a large unrelated body costs little memory.
-func extractFamilies(r io.Reader, visit func(*dto.MetricFamily) error) error {
-	return splitFamilies(r, func(family string, block []byte) error {
-		return parseBlock(family, block, visit)
-	})
-}
-
 // filterFamilies reads Envoy's exposition from r and renders the metrics-extension families
 // as the filter serves them. Each family takes the fast path when it can (fastpath.go),
 // expfmt otherwise; the results are identical.

@@ -14,6 +14,14 @@ import (
 )
 
 // viaFilter is the filter's output for body (fast path where it applies).
+// extractFamilies reads Envoy's exposition and calls visit with each metrics-extension family,
+// parsed by expfmt, renamed and normalised: the reference's (and the old snapshots') view.
+func extractFamilies(r io.Reader, visit func(*dto.MetricFamily) error) error {
+	return splitFamilies(r, func(family string, block []byte) error {
+		return parseBlock(family, block, visit)
+	})
+}
+
 func viaFilter(body string) (string, error) {
 	ft, err := filterFamilies(strings.NewReader(body))
 	if err != nil {

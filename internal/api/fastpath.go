@@ -387,23 +387,28 @@ func seriesKeyBytes(ls []fastLabel) []byte {
 	return b
 }
 
-// sort orders the series as normalize does and rejects duplicates with its message.
-func (f *fastFamily) sort() error {
-	cmp := func(a, b fastSeries) int {
-		la, lb := f.labels[a.lo:a.hi], f.labels[b.lo:b.hi]
-		if len(la) != len(lb) {
-			return len(la) - len(lb)
-		}
-		if c := bytes.Compare(f.keys[a.kLo:a.kHi], f.keys[b.kLo:b.kHi]); c != 0 {
+// compareFast orders series a of f and b of g as normalize orders series: by label count,
+// then label values in label-name order, then label names. f and g may be different
+// families (deltatext.go merges two parses of one family).
+func compareFast(f *fastFamily, a fastSeries, g *fastFamily, b fastSeries) int {
+	la, lb := f.labels[a.lo:a.hi], g.labels[b.lo:b.hi]
+	if len(la) != len(lb) {
+		return len(la) - len(lb)
+	}
+	if c := bytes.Compare(f.keys[a.kLo:a.kHi], g.keys[b.kLo:b.kHi]); c != 0 {
+		return c
+	}
+	for i := range la {
+		if c := bytes.Compare(la[i].name, lb[i].name); c != 0 {
 			return c
 		}
-		for i := range la {
-			if c := bytes.Compare(la[i].name, lb[i].name); c != 0 {
-				return c
-			}
-		}
-		return 0
 	}
+	return 0
+}
+
+// sort orders the series as normalize does and rejects duplicates with its message.
+func (f *fastFamily) sort() error {
+	cmp := func(a, b fastSeries) int { return compareFast(f, a, f, b) }
 	// Ties are duplicates, an error either way, so stability does not matter. Envoy's own
 	// order is often already right: checking costs one pass.
 	if !slices.IsSortedFunc(f.series, cmp) {

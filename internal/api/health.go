@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -40,6 +41,11 @@ type HealthOptions struct {
 	Relay bool
 	// AgentStarted is the base of agentUptime.
 	AgentStarted time.Time
+	// ServedBy, when set, reports whether process pid holds the admin API's listening socket
+	// (envoyadmin.Target.ServedBy). The poller checks it for each new Envoy before trusting an
+	// answer, so that another process answering on Envoy's admin address (a leftover Envoy,
+	// another task on a shared host network) is never taken for the Envoy the agent runs.
+	ServedBy func(pid int) (bool, error)
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger hclog.Logger
@@ -72,6 +78,10 @@ type healthState struct {
 	haveSup  bool
 	lastPID  int
 	shutdown bool // the supervisor entered its drain: report drainPhase from now on
+	// ownerChecked is the supervisor's Starts for which the admin listener was found to be
+	// that Envoy's (or could not be checked); -1 before.
+	ownerChecked int
+	ownerUnknown bool // the check is impossible here; logged once
 }
 
 // NewHealth returns a poller; Run starts it.
@@ -92,7 +102,7 @@ func NewHealth(o HealthOptions) *Health {
 		o.Logger = hclog.NewNullLogger()
 	}
 	return &Health{opts: o, log: o.Logger, trigger: make(chan struct{}, 1),
-		st: healthState{readiness: NotInitialized, evaluatedStart: -1}}
+		st: healthState{readiness: NotInitialized, evaluatedStart: -1, ownerChecked: -1}}
 }
 
 // Poll asks for a poll as soon as possible (coalesced with any pending request).
@@ -147,67 +157,122 @@ func (h *Health) Run(ctx context.Context) {
 }
 
 // pollOnce asks Envoy for /ready and the two stats, updates the state, and returns
-// envoyState.
+// envoyState. While no Envoy process runs there is nothing to ask: whoever answers on the
+// admin address is not the Envoy the agent supervises.
 func (h *Health) pollOnce(ctx context.Context) string {
 	h.mu.Lock()
-	starts := h.st.sup.Starts
+	sup, haveSup, checked := h.st.sup, h.st.haveSup, h.st.ownerChecked == h.st.sup.Starts
 	h.mu.Unlock()
+	if haveSup && !sup.Running {
+		return h.record(sup, func(st *healthState) {
+			st.envoyState, st.pollError = Unreachable, notRunning(sup)
+		})
+	}
 
 	state, readyErr := h.opts.Admin.Ready(ctx)
+	answered := readyErr == nil || envoyadmin.Answered(readyErr)
+	if answered && haveSup && !checked {
+		if foreign := h.checkOwner(sup); foreign != "" {
+			return h.record(sup, func(st *healthState) { st.envoyState, st.pollError = Unreachable, foreign })
+		}
+	}
 	var stats map[string]uint64
 	var statsErr error
-	if readyErr == nil || envoyadmin.Answered(readyErr) {
+	if answered {
 		stats, statsErr = h.opts.Admin.Stats(ctx, healthStatsFilter)
 	}
 	if ctx.Err() != nil {
 		return "" // stopping: do not record the cancellation as Envoy's state
 	}
 	now := h.opts.Now()
+	return h.record(sup, func(st *healthState) {
+		st.pollError = ""
+		if readyErr != nil {
+			st.envoyState = Unreachable
+			st.pollError = readyErr.Error()
+		} else {
+			st.envoyState = state
+		}
+		switch {
+		case !answered:
+			// No answer at all: the connection fields keep their last values (reference).
+		case statsErr == nil:
+			if !h.opts.Relay {
+				st.setConnection(stats[statConnected] == 1, now)
+			}
+			if st.envoyState == Live && st.evaluatedStart != sup.Starts {
+				// The first LIVE poll of each Envoy decides whether its initial configuration
+				// loaded; a restarted Envoy is judged afresh.
+				st.initialConfig = UpdateSuccessful
+				if stats[statListenerFailed] > 0 {
+					st.initialConfig = UpdateFailed
+					h.log.Error("Envoy failed to create listeners from its initial configuration",
+						statListenerFailed, stats[statListenerFailed])
+				}
+				st.readiness = Initialized
+				st.evaluatedStart = sup.Starts
+			}
+		case envoyadmin.Answered(statsErr):
+			// Envoy answered, but not with the stats: as in the reference, not connected.
+			if !h.opts.Relay {
+				st.setConnection(false, now)
+			}
+			if st.pollError == "" {
+				st.pollError = statsErr.Error()
+			}
+		default:
+			if st.pollError == "" {
+				st.pollError = statsErr.Error()
+			}
+		}
+	})
+}
 
+// record applies a poll's findings, unless the Envoy process changed while the poll ran
+// (they would describe the previous one; the change triggered a new poll), and returns
+// envoyState.
+func (h *Health) record(polled supervise.Snapshot, apply func(st *healthState)) string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	st := &h.st
+	if st.sup.Starts != polled.Starts || st.sup.Running != polled.Running {
+		return st.envoyState
+	}
 	st.polled = true
-	st.pollError = ""
-	if readyErr != nil {
-		st.envoyState = Unreachable
-		st.pollError = readyErr.Error()
-	} else {
-		st.envoyState = state
-	}
-	switch {
-	case readyErr != nil && !envoyadmin.Answered(readyErr):
-		// No answer at all: the connection fields keep their last values (reference).
-	case statsErr == nil:
-		if !h.opts.Relay {
-			st.setConnection(stats[statConnected] == 1, now)
-		}
-		if st.envoyState == Live && st.evaluatedStart != starts {
-			// The first LIVE poll of each Envoy decides whether its initial configuration
-			// loaded; a restarted Envoy is judged afresh.
-			st.initialConfig = UpdateSuccessful
-			if stats[statListenerFailed] > 0 {
-				st.initialConfig = UpdateFailed
-				h.log.Error("Envoy failed to create listeners from its initial configuration",
-					statListenerFailed, stats[statListenerFailed])
-			}
-			st.readiness = Initialized
-			st.evaluatedStart = starts
-		}
-	case envoyadmin.Answered(statsErr):
-		// Envoy answered, but not with the stats: as in the reference, not connected.
-		if !h.opts.Relay {
-			st.setConnection(false, now)
-		}
-		if st.pollError == "" {
-			st.pollError = statsErr.Error()
-		}
-	default:
-		if st.pollError == "" {
-			st.pollError = statsErr.Error()
-		}
-	}
+	apply(st)
 	return st.envoyState
+}
+
+// checkOwner verifies that the running Envoy holds the admin listener that answered. It
+// returns why the answer is not Envoy's, or "" when it is (or cannot be checked here).
+func (h *Health) checkOwner(sup supervise.Snapshot) string {
+	if h.opts.ServedBy == nil {
+		return ""
+	}
+	ours, err := h.opts.ServedBy(sup.PID)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case err != nil:
+		if !h.st.ownerUnknown {
+			h.st.ownerUnknown = true
+			h.log.Debug("Cannot verify that the admin API answering is Envoy's own; trusting it", "error", err)
+		}
+	case !ours:
+		return fmt.Sprintf("the admin address is answered by another process, not by Envoy (pid %d)", sup.PID)
+	}
+	if h.st.sup.Starts == sup.Starts {
+		h.st.ownerChecked = sup.Starts
+	}
+	return ""
+}
+
+// notRunning says why there is no Envoy to poll.
+func notRunning(sup supervise.Snapshot) string {
+	if sup.Exited {
+		return "Envoy is not running (" + sup.LastExitReason + ")"
+	}
+	return "Envoy is not running"
 }
 
 // setConnection records the control-plane connection; the disconnection clock starts at the
@@ -269,10 +334,14 @@ func (h *Health) Status() Status {
 }
 
 // judge is the reference's state machine (§4.4) without its nil-pointer path (B5): a LIVE
-// Envoy whose control-plane connection was never read is not known to be healthy.
+// Envoy whose control-plane connection was never read is not known to be healthy. Two rules
+// come first: no Envoy process running means UNHEALTHY whatever answered last, and so does a
+// shutdown in progress, so load balancers take the task out before Envoy stops listening.
 func (h *Health) judge(now time.Time) string {
 	st := &h.st
 	switch {
+	case st.haveSup && !st.sup.Running, st.shutdown:
+		return Unhealthy
 	case st.envoyState != Live:
 		return Unhealthy
 	case st.initialConfig == UpdateFailed:

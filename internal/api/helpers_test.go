@@ -53,7 +53,7 @@ func (c testConfig) env() *env.Config {
 	}
 	cfg.API.HTTPBindAddress = "127.0.0.1"
 	cfg.API.HTTPPort = 0
-	cfg.API.AdminUDSPath = c.udsPath
+	cfg.API.AdminUDSPath = env.SocketPath(c.udsPath)
 	cfg.API.AllowRemoteAdmin = c.allowRemote
 	cfg.API.LoggingReset = 300 * time.Second
 	if c.loggingReset > 0 {

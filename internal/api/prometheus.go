@@ -9,9 +9,9 @@ import (
 	"net/url"
 	"sort"
 	"strconv"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 )
@@ -26,9 +26,14 @@ const statsSourceHeader = "X-Appnet-Stats-Source"
 
 // statsHandler serves GET /stats/prometheus (runtime-reference §5.4, H5).
 type statsHandler struct {
-	admin *envoyadmin.Client // per-attempt timeout and attempts for stats dumps
-	snaps *Snapshotter       // nil unless ENABLE_STATS_SNAPSHOT
-	log   hclog.Logger
+	admin     *envoyadmin.Client // per-attempt timeout and attempts for stats dumps
+	snaps     *Snapshotter       // nil unless ENABLE_STATS_SNAPSHOT
+	log       hclog.Logger
+	filtering chan struct{} // maxFiltering slots
+}
+
+func newStatsHandler(admin *envoyadmin.Client, snaps *Snapshotter, log hclog.Logger) *statsHandler {
+	return &statsHandler{admin: admin, snaps: snaps, log: log, filtering: make(chan struct{}, maxFiltering)}
 }
 
 var statsQueryKeys = map[string]bool{"usedonly": true, "filter": true, "delta": true}
@@ -38,7 +43,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusBadRequest, fmt.Sprintf("invalid method [%s] in request", r.Method))
 		return
 	}
-	if r.ContentLength > 0 {
+	if r.ContentLength != 0 { // > 0, or -1 for a chunked body
 		textError(w, http.StatusBadRequest, fmt.Sprintf("unexpected content in request. Body size [%d]", r.ContentLength))
 		return
 	}
@@ -71,9 +76,9 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if delta && h.snaps != nil {
-		if body, ok := h.snaps.Delta(); ok {
+		if chunks, ok := h.snaps.Delta(); ok {
 			w.Header().Set(statsSourceHeader, "delta")
-			writeMetrics(w, body)
+			writeMetrics(w, chunks...)
 			return
 		}
 	}
@@ -81,26 +86,47 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.passThrough(w, r, usedOnly)
 		return
 	}
-	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly)
-	if err != nil {
-		h.fail(w, err)
+	// A filtered scrape holds about Envoy's body in memory while it runs: few at a time.
+	select {
+	case h.filtering <- struct{}{}:
+		defer func() { <-h.filtering }()
+	default:
+		tooMany(w)
 		return
 	}
-	chunks, _, err := ft.chunks()
+	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly)
 	if err != nil {
+		read := ft.size() // a refused body may have cost up to the cap
+		ft = nil
+		h.fail(w, err)
+		releaseAfter(read)
+		return
+	}
+	chunks, n, err := ft.chunks()
+	if err != nil {
+		read := ft.size()
+		ft = nil
 		h.fail(w, &parseError{err})
+		releaseAfter(read)
 		return
 	}
 	if delta {
 		w.Header().Set(statsSourceHeader, "live")
 	}
 	writeMetrics(w, chunks...)
+	ft, chunks = nil, nil
+	releaseAfter(n)
 }
 
-// passThrough streams Envoy's body unchanged and unbuffered (H5). Once the 200 is sent a
-// failure can only be signalled by breaking the connection: with Envoy's Content-Length
-// forwarded, or by aborting a chunked reply, a client never mistakes a cut body for a whole
-// one.
+// maxFiltering is how many filtered scrapes may run at once (each holds about Envoy's
+// filtered body); more answer 429 at once. Unfiltered scrapes stream and are not counted.
+const maxFiltering = 2
+
+// passThrough streams Envoy's body unchanged (H5). The status is committed only once the
+// first prefetchBytes have arrived (or the whole body, if shorter), so an Envoy that fails or
+// stalls before that gets the client a 500, never an empty reply. After that, a failure can
+// only be signalled by breaking the connection: with Envoy's Content-Length forwarded, or by
+// aborting a chunked reply, a client never mistakes a cut body for a whole one.
 func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedOnly bool) {
 	s, err := h.admin.PrometheusStats(r.Context(), false, usedOnly)
 	if err != nil {
@@ -108,14 +134,25 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		return
 	}
 	defer s.Close()
+	head, err := prefetch(s, prefetchBytes, prefetchWait)
+	if err != nil {
+		h.fail(w, err)
+		return
+	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", promContentType)
 	if s.ContentLength >= 0 {
 		hdr.Set("Content-Length", strconv.FormatInt(s.ContentLength, 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	n, err := io.Copy(w, s)
-	if err == nil && s.ContentLength >= 0 && n != s.ContentLength {
+	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
+	n, err := out.Write(head)
+	if err == nil {
+		var m int64
+		m, err = io.CopyBuffer(out, s, make([]byte, 32<<10))
+		n += int(m)
+	}
+	if err == nil && s.ContentLength >= 0 && int64(n) != s.ContentLength {
 		err = io.ErrUnexpectedEOF
 	}
 	if err != nil {
@@ -123,6 +160,64 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		// net/http's documented way to end a reply without completing it.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// What passThrough reads before it commits to a 200: more than net/http buffers (4 KiB), so
+// nothing has reached the client before it decides. prefetchWait bounds how long a dripping
+// Envoy can delay the decision; whatever arrived by then is sent.
+const (
+	prefetchBytes = 32 << 10
+	prefetchWait  = statsTimeout
+)
+
+// prefetch reads up to n bytes of r, until EOF, an error, or max has passed with something
+// read. An error before n bytes (or EOF) is returned with nothing, so the caller can still
+// answer with an error status.
+func prefetch(r io.Reader, n int, max time.Duration) ([]byte, error) {
+	buf := make([]byte, n)
+	deadline := time.Now().Add(max)
+	got := 0
+	for got < n {
+		m, err := r.Read(buf[got:])
+		got += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if got > 0 && time.Now().After(deadline) {
+			break
+		}
+	}
+	return buf[:got], nil
+}
+
+// progressWriter gives each write to the client its own deadline (clientStall from the start
+// of that write), so a large body reaches a slow client whatever its size, while a client that
+// stops reading is dropped after clientStall.
+type progressWriter struct {
+	w  io.Writer
+	rc *http.ResponseController
+}
+
+// clientStall is how long one write to a client may block. It replaces the server's
+// WriteTimeout for the bodies of /stats/prometheus, which can be tens of megabytes.
+const clientStall = 30 * time.Second
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	written := 0
+	for len(b) > 0 {
+		chunk := b[:min(len(b), 32<<10)]
+		_ = p.rc.SetWriteDeadline(time.Now().Add(clientStall)) // unsupported only on test recorders
+		n, err := p.w.Write(chunk)
+		written += n
+		if err != nil {
+			return written, err
+		}
+		b = b[n:]
+	}
+	return written, nil
 }
 
 // fail answers 500 with the reference's message and, after it, what went wrong.
@@ -144,19 +239,9 @@ type parseError struct{ err error }
 func (e *parseError) Error() string { return e.err.Error() }
 func (e *parseError) Unwrap() error { return e.err }
 
-// fetchFamilies gets the metrics extension's stats from Envoy (GET
-// /stats?format=prometheus&filter=appmesh[&usedonly]) and calls visit with each family,
-// parsed by expfmt.
-func fetchFamilies(ctx context.Context, admin *envoyadmin.Client, usedOnly bool, visit func(*dto.MetricFamily) error) error {
-	s, err := admin.PrometheusStats(ctx, true, usedOnly)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	return classify(extractFamilies(s, visit))
-}
-
-// fetchFiltered is fetchFamilies rendering the families for the filter (filterFamilies).
+// fetchFiltered gets the metrics extension's stats from Envoy (GET
+// /stats?format=prometheus&filter=appmesh[&usedonly]) and renders the families as the filter
+// serves them (filterFamilies).
 func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool) (*familyText, error) {
 	s, err := admin.PrometheusStats(ctx, true, usedOnly)
 	if err != nil {
@@ -190,8 +275,9 @@ func writeMetrics(w http.ResponseWriter, chunks ...[]byte) {
 	h.Set("Content-Type", promContentType)
 	h.Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(http.StatusOK)
+	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
 	for _, c := range chunks {
-		if _, err := w.Write(c); err != nil {
+		if _, err := out.Write(c); err != nil {
 			return // the client went away
 		}
 	}

@@ -63,8 +63,8 @@ func TestStatsQueries(t *testing.T) {
 
 // statsWith is a /stats/prometheus handler whose Envoy calls have a short timeout.
 func statsWith(t *testing.T, f *fakeEnvoy, timeout time.Duration) http.Handler {
-	return limited(limit{perSecond: 1000, burst: 1000}, &statsHandler{
-		admin: adminFor(t, f.srv).With(timeout, statsAttempts), log: hclog.NewNullLogger()})
+	return limited(limit{perSecond: 1000, burst: 1000}, newStatsHandler(
+		adminFor(t, f.srv).With(timeout, statsAttempts), nil, hclog.NewNullLogger()))
 }
 
 // TestStatsFailures: every failure is a clear 500 within the timeout, never an empty or
@@ -136,28 +136,65 @@ func TestStatsHundredMegabytes(t *testing.T) {
 }
 
 // TestStatsTruncatedStream: when Envoy's body breaks off after the 200 was sent, the client
-// sees a broken reply, not a short body passing for a whole one.
+// sees a broken reply, not a short body passing for a whole one; when it breaks off before
+// anything was sent (issue 7, defect 9), the client gets a 500.
 func TestStatsTruncatedStream(t *testing.T) {
-	for _, withLength := range []bool{true, false} {
+	for _, tc := range []struct {
+		withLength bool
+		sent       int // bytes Envoy sends before it dies
+	}{{true, 100 << 10}, {false, 100 << 10}, {true, 1000}, {false, 1000}} {
 		f := newFakeEnvoy(t)
 		f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if withLength {
-				w.Header().Set("Content-Length", "100000")
+			if tc.withLength {
+				w.Header().Set("Content-Length", "1000000")
 			}
-			_, _ = io.WriteString(w, strings.Repeat("envoy_x 1\n", 100))
+			_, _ = io.WriteString(w, strings.Repeat("envoy_x 1\n", tc.sent/10))
 			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler) // Envoy dies mid-body
 		})
 		srv := httptest.NewServer(statsWith(t, f, time.Second))
 		res, err := http.Get(srv.URL + "/stats/prometheus")
+		var body []byte
 		if err == nil {
-			_, err = io.ReadAll(res.Body)
+			body, err = io.ReadAll(res.Body)
 			res.Body.Close()
 		}
-		if err == nil {
-			t.Errorf("Content-Length %v: a cut body read as complete", withLength)
+		switch {
+		case tc.sent < prefetchBytes && (err != nil || res.StatusCode != 500 || !strings.HasPrefix(string(body), "Failed to fetch stats from Envoy:")):
+			t.Errorf("%+v: want a 500 before anything was sent, got %v %v %.80q", tc, res, err, body)
+		case tc.sent >= prefetchBytes && err == nil:
+			t.Errorf("%+v: a cut body read as complete", tc)
 		}
 		srv.Close()
+	}
+}
+
+// Issue 7, defect 9: Envoy drips its body and stalls before anything was sent: 500.
+func TestStatsDrippingThenStalledEnvoyGets500(t *testing.T) {
+	f := newFakeEnvoy(t)
+	release := make(chan struct{})
+	defer close(release)
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 3 {
+			_, _ = io.WriteString(w, "envoy_x 1\n")
+			w.(http.Flusher).Flush()
+			time.Sleep(20 * time.Millisecond)
+		}
+		select { // then nothing more
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	srv := httptest.NewServer(statsWith(t, f, 200*time.Millisecond))
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/stats/prometheus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 500 || !strings.Contains(string(body), "Envoy sent nothing for 200ms") {
+		t.Fatalf("got %d %q", res.StatusCode, body)
 	}
 }
 

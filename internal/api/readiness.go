@@ -81,7 +81,7 @@ func readinessClient(cfg *env.Config) (string, *http.Client, error) {
 	}
 	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true}
 	if *mode == "uds" {
-		path := cfg.API.AdminUDSPath
+		path := string(cfg.API.AdminUDSPath)
 		d := &net.Dialer{}
 		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, "unix", path)

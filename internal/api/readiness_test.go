@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ func TestReadinessTCPAndUDS(t *testing.T) {
 	sock := filepath.Join(t.TempDir(), "a.sock")
 	uds := newTestService(t, f.srv, func(c *testConfig) { c.adminMode = "uds"; c.udsPath = sock })
 	for _, svc := range []*Service{tcp, uds} {
-		svc.Health().EnvoyChanged(started(1, 1))
+		svc.Health().EnvoyChanged(started(os.Getpid(), 1)) // the fake Envoy is this process
 	}
 	// Polling until HEALTHY: the first poll answers.
 	for name, cfg := range map[string]*env.Config{
@@ -59,7 +60,7 @@ func TestReadinessUnhealthy(t *testing.T) {
 	f := newFakeEnvoy(t)
 	f.set(func(f *fakeEnvoy) { f.readyBody = "INITIALIZING\n" })
 	svc := newTestService(t, f.srv, func(c *testConfig) { c.adminMode = "tcp" })
-	svc.Health().EnvoyChanged(started(1, 1))
+	svc.Health().EnvoyChanged(started(os.Getpid(), 1)) // the fake Envoy is this process
 	port := tcpPort(svc.Addr())
 	code, logs, d := probe(t, probeConfig("tcp", port, "", 100*time.Millisecond, 500*time.Millisecond))
 	if code != 1 || d < 400*time.Millisecond || d > 2*time.Second || !strings.Contains(logs, "Timed out after 500ms") ||

@@ -15,16 +15,21 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// Server limits (H6). The write timeout covers the slowest handler: a stats dump, whose
-// Envoy calls take at most statsAttempts × statsTimeout, plus streaming it out.
+// Server limits (H6). The write timeout covers every handler's reply; /stats/prometheus
+// replaces it, for its body, with a deadline per write (clientStall), so a large body reaches
+// a slow scraper. A request's line and headers together may be at most maxRequestHead bytes.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 10 * time.Second
 	writeTimeout      = 30 * time.Second
 	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 8 << 10
+	maxRequestHead    = 8 << 10
 	socketMode        = 0o600
 )
+
+// maxHeaderBytes is what net/http must be given for a limit of maxRequestHead: it allows
+// 4096 bytes of buffering slack beyond MaxHeaderBytes.
+const maxHeaderBytes = maxRequestHead - 4096
 
 // Paths of the management API.
 const (

@@ -2,17 +2,18 @@ package api
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
@@ -59,13 +60,13 @@ type Service struct {
 	snaps   *Snapshotter // nil unless ENABLE_STATS_SNAPSHOT
 	handler http.Handler
 
-	ln  net.Listener // nil until Listen, and without APPNET_AGENT_ADMIN_MODE
-	srv *http.Server
+	mu      sync.Mutex
+	ln      net.Listener // the bound listener; nil without APPNET_AGENT_ADMIN_MODE, or after it failed
+	network string       // "tcp" or "unix" once Listen bound one
+	addr    net.Addr     // where the API listens (kept across re-binds)
+	lastSup supervise.Snapshot
+	parts   *lifecycle.Group
 
-	mu        sync.Mutex
-	lastSup   supervise.Snapshot
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
 	startOnce sync.Once
 	stopOnce  sync.Once
 }
@@ -89,20 +90,14 @@ func New(o Options) *Service {
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
+		ServedBy: o.Admin.Target().ServedBy,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {
-		fetch := func(ctx context.Context) ([]*dto.MetricFamily, error) {
-			var fams []*dto.MetricFamily
-			err := fetchFamilies(ctx, statsAdmin, true, func(mf *dto.MetricFamily) error {
-				fams = append(fams, mf)
-				return nil
-			})
-			return fams, err
-		}
+		fetch := func(ctx context.Context) (*familyText, error) { return fetchFiltered(ctx, statsAdmin, true) }
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}
-	stats := &statsHandler{admin: statsAdmin, snaps: s.snaps, log: log}
+	stats := newStatsHandler(statsAdmin, s.snaps, log)
 	s.handler = routes(statusHandler{s.health}, stats, s.levels, &drainHandler{admin: mutAdmin, log: log},
 		s.localClient, c.API.AllowRemoteAdmin, log)
 	return s
@@ -119,88 +114,156 @@ func (s *Service) Health() *Health { return s.health }
 // APPNET_AGENT_ADMIN_UDS_PATH (mode 0600). Call it before starting Envoy, so a port in use
 // stops the agent (exit 1) before anything runs.
 func (s *Service) Listen() error {
-	mode := s.cfg.API.AdminMode
-	if mode == nil {
+	if s.cfg.API.AdminMode == nil {
 		return nil
 	}
-	var err error
-	if *mode == "uds" {
-		s.ln, err = listenUnix(s.cfg.API.AdminUDSPath)
-	} else {
-		s.ln, err = listenTCP(string(s.cfg.API.HTTPBindAddress), s.cfg.API.HTTPPort)
-	}
+	ln, err := s.bind()
 	if err != nil {
 		return err
 	}
-	s.srv = newHTTPServer(s.handler, s.log)
-	s.log.Info("Server started, " + s.ln.Addr().String())
+	s.mu.Lock()
+	s.ln, s.network, s.addr = ln, ln.Addr().Network(), ln.Addr()
+	s.mu.Unlock()
+	s.log.Info("Server started, " + ln.Addr().String())
 	return nil
+}
+
+func (s *Service) bind() (net.Listener, error) {
+	if *s.cfg.API.AdminMode == "uds" {
+		return listenUnix(string(s.cfg.API.AdminUDSPath))
+	}
+	return listenTCP(string(s.cfg.API.HTTPBindAddress), s.cfg.API.HTTPPort)
 }
 
 // Addr is where the management API listens (nil when it does not).
 func (s *Service) Addr() net.Addr {
-	if s.ln == nil {
-		return nil
-	}
-	return s.ln.Addr()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.addr
 }
 
 // localClient decides who may use the mutating endpoints: everyone on the Unix socket
 // (its mode restricts it to the agent's user), loopback peers on TCP.
 func (s *Service) localClient(r *http.Request) bool {
-	if s.ln != nil && s.ln.Addr().Network() == "unix" {
+	s.mu.Lock()
+	network := s.network
+	s.mu.Unlock()
+	if network == "unix" {
 		return true
 	}
 	return loopbackClient(r.RemoteAddr)
 }
 
-// Start runs the health poller, the log-level resets, the snapshotter and the server (when
-// Listen bound one), each in its own goroutine, until Stop.
+// Start runs the health poller, the log-level resets, the snapshotter and the management
+// server (when Listen bound one), each kept running by lifecycle.Keep, until Stop: a part
+// that fails or panics is logged and restarted with back-off, and never affects Envoy.
 func (s *Service) Start() {
 	s.startOnce.Do(func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		s.mu.Lock()
-		s.cancel = cancel
-		s.mu.Unlock()
-		s.wg.Go(func() { s.health.Run(ctx) })
-		s.wg.Go(func() { s.levels.Run(ctx) })
+		g := lifecycle.NewGroup(s.log)
+		g.Go(lifecycle.Part{Name: "health poller", Run: func(ctx context.Context) error { s.health.Run(ctx); return nil }})
+		g.Go(lifecycle.Part{Name: "log-level reset", Run: func(ctx context.Context) error { s.levels.Run(ctx); return nil }})
 		if s.snaps != nil {
-			s.wg.Go(func() { s.snaps.Run(ctx) })
+			g.Go(lifecycle.Part{Name: "stats snapshotter", Run: func(ctx context.Context) error { s.snaps.Run(ctx); return nil }})
 		}
-		if s.srv != nil {
-			s.wg.Go(func() {
-				if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-					s.log.Error("Management API server stopped", "error", err)
-				}
-			})
+		if s.Addr() != nil {
+			g.Go(lifecycle.Part{Name: "management API server", Run: s.serve})
+		}
+		s.mu.Lock()
+		s.parts = g
+		s.mu.Unlock()
+	})
+}
+
+// Stop ends the server (in-flight requests get up to 2 s) and every part Start began, and
+// waits for them. Safe to call more than once, and without Start.
+func (s *Service) Stop() {
+	s.stopOnce.Do(func() {
+		s.startOnce.Do(func() {}) // a later Start starts nothing
+		s.mu.Lock()
+		g, ln := s.parts, s.ln
+		s.mu.Unlock()
+		if g != nil {
+			g.Stop()
+		} else if ln != nil {
+			_ = ln.Close() // bound but never served
 		}
 	})
 }
 
-// Stop ends the server (in-flight requests get up to 2 s) and every goroutine Start began,
-// and waits for them. Safe to call more than once, and without Start.
-func (s *Service) Stop() {
-	s.stopOnce.Do(func() {
-		if s.srv != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-			if err := s.srv.Shutdown(ctx); err != nil {
-				_ = s.srv.Close()
-			}
-			cancel()
-		} else if s.ln != nil {
-			_ = s.ln.Close()
+// socketCheck is how often the server makes sure its Unix socket file is still its own.
+const socketCheck = time.Second
+
+// serve is the management server part: it serves the bound listener (binding again after a
+// failure) until ctx ends, then shuts the server down. It fails, to be restarted, when
+// serving stops on its own or when the Unix socket file was removed or replaced (clients
+// could no longer reach the agent; binding again brings it back).
+func (s *Service) serve(ctx context.Context) error {
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	if ln == nil {
+		var err error
+		if ln, err = s.bind(); err != nil {
+			return err
 		}
 		s.mu.Lock()
-		cancel := s.cancel
+		s.ln = ln
 		s.mu.Unlock()
-		if cancel != nil {
-			cancel()
+		s.log.Info("Server started again, " + ln.Addr().String())
+	}
+	srv := newHTTPServer(s.handler, s.log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	lost := watchSocket(wctx, ln)
+	var err error
+	select {
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
 		}
-		s.wg.Wait()
-		if s.srv != nil && s.ln != nil {
-			_ = s.ln.Close() // Shutdown closed it; this removes a Unix socket file if still there
+		cancel()
+		<-served
+		_ = ln.Close() // Shutdown closed it; this removes a Unix socket file if still ours
+		return nil
+	case err = <-served:
+		err = fmt.Errorf("serving stopped: %w", err)
+	case err = <-lost:
+		_ = srv.Close()
+		<-served
+	}
+	_ = ln.Close()
+	s.mu.Lock()
+	s.ln = nil
+	s.mu.Unlock()
+	return err
+}
+
+// watchSocket reports, for a Unix listener, when its socket file is gone or is another file.
+func watchSocket(ctx context.Context, ln net.Listener) <-chan error {
+	out := make(chan error, 1)
+	ul, ok := ln.(*unixListener)
+	if !ok || ul.file == nil {
+		return out
+	}
+	go func() {
+		t := time.NewTicker(socketCheck)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if cur, err := os.Lstat(ul.path); err != nil || !os.SameFile(cur, ul.file) {
+				out <- fmt.Errorf("the socket file %s was removed or replaced", ul.path)
+				return
+			}
 		}
-	})
+	}()
+	return out
 }
 
 // EnvoyChanged is the supervisor's OnChange hook: it updates /status and polls at once on a

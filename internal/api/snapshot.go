@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // DefaultSnapshotPeriod is the reference agent's fixed stats snapshot period.
@@ -17,22 +16,23 @@ const DefaultSnapshotPeriod = 60 * time.Second
 // /stats/prometheus?delta serves (runtime-reference §5.6). Its methods are safe for
 // concurrent use; Run is its one goroutine.
 type Snapshotter struct {
-	fetch     func(ctx context.Context) ([]*dto.MetricFamily, error)
+	fetch     func(ctx context.Context) (*familyText, error)
 	period    time.Duration
 	newTicker func(time.Duration) (<-chan time.Time, func())
 	log       hclog.Logger
 
 	mu        sync.Mutex
-	snap      []*dto.MetricFamily // the last snapshot; nil after Reset
+	snap      []textPart // the last snapshot, as text (deltatext.go); nil after Reset
 	haveSnap  bool
-	delta     []byte // rendered delta, served as is
+	delta     [][]byte // rendered delta, one chunk per family, served as is
 	haveDelta bool
 	gen       uint64 // bumped by Reset, so a snapshot that straddles one is discarded
 }
 
-// NewSnapshotter returns a snapshotter that takes snapshots with fetch every period (default
-// DefaultSnapshotPeriod). newTicker, when set, replaces time.NewTicker (tests).
-func NewSnapshotter(fetch func(ctx context.Context) ([]*dto.MetricFamily, error), period time.Duration,
+// NewSnapshotter returns a snapshotter that takes snapshots with fetch (the filtered families,
+// fetchFiltered) every period (default DefaultSnapshotPeriod). newTicker, when set, replaces
+// time.NewTicker (tests).
+func NewSnapshotter(fetch func(ctx context.Context) (*familyText, error), period time.Duration,
 	newTicker func(time.Duration) (<-chan time.Time, func()), log hclog.Logger) *Snapshotter {
 	if period <= 0 {
 		period = DefaultSnapshotPeriod
@@ -74,17 +74,18 @@ func (s *Snapshotter) Take(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 
-	fams, err := s.fetch(ctx)
+	ft, err := s.fetch(ctx)
 	if err != nil {
 		s.log.Warn("Stats snapshot failed; keeping the previous snapshot and delta", "error", err)
 		return err
 	}
-	if fams == nil {
-		fams = []*dto.MetricFamily{} // a snapshot with no families is still a snapshot
+	cur, err := ft.sorted()
+	delta := cur // the first snapshot (after a reset) holds cumulative values
+	if err == nil && base != nil {
+		delta, err = deltaParts(base, cur)
 	}
-	text, err := renderFamilies(computeDelta(base, fams))
 	if err != nil {
-		s.log.Warn("Stats snapshot cannot be rendered; keeping the previous snapshot and delta", "error", err)
+		s.log.Warn("Stats snapshot cannot be processed; keeping the previous snapshot and delta", "error", err)
 		return err
 	}
 	s.mu.Lock()
@@ -95,8 +96,9 @@ func (s *Snapshotter) Take(ctx context.Context) error {
 		s.log.Debug("Envoy restarted during a stats snapshot; discarding it")
 		return nil
 	}
-	s.snap, s.haveSnap = fams, true
-	s.delta, s.haveDelta = text, true
+	s.snap, s.haveSnap = cur, true
+	s.delta, s.haveDelta = partData(delta), true
+	releaseAfter(ft.size())
 	return nil
 }
 
@@ -114,9 +116,9 @@ func (s *Snapshotter) Reset() {
 	}
 }
 
-// Delta returns the rendered delta between the last two snapshots, and whether there is one
-// yet.
-func (s *Snapshotter) Delta() ([]byte, bool) {
+// Delta returns the rendered delta between the last two snapshots, in chunks, and whether
+// there is one yet.
+func (s *Snapshotter) Delta() ([][]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.delta, s.haveDelta

@@ -12,9 +12,9 @@ import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/google/go-cmp/cmp"
-	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/appnet/appnet-agent/internal/golden"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
@@ -63,9 +63,18 @@ func maskHostMetadata(b *bootstrapv3.Bootstrap) {
 	}
 }
 
-// bootstrapDiff returns "" when equal, else a readable (-want +got) diff.
+// bootstrapDiff returns "" when equal, else the differing field paths and a
+// unified diff of the canonical YAML (-want +got): golden.Compare, the
+// comparison `appnet-agent golden` makes.
 func bootstrapDiff(want, got *bootstrapv3.Bootstrap) string {
-	return cmp.Diff(want, got, protocmp.Transform())
+	m, err := golden.Compare(want, got, "want", "got")
+	if err != nil {
+		return "comparison failed: " + err.Error()
+	}
+	if m == nil {
+		return ""
+	}
+	return m.String()
 }
 
 // jsonDiff compares two JSON documents as decoded values (key order and

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/appnet/appnet-agent/internal/env"
 )
 
 // envoyKind selects the stub APPNET_ENVOY_PATH points at (pseudo-key @envoy).
@@ -43,7 +45,6 @@ type caseFile struct {
 type placeholders struct{ Fixtures, TMDS, IMDS, Golden string }
 
 var (
-	envKeyRE      = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	placeholderRE = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*\}`)
 	knownHolders  = map[string]bool{"${FIXTURES}": true, "${TMDS}": true, "${IMDS}": true}
 	// goldenHolders adds ${GOLDEN}: the corpus lives outside this repository
@@ -63,9 +64,13 @@ func parseGoldenEnvFile(data []byte) (*caseFile, error) {
 	return parseEnvFileWith(data, goldenHolders)
 }
 
+// parseEnvFileWith parses a case with the agent's own env-file parser
+// (env.ParseEnvFile, which `render --env-file` and `golden` use) after taking
+// out what only the corpus defines: the summary line, side effects and
+// pseudo-keys (blanked, so line numbers stay). The corpus is stricter than
+// the parser: a duplicate key, which the parser only warns about, is an error.
 func parseEnvFileWith(data []byte, known map[string]bool) (*caseFile, error) {
 	c := &caseFile{Envoy: envoyPlain}
-	seen := map[string]bool{}
 	// Only "\n" ends a line: values are verbatim, so nothing else is trimmed.
 	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
 	for i, line := range lines {
@@ -76,36 +81,33 @@ func parseEnvFileWith(data []byte, known map[string]bool) (*caseFile, error) {
 				return nil, fmt.Errorf("line 1: want a '# summary' comment, got %q", line)
 			}
 			c.Summary = strings.TrimPrefix(line, "# ")
-		case line == "":
-			// blank lines carry nothing
 		case strings.HasPrefix(line, sideEffectPrefix):
 			raw, err := parseSideEffect(strings.TrimPrefix(line, sideEffectPrefix))
 			if err != nil {
 				return nil, fmt.Errorf("line %d: %w", n, err)
 			}
 			c.SamplingRules = raw
-		case strings.HasPrefix(line, "#"):
-			// other comments (deviation, original, notes) are documentation
 		case strings.HasPrefix(line, "@"):
 			if err := c.setPseudoKey(strings.TrimPrefix(line, "@")); err != nil {
 				return nil, fmt.Errorf("line %d: %w", n, err)
 			}
-		default:
-			key, value, ok := strings.Cut(line, "=")
-			if !ok || !envKeyRE.MatchString(key) {
-				return nil, fmt.Errorf("line %d: want KEY=VALUE, got %q", n, line)
-			}
-			if seen[key] {
-				return nil, fmt.Errorf("line %d: duplicate key %s", n, key)
-			}
-			for _, p := range placeholderRE.FindAllString(value, -1) {
-				if !known[p] {
-					return nil, fmt.Errorf("line %d: unknown placeholder %s", n, p)
-				}
-			}
-			seen[key] = true
-			c.Vars = append(c.Vars, envVar{Key: key, Value: value})
+			lines[i] = ""
 		}
+	}
+	vars, dups, err := env.ParseEnvFile("case", []byte(strings.Join(lines, "\n")))
+	if err != nil {
+		return nil, err
+	}
+	if len(dups) > 0 {
+		return nil, fmt.Errorf("duplicate key: %s", dups[0])
+	}
+	for _, v := range vars {
+		for _, p := range placeholderRE.FindAllString(v.Value, -1) {
+			if !known[p] {
+				return nil, fmt.Errorf("line %d: unknown placeholder %s", v.Line, p)
+			}
+		}
+		c.Vars = append(c.Vars, envVar{Key: v.Key, Value: v.Value})
 	}
 	return c, nil
 }

@@ -25,7 +25,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/golden"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/render/platform"
 	"github.com/appnet/appnet-agent/internal/validate"
@@ -145,7 +145,7 @@ func loadGoldenCases(corpusCases []corpusCase, goldenDir string) ([]goldenCase, 
 		}
 		c := goldenCase{Name: id, File: cf}
 		if files[id+goldenErrorExt] {
-			want, err := readGoldenError(filepath.Join(dir, id+goldenErrorExt))
+			want, err := golden.ReadErrorFile(filepath.Join(dir, id+goldenErrorExt)) // the format `golden` reads
 			if err != nil {
 				return nil, err
 			}
@@ -160,26 +160,6 @@ func loadGoldenCases(corpusCases []corpusCase, goldenDir string) ([]goldenCase, 
 	}
 	slices.SortFunc(out, func(a, b goldenCase) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-// readGoldenError reads an own .error file: every line that is neither blank
-// nor a # comment must appear in the error. Unlike the corpus's one-line
-// format this allows checking e.g. both the overlay file and the line number.
-func readGoldenError(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var want []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if l != "" && !strings.HasPrefix(l, "#") {
-			want = append(want, l)
-		}
-	}
-	if len(want) == 0 {
-		return nil, fmt.Errorf("%s: no expected substring", path)
-	}
-	return want, nil
 }
 
 // staleGoldens returns what golden/ holds that no case accounts for: golden
@@ -342,8 +322,8 @@ func (ge *goldenEnv) runCase(t *testing.T, c goldenCase) {
 	case readErr != nil:
 		t.Fatal(readErr)
 	case !bytes.Equal(wantBytes, got):
-		t.Errorf("rendered bootstrap differs from golden/%s%s (-golden +rendered); if the change is intended run `make golden`:\n%s",
-			c.Name, goldenExt, lineDiff(wantBytes, got))
+		t.Errorf("rendered bootstrap differs from golden/%s%s; if the change is intended run `make golden`:\n%s",
+			c.Name, goldenExt, goldenDiff(wantBytes, got))
 	}
 	// Every golden is a valid bootstrap by construction; a hand edit that
 	// breaks one is caught here (placeholders are plain strings to Envoy).
@@ -352,9 +332,10 @@ func (ge *goldenEnv) runCase(t *testing.T, c goldenCase) {
 	}
 }
 
-// render loads the case's environment and renders in-process, as the binary's
-// render command would (env.Load with nothing but the case's variables, a
-// private TMPDIR and the stub Envoy), but with the pinned host facts.
+// render renders the case in-process with golden.Render, as the binary's
+// `render --env-file` and `golden` commands do (nothing but the case's
+// variables, a private TMPDIR and the stub Envoy), but with the pinned host
+// facts.
 func (ge *goldenEnv) render(t *testing.T, cf *caseFile, p placeholders) (res *render.Result, err error) {
 	t.Helper()
 	vars := map[string]string{
@@ -365,10 +346,6 @@ func (ge *goldenEnv) render(t *testing.T, cf *caseFile, p placeholders) (res *re
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
-	cfg, _, err := env.Load(env.MapSource(vars), env.Options{})
-	if err != nil {
-		return nil, err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), goldenTimeout)
 	defer cancel()
 	defer func() {
@@ -376,7 +353,8 @@ func (ge *goldenEnv) render(t *testing.T, cf *caseFile, p placeholders) (res *re
 			t.Fatalf("render panicked: %v", r)
 		}
 	}()
-	return render.Render(ctx, cfg, render.Options{Collector: goldenCollector})
+	res, _, err = golden.Render(ctx, vars, goldenCollector)
+	return res, err
 }
 
 // checkAgainstCorpus: the in-process render agrees with the corpus
@@ -408,6 +386,22 @@ func checkAgainstCorpus(t *testing.T, c goldenCase, p placeholders, res *render.
 			t.Errorf("side file %s differs (-want +got):\n%s%v", samplingRulesPath, d, err)
 		}
 	}
+}
+
+// goldenDiff explains a golden mismatch the way `appnet-agent golden` does
+// (differing fields, canonical YAML diff); bytes that do not decode get a
+// line diff.
+func goldenDiff(want, got []byte) string {
+	w, werr := validate.Decode(want)
+	g, gerr := validate.Decode(got)
+	if werr != nil || gerr != nil {
+		return lineDiff(want, got)
+	}
+	m, err := golden.Compare(w, g, "golden", "rendered")
+	if err != nil || m == nil { // equal protos, different bytes: the serialisation changed
+		return lineDiff(want, got)
+	}
+	return m.String()
 }
 
 // lineDiff is a readable line diff of two texts (go-cmp elides long runs of
@@ -455,7 +449,7 @@ func TestLoadGoldenCasesIsStrict(t *testing.T) {
 		{"stray file", map[string]string{"a.env": "# a\n", "a.yaml": "x\n"}, "unexpected file cases/a.yaml"},
 		{"bad env", map[string]string{"a.env": "K=V\n"}, "cases/a.env: line 1"},
 		{"unknown placeholder", map[string]string{"a.env": "# a\nK=${GOLDN}\n"}, "placeholder"},
-		{"empty error", map[string]string{"a.env": "# a\n", "a.error": "# only a comment\n"}, "no expected substring"},
+		{"empty error", map[string]string{"a.env": "# a\n", "a.error": "# only a comment\n"}, "no expected error text"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

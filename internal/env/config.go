@@ -8,6 +8,7 @@
 //	desc     one-line description
 //	when     name of a predicate (predicates.go): the variable is read only when it holds, exactly
 //	         like the reference agent, which ignores e.g. TCP admin variables in UDS admin mode
+//	effect   name of a predicate: the variable is always read, but has an effect only when it holds
 //	min/max  allowed range for numbers and durations
 //	clamp    out-of-range values are clamped to the nearest bound with a warning (R5) instead of rejected
 //	oneof    allowed values (compared case-insensitively, stored lower-cased)
@@ -63,13 +64,13 @@ type Identity struct {
 
 // Admin holds Envoy's admin interface settings.
 type Admin struct {
-	Mode        string `env:"ENVOY_ADMIN_MODE" default:"tcp" oneof:"tcp,uds" desc:"Envoy admin on TCP or on the Unix socket /tmp/envoy_admin.sock."`
-	Port        uint16 `env:"ENVOY_ADMIN_ACCESS_PORT" default:"9901" min:"1" max:"65535" when:"tcpAdmin" desc:"Envoy admin TCP port (the agent talks to 127.0.0.1 on it)."`
-	IPv6        bool   `env:"ENVOY_ADMIN_ACCESS_ENABLE_IPV6" default:"false" when:"tcpAdminBootstrap" desc:"Bind Envoy admin to :: (with IPv4 compatibility) instead of 0.0.0.0."`
-	AccessLog   string `env:"ENVOY_ADMIN_ACCESS_LOG_FILE" default:"/tmp/envoy_admin_access.log" when:"sidecar" desc:"Envoy admin access log path."`
-	OutlierLog  string `env:"ENVOY_OUTLIER_DETECTION_EVENT_LOG_PATH" default:"/dev/stdout" when:"sidecar" desc:"Outlier detection event log path."`
-	SDSSocket   string `env:"APPMESH_SDS_SOCKET_PATH" when:"sidecar" desc:"SDS Unix socket; adds the static_cluster_sds_unix_socket cluster."`
-	Concurrency int    `env:"ENVOY_CONCURRENCY" default:"-1" desc:"Envoy --concurrency when > 0; otherwise derived from the container CPU quota (relay mode: 1)."`
+	Mode        string     `env:"ENVOY_ADMIN_MODE" default:"tcp" oneof:"tcp,uds" desc:"Envoy admin on TCP or on the Unix socket /tmp/envoy_admin.sock."`
+	Port        uint16     `env:"ENVOY_ADMIN_ACCESS_PORT" default:"9901" min:"1" max:"65535" when:"tcpAdmin" desc:"Envoy admin TCP port (the agent talks to 127.0.0.1 on it)."`
+	IPv6        bool       `env:"ENVOY_ADMIN_ACCESS_ENABLE_IPV6" default:"false" when:"tcpAdminBootstrap" desc:"Bind Envoy admin to :: (with IPv4 compatibility) instead of 0.0.0.0."`
+	AccessLog   string     `env:"ENVOY_ADMIN_ACCESS_LOG_FILE" default:"/tmp/envoy_admin_access.log" when:"sidecar" desc:"Envoy admin access log path."`
+	OutlierLog  string     `env:"ENVOY_OUTLIER_DETECTION_EVENT_LOG_PATH" default:"/dev/stdout" when:"sidecar" desc:"Outlier detection event log path."`
+	SDSSocket   SocketPath `env:"APPMESH_SDS_SOCKET_PATH" when:"sidecar" desc:"SDS Unix socket; adds the static_cluster_sds_unix_socket cluster."`
+	Concurrency int        `env:"ENVOY_CONCURRENCY" default:"-1" max:"1024" desc:"Envoy --concurrency when > 0; otherwise (0 or negative) derived from the container CPU quota (relay mode: 1)."`
 }
 
 // XDS holds control-plane connection settings for the App Mesh sidecar.
@@ -132,8 +133,8 @@ type Stats struct {
 	Tags             bool           `env:"ENABLE_ENVOY_STATS_TAGS" default:"false" when:"statsTags" desc:"Add appmesh.mesh and appmesh.<resource type> fixed stats tags."`
 	MetricExtension  string         `env:"APPMESH_METRIC_EXTENSION_VERSION" default:"0" when:"sidecar" desc:"'1' enables the metrics extension tags and metric_filter metadata; other values disable it."`
 	FlushInterval    *time.Duration `env:"ENVOY_STATS_FLUSH_INTERVAL" min:"0" when:"sidecar" desc:"stats_flush_interval, Go duration syntax (e.g. 10s, 1m30s)."`
-	StatsdSocketPath string         `env:"STATSD_SOCKET_PATH" when:"dogStatsd" desc:"DogStatsD Unix socket; replaces address and port."`
-	StatsdAddress    string         `env:"STATSD_ADDRESS" default:"127.0.0.1" when:"dogStatsdUDP" desc:"DogStatsD UDP address."`
+	StatsdSocketPath SocketPath     `env:"STATSD_SOCKET_PATH" when:"dogStatsd" desc:"DogStatsD Unix socket; replaces address and port."`
+	StatsdAddress    IPAddress      `env:"STATSD_ADDRESS" default:"127.0.0.1" when:"dogStatsdUDP" desc:"DogStatsD UDP address: an IP literal (Envoy does not resolve a hostname there)."`
 	StatsdPort       uint16         `env:"STATSD_PORT" default:"8125" min:"1" max:"65535" when:"dogStatsdUDP" desc:"DogStatsD UDP port."`
 }
 
@@ -144,11 +145,11 @@ type Files struct {
 
 // Metadata holds node metadata sources.
 type Metadata struct {
-	ContainerIPMapping  JSONObject `env:"APPNET_CONTAINER_IP_MAPPING" when:"sidecar" desc:"JSON object: Service Connect container IP mapping (node metadata)."`
-	ListenerPortMapping JSONObject `env:"APPNET_LISTENER_PORT_MAPPING" when:"sidecar" desc:"JSON object: Service Connect listener port mapping (node metadata)."`
-	NamespaceName       string     `env:"NAMESPACE_NAME" when:"sidecar" desc:"Service Connect namespace name (node metadata)."`
-	NamespaceARN        string     `env:"NAMESPACE_ARN" when:"sidecar" desc:"Service Connect namespace ARN (node metadata)."`
-	FIPSMode            bool       `env:"APPNET_FIPS_MODE_ENABLED" default:"false" when:"sidecar" desc:"Report fipsModeEnabled in platform info."`
+	ContainerIPMapping  JSONObject  `env:"APPNET_CONTAINER_IP_MAPPING" when:"sidecar" desc:"JSON object: Service Connect container IP mapping (node metadata)."`
+	ListenerPortMapping PortMapping `env:"APPNET_LISTENER_PORT_MAPPING" when:"sidecar" desc:"JSON object of listener name to port (1..65535): Service Connect listener port mapping (node metadata)."`
+	NamespaceName       string      `env:"NAMESPACE_NAME" when:"sidecar" desc:"Service Connect namespace name (node metadata)."`
+	NamespaceARN        string      `env:"NAMESPACE_ARN" when:"sidecar" desc:"Service Connect namespace ARN (node metadata)."`
+	FIPSMode            bool        `env:"APPNET_FIPS_MODE_ENABLED" default:"false" when:"sidecar" desc:"Report fipsModeEnabled in platform info."`
 }
 
 // Platform holds the variables that describe where the task runs.
@@ -164,7 +165,7 @@ type Platform struct {
 
 // Relay configures the relay bootstrap (APPNET_ENABLE_RELAY_MODE_FOR_XDS).
 type Relay struct {
-	ListenerPath string        `env:"APPNET_RELAY_LISTENER_UDS_PATH" default:"/tmp/relay_xds.sock" when:"relay" desc:"Relay listener Unix socket."`
+	ListenerPath SocketPath    `env:"APPNET_RELAY_LISTENER_UDS_PATH" default:"/tmp/relay_xds.sock" when:"relay" desc:"Relay listener Unix socket."`
 	Domain       string        `env:"APPNET_MANAGEMENT_DOMAIN_NAME" when:"relay" desc:"Management endpoint domain (default ecs-sc[-fips].REGION.api.aws)."`
 	Port         uint16        `env:"APPNET_MANAGEMENT_PORT" default:"443" min:"1" max:"65535" when:"relay" desc:"Management endpoint port."`
 	IdleTimeout  time.Duration `env:"RELAY_STREAM_IDLE_TIMEOUT" default:"2400s" min:"0" when:"relay" desc:"Relay stream idle timeout (Go duration syntax)."`
@@ -176,6 +177,7 @@ type Agent struct {
 	RestartCount       int           `env:"APPNET_ENVOY_RESTART_COUNT" default:"3" min:"0" max:"10" clamp:"true" desc:"Restarts allowed after Envoy exits (backoff from the second restart)."`
 	PIDPollInterval    time.Duration `env:"PID_POLL_INTERVAL_MS" default:"100" unit:"ms" min:"100ms" max:"1s" clamp:"true" desc:"Accepted for compatibility; has no effect (exits are detected immediately)."`
 	DrainWait          time.Duration `env:"LISTENER_DRAIN_WAIT_TIME_S" default:"20" unit:"s" min:"5s" max:"110s" clamp:"true" desc:"Envoy --drain-time-s and the longest shutdown drain wait."`
+	MinDrain           time.Duration `env:"APPNET_MIN_DRAIN_TIME_S" default:"5" unit:"s" min:"0s" max:"110s" clamp:"true" desc:"Shortest shutdown drain: connections reaching 0 ends the drain only after this (at most LISTENER_DRAIN_WAIT_TIME_S)."`
 	DisableHotRestart  bool          `env:"DISABLE_HOT_RESTART" default:"true" desc:"Pass --disable-hot-restart to Envoy."`
 	SkipDeprecatedLogs bool          `env:"ENVOY_SKIP_DEPRECATED_LOGS" default:"true" desc:"Pass --skip-deprecated-logs to Envoy."`
 	LogLevel           string        `env:"ENVOY_LOG_LEVEL" default:"info" oneof:"trace,debug,info,warn,warning,error,critical,off" desc:"Envoy -l level, also the agent's own log level."`
@@ -186,20 +188,20 @@ type API struct {
 	HCPollInterval   time.Duration `env:"HC_POLL_INTERVAL_MS" unit:"ms" min:"2s" max:"30s" clamp:"true" desc:"Health poll period once Envoy is LIVE (default 10000, or the readiness interval)."`
 	HCDisconnected   time.Duration `env:"HC_DISCONNECTED_TIMEOUT_S" default:"604800" unit:"s" min:"1h" max:"168h" clamp:"true" desc:"Control-plane disconnection tolerated before UNHEALTHY."`
 	AdminMode        *string       `env:"APPNET_AGENT_ADMIN_MODE" oneof:"tcp,uds" desc:"Start the management API on tcp or uds (set but empty: tcp; unset: no API)."`
-	HTTPPort         uint16        `env:"APPNET_AGENT_HTTP_PORT" default:"9902" min:"1" max:"65535" desc:"Management API TCP port."`
-	HTTPBindAddress  BindAddress   `env:"APPNET_AGENT_HTTP_BIND_ADDRESS" default:"[::]" desc:"Management API bind address (IP literal, brackets optional)."`
-	AdminUDSPath     string        `env:"APPNET_AGENT_ADMIN_UDS_PATH" default:"/var/run/ecs/appnet_admin.sock" desc:"Management API Unix socket (mode 0600)."`
-	AllowRemoteAdmin bool          `env:"APPNET_AGENT_ALLOW_REMOTE_ADMIN" default:"false" desc:"Allow /drain_listeners and /enableLogging from non-loopback clients."`
-	LoggingReset     time.Duration `env:"APPNET_AGENT_LOGGING_RESET_TIMEOUT" default:"300" unit:"s" min:"1s" max:"24h" clamp:"true" desc:"Seconds before a temporary /enableLogging level is reset."`
-	StatsSnapshot    bool          `env:"ENABLE_STATS_SNAPSHOT" default:"false" desc:"Take stats snapshots every 60 s for /stats/prometheus?delta."`
+	HTTPPort         uint16        `env:"APPNET_AGENT_HTTP_PORT" default:"9902" min:"1" max:"65535" effect:"tcpAPI" desc:"Management API TCP port."`
+	HTTPBindAddress  BindAddress   `env:"APPNET_AGENT_HTTP_BIND_ADDRESS" default:"[::]" effect:"tcpAPI" desc:"Management API bind address (IP literal, brackets optional)."`
+	AdminUDSPath     SocketPath    `env:"APPNET_AGENT_ADMIN_UDS_PATH" default:"/var/run/ecs/appnet_admin.sock" effect:"udsAPI" desc:"Management API Unix socket (mode 0600)."`
+	AllowRemoteAdmin bool          `env:"APPNET_AGENT_ALLOW_REMOTE_ADMIN" default:"false" effect:"tcpAPI" desc:"Allow /drain_listeners and /enableLogging from non-loopback clients."`
+	LoggingReset     time.Duration `env:"APPNET_AGENT_LOGGING_RESET_TIMEOUT" default:"300" unit:"s" min:"1s" max:"24h" clamp:"true" effect:"managementAPI" desc:"Seconds before a temporary /enableLogging level is reset."`
+	StatsSnapshot    bool          `env:"ENABLE_STATS_SNAPSHOT" default:"false" effect:"managementAPI" desc:"Take stats snapshots every 60 s for /stats/prometheus?delta."`
 }
 
 // Logging configures where Envoy's output and the agent's logs go.
 type Logging struct {
 	Destination string  `env:"APPNET_ENVOY_LOG_DESTINATION" desc:"Existing directory: Envoy and agent logs go to a rotated file there instead of stdout/stderr."`
-	Name        string  `env:"APPNET_ENVOY_LOG_NAME" default:"appnet_envoy.log" desc:"Log file name inside APPNET_ENVOY_LOG_DESTINATION."`
-	MaxSizeMB   float64 `env:"APPNET_AGENT_MAX_LOG_FILE_SIZE" default:"1" min:"0.001" max:"10240" clamp:"true" desc:"Rotate the log file at this size, in MiB."`
-	MaxFiles    int     `env:"APPNET_AGENT_MAX_RETENTION_COUNT" default:"5" min:"1" max:"1000" clamp:"true" desc:"Rotated log files kept."`
+	Name        string  `env:"APPNET_ENVOY_LOG_NAME" default:"appnet_envoy.log" effect:"logFile" desc:"Log file name inside APPNET_ENVOY_LOG_DESTINATION."`
+	MaxSizeMB   float64 `env:"APPNET_AGENT_MAX_LOG_FILE_SIZE" default:"1" min:"0.001" max:"10240" clamp:"true" effect:"logFile" desc:"Rotate the log file at this size, in MiB."`
+	MaxFiles    int     `env:"APPNET_AGENT_MAX_RETENTION_COUNT" default:"5" min:"1" max:"1000" clamp:"true" effect:"logFile" desc:"Rotated log files kept."`
 }
 
 // Readiness configures `appnet-agent -envoyReadiness`.

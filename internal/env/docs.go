@@ -15,6 +15,7 @@ type Var struct {
 	Default string
 	Allowed string
 	When    string // empty: always read
+	Effect  string // empty: always effective once read
 	Desc    string
 }
 
@@ -48,6 +49,9 @@ func collectVars(t reflect.Type, out *[]Var) {
 		if w := f.Tag.Get("when"); w != "" {
 			v.When = predicates[w].doc
 		}
+		if e := f.Tag.Get("effect"); e != "" {
+			v.Effect = predicates[e].doc
+		}
 		*out = append(*out, v)
 	}
 }
@@ -65,13 +69,15 @@ func typeName(t reflect.Type, tag reflect.StructTag) string {
 			return "milliseconds"
 		}
 		return "duration"
-	case reflect.TypeOf(JSONObject{}):
+	case reflect.TypeOf(JSONObject{}), reflect.TypeOf(PortMapping{}):
 		return "JSON object"
+	case reflect.TypeOf(SocketPath("")):
+		return "socket path"
 	case reflect.TypeOf(XRayAddress{}):
 		return "address"
 	case reflect.TypeOf(SamplingRate{}):
 		return "fraction"
-	case reflect.TypeOf(BindAddress("")):
+	case reflect.TypeOf(BindAddress("")), reflect.TypeOf(IPAddress("")):
 		return "IP address"
 	}
 	switch t.Kind() {
@@ -95,7 +101,7 @@ func WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("| Variable | Type | Default | Allowed | Read when | Description |\n|---|---|---|---|---|---|\n")
 	for _, v := range Vars() {
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", v.Name, v.Type, code(v.Default), cell(v.Allowed), cell(v.When), cell(v.Desc))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", v.Name, v.Type, code(v.Default), cell(v.Allowed), cell(readWhen(v)), cell(v.Desc))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -108,7 +114,7 @@ func WriteText(w io.Writer, src Source) error {
 		cur, ok := src(v.Name)
 		shown := "(unset)"
 		if ok {
-			shown = fmt.Sprintf("%q", cur)
+			shown = fmt.Sprintf("%q", Redact(cur)) // credentials in URLs are never printed
 		}
 		fmt.Fprintf(&b, "%s (%s) = %s\n    default: %s", v.Name, v.Type, shown, orDash(v.Default))
 		if v.Allowed != "" {
@@ -117,10 +123,24 @@ func WriteText(w io.Writer, src Source) error {
 		if v.When != "" {
 			fmt.Fprintf(&b, "; read when %s", v.When)
 		}
+		if v.Effect != "" {
+			fmt.Fprintf(&b, "; effective when %s", v.Effect)
+		}
 		fmt.Fprintf(&b, "\n    %s\n", v.Desc)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// readWhen is the table's "Read when" cell.
+func readWhen(v Var) string {
+	switch {
+	case v.When != "":
+		return v.When
+	case v.Effect != "":
+		return "always; effective when " + v.Effect
+	}
+	return ""
 }
 
 func code(s string) string {

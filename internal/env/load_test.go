@@ -57,7 +57,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{map[string]string{"ENVOY_STATS_FLUSH_INTERVAL": "-5s"}, "ENVOY_STATS_FLUSH_INTERVAL: -5s is outside"},
 		{map[string]string{"MAX_REQUESTS_PER_IO_CYCLE": "0"}, "MAX_REQUESTS_PER_IO_CYCLE: 0 is outside"},
 		{map[string]string{"APPNET_FIPS_MODE_ENABLED": "yes"}, "APPNET_FIPS_MODE_ENABLED: \"yes\" is not a boolean"},
-		{map[string]string{"APPNET_CONTAINER_IP_MAPPING": "{bad"}, "APPNET_CONTAINER_IP_MAPPING: \"{bad\" is not a JSON object"},
+		{map[string]string{"APPNET_CONTAINER_IP_MAPPING": "{bad"}, "APPNET_CONTAINER_IP_MAPPING: \"{bad\" is not a valid JSON object: invalid character 'b'"},
 		{map[string]string{"APPNET_LISTENER_PORT_MAPPING": "[1]"}, "APPNET_LISTENER_PORT_MAPPING"},
 		{map[string]string{"APPNET_LISTENER_PORT_MAPPING": "null"}, "APPNET_LISTENER_PORT_MAPPING"},
 		{map[string]string{"ENABLE_ENVOY_XRAY_TRACING": "1", "XRAY_SAMPLING_RATE": "1.5"}, "XRAY_SAMPLING_RATE: \"1.5\" must be a decimal between 0 and 1.00"},
@@ -139,7 +139,7 @@ func TestLoadClampsTimersWithWarning(t *testing.T) {
 	if c.Agent.RestartCount != 10 || c.Agent.DrainWait != 5*time.Second || c.API.HCPollInterval != 30*time.Second || c.Agent.PIDPollInterval != 100*time.Millisecond {
 		t.Fatalf("clamping: %+v %+v", c.Agent, c.API)
 	}
-	if len(warns) != 4 || !strings.Contains(warns[0], "APPNET_ENVOY_RESTART_COUNT: 50 is outside the allowed range; using 10") {
+	if len(warns) != 4 || !strings.Contains(warns[0], "APPNET_ENVOY_RESTART_COUNT: 50 is outside the allowed range 0..10; using 10") {
 		t.Fatalf("warnings %q", warns)
 	}
 }

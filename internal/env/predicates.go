@@ -1,53 +1,241 @@
 package env
 
-import "strings"
+import (
+	"fmt"
+	"reflect"
+	"strings"
+)
 
-// predicate decides whether a guarded variable is read. It sees the variables declared before
-// the guarded one (fields are loaded in declaration order).
+// predicate decides whether a guarded variable is read (tag `when`) or has any effect (tag
+// `effect`). It sees the variables declared before the guarded one (fields are loaded in
+// declaration order).
 type predicate struct {
-	doc  string // shown in `appnet-agent env` as "read when ..."
-	test func(c *Config) bool
+	doc string // shown in `appnet-agent env` as "read when ..."
+	// whyNot returns "" when the predicate holds, else why it does not, phrased so that
+	// "X is ignored: <reason>" reads well ("APPMESH_XDS_ENDPOINT is set").
+	whyNot func(c *Config) string
 }
 
-// predicates mirror when the reference agent reads each variable: a variable that does not apply is
-// not parsed at all, so a stale value (e.g. a bad TCP port in UDS admin mode) is harmless.
+func (p predicate) holds(c *Config) bool { return p.whyNot(c) == "" }
+
+// Reasons a predicate fails, shared by the predicates built from them.
+func notSidecar(c *Config) string {
+	switch {
+	case c.Mode.RelayMode:
+		return "relay mode is on (APPNET_ENABLE_RELAY_MODE_FOR_XDS)"
+	case c.Mode.ExistingFile:
+		return "ENVOY_CONFIG_FILE names an existing bootstrap, which is used as is"
+	}
+	return ""
+}
+
+func notAppMesh(c *Config) string {
+	if r := notSidecar(c); r != "" {
+		return r
+	}
+	if c.RelayClient() {
+		return "APPMESH_XDS_ENDPOINT is unix:// (Service Connect relay client)"
+	}
+	return ""
+}
+
+func notTracingGenerated(c *Config) string {
+	if r := notSidecar(c); r != "" {
+		return r
+	}
+	if c.Tracing.File != "" {
+		return "ENVOY_TRACING_CFG_FILE is set"
+	}
+	return ""
+}
+
+func notDogStatsd(c *Config) string {
+	switch {
+	case notSidecar(c) != "":
+		return notSidecar(c)
+	case !c.Runtime.EnableDogStatsdSink:
+		return "ENABLE_ENVOY_DOG_STATSD is not true"
+	case c.Stats.SinksFile != "":
+		return "ENVOY_STATS_SINKS_CFG_FILE is set"
+	}
+	return ""
+}
+
+// tracer is the predicate of one generated tracer's variables.
+func tracer(enabled func(c *Config) bool, flag string) func(c *Config) string {
+	return func(c *Config) string {
+		if r := notTracingGenerated(c); r != "" {
+			return r
+		}
+		if !enabled(c) {
+			return flag + " is not true"
+		}
+		return ""
+	}
+}
+
+// predicates mirror when the reference agent reads each variable: a variable that does not
+// apply is not parsed at all, so a stale value (e.g. a bad TCP port in UDS admin mode) is
+// harmless, and a set one is reported as ignored (notices.go).
 var predicates = map[string]predicate{
-	"generate":          {"a bootstrap is generated", generates},
-	"sidecar":           {"a sidecar bootstrap is generated", sidecar},
-	"relay":             {"APPNET_ENABLE_RELAY_MODE_FOR_XDS is true", func(c *Config) bool { return c.Mode.RelayMode }},
-	"tcpAdmin":          {"Envoy admin is on TCP", func(c *Config) bool { return !c.Mode.RelayMode && c.Admin.Mode == "tcp" }},
-	"tcpAdminBootstrap": {"a sidecar bootstrap with TCP admin is generated", func(c *Config) bool { return sidecar(c) && c.Admin.Mode == "tcp" }},
-	"appMesh":           {"App Mesh sidecar (APPMESH_XDS_ENDPOINT is not unix://)", appMesh},
-	"regionalEndpoint":  {"App Mesh sidecar without APPMESH_XDS_ENDPOINT", func(c *Config) bool { return appMesh(c) && c.Mode.XDSEndpoint == "" }},
-	"preview":           {"App Mesh sidecar without APPMESH_XDS_ENDPOINT or APPMESH_SIGNING_NAME", func(c *Config) bool { return appMesh(c) && (c.Mode.XDSEndpoint == "" || c.XDS.SigningName == "") }},
-	"tracingGenerated":  {"sidecar without ENVOY_TRACING_CFG_FILE", tracingGenerated},
-	"xray":              {"ENABLE_ENVOY_XRAY_TRACING is true", func(c *Config) bool { return tracingGenerated(c) && c.Tracing.XRay }},
-	"xraySamplingRate":  {"X-Ray is on without XRAY_SAMPLING_RULE_MANIFEST", func(c *Config) bool { return tracingGenerated(c) && c.Tracing.XRay && c.XRay.Manifest == "" }},
-	"datadog":           {"ENABLE_ENVOY_DATADOG_TRACING is true", func(c *Config) bool { return tracingGenerated(c) && c.Tracing.Datadog }},
-	"jaeger":            {"ENABLE_ENVOY_JAEGER_TRACING is true", func(c *Config) bool { return tracingGenerated(c) && c.Tracing.Jaeger }},
-	"statsTags":         {"sidecar without ENVOY_STATS_CONFIG_FILE whose node id is not a task set", statsTags},
-	"dogStatsd":         {"ENABLE_ENVOY_DOG_STATSD without ENVOY_STATS_SINKS_CFG_FILE", dogStatsd},
-	"dogStatsdUDP":      {"DogStatsD without STATSD_SOCKET_PATH", func(c *Config) bool { return dogStatsd(c) && c.Stats.StatsdSocketPath == "" }},
+	"generate": {"a bootstrap is generated", func(c *Config) string {
+		if !c.Mode.RelayMode && c.Mode.ExistingFile {
+			return "ENVOY_CONFIG_FILE names an existing bootstrap, which is used as is"
+		}
+		return ""
+	}},
+	"sidecar": {"a sidecar bootstrap is generated", notSidecar},
+	"relay": {"APPNET_ENABLE_RELAY_MODE_FOR_XDS is true", func(c *Config) string {
+		if !c.Mode.RelayMode {
+			return "relay mode is off (APPNET_ENABLE_RELAY_MODE_FOR_XDS is not true)"
+		}
+		return ""
+	}},
+	"tcpAdmin": {"Envoy admin is on TCP", func(c *Config) string {
+		switch {
+		case c.Mode.RelayMode:
+			return "relay mode puts Envoy admin on a Unix socket"
+		case c.Admin.Mode != "tcp":
+			return "ENVOY_ADMIN_MODE is uds"
+		}
+		return ""
+	}},
+	"tcpAdminBootstrap": {"a sidecar bootstrap with TCP admin is generated", func(c *Config) string {
+		if r := notSidecar(c); r != "" {
+			return r
+		}
+		if c.Admin.Mode != "tcp" {
+			return "ENVOY_ADMIN_MODE is uds"
+		}
+		return ""
+	}},
+	"appMesh": {"App Mesh sidecar (APPMESH_XDS_ENDPOINT is not unix://)", notAppMesh},
+	"regionalEndpoint": {"App Mesh sidecar without APPMESH_XDS_ENDPOINT", func(c *Config) string {
+		if r := notAppMesh(c); r != "" {
+			return r
+		}
+		if c.Mode.XDSEndpoint != "" {
+			return "APPMESH_XDS_ENDPOINT is set"
+		}
+		return ""
+	}},
+	"preview": {"App Mesh sidecar without APPMESH_XDS_ENDPOINT or APPMESH_SIGNING_NAME", func(c *Config) string {
+		if r := notAppMesh(c); r != "" {
+			return r
+		}
+		if c.Mode.XDSEndpoint != "" && c.XDS.SigningName != "" {
+			return "APPMESH_XDS_ENDPOINT and APPMESH_SIGNING_NAME are set"
+		}
+		return ""
+	}},
+	"tracingGenerated": {"sidecar without ENVOY_TRACING_CFG_FILE", notTracingGenerated},
+	"xray":             {"ENABLE_ENVOY_XRAY_TRACING is true", tracer(func(c *Config) bool { return c.Tracing.XRay }, "ENABLE_ENVOY_XRAY_TRACING")},
+	"xraySamplingRate": {"X-Ray is on without XRAY_SAMPLING_RULE_MANIFEST", func(c *Config) string {
+		if r := tracer(func(c *Config) bool { return c.Tracing.XRay }, "ENABLE_ENVOY_XRAY_TRACING")(c); r != "" {
+			return r
+		}
+		if c.XRay.Manifest != "" {
+			return "XRAY_SAMPLING_RULE_MANIFEST is set"
+		}
+		return ""
+	}},
+	"datadog": {"ENABLE_ENVOY_DATADOG_TRACING is true", tracer(func(c *Config) bool { return c.Tracing.Datadog }, "ENABLE_ENVOY_DATADOG_TRACING")},
+	"jaeger":  {"ENABLE_ENVOY_JAEGER_TRACING is true", tracer(func(c *Config) bool { return c.Tracing.Jaeger }, "ENABLE_ENVOY_JAEGER_TRACING")},
+	"statsTags": {"sidecar without ENVOY_STATS_CONFIG_FILE whose node id is not a task set", func(c *Config) string {
+		switch {
+		case notSidecar(c) != "":
+			return notSidecar(c)
+		case c.Stats.ConfigFile != "":
+			return "ENVOY_STATS_CONFIG_FILE is set"
+		case IsTaskSet(c.Identity.NodeID()):
+			return "the node id is an ECS task set, which carries no App Mesh stats tags"
+		}
+		return ""
+	}},
+	"dogStatsd": {"ENABLE_ENVOY_DOG_STATSD without ENVOY_STATS_SINKS_CFG_FILE", notDogStatsd},
+	"dogStatsdUDP": {"DogStatsD without STATSD_SOCKET_PATH", func(c *Config) string {
+		if r := notDogStatsd(c); r != "" {
+			return r
+		}
+		if c.Stats.StatsdSocketPath != "" {
+			return "STATSD_SOCKET_PATH is set"
+		}
+		return ""
+	}},
+	// The predicates below guard `effect` tags: the variable is always read and validated
+	// (as in the reference), but does nothing unless the predicate holds.
+	"managementAPI": {"APPNET_AGENT_ADMIN_MODE is set", func(c *Config) string {
+		if c.API.AdminMode == nil {
+			return "APPNET_AGENT_ADMIN_MODE is not set, so no management API is served"
+		}
+		return ""
+	}},
+	"tcpAPI": {"the management API is on TCP", func(c *Config) string {
+		switch {
+		case c.API.AdminMode == nil:
+			return "APPNET_AGENT_ADMIN_MODE is not set, so no management API is served"
+		case *c.API.AdminMode != "tcp":
+			return "APPNET_AGENT_ADMIN_MODE is uds"
+		}
+		return ""
+	}},
+	"udsAPI": {"the management API is on a Unix socket", func(c *Config) string {
+		switch {
+		case c.API.AdminMode == nil:
+			return "APPNET_AGENT_ADMIN_MODE is not set, so no management API is served"
+		case *c.API.AdminMode != "uds":
+			return "APPNET_AGENT_ADMIN_MODE is tcp"
+		}
+		return ""
+	}},
+	"logFile": {"APPNET_ENVOY_LOG_DESTINATION is set", func(c *Config) string {
+		if c.Logging.Destination == "" {
+			return "APPNET_ENVOY_LOG_DESTINATION is not set, so logs stay on stdout/stderr"
+		}
+		return ""
+	}},
 }
 
-func generates(c *Config) bool { return c.Mode.RelayMode || !c.Mode.ExistingFile }
+// checkTags verifies the struct tags once, so that a mistyped predicate name or a bound that
+// does not parse stops every run of the agent (and every test) at once with a clear message,
+// instead of being found only when that variable is read.
+func checkTags(t reflect.Type) []string {
+	var bad []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("env")
+		if name == "" && f.Type.Kind() == reflect.Struct && f.IsExported() {
+			bad = append(bad, checkTags(f.Type)...)
+			continue
+		}
+		if name == "" || name == "-" {
+			continue
+		}
+		for _, key := range []string{"when", "effect"} {
+			if p := f.Tag.Get(key); p != "" {
+				if _, ok := predicates[p]; !ok {
+					bad = append(bad, fmt.Sprintf("%s: %s:%q names no predicate", name, key, p))
+				}
+			}
+		}
+		if d := f.Type; d == reflect.TypeOf(durationType) || (d.Kind() == reflect.Pointer && d.Elem() == reflect.TypeOf(durationType)) {
+			if _, _, err := durationBounds(f.Tag); err != nil {
+				bad = append(bad, fmt.Sprintf("%s: bad duration bound: %v", name, err))
+			}
+		}
+	}
+	return bad
+}
 
-func sidecar(c *Config) bool { return !c.Mode.RelayMode && !c.Mode.ExistingFile }
+func init() {
+	if bad := checkTags(reflect.TypeOf(Config{})); len(bad) > 0 {
+		// A programming error in config.go, not input: no run of the agent can be right.
+		panic("internal/env: invalid struct tags:\n" + strings.Join(bad, "\n"))
+	}
+}
 
 // RelayClient reports the Service Connect sidecar mode, whose xDS endpoint is the relay's Unix socket.
 func (c *Config) RelayClient() bool { return strings.HasPrefix(c.Mode.XDSEndpoint, "unix://") }
-
-func appMesh(c *Config) bool { return sidecar(c) && !c.RelayClient() }
-
-func tracingGenerated(c *Config) bool { return sidecar(c) && c.Tracing.File == "" }
-
-func statsTags(c *Config) bool {
-	return sidecar(c) && c.Stats.ConfigFile == "" && !IsTaskSet(c.Identity.NodeID())
-}
-
-func dogStatsd(c *Config) bool {
-	return sidecar(c) && c.Runtime.EnableDogStatsdSink && c.Stats.SinksFile == ""
-}
 
 // NodeID is the first non-empty of APPMESH_RESOURCE_ARN, APPMESH_RESOURCE_NAME, APPMESH_VIRTUAL_NODE_NAME.
 func (i Identity) NodeID() string {

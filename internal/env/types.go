@@ -1,7 +1,6 @@
 package env
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -79,19 +78,6 @@ func (r *SamplingRate) Decode(v string) error {
 	return nil
 }
 
-// JSONObject is a variable holding a JSON object; nil when unset.
-type JSONObject map[string]any
-
-// Decode requires a JSON object (D7: arrays, scalars and null are rejected, not dropped).
-func (o *JSONObject) Decode(v string) error {
-	var m map[string]any
-	if err := json.Unmarshal([]byte(v), &m); err != nil || m == nil {
-		return fmt.Errorf("%q is not a JSON object", v)
-	}
-	*o = m
-	return nil
-}
-
 // BindAddress is an IP literal to listen on, stored without brackets.
 type BindAddress string
 
@@ -102,5 +88,44 @@ func (b *BindAddress) Decode(v string) error {
 		return fmt.Errorf("%q is not an IP address (e.g. [::], 0.0.0.0, 127.0.0.1)", v)
 	}
 	*b = BindAddress(ip)
+	return nil
+}
+
+// IPAddress is an IP literal that Envoy uses without DNS (e.g. the DogStatsD sink address),
+// stored without brackets.
+type IPAddress string
+
+// Decode accepts an IPv4 or IPv6 literal, with or without brackets, but not a hostname: Envoy
+// rejects one there as a malformed IP address.
+func (a *IPAddress) Decode(v string) error {
+	ip := strings.TrimSuffix(strings.TrimPrefix(v, "["), "]")
+	if net.ParseIP(ip) == nil {
+		return fmt.Errorf("%q must be an IPv4 or IPv6 address such as 127.0.0.1 (Envoy does not resolve hostnames here)", v)
+	}
+	*a = IPAddress(ip)
+	return nil
+}
+
+// SocketPath is the path of a Unix socket.
+type SocketPath string
+
+// maxSocketPath is the longest Unix socket path: sun_path holds 108 bytes on Linux,
+// the terminating NUL included.
+const maxSocketPath = 107
+
+// Decode accepts a path short enough to bind and connect to: a longer one cannot be used
+// (and some ways of binding appear to succeed while nothing can connect).
+func (p *SocketPath) Decode(v string) error {
+	if err := checkSocketPath(v); err != nil {
+		return err
+	}
+	*p = SocketPath(v)
+	return nil
+}
+
+func checkSocketPath(v string) error {
+	if len(v) > maxSocketPath {
+		return fmt.Errorf("the socket path is %d bytes long; a Unix socket path can be at most %d bytes", len(v), maxSocketPath)
+	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 // "PRE_INITIALIZING", "INITIALIZING", "DRAINING" (status 503). It is not retried: a health
 // poller wants the current answer, not one from a second later.
 func (c *Client) Ready(ctx context.Context) (string, error) {
-	r, err := c.call(ctx, http.MethodGet, "/ready", false, func(code int) bool {
+	r, err := c.call(ctx, http.MethodGet, "/ready", false, maxReplyBody, func(code int) bool {
 		return code == http.StatusOK || code == http.StatusServiceUnavailable
 	})
 	if err != nil {
@@ -36,7 +36,7 @@ func (c *Client) Stats(ctx context.Context, filter string) (map[string]uint64, e
 	if filter != "" {
 		path += "&filter=" + url.QueryEscape(filter)
 	}
-	r, err := c.call(ctx, http.MethodGet, path, true, only200)
+	r, err := c.call(ctx, http.MethodGet, path, true, 0, only200)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +124,14 @@ func (c *Client) SetLogLevel(ctx context.Context, level string) error {
 	if level == "warn" {
 		level = "warning"
 	}
-	_, err := c.call(ctx, http.MethodPost, "/logging?level="+url.QueryEscape(level), true, only200)
+	_, err := c.call(ctx, http.MethodPost, "/logging?level="+url.QueryEscape(level), true, maxReplyBody, only200)
+	return err
+}
+
+// FailHealthcheck makes Envoy fail its health checks (POST /healthcheck/fail): /ready and
+// the health-check filter answer DRAINING, so load balancers that probe Envoy take it out
+// before its listeners close. Retried: failing twice is harmless.
+func (c *Client) FailHealthcheck(ctx context.Context) error {
+	_, err := c.call(ctx, http.MethodPost, "/healthcheck/fail", true, maxReplyBody, only200)
 	return err
 }

@@ -48,9 +48,13 @@ const (
 	DefaultAttempts   = 4
 	DefaultBackoffMin = 100 * time.Millisecond
 	DefaultBackoffMax = time.Second
-	// DefaultMaxBody bounds what is read into memory from one response: /stats on a large
-	// mesh is a few MiB. Streams (PrometheusStats) are not bounded by it.
-	DefaultMaxBody = 64 << 20
+	// DefaultMaxBody bounds what is read into memory from one response. The agent reads only
+	// small answers whole (/ready, filtered JSON stats, mutation replies); the large ones
+	// (PrometheusStats) are streams, which it does not bound.
+	DefaultMaxBody = 1 << 20
+	// maxReplyBody bounds the answers that are only a word or a line: /ready ("LIVE"), and
+	// Envoy's replies to /drain_listeners and /logging ("OK", or the list of loggers).
+	maxReplyBody = 64 << 10
 )
 
 // ErrUnexpectedBody marks an answer from Envoy whose body is not what the call expects
@@ -68,7 +72,8 @@ type Client struct {
 	// capped at BackoffMax.
 	BackoffMin, BackoffMax time.Duration
 	// MaxBody is the most bytes a call reads into memory (0: DefaultMaxBody); a longer body
-	// fails the attempt.
+	// fails the attempt. Calls whose answer is a word or a line read at most 64 KiB whatever
+	// MaxBody says.
 	MaxBody int64
 
 	target    Target
@@ -157,12 +162,16 @@ type response struct {
 }
 
 // call sends method path (path includes the query) and returns the first answer whose status
-// accept allows. Transport errors, 429 and 5xx other than 501 are retried when retry is true
-// and attempts remain; any other status ends the call with a *StatusError.
-func (c *Client) call(ctx context.Context, method, path string, retry bool, accept func(int) bool) (*response, error) {
+// accept allows, reading at most limit bytes of it (0: MaxBody). Transport errors, 429 and 5xx
+// other than 501 are retried when retry is true and attempts remain; any other status ends
+// the call with a *StatusError.
+func (c *Client) call(ctx context.Context, method, path string, retry bool, limit int64, accept func(int) bool) (*response, error) {
+	if limit <= 0 || limit > c.maxBody() {
+		limit = c.maxBody()
+	}
 	var out *response
 	err := c.retrying(ctx, method, path, retry, accept, func(ctx context.Context) (int, []byte, error) {
-		r, err := c.once(ctx, method, path)
+		r, err := c.once(ctx, method, path, limit)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -222,7 +231,7 @@ func (c *Client) retrying(ctx context.Context, method, path string, retry bool, 
 	return lastErr
 }
 
-func (c *Client) once(ctx context.Context, method, path string) (*response, error) {
+func (c *Client) once(ctx context.Context, method, path string, limit int64) (*response, error) {
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
@@ -238,7 +247,6 @@ func (c *Client) once(ctx context.Context, method, path string) (*response, erro
 		return nil, fmt.Errorf("envoy admin %s %s: %w", method, path, unwrapURLError(err))
 	}
 	defer res.Body.Close()
-	limit := c.maxBody()
 	body, err := io.ReadAll(io.LimitReader(res.Body, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("envoy admin %s %s: reading body: %w", method, path, err)

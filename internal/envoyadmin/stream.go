@@ -7,27 +7,43 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
+	"time"
 )
 
 // Stream is the body of a successful (200) answer, read as it arrives. The client's
-// per-attempt Timeout bounds the whole exchange, body included, so a stalled Envoy ends the
-// stream with an error. Close it in every case.
+// per-attempt Timeout bounds the wait for Envoy: until the response headers, and then each
+// Read while it waits for Envoy's next bytes. Time the caller spends between Reads (writing
+// to a slow client) is not counted, so a large body is never cut because its reader is slow,
+// while an Envoy that stalls ends the stream with an error. Close it in every case.
 type Stream struct {
 	// ContentLength is Envoy's Content-Length, or -1 when it streams without one.
 	ContentLength int64
 	// ContentType is Envoy's Content-Type header.
 	ContentType string
 
-	path   string
-	body   io.ReadCloser
-	cancel context.CancelFunc
+	path    string
+	body    io.ReadCloser
+	cancel  context.CancelFunc
+	idle    time.Duration // 0: no stall bound
+	timer   *time.Timer   // cancels the request when a Read waits longer than idle
+	stalled atomic.Bool
 }
 
-// Read reads the body. Errors name the call, and a timeout reads as one.
+// Read reads the body. Errors name the call; a stall reads as a timeout.
 func (s *Stream) Read(p []byte) (int, error) {
+	if s.timer != nil {
+		s.timer.Reset(s.idle)
+	}
 	n, err := s.body.Read(p)
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 	if err != nil && err != io.EOF {
-		if errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case s.stalled.Load():
+			err = fmt.Errorf("%w: Envoy sent nothing for %s", context.DeadlineExceeded, s.idle)
+		case errors.Is(err, context.DeadlineExceeded):
 			err = context.DeadlineExceeded
 		}
 		err = fmt.Errorf("envoy admin GET %s: reading body: %w", s.path, err)
@@ -37,6 +53,9 @@ func (s *Stream) Read(p []byte) (int, error) {
 
 // Close releases the connection.
 func (s *Stream) Close() error {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
 	err := s.body.Close()
 	s.cancel()
 	return err
@@ -60,20 +79,31 @@ func (c *Client) PrometheusStats(ctx context.Context, appmeshOnly, usedOnly bool
 func (c *Client) stream(ctx context.Context, path string) (*Stream, error) {
 	var out *Stream
 	err := c.retrying(ctx, http.MethodGet, path, true, only200, func(ctx context.Context) (int, []byte, error) {
-		actx, cancel := ctx, context.CancelFunc(func() {})
+		actx, cancel := context.WithCancel(ctx)
+		var headerTimer *time.Timer
 		if c.Timeout > 0 {
-			actx, cancel = context.WithTimeout(ctx, c.Timeout)
+			headerTimer = time.AfterFunc(c.Timeout, cancel) // until the response headers only
 		}
+		stopHeaderTimer := func() bool { return headerTimer == nil || headerTimer.Stop() }
 		req, err := http.NewRequestWithContext(actx, http.MethodGet, c.base+path, nil)
 		if err != nil {
+			stopHeaderTimer()
 			cancel()
 			return 0, nil, err
 		}
 		req.Header.Set("User-Agent", UserAgent)
 		res, err := c.http.Do(req)
 		if err != nil {
+			if !stopHeaderTimer() {
+				err = fmt.Errorf("%w: no response headers within %s", context.DeadlineExceeded, c.Timeout)
+			}
 			cancel()
 			return 0, nil, fmt.Errorf("envoy admin GET %s: %w", path, unwrapURLError(err))
+		}
+		if !stopHeaderTimer() {
+			res.Body.Close()
+			cancel()
+			return 0, nil, fmt.Errorf("envoy admin GET %s: %w: no response headers within %s", path, context.DeadlineExceeded, c.Timeout)
 		}
 		if res.StatusCode != http.StatusOK {
 			// Only the first line is reported; a little is enough for it.
@@ -82,8 +112,13 @@ func (c *Client) stream(ctx context.Context, path string) (*Stream, error) {
 			cancel()
 			return res.StatusCode, b, nil
 		}
-		out = &Stream{ContentLength: res.ContentLength, ContentType: res.Header.Get("Content-Type"),
-			path: path, body: res.Body, cancel: cancel}
+		st := &Stream{ContentLength: res.ContentLength, ContentType: res.Header.Get("Content-Type"),
+			path: path, body: res.Body, cancel: cancel, idle: c.Timeout}
+		if c.Timeout > 0 {
+			st.timer = time.AfterFunc(time.Hour, func() { st.stalled.Store(true); cancel() })
+			st.timer.Stop()
+		}
+		out = st
 		return res.StatusCode, nil, nil
 	})
 	if err != nil {
@@ -106,7 +141,7 @@ func (c *Client) Drain(ctx context.Context, graceful, inboundOnly bool) ([]byte,
 	if len(q) > 0 {
 		path += "?" + strings.Join(q, "&")
 	}
-	r, err := c.call(ctx, http.MethodPost, path, true, only200)
+	r, err := c.call(ctx, http.MethodPost, path, true, maxReplyBody, only200)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func TestPrometheusStatsRetriesThenGivesUp(t *testing.T) {
 }
 
 // TestStreamTimeoutCoversTheBody: a body that stalls ends the stream with a timeout.
-func TestStreamTimeoutCoversTheBody(t *testing.T) {
+func TestStreamStallEndsTheStream(t *testing.T) {
 	release := make(chan struct{})
 	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
 		_, _ = io.WriteString(w, "envoy_x 1\n")
@@ -83,8 +83,87 @@ func TestStreamTimeoutCoversTheBody(t *testing.T) {
 	defer s.Close()
 	start := time.Now()
 	_, err = io.ReadAll(s)
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "Envoy sent nothing for 100ms") || time.Since(start) > 5*time.Second {
 		t.Errorf("got %v after %v", err, time.Since(start))
+	}
+}
+
+// Issue 7, defect 2: the timeout bounds the waits for Envoy, not the reader's speed. A reader
+// that pauses far longer than the timeout between reads still gets the whole body.
+func TestSlowReaderIsNotCut(t *testing.T) {
+	chunk := strings.Repeat("envoy_x 1\n", 10000) // 100 kB
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		for range 5 {
+			if _, err := io.WriteString(w, chunk); err != nil {
+				return
+			}
+		}
+	})
+	c.Timeout = 50 * time.Millisecond
+	s, err := c.PrometheusStats(context.Background(), false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	buf := make([]byte, 64<<10)
+	total := 0
+	for {
+		n, err := s.Read(buf)
+		total += n
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", total, err)
+		}
+		time.Sleep(60 * time.Millisecond) // longer than the timeout, every time
+	}
+	if total != 5*len(chunk) {
+		t.Fatalf("read %d bytes, want %d", total, 5*len(chunk))
+	}
+}
+
+// The header wait is bounded too: an Envoy that accepts and never answers.
+func TestStreamHeaderTimeout(t *testing.T) {
+	release := make(chan struct{})
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+	c = c.With(80*time.Millisecond, 2)
+	start := time.Now()
+	_, err := c.PrometheusStats(context.Background(), false, false)
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no response headers within 80ms") || time.Since(start) > 5*time.Second {
+		t.Fatalf("got %v after %v", err, time.Since(start))
+	}
+}
+
+// Issue 7, defect 8: every answer read whole is capped; a one-line reply at 64 KiB.
+func TestRepliesAreCapped(t *testing.T) {
+	endless := func(w http.ResponseWriter, r *http.Request, n int) {
+		b := []byte(strings.Repeat("x", 32<<10))
+		for {
+			if _, err := w.Write(b); err != nil {
+				return
+			}
+		}
+	}
+	_, c := newFake(t, endless)
+	c = c.With(2*time.Second, 1)
+	for name, call := range map[string]func() error{
+		"drain":   func() error { _, err := c.Drain(context.Background(), true, true); return err },
+		"logging": func() error { return c.SetLogLevel(context.Background(), "debug") },
+		"ready":   func() error { _, err := c.Ready(context.Background()); return err },
+	} {
+		if err := call(); err == nil || !strings.Contains(err.Error(), "body larger than 65536 bytes") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := c.Stats(context.Background(), ""); err == nil || !strings.Contains(err.Error(), "body larger than 1048576 bytes") {
+		t.Errorf("stats: %v", err)
 	}
 }
 

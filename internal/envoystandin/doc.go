@@ -102,6 +102,7 @@
 //	STANDIN_LISTENER_FAILED=1   listener_manager.listener_create_failure and lds.update_rejected are 1
 //	STANDIN_SPAWN_ORPHAN=1|D    start a child (this binary, --orphan-sleep D, default 1s) that is never
 //	                            waited for, so it outlives the stand-in; its pid is recorded
+//	STANDIN_ORPHAN_SETSID=1     the orphan calls setsid: it leaves the stand-in's process group
 //	STANDIN_ORPHAN_INHERIT_STDIO=1  give the orphan the stand-in's stdio (default /dev/null, so it
 //	                            does not hold the supervisor's pipes open)
 //	STANDIN_STDOUT_LINES=N      print "line 1" … "line N" to stdout at start

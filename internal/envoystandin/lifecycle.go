@@ -112,7 +112,7 @@ func (s *standin) runScript() {
 		})
 	}
 	if sc.orphan > 0 {
-		pid, err := spawnOrphan(sc.orphan, sc.orphanStdio)
+		pid, err := spawnOrphan(sc.orphan, sc.orphanStdio, sc.orphanSetsid)
 		if err != nil {
 			s.log.logf("main", "error", "envoy-standin: cannot spawn orphan: %v", err)
 		} else {
@@ -154,7 +154,8 @@ func (s *standin) writeLines(w io.Writer, stream, prefix string, n int) {
 
 // spawnOrphan starts a child that outlives the stand-in (it is never waited for), so a
 // supervisor's reaping can be tested. It is this binary in its hidden --orphan-sleep mode.
-func spawnOrphan(d time.Duration, inheritStdio bool) (int, error) {
+// With setsid it starts a session of its own, leaving the stand-in's process group.
+func spawnOrphan(d time.Duration, inheritStdio, setsid bool) (int, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return 0, err
@@ -175,7 +176,11 @@ func spawnOrphan(d time.Duration, inheritStdio bool) (int, error) {
 			env = append(env, kv)
 		}
 	}
-	p, err := os.StartProcess(exe, []string{exe, "--orphan-sleep", d.String()}, &os.ProcAttr{Files: files, Env: env})
+	attr := &os.ProcAttr{Files: files, Env: env}
+	if setsid {
+		attr.Sys = &syscall.SysProcAttr{Setsid: true}
+	}
+	p, err := os.StartProcess(exe, []string{exe, "--orphan-sleep", d.String()}, attr)
 	if err != nil {
 		return 0, err
 	}

@@ -62,6 +62,7 @@ type script struct {
 	drainCxSet    bool
 	orphan        time.Duration // 0: no orphan
 	orphanStdio   bool
+	orphanSetsid  bool
 	stdoutLines   int
 	stderrLines   int
 	lineInterval  time.Duration
@@ -297,6 +298,7 @@ func parseScript(lookup func(string) (string, bool)) (*script, error) {
 		}
 	}
 	sc.orphanStdio = r.boolean("STANDIN_ORPHAN_INHERIT_STDIO")
+	sc.orphanSetsid = r.boolean("STANDIN_ORPHAN_SETSID")
 	sc.stdoutLines, _ = r.integer("STANDIN_STDOUT_LINES", 0, 1<<30)
 	sc.stderrLines, _ = r.integer("STANDIN_STDERR_LINES", 0, 1<<30)
 	sc.lineInterval, _ = r.duration("STANDIN_LINE_INTERVAL")

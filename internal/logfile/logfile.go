@@ -19,8 +19,10 @@
 package logfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -36,6 +38,11 @@ import (
 const MaxKeep = 1000
 
 // Writer appends to the log file and rotates it. It is safe for concurrent use.
+//
+// A write the file refuses (a full or read-only filesystem, an I/O error) loses nothing
+// silently: the line goes to the fallback writer (the agent's stderr) instead, the failure is
+// reported there once, lines written only there are counted (Lost), and every later line
+// tries the file again; the first one that succeeds reports how many lines the file missed.
 type Writer struct {
 	mu      sync.Mutex
 	path    string
@@ -45,6 +52,12 @@ type Writer struct {
 	size    int64
 	rotated int   // highest NAME.K that may exist
 	err     error // last rotation error, reported once by the next Write
+
+	fallback io.Writer // where lines go while the file refuses them
+	failing  bool      // the last write to the file failed
+	torn     bool      // it failed part-way: the file ends inside a line
+	lost     int64     // lines that went only to fallback since the last report
+	lostAll  int64     // ... over the Writer's life
 }
 
 // Open opens dir/name for appending, creating it (mode 0644 before the umask) if needed; an
@@ -73,7 +86,7 @@ func Open(dir, name string, maxBytes int64, keep int) (*Writer, error) {
 	if keep < 1 || keep > MaxKeep {
 		return nil, fmt.Errorf("log file retention %d must be within 1..%d", keep, MaxKeep)
 	}
-	w := &Writer{path: filepath.Join(dir, name), max: maxBytes, keep: keep}
+	w := &Writer{path: filepath.Join(dir, name), max: maxBytes, keep: keep, fallback: os.Stderr}
 	if err := w.open(); err != nil {
 		return nil, err
 	}
@@ -154,9 +167,25 @@ func rotatedIndex(file, prefix string) (int, bool) {
 
 func (w *Writer) rotatedPath(k int) string { return w.path + "." + strconv.Itoa(k) }
 
+// SetFallback replaces os.Stderr as the writer that receives the lines the file refuses.
+func (w *Writer) SetFallback(f io.Writer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.fallback = f
+}
+
+// Lost is how many lines the file refused over the Writer's life (they went to the fallback).
+func (w *Writer) Lost() int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lostAll
+}
+
 // Write appends p to the live file, rotating first if p would take it past the limit. p is
 // written whole to a single file. A failed rotation does not lose p: it is appended to the
-// current file, and the error is returned by this Write once (later Writes retry).
+// current file, and the error is returned by this Write once (later Writes retry). A failed
+// write does not lose p either: it goes to the fallback writer (see Writer), and Write
+// reports success, since the line was delivered.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -167,15 +196,55 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.size > 0 && w.size+int64(len(p)) > w.max {
 		rotErr = w.rotate()
 	}
+	if w.torn {
+		// End the line the failed write cut, so the next one starts on its own line.
+		if _, err := w.f.Write([]byte{'\n'}); err == nil {
+			w.torn = false
+			w.size++
+		}
+	}
+	if w.failing && !w.torn {
+		// Tell the file (first) and stderr that the file works again, and what it missed.
+		msg := fmt.Sprintf("appnet-agent: the log file %s can be written again; %d lines went only to stderr meanwhile\n", w.path, w.lost)
+		if m, err := io.WriteString(w.f, msg); err == nil {
+			w.size += int64(m)
+			w.failing, w.lost = false, 0
+			_, _ = io.WriteString(w.fallback, msg)
+		}
+	}
+	if w.failing || w.torn {
+		w.refused(p, 0, errors.New("still failing"))
+		return len(p), nil
+	}
 	n, err := w.f.Write(p)
 	w.size += int64(n)
 	if err != nil {
-		return n, err
+		w.refused(p, n, err)
+		return len(p), nil
 	}
 	if rotErr != nil {
 		return n, fmt.Errorf("rotating %s (line kept in the current file): %w", w.path, rotErr)
 	}
 	return n, nil
+}
+
+// refused hands a line the file did not take (n bytes of it did) to the fallback writer,
+// reporting the failure there the first time.
+func (w *Writer) refused(p []byte, n int, err error) {
+	if n > 0 {
+		w.torn = true
+	}
+	lines := int64(bytes.Count(p, []byte{'\n'}))
+	if lines == 0 {
+		lines = 1
+	}
+	w.lost += lines
+	w.lostAll += lines
+	if !w.failing {
+		w.failing = true
+		_, _ = fmt.Fprintf(w.fallback, "appnet-agent: cannot write the log file %s: %v; Envoy's and the agent's lines go to stderr until it can be written again\n", w.path, err)
+	}
+	_, _ = w.fallback.Write(p)
 }
 
 // rotate shifts the numbered files and starts a new live file. Until the new file is open the

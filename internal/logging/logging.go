@@ -2,18 +2,22 @@
 // which log pipelines already parse:
 //
 //	[2026-11-25 21:49:19.123][4321][info] [AppNet Agent] message key=value
+//
+// hclog formats nothing here: the logger is an hclog intercept logger whose own output is off,
+// and one sink formats each call's message and arguments directly, so every value prints
+// exactly as it was logged (an int64 as its digits, a duration as 1.5s, an error as its text).
 package logging
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
-	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -24,11 +28,9 @@ const Name = "AppNet Agent"
 // New returns a logger writing reference-format lines to w at the given Envoy-style level
 // (trace, debug, info, warn/warning, error, critical, off).
 func New(w io.Writer, level string) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{
-		Level:      Level(level),
-		Output:     &lineWriter{out: w, pid: os.Getpid()},
-		JSONFormat: true, // structured lines that lineWriter re-renders; hclog's own text format differs from the reference
-	})
+	l := hclog.NewInterceptLogger(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard})
+	l.RegisterSink(&lineSink{out: w, pid: os.Getpid(), level: Level(level), now: time.Now})
+	return l
 }
 
 // Level maps Envoy's level names to hclog levels.
@@ -48,63 +50,122 @@ func Level(s string) hclog.Level {
 	return hclog.Info
 }
 
-// lineWriter receives one JSON object per Write from hclog and writes one formatted line.
-type lineWriter struct {
-	mu  sync.Mutex
-	out io.Writer
-	pid int
+// lineSink writes one reference-format line (or, for a multi-line message, one per line) per
+// logging call, with a single Write so lines never interleave with Envoy's in a shared file.
+type lineSink struct {
+	mu    sync.Mutex
+	out   io.Writer
+	pid   int
+	level hclog.Level
+	now   func() time.Time
 }
 
-func (l *lineWriter) Write(p []byte) (int, error) {
-	var rec map[string]any
-	if err := json.Unmarshal(p, &rec); err != nil {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		return l.out.Write(p) // never lose a line
+var _ hclog.SinkAdapter = (*lineSink)(nil)
+
+// Accept formats one call. Arguments come as key, value pairs, the logger's implied ones
+// (With) first, as hclog hands them over.
+func (s *lineSink) Accept(_ string, level hclog.Level, msg string, args ...any) {
+	if level < s.level || level == hclog.Off {
+		return
 	}
-	ts := time.Now()
-	if s, ok := rec["@timestamp"].(string); ok {
-		if t, err := time.Parse("2006-01-02T15:04:05.000000Z07:00", s); err == nil {
-			ts = t
-		}
-	}
-	level, _ := rec["@level"].(string)
-	if level == "warn" {
-		level = "warning" // the reference's (and Envoy's) word
-	}
-	msg, _ := rec["@message"].(string)
-	prefix := fmt.Sprintf("[%s][%d][%s] [%s] ", ts.UTC().Format("2006-01-02 15:04:05.000"), l.pid, level, Name)
-	var b bytes.Buffer
+	prefix := "[" + s.now().UTC().Format("2006-01-02 15:04:05.000") + "][" + strconv.Itoa(s.pid) + "][" + levelName(level) + "] [" + Name + "] "
+	var b strings.Builder
 	// A multi-line message (e.g. a list of validation problems) becomes one prefixed line per
 	// line, so line-based log pipelines never see an orphan continuation.
-	lines := strings.Split(msg, "\n")
-	for i, line := range lines[:len(lines)-1] {
-		if i == 0 {
-			b.WriteString(prefix + line + "\n")
+	lines := strings.Split(strings.TrimSuffix(msg, "\n"), "\n")
+	for i, line := range lines {
+		if i > 0 {
+			b.WriteString("\n" + prefix + "  ")
 		} else {
-			b.WriteString(prefix + "  " + line + "\n")
+			b.WriteString(prefix)
 		}
+		b.WriteString(line)
 	}
-	last := lines[len(lines)-1]
-	if len(lines) > 1 {
-		last = "  " + last
-	}
-	b.WriteString(prefix + last)
-	keys := make([]string, 0, len(rec))
-	for k := range rec {
-		if !strings.HasPrefix(k, "@") {
-			keys = append(keys, k)
+	for i := 0; i < len(args); i += 2 {
+		key, val := fmt.Sprint(args[i]), any("EXTRA_VALUE_AT_END")
+		if i+1 < len(args) {
+			val = args[i+1]
+		} else {
+			key, val = "EXTRA_VALUE_AT_END", args[i]
 		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		fmt.Fprintf(&b, " %s=%v", k, rec[k])
+		b.WriteString(" " + key + "=" + quoteIfNeeded(Value(val)))
 	}
 	b.WriteByte('\n')
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, err := l.out.Write(b.Bytes()); err != nil {
-		return 0, err
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = io.WriteString(s.out, b.String())
+}
+
+func levelName(l hclog.Level) string {
+	switch l {
+	case hclog.Trace:
+		return "trace"
+	case hclog.Debug:
+		return "debug"
+	case hclog.Warn:
+		return "warning" // the reference's (and Envoy's) word
+	case hclog.Error:
+		return "error"
 	}
-	return len(p), nil
+	return "info"
+}
+
+// Value renders one logged value exactly: integers and floats in full (never through a
+// float64), durations and other Stringers in their own syntax, errors as their text.
+func Value(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "<nil>"
+	case string:
+		return x
+	case error:
+		return x.Error()
+	case time.Duration:
+		return x.String()
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case fmt.Stringer:
+		return x.String()
+	case hclog.Format:
+		if len(x) == 0 {
+			return ""
+		}
+		return fmt.Sprintf(fmt.Sprint(x[0]), x[1:]...)
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case uint:
+		return strconv.FormatUint(uint64(x), 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10)
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	}
+	return fmt.Sprintf("%+v", v)
+}
+
+// quoteIfNeeded quotes a value (Go syntax) when it is empty or holds a space, a quote, an
+// equals sign, a control character or invalid UTF-8, so that `key=value` stays one token and
+// a multi-line value stays on one line. Other values print bare.
+func quoteIfNeeded(s string) string {
+	if s == "" || !utf8.ValidString(s) {
+		return strconv.Quote(s)
+	}
+	for _, r := range s {
+		if r == '"' || r == '=' || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }

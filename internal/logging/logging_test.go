@@ -2,11 +2,15 @@ package logging
 
 import (
 	"bytes"
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 )
 
 func TestReferenceLineFormat(t *testing.T) {
@@ -49,5 +53,55 @@ func TestTimestampsAreUTC(t *testing.T) {
 	now := time.Now().UTC().Format("2006-01-02 15")
 	if !strings.Contains(b.String(), "["+now) {
 		t.Fatalf("line %q is not in UTC (%s)", b.String(), now)
+	}
+}
+
+// Issue 7, "Logs keep their values": fields print exactly what was logged.
+func TestFieldsKeepTheirValues(t *testing.T) {
+	cases := []struct {
+		args []any
+		want string
+	}{
+		{[]any{"limit", 1048576}, " limit=1048576"},
+		{[]any{"n", int64(9223372036854775807)}, " n=9223372036854775807"},
+		{[]any{"u", uint64(18446744073709551615)}, " u=18446744073709551615"},
+		{[]any{"ratio", 0.1}, " ratio=0.1"},
+		{[]any{"wait", 1500 * time.Millisecond}, " wait=1.5s"},
+		{[]any{"error", errors.New("dial tcp 127.0.0.1:9901: connect: connection refused")}, ` error="dial tcp 127.0.0.1:9901: connect: connection refused"`},
+		{[]any{"problems", "a: bad\nb: worse"}, ` problems="a: bad\nb: worse"`},
+		{[]any{"empty", ""}, ` empty=""`},
+		{[]any{"eq", "a=b"}, ` eq="a=b"`},
+		{[]any{"ok", true, "path", "/tmp/x.yaml"}, " ok=true path=/tmp/x.yaml"},
+		{[]any{"odd"}, " EXTRA_VALUE_AT_END=odd"},
+		{[]any{"fmt", hclog.Fmt("%d%%", 5)}, " fmt=5%"},
+	}
+	for _, tc := range cases {
+		var b bytes.Buffer
+		New(&b, "info").Info("m", tc.args...)
+		line := b.String()
+		if !strings.HasSuffix(line, "] [AppNet Agent] m"+tc.want+"\n") || strings.Count(line, "\n") != 1 {
+			t.Errorf("args %v: line %q, want it to end with %q", tc.args, line, tc.want)
+		}
+	}
+}
+
+func TestImpliedArgumentsComeFirst(t *testing.T) {
+	var b bytes.Buffer
+	New(&b, "debug").With("component", "health").Named("x").Debug("polled", "state", "LIVE")
+	if !strings.HasSuffix(b.String(), "[debug] [AppNet Agent] polled component=health state=LIVE\n") {
+		t.Fatalf("line %q", b.String())
+	}
+}
+
+func TestStandardLoggerGoesThroughTheSink(t *testing.T) {
+	var b bytes.Buffer
+	New(&b, "debug").StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}).Print("http: TLS handshake error")
+	if !strings.Contains(b.String(), "[debug] [AppNet Agent] http: TLS handshake error") {
+		t.Fatalf("line %q", b.String())
+	}
+	b.Reset()
+	New(&b, "info").StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}).Print("hidden")
+	if b.Len() != 0 {
+		t.Fatalf("debug line at info level: %q", b.String())
 	}
 }

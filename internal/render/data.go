@@ -141,7 +141,7 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 	if err := p.setTracing(c, mesh, meshErr == nil, readFile); err != nil {
 		return nil, err
 	}
-	d.SDSSocket = c.Admin.SDSSocket
+	d.SDSSocket = string(c.Admin.SDSSocket)
 	if c.Stats.ConfigFile == "" {
 		s := &d.Stats
 		s.Extension = c.Stats.MetricExtension == "1"
@@ -156,7 +156,7 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 	}
 	d.Stats.FlushInterval = c.Stats.FlushInterval
 	if c.Runtime.EnableDogStatsdSink && c.Stats.SinksFile == "" {
-		d.Stats.DogStatsd = &DogStatsdData{SocketPath: c.Stats.StatsdSocketPath, Address: c.Stats.StatsdAddress, Port: c.Stats.StatsdPort}
+		d.Stats.DogStatsd = &DogStatsdData{SocketPath: string(c.Stats.StatsdSocketPath), Address: string(c.Stats.StatsdAddress), Port: c.Stats.StatsdPort}
 	}
 	return p, nil
 }

@@ -319,8 +319,7 @@ var injectionCases = []injectionCase{
 	{variable: "DD_SERVICE", base: datadog, expect: rendered},
 	{variable: "JAEGER_TRACER_ADDRESS", base: jaeger, expect: rendered},
 	{variable: "STATSD_SOCKET_PATH", base: dogUDS, expect: rendered},
-	// Envoy does not resolve a statsd sink's address: anything but an IP literal is refused by the validator.
-	{variable: "STATSD_ADDRESS", base: dogUDP, expect: rejected, errWant: "malformed IP address"},
+	{variable: "STATSD_ADDRESS", base: dogUDP, expect: rejected}, // must be an IP literal (Envoy does not resolve it)
 
 	// Node metadata, including values and keys of the JSON mappings.
 	{variable: "NAMESPACE_NAME", expect: rendered},
@@ -328,9 +327,9 @@ var injectionCases = []injectionCase{
 	{variable: "APPNET_CONTAINER_IP_MAPPING", set: func(v string) string { return jsonObject("app", v) }, expect: rendered},
 	{name: "APPNET_CONTAINER_IP_MAPPING/key", variable: "APPNET_CONTAINER_IP_MAPPING",
 		set: func(v string) string { return jsonObject(v, "10.0.0.5") }, expect: rendered},
-	{variable: "APPNET_LISTENER_PORT_MAPPING", set: func(v string) string { return jsonObject("l1", v) }, expect: rendered},
+	{variable: "APPNET_LISTENER_PORT_MAPPING", set: func(v string) string { return jsonObject("l1", v) }, expect: rejected}, // values are ports
 	{name: "APPNET_LISTENER_PORT_MAPPING/key", variable: "APPNET_LISTENER_PORT_MAPPING",
-		set: func(v string) string { return jsonObject(v, "15000") }, expect: rendered},
+		set: func(v string) string { k, _ := json.Marshal(v); return "{" + string(k) + ":15000}" }, expect: rendered},
 	{variable: "APPMESH_PLATFORM_K8S_VERSION", base: k8s, expect: rendered},
 	{variable: "APPMESH_PLATFORM_K8S_POD_UID", base: k8s, expect: rendered},
 	{variable: "APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION", base: k8s, expect: rendered},
@@ -343,7 +342,7 @@ var injectionCases = []injectionCase{
 }
 
 // freeTextTypes are the env.Var types whose values are arbitrary text.
-var freeTextTypes = map[string]bool{"string": true, "JSON object": true, "address": true, "IP address": true}
+var freeTextTypes = map[string]bool{"string": true, "JSON object": true, "address": true, "IP address": true, "socket path": true}
 
 // TestInjectionTableCoversEveryVariable keeps the table in step with env:
 // a new free-text variable must be classified before it can ship.

@@ -18,7 +18,7 @@ func newRelayPlan(c *env.Config, f platform.Facts) (*plan, error) {
 		return nil, fmt.Errorf("AWS_REGION is unset and unable to retrieve the region from the EC2 Metadata Service")
 	}
 	r := &RelayData{
-		ListenerPath:       c.Relay.ListenerPath,
+		ListenerPath:       string(c.Relay.ListenerPath),
 		Region:             f.Region,
 		Port:               c.Relay.Port,
 		BufferLimit:        c.Relay.BufferLimit,

@@ -55,7 +55,7 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 		return nil, err
 	}
 	facts := make(chan platform.Facts, 1)
-	go func() { facts <- opts.Collector.Collect(ctx, platformInputs(cfg)) }() // overlaps template parsing
+	go func() { facts <- opts.Collector.Collect(ctx, PlatformInputs(cfg)) }() // overlaps template parsing
 	tmpl := opts.Templates
 	var tmplErr error
 	if tmpl == nil {
@@ -176,7 +176,9 @@ func prefixLines(err error, prefix string) error {
 	return errors.New(strings.TrimSuffix(b.String(), "\n"))
 }
 
-func platformInputs(c *env.Config) platform.Inputs {
+// PlatformInputs are the platform.Inputs Render collects facts with for c (also what
+// `appnet-agent facts` uses for its endpoints and Envoy path).
+func PlatformInputs(c *env.Config) platform.Inputs {
 	in := platform.Inputs{
 		EnvoyPath:    c.Mode.EnvoyPath,
 		Region:       c.XDS.Region,

@@ -3,12 +3,15 @@ package supervise
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 )
 
 // maxLine bounds how much of one line is held in memory. A longer line (no newline for 1 MiB)
@@ -36,8 +39,20 @@ func (f *forwarders) start(r *os.File, w io.Writer, stream string) {
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
-		if err := copyLines(r, w); err != nil {
-			f.log.Warn("Envoy output lost: cannot write it", "stream", stream, "error", err)
+		br := bufio.NewReaderSize(r, 64<<10) // outlives a panic: what it holds is not lost
+		for {
+			// The pipe must be drained whatever happens, or Envoy blocks on a full pipe: a
+			// panic (a bug in a writer) is logged and copying goes on.
+			err := lifecycle.Safely(func() error { return copyLines(br, w) })
+			var pe *lifecycle.PanicError
+			if errors.As(err, &pe) {
+				f.log.Error("Copying Envoy's "+stream+" panicked; copying on. This is a bug; the stack:\n"+string(pe.Stack), "panic", fmt.Sprint(pe.Value))
+				continue
+			}
+			if err != nil {
+				f.log.Warn("Envoy output lost: cannot write it", "stream", stream, "error", err)
+			}
+			break
 		}
 		f.mu.Lock()
 		delete(f.files, r)
@@ -67,11 +82,10 @@ func (f *forwarders) finish(grace time.Duration) {
 	<-done
 }
 
-// copyLines writes each line of r (newline included) to w with one Write. A last line without
-// a newline gets one, so the next writer's line does not run on. Write errors are reported
-// once but reading goes on: a stalled pipe would block Envoy.
-func copyLines(r io.Reader, w io.Writer) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+// copyLines writes each line of br (newline included) to w with one Write. A last line
+// without a newline gets one, so the next writer's line does not run on. Write errors are
+// reported once but reading goes on: a stalled pipe would block Envoy.
+func copyLines(br *bufio.Reader, w io.Writer) error {
 	var long []byte
 	var werr error
 	write := func(b []byte) {

@@ -173,10 +173,14 @@ func (s *Supervisor) own(p *proc, started chan<- error) {
 
 	// Wait until Envoy has exited but leave it unreaped: while its zombie holds the pid,
 	// neither the pid nor Envoy's process group id can be reused, so killing the group hits
-	// only what Envoy started (and did not move out of its group). Nothing Envoy started
-	// outlives it.
+	// only what Envoy started (and did not move out of its group); what moved out is found
+	// among the agent's children (strays.go). Nothing Envoy started outlives it.
 	waitExitedNoReap(p.pid)
 	_ = unix.Kill(-p.pid, unix.SIGKILL)
+	// What left the group (setsid, setpgid) and was re-parented to the agent goes too.
+	if n := s.opts.Reaper.killStrays(p.pid); n > 0 {
+		s.log.Warn("Killed processes Envoy left behind outside its process group", "count", n)
+	}
 	werr := p.cmd.Wait() // a non-zero exit is an *exec.ExitError; ProcessState has it all
 	p.exited = s.now()
 	p.x = exitOf(p.cmd.ProcessState, werr)

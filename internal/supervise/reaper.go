@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
+
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 )
 
 // Reaper reaps orphaned processes (R4): every child that has exited and that nobody in this
@@ -87,7 +90,13 @@ func StartReaper(log hclog.Logger) (*Reaper, error) {
 	}
 	// Subscribe before the first pass: a child exiting in between still sends a SIGCHLD.
 	signal.Notify(r.sigs, syscall.SIGCHLD)
-	go r.loop()
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-r.stop; cancel() }()
+	go func() {
+		defer close(r.done)
+		// A panic in a pass is logged and the loop restarted: reaping must go on.
+		lifecycle.Keep(ctx, log, lifecycle.Part{Name: "orphan reaper", Run: func(context.Context) error { r.loop(); return nil }})
+	}()
 	return r, nil
 }
 
@@ -147,8 +156,8 @@ func (r *Reaper) release(pid int) {
 	}
 }
 
+// loop reaps on every SIGCHLD, kick and retry until Stop.
 func (r *Reaper) loop() {
-	defer close(r.done)
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()

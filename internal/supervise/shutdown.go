@@ -3,17 +3,20 @@ package supervise
 import (
 	"context"
 	"errors"
+	"fmt"
 	"syscall"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 )
 
 // killWait bounds the wait for a SIGKILLed Envoy to be reaped. Only a process stuck in the
 // kernel (uninterruptible sleep) takes longer; the agent then exits anyway.
 const killWait = 10 * time.Second
 
-// shutdown is R3, after the first shutdown request while Envoy runs: no more restarts; drain
-// the listeners and wait for the connections to go (at most DrainWait); SIGTERM; SIGKILL
-// after KillGrace. Any further request (signal, or ctx when the first was a signal) skips the
+// shutdown is R3, after the first shutdown request while Envoy runs: no more restarts; fail
+// health checks, drain the listeners and wait for the connections to go (at least MinDrain,
+// at most DrainWait); SIGTERM; SIGKILL after KillGrace. Any further request (signal, or ctx when the first was a signal) skips the
 // rest of the current wait. It returns the agent's exit code (see Run).
 func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 	var ctxDone <-chan struct{} // a later cancellation hurries; one that caused this does not
@@ -83,7 +86,11 @@ func (s *Supervisor) drainPhase(p *proc, ctxDone <-chan struct{}) {
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
-		s.drain(dctx)
+		if err := lifecycle.Safely(func() error { s.drain(dctx); return nil }); err != nil {
+			var pe *lifecycle.PanicError
+			errors.As(err, &pe)
+			s.log.Error("The drain panicked; stopping Envoy now. This is a bug; the stack:\n"+string(pe.Stack), "panic", fmt.Sprint(pe.Value))
+		}
 	}()
 	select {
 	case <-drained:
@@ -98,30 +105,42 @@ func (s *Supervisor) drainPhase(p *proc, ctxDone <-chan struct{}) {
 	<-drained
 }
 
-// drain sends POST /drain_listeners?graceful and polls the connection count every DrainPoll
-// until it is 0 or ctx ends. Errors are logged (each different one once) and never end the
-// wait early: only a successful 0 does.
+// drain fails Envoy's health checks (POST /healthcheck/fail: load balancers that probe
+// Envoy take it out), drains its listeners (POST /drain_listeners?graceful) and polls the
+// connection count every DrainPoll until it is 0 with MinDrain passed, or ctx ends. Every
+// failure is logged (each different one once) and none ends the wait early: only a
+// successful 0 does.
 func (s *Supervisor) drain(ctx context.Context) {
-	start := s.now()
+	start := time.Now()
+	minEnd := start.Add(s.opts.MinDrain)
+	if err := s.opts.Admin.FailHealthcheck(ctx); err != nil {
+		s.log.Warn("Failing Envoy's health checks failed; draining anyway", "error", describeAdminError(ctx, err))
+	} else {
+		s.log.Info("Envoy now fails its health checks")
+	}
 	s.log.Info("Draining Envoy listeners...")
 	if err := s.opts.Admin.DrainListeners(ctx, true, false); err != nil {
+		s.log.Error("Draining Envoy listeners failed; still waiting for connections to close", "error", describeAdminError(ctx, err))
 		if ctx.Err() != nil {
 			return
 		}
-		s.log.Error("Draining Envoy listeners failed; still waiting for connections to close", "error", err)
 	}
-	s.log.Info("Waiting for Envoy to drain listeners", "max_wait", s.opts.DrainWait.String())
+	s.log.Info("Waiting for Envoy to drain listeners", "min_wait", s.opts.MinDrain.String(), "max_wait", s.opts.DrainWait.String())
 	t := time.NewTicker(s.opts.DrainPoll)
 	defer t.Stop()
-	lastErr := ""
+	lastErr, waitingForMin := "", false
 	for {
 		n, err := s.opts.Admin.DownstreamConnections(ctx)
 		switch {
 		case ctx.Err() != nil:
-		case err == nil && n == 0:
+		case err == nil && n == 0 && !time.Now().Before(minEnd):
 			s.log.Info("Graceful Envoy listener draining completed: no downstream connections left",
-				"after", s.now().Sub(start).Round(time.Millisecond).String())
+				"after", time.Since(start).Round(time.Millisecond).String())
 			return
+		case err == nil && n == 0 && !waitingForMin:
+			waitingForMin = true
+			s.log.Info("No downstream connections left; draining for the minimum time still, for clients with stale endpoints",
+				"min_wait", s.opts.MinDrain.String())
 		case err != nil && err.Error() != lastErr:
 			lastErr = err.Error()
 			s.log.Warn("Cannot read Envoy's downstream connections; still waiting", "error", err)
@@ -130,10 +149,21 @@ func (s *Supervisor) drain(ctx context.Context) {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				s.log.Info("Drain wait over; downstream connections may remain",
-					"after", s.now().Sub(start).Round(time.Millisecond).String())
+					"after", time.Since(start).Round(time.Millisecond).String())
 			}
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// describeAdminError adds to an admin call's error why it ended, when the drain wait did.
+func describeAdminError(ctx context.Context, err error) error {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Errorf("%w (the drain deadline passed)", err)
+	case ctx.Err() != nil:
+		return fmt.Errorf("%w (the drain wait was cut short)", err)
+	}
+	return err
 }

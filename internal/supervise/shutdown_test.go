@@ -240,3 +240,71 @@ func TestSignalBeforeStartStartsNothing(t *testing.T) {
 		t.Errorf("%d starts", n)
 	}
 }
+
+// Issue 7: health checks fail first, and the drain lasts at least MinDrain even when no
+// connection is left, for clients holding a stale endpoint list.
+func TestShutdownFailsHealthFirstAndKeepsTheMinimumDrain(t *testing.T) {
+	h := newHarness(t, "STANDIN_LIFETIME=1h")
+	h.opts.DrainWait = 20 * time.Second
+	h.opts.MinDrain = 1500 * time.Millisecond
+	h.run()
+	h.waitLive()
+	h.sigs <- syscall.SIGTERM
+	if code := h.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	var failAt, drainAt time.Time
+	for _, e := range h.events("admin") {
+		switch e.str("path") {
+		case "/healthcheck/fail":
+			if failAt.IsZero() {
+				failAt = e.time()
+			}
+		case "/drain_listeners":
+			if drainAt.IsZero() {
+				drainAt = e.time()
+			}
+		}
+	}
+	_, term, _ := h.drainAndTerm()
+	if failAt.IsZero() || drainAt.IsZero() || drainAt.Before(failAt) {
+		t.Fatalf("healthcheck/fail at %v, drain at %v: want the first before the second", failAt, drainAt)
+	}
+	// Both times are the stand-in's own records.
+	if wait := term.Sub(failAt); wait < 1400*time.Millisecond || wait > 10*time.Second {
+		t.Errorf("SIGTERM %v after the shutdown began, want ≥ the 1.5s minimum drain", wait)
+	}
+	if !strings.Contains(h.logs.String(), "draining for the minimum time still") {
+		t.Errorf("the minimum drain is not logged:\n%s", h.logs.String())
+	}
+}
+
+// A second signal still skips the minimum drain.
+func TestSecondSignalSkipsTheMinimumDrain(t *testing.T) {
+	h := newHarness(t, "STANDIN_LIFETIME=1h")
+	h.opts.DrainWait = 60 * time.Second
+	h.opts.MinDrain = 60 * time.Second
+	h.run()
+	h.waitLive()
+	h.sigs <- syscall.SIGTERM
+	testenv.WaitFor(t, 10*time.Second, "the drain request", func() bool { d, _, _ := h.drainAndTerm(); return !d.IsZero() })
+	h.sigs <- syscall.SIGTERM
+	if code := h.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+}
+
+// Issue 7, defect 11: a drain call that fails because the deadline passed is logged too.
+func TestShutdownDrainCallCutByTheDeadlineIsLogged(t *testing.T) {
+	h := newHarness(t, "STANDIN_LIFETIME=1h", "STANDIN_DELAY_PATHS=/drain_listeners:30s")
+	h.opts.DrainWait = 1500 * time.Millisecond
+	h.run()
+	h.waitLive()
+	h.sigs <- syscall.SIGTERM
+	if code := h.wait(30 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if logs := h.logs.String(); !strings.Contains(logs, "Draining Envoy listeners failed") || !strings.Contains(logs, "the drain deadline passed") {
+		t.Errorf("the failed drain call is not logged:\n%s", logs)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 // Admin is what the supervisor needs from Envoy's admin API; *envoyadmin.Client has it.
 type Admin interface {
+	FailHealthcheck(ctx context.Context) error
 	DrainListeners(ctx context.Context, graceful, inboundOnly bool) error
 	DownstreamConnections(ctx context.Context) (int, error)
 }
@@ -63,6 +64,10 @@ type Options struct {
 	// DrainWait is the longest wait for connections to drain on shutdown
 	// (LISTENER_DRAIN_WAIT_TIME_S).
 	DrainWait time.Duration
+	// MinDrain is the shortest drain (APPNET_MIN_DRAIN_TIME_S): no downstream connections
+	// left ends the wait only once it has passed, because clients holding a stale endpoint
+	// list still arrive for a few seconds. At most DrainWait.
+	MinDrain time.Duration
 	// KillGrace is how long Envoy has to exit after SIGTERM before SIGKILL (default 5 s).
 	KillGrace time.Duration
 	// BackoffInitial and BackoffMax shape the delay before the second and later restarts
@@ -78,12 +83,13 @@ type Options struct {
 	Now func() time.Time
 }
 
-// OptionsFromConfig fills Argv, RestartCount and DrainWait from the validated config.
+// OptionsFromConfig fills Argv, RestartCount, DrainWait and MinDrain from the validated config.
 func OptionsFromConfig(c *env.Config, bootstrapPath string, concurrency int) Options {
 	return Options{
 		Argv:         Args(c, bootstrapPath, concurrency),
 		RestartCount: c.Agent.RestartCount,
 		DrainWait:    c.Agent.DrainWait,
+		MinDrain:     c.Agent.MinDrain,
 	}
 }
 
@@ -156,11 +162,13 @@ var errRunTwice = errors.New("supervise: Run called twice")
 //     since the last run of at least HealthyAfter): Envoy's exit code, or 128+signal when it
 //     was killed. Never 0 for a failure; 0 only if Envoy itself exited 0.
 //   - A shutdown request (a signal on Options.Signals, or ctx cancelled) while Envoy runs:
-//     drain (POST /drain_listeners?graceful, wait for no downstream connections or
-//     DrainWait, whichever is first; a second request cuts the wait short), then SIGTERM,
-//     then SIGKILL after KillGrace (at once on another request). The code is 0 when Envoy
-//     exited 0 or by our SIGTERM; 137 when it had to be SIGKILLed; Envoy's own code (or
-//     128+signal) when it ended otherwise, including on its own during the drain.
+//     the phase turns draining at once (/status stops reporting HEALTHY); POST
+//     /healthcheck/fail, then POST /drain_listeners?graceful; wait until Envoy reports no
+//     downstream connections, but not before MinDrain, and at most DrainWait (a second
+//     request cuts the wait short; a failed admin call is logged and the wait goes on);
+//     then SIGTERM, then SIGKILL after KillGrace (at once on another request). The code is 0
+//     when Envoy exited 0 or by our SIGTERM; 137 when it had to be SIGKILLed; Envoy's own
+//     code (or 128+signal) when it ended otherwise, including on its own during the drain.
 //   - A shutdown request before Envoy first started: 0. While waiting to restart: the exit
 //     code of the Envoy that just failed (never 0 for a failure), 0 if it had exited 0.
 //   - Run called a second time, or with an empty Argv: 1, nothing started.

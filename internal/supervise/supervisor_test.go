@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"os"
@@ -254,7 +255,7 @@ func TestCopyLines(t *testing.T) {
 	huge := strings.Repeat("z", maxLine+10)
 	in := "a\n\nb\n" + long + "\n" + huge + "\nlast"
 	var w recordingWriter
-	if err := copyLines(strings.NewReader(in), &w); err != nil {
+	if err := copyLines(bufio.NewReaderSize(strings.NewReader(in), 64<<10), &w); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"a\n", "\n", "b\n", long + "\n", huge[:maxLine], huge[maxLine:] + "\n", "last\n"}

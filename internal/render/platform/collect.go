@@ -16,6 +16,61 @@ import (
 // anything it finds later is discarded.
 func Collect(ctx context.Context, in Inputs) Facts {
 	start := time.Now()
+	r := gather(ctx, in, requestFor(in), liveSource{})
+	return r.facts(in, time.Since(start))
+}
+
+// Capture asks every source this host has (given in's endpoints and Envoy
+// path, whatever in says is needed) and returns the raw answers, for
+// `appnet-agent facts`, plus the soft failures as warnings.
+func Capture(ctx context.Context, in Inputs) (HostFacts, []string) {
+	start := time.Now()
+	req := request{envoy: in.EnvoyPath != "", region: true, zone: true, ecs: in.TMDSURI != ""}
+	r := gather(ctx, in, req, liveSource{})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.timeoutWarnings(time.Since(start))
+	if r.regionErr != nil && !in.IMDSDisabled { // disabled: already said for the zone
+		r.warnf("%v", r.regionErr)
+	}
+	h := r.host
+	h.Schema = HostFactsSchema
+	warnings := slices.Clone(r.warnings)
+	sort.Strings(warnings)
+	return h, warnings
+}
+
+// Replay returns a Collector that answers from h instead of asking the host:
+// no network call, no probe, no system call. It combines h with the Inputs
+// exactly as Collect combines live answers, and a source h lacks behaves like
+// one that failed, with the same warnings and errors.
+func Replay(h HostFacts) Collector {
+	return CollectorFunc(func(ctx context.Context, in Inputs) Facts {
+		return gather(ctx, in, requestFor(in), replaySource{h}).facts(in, 0)
+	})
+}
+
+// request says which sources to ask.
+type request struct {
+	envoy  bool // probe in.EnvoyPath
+	region bool // the region from instance metadata
+	zone   bool // the availability zone (name and ID) from instance metadata
+	ecs    bool // ECS task and container metadata at in.TMDSURI
+}
+
+// requestFor asks what rendering with in needs.
+func requestFor(in Inputs) request {
+	return request{
+		envoy:  in.ProbeEnvoy && in.EnvoyPath != "",
+		region: in.NeedRegion && in.Region == "",
+		zone:   isK8s(in),
+		ecs:    in.ExecutionEnv != "" && in.TMDSURI != "",
+	}
+}
+
+// gather asks src what req says, concurrently, within the budget, and returns
+// the results; once it returns, late answers are dropped.
+func gather(ctx context.Context, in Inputs, req request, src source) *results {
 	budget := in.Timeout
 	if budget <= 0 {
 		budget = DefaultTimeout
@@ -39,77 +94,77 @@ func Collect(ctx context.Context, in Inputs) Facts {
 		}()
 	}
 
-	if in.ProbeEnvoy && in.EnvoyPath != "" {
+	if req.envoy {
 		run("envoy --version", func(ctx context.Context) {
-			v, err := probeEnvoy(ctx, in.EnvoyPath)
+			v, err := src.envoyVersion(ctx, in.EnvoyPath)
 			r.record(func() {
 				if err != nil {
 					r.warnf("envoy version probe failed, assuming version %q (not FIPS): %v", UnknownVersion, err)
 					return
 				}
-				r.version = v
+				r.host.Envoy = &EnvoyFacts{Version: v, FIPS: isFIPS(v)}
 			})
 		})
 	}
 
-	needRegion := in.NeedRegion && in.Region == ""
-	k8s := isK8s(in)
 	switch {
-	case !needRegion && !k8s:
+	case !req.region && !req.zone:
 	case in.IMDSDisabled:
 		// The SDK semantics of AWS_EC2_METADATA_DISABLED: not a single call.
 		r.record(func() {
-			if needRegion {
+			if req.region {
 				r.regionErr = fmt.Errorf("%s: instance metadata is disabled (AWS_EC2_METADATA_DISABLED=true); set AWS_REGION", RegionErrPrefix)
 			}
-			if k8s {
+			if req.zone {
 				r.warnf("instance metadata is disabled (AWS_EC2_METADATA_DISABLED=true): availability zone not collected")
 			}
 		})
 	default:
-		run("instance metadata", func(ctx context.Context) { collectIMDS(ctx, in, r, needRegion, k8s) })
+		run("instance metadata", func(ctx context.Context) { collectIMDS(ctx, src.imds(ctx, in.IMDSEndpoint), r, req) })
 	}
 
-	if in.ExecutionEnv != "" && in.TMDSURI != "" {
+	if req.ecs {
 		run("ECS task metadata", func(ctx context.Context) {
-			t, err := fetchTask(ctx, in.TMDSURI, in.ContainerIPMapping)
+			t, err := src.ecsTask(ctx, in.TMDSURI)
 			r.record(func() {
 				if err != nil {
 					r.warnf("ECS task metadata: %v", err)
 					return
 				}
-				r.task = t
+				r.host.ECSTask = &t
 			})
 		})
 		run("ECS container metadata", func(ctx context.Context) {
-			l, err := fetchLimits(ctx, in.TMDSURI)
+			l, err := src.ecsContainer(ctx, in.TMDSURI)
 			r.record(func() {
 				if err != nil {
 					r.warnf("ECS container metadata: %v", err)
 					return
 				}
-				r.limits = l
+				r.host.ECSContainer = &l
 			})
 		})
 	}
 
 	run("uname", func(context.Context) {
-		s, err := systemInfo()
+		u, err := src.uname()
 		r.record(func() {
 			if err != nil {
 				r.warnf("system info: %v", err)
+				return
 			}
-			r.system = s
+			r.host.Uname = &u
 		})
 	})
 	run("network interfaces", func(context.Context) {
-		ifs, warns, err := interfaceAddrs()
+		ifs, warns, err := src.interfaces()
 		r.record(func() {
+			r.warnings = append(r.warnings, warns...)
 			if err != nil {
 				r.warnf("%v", err)
+				return
 			}
-			r.warnings = append(r.warnings, warns...)
-			r.interfaces = ifs
+			r.host.Interfaces = &ifs
 		})
 	})
 
@@ -122,13 +177,19 @@ func Collect(ctx context.Context, in Inputs) Facts {
 	case <-done:
 	case <-ctx.Done():
 	}
-	return r.facts(in, time.Since(start))
+	r.mu.Lock()
+	r.closed = true // the snapshot: answers after this are dropped
+	for name := range r.pending {
+		r.timedOut = append(r.timedOut, name)
+	}
+	sort.Strings(r.timedOut)
+	r.mu.Unlock()
+	return r
 }
 
 // collectIMDS obtains one IMDS session and runs the lookups it serves in
 // parallel: the availability zone name and ID (K8s branch) and the region.
-func collectIMDS(ctx context.Context, in Inputs, r *results, needRegion, needAZ bool) {
-	c := newIMDSClient(ctx, in.IMDSEndpoint)
+func collectIMDS(ctx context.Context, c imdsSource, r *results, req request) {
 	var wg sync.WaitGroup
 	lookup := func(key string, store func(string)) {
 		wg.Add(1)
@@ -144,11 +205,11 @@ func collectIMDS(ctx context.Context, in Inputs, r *results, needRegion, needAZ 
 			})
 		}()
 	}
-	if needAZ {
-		lookup(imdsAZ, func(v string) { r.imdsAZ = v })
-		lookup(imdsAZID, func(v string) { r.imdsAZID = v })
+	if req.zone {
+		lookup(imdsAZ, func(v string) { r.imds().AvailabilityZone = v })
+		lookup(imdsAZID, func(v string) { r.imds().AvailabilityZoneID = v })
 	}
-	if needRegion {
+	if req.region {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -158,7 +219,7 @@ func collectIMDS(ctx context.Context, in Inputs, r *results, needRegion, needAZ 
 					r.regionErr = fmt.Errorf("%s: %w", RegionErrPrefix, err)
 					return
 				}
-				r.region = v
+				r.imds().Region = v
 			})
 		}()
 	}
@@ -171,7 +232,7 @@ func isK8s(in Inputs) bool {
 }
 
 // results accumulates what the workers found. Workers write through record;
-// once Collect has taken its snapshot (closed), late writes are dropped, so
+// once gather has taken its snapshot (closed), late writes are dropped, so
 // work that outlives the budget can neither race with nor alter the Facts
 // already returned.
 type results struct {
@@ -179,15 +240,19 @@ type results struct {
 	closed  bool
 	pending map[string]bool // work still running, for the timeout warning
 
-	version          string
-	region           string
-	regionErr        error
-	imdsAZ, imdsAZID string
-	task             taskFacts
-	limits           containerLimits
-	system           map[string]any
-	interfaces       map[string]any
-	warnings         []string
+	host      HostFacts // the sources' answers
+	regionErr error
+	warnings  []string
+	timedOut  []string // what was pending when the snapshot was taken, sorted
+}
+
+// imds returns the instance metadata section, creating it; call it only
+// inside record.
+func (r *results) imds() *InstanceMetadata {
+	if r.host.InstanceMetadata == nil {
+		r.host.InstanceMetadata = &InstanceMetadata{}
+	}
+	return r.host.InstanceMetadata
 }
 
 // record applies fn under the lock unless the snapshot was already taken.
@@ -204,34 +269,25 @@ func (r *results) warnf(format string, args ...any) {
 	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
 }
 
-// facts takes the snapshot and assembles the Facts.
+// facts assembles the Facts from the snapshot gather took.
 func (r *results) facts(in Inputs, elapsed time.Duration) Facts {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.closed = true
 
 	f := Facts{
 		EnvoyVersion: UnknownVersion,
 		Region:       in.Region,
-		Interfaces:   r.interfaces,
+		Interfaces:   interfacesMap(r.host.Interfaces),
 	}
-	if r.version != "" {
-		f.EnvoyVersion = r.version
-		f.FIPS = isFIPS(r.version)
+	if e := r.host.Envoy; e != nil {
+		f.EnvoyVersion = e.Version
+		f.FIPS = isFIPS(e.Version)
 	}
-	if len(r.pending) > 0 {
-		names := make([]string, 0, len(r.pending))
-		for n := range r.pending {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		r.warnf("platform facts: gave up after %s waiting for %s", since(elapsed), strings.Join(names, ", "))
-		if r.pending["envoy --version"] {
-			r.warnf("envoy version probe did not finish, assuming version %q (not FIPS)", UnknownVersion)
-		}
-	}
+	r.timeoutWarnings(elapsed)
 	if in.NeedRegion && f.Region == "" {
-		f.Region = r.region
+		if im := r.host.InstanceMetadata; im != nil {
+			f.Region = im.Region
+		}
 		f.RegionErr = r.regionErr
 		if f.Region == "" && f.RegionErr == nil {
 			f.RegionErr = fmt.Errorf("%s: no answer within %s", RegionErrPrefix, since(elapsed))
@@ -241,6 +297,18 @@ func (r *results) facts(in Inputs, elapsed time.Duration) Facts {
 	f.Warnings = slices.Clone(r.warnings)
 	sort.Strings(f.Warnings)
 	return f
+}
+
+// timeoutWarnings reports the work that did not finish within the budget;
+// call it with the lock held.
+func (r *results) timeoutWarnings(elapsed time.Duration) {
+	if len(r.timedOut) == 0 {
+		return
+	}
+	r.warnf("platform facts: gave up after %s waiting for %s", since(elapsed), strings.Join(r.timedOut, ", "))
+	if slices.Contains(r.timedOut, "envoy --version") {
+		r.warnf("envoy version probe did not finish, assuming version %q (not FIPS)", UnknownVersion)
+	}
 }
 
 // platformInfo builds aws.appmesh.platformInfo (without fipsModeEnabled), or
@@ -253,25 +321,35 @@ func (r *results) platformInfo(in Inputs) map[string]any {
 			"podUid":                   in.K8sPodUID,
 			"appMeshControllerVersion": in.K8sControllerVersion,
 		}
-		setIf(pi, KeyAvailabilityZone, r.imdsAZ)
-		setIf(pi, KeyAvailabilityZoneID, r.imdsAZID)
+		if im := r.host.InstanceMetadata; im != nil {
+			setIf(pi, KeyAvailabilityZone, im.AvailabilityZone)
+			setIf(pi, KeyAvailabilityZoneID, im.AvailabilityZoneID)
+		}
 	}
 	if in.ExecutionEnv != "" {
+		var task ECSTask
+		var limits ECSContainer
+		if r.host.ECSTask != nil {
+			task = *r.host.ECSTask
+		}
+		if r.host.ECSContainer != nil {
+			limits = *r.host.ECSContainer
+		}
 		ecs := map[string]any{"ecsLaunchType": in.ExecutionEnv}
 		setIf(ecs, "ecsContainerInstanceArn", in.ContainerInstanceARN)
-		setIf(ecs, "ecsClusterArn", r.task.clusterARN)
-		setIf(ecs, "ecsTaskArn", r.task.taskARN)
-		setIf(ecs, "CPU", r.limits.cpu)
-		setIf(ecs, "Memory", r.limits.memory)
+		setIf(ecs, "ecsClusterArn", task.Cluster)
+		setIf(ecs, "ecsTaskArn", task.TaskARN)
+		setIf(ecs, "CPU", limits.CPU)
+		setIf(ecs, "Memory", limits.Memory)
 		pi[KeyECSPlatformInfo] = ecs
 		// Task metadata is authoritative for the task's own zone, so it
 		// overrides what instance metadata said in the K8s branch.
-		setIf(pi, KeyAvailabilityZone, r.task.az)
-		setIf(pi, KeyAvailabilityZoneID, r.task.azID)
-		setIf(pi, KeySupportedIPFamilies, r.task.ipFamilies)
+		setIf(pi, KeyAvailabilityZone, task.AvailabilityZone)
+		setIf(pi, KeyAvailabilityZoneID, task.AvailabilityZoneID)
+		setIf(pi, KeySupportedIPFamilies, ipFamilies(task.NetworkMode, task.IPFamilies, in.ContainerIPMapping))
 	}
-	if len(r.system) > 0 {
-		pi[KeySystemInfo] = r.system
+	if si := systemInfoMap(r.host.Uname); si != nil {
+		pi[KeySystemInfo] = si
 	}
 	if len(pi) == 0 {
 		return nil

@@ -10,33 +10,20 @@ import (
 	"strings"
 )
 
-// taskFacts is what the ECS task metadata (<TMDS>/task) contributes.
-type taskFacts struct {
-	clusterARN, taskARN string
-	az, azID            string
-	ipFamilies          string
-}
-
-// containerLimits is what the container metadata (<TMDS>) contributes; empty
-// strings are absent values.
-type containerLimits struct {
-	cpu, memory string
-}
-
 // fetchTask reads <base>/task once (the reference reads it twice, Q24).
-func fetchTask(ctx context.Context, base string, mapping map[string]any) (taskFacts, error) {
+func fetchTask(ctx context.Context, base string) (ECSTask, error) {
 	body, err := fetch(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/task", nil)
 	if err != nil {
-		return taskFacts{}, err
+		return ECSTask{}, err
 	}
-	return parseTask(body, mapping)
+	return parseTask(body)
 }
 
 // fetchLimits reads the container metadata <base> for its Limits.
-func fetchLimits(ctx context.Context, base string) (containerLimits, error) {
+func fetchLimits(ctx context.Context, base string) (ECSContainer, error) {
 	body, err := fetch(ctx, http.MethodGet, strings.TrimRight(base, "/"), nil)
 	if err != nil {
-		return containerLimits{}, err
+		return ECSContainer{}, err
 	}
 	return parseLimits(body)
 }
@@ -57,36 +44,38 @@ func decodeObject(body []byte) (map[string]any, error) {
 
 // parseTask extracts the task facts leniently: a field of the wrong type is
 // simply absent, so one odd field does not lose the others.
-func parseTask(body []byte, mapping map[string]any) (taskFacts, error) {
+func parseTask(body []byte) (ECSTask, error) {
 	m, err := decodeObject(body)
 	if err != nil {
-		return taskFacts{}, fmt.Errorf("task metadata: %w", err)
+		return ECSTask{}, fmt.Errorf("task metadata: %w", err)
 	}
-	return taskFacts{
-		clusterARN: str(m["Cluster"]),
-		taskARN:    str(m["TaskARN"]),
-		az:         str(m["AvailabilityZone"]),
-		azID:       str(m["AvailabilityZoneID"]),
-		ipFamilies: supportedIPFamilies(m["Containers"], mapping),
+	mode, families := taskNetwork(m["Containers"])
+	return ECSTask{
+		Cluster:            str(m["Cluster"]),
+		TaskARN:            str(m["TaskARN"]),
+		AvailabilityZone:   str(m["AvailabilityZone"]),
+		AvailabilityZoneID: str(m["AvailabilityZoneID"]),
+		NetworkMode:        mode,
+		IPFamilies:         families,
 	}, nil
 }
 
 // parseLimits extracts Limits.CPU and Limits.Memory. A response without Limits
 // is valid and yields no values (deviation D5: the reference panics).
-func parseLimits(body []byte) (containerLimits, error) {
+func parseLimits(body []byte) (ECSContainer, error) {
 	m, err := decodeObject(body)
 	if err != nil {
-		return containerLimits{}, fmt.Errorf("container metadata: %w", err)
+		return ECSContainer{}, fmt.Errorf("container metadata: %w", err)
 	}
 	raw, present := m["Limits"]
 	if !present || raw == nil {
-		return containerLimits{}, nil
+		return ECSContainer{}, nil
 	}
 	limits, ok := raw.(map[string]any)
 	if !ok {
-		return containerLimits{}, errors.New("container metadata: Limits is not an object")
+		return ECSContainer{}, errors.New("container metadata: Limits is not an object")
 	}
-	return containerLimits{cpu: formatLimit(limits["CPU"]), memory: formatLimit(limits["Memory"])}, nil
+	return ECSContainer{CPU: formatLimit(limits["CPU"]), Memory: formatLimit(limits["Memory"])}, nil
 }
 
 // formatLimit renders a limit as the reference does (fmt %v of the decoded
@@ -107,7 +96,15 @@ func formatLimit(v any) string {
 var knownNetworkModes = map[string]bool{"awsvpc": true, "bridge": true, "host": true, "none": true, "default": true}
 
 // supportedIPFamilies derives the task's IP families (§6.3) from the
-// Containers array of the task metadata; "" means unknown.
+// Containers array of the task metadata and the container IP mapping; ""
+// means unknown.
+func supportedIPFamilies(rawContainers any, mapping map[string]any) string {
+	mode, families := taskNetwork(rawContainers)
+	return ipFamilies(mode, families, mapping)
+}
+
+// taskNetwork finds the task's network mode and the address families of the
+// container that decides them, from the Containers array of the task metadata.
 //
 // The network mode is the first recognised Networks[].NetworkMode across the
 // containers.
@@ -115,12 +112,12 @@ var knownNetworkModes = map[string]bool{"awsvpc": true, "bridge": true, "host": 
 //     reference always uses Containers[0], quirk Q26; in awsvpc every container
 //     shares the task ENI, so this only differs when Containers[0] reports no
 //     network, where the reference finds nothing.)
-//   - bridge: the families of the CNI_PAUSE container; ALL is narrowed by the
-//     container IP mapping, see bridgeFamilies.
-//   - other modes: unknown.
-func supportedIPFamilies(rawContainers any, mapping map[string]any) string {
+//   - bridge: the families of the CNI_PAUSE container (see ipFamilies for the
+//     narrowing of ALL).
+//   - other modes: the mode, with unknown families.
+func taskNetwork(rawContainers any) (mode, families string) {
 	containers, _ := rawContainers.([]any)
-	mode, source := "", map[string]any(nil)
+	var source map[string]any
 	for _, rc := range containers {
 		c, _ := rc.(map[string]any)
 		for _, rn := range list(c["Networks"]) {
@@ -136,18 +133,27 @@ func supportedIPFamilies(rawContainers any, mapping map[string]any) string {
 	}
 	switch mode {
 	case "awsvpc":
-		return containerFamilies(source)
+		return mode, containerFamilies(source)
 	case "bridge":
 		for _, rc := range containers {
 			c, _ := rc.(map[string]any)
-			if str(c["Type"]) != "CNI_PAUSE" {
-				continue
+			if str(c["Type"]) == "CNI_PAUSE" {
+				return mode, containerFamilies(c)
 			}
-			if f := containerFamilies(c); f != FamiliesAll {
-				return f
-			}
-			return bridgeFamilies(mapping)
 		}
+	}
+	return mode, ""
+}
+
+// ipFamilies returns the supportedIPFamilies of a task with the given network
+// mode and families, given the container IP mapping: a dual-stack bridge task
+// is narrowed by bridgeFamilies; other modes than awsvpc and bridge are unknown.
+func ipFamilies(mode, families string, mapping map[string]any) string {
+	switch {
+	case mode == "bridge" && families == FamiliesAll:
+		return bridgeFamilies(mapping)
+	case mode == "awsvpc" || mode == "bridge":
+		return families
 	}
 	return ""
 }

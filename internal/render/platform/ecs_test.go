@@ -82,20 +82,20 @@ func TestSupportedIPFamilies(t *testing.T) {
 func TestParseLimits(t *testing.T) {
 	tests := []struct {
 		body    string
-		want    containerLimits
+		want    ECSContainer
 		wantErr bool
 	}{
-		{`{"Limits":{"CPU":256,"Memory":512}}`, containerLimits{"256", "512"}, false},
-		{`{"Limits":{"CPU":0.25,"Memory":1000000}}`, containerLimits{"0.25", "1e+06"}, false},
-		{`{"Limits":{"CPU":2}}`, containerLimits{cpu: "2"}, false},
-		{`{"Limits":{"CPU":"1024","Memory":null}}`, containerLimits{cpu: "1024"}, false},
-		{`{"Limits":{}}`, containerLimits{}, false},
-		{`{"Name":"x"}`, containerLimits{}, false},
-		{`{"Limits":null}`, containerLimits{}, false},
-		{`{"Limits":[1]}`, containerLimits{}, true},
-		{`[]`, containerLimits{}, true},
-		{`null`, containerLimits{}, true},
-		{``, containerLimits{}, true},
+		{`{"Limits":{"CPU":256,"Memory":512}}`, ECSContainer{"256", "512"}, false},
+		{`{"Limits":{"CPU":0.25,"Memory":1000000}}`, ECSContainer{"0.25", "1e+06"}, false},
+		{`{"Limits":{"CPU":2}}`, ECSContainer{CPU: "2"}, false},
+		{`{"Limits":{"CPU":"1024","Memory":null}}`, ECSContainer{CPU: "1024"}, false},
+		{`{"Limits":{}}`, ECSContainer{}, false},
+		{`{"Name":"x"}`, ECSContainer{}, false},
+		{`{"Limits":null}`, ECSContainer{}, false},
+		{`{"Limits":[1]}`, ECSContainer{}, true},
+		{`[]`, ECSContainer{}, true},
+		{`null`, ECSContainer{}, true},
+		{``, ECSContainer{}, true},
 	}
 	for _, tt := range tests {
 		got, err := parseLimits([]byte(tt.body))
@@ -106,14 +106,14 @@ func TestParseLimits(t *testing.T) {
 }
 
 func TestParseTaskFixture(t *testing.T) {
-	got, err := parseTask([]byte(fixture(t, "tmds/task.json")), nil)
+	got, err := parseTask([]byte(fixture(t, "tmds/task.json")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := taskFacts{
-		clusterARN: "arn:aws:ecs:us-west-2:123456789012:cluster/c1",
-		taskARN:    "arn:aws:ecs:us-west-2:123456789012:task/c1/abc",
-		az:         "us-west-2d", azID: "usw2-az4", ipFamilies: FamiliesAll,
+	want := ECSTask{
+		Cluster:          "arn:aws:ecs:us-west-2:123456789012:cluster/c1",
+		TaskARN:          "arn:aws:ecs:us-west-2:123456789012:task/c1/abc",
+		AvailabilityZone: "us-west-2d", AvailabilityZoneID: "usw2-az4", NetworkMode: "awsvpc", IPFamilies: FamiliesAll,
 	}
 	if got != want {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -130,7 +130,9 @@ func FuzzParse(f *testing.F) {
 	}
 	mapping := map[string]any{"a": "fd00::1"}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = parseTask(b, mapping)
+		if task, err := parseTask(b); err == nil {
+			_ = ipFamilies(task.NetworkMode, task.IPFamilies, mapping)
+		}
 		_, _ = parseLimits(b)
 	})
 }

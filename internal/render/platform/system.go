@@ -6,45 +6,49 @@ import (
 	"strconv"
 )
 
-// systemInfo returns {systemPlatform, systemKernelVersion} from uname(2)
-// (machine and release), each key only when known, or nil. The reference
+// systemInfo returns the machine and release of uname(2). The reference
 // execs `uname -p` and `uname -r`; the system call needs no PATH and no fork.
-func systemInfo() (map[string]any, error) {
+func systemInfo() (Uname, error) {
 	machine, release, err := uname()
 	if err != nil {
-		return nil, fmt.Errorf("uname: %w", err)
+		return Uname{}, fmt.Errorf("uname: %w", err)
+	}
+	return Uname{Machine: machine, Release: release}, nil
+}
+
+// systemInfoMap is platformInfo's systemInfo: {systemPlatform,
+// systemKernelVersion}, each key only when known, or nil.
+func systemInfoMap(u *Uname) map[string]any {
+	if u == nil {
+		return nil
 	}
 	m := map[string]any{}
-	if machine != "" {
-		m["systemPlatform"] = machine
-	}
-	if release != "" {
-		m["systemKernelVersion"] = release
-	}
+	setIf(m, "systemPlatform", u.Machine)
+	setIf(m, "systemKernelVersion", u.Release)
 	if len(m) == 0 {
-		return nil, nil
+		return nil
 	}
-	return m, nil
+	return m
 }
 
 // interfaceAddrs lists every host interface's addresses as "ip/prefixlen",
 // grouped {ipv4: {ifname: [...]}, ipv6: {...}} in OS order, loopback and
 // link-local included. A family key appears only when it has an address.
 // An interface whose addresses cannot be read is skipped with a warning.
-func interfaceAddrs() (map[string]any, []string, error) {
+func interfaceAddrs() (Interfaces, []string, error) {
 	ifaces, err := net.Interfaces()
 	if err != nil {
-		return nil, nil, fmt.Errorf("listing network interfaces: %w", err)
+		return Interfaces{}, nil, fmt.Errorf("listing network interfaces: %w", err)
 	}
 	var warnings []string
-	v4, v6 := map[string]any{}, map[string]any{}
+	v4, v6 := map[string][]string{}, map[string][]string{}
 	for _, ifc := range ifaces {
 		addrs, err := ifc.Addrs()
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("network interface %s: %v", ifc.Name, err))
 			continue
 		}
-		var l4, l6 []any
+		var l4, l6 []string
 		for _, a := range addrs {
 			s, is4, ok := formatAddr(a)
 			if !ok {
@@ -63,14 +67,44 @@ func interfaceAddrs() (map[string]any, []string, error) {
 			v6[ifc.Name] = l6
 		}
 	}
-	out := map[string]any{}
+	var out Interfaces
 	if len(v4) > 0 {
-		out["ipv4"] = v4
+		out.IPv4 = v4
 	}
 	if len(v6) > 0 {
-		out["ipv6"] = v6
+		out.IPv6 = v6
 	}
 	return out, warnings, nil
+}
+
+// interfacesMap is node metadata aws.appmesh.task.interfaces: {ipv4: {ifname:
+// [...]}, ipv6: {...}}, a family key only when it has an address; nil when the
+// interfaces are unknown.
+func interfacesMap(ifs *Interfaces) map[string]any {
+	if ifs == nil {
+		return nil
+	}
+	out := map[string]any{}
+	for key, fam := range map[string]map[string][]string{"ipv4": ifs.IPv4, "ipv6": ifs.IPv6} {
+		if len(fam) == 0 {
+			continue
+		}
+		m := make(map[string]any, len(fam))
+		for name, addrs := range fam {
+			if len(addrs) == 0 {
+				continue
+			}
+			l := make([]any, len(addrs))
+			for i, a := range addrs {
+				l[i] = a
+			}
+			m[name] = l
+		}
+		if len(m) > 0 {
+			out[key] = m
+		}
+	}
+	return out
 }
 
 // formatAddr renders an interface address as "ip/prefixlen" and tells its

@@ -1,0 +1,124 @@
+package env
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Nothing is silent: a set variable that the current mode does not read, or that has no
+// effect in it, gets one warning saying why, and an unknown variable with one of the agent's
+// prefixes gets one suggesting the closest known name.
+
+// noticeIgnored warns about a set variable that a `when` predicate skipped.
+func (l *loader) noticeIgnored(name, raw, why string) {
+	if raw != "" {
+		l.warn(fmt.Sprintf("%s is ignored: %s", name, why))
+	}
+}
+
+// noticeNoEffect warns about set variables whose `effect` predicate does not hold, once
+// every variable (and every rule between them) is known.
+func (l *loader) noticeNoEffect() {
+	for _, g := range l.effects {
+		if why := predicates[g.predicate].whyNot(l.cfg); why != "" {
+			l.noticeIgnored(g.name, l.lookup(g.name), why)
+		}
+	}
+}
+
+// agentPrefixes mark the variables that are the agent's (or the reference agent's).
+var agentPrefixes = []string{"APPNET_", "APPMESH_", "ENVOY_"}
+
+// foreignNames have an agent prefix but belong to someone else: the Envoy image's
+// entrypoint reads ENVOY_UID and ENVOY_GID.
+var foreignNames = map[string]bool{"ENVOY_UID": true, "ENVOY_GID": true}
+
+// noticeUnknown warns about variables in Options.Names that carry an agent prefix but are
+// not known: most likely a typo, which would otherwise be silently ignored.
+func (l *loader) noticeUnknown() {
+	known := knownNames()
+	var unknown []string
+	for _, n := range l.opts.Names {
+		if foreignNames[n] || known[n] || !slices.ContainsFunc(agentPrefixes, func(p string) bool { return strings.HasPrefix(n, p) }) {
+			continue
+		}
+		unknown = append(unknown, n)
+	}
+	slices.Sort(unknown)
+	for _, n := range slices.Compact(unknown) {
+		if s := suggest(n, known); s != "" {
+			l.warn(fmt.Sprintf("%s is not a variable appnet-agent reads, so it is ignored; did you mean %s?", n, s))
+		} else {
+			l.warn(fmt.Sprintf("%s is not a variable appnet-agent reads, so it is ignored (`appnet-agent env` lists them all)", n))
+		}
+	}
+}
+
+var knownOnce = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, v := range Vars() {
+		m[v.Name] = true
+	}
+	return m
+})
+
+func knownNames() map[string]bool { return knownOnce() }
+
+// suggest returns the known name closest to an unknown one, or "" when none is close: a few
+// edits away (a typo), or the same words in any order with one or two added or left out
+// (APPNET_RESTART_COUNT or ENVOY_APPNET_RESTART_COUNT for APPNET_ENVOY_RESTART_COUNT).
+func suggest(name string, known map[string]bool) string {
+	best, bestDist := "", -1
+	words := strings.Split(name, "_")
+	for k := range known {
+		d := editDistance(name, k)
+		close := d <= max(2, len(name)/8)
+		if !close {
+			close = sameWordsBut(words, strings.Split(k, "_"), 2)
+		}
+		if close && (bestDist < 0 || d < bestDist || (d == bestDist && k < best)) {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// sameWordsBut reports whether two word lists hold the same words, in any order, but for at
+// most n added or left out, sharing at least two.
+func sameWordsBut(a, b []string, n int) bool {
+	count := map[string]int{}
+	for _, w := range a {
+		count[w]++
+	}
+	shared := 0
+	for _, w := range b {
+		if count[w] > 0 {
+			count[w]--
+			shared++
+		}
+	}
+	return shared >= 2 && len(a)-shared+len(b)-shared <= n
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes: names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package envoyadmin
+
+func servedBy(Target, int) (bool, error) { return false, ErrOwnerUnknown }

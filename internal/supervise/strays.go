@@ -1,0 +1,94 @@
+package supervise
+
+import (
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Strays are processes that Envoy's descendants left behind outside Envoy's process group: a
+// grandchild that called setsid or setpgid escapes the group kill. Because the agent is a
+// child subreaper (or PID 1), such a process is re-parented to the agent when its parent
+// dies, so it can be found among the agent's children: a child that is not Envoy, was not
+// registered, and is held by no pidfd (os/exec keeps one for each child it started) was
+// started by nobody in the agent.
+//
+// The limit, documented in the README: without a reaper (prctl refused and not PID 1) strays
+// go to the host's init and are out of reach, and on kernels without pidfds (before 5.4)
+// the agent cannot tell its own children from strays, so it leaves them alone.
+
+const (
+	strayRounds = 50                   // each round kills what the last one re-parented
+	strayPause  = 2 * time.Millisecond // for the kernel to re-parent a killed stray's children
+)
+
+// killStrays SIGKILLs every stray and its descendants, until none is left or strayRounds
+// have passed, and returns how many it killed. envoyPid, which must be exited but not yet
+// reaped, proves that pidfds are tracked: if this process holds none for it, nothing is
+// killed.
+func (r *Reaper) killStrays(envoyPid int) int {
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock() // no start may register a child meanwhile
+	defer r.mu.Unlock()
+	if !heldPidfds()[envoyPid] {
+		return 0
+	}
+	self := os.Getpid()
+	killed := 0
+	for range strayRounds {
+		parents := processParents()
+		held := heldPidfds()
+		var strays []int
+		for pid, ppid := range parents {
+			if ppid == self && pid != envoyPid && !r.owned[pid] && !held[pid] {
+				strays = append(strays, pid)
+			}
+		}
+		if len(strays) == 0 {
+			break
+		}
+		for _, pid := range descendants(strays, parents) {
+			if unix.Kill(pid, unix.SIGKILL) == nil {
+				killed++
+			}
+		}
+		time.Sleep(strayPause)
+	}
+	return killed
+}
+
+// processParents maps every live (not zombie) process's pid to its parent's, from /proc.
+func processParents() map[int]int {
+	out := map[int]int{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, state, ok := procStat(pid); ok && state != 'Z' && state != 'X' {
+			out[pid] = ppid
+		}
+	}
+	return out
+}
+
+// descendants returns roots and every process below them.
+func descendants(roots []int, parents map[int]int) []int {
+	children := map[int][]int{}
+	for pid, ppid := range parents {
+		children[ppid] = append(children[ppid], pid)
+	}
+	out := append([]int(nil), roots...)
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
+}

@@ -11,13 +11,16 @@ import (
 )
 
 // findCorpus finds shared/corpus/bootstrap-real beside the repository by walking up from the package directory.
-func findCorpus() (string, bool) {
+func findCorpus() (string, bool) { return findShared("corpus", "bootstrap-real") }
+
+// findShared finds a directory of ../shared (the team's shared specs and corpora) from any directory below it.
+func findShared(elem ...string) (string, bool) {
 	dir, err := filepath.Abs(".")
 	if err != nil {
 		return "", false
 	}
 	for {
-		candidate := filepath.Join(dir, "shared", "corpus", "bootstrap-real")
+		candidate := filepath.Join(append([]string{dir, "shared"}, elem...)...)
 		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
 			return candidate, true
 		}

@@ -25,7 +25,12 @@ func TestEnvoyAgrees(t *testing.T) {
 		t.Skip("set APPNET_TEST_ENVOY=/path/to/envoy to compare the validator with envoy --mode validate")
 	}
 	var files []string
-	for _, pattern := range []string{"testdata/*.yaml", "testdata/accepted/*.*", "testdata/mistakes/*.yaml", "../../golden/*.json"} {
+	patterns := []string{"testdata/*.yaml", "testdata/accepted/*.*", "testdata/mistakes/*.yaml", "../../golden/*.json",
+		"../../golden/cases/*.yaml", "../../examples/platform-team/cases/*.yaml"}
+	if dir, ok := findShared("conformance", "cases"); ok {
+		patterns = append(patterns, filepath.Join(dir, "*.yaml")) // the conformance goldens (expected bootstraps)
+	}
+	for _, pattern := range patterns {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"go/parser"
 	"go/token"
 	"log"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -221,7 +222,7 @@ func render(slots []slot, exts map[string]extension) ([]byte, error) {
 	for _, s := range slots {
 		byMessage[s.message] = append(byMessage[s.message], s)
 	}
-	for _, msg := range sortedKeys(byMessage) {
+	for _, msg := range slices.Sorted(maps.Keys(byMessage)) {
 		fields := byMessage[msg]
 		sort.Slice(fields, func(i, j int) bool { return fields[i].field < fields[j].field })
 		fmt.Fprintf(&b, "\t%q: {", msg)
@@ -246,7 +247,7 @@ func render(slots []slot, exts map[string]extension) ([]byte, error) {
 			byType[t] = name
 		}
 	}
-	for _, t := range sortedKeys(byType) {
+	for _, t := range slices.Sorted(maps.Keys(byType)) {
 		cats := slices.Clone(exts[byType[t]].Categories)
 		for name, e := range exts { // a type configuring several extensions belongs to all their categories
 			if name != byType[t] && slices.Contains(e.TypeURLs, t) {
@@ -258,13 +259,4 @@ func render(slots []slot, exts map[string]extension) ([]byte, error) {
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

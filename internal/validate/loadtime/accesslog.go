@@ -1,7 +1,9 @@
 package loadtime
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -118,7 +120,7 @@ type jsonSeg struct {
 }
 
 func (c *Context) formatFields(path func() string, segs []jsonSeg, st *structpb.Struct, extensions []*corev3.TypedExtensionConfig) {
-	for _, k := range sortedKeys(st.GetFields()) {
+	for _, k := range slices.Sorted(maps.Keys(st.GetFields())) {
 		c.formatValue(path, append(segs, jsonSeg{key: k}), st.GetFields()[k], extensions)
 	}
 }

@@ -1,6 +1,8 @@
 package loadtime
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -49,7 +51,7 @@ func luaFilterCode(c *Context, m protoreflect.Message) {
 	}
 	c.luaCode(c.at("inline_code"), l.GetInlineCode())
 	c.luaSource(c.at("default_source_code"), l.GetDefaultSourceCode())
-	for _, name := range sortedKeys(l.GetSourceCodes()) {
+	for _, name := range slices.Sorted(maps.Keys(l.GetSourceCodes())) {
 		c.luaSource(c.at("source_codes")+"[\""+name+"\"]", l.GetSourceCodes()[name])
 	}
 }

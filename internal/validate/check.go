@@ -29,7 +29,6 @@ func Check(b *bootstrapv3.Bootstrap) Problems {
 // (with RequireNode), and Envoy's own load-time rules (package loadtime: clusters, listeners, filter chains,
 // routes, TLS, access log formats, regular expressions, runtime, overload manager, xDS sources, addresses,
 // extension categories, Lua). It returns all problems, or nil.
-
 func CheckWith(b *bootstrapv3.Bootstrap, o Options) Problems {
 	if b == nil {
 		return Problems{{Message: "no bootstrap"}}

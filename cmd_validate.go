@@ -23,7 +23,14 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 			code = 1
 			continue
 		}
-		b, err := validate.Bootstrap(data)
+		// Envoy takes node.id/node.cluster from --service-node/--service-cluster when the file lacks them, so a
+		// file given to validate only gets a warning for them (render and run require them).
+		b, err := validate.Decode(data)
+		if err == nil {
+			if probs := validate.CheckWith(b, validate.Options{}); len(probs) > 0 {
+				err = probs
+			}
+		}
 		if err != nil {
 			code = 1
 			var ps validate.Problems
@@ -35,6 +42,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stdout, "%s: %v\n", path, err)
 			}
 			continue
+		}
+		for _, p := range validate.Warnings(b) {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", path, p)
 		}
 		for _, p := range validate.Deprecations(b) {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", path, p)

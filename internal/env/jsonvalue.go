@@ -107,7 +107,7 @@ func readValue(d *json.Decoder, depth int) (any, error) {
 		if t == '{' {
 			return readObject(d, depth+1)
 		}
-		var list []any
+		list := []any{} // an empty array stays one: nil would be written as null
 		for d.More() {
 			v, err := readValue(d, depth+1)
 			if err != nil {

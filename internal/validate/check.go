@@ -3,28 +3,32 @@ package validate
 import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/appnet/appnet-agent/internal/validate/loadtime"
 )
 
 // Options adjusts Check to where a bootstrap comes from.
 type Options struct {
-	// RequireNode demands node.id and node.cluster whenever dynamic resources are used. Without it, a bootstrap
-	// that has no node at all passes, because Envoy can take both from --service-node/--service-cluster (Envoy
-	// Gateway relies on that); a node that is present must still be complete.
+	// RequireNode demands node.id and node.cluster whenever dynamic resources are used: what render and run give
+	// Envoy must carry them, as they start Envoy without --service-node/--service-cluster. Without it, a missing
+	// or partial node is not an error (Envoy can take both from those flags; Envoy Gateway relies on that) and
+	// Warnings reports it instead.
 	RequireNode bool
 }
 
-// Check runs the generated PGV ValidateAll on the bootstrap and on every unpacked Any/TypedStruct payload (Any
+// Check is CheckWith(b, Options{RequireNode: true}): the checks render and run apply to what they give Envoy.
+func Check(b *bootstrapv3.Bootstrap) Problems {
+	return CheckWith(b, Options{RequireNode: true})
+}
+
+// CheckWith runs the generated PGV ValidateAll on the bootstrap and on every unpacked Any/TypedStruct payload (Any
 // inside Any included) and rejects deprecated fields that are disallowed by default. It then checks what Envoy
 // checks at load time and PGV does not: every referenced cluster exists (references from listeners may also be
 // satisfied by CDS), cluster and listener names are unique, no listener binds the admin address or another
-// listener's address, "ads: {}" needs dynamic_resources.ads_config, a node used with xDS has an id and a cluster,
-// HTTP filter chains end with the router, STATIC clusters use IP addresses and LOGICAL_DNS clusters one endpoint.
-// It returns all problems, or nil.
-func Check(b *bootstrapv3.Bootstrap) Problems {
-	return CheckWith(b, Options{})
-}
-
-// CheckWith is Check with options.
+// listener's address, "ads: {}" needs dynamic_resources.ads_config, a node used with xDS has an id and a cluster
+// (with RequireNode), and Envoy's own load-time rules (package loadtime: clusters, listeners, filter chains,
+// routes, TLS, access log formats, regular expressions, runtime, overload manager, xDS sources, addresses,
+// extension categories, Lua). It returns all problems, or nil.
 func CheckWith(b *bootstrapv3.Bootstrap, o Options) Problems {
 	if b == nil {
 		return Problems{{Message: "no bootstrap"}}
@@ -38,6 +42,7 @@ func CheckWith(b *bootstrapv3.Bootstrap, o Options) Problems {
 		overrides: deprecationOverrides(b),
 	}
 	w := &walker{visit: c.visit, field: c.field}
+	c.rules = loadtime.NewContext(b, w)
 	w.walk(b.ProtoReflect(), true)
 	c.probs = append(w.probs, c.probs...)
 	c.checkClusterRefs()
@@ -58,6 +63,7 @@ type checker struct {
 	refs      []clusterRef
 	unchecked []string // path prefixes of route tables with validate_clusters: false
 	probs     Problems
+	rules     *loadtime.Context
 }
 
 type validator interface{ ValidateAll() error }
@@ -73,6 +79,7 @@ func (c *checker) visit(w *walker, m protoreflect.Message, root bool) {
 	if rule := messageRules[m.Descriptor().FullName()]; rule != nil {
 		rule(c, w, m)
 	}
+	c.rules.Run(m)
 }
 
 // field rejects deprecated fields and enum values that Envoy refuses unless a runtime key allows them.

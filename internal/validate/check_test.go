@@ -54,14 +54,14 @@ func TestCheckRejects(t *testing.T) {
 		{"node id missing", []edit{{"  id: arn:aws:appmesh:us-west-2:123456789012:mesh/foo/virtualNode/bar\n", ""}},
 			"node.id", "required when dynamic_resources are used"},
 		{"last HTTP filter not terminal", []edit{{"          - name: envoy.filters.http.router\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n", ""}},
-			hcmPath + ".http_filters[1]", "the last HTTP filter must be a terminal filter such as envoy.filters.http.router, not envoy.filters.http.aws_request_signing"},
+			hcmPath + ".http_filters[1]", "Error: non-terminal filter named envoy.filters.http.aws_request_signing of type envoy.filters.http.aws_request_signing is the last filter in a http filter chain."},
 		{"router not last", []edit{{"          - name: envoy.filters.http.grpc_web\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb\n", ""},
 			{"          route_config:\n", "          - name: envoy.filters.http.grpc_web\n            typed_config:\n              \"@type\": type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb\n          route_config:\n"}},
-			hcmPath + ".http_filters[1]", "terminal filter envoy.filters.http.router must be the last HTTP filter"},
+			hcmPath + ".http_filters[1]", "Error: terminal filter named envoy.filters.http.router of type envoy.filters.http.router must be the last filter in a http filter chain."},
 		{"STATIC cluster with a host name", []edit{{"{address: 127.0.0.1, port_value: 8080}", "{address: localhost, port_value: 8080}"}},
-			appAddr + ".address", `a STATIC cluster needs an IP address, not "localhost"`},
+			appAddr + ".address", `malformed IP address: localhost. Consider setting resolver_name`},
 		{"LOGICAL_DNS with two endpoints", []edit{{"{address: app-v2.local, port_value: 8080}", "{address: app-v2.local, port_value: 8080}\n        - endpoint: {address: {socket_address: {address: b.local, port_value: 1}}}"}},
-			"static_resources.clusters[2].load_assignment", "exactly one locality with exactly one endpoint"},
+			"static_resources.clusters[2].load_assignment", "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint"},
 	})
 }
 
@@ -176,9 +176,9 @@ bootstrap_extensions:
 node: {id: node1}
 dynamic_resources: {lds_config: {path_config_source: {path: /lds.yaml}}}
 `, "node.cluster", "required when dynamic_resources are used"},
-		{"no node at all may come from flags", `
+		{"no node at all: render and run require it", `
 dynamic_resources: {lds_config: {path_config_source: {path: /lds.yaml}}}
-`, "", ""},
+`, "node.id", "required when dynamic_resources are used"},
 		{"route cluster may come from CDS", `
 node: {id: node1, cluster: c1}
 dynamic_resources: {cds_config: {path_config_source: {path: /cds.yaml}}}
@@ -248,5 +248,38 @@ layered_runtime:
 			}
 			assertProblem(t, err, tc.path, tc.error)
 		})
+	}
+}
+
+// TestNodeFromFlags: without RequireNode (the validate command), a missing or a partial node is not an error but
+// a warning, the same for both; with it (render, run), both are errors.
+func TestNodeFromFlags(t *testing.T) {
+	cases := []struct{ name, yaml, warn string }{
+		{"no node", "dynamic_resources: {lds_config: {path_config_source: {path: /lds.yaml}}}\n", "node.id"},
+		{"node without cluster", "node: {id: node1}\ndynamic_resources: {lds_config: {path_config_source: {path: /lds.yaml}}}\n", "node.cluster"},
+		{"node without id", "node: {cluster: c1}\ndynamic_resources: {ads_config: {api_type: GRPC, grpc_services: [{google_grpc: {target_uri: cp, stat_prefix: x}}]}}\n", "node.id"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := Decode([]byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if probs := CheckWith(b, Options{}); probs != nil {
+				t.Fatalf("rejected without RequireNode: %v", probs)
+			}
+			warns := Warnings(b)
+			if len(warns) == 0 || warns[0].Path != tc.warn || !strings.Contains(warns[0].Message, "--service-node") {
+				t.Errorf("warnings = %v, want one at %s naming --service-node", warns, tc.warn)
+			}
+			assertProblem(t, CheckWith(b, Options{RequireNode: true}), tc.warn, "required when dynamic_resources are used")
+		})
+	}
+	b, err := Decode([]byte("node: {id: node1, cluster: c1}\ndynamic_resources: {lds_config: {path_config_source: {path: /l}}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := Warnings(b); w != nil {
+		t.Errorf("complete node warned: %v", w)
 	}
 }

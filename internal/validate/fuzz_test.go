@@ -13,7 +13,8 @@ import (
 
 func plain(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
 
-// FuzzDecode: no input may panic or hang Decode, Check, Deprecations, Lint or the canonical encoders.
+// FuzzDecode: no input may panic or hang Decode, Check (with Envoy's load-time rules), Warnings, Deprecations, Lint
+// or the canonical encoders.
 func FuzzDecode(f *testing.F) {
 	seeds := []string{
 		"", "{}", "admin: {}", "a: &a [*a]", "<<: {node: {id: x}}", "node: {metadata: {a: [1, {b: yes}]}}",
@@ -22,6 +23,10 @@ func FuzzDecode(f *testing.F) {
 		"bootstrap_extensions: [{name: x, typed_config: {'@type': type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener, value: {buffer_size_kbs: 1}}}]",
 	}
 	files := []string{"testdata/sidecar.yaml"}
+	for _, dir := range []string{"testdata/mistakes", "testdata/accepted"} {
+		more, _ := filepath.Glob(filepath.Join(dir, "*.*"))
+		files = append(files, more...)
+	}
 	if dir, ok := findCorpus(); ok {
 		more, _ := filepath.Glob(filepath.Join(dir, "*.*"))
 		files = append(files, more...)
@@ -44,6 +49,8 @@ func FuzzDecode(f *testing.F) {
 			return
 		}
 		_ = Check(b)
+		_ = CheckWith(b, Options{})
+		_ = Warnings(b)
 		_ = Deprecations(b)
 		y, err := CanonicalYAML(b)
 		if err != nil {

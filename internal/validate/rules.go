@@ -4,16 +4,19 @@ import (
 	"fmt"
 	"net/netip"
 
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+
+	"github.com/appnet/appnet-agent/internal/validate/loadtime"
 )
 
 // checkBootstrap runs the checks that concern the bootstrap's own top-level structure.
 func (c *checker) checkBootstrap() {
 	c.checkNames()
 	c.checkAddresses()
-	c.checkNode()
-	c.checkClusterEndpoints()
+	if c.opts.RequireNode {
+		c.probs = append(c.probs, nodeProblems(c.b)...)
+	}
 }
 
 func (c *checker) report(path, format string, args ...any) {
@@ -126,56 +129,33 @@ func (c *checker) checkAddresses() {
 	}
 }
 
-// checkNode: Envoy needs node.id and node.cluster to talk xDS.
-func (c *checker) checkNode() {
-	dr := c.b.GetDynamicResources()
+// nodeProblems: Envoy needs node.id and node.cluster to talk xDS; it takes them from the bootstrap or from
+// --service-node/--service-cluster.
+func nodeProblems(b *bootstrapv3.Bootstrap) Problems {
+	dr := b.GetDynamicResources()
 	if dr.GetAdsConfig() == nil && dr.GetCdsConfig() == nil && dr.GetLdsConfig() == nil {
-		return
+		return nil
 	}
-	node := c.b.GetNode()
-	if node == nil && !c.opts.RequireNode {
-		return // may come from --service-node / --service-cluster
+	var out Problems
+	if b.GetNode().GetId() == "" {
+		out = append(out, Problem{Path: "node.id", Message: "required when dynamic_resources are used (Envoy: node 'id' " +
+			"and 'cluster' are required. Set it either in 'node' config or via --service-node and --service-cluster options.)"})
 	}
-	if node.GetId() == "" {
-		c.report("node.id", "required when dynamic_resources are used")
+	if b.GetNode().GetCluster() == "" {
+		out = append(out, Problem{Path: "node.cluster", Message: "required when dynamic_resources are used (Envoy: node 'id' " +
+			"and 'cluster' are required. Set it either in 'node' config or via --service-node and --service-cluster options.)"})
 	}
-	if node.GetCluster() == "" {
-		c.report("node.cluster", "required when dynamic_resources are used")
-	}
+	return out
 }
 
-// checkClusterEndpoints: a STATIC cluster's endpoints must be IP addresses (or pipes), and a LOGICAL_DNS cluster
-// has exactly one endpoint.
-func (c *checker) checkClusterEndpoints() {
-	for i, cl := range c.b.GetStaticResources().GetClusters() {
-		if cl.GetClusterType() != nil {
-			continue
-		}
-		cp := indexPath("static_resources.clusters", i)
-		la := cl.GetLoadAssignment()
-		switch cl.GetType() {
-		case clusterv3.Cluster_STATIC:
-			for j, loc := range la.GetEndpoints() {
-				for k, lb := range loc.GetLbEndpoints() {
-					sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
-					if sa == nil || sa.GetResolverName() != "" {
-						continue
-					}
-					if _, err := netip.ParseAddr(sa.GetAddress()); err != nil {
-						p := fmt.Sprintf("%s.load_assignment.endpoints[%d].lb_endpoints[%d].endpoint.address.socket_address.address", cp, j, k)
-						c.report(p, "a STATIC cluster needs an IP address, not %q (use type STRICT_DNS or LOGICAL_DNS for host names)", sa.GetAddress())
-					}
-				}
-			}
-		case clusterv3.Cluster_LOGICAL_DNS:
-			if la == nil {
-				continue
-			}
-			locs := la.GetEndpoints()
-			if len(locs) != 1 || len(locs[0].GetLbEndpoints()) != 1 {
-				c.report(cp+".load_assignment",
-					"a LOGICAL_DNS cluster needs exactly one locality with exactly one endpoint")
-			}
-		}
+// Warnings lists what the validate command reports without failing: a missing or partial node while xDS is used,
+// which Envoy accepts when --service-node and --service-cluster supply the rest, and loadtime's advisories.
+func Warnings(b *bootstrapv3.Bootstrap) Problems {
+	ps := nodeProblems(b)
+	for i := range ps {
+		ps[i].Message = "not set while dynamic_resources are used: Envoy then needs --service-node and --service-cluster " +
+			"(render and run require it in the bootstrap)"
 	}
+	loadtime.Advisories(b, func(path, msg string) { ps = append(ps, Problem{Path: path, Message: msg}) })
+	return ps
 }

@@ -14,7 +14,8 @@ import (
 // of segments and renders it only when something is reported.
 type walker struct {
 	segs []seg
-	set  []setField // scratch stack of populated fields
+	set  []setField             // scratch stack of populated fields
+	msgs []protoreflect.Message // the messages from the root down to the one being visited
 
 	// visit is called for every message; root is true for the bootstrap and for every unpacked payload, which are
 	// exactly the messages whose generated ValidateAll covers everything below them up to the next Any.
@@ -81,8 +82,44 @@ func (w *walker) report(path, msg string) {
 	w.probs = append(w.probs, Problem{Path: path, Message: msg})
 }
 
+// Path, Report, Parent and Ancestor give Envoy's load-time rules (package loadtime) their view of the walk.
+
+// Path is the path of the message being visited.
+func (w *walker) Path() string { return w.path() }
+
+// Report records a problem.
+func (w *walker) Report(path, msg string) { w.report(path, msg) }
+
+// Parent returns the message holding the one being visited and the field it sits in ("" for a payload).
+func (w *walker) Parent() (protoreflect.Message, protoreflect.Name) {
+	if len(w.msgs) < 2 {
+		return nil, ""
+	}
+	for i := len(w.segs) - 1; i >= 0; i-- {
+		switch w.segs[i].kind {
+		case segField:
+			return w.msgs[len(w.msgs)-2], protoreflect.Name(w.segs[i].name)
+		case segAny:
+			return w.msgs[len(w.msgs)-2], ""
+		}
+	}
+	return w.msgs[len(w.msgs)-2], ""
+}
+
+// Ancestor returns the nearest enclosing message of the given type, or nil.
+func (w *walker) Ancestor(name protoreflect.FullName) protoreflect.Message {
+	for i := len(w.msgs) - 2; i >= 0; i-- {
+		if w.msgs[i].Descriptor().FullName() == name {
+			return w.msgs[i]
+		}
+	}
+	return nil
+}
+
 // walk visits m and everything below it.
 func (w *walker) walk(m protoreflect.Message, root bool) {
+	w.msgs = append(w.msgs, m)
+	defer func() { w.msgs = w.msgs[:len(w.msgs)-1] }()
 	w.visit(w, m, root)
 	switch m.Descriptor().FullName() {
 	case anyName:

@@ -115,9 +115,8 @@ type messageRule func(c *checker, w *walker, m protoreflect.Message)
 
 func buildRules() map[protoreflect.FullName]messageRule {
 	rules := map[protoreflect.FullName]messageRule{
-		"envoy.config.core.v3.ConfigSource": (*checker).adsSource,
-		hcmName:                             (*checker).httpFilterOrder,
-		awsIamName:                          (*checker).awsIam,
+		"envoy.config.core.v3.ConfigSource":        (*checker).adsSource,
+		awsIamName:                                 (*checker).awsIam,
 		"envoy.config.route.v3.RouteConfiguration": (*checker).routeConfiguration,
 	}
 	for name, fields := range clusterRefFields {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestValidateCommand: problems go to stdout with the file name and exit 1; a node Envoy would take from
+// --service-node/--service-cluster is a warning on stderr with exit 0, for a missing and a partial node alike.
+func TestValidateCommand(t *testing.T) {
+	const xds = "dynamic_resources: {lds_config: {path_config_source: {path: /etc/envoy/lds.yaml}}}\n"
+	cases := []struct {
+		name, yaml     string
+		code           int
+		stdout, stderr string
+	}{
+		{"valid", "node: {id: n1, cluster: c1}\n" + xds, 0, "", ""},
+		{"no node", xds, 0, "", "warning: node.id: not set while dynamic_resources are used"},
+		{"partial node", "node: {id: n1}\n" + xds, 0, "", "warning: node.cluster: not set while dynamic_resources are used"},
+		{"load-time rule", "static_resources:\n  clusters: [{name: c, type: LOGICAL_DNS}]\n", 1,
+			"static_resources.clusters[0]: LOGICAL_DNS clusters must have a single host (Envoy: ", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "envoy.yaml")
+			if err := os.WriteFile(f, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := cmdValidate([]string{f}, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tc.code, &stdout, &stderr)
+			}
+			if tc.stdout == "" && stdout.Len() > 0 || !strings.Contains(stdout.String(), tc.stdout) {
+				t.Errorf("stdout = %q, want %q", &stdout, tc.stdout)
+			}
+			if tc.stdout != "" && !strings.HasPrefix(stdout.String(), f+": ") {
+				t.Errorf("stdout does not start with the file name: %q", &stdout)
+			}
+			if tc.stderr == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr = %q, want %q", &stderr, tc.stderr)
+			}
+		})
+	}
+}

@@ -1,0 +1,129 @@
+package loadtime
+
+import (
+	"net/netip"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3"
+	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Address rules: the addresses Envoy binds or sends to without a DNS lookup must be IP literals.
+// Envoy: source/common/network/resolver_impl.cc (IpResolver) — "malformed IP address: <a>".
+
+const resolverSource = "source/common/network/resolver_impl.cc"
+
+func init() {
+	register("envoy.config.listener.v3.Listener", listenerAddresses)
+	register("envoy.config.bootstrap.v3.Admin", adminAddress)
+	register("envoy.config.metrics.v3.StatsdSink", statsdAddress)
+	register("envoy.config.metrics.v3.DogStatsdSink", statsdAddress)
+	register("envoy.config.trace.v3.XRayConfig", xrayDaemon)
+}
+
+// ipAddress reports an Address whose socket address is not an IP literal (pipes, internal addresses and
+// addresses with a custom resolver are left alone). path is the path of the Address.
+func (c *Context) ipAddress(path func() string, a *corev3.Address, src, hint string) {
+	c.ipSocketAddress(func() string { return path() + ".socket_address" }, a.GetSocketAddress(), src, hint)
+}
+
+func (c *Context) ipSocketAddress(path func() string, sa *corev3.SocketAddress, src, hint string) {
+	if sa == nil || sa.GetResolverName() != "" || sa.GetAddress() == "" {
+		return
+	}
+	if _, err := netip.ParseAddr(sa.GetAddress()); err != nil {
+		c.envoyf(path()+".address", src, "malformed IP address: %s%s", sa.GetAddress(), hint)
+	}
+}
+
+// listenerAddresses: a listener binds its addresses.
+func listenerAddresses(c *Context, m protoreflect.Message) {
+	l, ok := m.Interface().(*listenerv3.Listener)
+	if !ok {
+		return
+	}
+	c.ipAddress(func() string { return c.at("address") }, l.GetAddress(), resolverSource, " (a listener binds an IP address, not a host name)")
+	for i, extra := range l.GetAdditionalAddresses() {
+		c.ipAddress(func() string { return index(c.at("additional_addresses"), i) + ".address" }, extra.GetAddress(), resolverSource,
+			" (a listener binds an IP address, not a host name)")
+	}
+}
+
+// adminAddress: the admin interface binds its address.
+func adminAddress(c *Context, m protoreflect.Message) {
+	if a, ok := m.Interface().(*bootstrapv3.Admin); ok {
+		c.ipAddress(func() string { return c.at("address") }, a.GetAddress(), resolverSource, " (admin binds an IP address, not a host name)")
+	}
+}
+
+// statsdAddress: the statsd sinks send to an address resolved once, without DNS (use tcp_cluster_name for a name).
+func statsdAddress(c *Context, m protoreflect.Message) {
+	var a *corev3.Address
+	switch s := m.Interface().(type) {
+	case *metricsv3.StatsdSink:
+		a = s.GetAddress()
+	case *metricsv3.DogStatsdSink:
+		a = s.GetAddress()
+	}
+	c.ipAddress(func() string { return c.at("address") }, a, resolverSource, " (statsd sinks do not resolve host names; use tcp_cluster_name)")
+}
+
+// xrayDaemon: the X-Ray tracer sends UDP segments to an IP address.
+func xrayDaemon(c *Context, m protoreflect.Message) {
+	if x, ok := m.Interface().(*tracev3.XRayConfig); ok {
+		c.ipSocketAddress(func() string { return c.at("daemon_endpoint") }, x.GetDaemonEndpoint(), resolverSource,
+			" (the X-Ray daemon endpoint is not resolved by DNS)")
+	}
+}
+
+// bindConfigSources: the upstream bind config names local IP addresses.
+// Envoy: source/common/upstream/upstream_impl.cc — "Can't specify both `extra_source_addresses` and
+// `additional_source_addresses` in the <owner>'s upstream binding config", "<owner>'s upstream binding config has
+// extra/additional source addresses but no source_address. ...", "<owner>'s upstream binding config has invalid IP
+// addresses."
+func bindConfigSources(c *Context, m protoreflect.Message) {
+	bc, ok := m.Interface().(*corev3.BindConfig)
+	if !ok {
+		return
+	}
+	owner := "Bootstrap"
+	if anc := c.Ancestor("envoy.config.cluster.v3.Cluster"); anc != nil {
+		if cl, ok := anc.Interface().(*clusterv3.Cluster); ok {
+			owner = "Cluster " + cl.GetName()
+		}
+	}
+	const src = "source/common/upstream/upstream_impl.cc"
+	extra, additional := bc.GetExtraSourceAddresses(), bc.GetAdditionalSourceAddresses()
+	if len(extra) > 0 && len(additional) > 0 {
+		c.envoyf(c.at("additional_source_addresses"), src, "Can't specify both `extra_source_addresses` and "+
+			"`additional_source_addresses` in the %s's upstream binding config", owner)
+	}
+	if bc.GetSourceAddress() == nil && (len(extra) > 0 || len(additional) > 0) {
+		c.envoyf(c.Path(), src, "%s's upstream binding config has extra/additional source addresses but no "+
+			"source_address. Extra/additional addresses cannot be specified if source_address is not set.", owner)
+	}
+	bad := func(sa *corev3.SocketAddress) bool {
+		if sa == nil {
+			return false
+		}
+		_, err := netip.ParseAddr(sa.GetAddress())
+		return err != nil
+	}
+	if bad(bc.GetSourceAddress()) {
+		c.envoyf(c.at("source_address.address"), src, "%s's upstream binding config has invalid IP addresses.", owner)
+	}
+	for i, e := range extra {
+		if bad(e.GetAddress()) {
+			c.envoyf(index(c.at("extra_source_addresses"), i)+".address.address", src, "%s's upstream binding config has invalid IP addresses.", owner)
+		}
+	}
+	for i, sa := range additional {
+		if bad(sa) {
+			c.envoyf(index(c.at("additional_source_addresses"), i)+".address", src, "%s's upstream binding config has invalid IP addresses.", owner)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package loadtime
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	udpatype "github.com/cncf/xds/go/udpa/type/v1"
+	xdstype "github.com/cncf/xds/go/xds/type/v3"
+)
+
+// extensionInfo is one entry of extensionsByType: the extension a config type belongs to and its categories.
+type extensionInfo struct {
+	name       string
+	categories []string
+}
+
+// extraSlots are extension slots the API does not annotate with a category although Envoy looks the extension up
+// in one registry: checked like the annotated ones (TestSlotTables keeps both tables honest).
+var extraSlots = map[protoreflect.FullName]map[protoreflect.Name][]string{
+	"envoy.config.cluster.v3.Cluster": {"transport_socket": {"envoy.transport_sockets.upstream"}},
+}
+
+// directionalTypes narrow the metadata's per-extension categories for extensions whose upstream and downstream
+// factories take different config types (source/extensions/transport_sockets/{tls,quic,starttls}/config.cc):
+// each factory is registered by its own type, so an UpstreamTlsContext is not found among downstream sockets.
+var directionalTypes = map[string][]string{
+	"envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext":        {"envoy.transport_sockets.downstream"},
+	"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext":          {"envoy.transport_sockets.upstream"},
+	"envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport":    {"envoy.transport_sockets.downstream"},
+	"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport":      {"envoy.transport_sockets.upstream"},
+	"envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig":         {"envoy.transport_sockets.downstream"},
+	"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig": {"envoy.transport_sockets.upstream"},
+}
+
+// lookupByName lists the messages whose extension Envoy finds by type only: without a typed_config (or a
+// config_discovery) it finds none.
+var lookupByName = []protoreflect.FullName{
+	"envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter",
+	"envoy.config.listener.v3.Filter",
+	"envoy.config.listener.v3.ListenerFilter",
+	"envoy.config.accesslog.v3.AccessLog",
+}
+
+func init() {
+	for name := range allSlots {
+		register(name, extensionSlots)
+	}
+	for _, name := range lookupByName {
+		register(name, extensionWithoutType)
+	}
+}
+
+// allSlots merges the generated and the extra slot tables, once.
+var allSlots = func() map[protoreflect.FullName]map[protoreflect.Name][]string {
+	all := map[protoreflect.FullName]map[protoreflect.Name][]string{}
+	for _, table := range []map[protoreflect.FullName]map[protoreflect.Name][]string{slotCategories, extraSlots} {
+		for msg, fields := range table {
+			if all[msg] == nil {
+				all[msg] = map[protoreflect.Name][]string{}
+			}
+			for f, cats := range fields {
+				all[msg][f] = cats
+			}
+		}
+	}
+	return all
+}()
+
+func slotsOf(name protoreflect.FullName) map[protoreflect.Name][]string { return allSlots[name] }
+
+// slotField is one slot of a message, with the categories it takes.
+type slotField struct {
+	name protoreflect.Name
+	cats []string
+}
+
+// orderedSlots lists each message's slots by field name, once, so that reports come out in a stable order.
+var orderedSlots = func() map[protoreflect.FullName][]slotField {
+	out := make(map[protoreflect.FullName][]slotField, len(allSlots))
+	for msg, fields := range allSlots {
+		list := make([]slotField, 0, len(fields))
+		for name, cats := range fields {
+			list = append(list, slotField{name, cats})
+		}
+		slices.SortFunc(list, func(a, b slotField) int { return strings.Compare(string(a.name), string(b.name)) })
+		out[msg] = list
+	}
+	return out
+}()
+
+// extensionSlots: an extension configured in a slot must be of that slot's category; Envoy looks the config type
+// up in the slot's factory registry only, so an HTTP filter type in a network filter slot is not found.
+// Envoy: source/common/config/utility.h (getAndCheckFactory) — "Didn't find a registered implementation for
+// '<name>' with type URL: '<type>'".
+func extensionSlots(c *Context, m protoreflect.Message) {
+	md := m.Descriptor()
+	// A message held in an annotated field of its parent is checked by the parent, whose slot says more: an
+	// HttpFilter in a router's upstream_http_filters is an upstream filter, not a downstream one.
+	checkedByParent := false
+	if parent, field := c.Parent(); parent != nil && field != "" {
+		_, checkedByParent = slotsOf(parent.Descriptor().FullName())[field]
+	}
+	owner := "" // the extension's name, when the slot's message carries one next to its typed_config
+	if nf := md.Fields().ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
+		owner = m.Get(nf).String()
+	}
+	for _, slot := range orderedSlots[md.FullName()] {
+		fd := md.Fields().ByName(slot.name)
+		if fd == nil || fd.Message() == nil || !m.Has(fd) {
+			continue
+		}
+		v := m.Get(fd)
+		switch {
+		case fd.IsMap():
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				c.checkSlotValue(slotPath{field: slot.name, key: k.String(), i: -1}, mv.Message(), slot.cats, k.String(), false)
+				return true
+			})
+		case fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				c.checkSlotValue(slotPath{field: slot.name, i: i}, l.Get(i).Message(), slot.cats, "", false)
+			}
+		default:
+			c.checkSlotValue(slotPath{field: slot.name, i: -1}, v.Message(), slot.cats, owner, checkedByParent)
+		}
+	}
+}
+
+// slotPath locates a slot value below the message being checked; it is rendered only when there is a problem.
+type slotPath struct {
+	field protoreflect.Name
+	key   string // the map key, for a map field
+	i     int    // the list index, or -1
+	typed bool   // the value's typed_config rather than the value itself
+}
+
+func (c *Context) render(p slotPath) string {
+	path := c.at(string(p.field))
+	switch {
+	case p.key != "":
+		path += "[" + strconv.Quote(p.key) + "]"
+	case p.i >= 0:
+		path = index(path, p.i)
+	}
+	if p.typed {
+		path += ".typed_config"
+	}
+	return path
+}
+
+// checkSlotValue checks an Any held directly in a slot, or the typed_config of a message held in the slot.
+func (c *Context) checkSlotValue(at slotPath, v protoreflect.Message, cats []string, name string, skipDirectAny bool) {
+	if v.Descriptor().FullName() == "google.protobuf.Any" {
+		if !skipDirectAny {
+			c.checkExtension(at, v, cats, name)
+		}
+		return
+	}
+	fds := v.Descriptor().Fields()
+	tc := fds.ByName("typed_config")
+	if tc == nil || tc.Message() == nil || tc.Message().FullName() != "google.protobuf.Any" || !v.Has(tc) {
+		return
+	}
+	if nf := fds.ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind {
+		name = v.Get(nf).String()
+	}
+	at.typed = true
+	c.checkExtension(at, v.Get(tc).Message(), cats, name)
+}
+
+func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []string, name string) {
+	typ := extensionType(any)
+	info, known := extensionsByType[typ]
+	if !known {
+		return // not an extension config Envoy's metadata lists (contrib, or newer than our table): say nothing
+	}
+	if narrow, ok := directionalTypes[typ]; ok {
+		info.categories = narrow
+	}
+	for _, cat := range info.categories {
+		if slices.Contains(cats, cat) {
+			return
+		}
+	}
+	if name == "" {
+		name = info.name
+	}
+	c.envoyf(c.render(at), "source/common/config/utility.h",
+		"Didn't find a registered implementation for '%s' with type URL: '%s': that type configures %s (%s), "+
+			"but this field takes %s", name, typ, info.name, strings.Join(info.categories, ", "), strings.Join(cats, " or "))
+}
+
+// extensionType returns the config type an Any names, looking through a TypedStruct as Envoy does.
+func extensionType(any protoreflect.Message) string {
+	a, ok := any.Interface().(*anypb.Any)
+	if !ok {
+		return ""
+	}
+	typ := typeName(a.GetTypeUrl())
+	switch typ {
+	case "xds.type.v3.TypedStruct":
+		ts := &xdstype.TypedStruct{}
+		if proto.Unmarshal(a.GetValue(), ts) == nil {
+			return typeName(ts.GetTypeUrl())
+		}
+	case "udpa.type.v1.TypedStruct":
+		ts := &udpatype.TypedStruct{}
+		if proto.Unmarshal(a.GetValue(), ts) == nil {
+			return typeName(ts.GetTypeUrl())
+		}
+	}
+	return typ
+}
+
+func typeName(url string) string { return url[strings.LastIndexByte(url, '/')+1:] }
+
+// extensionWithoutType: a filter or access logger needs a typed_config (or config_discovery); Envoy no longer
+// finds extensions by name unless envoy.reloadable_features.no_extension_lookup_by_name is turned off.
+// Envoy: source/common/config/utility.h — "Didn't find a registered implementation for '<name>' with type URL: ”".
+func extensionWithoutType(c *Context, m protoreflect.Message) {
+	fds := m.Descriptor().Fields()
+	for _, f := range []protoreflect.Name{"typed_config", "config_discovery"} {
+		if fd := fds.ByName(f); fd != nil && m.Has(fd) {
+			return
+		}
+	}
+	if fd := fds.ByName("is_optional"); fd != nil && m.Get(fd).Bool() {
+		return // an optional filter Envoy does not know is skipped
+	}
+	if !c.runtimeFlag("envoy.reloadable_features.no_extension_lookup_by_name", true) {
+		return
+	}
+	name := m.Get(fds.ByName("name")).String()
+	c.envoyf(c.Path(), "source/common/config/utility.h",
+		"Didn't find a registered implementation for '%s' with type URL: '': set typed_config (with its @type)", name)
+}

@@ -1,0 +1,7 @@
+package loadtime
+
+// Exported for the external tests, which link every API package through package validate.
+var (
+	AllSlots         = allSlots
+	ExtensionsByType = extensionsByType
+)

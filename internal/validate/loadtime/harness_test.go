@@ -1,0 +1,91 @@
+package loadtime_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/appnet/appnet-agent/internal/validate"
+)
+
+// ruleCase is one bootstrap for a rule: accepted when msg is empty, otherwise rejected with a problem at path
+// whose message contains msg (and names the Envoy source of the rule).
+type ruleCase struct {
+	name, yaml string
+	path, msg  string
+}
+
+// runRules checks each case through the real validator (decode, then every check with the walker), so a rule is
+// tested where it is registered.
+func runRules(t *testing.T, cases []ruleCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := validate.Decode([]byte(tc.yaml))
+			if err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			probs := validate.CheckWith(b, validate.Options{})
+			if tc.msg == "" {
+				if probs != nil {
+					t.Fatalf("rejected:\n%v", probs)
+				}
+				return
+			}
+			for _, p := range probs {
+				if p.Path == tc.path && strings.Contains(p.Message, tc.msg) && strings.Contains(p.Message, "(Envoy: source/") {
+					return
+				}
+			}
+			t.Errorf("no problem at %s containing %q; got:\n%v", tc.path, tc.msg, probs)
+		})
+	}
+}
+
+// Building blocks for the cases.
+const (
+	hcmType    = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+	routerType = "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"
+	tcpType    = "type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy"
+	hcmPath    = "static_resources.listeners[0].filter_chains[0].filters[0].typed_config<HttpConnectionManager>"
+	routeCfg   = hcmPath + ".route_config"
+)
+
+// cluster returns a bootstrap with one cluster given as a YAML flow mapping body.
+func cluster(body string) string {
+	return "static_resources:\n  clusters:\n  - {name: c, connect_timeout: 1s, " + body + "}\n"
+}
+
+// listener returns a bootstrap with one listener on 0.0.0.0:8080 given as a YAML block under "- ".
+func listener(body string) string {
+	return "static_resources:\n  clusters:\n  - {name: app, type: STATIC, load_assignment: {cluster_name: app, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8080}}}}]}]}}\n" +
+		"  listeners:\n  - name: l\n    address: {socket_address: {address: 0.0.0.0, port_value: 8080}}\n" + indent(body, "    ")
+}
+
+// hcm returns a bootstrap whose listener runs an HCM with the given extra fields (YAML block, no indentation)
+// and, unless the extra fields set their own, a router and a route table routing / to cluster app.
+func hcm(extra string) string {
+	body := "stat_prefix: in\n"
+	if !strings.Contains(extra, "route_config:") && !strings.Contains(extra, "rds:") {
+		body += "route_config: {virtual_hosts: [{name: all, domains: ['*'], routes: [{match: {prefix: /}, route: {cluster: app}}]}]}\n"
+	}
+	if !strings.Contains(extra, "http_filters:") {
+		body += "http_filters: [{name: envoy.filters.http.router, typed_config: {'@type': " + routerType + "}}]\n"
+	}
+	body += extra
+	return listener("filter_chains:\n- filters:\n  - name: hcm\n    typed_config:\n      '@type': " + hcmType + "\n" + indent(body, "      "))
+}
+
+// routes returns a bootstrap whose HCM has the given route_config body (YAML block).
+func routes(body string) string {
+	return hcm("route_config:\n" + indent(body, "  "))
+}
+
+func indent(s, by string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = by + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
+}

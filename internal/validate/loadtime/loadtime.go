@@ -1,0 +1,88 @@
+// Package loadtime holds the checks Envoy makes in C++ while it loads a bootstrap, which protoc-gen-validate rules
+// do not express: discovery type against endpoints, filter chains that cannot be told apart, terminal filters,
+// duplicate domains, TLS contexts without certificates, regular expressions RE2 refuses, and so on. The files are
+// organised like Envoy's source tree (one per subsystem), and each rule names the Envoy source file and the error
+// text it mirrors.
+//
+// The package does not walk the configuration itself: package validate's walker visits every message, including
+// every unpacked Any and TypedStruct payload, and calls Run for each one, so a rule registered on a message type
+// applies wherever that message appears. The walker is seen through the small Walk interface, which keeps this
+// package free of any dependency on its caller.
+package loadtime
+
+import (
+	"fmt"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Walk is what a rule sees of the walk: where it is and where to report.
+type Walk interface {
+	// Path is the field path of the message being checked, e.g. "static_resources.clusters[2]".
+	Path() string
+	// Report records a problem at a field path.
+	Report(path, message string)
+	// Parent returns the message holding the current one and the name of the field it sits in, or nil at the
+	// root. For an unpacked payload the parent is its Any (or TypedStruct), and the field is empty.
+	Parent() (protoreflect.Message, protoreflect.Name)
+	// Ancestor returns the nearest enclosing message of the given type, or nil.
+	Ancestor(name protoreflect.FullName) protoreflect.Message
+}
+
+// Rule checks one message; it reports through the context and must not panic on any input.
+type Rule func(c *Context, m protoreflect.Message)
+
+// Context is handed to every rule: the walk, and facts about the whole bootstrap that some rules need.
+type Context struct {
+	Walk
+	facts *facts
+
+	optsOf *clusterv3.Cluster // the cluster whose HTTP protocol options opts holds
+	opts   *httpv3.HttpProtocolOptions
+}
+
+// NewContext prepares the rules for one bootstrap walked by w.
+func NewContext(b *bootstrapv3.Bootstrap, w Walk) *Context {
+	return &Context{Walk: w, facts: newFacts(b)}
+}
+
+// Run applies the rules registered for m's type.
+func (c *Context) Run(m protoreflect.Message) {
+	for _, r := range rules[m.Descriptor().FullName()] {
+		r(c, m)
+	}
+}
+
+// Has reports whether any rule is registered for a message type; the walker uses it to skip work.
+func Has(name protoreflect.FullName) bool { return len(rules[name]) > 0 }
+
+// rules maps a message full name to the rules run wherever such a message appears. Filled by the init functions
+// of the subsystem files, before any Check can run.
+var rules = map[protoreflect.FullName][]Rule{}
+
+func register(name protoreflect.FullName, rs ...Rule) {
+	rules[name] = append(rules[name], rs...)
+}
+
+// envoyf reports at path: msg says what Envoy would say, and source names the Envoy file that says it.
+func (c *Context) envoyf(path, source, format string, args ...any) {
+	c.Report(path, fmt.Sprintf(format, args...)+" (Envoy: "+source+")")
+}
+
+// at returns the path of a field of the current message.
+func (c *Context) at(field string) string { return join(c.Path(), field) }
+
+// Helpers that check a part of a message take its path as a func() string and call it only to report a problem:
+// most checks pass, and rendering a path for each would cost more than the checks.
+
+func join(path, field string) string {
+	if path == "" {
+		return field
+	}
+	return path + "." + field
+}
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }

@@ -1,0 +1,75 @@
+package loadtime
+
+import (
+	"maps"
+	"slices"
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
+	clusterluav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/router/cluster_specifiers/lua/v3"
+	matcherluav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/string_matcher/lua/v3"
+	"github.com/yuin/gopher-lua/parse"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// Lua rules: inline Lua code must parse. Envoy loads every script when it builds the filter (luaL_dostring), so a
+// syntax error stops the configuration. gopher-lua's parser reads Lua 5.1, the language of Envoy's LuaJIT (LuaJIT's
+// own literal extensions, such as 1LL, are not understood by it and would be reported).
+// Envoy: source/extensions/filters/common/lua/lua.cc — "script load error: <Lua's message>".
+
+const luaSource = "source/extensions/filters/common/lua/lua.cc"
+
+func init() {
+	register("envoy.extensions.filters.http.lua.v3.Lua", luaFilterCode)
+	register("envoy.extensions.filters.http.lua.v3.LuaPerRoute", luaPerRouteCode)
+	register("envoy.extensions.router.cluster_specifiers.lua.v3.LuaConfig", luaClusterSpecifierCode)
+	register("envoy.extensions.string_matcher.lua.v3.Lua", luaStringMatcherCode)
+}
+
+func (c *Context) luaCode(path, code string) {
+	if strings.TrimSpace(code) == "" {
+		return
+	}
+	if _, err := parse.Parse(strings.NewReader(code), "script"); err != nil {
+		c.envoyf(path, luaSource, "script load error: %s", strings.TrimSpace(err.Error()))
+	}
+}
+
+func (c *Context) luaSource(path string, ds *corev3.DataSource) {
+	if s := ds.GetInlineString(); s != "" {
+		c.luaCode(path+".inline_string", s)
+	} else if b := ds.GetInlineBytes(); len(b) > 0 {
+		c.luaCode(path+".inline_bytes", string(b))
+	}
+}
+
+func luaFilterCode(c *Context, m protoreflect.Message) {
+	l, ok := m.Interface().(*luav3.Lua)
+	if !ok {
+		return
+	}
+	c.luaCode(c.at("inline_code"), l.GetInlineCode())
+	c.luaSource(c.at("default_source_code"), l.GetDefaultSourceCode())
+	for _, name := range slices.Sorted(maps.Keys(l.GetSourceCodes())) {
+		c.luaSource(c.at("source_codes")+"[\""+name+"\"]", l.GetSourceCodes()[name])
+	}
+}
+
+func luaPerRouteCode(c *Context, m protoreflect.Message) {
+	if l, ok := m.Interface().(*luav3.LuaPerRoute); ok {
+		c.luaSource(c.at("source_code"), l.GetSourceCode())
+	}
+}
+
+func luaClusterSpecifierCode(c *Context, m protoreflect.Message) {
+	if l, ok := m.Interface().(*clusterluav3.LuaConfig); ok {
+		c.luaSource(c.at("source_code"), l.GetSourceCode())
+	}
+}
+
+func luaStringMatcherCode(c *Context, m protoreflect.Message) {
+	if l, ok := m.Interface().(*matcherluav3.Lua); ok {
+		c.luaSource(c.at("source_code"), l.GetSourceCode())
+	}
+}

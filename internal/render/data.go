@@ -282,6 +282,10 @@ func (p *plan) setTracing(c *env.Config, mesh Mesh, meshOK bool, readFile func(s
 			if x.SegmentName == "" {
 				x.SegmentName = mesh.Mesh + "/" + mesh.Name
 			}
+		} else if c.XRay.SegmentName != "" {
+			// The reference ignores it here (conformance M06); say so rather than silently.
+			p.warnings = append(p.warnings, fmt.Sprintf("XRAY_SEGMENT_NAME is ignored: the node id %q is not a mesh resource, so the segment is named after the node cluster %q",
+				c.Identity.NodeID(), x.SegmentName))
 		}
 		manifest, err := p.samplingManifest(c, readFile)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -191,8 +192,14 @@ func FuzzRender(f *testing.F) {
 		}
 		want("node.id", at(doc, "node", "id"), strings.TrimSpace(nodeID))
 		xray := at(doc, "tracing", "http", "typed_config")
-		if s := strings.TrimSpace(segment); s != "" {
-			want("segment_name", at(xray, "segment_name"), s)
+		// XRAY_SEGMENT_NAME names the segment only for a mesh resource id (reference, M06).
+		if _, err := parseMesh(strings.TrimSpace(nodeID)); err == nil {
+			if s := strings.TrimSpace(segment); s != "" {
+				want("segment_name", at(xray, "segment_name"), s)
+			}
+		} else if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, "XRAY_SEGMENT_NAME is ignored") }) &&
+			strings.TrimSpace(segment) != "" {
+			t.Errorf("XRAY_SEGMENT_NAME %q ignored without a warning", segment)
 		}
 		if a := strings.TrimSpace(address); a != "" {
 			// Stored without brackets: [::1] and ::1 are the same address.

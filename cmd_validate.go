@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/appnet/appnet-agent/internal/validate"
 )
@@ -17,7 +16,7 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 	}
 	code := 0
 	for _, path := range args {
-		data, err := os.ReadFile(path)
+		data, err := validate.ReadDocument(path) // bounded: validate.MaxDocumentBytes
 		if err != nil {
 			fmt.Fprintf(stdout, "%s: %v\n", path, err)
 			code = 1

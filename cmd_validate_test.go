@@ -22,6 +22,9 @@ func TestValidateCommand(t *testing.T) {
 		{"partial node", "node: {id: n1}\n" + xds, 0, "", "warning: node.cluster: not set while dynamic_resources are used"},
 		{"load-time rule", "static_resources:\n  clusters: [{name: c, type: LOGICAL_DNS}]\n", 1,
 			"static_resources.clusters[0]: LOGICAL_DNS clusters must have a single host (Envoy: ", ""},
+		// Issue 7, defect 11: a huge file is refused before it is read, not validated for seconds.
+		{"too large", "node: {id: n1, cluster: c1}\n" + strings.Repeat("# padding to 5 MiB of comments\n", 170000), 1,
+			"the agent reads bootstraps and fragments of at most 4 MiB", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -45,7 +45,14 @@ type Result struct {
 	Facts     platform.Facts
 }
 
-// Render produces the bootstrap for cfg exactly as the agent would start Envoy with it.
+// Render produces the bootstrap for cfg exactly as the agent would start Envoy with it, in
+// three stages, in the order data flows:
+//
+//	renderTemplates    platform facts + cfg → template data → rendered YAML, parsed once and linted
+//	overlayUserFiles   the user fragments merged into that tree (sidecar modes)
+//	validateAndEncode  strict decode → PGV and Envoy's load-time rules → canonical YAML
+//
+// An existing ENVOY_CONFIG_FILE skips the first two: it is only validated.
 func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	if cfg.Mode.ExistingFile {
@@ -54,6 +61,23 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 	if err := checkOutputPath(cfg.Mode.ConfigFile, opts); err != nil {
 		return nil, err
 	}
+	res, doc, err := renderTemplates(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := overlayUserFiles(doc, cfg, opts, res); err != nil {
+		return nil, err
+	}
+	if err := validateAndEncode(doc, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// renderTemplates is the first stage: it collects the platform facts (concurrently with
+// loading the templates), plans the template data, executes the mode's template and parses
+// the text once into the YAML tree the next stages work on, linted for ambiguous YAML.
+func renderTemplates(ctx context.Context, cfg *env.Config, opts Options) (*Result, *yaml.Node, error) {
 	facts := make(chan platform.Facts, 1)
 	go func() { facts <- opts.Collector.Collect(ctx, PlatformInputs(cfg)) }() // overlaps template parsing
 	tmpl := opts.Templates
@@ -62,7 +86,7 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 		tmpl, tmplErr = LoadTemplates(cfg.Mode.TemplateDir)
 	}
 	if tmplErr != nil {
-		return nil, tmplErr // the collector finishes within its budget and exits on its own
+		return nil, nil, tmplErr // the collector finishes within its budget and exits on its own
 	}
 	f := <-facts
 	res := &Result{Facts: f, Warnings: slices.Clone(f.Warnings)}
@@ -79,29 +103,42 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 		name = "sidecar.yaml.tmpl"
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res.Warnings = append(res.Warnings, p.warnings...)
 	res.SideFiles = p.sideFiles
 	text, err := tmpl.Execute(name, p.data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The rendered text is parsed once; that one tree is linted, merged with the user fragments and decoded.
 	doc, err := validate.Parse(text)
 	if err != nil {
-		return nil, fmt.Errorf("%s rendered invalid YAML: %w", tmpl.sources[name], err)
+		return nil, nil, fmt.Errorf("%s rendered invalid YAML: %w", tmpl.sources[name], err)
 	}
 	if err := validate.LintNode(doc); err != nil {
-		return nil, fmt.Errorf("%s rendered ambiguous YAML: %w", tmpl.sources[name], err)
+		return nil, nil, fmt.Errorf("%s rendered ambiguous YAML: %w", tmpl.sources[name], err)
 	}
-	if !cfg.Mode.RelayMode {
-		w, err := mergeUserFiles(doc, cfg, opts.ReadFile)
-		if err != nil {
-			return nil, err
-		}
-		res.Warnings = append(res.Warnings, w...)
+	return res, doc, nil
+}
+
+// overlayUserFiles is the second stage: the user fragments are merged into the rendered tree
+// with the reference's rules (sidecar modes; the relay bootstrap takes none).
+func overlayUserFiles(doc *yaml.Node, cfg *env.Config, opts Options, res *Result) error {
+	if cfg.Mode.RelayMode {
+		return nil
 	}
+	w, err := mergeUserFiles(doc, cfg, opts.ReadFile)
+	if err != nil {
+		return err
+	}
+	res.Warnings = append(res.Warnings, w...)
+	return nil
+}
+
+// validateAndEncode is the last stage: the tree is decoded strictly into the bootstrap proto,
+// checked (PGV in every payload, then Envoy's load-time rules), and encoded as the canonical
+// YAML Envoy will read.
+func validateAndEncode(doc *yaml.Node, res *Result) error {
 	b, err := validate.DecodeNode(doc)
 	if err == nil {
 		if probs := validate.Check(b); len(probs) > 0 {
@@ -109,13 +146,13 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("the bootstrap is invalid:\n%w", err)
+		return fmt.Errorf("the bootstrap is invalid:\n%w", err)
 	}
 	res.Bootstrap = b
 	if res.Bytes, err = validate.CanonicalYAML(b); err != nil {
-		return nil, err
+		return err
 	}
-	return res, nil
+	return nil
 }
 
 func (o Options) withDefaults() Options {

@@ -23,9 +23,17 @@ test: lint
 	$(GO) test -count=1 ./...
 	$(GO) test -race -count=1 $(RACE_PKGS)
 
+# Linters, pinned and run through `go run`, so nothing is installed by hand (the module proxy
+# serves them; the build cache keeps them after the first run).
+GOIMPORTS   := golang.org/x/tools/cmd/goimports@v0.52.0
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOFILES      = $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
+
 lint:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$($(GO) run $(GOIMPORTS) -local github.com/appnet/appnet-agent -l $(GOFILES)); if [ -n "$$out" ]; then echo "goimports -local github.com/appnet/appnet-agent needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 golden:
 	$(GO) test ./internal/conformance/ -run '^TestGolden$$' -update -count=1

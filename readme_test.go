@@ -2,10 +2,11 @@ package main
 
 import (
 	"bytes"
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"os"
 	"strings"
 	"testing"
+
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 
 	"github.com/appnet/appnet-agent/internal/env"
 )

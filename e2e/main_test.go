@@ -15,8 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/testenv"
 	"golang.org/x/sys/unix"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // Binaries built once by TestMain.

@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"fmt"
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 )
 
 // promBody builds an Envoy-like Prometheus body with n series. appmeshShare of them (0..1)

@@ -103,16 +103,8 @@ func fastHistogramDelta(cur, old *fastHistogram) bool {
 func parseFastFamily(block []byte, name string, scratch *fastScratch) (*fastFamily, error) {
 	f := &fastFamily{name: []byte(name), kind: dto.MetricType_UNTYPED,
 		labels: scratch.labels[:0], series: scratch.series[:0], keys: scratch.keys[:0]}
-	for len(block) > 0 {
-		line := block
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			block = nil
-		}
-		if err := f.line(line); err != nil {
-			return nil, err
-		}
+	if err := f.lines(block); err != nil {
+		return nil, err
 	}
 	if err := f.sort(); err != nil {
 		return nil, err

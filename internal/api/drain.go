@@ -3,9 +3,10 @@ package api
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -71,11 +72,7 @@ func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // goMap prints query values the way the reference did (Go's %v of a map, keys sorted).
 func goMap(v url.Values) string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(v))
 	s := "map["
 	for i, k := range keys {
 		if i > 0 {

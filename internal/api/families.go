@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,7 +27,7 @@ const (
 	maxLineLength   = 1 << 20
 )
 
-var errBodyTooLarge = fmt.Errorf("Envoy's stats body is larger than %d MiB", maxFilteredBody>>20)
+var errBodyTooLarge = fmt.Errorf("the stats body from Envoy is larger than %d MiB", maxFilteredBody>>20)
 
 // filterFamilies reads Envoy's exposition from r and renders the metrics-extension families
 // as the filter serves them. Each family takes the fast path when it can (fastpath.go),
@@ -204,12 +205,7 @@ func parseBlock(family string, block []byte, visit func(*dto.MetricFamily) error
 	if err != nil {
 		return fmt.Errorf("family %s: %w", family, err)
 	}
-	names := make([]string, 0, len(fams))
-	for n := range fams {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(fams)) {
 		mf := fams[n]
 		if !strings.HasPrefix(n, extensionPrefix) || len(n) == len(extensionPrefix) {
 			return fmt.Errorf("unexpected metric %s in family %s", n, family)
@@ -244,7 +240,7 @@ func sampleName(line []byte) (string, error) {
 		i = len(line)
 	}
 	name := string(line[:i])
-	if !model.IsValidLegacyMetricName(name) {
+	if !model.LegacyValidation.IsValidMetricName(name) {
 		return "", fmt.Errorf("invalid metric name %q", truncate(name, 64))
 	}
 	return name, nil

@@ -77,16 +77,8 @@ func renderFast(block []byte, family string, out []byte, scratch *fastScratch) (
 	f := fastFamily{name: []byte(family), kind: dto.MetricType_UNTYPED,
 		labels: scratch.labels[:0], series: scratch.series[:0], keys: scratch.keys[:0]}
 	defer func() { scratch.labels, scratch.series, scratch.keys = f.labels[:0], f.series[:0], f.keys[:0] }()
-	for len(block) > 0 {
-		line := block
-		if i := bytes.IndexByte(block, '\n'); i >= 0 {
-			line, block = block[:i], block[i+1:]
-		} else {
-			block = nil
-		}
-		if err := f.line(line); err != nil {
-			return out, 0, err
-		}
+	if err := f.lines(block); err != nil {
+		return out, 0, err
 	}
 	if len(f.series) == 0 {
 		return out, f.kind, nil // an empty family is dropped, as Gather does
@@ -99,6 +91,22 @@ func renderFast(block []byte, family string, out []byte, scratch *fastScratch) (
 		return out, 0, err
 	}
 	return f.render(out, name), f.kind, nil
+}
+
+// lines parses a family block line by line.
+func (f *fastFamily) lines(block []byte) error {
+	for len(block) > 0 {
+		line := block
+		if i := bytes.IndexByte(block, '\n'); i >= 0 {
+			line, block = block[:i], block[i+1:]
+		} else {
+			block = nil
+		}
+		if err := f.line(line); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (f *fastFamily) line(line []byte) error {

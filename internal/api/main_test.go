@@ -5,8 +5,9 @@ import (
 	"os"
 	"testing"
 
-	"github.com/appnet/appnet-agent/internal/testenv"
 	"go.uber.org/goleak"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // TestMain removes the end-to-end binaries and fails the run if any goroutine outlives the

@@ -5,9 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,12 +53,8 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusBadRequest, "unable to parse queries in URL: "+err.Error())
 		return
 	}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // the reference reports a random bad key; the first one is stabler
-	for _, k := range keys {
+	// The reference reports a random bad key; the first one is stabler.
+	for _, k := range slices.Sorted(maps.Keys(q)) {
 		if !statsQueryKeys[k] {
 			textError(w, http.StatusBadRequest, "unsupported query parameter: "+k)
 			return

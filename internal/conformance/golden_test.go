@@ -14,7 +14,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/appnet/appnet-agent/internal/testflag"
 	"maps"
 	"os"
 	"path/filepath"
@@ -22,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testflag"
 
 	"github.com/google/go-cmp/cmp"
 

@@ -1,10 +1,11 @@
 package env
 
 import (
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 )
 
 func load(t *testing.T, vars map[string]string) (*Config, []string, error) {

@@ -16,8 +16,6 @@ type predicate struct {
 	whyNot func(c *Config) string
 }
 
-func (p predicate) holds(c *Config) bool { return p.whyNot(c) == "" }
-
 // Reasons a predicate fails, shared by the predicates built from them.
 func notSidecar(c *Config) string {
 	switch {

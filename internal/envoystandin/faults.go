@@ -67,12 +67,17 @@ func hangListen(addr string) int {
 		fmt.Fprintf(os.Stderr, "envoy-standin: --hang-listen: %v\n", err)
 		return 1
 	}
-	var held []net.Conn
+	var held []net.Conn // kept open, never read or written
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			return 1
 		}
-		held = append(held, c) // kept open, never read or written
+		held = append(held, c)
 	}
 }

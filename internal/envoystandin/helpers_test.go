@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"io"
 	"net"
 	"net/http"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 
 	"github.com/appnet/appnet-agent/internal/testenv"
 )

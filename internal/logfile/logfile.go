@@ -50,8 +50,7 @@ type Writer struct {
 	keep    int
 	f       *os.File
 	size    int64
-	rotated int   // highest NAME.K that may exist
-	err     error // last rotation error, reported once by the next Write
+	rotated int // highest NAME.K that may exist
 
 	fallback io.Writer // where lines go while the file refuses them
 	failing  bool      // the last write to the file failed

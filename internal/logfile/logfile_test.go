@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -13,8 +12,11 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/appnet/appnet-agent/internal/env"
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
+
 	"go.uber.org/goleak"
+
+	"github.com/appnet/appnet-agent/internal/env"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -82,11 +82,9 @@ func (s *lineSink) Accept(_ string, level hclog.Level, msg string, args ...any) 
 		b.WriteString(line)
 	}
 	for i := 0; i < len(args); i += 2 {
-		key, val := fmt.Sprint(args[i]), any("EXTRA_VALUE_AT_END")
+		key, val := "EXTRA_VALUE_AT_END", args[i] // an odd argument out, as hclog names it
 		if i+1 < len(args) {
-			val = args[i+1]
-		} else {
-			key, val = "EXTRA_VALUE_AT_END", args[i]
+			key, val = fmt.Sprint(args[i]), args[i+1]
 		}
 		b.WriteString(" " + key + "=" + quoteIfNeeded(Value(val)))
 	}

@@ -1,9 +1,10 @@
 package startup
 
 import (
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"runtime/debug"
 	"testing"
+
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 )
 
 func TestDoneRestoresCollection(t *testing.T) {

@@ -5,8 +5,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/env"
 )
 
 // Args is Envoy's command line, argv[0] included, in the reference order (runtime-reference

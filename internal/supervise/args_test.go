@@ -1,7 +1,6 @@
 package supervise
 
 import (
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,9 +8,12 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
+
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/testenv"
-	"github.com/hashicorp/go-hclog"
 )
 
 func loadConfig(t *testing.T, vars map[string]string) *env.Config {

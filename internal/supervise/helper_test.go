@@ -11,8 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // runHelper is the test binary re-executed as a small agent (TestMain dispatches here when

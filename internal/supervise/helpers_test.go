@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/envoyadmin"
-	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/hashicorp/go-hclog"
 	"go.uber.org/goleak"
+
+	"github.com/appnet/appnet-agent/internal/envoyadmin"
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // helperEnv selects a helper mode of the test binary (see helpers in helper_test.go).

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/logfile"
 )
 
 // TestLogRotationBurst pipes a burst of Envoy output on both streams, with the agent's own log

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // startTestReaper starts a reaper for one test and stops it (clearing the subreaper

@@ -9,8 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/env"
 )
 
 // Admin is what the supervisor needs from Envoy's admin API; *envoyadmin.Client has it.

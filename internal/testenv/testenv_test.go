@@ -1,10 +1,11 @@
 package testenv
 
 import (
-	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"os/exec"
 	"strings"
 	"testing"
+
+	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 )
 
 // TestNotImportedByProductionCode: only _test.go files may import this package.

@@ -259,16 +259,7 @@ func (c *converter) field(n *yaml.Node, fd protoreflect.FieldDescriptor, p int32
 		defer c.leave()
 		switch {
 		case n.Kind == yaml.SequenceNode:
-			c.out = append(c.out, '[')
-			for i, e := range n.Content {
-				if i > 0 {
-					c.out = append(c.out, ',')
-				}
-				ep := c.child(p, segIndex, "", i)
-				c.newline(ep, e.Line)
-				c.singular(e, fd, ep)
-			}
-			c.out = append(c.out, ']')
+			c.array(n, p, func(e *yaml.Node, ep int32) { c.singular(e, fd, ep) })
 		case n.Kind == yaml.MappingNode && fd.Message() != nil:
 			// Envoy's leniency: a single object where a list is expected is a one-element list.
 			ep := c.child(p, segIndex, "", 0)
@@ -282,6 +273,21 @@ func (c *converter) field(n *yaml.Node, fd protoreflect.FieldDescriptor, p int32
 	default:
 		c.singular(n, fd, p)
 	}
+}
+
+// array emits a sequence as a JSON array, each element with its own path segment and line
+// mark, by elem.
+func (c *converter) array(n *yaml.Node, p int32, elem func(e *yaml.Node, ep int32)) {
+	c.out = append(c.out, '[')
+	for i, e := range n.Content {
+		if i > 0 {
+			c.out = append(c.out, ',')
+		}
+		ep := c.child(p, segIndex, "", i)
+		c.newline(ep, e.Line)
+		elem(e, ep)
+	}
+	c.out = append(c.out, ']')
 }
 
 // singular emits one value of fd's element type.

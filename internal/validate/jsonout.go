@@ -19,16 +19,7 @@ func (c *converter) raw(n *yaml.Node, p int32) {
 	case yaml.MappingNode:
 		c.object(n, p, c.raw)
 	case yaml.SequenceNode:
-		c.out = append(c.out, '[')
-		for i, e := range n.Content {
-			if i > 0 {
-				c.out = append(c.out, ',')
-			}
-			ep := c.child(p, segIndex, "", i)
-			c.newline(ep, e.Line)
-			c.raw(e, ep)
-		}
-		c.out = append(c.out, ']')
+		c.array(n, p, c.raw)
 	case yaml.ScalarNode:
 		c.scalar(classify(n, c.jsonInput))
 	default:

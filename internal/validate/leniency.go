@@ -126,36 +126,35 @@ func isJSONNumber(s string) bool {
 		i++
 	}
 	start := i
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
+	i = skipDigits(s, i)
 	if i == start || (s[start] == '0' && i-start > 1) {
 		return false
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if d := i + 1; skipDigits(s, d) == d {
 			return false
 		}
+		i = skipDigits(s, i+1)
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
 		i++
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
-		d := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if skipDigits(s, i) == i {
 			return false
 		}
+		i = skipDigits(s, i)
 	}
 	return i == len(s)
+}
+
+// skipDigits returns the index after the run of ASCII digits at s[i:].
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // enumName returns the canonical name of the enum value s names in any letter case (Envoy parses enums with

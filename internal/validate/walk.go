@@ -189,25 +189,34 @@ func (w *walker) walkField(fd protoreflect.FieldDescriptor, v protoreflect.Value
 	}
 }
 
-// unpackAny walks the payload of an Any as a new validation root, with path segment <TypeName>.
-func (w *walker) unpackAny(m protoreflect.Message) {
-	fds := m.Descriptor().Fields()
-	url := m.Get(fds.ByName("type_url")).String()
-	value := m.Get(fds.ByName("value")).Bytes()
+// payloadType resolves the type_url of an Any or TypedStruct whose payload is to be walked;
+// ok is false when there is nothing to walk (an empty URL: Envoy then looks the extension up
+// by name, which is not an error) or a problem was reported, at urlField for a bad type.
+func (w *walker) payloadType(m protoreflect.Message, urlField string) (url string, mt protoreflect.MessageType, ok bool) {
+	url = m.Get(m.Descriptor().Fields().ByName("type_url")).String()
 	if url == "" {
-		// An empty Any ({}): Envoy then falls back to looking the extension up by name, so it is not an error.
-		return
+		return "", nil, false
 	}
 	if w.depth >= maxPayloadNested {
 		w.report(w.path(), "payloads nested too deeply")
-		return
+		return "", nil, false
 	}
 	mt, err := resolveType(url)
 	if err != nil {
-		w.report(w.pathTo("@type"), err.Error())
+		w.report(w.pathTo(urlField), err.Error())
+		return "", nil, false
+	}
+	return url, mt, true
+}
+
+// unpackAny walks the payload of an Any as a new validation root, with path segment <TypeName>.
+func (w *walker) unpackAny(m protoreflect.Message) {
+	url, mt, ok := w.payloadType(m, "@type")
+	if !ok {
 		return
 	}
 	inner := mt.New()
+	value := m.Get(m.Descriptor().Fields().ByName("value")).Bytes()
 	if err := (proto.UnmarshalOptions{}).Unmarshal(value, inner.Interface()); err != nil {
 		w.report(w.path(), "cannot unpack "+url+": "+err.Error())
 		return
@@ -218,21 +227,11 @@ func (w *walker) unpackAny(m protoreflect.Message) {
 // unpackTypedStruct decodes a TypedStruct's value (a Struct) as the message its type_url names, the way Envoy does,
 // with the same strictness and leniencies as a typed_config, then walks it as a new validation root.
 func (w *walker) unpackTypedStruct(m protoreflect.Message) {
-	fds := m.Descriptor().Fields()
-	url := m.Get(fds.ByName("type_url")).String()
-	if url == "" {
+	_, mt, ok := w.payloadType(m, "type_url")
+	if !ok {
 		return
 	}
-	if w.depth >= maxPayloadNested {
-		w.report(w.path(), "payloads nested too deeply")
-		return
-	}
-	mt, err := resolveType(url)
-	if err != nil {
-		w.report(w.pathTo("type_url"), err.Error())
-		return
-	}
-	st, _ := m.Get(fds.ByName("value")).Message().Interface().(*structpb.Struct)
+	st, _ := m.Get(m.Descriptor().Fields().ByName("value")).Message().Interface().(*structpb.Struct)
 	inner := mt.New()
 	w.push(segAny, string(mt.Descriptor().Name()), 0)
 	probs := decodeNode(structNode(st), inner.Interface(), w.path(), true)

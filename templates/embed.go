@@ -4,7 +4,8 @@ package templates
 
 import "embed"
 
-// FS holds every *.tmpl file; names are relative paths such as "tracing/xray.yaml.tmpl".
+// FS holds every *.tmpl file, at the top and one directory down; names are relative paths
+// such as "tracing/xray.yaml.tmpl". A new directory of templates needs no change here.
 //
-//go:embed *.tmpl tracing/*.tmpl stats/*.tmpl
+//go:embed *.tmpl */*.tmpl
 var FS embed.FS

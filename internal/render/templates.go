@@ -26,16 +26,9 @@ func LoadTemplates(overlayDir string) (*Templates, error) {
 	t := &Templates{sources: map[string]string{}}
 	t.set = template.New("").Option("missingkey=error")
 	t.set.Funcs(funcMap(func() *template.Template { return t.set }))
-	names, err := fs.Glob(templates.FS, "*.tmpl")
+	names, err := embeddedTemplates()
 	if err != nil {
 		return nil, err
-	}
-	for _, dir := range []string{"tracing", "stats"} {
-		more, err := fs.Glob(templates.FS, dir+"/*.tmpl")
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, more...)
 	}
 	known := map[string]bool{}
 	for _, name := range names {
@@ -55,6 +48,18 @@ func LoadTemplates(overlayDir string) (*Templates, error) {
 		}
 	}
 	return t, nil
+}
+
+// embeddedTemplates lists the embedded templates by walking the embedded tree, in lexical order.
+func embeddedTemplates() ([]string, error) {
+	var names []string
+	err := fs.WalkDir(templates.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".tmpl") {
+			names = append(names, p)
+		}
+		return err
+	})
+	return names, err
 }
 
 // syntaxError turns text/template's "template: NAME:LINE: message" into "SOURCE:LINE: message", so a

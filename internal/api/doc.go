@@ -11,4 +11,6 @@
 //	defer svc.Stop()
 //	opts.OnChange, opts.LogLevel = svc.EnvoyChanged, svc.EnvoyLogLevel
 //	code := supervise.New(opts).Run(ctx)
+//
+// Why this package is shaped as it is: docs/DESIGN.md.
 package api

@@ -15,6 +15,8 @@
 //	unit     for time.Duration fields: "s" or "ms" integers; absent means Go duration syntax ("1m30s")
 //
 // No other package reads the environment.
+//
+// Why this package is shaped as it is: docs/DESIGN.md.
 package env
 
 import "time"

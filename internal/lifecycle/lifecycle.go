@@ -4,6 +4,8 @@
 // fails or panics, with back-off, logging every failure (a panic with its stack) once, for
 // as long as the agent runs. None of them may take Envoy down: only the supervisor decides
 // when the agent exits (see cmd_run.go's run loop for every exit path).
+//
+// Why this package is shaped as it is: docs/DESIGN.md.
 package lifecycle
 
 import (

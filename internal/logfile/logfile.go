@@ -16,6 +16,8 @@
 // Why not gopkg.in/natefinch/lumberjack.v2: its size limit is whole megabytes (the agent
 // accepts 0.001 MiB), it refuses a write larger than the limit (losing the line), it names
 // backups by timestamp, and its cleanup goroutine outlives Close.
+//
+// Why this package is shaped as it is: docs/DESIGN.md.
 package logfile
 
 import (

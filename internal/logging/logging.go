@@ -6,6 +6,8 @@
 // hclog formats nothing here: the logger is an hclog intercept logger whose own output is off,
 // and one sink formats each call's message and arguments directly, so every value prints
 // exactly as it was logged (an int64 as its digits, a duration as 1.5s, an error as its text).
+//
+// Why this package is shaped as it is: docs/DESIGN.md.
 package logging
 
 import (

@@ -2,6 +2,8 @@
 // platform facts → template data → rendered YAML → merged user fragments → strictly decoded and
 // deeply validated proto → canonical bytes. Only the fact collectors and the final file write touch
 // the outside world, and both sit behind small seams so tests are deterministic.
+//
+// Why this package is shaped as it is: docs/DESIGN.md.
 package render
 
 import (

@@ -6,6 +6,8 @@
 // packages' (Go initialises ready packages in lexical import-path order, and this one depends on
 // nothing but the runtime), so the pause also covers package initialisation. A memory limit keeps
 // the heap bounded meanwhile. GOGC or GOMEMLIMIT in the environment disable the pause.
+//
+// Why this package is shaped as it is: docs/DESIGN.md.
 package startup
 
 import (

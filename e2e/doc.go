@@ -1,12 +1,19 @@
-// Package e2e holds the end-to-end tests of the appnet-agent binary (issue 3, "Done means"):
-// each test builds nothing itself but runs the real agent, built once by TestMain together
-// with envoy-standin (internal/envoystandin) as its Envoy, in a temp dir with its own
-// loopback admin port, and reads what the stand-in recorded (STANDIN_RECORD: argv, signals,
-// admin calls, exits) to check the command line, the restart policy, the graceful shutdown
-// (R3), the parent-death signal and orphan reaping (R4), start-up failures and the log file
-// (R7). Every process a test starts is killed in t.Cleanup.
+// Package e2e holds every black-box test of the appnet-agent binary: each test runs the real
+// agent, built once by TestMain together with envoy-standin (internal/envoystandin) as its
+// Envoy, in a temp dir with its own loopback admin port, and reads what the stand-in recorded
+// (STANDIN_RECORD: argv, signals, admin calls, exits).
 //
-// Run with `go test ./e2e/` (skipped with -short). Under -race the agent itself is built
-// with the race detector too. The orphan-reaping test as PID 1 needs root and a working
-// `unshare -fp --mount-proc`; it is skipped, saying why, when either is missing.
+//   - Supervision (main_test.go's harness): the command line, the restart policy, the graceful
+//     shutdown (R3), the parent-death signal and orphan reaping (R4), start-up failures, the
+//     log file (R7).
+//   - The management API (api_harness_test.go's harness, api_*_test.go): /status, the stats
+//     filter and deltas, /enableLogging, /drain_listeners, the readiness probe.
+//   - Fault injection and abuse (faults_*_test.go, abuse_test.go): a misbehaving Envoy, host
+//     or client ends in a defined state with the documented exit code.
+//   - The offline commands: render --env-file/--facts, facts, golden.
+//
+// Every process a test starts is killed in t.Cleanup. Run with `go test ./e2e/` (skipped with
+// -short). Under -race the agent itself is built with the race detector too. Tests that need
+// root, `unshare` (PID 1, private mount or network namespaces) or `setpriv` are skipped,
+// saying why, when those are missing.
 package e2e

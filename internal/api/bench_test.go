@@ -14,56 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/testenv"
 	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 )
-
-// promBody builds an Envoy-like Prometheus body with n series. appmeshShare of them (0..1)
-// belong to metrics-extension families (envoy_appmesh_*, five labels, as the extension
-// emits), spread over families of 2,000 series, one in ten a histogram; the rest are
-// ordinary Envoy cluster counters.
-func promBody(n int, appmeshShare float64) []byte {
-	var b bytes.Buffer
-	ext := int(float64(n) * appmeshShare)
-	const perFamily = 2000
-	series := 0
-	for f := 0; series < ext; f++ {
-		name := fmt.Sprintf("envoy_appmesh_Family%03d", f)
-		if f%10 == 9 {
-			// A histogram: every bucket line, _sum and _count is a series.
-			fmt.Fprintf(&b, "# TYPE %s histogram\n", name)
-			for i := 0; series < ext && i < perFamily/14; i++ {
-				lbl := fmt.Sprintf(`Mesh="mesh",VirtualNode="vn-%d",TargetVirtualNode="target-%d",TargetVirtualService="svc-%d.local"`, i%7, i, i%13)
-				cum := 0
-				for j, le := range []string{"0.5", "1", "5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000"} {
-					cum += j
-					fmt.Fprintf(&b, "%s_bucket{%s,le=\"%s\"} %d\n", name, lbl, le, cum)
-				}
-				fmt.Fprintf(&b, "%s_bucket{%s,le=\"+Inf\"} %d\n%s_sum{%s} %d.5\n%s_count{%s} %d\n", name, lbl, cum, name, lbl, cum*7, name, lbl, cum)
-				series += 15
-			}
-			continue
-		}
-		kind := "counter"
-		if f%3 == 2 {
-			kind = "gauge"
-		}
-		fmt.Fprintf(&b, "# TYPE %s %s\n", name, kind)
-		for i := 0; series < ext && i < perFamily; i++ {
-			fmt.Fprintf(&b, "%s{Mesh=\"mesh\",VirtualNode=\"vn-%d\",TargetVirtualNode=\"target-%d\",TargetVirtualService=\"svc-%d.local\",StatusCode=\"%d\"} %d\n",
-				name, i%7, i, i%13, 200+i%5, i*31)
-			series++
-		}
-	}
-	for f := 0; series < n; f++ {
-		name := fmt.Sprintf("envoy_cluster_upstream_rq_%03d", f)
-		fmt.Fprintf(&b, "# TYPE %s counter\n", name)
-		for i := 0; series < n && i < perFamily; i++ {
-			fmt.Fprintf(&b, "%s{envoy_cluster_name=\"cluster-%d\"} %d\n", name, i, i)
-			series++
-		}
-	}
-	return b.Bytes()
-}
 
 // fakeEnvoyBody serves body for every /stats request.
 func fakeEnvoyBody(tb testing.TB, body []byte) *httptest.Server {
@@ -123,7 +76,7 @@ func heapNow() uint64 {
 // scrape, allocations, and the peak heap growth during a scrape relative to the body size
 // (PRODUCT.md §7: ≤ 150 ms, ≤ 3× the body).
 func benchmarkFilter(b *testing.B, share float64) {
-	body := promBody(100_000, share)
+	body := testenv.PromBody(100_000, share)
 	envoy := fakeEnvoyBody(b, body)
 	svc := newTestService(b, envoy, nil)
 	h := svc.Handler()
@@ -228,7 +181,7 @@ func BenchmarkStatus500rps(b *testing.B) {
 // from memory: the part of BenchmarkFilterMetricsExtension100k that is the agent's, without
 // the in-process fake Envoy sharing the CPU.
 func BenchmarkFilterParseOnly100k(b *testing.B) {
-	body := promBody(100_000, 1)
+	body := testenv.PromBody(100_000, 1)
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
 		ft, err := filterFamilies(bytes.NewReader(body))

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // deltaBothWays computes the delta of cur against old through the text snapshots
@@ -85,7 +87,7 @@ func evolve(r *rand.Rand, body string) string {
 // parsed families give (computeDelta is the definition), on realistic evolutions.
 func TestDeltaTextMatchesComputeDelta(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 9))
-	base := string(promBody(6000, 1))
+	base := string(testenv.PromBody(6000, 1))
 	if _, _, ok := deltaBothWays(base, base); !ok {
 		t.Fatal("the base body does not parse")
 	}

@@ -11,6 +11,8 @@ import (
 	"testing/iotest"
 
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // viaFilter is the filter's output for body (fast path where it applies).
@@ -246,7 +248,7 @@ func TestFastPathMatchesExpfmtSeeds(t *testing.T) {
 	for _, body := range seedBodies {
 		checkSame(t, body)
 	}
-	checkSame(t, string(promBody(3000, 0.7)))
+	checkSame(t, string(testenv.PromBody(3000, 0.7)))
 }
 
 // TestFastPathMatchesExpfmtRandom mutates generated bodies (swapped, dropped, doubled and
@@ -254,7 +256,7 @@ func TestFastPathMatchesExpfmtSeeds(t *testing.T) {
 func TestFastPathMatchesExpfmtRandom(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	alphabet := []byte("{}\",=\\ \t\n_:#aZ09.+-eEle\x00é")
-	base := string(promBody(60, 0.8)) + seedBodies[10] + seedBodies[11]
+	base := string(testenv.PromBody(60, 0.8)) + seedBodies[10] + seedBodies[11]
 	for i := 0; i < 3000; i++ {
 		b := []byte(base)
 		for n := r.IntN(4); n >= 0; n-- {

@@ -1,8 +1,8 @@
-package api
+package e2e
 
 // End-to-end tests of /enableLogging, /drain_listeners, remote clients, the Unix socket and -envoyReadiness. The agent binary is built from the repository
 // root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see e2e_helpers_test.go.
+// for PRODUCT.md H1–H7); see api_harness_test.go.
 
 import (
 	"net"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/api"
 
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
@@ -69,7 +71,7 @@ func TestE2EEnableLogging(t *testing.T) {
 	if code, _, _ := r.call("GET", "/enableLogging"); code != 304 {
 		t.Errorf("while pending: %d", code)
 	}
-	waitFor(t, 5*time.Second, "the reset", func() bool { return len(loggingLevels(r)) == 2 })
+	testenv.WaitFor(t, 5*time.Second, "the reset", func() bool { return len(loggingLevels(r)) == 2 })
 	if d := time.Since(set); d < 900*time.Millisecond || d > 3*time.Second {
 		t.Errorf("reset after %v, want about 1 s", d)
 	}
@@ -84,7 +86,7 @@ func TestE2EEnableLogging(t *testing.T) {
 	if argv := r.envoyStarts()[1].Argv; !hasLevel(argv, "trace") {
 		t.Errorf("restarted Envoy's argv %v, want -l trace", argv)
 	}
-	waitFor(t, 5*time.Second, "the reset on the new Envoy", func() bool {
+	testenv.WaitFor(t, 5*time.Second, "the reset on the new Envoy", func() bool {
 		l := loggingLevels(r)
 		return len(l) == 4 && l[3] == "level=info"
 	})
@@ -114,10 +116,10 @@ func (r *agentRun) restartEnvoy() {
 	n := len(r.envoyStarts())
 	pid, _ := strconv.Atoi(s.EnvoyPid)
 	_ = syscall.Kill(pid, syscall.SIGKILL)
-	r.waitStatus("Envoy's replacement", 10*time.Second, func(s Status) bool {
-		return s.EnvoyPid != strconv.Itoa(pid) && s.HealthStatus == Healthy
+	r.waitStatus("Envoy's replacement", 10*time.Second, func(s api.Status) bool {
+		return s.EnvoyPid != strconv.Itoa(pid) && s.HealthStatus == api.Healthy
 	})
-	waitFor(r.t, 5*time.Second, "the start record", func() bool { return len(r.envoyStarts()) > n })
+	testenv.WaitFor(r.t, 5*time.Second, "the start record", func() bool { return len(r.envoyStarts()) > n })
 }
 
 // TestE2EDrainListeners is scenario 25 with H4.

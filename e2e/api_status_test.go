@@ -1,10 +1,11 @@
-package api
+package e2e
 
 // End-to-end tests of /status: health, timing, restarts, shutdown phases and latency. The agent binary is built from the repository
 // root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see e2e_helpers_test.go.
+// for PRODUCT.md H1–H7); see api_harness_test.go.
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +19,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/api"
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 var healthyKeys = []string{"healthStatus", "agentUptime", "envoyPid", "envoyState", "envoyRestartCount",
@@ -26,8 +30,8 @@ var healthyKeys = []string{"healthStatus", "agentUptime", "envoyPid", "envoyStat
 func TestE2EHealthyWithinOneSecondOfLive(t *testing.T) {
 	t.Parallel()
 	r := startAgent(t, agentOpts{env: []string{"STANDIN_READY_SEQUENCE=INITIALIZING:1500ms,LIVE", "HC_POLL_INTERVAL_MS=30000"}})
-	s := r.waitStatus("INITIALIZING", 5*time.Second, func(s Status) bool { return s.EnvoyState == "INITIALIZING" })
-	if s.HealthStatus != Unhealthy || s.EnvoyState != "INITIALIZING" || s.EnvoyReadinessState != NotInitialized || s.InitialConfigUpdateStatus != "" {
+	s := r.waitStatus("INITIALIZING", 5*time.Second, func(s api.Status) bool { return s.EnvoyState == "INITIALIZING" })
+	if s.HealthStatus != api.Unhealthy || s.EnvoyState != "INITIALIZING" || s.EnvoyReadinessState != api.NotInitialized || s.InitialConfigUpdateStatus != "" {
 		t.Errorf("before LIVE: %+v", s)
 	}
 	var healthyAt time.Time
@@ -36,7 +40,7 @@ func TestE2EHealthyWithinOneSecondOfLive(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		s, body, hdr = r.status()
-		if s.HealthStatus == Healthy {
+		if s.HealthStatus == api.Healthy {
 			healthyAt = time.Now()
 			break
 		}
@@ -71,9 +75,9 @@ func TestE2EHealthyWithinOneSecondOfLive(t *testing.T) {
 	if keys := jsonKeys(t, body); !reflect.DeepEqual(keys, healthyKeys) {
 		t.Errorf("keys %v\nwant %v", keys, healthyKeys)
 	}
-	if s.EnvoyPid != strconv.Itoa(starts[0].PID) || s.EnvoyRestartCount != "0" || s.EnvoyState != Live ||
-		s.ManagementServerConnectionStatus != Connected || s.EnvoyReadinessState != Initialized ||
-		s.InitialConfigUpdateStatus != UpdateSuccessful || !regexp.MustCompile(`^\d+s$`).MatchString(s.AgentUptime) {
+	if s.EnvoyPid != strconv.Itoa(starts[0].PID) || s.EnvoyRestartCount != "0" || s.EnvoyState != api.Live ||
+		s.ManagementServerConnectionStatus != api.Connected || s.EnvoyReadinessState != api.Initialized ||
+		s.InitialConfigUpdateStatus != api.UpdateSuccessful || !regexp.MustCompile(`^\d+s$`).MatchString(s.AgentUptime) {
 		t.Errorf("healthy status: %+v", s)
 	}
 }
@@ -97,13 +101,13 @@ func TestE2EEnvoyDeath(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	s = r.waitStatus("the restart", 5*time.Second, func(s Status) bool {
+	s = r.waitStatus("the restart", 5*time.Second, func(s api.Status) bool {
 		return s.EnvoyPid != strconv.Itoa(pid) && s.EnvoyState == "INITIALIZING"
 	})
 	if d := time.Since(killed); d > time.Second {
 		t.Errorf("/status caught up %v after the kill", d)
 	}
-	if s.HealthStatus != Unhealthy || s.EnvoyRestartCount != "1" || s.EnvoyExitCode != "137" ||
+	if s.HealthStatus != api.Unhealthy || s.EnvoyRestartCount != "1" || s.EnvoyExitCode != "137" ||
 		!strings.Contains(s.LastExitReason, "signal 9") {
 		t.Errorf("after the restart: %+v", s)
 	}
@@ -112,7 +116,7 @@ func TestE2EEnvoyDeath(t *testing.T) {
 func TestE2EStatusUnderScrapes(t *testing.T) {
 	t.Parallel()
 	prom := filepath.Join(t.TempDir(), "prom.txt")
-	if err := os.WriteFile(prom, promBody(5000, 0.5), 0o644); err != nil {
+	if err := os.WriteFile(prom, testenv.PromBody(5000, 0.5), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := startAgent(t, agentOpts{env: []string{"STANDIN_PROM_FILE=" + prom}})
@@ -146,7 +150,7 @@ func TestE2EStatusUnderScrapes(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	bad := 0
 	for i := 0; i < 100; i++ {
-		if code, _, _ := r.call("GET", PathStatus); code != 200 {
+		if code, _, _ := r.call("GET", api.PathStatus); code != 200 {
 			bad++
 		}
 	}
@@ -165,8 +169,8 @@ func TestE2EShutdownPhases(t *testing.T) {
 	t.Parallel()
 	r := startAgent(t, agentOpts{waitLive: true, env: []string{"STANDIN_DOWNSTREAM_CX=1", "LISTENER_DRAIN_WAIT_TIME_S=5"}})
 	_ = r.cmd.Process.Signal(syscall.SIGTERM)
-	s := r.waitStatus("drainPhase", 3*time.Second, func(s Status) bool { return s.DrainPhase != "" })
-	if s.DrainPhase != DrainPhaseDrain {
+	s := r.waitStatus("drainPhase", 3*time.Second, func(s api.Status) bool { return s.DrainPhase != "" })
+	if s.DrainPhase != api.DrainPhaseDrain {
 		t.Errorf("%+v", s)
 	}
 	_ = r.cmd.Process.Signal(syscall.SIGTERM) // cut the wait short
@@ -193,7 +197,7 @@ func TestE2EStatusLatency500rps(t *testing.T) {
 	for i := 0; i < n; i++ {
 		<-tick.C
 		start := time.Now()
-		res, err := client.Get(r.base + PathStatus)
+		res, err := client.Get(r.base + api.PathStatus)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -216,10 +220,10 @@ func TestE2EControlPlaneAndListeners(t *testing.T) {
 	t.Run("disconnected", func(t *testing.T) {
 		t.Parallel()
 		r := startAgent(t, agentOpts{env: []string{"STANDIN_CONNECTED_STATE=0:1500ms,1", "HC_POLL_INTERVAL_MS=2000"}})
-		s := r.waitStatus("NOT_CONNECTED", 5*time.Second, func(s Status) bool {
-			return s.EnvoyState == Live && s.ManagementServerConnectionStatus == NotConnected
+		s := r.waitStatus("NOT_CONNECTED", 5*time.Second, func(s api.Status) bool {
+			return s.EnvoyState == api.Live && s.ManagementServerConnectionStatus == api.NotConnected
 		})
-		if s.HealthStatus != Healthy || s.ManagementServerDisconnectedTimestamp == nil {
+		if s.HealthStatus != api.Healthy || s.ManagementServerDisconnectedTimestamp == nil {
 			t.Errorf("disconnected: %+v", s)
 		}
 		_, body, _ := r.status()
@@ -227,17 +231,39 @@ func TestE2EControlPlaneAndListeners(t *testing.T) {
 		if len(keys) != 9 || keys[6] != "managementServerDisconnectedTimestamp" {
 			t.Errorf("keys %v", keys)
 		}
-		s = r.waitStatus("CONNECTED", 6*time.Second, func(s Status) bool { return s.ManagementServerConnectionStatus == Connected })
-		if s.ManagementServerDisconnectedTimestamp != nil || s.HealthStatus != Healthy {
+		s = r.waitStatus("CONNECTED", 6*time.Second, func(s api.Status) bool { return s.ManagementServerConnectionStatus == api.Connected })
+		if s.ManagementServerDisconnectedTimestamp != nil || s.HealthStatus != api.Healthy {
 			t.Errorf("reconnected: %+v", s)
 		}
 	})
 	t.Run("listener failure", func(t *testing.T) {
 		t.Parallel()
 		r := startAgent(t, agentOpts{env: []string{"STANDIN_LISTENER_FAILED=1"}})
-		s := r.waitStatus("initialConfigUpdateStatus", 5*time.Second, func(s Status) bool { return s.InitialConfigUpdateStatus != "" })
-		if s.InitialConfigUpdateStatus != UpdateFailed || s.HealthStatus != Unhealthy || s.EnvoyState != Live {
+		s := r.waitStatus("initialConfigUpdateStatus", 5*time.Second, func(s api.Status) bool { return s.InitialConfigUpdateStatus != "" })
+		if s.InitialConfigUpdateStatus != api.UpdateFailed || s.HealthStatus != api.Unhealthy || s.EnvoyState != api.Live {
 			t.Errorf("%+v", s)
 		}
 	})
+}
+
+// jsonKeys lists an object's keys in order (the /status field order is part of the contract).
+func jsonKeys(t *testing.T, body []byte) []string {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("not an object: %s", body)
+	}
+	var keys []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
 }

@@ -1,4 +1,4 @@
-package api
+package e2e
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/api"
 
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
@@ -149,7 +151,7 @@ func startAgent(t *testing.T, o agentOpts) *agentRun {
 		r.waitUp()
 	}
 	if o.waitLive {
-		r.waitStatus("HEALTHY", 15*time.Second, func(s Status) bool { return s.HealthStatus == Healthy })
+		r.waitStatus("HEALTHY", 15*time.Second, func(s api.Status) bool { return s.HealthStatus == api.Healthy })
 	}
 	return r
 }
@@ -192,7 +194,7 @@ func (r *agentRun) waitUp() {
 	r.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		res, err := r.client.Get(r.base + PathStatus)
+		res, err := r.client.Get(r.base + api.PathStatus)
 		if err == nil {
 			res.Body.Close()
 			return
@@ -220,20 +222,20 @@ func (r *agentRun) call(method, path string) (int, string, http.Header) {
 	return res.StatusCode, string(b), res.Header
 }
 
-func (r *agentRun) status() (Status, []byte, http.Header) {
+func (r *agentRun) status() (api.Status, []byte, http.Header) {
 	r.t.Helper()
-	code, body, hdr := r.call("GET", PathStatus)
+	code, body, hdr := r.call("GET", api.PathStatus)
 	if code != 200 {
 		r.t.Fatalf("/status: %d %s", code, body)
 	}
-	var s Status
+	var s api.Status
 	if err := json.Unmarshal([]byte(body), &s); err != nil {
 		r.t.Fatalf("/status: %v: %s", err, body)
 	}
 	return s, []byte(body), hdr
 }
 
-func (r *agentRun) waitStatus(what string, timeout time.Duration, cond func(Status) bool) Status {
+func (r *agentRun) waitStatus(what string, timeout time.Duration, cond func(api.Status) bool) api.Status {
 	r.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -248,8 +250,8 @@ func (r *agentRun) waitStatus(what string, timeout time.Duration, cond func(Stat
 	}
 }
 
-// event is one line of envoy-standin's record.
-type event struct {
+// apiEvent is one line of envoy-standin's record.
+type apiEvent struct {
 	Event  string   `json:"event"`
 	PID    int      `json:"pid"`
 	Time   string   `json:"time"`
@@ -259,12 +261,12 @@ type event struct {
 	Query  string   `json:"query"`
 }
 
-func (e event) when() time.Time { t, _ := time.Parse(time.RFC3339Nano, e.Time); return t }
+func (e apiEvent) when() time.Time { t, _ := time.Parse(time.RFC3339Nano, e.Time); return t }
 
-func (r *agentRun) events(kind string) []event {
+func (r *agentRun) events(kind string) []apiEvent {
 	r.t.Helper()
-	var out []event
-	for _, e := range testenv.ReadRecord[event](r.t, r.record, nil) {
+	var out []apiEvent
+	for _, e := range testenv.ReadRecord[apiEvent](r.t, r.record, nil) {
 		if kind == "" || e.Event == kind {
 			out = append(out, e)
 		}
@@ -285,8 +287,8 @@ func (r *agentRun) adminCalls(prefix string) []string {
 }
 
 // envoyStarts lists the Envoy processes started (not --version probes).
-func (r *agentRun) envoyStarts() []event {
-	var out []event
+func (r *agentRun) envoyStarts() []apiEvent {
+	var out []apiEvent
 	for _, e := range r.events("start") {
 		if len(e.Argv) > 1 && e.Argv[1] == "-c" {
 			out = append(out, e)
@@ -313,4 +315,13 @@ func probeWithEnv(t *testing.T, env []string) (int, string) {
 	cmd.Env = env
 	out, _ := cmd.CombinedOutput()
 	return cmd.ProcessState.ExitCode(), string(out)
+}
+
+// udsClient is an HTTP client for a Unix socket.
+func udsClient(path string) *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", path)
+		}}}
 }

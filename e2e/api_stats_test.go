@@ -1,8 +1,8 @@
-package api
+package e2e
 
 // End-to-end tests of /stats/prometheus: metrics-extension filtering and the delta timeline. The agent binary is built from the repository
 // root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see e2e_helpers_test.go.
+// for PRODUCT.md H1–H7); see api_harness_test.go.
 
 import (
 	"os"
@@ -14,7 +14,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/api"
 )
+
+// The metrics extension body the stand-in serves, and what the filter makes of it.
+
+const extBody = `# TYPE envoy_appmesh_RequestCount counter
+envoy_appmesh_RequestCount{Mesh="b"} 110
+envoy_appmesh_RequestCount{Mesh="a"} 7
+# TYPE envoy_cluster_x counter
+envoy_cluster_x{} 3
+`
+
+const extFiltered = "\n# TYPE RequestCount counter\nRequestCount{Mesh=\"a\"} 7\nRequestCount{Mesh=\"b\"} 110\n"
 
 func TestE2EMetricsExtension(t *testing.T) {
 	t.Parallel()
@@ -81,7 +94,7 @@ func TestE2EDeltaTimeline(t *testing.T) {
 			t.Fatalf("delta: %d %q", code, body)
 		}
 		n, _ := strconv.Atoi(m[1])
-		return hdr.Get(statsSourceHeader), n
+		return hdr.Get("X-Appnet-Stats-Source"), n
 	}
 	if src, n := delta(); src != "live" || n < 105 {
 		t.Errorf("before the first snapshot: %s %d", src, n)
@@ -106,7 +119,7 @@ func TestE2EDeltaTimeline(t *testing.T) {
 	s, _, _ := r.status()
 	pid, _ := strconv.Atoi(s.EnvoyPid)
 	_ = syscall.Kill(pid, syscall.SIGKILL)
-	r.waitStatus("the restart", 5*time.Second, func(s Status) bool { return s.EnvoyPid != strconv.Itoa(pid) && s.EnvoyState == Live })
+	r.waitStatus("the restart", 5*time.Second, func(s api.Status) bool { return s.EnvoyPid != strconv.Itoa(pid) && s.EnvoyState == api.Live })
 	var seen []int
 	sawReset := false
 	waitSlow(t, 8*time.Second, "deltas after the restart", func() bool {

@@ -46,8 +46,16 @@ bench: build
 	./scripts/bench-process.sh
 	./scripts/bench-agent.sh
 
+# Each fuzz target in turn, FUZZTIME each. A failing input is written under the package's
+# testdata/fuzz/ and stays there as a regression case that every `make test` replays.
+FUZZTIME ?= 30s
+FUZZ_TARGETS := ./internal/render/:FuzzRender ./internal/validate/:FuzzDecode ./internal/validate/:FuzzCanonicalYAML \
+	./internal/env/:FuzzLoad ./internal/api/:FuzzFastPathMatchesExpfmt ./internal/api/:FuzzDeltaMatchesComputeDelta
+
 fuzz:
-	$(GO) test ./internal/render/ -run '^$$' -fuzz FuzzRender -fuzztime 30s
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 run: build $(STANDIN)
 	./scripts/run-example.sh $(EXAMPLE)

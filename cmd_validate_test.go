@@ -48,3 +48,17 @@ func TestValidateCommand(t *testing.T) {
 		})
 	}
 }
+
+// Issue 7, security: `appnet-agent env` never prints a credential embedded in a value.
+func TestEnvRedactsCredentials(t *testing.T) {
+	t.Setenv("APPMESH_XDS_ENDPOINT", "https://user:s3cr3t-t0ken@xds.example.com:443")
+	t.Setenv("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://imds.local/?access_key=AKIDEXAMPLE")
+	var stdout, stderr bytes.Buffer
+	if code := cmdEnv(nil, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit %d: %s", code, &stderr)
+	}
+	out := stdout.String()
+	if strings.Contains(out, "s3cr3t-t0ken") || strings.Contains(out, "AKIDEXAMPLE") || !strings.Contains(out, "user:REDACTED@xds.example.com") {
+		t.Fatalf("credentials in `env` output:\n%s", out)
+	}
+}

@@ -203,3 +203,37 @@ func TestAgentAsPID1(t *testing.T) {
 		a.fatalf("processes left in the namespace: %+v", left)
 	}
 }
+
+// TestManagementSocketRemoved: someone removes the agent's Unix socket file; the agent notices,
+// says so, and binds it again, while Envoy runs on untouched.
+func TestManagementSocketRemoved(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	a := newAgent(t, "APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+sock)
+	a.start()
+	up := a.waitEnvoyUp(1)
+	client := udsClient(sock)
+	get := func() int {
+		res, err := client.Get("http://agent/status")
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if !testenv.Poll(10*time.Second, func() bool { return get() == 200 }) {
+		a.fatalf("/status never answered on %s", sock)
+	}
+	if err := os.Remove(sock); err != nil {
+		t.Fatal(err)
+	}
+	if !testenv.Poll(20*time.Second, func() bool { return get() == 200 }) {
+		a.fatalf("/status did not come back after the socket was removed")
+	}
+	if !strings.Contains(a.stderr(), "was removed or replaced") || !strings.Contains(a.stderr(), "Server started again") {
+		a.fatalf("the agent did not say what happened")
+	}
+	if n := len(envoyStarts(a.events())); n != 1 || !a.owns(up.Pid) {
+		a.fatalf("Envoy was touched: %d starts", n)
+	}
+}

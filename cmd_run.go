@@ -102,10 +102,9 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	if flags.readiness {
 		// A probe must not touch the running agent's log file or bootstrap (B9).
 		startup.Done() // it may poll for minutes: collect as usual
+		// No warnings: the running agent reported them at its start, and a probe that runs every
+		// few seconds must not repeat them into the health checker's output.
 		log := logging.New(stderr, cfg.Agent.LogLevel)
-		for _, w := range warnings {
-			log.Warn(w)
-		}
 		ctx, cancel := contextUntilSignal(sigs)
 		defer cancel()
 		return api.PollReadiness(ctx, cfg, log)

@@ -150,7 +150,9 @@ func TestEnvoyIgnoringSigtermIsKilled(t *testing.T) {
 	if sig != "SIGTERM" {
 		t.Fatalf("signal %q", sig)
 	}
-	if d := time.Since(term); d < 700*time.Millisecond {
+	// term is when the stand-in caught SIGTERM, a little after the agent sent it and started
+	// the grace: allow for that delay (it can only shorten what is measured here).
+	if d := time.Since(term); d < 700*time.Millisecond-100*time.Millisecond {
 		t.Errorf("killed %v after SIGTERM, before the grace", d)
 	}
 	if st := h.sup.State(); !strings.HasPrefix(st.LastExitReason, "killed by signal 9") {

@@ -140,6 +140,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	for _, w := range res.Warnings {
 		log.Warn(w)
 	}
+	logOverload(log, res.Overload)
 	path, err := writeBootstrap(cfg, res)
 	if err != nil {
 		log.Error(err.Error())

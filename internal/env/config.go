@@ -244,6 +244,7 @@ type API struct {
 	AllowRemoteAdmin bool          `env:"APPNET_AGENT_ALLOW_REMOTE_ADMIN" default:"false" effect:"tcpAPI" desc:"Allow /drain_listeners and /enableLogging from non-loopback clients."`
 	LoggingReset     time.Duration `env:"APPNET_AGENT_LOGGING_RESET_TIMEOUT" default:"300" unit:"s" min:"1s" max:"24h" clamp:"true" effect:"managementAPI" desc:"Seconds before a temporary /enableLogging level is reset."`
 	StatsSnapshot    bool          `env:"ENABLE_STATS_SNAPSHOT" default:"false" effect:"managementAPI" desc:"Take stats snapshots every 60 s for /stats/prometheus?delta."`
+	MetricsInStats   bool          `env:"APPNET_AGENT_METRICS_IN_STATS" default:"false" effect:"managementAPI" desc:"Append the agent's own metrics (as on /metrics) to /stats/prometheus without filter or delta."`
 }
 
 // Logging configures where Envoy's output and the agent's logs go.

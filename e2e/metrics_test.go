@@ -8,59 +8,23 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
-
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
-
-// agentScrape is one parsed /metrics answer.
-type agentScrape map[string]*dto.MetricFamily
-
-// value is the value of the series of name with exactly the given name=value label pairs;
-// ok is false when there is none.
-func (s agentScrape) value(name string, labelPairs ...string) (float64, bool) {
-	for _, m := range s[name].GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		match := len(have) == len(labelPairs)/2
-		for i := 0; match && i+1 < len(labelPairs); i += 2 {
-			match = have[labelPairs[i]] == labelPairs[i+1]
-		}
-		if !match {
-			continue
-		}
-		if c := m.GetCounter(); c != nil {
-			return c.GetValue(), true
-		}
-		return m.GetGauge().GetValue(), true
-	}
-	return 0, false
-}
 
 // scrapeMetrics GETs base/metrics, checks it with the Prometheus lint (promtool's rules, and
 // promtool itself when it is installed) and parses it; ok is false when the agent did not
 // answer 200.
-func (a *agent) scrapeMetrics(base string) (agentScrape, bool) {
+func (a *agent) scrapeMetrics(base string) (testenv.Exposition, bool) {
 	a.t.Helper()
 	code, body := get("GET", base+"/metrics")
 	if code != 200 {
 		return nil, false
 	}
-	problems, err := promlint.New(strings.NewReader(body)).Lint()
-	if err != nil || len(problems) > 0 {
-		a.fatalf("/metrics fails the Prometheus lint: %v %v\n%s", problems, err, body)
+	fams, err := testenv.ParseExposition(body)
+	if err != nil {
+		a.fatalf("/metrics: %v\n%s", err, body)
 	}
 	promtoolCheck(a.t, body)
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		a.fatalf("/metrics is not Prometheus text: %v\n%s", err, body)
-	}
 	return fams, true
 }
 
@@ -82,9 +46,9 @@ func promtoolCheck(t *testing.T, body string) {
 }
 
 // waitMetrics scrapes until cond holds.
-func (a *agent) waitMetrics(base, what string, timeout time.Duration, cond func(agentScrape) bool) agentScrape {
+func (a *agent) waitMetrics(base, what string, timeout time.Duration, cond func(testenv.Exposition) bool) testenv.Exposition {
 	a.t.Helper()
-	var last agentScrape
+	var last testenv.Exposition
 	if !testenv.Poll(timeout, func() bool {
 		s, ok := a.scrapeMetrics(base)
 		if ok {
@@ -97,8 +61,8 @@ func (a *agent) waitMetrics(base, what string, timeout time.Duration, cond func(
 	return last
 }
 
-func is(s agentScrape, want float64, name string, labelPairs ...string) bool {
-	v, ok := s.value(name, labelPairs...)
+func is(s testenv.Exposition, want float64, name string, labelPairs ...string) bool {
+	v, ok := s.Value(name, labelPairs...)
 	return ok && v == want
 }
 
@@ -112,7 +76,7 @@ func TestMetricsAcrossEnvoyCrash(t *testing.T) {
 	base := a.withAPI()
 	a.start()
 	first := a.waitEnvoyUp(1)
-	s := a.waitMetrics(base, "a healthy first Envoy", 20*time.Second, func(s agentScrape) bool {
+	s := a.waitMetrics(base, "a healthy first Envoy", 20*time.Second, func(s testenv.Exposition) bool {
 		return is(s, 1, "appnet_agent_envoy_starts_total") && is(s, 1, "appnet_agent_healthy") && is(s, 1, "appnet_agent_control_plane_connected")
 	})
 	// The warnings logged before the bootstrap was ready: the unknown APPNET_ variable, and
@@ -131,22 +95,22 @@ func TestMetricsAcrossEnvoyCrash(t *testing.T) {
 	if warnings != 2 {
 		a.fatalf("%v warnings before the bootstrap was ready, want 2", warnings)
 	}
-	if _, ok := s.value("appnet_agent_envoy_last_exit_code"); ok {
+	if _, ok := s.Value("appnet_agent_envoy_last_exit_code"); ok {
 		a.fatalf("a last exit code before any exit")
 	}
-	if !is(s, 1, "appnet_agent_build_info", "version", "dev", "go_version", s.label("appnet_agent_build_info", "go_version"),
-		"go_control_plane_version", s.label("appnet_agent_build_info", "go_control_plane_version")) ||
-		!strings.HasPrefix(s.label("appnet_agent_build_info", "go_control_plane_version"), "v1.") {
+	if !is(s, 1, "appnet_agent_build_info", "version", "dev", "go_version", s.Label("appnet_agent_build_info", "go_version"),
+		"go_control_plane_version", s.Label("appnet_agent_build_info", "go_control_plane_version")) ||
+		!strings.HasPrefix(s.Label("appnet_agent_build_info", "go_control_plane_version"), "v1.") {
 		a.fatalf("build info %v", s["appnet_agent_build_info"])
 	}
-	scrapes, _ := s.value("appnet_agent_http_requests_total", "endpoint", "/metrics", "code", "200")
+	scrapes, _ := s.Value("appnet_agent_http_requests_total", "endpoint", "/metrics", "code", "200")
 
 	// Envoy crashes; the agent restarts it at once.
 	if err := syscall.Kill(first.Pid, syscall.SIGSEGV); err != nil {
 		t.Fatal(err)
 	}
 	a.waitEnvoyUp(2)
-	s = a.waitMetrics(base, "the restarted Envoy counted", 20*time.Second, func(s agentScrape) bool {
+	s = a.waitMetrics(base, "the restarted Envoy counted", 20*time.Second, func(s testenv.Exposition) bool {
 		return is(s, 2, "appnet_agent_envoy_starts_total") && is(s, 1, "appnet_agent_envoy_running") && is(s, 1, "appnet_agent_healthy")
 	})
 	for _, c := range []struct {
@@ -158,7 +122,7 @@ func TestMetricsAcrossEnvoyCrash(t *testing.T) {
 			a.fatalf("after the crash: %s = %v, want %v", c.name, s[c.name], c.want)
 		}
 	}
-	if now, _ := s.value("appnet_agent_http_requests_total", "endpoint", "/metrics", "code", "200"); now <= scrapes {
+	if now, _ := s.Value("appnet_agent_http_requests_total", "endpoint", "/metrics", "code", "200"); now <= scrapes {
 		a.fatalf("/metrics requests counted %v, then %v", scrapes, now)
 	}
 
@@ -173,22 +137,10 @@ func TestMetricsAcrossEnvoyCrash(t *testing.T) {
 
 	// Shutdown: the drain phase shows while Envoy drains, and no restart is left.
 	a.signal(syscall.SIGTERM)
-	a.waitMetrics(base, "the drain phase", 10*time.Second, func(s agentScrape) bool {
+	a.waitMetrics(base, "the drain phase", 10*time.Second, func(s testenv.Exposition) bool {
 		return is(s, 1, "appnet_agent_drain_phase", "phase", "draining") && is(s, 0, "appnet_agent_healthy")
 	})
 	if code := a.wait(30 * time.Second); code != 0 {
 		a.fatalf("agent exit code %d after SIGTERM, want 0", code)
 	}
-}
-
-// label is the value of label name of the first series of family fam.
-func (s agentScrape) label(fam, name string) string {
-	for _, m := range s[fam].GetMetric() {
-		for _, l := range m.GetLabel() {
-			if l.GetName() == name {
-				return l.GetValue()
-			}
-		}
-	}
-	return ""
 }

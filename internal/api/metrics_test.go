@@ -13,9 +13,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/appnet/appnet-agent/internal/supervise"
@@ -38,61 +35,22 @@ func newMetricsService(t *testing.T, f *fakeEnvoy, inStats bool) *Service {
 
 // scrape GETs /metrics and parses it; the exposition must also pass the Prometheus lint
 // (the rules of `promtool check metrics`).
-func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
+func scrape(t *testing.T, h http.Handler) testenv.Exposition {
 	t.Helper()
 	code, body, hdr := do(h, "GET", "/metrics", local)
 	if code != http.StatusOK || hdr.Get("Content-Type") != promContentType {
 		t.Fatalf("GET /metrics: %d %q\n%s", code, hdr.Get("Content-Type"), body)
 	}
-	fams, err := parseText(body)
+	fams, err := testenv.ParseExposition(body)
 	if err != nil {
-		t.Fatalf("/metrics is not Prometheus text: %v\n%s", err, body)
-	}
-	problems, err := promlint.New(strings.NewReader(body)).Lint()
-	if err != nil || len(problems) > 0 {
-		t.Fatalf("/metrics fails the Prometheus lint: %v %v\n%s", problems, err, body)
+		t.Fatalf("/metrics: %v\n%s", err, body)
 	}
 	return fams
 }
 
-// parseText parses the Prometheus text format, names restricted to the classic character set.
-func parseText(body string) (map[string]*dto.MetricFamily, error) {
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	return p.TextToMetricFamilies(strings.NewReader(body))
-}
-
-// value is the value of the series of family name with the given labels (name=value
-// pairs); ok is false when there is no such series.
-func value(fams map[string]*dto.MetricFamily, name string, labelPairs ...string) (float64, bool) {
-	mf := fams[name]
-	if mf == nil {
-		return 0, false
-	}
-	for _, m := range mf.GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		match := len(have) == len(labelPairs)/2
-		for i := 0; match && i+1 < len(labelPairs); i += 2 {
-			match = have[labelPairs[i]] == labelPairs[i+1]
-		}
-		if !match {
-			continue
-		}
-		switch {
-		case m.GetCounter() != nil:
-			return m.GetCounter().GetValue(), true
-		case m.GetGauge() != nil:
-			return m.GetGauge().GetValue(), true
-		}
-	}
-	return 0, false
-}
-
-func expectValue(t *testing.T, fams map[string]*dto.MetricFamily, want float64, name string, labelPairs ...string) {
+func expectValue(t *testing.T, fams testenv.Exposition, want float64, name string, labelPairs ...string) {
 	t.Helper()
-	got, ok := value(fams, name, labelPairs...)
+	got, ok := fams.Value(name, labelPairs...)
 	if !ok || got != want {
 		t.Errorf("%s%v = %v (present: %v), want %v", name, labelPairs, got, ok, want)
 	}
@@ -113,11 +71,11 @@ func TestMetricsAcrossEnvoyLife(t *testing.T) {
 	expectValue(t, fams, 2, "appnet_agent_bootstrap_warnings")
 	expectValue(t, fams, 1, "appnet_agent_drain_phase", "phase", "none")
 	for _, absent := range []string{"appnet_agent_envoy_last_exit_code", "appnet_agent_envoy_last_exit_signal", "appnet_agent_control_plane_connected"} {
-		if _, ok := value(fams, absent); ok {
+		if _, ok := fams.Value(absent); ok {
 			t.Errorf("%s present before it means anything", absent)
 		}
 	}
-	if up, _ := value(fams, "appnet_agent_uptime_seconds"); up < 90 || up > 3600 {
+	if up, _ := fams.Value("appnet_agent_uptime_seconds"); up < 90 || up > 3600 {
 		t.Errorf("uptime %v, want about 90 s", up)
 	}
 
@@ -212,7 +170,7 @@ func TestMetricsRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fams, err := parseText(string(body))
+	fams, err := testenv.ParseExposition(string(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,7 +217,7 @@ func TestMetricsInStats(t *testing.T) {
 				if !strings.HasPrefix(rest, "\n# HELP appnet_agent_") || !strings.Contains(rest, "appnet_agent_build_info{") {
 					t.Errorf("%s: the agent's families are not appended:\n%s", target, rest)
 				}
-				fams, err := parseText(body)
+				fams, err := testenv.ParseText(body) // Envoy's families do not follow the naming rules
 				if err != nil || fams["envoy_server_live"] == nil || fams["appnet_agent_envoy_starts_total"] == nil {
 					t.Errorf("%s is not one valid exposition with both: %v", target, err)
 				}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -215,6 +216,19 @@ func (l *loader) otelRules() {
 	ep, variable, ok := o.TracesEndpoint()
 	if ok && o.Protocol() == OTLPGRPC && ep.Path != "" && ep.Path != "/" {
 		l.fail(variable, fmt.Sprintf("the path %q means nothing to OTLP over gRPC; remove it, or set OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf to POST to it", ep.Path))
+	}
+	// Other OTEL_* settings (headers, compression, other signals...) have no equivalent here;
+	// an API key in OTEL_EXPORTER_OTLP_HEADERS silently not sent would lose every span.
+	known := knownNames()
+	var unread []string
+	for _, n := range l.opts.Names {
+		if strings.HasPrefix(n, "OTEL_") && !known[n] {
+			unread = append(unread, n)
+		}
+	}
+	slices.Sort(unread)
+	for _, n := range slices.Compact(unread) {
+		l.warn(n + " is not read by appnet-agent (its OpenTelemetry tracer has no such setting), so it is ignored")
 	}
 }
 

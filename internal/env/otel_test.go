@@ -309,3 +309,22 @@ func TestHeapVariables(t *testing.T) {
 		})
 	}
 }
+
+// OTEL_* variables the tracer has no setting for are named, not silently dropped.
+func TestUnreadOTelVariablesWarn(t *testing.T) {
+	vars := otelOn(map[string]string{"OTEL_EXPORTER_OTLP_HEADERS": "api-key=secret", "OTEL_SERVICE_NAME": "s"})
+	names := []string{"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_HEADERS", "ENABLE_ENVOY_OTEL_TRACING"}
+	_, warns, err := Load(MapSource(vars), Options{Names: names})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"OTEL_EXPORTER_OTLP_HEADERS is not read by appnet-agent (its OpenTelemetry tracer has no such setting), so it is ignored"}
+	if !slices.Equal(warns, want) {
+		t.Errorf("warnings %q, want %q", warns, want)
+	}
+	// With the tracer off they are someone else's business.
+	delete(vars, "ENABLE_ENVOY_OTEL_TRACING")
+	if _, warns, _ := Load(MapSource(vars), Options{Names: names[:1]}); slices.ContainsFunc(warns, func(w string) bool { return strings.Contains(w, "HEADERS") }) {
+		t.Errorf("tracer off: warnings %q", warns)
+	}
+}

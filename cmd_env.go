@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/env"
 )
 
@@ -35,14 +36,21 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 }
 
 func cmdVersion(stdout io.Writer) int {
-	cp := "unknown"
+	b := buildInfo()
+	fmt.Fprintf(stdout, "appnet-agent %s\ngo %s\ngo-control-plane/envoy %s\n", b.Version, b.GoVersion, b.ControlPlaneVersion)
+	return 0
+}
+
+// buildInfo is the agent's, Go's and go-control-plane's versions (`version`, and
+// appnet_agent_build_info on /metrics).
+func buildInfo() api.BuildInfo {
+	b := api.BuildInfo{Version: version, GoVersion: runtime.Version(), ControlPlaneVersion: "unknown"}
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, d := range info.Deps {
 			if d.Path == "github.com/envoyproxy/go-control-plane/envoy" {
-				cp = d.Version
+				b.ControlPlaneVersion = d.Version
 			}
 		}
 	}
-	fmt.Fprintf(stdout, "appnet-agent %s\ngo %s\ngo-control-plane/envoy %s\n", version, runtime.Version(), cp)
-	return 0
+	return b
 }

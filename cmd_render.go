@@ -53,6 +53,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 	for _, w := range res.Warnings {
 		log.Warn(w)
 	}
+	logOverload(log, res.Overload)
 	data := res.Bytes
 	if *format == "json" {
 		if data, err = validate.CanonicalJSON(res.Bootstrap); err != nil {
@@ -73,3 +74,15 @@ func fail(stderr io.Writer, err error) int {
 }
 
 func newLogger(w io.Writer, level string) hclog.Logger { return logging.New(w, level) }
+
+// logOverload logs how Envoy's overload manager was derived (its numbers and their source),
+// or why there is none, when a variable asked for one; a user file replacing it is a warning.
+func logOverload(log hclog.Logger, o *render.Overload) {
+	switch {
+	case o == nil:
+	case o.Replaced:
+		log.Warn(o.String())
+	default:
+		log.Info(o.String())
+	}
+}

@@ -140,6 +140,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	for _, w := range res.Warnings {
 		log.Warn(w)
 	}
+	logOverload(log, res.Overload)
 	path, err := writeBootstrap(cfg, res)
 	if err != nil {
 		log.Error(err.Error())
@@ -153,7 +154,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	defer admin.Close()
 
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
-		SnapshotPeriod: snapshotPeriod(log)})
+		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings)})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1

@@ -325,7 +325,7 @@ func TestOfflineBadInput(t *testing.T) {
 		{"not a variable name", []string{"render", "--env-file", badKey}, 1, []string{badKey + ":1: want KEY=VALUE"}},
 		{"bad --env", []string{"render", "--env", "NOEQUALS"}, 2, []string{`invalid value "NOEQUALS" for flag -env`}},
 		{"missing facts file", []string{"render", "--env-file", good, "--facts", filepath.Join(dir, "none.json")}, 1, []string{"error: facts file: open " + filepath.Join(dir, "none.json")}},
-		{"unknown fact", []string{"render", "--env-file", good, "--facts", unknownFact}, 1, []string{unknownFact + ":3: envoyVersion: unknown key (allowed: schema, envoy, instanceMetadata, ecsTask, ecsContainer, uname, interfaces)"}},
+		{"unknown fact", []string{"render", "--env-file", good, "--facts", unknownFact}, 1, []string{unknownFact + ":3: envoyVersion: unknown key (allowed: schema, envoy, instanceMetadata, ecsTask, ecsContainer, uname, interfaces, memory)"}},
 		{"wrong fact type", []string{"render", "--env-file", good, "--facts", wrongType}, 1, []string{wrongType + ":1: ecsContainer.cpu: want a string, got the number 256"}},
 		{"facts not JSON", []string{"render", "--env-file", good, "--facts", notJSON}, 1, []string{notJSON + ":1: not valid JSON"}},
 		{"facts with a bad env file", []string{"facts", "--env-file", noEquals}, 1, []string{noEquals + ":3:"}},

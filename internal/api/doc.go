@@ -1,11 +1,12 @@
 // Package api is the agent's management side (PRODUCT.md §5, runtime-reference.md §3–7): the
-// health poller behind /status, the management HTTP server (/status, /stats/prometheus,
-// /enableLogging, /drain_listeners), the stats snapshotter behind ?delta, and the
-// -envoyReadiness probe. It talks to Envoy only through internal/envoyadmin.
+// health poller behind /status, the management HTTP server (/status, /metrics with the agent's
+// own series, /stats/prometheus, /enableLogging, /drain_listeners), the stats snapshotter
+// behind ?delta, and the -envoyReadiness probe. It talks to Envoy only through internal/envoyadmin.
 //
 // cmd_run wires it as:
 //
-//	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started})
+//	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
+//		Build: buildInfo(), BootstrapWarnings: n})
 //	if err := svc.Listen(); err != nil { ... exit 1 before Envoy starts }
 //	svc.Start()
 //	defer svc.Stop()

@@ -31,6 +31,9 @@ type statsHandler struct {
 	snaps     *Snapshotter       // nil unless ENABLE_STATS_SNAPSHOT
 	log       hclog.Logger
 	filtering chan struct{} // maxFiltering slots
+	// agentMetrics, when set (APPNET_AGENT_METRICS_IN_STATS), renders the agent's own
+	// families, appended to the unfiltered output (never to filter or delta answers).
+	agentMetrics func() ([]byte, error)
 }
 
 func newStatsHandler(admin *envoyadmin.Client, snaps *Snapshotter, log hclog.Logger) *statsHandler {
@@ -136,10 +139,17 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		h.fail(w, err)
 		return
 	}
+	var agent []byte // the agent's families, each after an empty line, so they start on a line of their own
+	if h.agentMetrics != nil {
+		if agent, err = h.agentMetrics(); err != nil {
+			textError(w, http.StatusInternalServerError, "cannot render the agent's metrics: "+err.Error())
+			return
+		}
+	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", promContentType)
 	if s.ContentLength >= 0 {
-		hdr.Set("Content-Length", strconv.FormatInt(s.ContentLength, 10))
+		hdr.Set("Content-Length", strconv.FormatInt(s.ContentLength+int64(len(agent)), 10))
 	}
 	w.WriteHeader(http.StatusOK)
 	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
@@ -151,6 +161,9 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 	}
 	if err == nil && s.ContentLength >= 0 && int64(n) != s.ContentLength {
 		err = io.ErrUnexpectedEOF
+	}
+	if err == nil && len(agent) > 0 {
+		_, err = out.Write(agent)
 	}
 	if err != nil {
 		h.log.Warn("Streaming Envoy's stats failed; closing the connection", "after_bytes", n, "error", err)

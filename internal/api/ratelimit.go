@@ -21,6 +21,7 @@ type limit struct {
 // a runaway client from eating a core. The others call Envoy's single-threaded admin API.
 var (
 	statusLimit  = limit{perSecond: 1000, burst: 1000}
+	metricsLimit = statusLimit // /metrics is built from memory too, and open like /status
 	statsLimit   = limit{perSecond: 10, burst: 20, inflight: 4}
 	loggingLimit = limit{perSecond: 10, burst: 20}
 	drainLimit   = limit{perSecond: 10, burst: 20}

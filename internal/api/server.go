@@ -39,9 +39,15 @@ const (
 	PathDrain         = "/drain_listeners"
 )
 
+// endpoints are the management API's handlers, one per path.
+type endpoints struct {
+	status, metrics, stats, logging, drain http.Handler
+}
+
 // routes builds the handler: exact paths, any method (each endpoint checks its own, as in
-// the reference); unknown paths 404, unclean ones 301 to the clean path. Mutating endpoints refuse non-loopback TCP clients unless allowRemote (H6).
-func routes(status, stats, logging, drain http.Handler, local func(*http.Request) bool, allowRemote bool, log hclog.Logger) http.Handler {
+// the reference); unknown paths 404, unclean ones 301 to the clean path. Mutating endpoints
+// refuse non-loopback TCP clients unless allowRemote (H6). Every answer is counted in counts.
+func routes(e endpoints, local func(*http.Request) bool, allowRemote bool, counts *requestCounts, log hclog.Logger) http.Handler {
 	guard := func(h http.Handler) http.Handler {
 		if allowRemote {
 			return h
@@ -49,13 +55,14 @@ func routes(status, stats, logging, drain http.Handler, local func(*http.Request
 		return localOnly(local, h)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(PathStatus, limited(statusLimit, status))
-	mux.Handle(PathStats, limited(statsLimit, stats))
+	mux.Handle(PathStatus, limited(statusLimit, e.status))
+	mux.Handle(PathMetrics, limited(metricsLimit, e.metrics))
+	mux.Handle(PathStats, limited(statsLimit, e.stats))
 	// The origin check comes before the budget, so remote callers cannot spend the local
 	// callers' tokens.
-	mux.Handle(PathEnableLogging, guard(limited(loggingLimit, logging)))
-	mux.Handle(PathDrain, guard(limited(drainLimit, drain)))
-	return recovering(log, canonical(mux))
+	mux.Handle(PathEnableLogging, guard(limited(loggingLimit, e.logging)))
+	mux.Handle(PathDrain, guard(limited(drainLimit, e.drain)))
+	return recovering(log, counting(counts, canonical(mux)))
 }
 
 // canonical answers a request for an unclean path (//status, /a/../status) with 301 to the
@@ -136,19 +143,24 @@ func recovering(log hclog.Logger, h http.Handler) http.Handler {
 	})
 }
 
-// writeTracker notes whether the status line was sent.
+// writeTracker notes whether the status line was sent, and its code.
 type writeTracker struct {
 	http.ResponseWriter
 	wrote bool
+	code  int // 0 until the status line is sent
 }
 
 func (t *writeTracker) WriteHeader(code int) {
-	t.wrote = true
+	if !t.wrote && code >= 200 {
+		t.wrote, t.code = true, code
+	}
 	t.ResponseWriter.WriteHeader(code)
 }
 
 func (t *writeTracker) Write(p []byte) (int, error) {
-	t.wrote = true
+	if !t.wrote {
+		t.wrote, t.code = true, http.StatusOK
+	}
 	return t.ResponseWriter.Write(p)
 }
 

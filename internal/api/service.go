@@ -44,6 +44,11 @@ type Options struct {
 	AgentStarted time.Time
 	// SnapshotPeriod is the stats snapshot period (zero: DefaultSnapshotPeriod).
 	SnapshotPeriod time.Duration
+	// Build is what appnet_agent_build_info reports.
+	Build BuildInfo
+	// BootstrapWarnings is how many warnings making the bootstrap gave
+	// (appnet_agent_bootstrap_warnings).
+	BootstrapWarnings int
 }
 
 // Service is the agent's management side: the health poller, the log-level keeper, the
@@ -59,6 +64,12 @@ type Service struct {
 	levels  *LogLevels
 	snaps   *Snapshotter // nil unless ENABLE_STATS_SNAPSHOT
 	handler http.Handler
+
+	// For /metrics.
+	build             BuildInfo
+	started           time.Time
+	bootstrapWarnings int
+	requests          requestCounts
 
 	mu      sync.Mutex
 	ln      net.Listener // the bound listener; nil without APPNET_AGENT_ADMIN_MODE, or after it failed
@@ -86,7 +97,8 @@ func New(o Options) *Service {
 	mutAdmin := o.Admin.With(mutateTimeout, mutateAttempts)
 	statsAdmin := o.Admin.With(statsTimeout, statsAttempts)
 
-	s := &Service{cfg: c, log: log}
+	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings,
+		lastSup: supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
@@ -98,8 +110,11 @@ func New(o Options) *Service {
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}
 	stats := newStatsHandler(statsAdmin, s.snaps, log)
-	s.handler = routes(statusHandler{s.health}, stats, s.levels, &drainHandler{admin: mutAdmin, log: log},
-		s.localClient, c.API.AllowRemoteAdmin, log)
+	if c.API.MetricsInStats {
+		stats.agentMetrics = s.agentMetrics
+	}
+	s.handler = routes(endpoints{status: statusHandler{s.health}, metrics: metricsHandler{s}, stats: stats, logging: s.levels,
+		drain: &drainHandler{admin: mutAdmin, log: log}}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
 	return s
 }
 

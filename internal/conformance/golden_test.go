@@ -56,8 +56,15 @@ var (
 )
 
 // goldenCollector is platform.Collect (real TMDS/IMDS calls against the
-// mocks, real envoy --version probe of the stub) with the host facts pinned.
+// mocks, real envoy --version probe of the stub) with the host facts pinned,
+// the container memory limit included.
 var goldenCollector = platform.CollectorFunc(func(ctx context.Context, in platform.Inputs) platform.Facts {
+	if in.NeedMemoryLimit {
+		// golden/files/cgroup: a cgroup v2 container limited to 512 MiB.
+		if root, err := goldenRoot(); err == nil {
+			in.CgroupRoot = filepath.Join(root, "files", "cgroup")
+		}
+	}
 	f := platform.Collect(ctx, in)
 	f.Interfaces = goldenInterfaces
 	info := maps.Clone(f.PlatformInfo)

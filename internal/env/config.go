@@ -33,8 +33,10 @@ type Config struct {
 	XRay      XRay
 	Datadog   Datadog
 	Jaeger    Jaeger
+	OTel      OpenTelemetry
 	Stats     Stats
 	Files     Files
+	Overload  Overload
 	Metadata  Metadata
 	Platform  Platform
 	Relay     Relay
@@ -103,6 +105,7 @@ type Tracing struct {
 	XRay    bool   `env:"ENABLE_ENVOY_XRAY_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the X-Ray tracer."`
 	Datadog bool   `env:"ENABLE_ENVOY_DATADOG_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Datadog tracer."`
 	Jaeger  bool   `env:"ENABLE_ENVOY_JAEGER_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Jaeger (Zipkin protocol) tracer."`
+	OTel    bool   `env:"ENABLE_ENVOY_OTEL_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the OpenTelemetry tracer (OTLP to a collector), configured by the standard OTEL_* variables below."`
 }
 
 // XRay configures the X-Ray tracer.
@@ -128,6 +131,43 @@ type Jaeger struct {
 	Version string `env:"JAEGER_TRACER_VERSION" when:"jaeger" desc:"Collector encoding: a value containing 'json' selects HTTP_JSON, anything else HTTP_PROTO."`
 }
 
+// OpenTelemetry configures the OpenTelemetry tracer with the standard OTEL_* variables (see
+// otel.go); a signal-specific variable (..._TRACES_...) wins over its general twin.
+type OpenTelemetry struct {
+	TracesEndpointURL  OTLPEndpoint       `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" when:"otel" desc:"Collector URL, used as is: http://HOST:PORT (plaintext) or https://... (TLS); a path only for http/protobuf (root when none)."`
+	EndpointURL        OTLPEndpoint       `env:"OTEL_EXPORTER_OTLP_ENDPOINT" when:"otelEndpoint" desc:"Collector base URL; http/protobuf appends v1/traces to its path. Neither set: http://127.0.0.1:4317 (grpc) or http://127.0.0.1:4318/v1/traces."`
+	TracesProtocol     OTLPProtocol       `env:"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL" oneof:"grpc,http/protobuf" when:"otel" desc:"OTLP transport: grpc (Envoy's gRPC exporter) or http/protobuf (its HTTP exporter)."`
+	GeneralProtocol    OTLPProtocol       `env:"OTEL_EXPORTER_OTLP_PROTOCOL" oneof:"grpc,http/protobuf" when:"otelProtocol" desc:"OTLP transport when OTEL_EXPORTER_OTLP_TRACES_PROTOCOL is unset (default grpc)."`
+	TracesCertificate  string             `env:"OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE" when:"otelTLS" desc:"PEM file of the CAs that sign the collector's certificate (https:// endpoints)."`
+	Certificate        string             `env:"OTEL_EXPORTER_OTLP_CERTIFICATE" when:"otelCertificate" desc:"CA file when OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE is unset (default /etc/pki/tls/cert.pem, the CAs the xDS connection trusts)."`
+	TracesTimeout      *time.Duration     `env:"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT" unit:"ms" min:"1ms" when:"otel" desc:"Export request timeout in milliseconds."`
+	Timeout            time.Duration      `env:"OTEL_EXPORTER_OTLP_TIMEOUT" default:"10000" unit:"ms" min:"1ms" when:"otelTimeout" desc:"Export request timeout when OTEL_EXPORTER_OTLP_TRACES_TIMEOUT is unset."`
+	ServiceName        string             `env:"OTEL_SERVICE_NAME" when:"otel" desc:"service.name of Envoy's spans (default: as the X-Ray segment name, mesh/resource or the node cluster)."`
+	ResourceAttributes ResourceAttributes `env:"OTEL_RESOURCE_ATTRIBUTES" when:"otel" desc:"key=value,... resource attributes; Envoy reads them itself (environment resource detector); they win over the node identity attributes."`
+	Sampler            OTelSampler        `env:"OTEL_TRACES_SAMPLER" oneof:"always_on,always_off,traceidratio,parentbased_always_on,parentbased_always_off,parentbased_traceidratio" when:"otel" desc:"Sampler; unset: Envoy's own sampling decision (the HTTP connection manager's)."`
+	SamplerArg         float64            `env:"OTEL_TRACES_SAMPLER_ARG" default:"1" min:"0" max:"1" when:"otelRatio" desc:"Sampling ratio 0..1 of the traceidratio samplers."`
+}
+
+// ExportTimeout is OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, else OTEL_EXPORTER_OTLP_TIMEOUT.
+func (o OpenTelemetry) ExportTimeout() time.Duration {
+	if o.TracesTimeout != nil {
+		return *o.TracesTimeout
+	}
+	return o.Timeout
+}
+
+// CAFile is OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE, else OTEL_EXPORTER_OTLP_CERTIFICATE, and
+// the variable it came from; both empty when neither is set.
+func (o OpenTelemetry) CAFile() (path, variable string) {
+	switch {
+	case o.TracesCertificate != "":
+		return o.TracesCertificate, "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE"
+	case o.Certificate != "":
+		return o.Certificate, "OTEL_EXPORTER_OTLP_CERTIFICATE"
+	}
+	return "", ""
+}
+
 // Stats configures stats tags, flushing and the DogStatsD sink.
 type Stats struct {
 	ConfigFile       string         `env:"ENVOY_STATS_CONFIG_FILE" when:"sidecar" desc:"YAML fragment with stats_config; replaces the generated stats tags."`
@@ -143,6 +183,14 @@ type Stats struct {
 // Files holds the remaining user bootstrap fragments.
 type Files struct {
 	Resources string `env:"ENVOY_RESOURCES_CONFIG_FILE" when:"sidecar" desc:"YAML fragment merged last: listeners/clusters/secrets appended, other top-level keys replaced."`
+}
+
+// Overload renders Envoy's overload manager from a heap limit: explicit, or a share of the
+// container's memory limit. Off by default (the reference agent has none).
+type Overload struct {
+	MaxHeapBytes *int64  `env:"APPNET_ENVOY_MAX_HEAP_BYTES" min:"16777216" when:"generate" desc:"Envoy heap limit in bytes (at least 16 MiB): renders an overload manager with the fixed-heap monitor (shrink heap at 95%, stop accepting requests at 98%)."`
+	FromCgroup   bool    `env:"APPNET_ENVOY_HEAP_FROM_CGROUP" default:"false" when:"heapFromCgroup" desc:"Derive the heap limit from the container's memory limit (cgroup v2 memory.max, else v1 memory.limit_in_bytes); no limit: no overload manager."`
+	Fraction     float64 `env:"APPNET_ENVOY_HEAP_FRACTION" default:"0.8" min:"0.01" max:"1" when:"heapFraction" desc:"Share of the container's memory limit that becomes Envoy's heap limit."`
 }
 
 // Metadata holds node metadata sources.
@@ -196,6 +244,7 @@ type API struct {
 	AllowRemoteAdmin bool          `env:"APPNET_AGENT_ALLOW_REMOTE_ADMIN" default:"false" effect:"tcpAPI" desc:"Allow /drain_listeners and /enableLogging from non-loopback clients."`
 	LoggingReset     time.Duration `env:"APPNET_AGENT_LOGGING_RESET_TIMEOUT" default:"300" unit:"s" min:"1s" max:"24h" clamp:"true" effect:"managementAPI" desc:"Seconds before a temporary /enableLogging level is reset."`
 	StatsSnapshot    bool          `env:"ENABLE_STATS_SNAPSHOT" default:"false" effect:"managementAPI" desc:"Take stats snapshots every 60 s for /stats/prometheus?delta."`
+	MetricsInStats   bool          `env:"APPNET_AGENT_METRICS_IN_STATS" default:"false" effect:"managementAPI" desc:"Append the agent's own metrics (as on /metrics) to /stats/prometheus without filter or delta."`
 }
 
 // Logging configures where Envoy's output and the agent's logs go.

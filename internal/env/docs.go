@@ -79,6 +79,10 @@ func typeName(t reflect.Type, tag reflect.StructTag) string {
 		return "fraction"
 	case reflect.TypeOf(BindAddress("")), reflect.TypeOf(IPAddress("")):
 		return "IP address"
+	case reflect.TypeOf(OTLPEndpoint{}):
+		return "URL"
+	case reflect.TypeOf(ResourceAttributes("")):
+		return "key=value list"
 	}
 	switch t.Kind() {
 	case reflect.Uint16:

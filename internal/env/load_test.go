@@ -231,7 +231,8 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 // Every variable set to a syntactically valid sample must load: catches unsupported field types.
 func TestEveryFieldTypeLoads(t *testing.T) {
 	samples := map[string]string{"port": "80", "integer": "5", "boolean": "true", "seconds": "60", "milliseconds": "5000",
-		"duration": "5s", "number": "1", "JSON object": "{}", "address": "127.0.0.1", "fraction": "0.5", "IP address": "::", "string": "x"}
+		"duration": "5s", "number": "1", "JSON object": "{}", "address": "127.0.0.1", "fraction": "0.5", "IP address": "::", "string": "x",
+		"URL": "http://collector:4318", "key=value list": "a=b"}
 	vars := map[string]string{}
 	for _, v := range Vars() {
 		if v.Type == "enum" {
@@ -240,6 +241,7 @@ func TestEveryFieldTypeLoads(t *testing.T) {
 		vars[v.Name] = samples[v.Type]
 	}
 	vars["APPNET_ENABLE_RELAY_MODE_FOR_XDS"] = "false"
+	vars["APPNET_ENVOY_MAX_HEAP_BYTES"] = "16777216" // at least 16 MiB
 	vars["ENVOY_CONFIG_FILE"] = "/new.yaml"
 	if _, _, err := load(t, vars); err != nil {
 		t.Fatal(err)

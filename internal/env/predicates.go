@@ -27,6 +27,13 @@ func notSidecar(c *Config) string {
 	return ""
 }
 
+func notGenerated(c *Config) string {
+	if !c.Mode.RelayMode && c.Mode.ExistingFile {
+		return "ENVOY_CONFIG_FILE names an existing bootstrap, which is used as is"
+	}
+	return ""
+}
+
 func notAppMesh(c *Config) string {
 	if r := notSidecar(c); r != "" {
 		return r
@@ -75,14 +82,9 @@ func tracer(enabled func(c *Config) bool, flag string) func(c *Config) string {
 // predicates mirror when the reference agent reads each variable: a variable that does not
 // apply is not parsed at all, so a stale value (e.g. a bad TCP port in UDS admin mode) is
 // harmless, and a set one is reported as ignored (notices.go).
-var predicates = map[string]predicate{
-	"generate": {"a bootstrap is generated", func(c *Config) string {
-		if !c.Mode.RelayMode && c.Mode.ExistingFile {
-			return "ENVOY_CONFIG_FILE names an existing bootstrap, which is used as is"
-		}
-		return ""
-	}},
-	"sidecar": {"a sidecar bootstrap is generated", notSidecar},
+var predicates = withPredicates(map[string]predicate{
+	"generate": {"a bootstrap is generated", notGenerated},
+	"sidecar":  {"a sidecar bootstrap is generated", notSidecar},
 	"relay": {"APPNET_ENABLE_RELAY_MODE_FOR_XDS is true", func(c *Config) string {
 		if !c.Mode.RelayMode {
 			return "relay mode is off (APPNET_ENABLE_RELAY_MODE_FOR_XDS is not true)"
@@ -192,6 +194,46 @@ var predicates = map[string]predicate{
 		}
 		return ""
 	}},
+}, otelPredicates(), heapPredicates())
+
+// withPredicates adds the predicates of more to base; a name defined twice is a programming
+// error caught by the tests (the later one would silently win).
+func withPredicates(base map[string]predicate, more ...map[string]predicate) map[string]predicate {
+	for _, m := range more {
+		for name, p := range m {
+			if _, dup := base[name]; dup {
+				panic("internal/env: predicate " + name + " defined twice")
+			}
+			base[name] = p
+		}
+	}
+	return base
+}
+
+// heapPredicates guard the overload variables: an explicit heap limit wins, the cgroup
+// variables are read only without one.
+func heapPredicates() map[string]predicate {
+	fromCgroup := func(c *Config) string {
+		if r := notGenerated(c); r != "" {
+			return r
+		}
+		if c.Overload.MaxHeapBytes != nil {
+			return "APPNET_ENVOY_MAX_HEAP_BYTES is set"
+		}
+		return ""
+	}
+	return map[string]predicate{
+		"heapFromCgroup": {"a bootstrap is generated without APPNET_ENVOY_MAX_HEAP_BYTES", fromCgroup},
+		"heapFraction": {"APPNET_ENVOY_HEAP_FROM_CGROUP is true", func(c *Config) string {
+			if r := fromCgroup(c); r != "" {
+				return r
+			}
+			if !c.Overload.FromCgroup {
+				return "APPNET_ENVOY_HEAP_FROM_CGROUP is not true"
+			}
+			return ""
+		}},
+	}
 }
 
 // checkTags verifies the struct tags once, so that a mistyped predicate name or a bound that

@@ -27,6 +27,7 @@ func (l *loader) applyRules() {
 		l.warn(fmt.Sprintf("JAEGER_TRACER_VERSION: %q names neither JSON nor PROTO; using HTTP_PROTO, as the reference agent does (allowed: a value containing json for HTTP_JSON, or proto for HTTP_PROTO)", c.Jaeger.Version))
 	}
 	l.oneTracer()
+	l.otelRules()
 	if v, ok := l.src("APPNET_AGENT_ADMIN_MODE"); ok && strings.TrimSpace(v) == "" {
 		tcp := "tcp" // set but empty still starts the API, like the reference
 		c.API.AdminMode = &tcp
@@ -50,13 +51,14 @@ func (l *loader) oneTracer() {
 	for _, t := range []struct {
 		name string
 		on   bool
-	}{{"ENABLE_ENVOY_XRAY_TRACING", c.Tracing.XRay}, {"ENABLE_ENVOY_DATADOG_TRACING", c.Tracing.Datadog}, {"ENABLE_ENVOY_JAEGER_TRACING", c.Tracing.Jaeger}} {
+	}{{"ENABLE_ENVOY_XRAY_TRACING", c.Tracing.XRay}, {"ENABLE_ENVOY_DATADOG_TRACING", c.Tracing.Datadog},
+		{"ENABLE_ENVOY_JAEGER_TRACING", c.Tracing.Jaeger}, {"ENABLE_ENVOY_OTEL_TRACING", c.Tracing.OTel}} {
 		if t.on {
 			on = append(on, t.name)
 		}
 	}
 	if len(on) > 1 {
 		slices.Sort(on)
-		l.errs = append(l.errs, varError(strings.Join(on, ", "), "only a single envoy trace driver can be configured; enable only one of ENABLE_ENVOY_XRAY_TRACING, ENABLE_ENVOY_DATADOG_TRACING or ENABLE_ENVOY_JAEGER_TRACING"))
+		l.errs = append(l.errs, varError(strings.Join(on, ", "), "only a single envoy trace driver can be configured; enable only one of ENABLE_ENVOY_XRAY_TRACING, ENABLE_ENVOY_DATADOG_TRACING, ENABLE_ENVOY_JAEGER_TRACING or ENABLE_ENVOY_OTEL_TRACING"))
 	}
 }

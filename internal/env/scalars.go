@@ -133,16 +133,25 @@ func boundsText[T int64 | float64 | time.Duration](lo, hi *T, show func(T) strin
 }
 
 func setString(fv reflect.Value, tag reflect.StructTag, raw string) error {
-	if oneof := tag.Get("oneof"); oneof != "" {
-		lower := strings.ToLower(raw)
-		for _, a := range strings.Split(oneof, ",") {
-			if lower == a {
-				fv.SetString(lower)
-				return nil
-			}
+	if allowed := tag.Get("oneof"); allowed != "" {
+		v, err := oneOf(raw, allowed)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("%q is not allowed; allowed: %s", raw, strings.ReplaceAll(oneof, ",", ", "))
+		raw = v
 	}
 	fv.SetString(raw)
 	return nil
+}
+
+// oneOf returns raw lower-cased when it is one of the comma-separated allowed values (compared
+// case-insensitively), else an error listing them.
+func oneOf(raw, allowed string) (string, error) {
+	lower := strings.ToLower(raw)
+	for _, a := range strings.Split(allowed, ",") {
+		if lower == a {
+			return lower, nil
+		}
+	}
+	return "", fmt.Errorf("%q is not allowed; allowed: %s", raw, strings.ReplaceAll(allowed, ",", ", "))
 }

@@ -66,6 +66,15 @@ var benchEnvs = []struct {
 		"APPNET_CONTAINER_IP_MAPPING":      `{"app":"10.0.0.5"}`,
 		"NAMESPACE_NAME":                   "ns1",
 	}},
+	{"otel-overload", map[string]string{
+		"AWS_REGION":                         "us-west-2",
+		"APPMESH_RESOURCE_ARN":               "arn:aws:appmesh:us-west-2:123456789012:mesh/foo/virtualNode/bar",
+		"ENABLE_ENVOY_OTEL_TRACING":          "true",
+		"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://otlp.example.com:4317",
+		"OTEL_TRACES_SAMPLER":                "parentbased_traceidratio",
+		"OTEL_TRACES_SAMPLER_ARG":            "0.1",
+		"APPNET_ENVOY_MAX_HEAP_BYTES":        "536870912",
+	}},
 	{"relay", map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "true", "AWS_REGION": "us-west-2"}},
 }
 

@@ -21,7 +21,8 @@ type Data struct {
 	Tracing       TracingData
 	SDSSocket     string
 	Stats         StatsData
-	Relay         *RelayData // relay bootstrap only
+	Relay         *RelayData    // relay bootstrap only
+	Overload      *OverloadData // APPNET_ENVOY_MAX_HEAP_BYTES or APPNET_ENVOY_HEAP_FROM_CGROUP
 }
 
 // Node is the Envoy node identity.
@@ -51,17 +52,35 @@ type XDSData struct {
 
 // TracingData selects at most one tracer; Driver names its template under tracing/.
 type TracingData struct {
-	Driver        string // "", "xray", "datadog" or "jaeger"
+	Driver        string // "", "xray", "datadog", "jaeger" or "opentelemetry"
 	Cluster       *ClusterData
 	ServiceName   string // Datadog
 	ZipkinVersion string // Jaeger: HTTP_PROTO or HTTP_JSON
 	XRay          *XRayData
+	OTel          *OTelData
 }
 
 // ClusterData is a tracer's collector cluster.
 type ClusterData struct {
 	Name, Address string
 	Port          uint16
+	// Static is true for an IP literal Address, which needs no DNS (STATIC instead of
+	// STRICT_DNS).
+	Static bool
+	// HTTP2 makes the cluster speak HTTP/2 (a gRPC collector).
+	HTTP2 bool
+	// TLS, when set, is the collector's TLS (an https:// endpoint).
+	TLS *TLSData
+}
+
+// TLSData is upstream TLS to a collector: its certificate must chain to CAFile and name
+// SubjectAltName (a DNS name, or an IP address when SANType is IP_ADDRESS).
+type TLSData struct {
+	SNI            string // "" for an IP address
+	CAFile         string
+	SANType        string // DNS or IP_ADDRESS
+	SubjectAltName string
+	ALPN           string // "h2" for gRPC, else ""
 }
 
 // XRayData configures the X-Ray tracer.
@@ -138,7 +157,7 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 			d.Node.Locality = &Locality{Region: f.Region, Zone: az}
 		}
 	}
-	if err := p.setTracing(c, mesh, meshErr == nil, readFile); err != nil {
+	if err := p.setTracing(c, f, mesh, meshErr == nil, readFile); err != nil {
 		return nil, err
 	}
 	d.SDSSocket = string(c.Admin.SDSSocket)
@@ -261,7 +280,17 @@ func nodeMetadata(c *env.Config, f platform.Facts, runtime map[string]any) map[s
 	return md
 }
 
-func (p *plan) setTracing(c *env.Config, mesh Mesh, meshOK bool, readFile func(string) ([]byte, error)) error {
+// defaultServiceName is the X-Ray segment name the reference derives from the node: mesh/NAME
+// for a mesh resource, else the node cluster (a Service Connect task set). The OpenTelemetry
+// service name defaults to it too.
+func defaultServiceName(c *env.Config, mesh Mesh, meshOK bool) string {
+	if meshOK {
+		return mesh.Mesh + "/" + mesh.Name
+	}
+	return c.Identity.NodeCluster()
+}
+
+func (p *plan) setTracing(c *env.Config, f platform.Facts, mesh Mesh, meshOK bool, readFile func(string) ([]byte, error)) error {
 	t := &p.data.Tracing
 	switch {
 	case c.Tracing.File != "":
@@ -274,13 +303,12 @@ func (p *plan) setTracing(c *env.Config, mesh Mesh, meshOK bool, readFile func(s
 				x.Port = a.Port
 			}
 		}
-		x.SegmentName = c.Identity.NodeCluster()
+		x.SegmentName = defaultServiceName(c, mesh, meshOK)
 		if meshOK {
 			m := mesh
 			x.AppMesh = &m
-			x.SegmentName = c.XRay.SegmentName
-			if x.SegmentName == "" {
-				x.SegmentName = mesh.Mesh + "/" + mesh.Name
+			if c.XRay.SegmentName != "" {
+				x.SegmentName = c.XRay.SegmentName
 			}
 		} else if c.XRay.SegmentName != "" {
 			// The reference ignores it here (conformance M06); say so rather than silently.
@@ -303,6 +331,8 @@ func (p *plan) setTracing(c *env.Config, mesh Mesh, meshOK bool, readFile func(s
 				t.ServiceName = "envoy-" + mesh.Mesh + "/" + mesh.Name
 			}
 		}
+	case c.Tracing.OTel:
+		return p.setOTel(c, f, mesh, meshOK, readFile)
 	case c.Tracing.Jaeger:
 		t.Driver = "jaeger"
 		t.Cluster = &ClusterData{Name: "jaeger", Address: c.Jaeger.Address, Port: c.Jaeger.Port}

@@ -249,7 +249,10 @@ var (
 	noARN = map[string]string{"APPMESH_RESOURCE_ARN": "", "ENABLE_ENVOY_XRAY_TRACING": "true", "ENABLE_ENVOY_STATS_TAGS": "true"}
 	k8s   = map[string]string{"APPMESH_PLATFORM_K8S_VERSION": "v1.30", "APPMESH_PLATFORM_K8S_POD_UID": "uid",
 		"APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION": "v1.12"}
-	ecs = map[string]string{"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "ECS_CONTAINER_INSTANCE_ARN": "arn:ci"}
+	ecs      = map[string]string{"AWS_EXECUTION_ENV": "AWS_ECS_FARGATE", "ECS_CONTAINER_INSTANCE_ARN": "arn:ci"}
+	otel     = map[string]string{"ENABLE_ENVOY_OTEL_TRACING": "true"}
+	otelTLS  = map[string]string{"ENABLE_ENVOY_OTEL_TRACING": "true", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector:4317"}
+	otelHTTP = map[string]string{"ENABLE_ENVOY_OTEL_TRACING": "true", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}
 )
 
 func prefixed(p string) func(string) string { return func(v string) string { return p + v } }
@@ -320,6 +323,12 @@ var injectionCases = []injectionCase{
 	{variable: "JAEGER_TRACER_ADDRESS", base: jaeger, expect: rendered},
 	{variable: "STATSD_SOCKET_PATH", base: dogUDS, expect: rendered},
 	{variable: "STATSD_ADDRESS", base: dogUDP, expect: rejected}, // must be an IP literal (Envoy does not resolve it)
+	{variable: "OTEL_SERVICE_NAME", base: otel, expect: rendered},
+	{variable: "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", base: otelTLS, expect: rejected}, // a hostile path is no PEM file
+	{variable: "OTEL_EXPORTER_OTLP_CERTIFICATE", base: otelTLS, expect: rejected},
+	{variable: "OTEL_RESOURCE_ATTRIBUTES", base: otel, set: prefixed("team="), expect: consumed}, // Envoy reads it from its environment
+	{variable: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", base: otelHTTP, set: prefixed("http://collector:4318/"), expect: rejected},
+	{variable: "OTEL_EXPORTER_OTLP_ENDPOINT", base: otelHTTP, set: prefixed("http://"), expect: rejected},
 
 	// Node metadata, including values and keys of the JSON mappings.
 	{variable: "NAMESPACE_NAME", expect: rendered},
@@ -342,7 +351,8 @@ var injectionCases = []injectionCase{
 }
 
 // freeTextTypes are the env.Var types whose values are arbitrary text.
-var freeTextTypes = map[string]bool{"string": true, "JSON object": true, "address": true, "IP address": true, "socket path": true}
+var freeTextTypes = map[string]bool{"string": true, "JSON object": true, "address": true, "IP address": true, "socket path": true,
+	"URL": true, "key=value list": true}
 
 // TestInjectionTableCoversEveryVariable keeps the table in step with env:
 // a new free-text variable must be classified before it can ship.

@@ -31,6 +31,9 @@ type Options struct {
 	ReadFile  func(string) ([]byte, error)      // user fragments and manifests; nil: validate.ReadDocument
 	Stat      func(string) (os.FileInfo, error) // ENVOY_CONFIG_FILE checks; nil: os.Stat
 	Templates *Templates                        // parsed templates; nil: LoadTemplates(cfg.Mode.TemplateDir)
+	// CgroupRoot is where the cgroup file systems are (the memory limit for
+	// APPNET_ENVOY_HEAP_FROM_CGROUP); empty: platform.DefaultCgroupRoot.
+	CgroupRoot string
 }
 
 // Result is a validated bootstrap and what goes with it.
@@ -45,6 +48,9 @@ type Result struct {
 	SideFiles map[string][]byte
 	Warnings  []string
 	Facts     platform.Facts
+	// Overload says how Envoy's overload manager was derived (heap limit and its source), or
+	// why none was; nil when no variable asks for one. Logged at start.
+	Overload *Overload
 }
 
 // Render produces the bootstrap for cfg exactly as the agent would start Envoy with it, in
@@ -81,7 +87,9 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 // the text once into the YAML tree the next stages work on, linted for ambiguous YAML.
 func renderTemplates(ctx context.Context, cfg *env.Config, opts Options) (*Result, *yaml.Node, error) {
 	facts := make(chan platform.Facts, 1)
-	go func() { facts <- opts.Collector.Collect(ctx, PlatformInputs(cfg)) }() // overlaps template parsing
+	in := PlatformInputs(cfg)
+	in.CgroupRoot = opts.CgroupRoot
+	go func() { facts <- opts.Collector.Collect(ctx, in) }() // overlaps template parsing
 	tmpl := opts.Templates
 	var tmplErr error
 	if tmpl == nil {
@@ -107,6 +115,9 @@ func renderTemplates(ctx context.Context, cfg *env.Config, opts Options) (*Resul
 	if err != nil {
 		return nil, nil, err
 	}
+	if p.data.Overload, res.Overload, err = overloadPlan(cfg, f); err != nil {
+		return nil, nil, err
+	}
 	res.Warnings = append(res.Warnings, p.warnings...)
 	res.SideFiles = p.sideFiles
 	text, err := tmpl.Execute(name, p.data)
@@ -124,16 +135,19 @@ func renderTemplates(ctx context.Context, cfg *env.Config, opts Options) (*Resul
 }
 
 // overlayUserFiles is the second stage: the user fragments are merged into the rendered tree
-// with the reference's rules (sidecar modes; the relay bootstrap takes none).
+// with the reference's rules (sidecar modes; the relay bootstrap takes none). A user
+// overload_manager replaces the generated one (the merge warns), which the report notes.
 func overlayUserFiles(doc *yaml.Node, cfg *env.Config, opts Options, res *Result) error {
 	if cfg.Mode.RelayMode {
 		return nil
 	}
+	generated := lookup(doc, "overload_manager")
 	w, err := mergeUserFiles(doc, cfg, opts.ReadFile)
 	if err != nil {
 		return err
 	}
 	res.Warnings = append(res.Warnings, w...)
+	noteReplacedOverload(res.Overload, generated, doc)
 	return nil
 }
 
@@ -224,6 +238,8 @@ func PlatformInputs(c *env.Config) platform.Inputs {
 		NeedRegion:   true,
 		IMDSEndpoint: c.XDS.IMDSEndpoint,
 		IMDSDisabled: c.XDS.IMDSDisabled,
+		// Read only when it applies (not with APPNET_ENVOY_MAX_HEAP_BYTES or an existing file).
+		NeedMemoryLimit: c.Overload.FromCgroup,
 	}
 	if c.XDS.IMDSTestingHost != "" {
 		in.IMDSEndpoint = c.XDS.IMDSTestingHost

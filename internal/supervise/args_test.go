@@ -1,8 +1,6 @@
 package supervise
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -55,22 +53,6 @@ func TestArgs(t *testing.T) {
 	}
 }
 
-// writeCgroup lays out files under a fake cgroup root.
-func writeCgroup(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return root
-}
-
 func TestCPUQuota(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -94,7 +76,7 @@ func TestCPUQuota(t *testing.T) {
 		{"v1 garbage", map[string]string{"cpu/cpu.cfs_quota_us": "x", "cpu/cpu.cfs_period_us": "100000"}, 0, "not an integer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q, err := CPUQuota(writeCgroup(t, tc.files))
+			q, err := CPUQuota(testenv.WriteTree(t, tc.files))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want %q", err, tc.err)
@@ -112,9 +94,9 @@ func TestCPUQuota(t *testing.T) {
 }
 
 func TestConcurrency(t *testing.T) {
-	quota := writeCgroup(t, map[string]string{"cpu.max": "150000 100000"})
-	small := writeCgroup(t, map[string]string{"cpu.max": "10000 100000"})
-	broken := writeCgroup(t, map[string]string{"cpu.max": "?"})
+	quota := testenv.WriteTree(t, map[string]string{"cpu.max": "150000 100000"})
+	small := testenv.WriteTree(t, map[string]string{"cpu.max": "10000 100000"})
+	broken := testenv.WriteTree(t, map[string]string{"cpu.max": "?"})
 	none := t.TempDir()
 	for _, tc := range []struct {
 		name string

@@ -65,7 +65,7 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 			}
 		}
 	}
-	s.st.exited(p.x, p.exited)
+	s.st.exited(p.x, p.exited, 0) // shutting down: no more restarts
 	s.logExit(p)
 	s.st.phase(PhaseStopped)
 	if sentTerm && p.x.signal == syscall.SIGTERM {

@@ -28,11 +28,16 @@ type Snapshot struct {
 	EnvoyStarted time.Time // start of the current (or last) Envoy
 	Starts       int       // Envoy processes started over the agent's life
 	Restarts     int       // restarts performed over the agent's life: max(Starts-1, 0)
+	// RestartsLeft is how many more exits the supervisor restarts before the agent gives up
+	// (APPNET_ENVOY_RESTART_COUNT minus the restarts since the budget was last restored); 0
+	// once a shutdown began.
+	RestartsLeft int
 	// The last Envoy exit, when Exited is true. LastExitCode is the exit status, or 128+signal
 	// when Envoy was killed; LastExitReason reads "exited with code 3" or "killed by signal 9
 	// (killed)".
 	Exited         bool
 	LastExitCode   int
+	LastExitSignal int // the signal that killed the last Envoy; 0 when it exited by itself
 	LastExitReason string
 	LastExit       time.Time
 }
@@ -64,17 +69,20 @@ func (st *state) update(f func(s *Snapshot)) {
 
 func (st *state) phase(p Phase) { st.update(func(s *Snapshot) { s.Phase = p }) }
 
-func (st *state) started(pid int, at time.Time) {
+func (st *state) started(pid int, at time.Time, restartsLeft int) {
 	st.update(func(s *Snapshot) {
 		s.Phase, s.PID, s.Running, s.EnvoyStarted = PhaseRunning, pid, true, at
 		s.Starts++
 		s.Restarts = s.Starts - 1
+		s.RestartsLeft = restartsLeft
 	})
 }
 
-func (st *state) exited(x exit, at time.Time) {
+func (st *state) exited(x exit, at time.Time, restartsLeft int) {
 	st.update(func(s *Snapshot) {
 		s.PID, s.Running = 0, false
 		s.Exited, s.LastExitCode, s.LastExitReason, s.LastExit = true, x.code, x.reason, at
+		s.LastExitSignal = int(x.signal)
+		s.RestartsLeft = restartsLeft
 	})
 }

@@ -133,7 +133,7 @@ func New(opts Options) *Supervisor {
 	opts.DrainPoll = orDefault(opts.DrainPoll, DefaultDrainPoll)
 	s := &Supervisor{opts: opts, log: opts.Logger, now: opts.Now}
 	s.fwd.log = opts.Logger
-	s.st.s = Snapshot{Phase: PhaseStarting, AgentStarted: opts.AgentStarted}
+	s.st.s = Snapshot{Phase: PhaseStarting, AgentStarted: opts.AgentStarted, RestartsLeft: opts.RestartCount}
 	s.st.onChange = opts.OnChange
 	return s
 }
@@ -216,7 +216,7 @@ func (s *Supervisor) Run(ctx context.Context) int {
 			}
 			s.log.Error(err.Error())
 			x := exit{code: se.exitCode(), reason: "not started: " + se.err.Error()}
-			s.st.exited(x, s.now())
+			s.st.exited(x, s.now(), s.opts.RestartCount-restarts)
 			if se.permanent() || restarts >= s.opts.RestartCount {
 				s.st.phase(PhaseStopped)
 				return x.code
@@ -227,7 +227,7 @@ func (s *Supervisor) Run(ctx context.Context) int {
 			}
 			continue
 		}
-		s.st.started(p.pid, p.started)
+		s.st.started(p.pid, p.started, s.opts.RestartCount-restarts)
 		s.log.Info("Envoy started", "pid", p.pid)
 
 		select {
@@ -238,11 +238,11 @@ func (s *Supervisor) Run(ctx context.Context) int {
 			return s.shutdown(ctx, p, "context cancelled")
 		}
 
-		s.st.exited(p.x, p.exited)
-		s.logExit(p)
 		if p.exited.Sub(p.started) >= s.opts.HealthyAfter {
 			restarts = 0 // a long healthy run restores the budget and the backoff
 		}
+		s.st.exited(p.x, p.exited, s.opts.RestartCount-restarts)
+		s.logExit(p)
 		if restarts >= s.opts.RestartCount {
 			logf := s.log.Error
 			if p.x.code == 0 {

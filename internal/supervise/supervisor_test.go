@@ -113,7 +113,7 @@ func TestRestartBudget(t *testing.T) {
 	}
 	st := h.sup.State()
 	if st.Starts != 3 || st.Restarts != 2 || st.Running || st.Phase != PhaseStopped ||
-		st.LastExitCode != 3 || st.LastExitReason != "exited with code 3" || !st.Exited {
+		st.LastExitCode != 3 || st.LastExitReason != "exited with code 3" || !st.Exited || st.LastExitSignal != 0 || st.RestartsLeft != 0 {
 		t.Errorf("state = %+v", st)
 	}
 }
@@ -135,7 +135,7 @@ func TestKilledEnvoyIsRestarted(t *testing.T) {
 	h.run()
 	h.waitLive()
 	first := h.sup.State()
-	if !first.Running || first.PID == 0 || first.Phase != PhaseRunning {
+	if !first.Running || first.PID == 0 || first.Phase != PhaseRunning || first.RestartsLeft != 1 {
 		t.Fatalf("state = %+v", first)
 	}
 	if err := syscall.Kill(first.PID, syscall.SIGKILL); err != nil {
@@ -146,7 +146,7 @@ func TestKilledEnvoyIsRestarted(t *testing.T) {
 		return st.Starts == 2 && st.Running
 	})
 	st := h.sup.State()
-	if st.LastExitCode != 137 || !strings.HasPrefix(st.LastExitReason, "killed by signal 9") || st.PID == first.PID {
+	if st.LastExitCode != 137 || st.LastExitSignal != 9 || !strings.HasPrefix(st.LastExitReason, "killed by signal 9") || st.PID == first.PID || st.RestartsLeft != 0 {
 		t.Errorf("state = %+v", st)
 	}
 	h.waitLive()
@@ -183,11 +183,31 @@ func TestHealthyRunRestoresBudget(t *testing.T) {
 		offset += 30 * time.Minute
 		return time.Now().Add(offset)
 	}
+	var exitsLeft []int // RestartsLeft reported with each exit
+	var lastExit time.Time
+	h.opts.OnChange = func(s Snapshot) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s.Exited && !s.LastExit.Equal(lastExit) {
+			lastExit = s.LastExit
+			exitsLeft = append(exitsLeft, s.RestartsLeft)
+		}
+	}
 	h.run()
 	testenv.WaitFor(t, 30*time.Second, "four starts", func() bool { return h.sup.State().Starts >= 4 })
 	h.cancel()
 	if code := h.wait(20 * time.Second); code != 0 {
 		t.Errorf("exit code %d", code)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(exitsLeft) < 4 || exitsLeft[len(exitsLeft)-1] != 0 {
+		t.Fatalf("RestartsLeft per exit %v: want at least 4 exits, the last (the shutdown) with none left", exitsLeft)
+	}
+	for i, left := range exitsLeft[:len(exitsLeft)-1] {
+		if left != 1 {
+			t.Errorf("exit %d reported %d restarts left, want the restored budget, 1 (all: %v)", i+1, left, exitsLeft)
+		}
 	}
 }
 

@@ -189,3 +189,20 @@ func WaitFor(tb testing.TB, timeout time.Duration, what string, cond func() bool
 		tb.Fatalf("timed out after %v waiting for %s", timeout, what)
 	}
 }
+
+// WriteTree writes files (slash-separated path relative to a new temporary directory →
+// content) and returns the directory: fake cgroup file systems, overlays.
+func WriteTree(tb testing.TB, files map[string]string) string {
+	tb.Helper()
+	root := tb.TempDir()
+	for name, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return root
+}

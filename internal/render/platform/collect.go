@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -25,7 +26,7 @@ func Collect(ctx context.Context, in Inputs) Facts {
 // `appnet-agent facts`, plus the soft failures as warnings.
 func Capture(ctx context.Context, in Inputs) (HostFacts, []string) {
 	start := time.Now()
-	req := request{envoy: in.EnvoyPath != "", region: true, zone: true, ecs: in.TMDSURI != ""}
+	req := request{envoy: in.EnvoyPath != "", region: true, zone: true, ecs: in.TMDSURI != "", memory: true}
 	r := gather(ctx, in, req, liveSource{})
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -56,6 +57,7 @@ type request struct {
 	region bool // the region from instance metadata
 	zone   bool // the availability zone (name and ID) from instance metadata
 	ecs    bool // ECS task and container metadata at in.TMDSURI
+	memory bool // the cgroup memory limit under in.CgroupRoot
 }
 
 // requestFor asks what rendering with in needs.
@@ -65,6 +67,7 @@ func requestFor(in Inputs) request {
 		region: in.NeedRegion && in.Region == "",
 		zone:   isK8s(in),
 		ecs:    in.ExecutionEnv != "" && in.TMDSURI != "",
+		memory: in.NeedMemoryLimit,
 	}
 }
 
@@ -146,6 +149,25 @@ func gather(ctx context.Context, in Inputs, req request, src source) *results {
 		})
 	}
 
+	if req.memory {
+		run("cgroup memory limit", func(context.Context) {
+			root := in.CgroupRoot
+			if root == "" {
+				root = DefaultCgroupRoot
+			}
+			m, err := src.memoryLimit(root)
+			r.record(func() {
+				switch {
+				case err == nil:
+					r.host.Memory = &m
+				case errors.Is(err, errNoMemoryCgroup) && !in.NeedMemoryLimit:
+					// Capture on a host without a container limit: nothing to report.
+				default:
+					r.warnf("container memory limit: %v", err)
+				}
+			})
+		})
+	}
 	run("uname", func(context.Context) {
 		u, err := src.uname()
 		r.record(func() {
@@ -294,6 +316,9 @@ func (r *results) facts(in Inputs, elapsed time.Duration) Facts {
 		}
 	}
 	f.PlatformInfo = r.platformInfo(in)
+	if in.NeedMemoryLimit {
+		f.Memory = r.host.Memory
+	}
 	f.Warnings = slices.Clone(r.warnings)
 	sort.Strings(f.Warnings)
 	return f

@@ -33,6 +33,8 @@ type HostFacts struct {
 	Uname *Uname `json:"uname,omitempty"`
 	// Interfaces are the host's network interface addresses.
 	Interfaces *Interfaces `json:"interfaces,omitempty"`
+	// Memory is the container's cgroup memory limit.
+	Memory *MemoryLimit `json:"memory,omitempty"`
 }
 
 // EnvoyFacts is the Envoy version probe.
@@ -169,6 +171,14 @@ func (h HostFacts) check() error {
 	}
 	if t := h.ECSTask; t != nil && !knownFamilies[t.IPFamilies] {
 		return fmt.Errorf("ecsTask.ipFamilies: %q is not one of %s, %s, %s", t.IPFamilies, FamiliesAll, FamiliesIPv4Only, FamiliesIPv6Only)
+	}
+	if m := h.Memory; m != nil {
+		if m.LimitBytes < 0 {
+			return fmt.Errorf("memory.limitBytes: %d is negative (0 means no limit)", m.LimitBytes)
+		}
+		if m.Source == "" {
+			return fmt.Errorf("memory.source: must name the cgroup file the limit was read from")
+		}
 	}
 	if ifs := h.Interfaces; ifs != nil {
 		for _, fam := range []struct {

@@ -18,7 +18,8 @@ const fullFacts = `{
               "networkMode": "bridge", "ipFamilies": "ALL"},
   "ecsContainer": {"cpu": "256", "memory": "512"},
   "uname": {"machine": "x86_64", "release": "6.1.0"},
-  "interfaces": {"ipv4": {"eth0": ["10.0.0.2/24"], "lo": ["127.0.0.1/8"]}, "ipv6": {"lo": ["::1/128"]}}
+  "interfaces": {"ipv4": {"eth0": ["10.0.0.2/24"], "lo": ["127.0.0.1/8"]}, "ipv6": {"lo": ["::1/128"]}},
+  "memory": {"limitBytes": 536870912, "source": "/sys/fs/cgroup/memory.max"}
 }`
 
 func TestHostFactsRoundTrip(t *testing.T) {
@@ -38,6 +39,7 @@ func TestHostFactsRoundTrip(t *testing.T) {
 			IPv4: map[string][]string{"eth0": {"10.0.0.2/24"}, "lo": {"127.0.0.1/8"}},
 			IPv6: map[string][]string{"lo": {"::1/128"}},
 		},
+		Memory: &MemoryLimit{LimitBytes: 536870912, Source: "/sys/fs/cgroup/memory.max"},
 	}
 	if !reflect.DeepEqual(h, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", h, want)
@@ -77,6 +79,9 @@ func TestDecodeHostFactsErrors(t *testing.T) {
 		{"empty envoy version", `{"envoy": {"version": ""}}`, `envoy.version: must not be empty`},
 		{"unknown IP family", `{"ecsTask": {"ipFamilies": "IPv4"}}`, `ecsTask.ipFamilies: "IPv4" is not one of ALL, IPv4_ONLY, IPv6_ONLY`},
 		{"address without prefix", `{"interfaces": {"ipv4": {"eth0": ["10.0.0.2"]}}}`, `interfaces.ipv4.eth0[0]: "10.0.0.2" is not an ipv4 address`},
+		{"negative memory limit", `{"memory": {"limitBytes": -1, "source": "/m"}}`, `memory.limitBytes: -1 is negative (0 means no limit)`},
+		{"memory without source", `{"memory": {"limitBytes": 1}}`, `memory.source: must name the cgroup file`},
+		{"memory limit as a string", `{"memory": {"limitBytes": "1G", "source": "/m"}}`, `memory.limitBytes: want an integer, got the string "1G"`},
 		{"IPv6 among IPv4", `{"interfaces": {"ipv4": {"eth0": ["::1/128"]}}}`, `interfaces.ipv4.eth0[0]`},
 	}
 	for _, tt := range tests {

@@ -49,6 +49,11 @@ type Inputs struct {
 	// ContainerIPMapping is the parsed APPNET_CONTAINER_IP_MAPPING object (nil
 	// when unset); it decides the IP family in ECS bridge mode.
 	ContainerIPMapping map[string]any
+	// NeedMemoryLimit asks for the container's memory limit (APPNET_ENVOY_HEAP_FROM_CGROUP).
+	NeedMemoryLimit bool
+	// CgroupRoot is where the cgroup file systems are mounted; empty means
+	// DefaultCgroupRoot (tests point it at fake cgroup files).
+	CgroupRoot string
 	// Timeout is the whole collection budget; 0 means DefaultTimeout. Each
 	// single HTTP call or probe is further limited to CallTimeout.
 	Timeout time.Duration
@@ -75,6 +80,9 @@ type Facts struct {
 	// {ipv4: {ifname: ["ip/prefix", ...]}, ipv6: {...}}. Nil when the
 	// interfaces could not be listed.
 	Interfaces map[string]any
+	// Memory is the container's memory limit, when Inputs.NeedMemoryLimit and
+	// its cgroup said; nil when unknown (the reason is among Warnings).
+	Memory *MemoryLimit
 	// Warnings are soft failures, sorted, for logging.
 	Warnings []string
 }

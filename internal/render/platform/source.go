@@ -16,6 +16,7 @@ type source interface {
 	ecsContainer(ctx context.Context, uri string) (ECSContainer, error)
 	uname() (Uname, error)
 	interfaces() (Interfaces, []string, error)
+	memoryLimit(cgroupRoot string) (MemoryLimit, error)
 }
 
 // imdsSource reads instance metadata: a session of imdsClient, or recorded
@@ -47,6 +48,8 @@ func (liveSource) ecsContainer(ctx context.Context, uri string) (ECSContainer, e
 func (liveSource) uname() (Uname, error) { return systemInfo() }
 
 func (liveSource) interfaces() (Interfaces, []string, error) { return interfaceAddrs() }
+
+func (liveSource) memoryLimit(root string) (MemoryLimit, error) { return readMemoryLimit(root) }
 
 // errNotRecorded is what a replayed source answers for a fact the facts file
 // lacks.
@@ -97,6 +100,13 @@ func (s replaySource) interfaces() (Interfaces, []string, error) {
 		return Interfaces{}, nil, fmt.Errorf("network interfaces: %w", notRecorded("interfaces"))
 	}
 	return *s.h.Interfaces, nil, nil
+}
+
+func (s replaySource) memoryLimit(string) (MemoryLimit, error) {
+	if s.h.Memory == nil {
+		return MemoryLimit{}, notRecorded("memory")
+	}
+	return *s.h.Memory, nil
 }
 
 // replayIMDS answers instance metadata lookups from recorded values.

@@ -156,7 +156,7 @@ func (d *strictDecoder) value(key string, v reflect.Value) error {
 			return d.errorf(key, "want true or false, got %s", describe(tok))
 		}
 		v.SetBool(b)
-	case reflect.Int:
+	case reflect.Int, reflect.Int64:
 		n, ok := tok.(json.Number)
 		i, err := n.Int64()
 		if !ok || err != nil {

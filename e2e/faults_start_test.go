@@ -78,6 +78,12 @@ func TestStartFailures(t *testing.T) {
 			a.inMountNS("mount -t tmpfs -o size=8k tmpfs "+d+" && { dd if=/dev/zero of="+d+"/fill bs=1k count=64 2>/dev/null; true; }",
 				"ls -A "+d+" > "+a.dir+"/listing")
 		}, want: []string{"envoy-config-", "no space left on device"}, listing: "fill\n"},
+		{name: "read-only log directory", mount: true, setup: func(t *testing.T, a *agent) {
+			d := filepath.Join(a.dir, "logs")
+			mkdir(t, d)
+			a.setenv("APPNET_ENVOY_LOG_DESTINATION=" + d)
+			a.inMountNS("mount -t tmpfs -o ro tmpfs "+d, "true")
+		}, want: []string{"APPNET_ENVOY_LOG_DESTINATION", "read-only file system"}},
 		{name: "missing TMPDIR", setup: func(t *testing.T, a *agent) {
 			a.setenv("ENVOY_CONFIG_FILE", "TMPDIR="+filepath.Join(a.dir, "no-such-dir"))
 		}, want: []string{"TMPDIR: cannot create the bootstrap file", "no such file or directory"}},

@@ -19,7 +19,8 @@ import (
 
 // deltaParts returns the delta of cur against old (both sorted by name, as chunks() leaves
 // them) under computeDelta's rules. Families that are not differenced (gauges, untyped,
-// summaries, new families) are shared with cur, not copied.
+// summaries, new families) are shared with cur, not copied. It consumes old: each family's
+// text is dropped once used, so the old snapshot shrinks as the delta grows.
 func deltaParts(old, cur []textPart) ([]textPart, error) {
 	byName := make(map[string]*textPart, len(old))
 	for i := range old {
@@ -40,6 +41,7 @@ func deltaParts(old, cur []textPart) ([]textPart, error) {
 		if err != nil {
 			return nil, fmt.Errorf("family %s: %w", p.name, err)
 		}
+		o.data = nil
 		out = append(out, textPart{name: p.name, kind: p.kind, data: data})
 	}
 	return out, nil

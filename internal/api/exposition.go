@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -171,6 +172,15 @@ const releaseThreshold = 16 << 20
 func releaseAfter(n int) {
 	if n >= releaseThreshold {
 		debug.FreeOSMemory()
+	}
+}
+
+// collectAfter runs a collection between two memory-heavy steps of n bytes, when n is large
+// enough to matter: the garbage of the first would otherwise stand beside the second's
+// output until the pacer gets to it.
+func collectAfter(n int) {
+	if n >= releaseThreshold {
+		runtime.GC()
 	}
 }
 

@@ -75,18 +75,35 @@ func (s *Snapshotter) Take(ctx context.Context) error {
 	s.mu.Unlock()
 
 	ft, err := s.fetch(ctx)
+	if err == nil {
+		_, err = ft.sorted()
+	}
 	if err != nil {
 		s.log.Warn("Stats snapshot failed; keeping the previous snapshot and delta", "error", err)
 		return err
 	}
-	cur, err := ft.sorted()
+	cur := ft.parts
 	delta := cur // the first snapshot (after a reset) holds cumulative values
-	if err == nil && base != nil {
-		delta, err = deltaParts(base, cur)
-	}
-	if err != nil {
-		s.log.Warn("Stats snapshot cannot be processed; keeping the previous snapshot and delta", "error", err)
-		return err
+	if base != nil {
+		collectAfter(ft.size()) // what reading Envoy's body left behind goes before the delta grows
+		// deltaParts consumes the previous snapshot, family by family, so the two never
+		// stand in memory whole beside the new delta: it is detached first.
+		s.mu.Lock()
+		if s.gen == gen {
+			s.snap, s.haveSnap = nil, false
+		}
+		s.mu.Unlock()
+		if delta, err = deltaParts(base, cur); err != nil {
+			// Not expected: the text is our own rendering. The new snapshot becomes the base,
+			// and the previous delta is served until the next one.
+			s.log.Warn("Stats snapshot cannot be differenced; keeping the previous delta", "error", err)
+			s.mu.Lock()
+			if s.gen == gen {
+				s.snap, s.haveSnap = cur, true
+			}
+			s.mu.Unlock()
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

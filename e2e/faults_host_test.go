@@ -42,6 +42,9 @@ func TestFullLogFilesystem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(file) > 0 && file[len(file)-1] != '\n' {
+		a.fatalf("the log file ends inside a line: %q", file[max(0, len(file)-40):])
+	}
 	seen := make([]int, lines+1)
 	for _, text := range []string{string(file), stderr} {
 		sc := bufio.NewScanner(strings.NewReader(text))

@@ -44,15 +44,18 @@ const MaxKeep = 1000
 // A write the file refuses (a full or read-only filesystem, an I/O error) loses nothing
 // silently: the line goes to the fallback writer (the agent's stderr) instead, the failure is
 // reported there once, lines written only there are counted (Lost), and every later line
-// tries the file again; the first one that succeeds reports how many lines the file missed.
+// tries the file again; the first one that succeeds reports how many lines the file missed. The
+// part of a line that a failing write left in the file is cut off again, so the file holds whole
+// lines only (when that truncation fails too, the next line the file takes starts on a new line).
 type Writer struct {
 	mu      sync.Mutex
 	path    string
 	max     int64
 	keep    int
 	f       *os.File
-	size    int64
-	rotated int // highest NAME.K that may exist
+	size    int64 // what counts towards the next rotation (reset by a failed rotation)
+	end     int64 // the live file's length, as far as this Writer wrote it
+	rotated int   // highest NAME.K that may exist
 
 	fallback io.Writer // where lines go while the file refuses them
 	failing  bool      // the last write to the file failed
@@ -127,7 +130,7 @@ func (w *Writer) open() error {
 		f.Close()
 		return fmt.Errorf("log file %s is not a regular file", w.path)
 	}
-	w.f, w.size = f, st.Size()
+	w.f, w.size, w.end = f, st.Size(), st.Size()
 	return nil
 }
 
@@ -197,44 +200,52 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.size > 0 && w.size+int64(len(p)) > w.max {
 		rotErr = w.rotate()
 	}
-	if w.torn {
-		// End the line the failed write cut, so the next one starts on its own line.
-		if _, err := w.f.Write([]byte{'\n'}); err == nil {
-			w.torn = false
-			w.size++
-		}
+	if w.torn && w.writeWhole([]byte{'\n'}) == nil {
+		w.torn = false // the line the failed write cut is ended
 	}
 	if w.failing && !w.torn {
 		// Tell the file (first) and stderr that the file works again, and what it missed.
 		msg := fmt.Sprintf("appnet-agent: the log file %s can be written again; %d lines went only to stderr meanwhile\n", w.path, w.lost)
-		if m, err := io.WriteString(w.f, msg); err == nil {
-			w.size += int64(m)
+		if w.writeWhole([]byte(msg)) == nil {
 			w.failing, w.lost = false, 0
 			_, _ = io.WriteString(w.fallback, msg)
 		}
 	}
 	if w.failing || w.torn {
-		w.refused(p, 0, errors.New("still failing"))
+		w.refused(p, errors.New("still failing"))
 		return len(p), nil
 	}
-	n, err := w.f.Write(p)
-	w.size += int64(n)
-	if err != nil {
-		w.refused(p, n, err)
+	if err := w.writeWhole(p); err != nil {
+		w.refused(p, err)
 		return len(p), nil
 	}
+	n := len(p)
 	if rotErr != nil {
 		return n, fmt.Errorf("rotating %s (line kept in the current file): %w", w.path, rotErr)
 	}
 	return n, nil
 }
 
-// refused hands a line the file did not take (n bytes of it did) to the fallback writer,
-// reporting the failure there the first time.
-func (w *Writer) refused(p []byte, n int, err error) {
-	if n > 0 {
+// writeWhole appends b to the file, or nothing: a write that fails part-way is cut off again
+// (when even that fails, the file ends inside a line: torn).
+func (w *Writer) writeWhole(b []byte) error {
+	n, err := w.f.Write(b)
+	if err == nil {
+		w.size += int64(n)
+		w.end += int64(n)
+		return nil
+	}
+	if n > 0 && w.f.Truncate(w.end) != nil {
+		w.size += int64(n)
+		w.end += int64(n)
 		w.torn = true
 	}
+	return err
+}
+
+// refused hands a line the file did not take to the fallback writer, reporting the failure
+// there the first time.
+func (w *Writer) refused(p []byte, err error) {
 	lines := int64(bytes.Count(p, []byte{'\n'}))
 	if lines == 0 {
 		lines = 1

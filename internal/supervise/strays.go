@@ -38,7 +38,7 @@ func (r *Reaper) killStrays(envoyPid int) int {
 		return 0
 	}
 	self := os.Getpid()
-	killed := 0
+	killed := map[int]bool{} // a killed process may still show for a moment while it exits
 	for range strayRounds {
 		parents := processParents()
 		held := heldPidfds()
@@ -53,12 +53,12 @@ func (r *Reaper) killStrays(envoyPid int) int {
 		}
 		for _, pid := range descendants(strays, parents) {
 			if unix.Kill(pid, unix.SIGKILL) == nil {
-				killed++
+				killed[pid] = true
 			}
 		}
 		time.Sleep(strayPause)
 	}
-	return killed
+	return len(killed)
 }
 
 // processParents maps every live (not zombie) process's pid to its parent's, from /proc.

@@ -134,8 +134,14 @@ func TestSignalStorms(t *testing.T) {
 		a.prefix = []string{"unshare", "-n", "sh", "-c",
 			`ip link set lo up && { "` + standinBin + `" --hang-listen 127.0.0.1:1090 & } && sleep 0.2 && exec "$0" "$@"`}
 		a.start()
-		time.Sleep(500 * time.Millisecond) // unshare and sh have exec'ed the agent, which is rendering
-		a.stormPid(a.agentPid(), 200)
+		pid := a.agentPid()
+		// The agent subscribes to the shutdown signals as the first instruction of main, and
+		// then ignores SIGHUP; before that (package init) SIGTERM would kill it, which is not
+		// what this test is about. SIGHUP ignored means the subscription is in place.
+		if !testenv.Poll(10*time.Second, func() bool { return ignores(pid, syscall.SIGHUP) }) {
+			a.fatalf("the agent never subscribed to the shutdown signals")
+		}
+		a.stormPid(pid, 200)
 		if code := a.wait(20 * time.Second); code != 0 {
 			a.fatalf("exit code %d, want 0 (nothing was started)", code)
 		}
@@ -239,4 +245,19 @@ func TestManagementSocketRemoved(t *testing.T) {
 	if n := len(envoyStarts(a.events())); n != 1 || !a.owns(up.Pid) {
 		a.fatalf("Envoy was touched: %d starts", n)
 	}
+}
+
+// ignores reports whether process pid ignores sig (SigIgn in /proc/PID/status).
+func ignores(pid int, sig syscall.Signal) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return err == nil && mask&(1<<(uint(sig)-1)) != 0
+		}
+	}
+	return false
 }

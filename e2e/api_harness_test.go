@@ -102,7 +102,7 @@ func startAgent(t *testing.T, o agentOpts) *agentRun {
 			r.sock = filepath.Join(dir, "admin.sock")
 			r.env = append(r.env, "APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+r.sock)
 			r.base = "http://127.0.0.1"
-			r.client = udsClient(r.sock)
+			r.client = testenv.UnixClient(r.sock)
 			if o.staleSock {
 				ln, err := net.Listen("unix", r.sock)
 				if err != nil {
@@ -315,13 +315,4 @@ func probeWithEnv(t *testing.T, env []string) (int, string) {
 	cmd.Env = env
 	out, _ := cmd.CombinedOutput()
 	return cmd.ProcessState.ExitCode(), string(out)
-}
-
-// udsClient is an HTTP client for a Unix socket.
-func udsClient(path string) *http.Client {
-	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", path)
-		}}}
 }

@@ -16,33 +16,23 @@ import (
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/api"
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
-
-// The metrics extension body the stand-in serves, and what the filter makes of it.
-
-const extBody = `# TYPE envoy_appmesh_RequestCount counter
-envoy_appmesh_RequestCount{Mesh="b"} 110
-envoy_appmesh_RequestCount{Mesh="a"} 7
-# TYPE envoy_cluster_x counter
-envoy_cluster_x{} 3
-`
-
-const extFiltered = "\n# TYPE RequestCount counter\nRequestCount{Mesh=\"a\"} 7\nRequestCount{Mesh=\"b\"} 110\n"
 
 func TestE2EMetricsExtension(t *testing.T) {
 	t.Parallel()
 	prom := filepath.Join(t.TempDir(), "prom.txt")
-	if err := os.WriteFile(prom, []byte(extBody), 0o644); err != nil {
+	if err := os.WriteFile(prom, []byte(testenv.ExtensionBody), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := startAgent(t, agentOpts{env: []string{"STANDIN_PROM_FILE=" + prom}})
 	code, body, hdr := r.call("GET", "/stats/prometheus")
-	if code != 200 || body != extBody || hdr.Get("Content-Length") != strconv.Itoa(len(extBody)) {
+	if code != 200 || body != testenv.ExtensionBody || hdr.Get("Content-Length") != strconv.Itoa(len(testenv.ExtensionBody)) {
 		t.Errorf("unfiltered: %d %q %v", code, body, hdr)
 	}
 	code, body, _ = r.call("GET", "/stats/prometheus?usedonly&filter=metrics_extension")
-	if code != 200 || body != extFiltered {
-		t.Errorf("filtered: %d %q, want %q", code, body, extFiltered)
+	if code != 200 || body != testenv.ExtensionFiltered {
+		t.Errorf("filtered: %d %q, want %q", code, body, testenv.ExtensionFiltered)
 	}
 	want := []string{"GET /stats?format=prometheus", "GET /stats?format=prometheus&filter=appmesh&usedonly"}
 	var got []string

@@ -5,7 +5,6 @@ package e2e
 // for PRODUCT.md H1–H7); see api_harness_test.go.
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -72,7 +71,7 @@ func TestE2EHealthyWithinOneSecondOfLive(t *testing.T) {
 	if ct := hdr.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("Content-Type %q", ct)
 	}
-	if keys := jsonKeys(t, body); !reflect.DeepEqual(keys, healthyKeys) {
+	if keys := testenv.JSONKeys(t, body); !reflect.DeepEqual(keys, healthyKeys) {
 		t.Errorf("keys %v\nwant %v", keys, healthyKeys)
 	}
 	if s.EnvoyPid != strconv.Itoa(starts[0].PID) || s.EnvoyRestartCount != "0" || s.EnvoyState != api.Live ||
@@ -227,7 +226,7 @@ func TestE2EControlPlaneAndListeners(t *testing.T) {
 			t.Errorf("disconnected: %+v", s)
 		}
 		_, body, _ := r.status()
-		keys := jsonKeys(t, body)
+		keys := testenv.JSONKeys(t, body)
 		if len(keys) != 9 || keys[6] != "managementServerDisconnectedTimestamp" {
 			t.Errorf("keys %v", keys)
 		}
@@ -244,26 +243,4 @@ func TestE2EControlPlaneAndListeners(t *testing.T) {
 			t.Errorf("%+v", s)
 		}
 	})
-}
-
-// jsonKeys lists an object's keys in order (the /status field order is part of the contract).
-func jsonKeys(t *testing.T, body []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("not an object: %s", body)
-	}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return keys
 }

@@ -223,7 +223,7 @@ func TestManagementSocketRemoved(t *testing.T) {
 	a := newAgent(t, "APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+sock)
 	a.start()
 	up := a.waitEnvoyUp(1)
-	client := udsClient(sock)
+	client := testenv.UnixClient(sock)
 	get := func() int {
 		res, err := client.Get("http://agent/status")
 		if err != nil {

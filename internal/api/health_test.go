@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/supervise"
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // fakeClock is a settable clock.
@@ -227,28 +228,6 @@ func TestHealthDrainPhase(t *testing.T) {
 	}
 }
 
-// jsonKeys lists the top-level keys of a JSON object in order.
-func jsonKeys(t *testing.T, body []byte) []string {
-	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		t.Fatalf("not an object: %s", body)
-	}
-	var keys []string
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, tok.(string))
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return keys
-}
-
 func TestStatusFieldOrder(t *testing.T) {
 	ts := time.Date(2026, 11, 25, 21, 49, 31, 123456789, time.UTC)
 	s := Status{"HEALTHY", "7300s", "13", "LIVE", "0", "NOT_CONNECTED", &ts, "INITIALIZED", "UPDATE_SUCCESSFUL",
@@ -257,7 +236,7 @@ func TestStatusFieldOrder(t *testing.T) {
 	want := []string{"healthStatus", "agentUptime", "envoyPid", "envoyState", "envoyRestartCount",
 		"managementServerConnectionStatus", "managementServerDisconnectedTimestamp", "envoyReadinessState",
 		"initialConfigUpdateStatus", "envoyExitCode", "lastExitReason", "drainPhase", "healthCheckError"}
-	if got := jsonKeys(t, b); !reflect.DeepEqual(got, want) {
+	if got := testenv.JSONKeys(t, b); !reflect.DeepEqual(got, want) {
 		t.Errorf("keys %v\nwant %v", got, want)
 	}
 	if !strings.Contains(string(b), `"managementServerDisconnectedTimestamp":"2026-11-25T21:49:31.123456789Z"`) {
@@ -275,7 +254,7 @@ func TestStatusHandler(t *testing.T) {
 		t.Fatalf("%d %v", rec.Code, rec.Header())
 	}
 	want := []string{"healthStatus", "agentUptime", "envoyPid", "envoyState", "envoyRestartCount", "envoyReadinessState"}
-	if got := jsonKeys(t, body); !reflect.DeepEqual(got, want) {
+	if got := testenv.JSONKeys(t, body); !reflect.DeepEqual(got, want) {
 		t.Errorf("before the first poll: keys %v, want %v", got, want)
 	}
 	if !strings.HasPrefix(string(body), "{\n  \"healthStatus\": \"\",\n") || strings.HasSuffix(string(body), "\n") {

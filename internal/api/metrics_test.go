@@ -197,14 +197,14 @@ func TestMetricsInStats(t *testing.T) {
 	for _, inStats := range []bool{false, true} {
 		t.Run("APPNET_AGENT_METRICS_IN_STATS="+strconv.FormatBool(inStats), func(t *testing.T) {
 			f := newFakeEnvoy(t)
-			f.set(func(f *fakeEnvoy) { f.prom = []byte(envoyBody + extBody) })
+			f.set(func(f *fakeEnvoy) { f.prom = []byte(envoyBody + testenv.ExtensionBody) })
 			h := newMetricsService(t, f, inStats).Handler()
 			for _, target := range []string{"/stats/prometheus", "/stats/prometheus?usedonly"} {
 				code, body, hdr := do(h, "GET", target, local)
 				if code != http.StatusOK || hdr.Get("Content-Length") != strconv.Itoa(len(body)) {
 					t.Fatalf("%s: %d, Content-Length %s for %d bytes", target, code, hdr.Get("Content-Length"), len(body))
 				}
-				rest, ok := strings.CutPrefix(body, envoyBody+extBody)
+				rest, ok := strings.CutPrefix(body, envoyBody+testenv.ExtensionBody)
 				if !ok {
 					t.Fatalf("%s does not start with Envoy's body:\n%s", target, body)
 				}
@@ -223,8 +223,8 @@ func TestMetricsInStats(t *testing.T) {
 				}
 			}
 			for _, target := range []string{"/stats/prometheus?filter=metrics_extension", "/stats/prometheus?usedonly&filter=metrics_extension&delta"} {
-				if code, body, _ := do(h, "GET", target, local); code != http.StatusOK || body != extFiltered {
-					t.Errorf("%s: %d %q, want %q", target, code, body, extFiltered)
+				if code, body, _ := do(h, "GET", target, local); code != http.StatusOK || body != testenv.ExtensionFiltered {
+					t.Errorf("%s: %d %q, want %q", target, code, body, testenv.ExtensionFiltered)
 				}
 			}
 		})

@@ -11,32 +11,25 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
-
-const extBody = `# TYPE envoy_appmesh_RequestCount counter
-envoy_appmesh_RequestCount{Mesh="b"} 110
-envoy_appmesh_RequestCount{Mesh="a"} 7
-# TYPE envoy_cluster_x counter
-envoy_cluster_x{} 3
-`
-
-const extFiltered = "\n# TYPE RequestCount counter\nRequestCount{Mesh=\"a\"} 7\nRequestCount{Mesh=\"b\"} 110\n"
 
 // TestStatsQueries is scenario 26: validation, and how queries map to Envoy's.
 func TestStatsQueries(t *testing.T) {
 	f := newFakeEnvoy(t)
-	f.set(func(f *fakeEnvoy) { f.prom = []byte(extBody) })
+	f.set(func(f *fakeEnvoy) { f.prom = []byte(testenv.ExtensionBody) })
 	h := newTestService(t, f.srv, nil).Handler()
 	for _, tc := range []struct {
 		method, target string
 		code           int
 		body, envoy    string
 	}{
-		{"GET", "/stats/prometheus", 200, extBody, "GET /stats?format=prometheus"},
-		{"GET", "/stats/prometheus?usedonly", 200, extBody, "GET /stats?format=prometheus&usedonly"},
-		{"GET", "/stats/prometheus?filter=metrics_extension", 200, extFiltered, "GET /stats?format=prometheus&filter=appmesh"},
-		{"GET", "/stats/prometheus?usedonly&filter=metrics_extension", 200, extFiltered, "GET /stats?format=prometheus&filter=appmesh&usedonly"},
-		{"GET", "/stats/prometheus?usedonly&filter=metrics_extension&delta", 200, extFiltered, "GET /stats?format=prometheus&filter=appmesh&usedonly"},
+		{"GET", "/stats/prometheus", 200, testenv.ExtensionBody, "GET /stats?format=prometheus"},
+		{"GET", "/stats/prometheus?usedonly", 200, testenv.ExtensionBody, "GET /stats?format=prometheus&usedonly"},
+		{"GET", "/stats/prometheus?filter=metrics_extension", 200, testenv.ExtensionFiltered, "GET /stats?format=prometheus&filter=appmesh"},
+		{"GET", "/stats/prometheus?usedonly&filter=metrics_extension", 200, testenv.ExtensionFiltered, "GET /stats?format=prometheus&filter=appmesh&usedonly"},
+		{"GET", "/stats/prometheus?usedonly&filter=metrics_extension&delta", 200, testenv.ExtensionFiltered, "GET /stats?format=prometheus&filter=appmesh&usedonly"},
 		{"GET", "/stats/prometheus?bogus", 400, "unsupported query parameter: bogus\n", ""},
 		{"GET", "/stats/prometheus?filter=foo", 400, "unsupported query value for parameter filter: foo, usage: /stats/prometheus?filter=metrics_extension\n", ""},
 		{"GET", "/stats/prometheus?delta", 400, "when delta is enabled, both usedonly and filter query parameters are required\n", ""},
@@ -200,18 +193,18 @@ func TestStatsDrippingThenStalledEnvoyGets500(t *testing.T) {
 
 func TestStatsDelta(t *testing.T) {
 	f := newFakeEnvoy(t)
-	f.set(func(f *fakeEnvoy) { f.prom = []byte(extBody) })
+	f.set(func(f *fakeEnvoy) { f.prom = []byte(testenv.ExtensionBody) })
 	svc := newTestService(t, f.srv, func(c *testConfig) { c.snapshot = true })
 	h := svc.Handler()
 	const q = "/stats/prometheus?usedonly&filter=metrics_extension&delta"
 	code, body, hdr := do(h, "GET", q, local)
-	if code != 200 || body != extFiltered || hdr.Get(statsSourceHeader) != "live" {
+	if code != 200 || body != testenv.ExtensionFiltered || hdr.Get(statsSourceHeader) != "live" {
 		t.Fatalf("before a snapshot: %d %q %q", code, body, hdr.Get(statsSourceHeader))
 	}
 	if err := svc.snaps.Take(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	f.set(func(f *fakeEnvoy) { f.prom = []byte(strings.ReplaceAll(extBody, "110", "130")) })
+	f.set(func(f *fakeEnvoy) { f.prom = []byte(strings.ReplaceAll(testenv.ExtensionBody, "110", "130")) })
 	if err := svc.snaps.Take(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestServerSocketRemovedIsBoundAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc.Start()
-	client := udsClient(sock)
+	client := testenv.UnixClient(sock)
 	get := func() int {
 		res, err := client.Get("http://agent/status")
 		if err != nil {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // do serves one request through h from addr and returns the status and body.
@@ -204,15 +205,6 @@ func TestChunkedBodiesRefusedEverywhere(t *testing.T) {
 	}
 }
 
-// udsClient is an HTTP client for a Unix socket.
-func udsClient(path string) *http.Client {
-	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DisableKeepAlives: true,
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", path)
-		}}}
-}
-
 func TestUnixSocket(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "admin.sock")
@@ -239,7 +231,7 @@ func TestUnixSocket(t *testing.T) {
 	if len(entries) != 1 {
 		t.Errorf("leftovers beside the socket: %v", entries)
 	}
-	c := udsClient(path)
+	c := testenv.UnixClient(path)
 	res, err := c.Get("http://127.0.0.1/status")
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // repoRoot walks up from the package directory (the test's working
@@ -31,14 +33,8 @@ func repoRoot() (string, error) {
 	}
 }
 
-// corpusDir is <repo>/../shared/conformance, where CI puts the corpus.
-func corpusDir() string {
-	root, err := repoRoot()
-	if err != nil {
-		return filepath.Join("..", "shared", "conformance") // reported when read
-	}
-	return filepath.Join(filepath.Dir(root), "shared", "conformance")
-}
+// corpusDir is <repo>/testdata/conformance, the project's copy of the conformance corpus.
+func corpusDir() string { return testenv.Testdata("conformance") }
 
 func corpusCasesDir() string    { return filepath.Join(corpusDir(), "cases") }
 func corpusFixturesDir() string { return filepath.Join(corpusDir(), "fixtures") }
@@ -61,7 +57,7 @@ type corpusCase struct {
 func loadCases(dir string) ([]corpusCase, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("conformance corpus missing (CI must provide ../shared beside the repo): %w", err)
+		return nil, fmt.Errorf("conformance corpus missing (expected under testdata/conformance): %w", err)
 	}
 	files := map[string]bool{}
 	for _, e := range entries {

@@ -28,6 +28,12 @@ func RepoRoot() string {
 	return filepath.Join(filepath.Dir(self), "..", "..")
 }
 
+// Testdata is the path of a directory or file under the repository's testdata/ (the
+// conformance corpus and the real-bootstrap corpus live there, so a clone tests itself).
+func Testdata(elem ...string) string {
+	return filepath.Join(append([]string{RepoRoot(), "testdata"}, elem...)...)
+}
+
 var builds struct {
 	mu   sync.Mutex
 	dir  string

@@ -8,35 +8,16 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// findCorpus finds shared/corpus/bootstrap-real beside the repository by walking up from the package directory.
-func findCorpus() (string, bool) { return findShared("corpus", "bootstrap-real") }
-
-// findShared finds a directory of ../shared (the team's shared specs and corpora) from any directory below it.
-func findShared(elem ...string) (string, bool) {
-	dir, err := filepath.Abs(".")
-	if err != nil {
-		return "", false
-	}
-	for {
-		candidate := filepath.Join(append([]string{dir, "shared"}, elem...)...)
-		if st, err := os.Stat(candidate); err == nil && st.IsDir() {
-			return candidate, true
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-}
-
+// corpusDir is the real-bootstrap corpus, the project's copy under testdata/bootstrap-real.
 func corpusDir(t testing.TB) string {
 	t.Helper()
-	dir, ok := findCorpus()
-	if !ok {
-		t.Skip("shared/corpus/bootstrap-real not found beside the repository")
+	dir := testenv.Testdata("bootstrap-real")
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("real-bootstrap corpus missing: %v", err)
 	}
 	return dir
 }

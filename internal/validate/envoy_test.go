@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // envoyInconclusive matches what Envoy reports when a file the configuration names (a certificate, an SDS or xDS
@@ -27,9 +29,7 @@ func TestEnvoyAgrees(t *testing.T) {
 	var files []string
 	patterns := []string{"testdata/*.yaml", "testdata/accepted/*.*", "testdata/mistakes/*.yaml", "../../golden/*.json",
 		"../../golden/cases/*.yaml", "../../examples/platform-team/cases/*.yaml"}
-	if dir, ok := findShared("conformance", "cases"); ok {
-		patterns = append(patterns, filepath.Join(dir, "*.yaml")) // the conformance goldens (expected bootstraps)
-	}
+	patterns = append(patterns, testenv.Testdata("conformance", "cases", "*.yaml")) // the conformance goldens (expected bootstraps)
 	for _, pattern := range patterns {
 		m, err := filepath.Glob(pattern)
 		if err != nil {
@@ -37,12 +37,10 @@ func TestEnvoyAgrees(t *testing.T) {
 		}
 		files = append(files, m...)
 	}
-	if dir, ok := findCorpus(); ok {
-		m, _ := filepath.Glob(filepath.Join(dir, "*.*"))
-		for _, f := range m {
-			if !strings.HasSuffix(f, ".md") {
-				files = append(files, f)
-			}
+	m, _ := filepath.Glob(testenv.Testdata("bootstrap-real", "*.*"))
+	for _, f := range m {
+		if !strings.HasSuffix(f, ".md") {
+			files = append(files, f)
 		}
 	}
 	sem := make(chan struct{}, 2) // the machines running this have two cores

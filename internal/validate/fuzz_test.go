@@ -9,6 +9,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 func plain(s string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: s} }
@@ -23,11 +25,7 @@ func FuzzDecode(f *testing.F) {
 		"bootstrap_extensions: [{name: x, typed_config: {'@type': type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener, value: {buffer_size_kbs: 1}}}]",
 	}
 	files := []string{"testdata/sidecar.yaml"}
-	for _, dir := range []string{"testdata/mistakes", "testdata/accepted"} {
-		more, _ := filepath.Glob(filepath.Join(dir, "*.*"))
-		files = append(files, more...)
-	}
-	if dir, ok := findCorpus(); ok {
+	for _, dir := range []string{"testdata/mistakes", "testdata/accepted", testenv.Testdata("bootstrap-real")} {
 		more, _ := filepath.Glob(filepath.Join(dir, "*.*"))
 		files = append(files, more...)
 	}

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/structpb"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // hostileStrings are strings YAML readers disagree on or treat specially.
@@ -208,11 +210,11 @@ func hasLossyStructNumber(m protoreflect.Message) bool {
 // the repository's golden files (the canonical JSON of every rendered golden case).
 func roundTripFiles(t *testing.T) []string {
 	files := []string{"testdata/sidecar.yaml", "testdata/sidecar.canonical.yaml"}
-	if dir, ok := findCorpus(); ok {
-		more, _ := filepath.Glob(filepath.Join(dir, "*.*"))
-		files = append(files, more...)
-		shared := filepath.Dir(filepath.Dir(dir))
-		more, _ = filepath.Glob(filepath.Join(shared, "conformance", "cases", "*.yaml"))
+	for _, pattern := range []string{testenv.Testdata("bootstrap-real", "*.*"), testenv.Testdata("conformance", "cases", "*.yaml")} {
+		more, _ := filepath.Glob(pattern)
+		if len(more) == 0 {
+			t.Errorf("no files match %s", pattern)
+		}
 		files = append(files, more...)
 	}
 	goldens, _ := filepath.Glob("../../golden/*.json")

@@ -10,18 +10,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// fixturesDir is the shared conformance fixtures directory (../shared beside
-// the repository, present for every developer and CI run).
-var fixturesDir = filepath.Join("..", "..", "..", "..", "shared", "conformance", "fixtures")
+// fixturesDir is the conformance corpus's fixtures directory (the project's copy under testdata/).
+var fixturesDir = testenv.Testdata("conformance", "fixtures")
 
 // fixture returns the content of a conformance fixture file.
 func fixture(t *testing.T, rel string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixturesDir, rel))
 	if err != nil {
-		t.Fatalf("conformance fixture missing (expected ../shared beside the repository): %v", err)
+		t.Fatalf("conformance fixture missing (expected under testdata/conformance/fixtures): %v", err)
 	}
 	return string(b)
 }

@@ -2,12 +2,14 @@ package loadtime_test
 
 import "testing"
 
-func TestAccessLogRules(t *testing.T) {
+func TestAccessLogRules(t *testing.T) { runRules(t, casesAccessLogRules()) }
+
+func casesAccessLogRules() []ruleCase {
 	stdout := func(format string) string {
 		return hcm("access_log: [{name: out, typed_config: {'@type': type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog, log_format: " + format + "}}]\n")
 	}
 	const lf = hcmPath + ".access_log[0].typed_config<StdoutAccessLog>.log_format"
-	runRules(t, []ruleCase{
+	return []ruleCase{
 		{"text format", stdout("{text_format_source: {inline_string: \"[%START_TIME%] %REQ(:METHOD)% %RESPONSE_CODE% %%\\n\"}}"), "", ""},
 		{"unknown command", stdout("{text_format_source: {inline_string: '%START_TIME% %RESPONSE_CODES%'}}"),
 			lf + ".text_format_source.inline_string", "Not supported field in StreamInfo: RESPONSE_CODES"},
@@ -22,5 +24,7 @@ func TestAccessLogRules(t *testing.T) {
 		{"file logger legacy format", hcm("access_log: [{name: f, typed_config: {'@type': type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog, path: /dev/stdout, format: '%BYTES_SENT %'}}]\n"),
 			hcmPath + ".access_log[0].typed_config<FileAccessLog>.format", "Couldn't find valid command at position 0"},
 		{"local reply body format", hcm("local_reply_config: {body_format: {text_format: '%LOCAL_REPLY_BODY% %RESPONSE_CODE_DETAILS%'}}\n"), "", ""},
-	})
+	}
 }
+
+func init() { registerCases(casesAccessLogRules) }

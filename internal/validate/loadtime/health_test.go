@@ -10,8 +10,10 @@ func healthCluster(check string) string {
 
 const hcPath = "static_resources.clusters[0].health_checks[0]"
 
-func TestHealthCheckRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestHealthCheckRules(t *testing.T) { runRules(t, casesHealthCheckRules()) }
+
+func casesHealthCheckRules() []ruleCase {
+	return []ruleCase{
 		{"expected 200-300", healthCluster("http_health_check: {path: /h, expected_statuses: [{start: 200, end: 300}]}"), "", ""},
 		{"expected start after end", healthCluster("http_health_check: {path: /h, expected_statuses: [{start: 300, end: 200}]}"),
 			hcPath + ".http_health_check.expected_statuses[0]", "Invalid http expected status range: expecting start < end, but found start=300 and end=200"},
@@ -31,5 +33,7 @@ func TestHealthCheckRules(t *testing.T) {
 		{"send with GET", healthCluster("http_health_check: {path: /h, send: {text: 6f6b}}"),
 			hcPath + ".http_health_check.send", "HTTP health check cannot specify a request payload with method 'GET'"},
 		{"send with POST", healthCluster("http_health_check: {path: /h, method: POST, send: {text: 6f6b}}"), "", ""},
-	})
+	}
 }
+
+func init() { registerCases(casesHealthCheckRules) }

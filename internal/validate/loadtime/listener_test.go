@@ -12,12 +12,14 @@ func tcpChain(name, match string) string {
 
 func chains(cs ...string) string { return listener("filter_chains:\n" + strings.Join(cs, "")) }
 
-func TestListenerRules(t *testing.T) {
+func TestListenerRules(t *testing.T) { runRules(t, casesListenerRules()) }
+
+func casesListenerRules() []ruleCase {
 	const lp = "static_resources.listeners[0]"
 	udp := func(body string) string {
 		return "static_resources:\n  listeners:\n  - name: u\n    address: {socket_address: {protocol: UDP, address: 0.0.0.0, port_value: 53}}\n" + indent(body, "    ")
 	}
-	runRules(t, []ruleCase{
+	return []ruleCase{
 		{"chains told apart", chains(tcpChain("a", "{server_names: [a.example.com]}"), tcpChain("b", "{server_names: [b.example.com]}")), "", ""},
 		{"same match twice", chains(tcpChain("a", "{server_names: [a.example.com]}"), tcpChain("b", "{server_names: [a.example.com]}")),
 			lp + ".filter_chains[1].filter_chain_match", "error adding listener '0.0.0.0:8080': filter chain 'b' has the same matching rules defined as 'a'"},
@@ -65,11 +67,13 @@ func TestListenerRules(t *testing.T) {
 			"static_resources.listeners[0]", "has unsupported tcp listener feature"},
 		{"internal address without internal listener", "static_resources:\n  clusters: [{name: app, type: STATIC}]\n  listeners:\n  - name: il\n    address: {envoy_internal_address: {server_listener_name: x}}\n    filter_chains:\n" + indent(tcpChain("a", "{}"), "    "),
 			"static_resources.listeners[0].address", "use internal_listener field instead of address for internal listeners"},
-	})
+	}
 }
 
-func TestAddressRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestAddressRules(t *testing.T) { runRules(t, casesAddressRules()) }
+
+func casesAddressRules() []ruleCase {
+	return []ruleCase{
 		{"listener ip", chains(tcpChain("a", "{}")), "", ""},
 		{"listener host name", strings.Replace(chains(tcpChain("a", "{}")), "address: 0.0.0.0, port_value: 8080", "address: localhost, port_value: 8080", 1),
 			"static_resources.listeners[0].address.socket_address.address", "malformed IP address: localhost (a listener binds an IP address"},
@@ -82,5 +86,7 @@ func TestAddressRules(t *testing.T) {
 		{"xray daemon host name", hcm("tracing: {provider: {name: x, typed_config: {'@type': type.googleapis.com/envoy.config.trace.v3.XRayConfig, segment_name: s, daemon_endpoint: {protocol: UDP, address: xray-daemon, port_value: 2000}}}}\n"),
 			hcmPath + ".tracing.provider.typed_config<XRayConfig>.daemon_endpoint.address", "malformed IP address: xray-daemon"},
 		{"xray daemon ip", hcm("tracing: {provider: {name: x, typed_config: {'@type': type.googleapis.com/envoy.config.trace.v3.XRayConfig, segment_name: s, daemon_endpoint: {protocol: UDP, address: 127.0.0.1, port_value: 2000}}}}\n"), "", ""},
-	})
+	}
 }
+
+func init() { registerCases(casesListenerRules, casesAddressRules) }

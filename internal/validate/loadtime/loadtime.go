@@ -12,6 +12,11 @@ package loadtime
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -63,8 +68,26 @@ func Has(name protoreflect.FullName) bool { return len(rules[name]) > 0 }
 // of the subsystem files, before any Check can run.
 var rules = map[protoreflect.FullName][]Rule{}
 
+// ruleNames holds the name of every registered rule (its Go function's name), which the inventory of Envoy's
+// checks (docs/envoy-checks) uses to say which rule makes a check.
+var ruleNames = map[string]bool{}
+
 func register(name protoreflect.FullName, rs ...Rule) {
 	rules[name] = append(rules[name], rs...)
+	for _, r := range rs {
+		ruleNames[FuncName(r)] = true
+	}
+}
+
+// RuleNames returns the names of the registered rules, "loadtime.<function>", sorted.
+func RuleNames() []string { return slices.Sorted(maps.Keys(ruleNames)) }
+
+// FuncName returns "<package>.<function>" for a function value (for a method expression, "<package>.<method>").
+func FuncName(f any) string {
+	full := runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name()
+	pkg := full[strings.LastIndexByte(full, '/')+1:]
+	pkg, _, _ = strings.Cut(pkg, ".")
+	return pkg + "." + full[strings.LastIndexByte(full, '.')+1:]
 }
 
 // envoyf reports at path: msg says what Envoy would say, and source names the Envoy file that says it.

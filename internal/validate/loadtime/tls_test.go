@@ -19,10 +19,12 @@ func tlsCluster(ctx string) string {
 	return cluster("type: STATIC, transport_socket: {name: tls, typed_config: {'@type': " + upstreamTLS + ", " + ctx + "}}")
 }
 
-func TestTLSRules(t *testing.T) {
+func TestTLSRules(t *testing.T) { runRules(t, casesTLSRules()) }
+
+func casesTLSRules() []ruleCase {
 	const ts = "static_resources.listeners[0].filter_chains[0].transport_socket.typed_config<DownstreamTlsContext>"
 	const uts = "static_resources.clusters[0].transport_socket.typed_config<UpstreamTlsContext>"
-	runRules(t, []ruleCase{
+	return []ruleCase{
 		{"server certificate", tlsListener("common_tls_context: {tls_certificates: ["+certPair+"]}", ""), "", ""},
 		{"server without certificate", tlsListener("common_tls_context: {}", ""), ts + ".common_tls_context", "No TLS certificates found for server context"},
 		{"server mixing sds and inline", tlsListener("common_tls_context: {tls_certificates: ["+certPair+"], tls_certificate_sds_secret_configs: [{name: s, sds_config: {path_config_source: {path: /s.yaml}}}]}", ""),
@@ -52,8 +54,16 @@ func TestTLSRules(t *testing.T) {
 			uts + ".common_tls_context.validation_context_sds_secret_config.name", "Unknown static certificate validation context: ca"},
 		{"duplicate secret", "static_resources:\n  secrets:\n  - {name: s, tls_certificate: " + certPair + "}\n  - {name: s, tls_certificate: " + certPair + "}\n",
 			"static_resources.secrets[1].name", "Duplicate static TlsCertificate secret name s"},
+		{"duplicate validation context secret", "static_resources:\n  secrets:\n  - {name: v, validation_context: {trusted_ca: {filename: /ca.pem}}}\n  - {name: v, validation_context: {trusted_ca: {filename: /ca2.pem}}}\n",
+			"static_resources.secrets[1].name", "Duplicate static CertificateValidationContext secret name v"},
+		{"duplicate session ticket keys secret", "static_resources:\n  secrets:\n  - {name: k, session_ticket_keys: {keys: [{filename: /k1}]}}\n  - {name: k, session_ticket_keys: {keys: [{filename: /k2}]}}\n",
+			"static_resources.secrets[1].name", "Duplicate static TlsSessionTicketKeys secret name k"},
+		{"duplicate generic secret", "static_resources:\n  secrets:\n  - {name: g, generic_secret: {secret: {inline_string: a}}}\n  - {name: g, generic_secret: {secret: {inline_string: b}}}\n",
+			"static_resources.secrets[1].name", "Duplicate static GenericSecret secret name g"},
 		{"same name, two kinds", "static_resources:\n  secrets:\n  - {name: s, tls_certificate: " + certPair + "}\n  - {name: s, validation_context: {trusted_ca: {filename: /ca.pem}}}\n", "", ""},
-	})
+	}
 }
 
 const sha256Hex = "df6ff72fe9116521268f6f2dd4966f51df479883fe7037b39f75916ac3049d1a"
+
+func init() { registerCases(casesTLSRules) }

@@ -24,7 +24,7 @@ func Check(b *bootstrapv3.Bootstrap) Problems {
 // CheckWith runs the generated PGV ValidateAll on the bootstrap and on every unpacked Any/TypedStruct payload (Any
 // inside Any included) and rejects deprecated fields that are disallowed by default. It then checks what Envoy
 // checks at load time and PGV does not: every referenced cluster exists (references from listeners may also be
-// satisfied by CDS), cluster and listener names are unique, no listener binds the admin address or another
+// satisfied by CDS), cluster names are unique, no listener binds the admin address or another
 // listener's address, "ads: {}" needs dynamic_resources.ads_config, a node used with xDS has an id and a cluster
 // (with RequireNode), and Envoy's own load-time rules (package loadtime: clusters, listeners, filter chains,
 // routes, TLS, access log formats, regular expressions, runtime, overload manager, xDS sources, addresses,

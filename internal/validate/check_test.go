@@ -43,8 +43,6 @@ func TestCheckRejects(t *testing.T) {
 		// Check: structure
 		{"duplicate cluster", []edit{{"  - name: statsd\n", "  - name: zipkin\n"}},
 			"static_resources.clusters[4].name", `duplicate cluster name "zipkin" (also static_resources.clusters[3])`},
-		{"duplicate listener", []edit{{"name: egress_tcp\n", "name: ingress\n"}},
-			"static_resources.listeners[1].name", `duplicate listener name "ingress"`},
 		{"listener on the admin port", []edit{{"port_value: 15000}", "port_value: 9901}"}},
 			"static_resources.listeners[0].address.socket_address.port_value", `listener "ingress" uses the admin address`},
 		{"listener on the admin port, wildcard admin", []edit{{"address: 127.0.0.1, port_value: 15001}", "address: 127.0.0.1, port_value: 9901}"}},
@@ -281,5 +279,18 @@ func TestNodeFromFlags(t *testing.T) {
 	}
 	if w := Warnings(b); w != nil {
 		t.Errorf("complete node warned: %v", w)
+	}
+}
+
+// TestDuplicateListenerName: Envoy keeps the first of two static listeners with one name and ignores the second
+// (it does not fail), so the validator accepts the bootstrap and warns.
+func TestDuplicateListenerName(t *testing.T) {
+	b, err := Bootstrap([]byte(mutate(t, sample(t), edit{"name: egress_tcp\n", "name: ingress\n"})))
+	if err != nil {
+		t.Fatalf("rejected: %v", err)
+	}
+	w := Warnings(b)
+	if len(w) != 1 || w[0].Path != "static_resources.listeners[1].name" || !strings.Contains(w[0].Message, "Envoy keeps that one and ignores this one") {
+		t.Errorf("warnings = %v", w)
 	}
 }

@@ -12,7 +12,7 @@ var ownRules = []any{
 	Decode,                      // decoding: unknown fields, wrong types, unresolvable @type (Envoy's JSON parser)
 	pgvProblems,                 // protoc-gen-validate rules, on the bootstrap and inside every payload
 	(*checker).field,            // deprecated fields and enum values Envoy disallows by default
-	(*checker).checkNames,       // duplicate cluster and listener names
+	(*checker).checkNames,       // duplicate cluster names
 	(*checker).checkAddresses,   // listeners on the admin address or on each other's
 	(*checker).checkClusterRefs, // clusters that references name and that do not exist
 	(*checker).adsSource,        // "ads: {}" without ads_config

@@ -42,6 +42,12 @@ func casesListenerRules() []ruleCase {
 		{"matcher duplicate names", listener("filter_chain_matcher: {on_no_match: {action: {name: a, typed_config: {'@type': type.googleapis.com/google.protobuf.StringValue, value: a}}}}\nfilter_chains:\n" + tcpChain("a", "{}") + tcpChain("a", "{}")),
 			lp + ".filter_chains[1].name", "\"name\" field is duplicated with value 'a'"},
 
+		{"tcp listener without chains", listener("per_connection_buffer_limit_bytes: 1024\n"),
+			"static_resources.listeners[0].filter_chains", "error adding listener '0.0.0.0:8080': no filter chains specified"},
+		{"tcp listener with only a default chain", listener("default_filter_chain:\n  filters: [{name: tcp, typed_config: {'@type': " + tcpType + ", stat_prefix: t, cluster: app}}]\n"), "", ""},
+		{"quic listener without chains", udp("udp_listener_config: {quic_options: {}}\n"),
+			"static_resources.listeners[0].filter_chains", "error adding listener '0.0.0.0:53': no filter chains specified"},
+		{"api listener without chains", "static_resources:\n  listeners:\n  - name: api\n    api_listener: {api_listener: {'@type': " + hcmType + ", stat_prefix: a, route_config: {}, http_filters: [{name: r, typed_config: {'@type': " + routerType + "}}]}}\n", "", ""},
 		{"udp proxy without chains", udp("listener_filters: [{name: u, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig, stat_prefix: u, cluster: dns}}]") +
 			"  clusters: [{name: dns, type: STATIC}]\n", "", ""},
 		{"udp with a chain", udp("filter_chains:\n"+tcpChain("a", "{}")) + "  clusters: [{name: app, type: STATIC}]\n",

@@ -42,7 +42,9 @@ func casesXDSRules() []ruleCase {
 	return []ruleCase{
 		{"grpc source", node + "dynamic_resources: {lds_config: {api_config_source: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds}}]}}}\n" + xds, "", ""},
 		{"grpc source with two services", node + "dynamic_resources: {lds_config: {api_config_source: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds}}, {envoy_grpc: {cluster_name: xds}}]}}}\n" + xds,
-			"dynamic_resources.lds_config.api_config_source.grpc_services", "envoy.config.core.v3.ApiConfigSource::(DELTA_)GRPC must have a single gRPC service specified"},
+			"dynamic_resources.lds_config.api_config_source.grpc_services", "envoy.config.core.v3.ApiConfigSource::(AGGREGATED_)(DELTA_)GRPC must have no more than 1 gRPC services specified"},
+		{"grpc source with failover", node + "layered_runtime: {layers: [{name: s, static_layer: {envoy.restart_features.xds_failover_support: true}}]}\n" +
+			"dynamic_resources: {lds_config: {api_config_source: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds}}, {envoy_grpc: {cluster_name: xds}}]}}}\n" + xds, "", ""},
 		{"grpc source with cluster names", node + "dynamic_resources: {lds_config: {api_config_source: {api_type: GRPC, transport_api_version: V3, cluster_names: [xds], grpc_services: [{envoy_grpc: {cluster_name: xds}}]}}}\n" + xds,
 			"dynamic_resources.lds_config.api_config_source.cluster_names", "GRPC must not have a cluster name specified"},
 		{"source without service or cluster", node + "dynamic_resources: {lds_config: {api_config_source: {api_type: DELTA_GRPC, transport_api_version: V3}}}\n" + xds,
@@ -83,5 +85,21 @@ func casesLuaRules() []ruleCase {
 }
 
 func init() {
-	registerCases(casesRuntimeRules, casesOverloadRules, casesXDSRules, casesBootstrapRules, casesLuaRules)
+
+	registerCases(casesRuntimeRules, casesOverloadRules, casesXDSRules, casesBootstrapRules, casesLuaRules, casesDurationRules)
+}
+
+func TestDurationRules(t *testing.T) { runRules(t, casesDurationRules()) }
+
+func casesDurationRules() []ruleCase {
+	const idle = hcmPath + ".stream_idle_timeout"
+	return []ruleCase{
+		{"duration", hcm("stream_idle_timeout: 300s\n"), "", ""},
+		{"longest duration", hcm("stream_idle_timeout: 9223372035.999999999s\n"), "", ""},
+		{"negative duration", hcm("stream_idle_timeout: -5s\n"), idle, "Invalid duration: Expected positive duration: seconds: -5"},
+		{"negative fraction of a second", hcm("stream_idle_timeout: -0.5s\n"), idle, "Invalid duration: Expected positive duration: nanos: -500000000"},
+		{"negative duration in the bootstrap", "static_resources:\n  clusters:\n  - {name: c, connect_timeout: 1s, dns_refresh_rate: 5s, dns_failure_refresh_rate: {base_interval: -1s}}\n",
+			"static_resources.clusters[0].dns_failure_refresh_rate.base_interval", "Invalid duration: Expected positive duration: seconds: -1"},
+		{"duration beyond 292 years", hcm("stream_idle_timeout: 9223372036s\n"), idle, "Invalid duration: Duration out-of-range: seconds: 9223372036"},
+	}
 }

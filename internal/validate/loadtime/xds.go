@@ -23,12 +23,14 @@ func isGRPCSource(t corev3.ApiConfigSource_ApiType) bool {
 	return false
 }
 
-// apiConfigSourceNames: a gRPC source names one gRPC service, a REST source one cluster.
-// Envoy: source/common/config/utility.cc — "API configs must have either a gRPC service or a cluster name defined",
-// "envoy.config.core.v3.ApiConfigSource::(DELTA_)GRPC must not have a cluster name specified", "...::(DELTA_)GRPC
-// must have a single gRPC service specified", "envoy.config.core.v3.ApiConfigSource, if not a gRPC type, must not
-// have a gRPC service specified", "envoy.config.core.v3.ApiConfigSource must have a singleton cluster name
-// specified".
+// apiConfigSourceNames: a gRPC source names gRPC services (one, or two with xDS failover), a REST source one
+// cluster.
+// Envoy: source/common/config/utility.cc:90 [xds-afdd566c], :97 [xds-221793f2], :102 [xds-1dd10f93], :108
+// [xds-dd444579], :113 [xds-950521f8] (checkApiConfigSourceNames) — "API configs must have either a gRPC service or
+// a cluster name defined: <c>", "<t>::(AGGREGATED_)(DELTA_)GRPC must not have a cluster name specified: <c>",
+// "... must have no more than <n> gRPC services specified: <c>", "<t>, if not a gRPC type, must not have a gRPC
+// service specified: <c>", "<t> must have a singleton cluster name specified: <c>". The limit is 2 when the
+// runtime key envoy.restart_features.xds_failover_support is true (it defaults to false).
 func apiConfigSourceNames(c *Context, m protoreflect.Message) {
 	src, ok := m.Interface().(*corev3.ApiConfigSource)
 	if !ok {
@@ -41,10 +43,14 @@ func apiConfigSourceNames(c *Context, m protoreflect.Message) {
 		c.envoyf(c.Path(), xdsSource, "API configs must have either a gRPC service or a cluster name defined")
 	case isGRPCSource(src.GetApiType()):
 		if clusters > 0 {
-			c.envoyf(c.at("cluster_names"), xdsSource, "%s::(DELTA_)GRPC must not have a cluster name specified", tn)
+			c.envoyf(c.at("cluster_names"), xdsSource, "%s::(AGGREGATED_)(DELTA_)GRPC must not have a cluster name specified", tn)
 		}
-		if services > 1 {
-			c.envoyf(c.at("grpc_services"), xdsSource, "%s::(DELTA_)GRPC must have a single gRPC service specified", tn)
+		limit := 1
+		if c.runtimeFlag("envoy.restart_features.xds_failover_support", false) {
+			limit = 2
+		}
+		if services > limit {
+			c.envoyf(c.at("grpc_services"), xdsSource, "%s::(AGGREGATED_)(DELTA_)GRPC must have no more than %d gRPC services specified", tn, limit)
 		}
 	case src.GetApiType() == corev3.ApiConfigSource_REST:
 		if services > 0 {
@@ -58,7 +64,7 @@ func apiConfigSourceNames(c *Context, m protoreflect.Message) {
 
 // apiConfigSourceClusters: the cluster an xDS source talks to is a static cluster that is not itself fed by EDS
 // (unknown clusters are reported by the cross-reference check).
-// Envoy: source/common/config/utility.cc — "envoy.config.core.v3.ApiConfigSource must have a statically defined
+// Envoy: source/common/config/utility.cc:127 [xds-64ceceb5] — "envoy.config.core.v3.ApiConfigSource must have a statically defined
 // non-EDS cluster: '<c>' does not exist, was added via api, or is an EDS cluster".
 func apiConfigSourceClusters(c *Context, m protoreflect.Message) {
 	src, ok := m.Interface().(*corev3.ApiConfigSource)

@@ -31,6 +31,10 @@ var (
 		"source/extensions/config_subscription/grpc/grpc_mux", "source/extensions/config_subscription/grpc/new_grpc_mux",
 		"source/extensions/config_subscription/grpc/xds_mux/", "source/server/admin/", "source/server/worker_impl.cc",
 	}
+	// wireCodeRE: files that encode and decode traffic (protocol codecs, serializers, parsers of what peers send):
+	// their errors are about bytes on a connection, not configuration.
+	wireCodeRE = regexp.MustCompile(`/[a-z0-9_]*(?:protocol|transport|serializer|codec|decoder|encoder|parser|bson|` +
+		`buffer_helper|heartbeat|app_exception|active_message|span_context_extractor)[a-z0-9_]*\.(?:cc|h)$`)
 	// hostRE: messages about what only the host or the build knows.
 	hostRE = regexp.MustCompile(`(?i)\bfile|filename|director(?:y|ies)|failed to (?:load|read|open)|unable to (?:load|read|open)|` +
 		`cannot (?:load|read|open)|does not exist|no such|not found on|environment variable|getaddrinfo|dns resol|` +
@@ -51,6 +55,8 @@ func guess(path string, s site) (envoychecks.Class, string) {
 		return auto(envoychecks.Propagates, "the message is built elsewhere and passed on")
 	case runtimeFile(path):
 		return auto(envoychecks.NotReached, "the file runs per request, per connection or on xDS updates")
+	case wireCodeRE.MatchString(path) && !strings.HasSuffix(path, "/config.cc"):
+		return auto(envoychecks.NotReached, "the file encodes or decodes traffic")
 	case runtimeFunctionRE.MatchString(s.function):
 		return auto(envoychecks.NotReached, "raised in "+s.function+", which runs after load")
 	case hostRE.MatchString(s.message):

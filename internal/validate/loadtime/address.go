@@ -72,9 +72,10 @@ func statsdAddress(c *Context, m protoreflect.Message) {
 	c.ipAddress(func() string { return c.at("address") }, a, resolverSource, " (statsd sinks do not resolve host names; use tcp_cluster_name)")
 }
 
-// xrayDaemon: the X-Ray tracer sends UDP segments to an IP address.
+// xrayDaemon: the X-Ray tracer sends UDP segments to an IP address (checked when Envoy builds the driver at load).
+// Envoy: source/extensions/tracers/xray/daemon_broker.cc:35 — "malformed IP address: <a>".
 func xrayDaemon(c *Context, m protoreflect.Message) {
-	if x, ok := m.Interface().(*tracev3.XRayConfig); ok {
+	if x, ok := m.Interface().(*tracev3.XRayConfig); ok && c.tracerBuilt() {
 		c.ipSocketAddress(func() string { return c.at("daemon_endpoint") }, x.GetDaemonEndpoint(), resolverSource,
 			" (the X-Ray daemon endpoint is not resolved by DNS)")
 	}

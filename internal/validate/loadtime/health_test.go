@@ -33,6 +33,11 @@ func casesHealthCheckRules() []ruleCase {
 		{"send with GET", healthCluster("http_health_check: {path: /h, send: {text: 6f6b}}"),
 			hcPath + ".http_health_check.send", "HTTP health check cannot specify a request payload with method 'GET'"},
 		{"send with POST", healthCluster("http_health_check: {path: /h, method: POST, send: {text: 6f6b}}"), "", ""},
+		{"tcp payload not hex", healthCluster("tcp_health_check: {send: {text: ping}}"),
+			hcPath + ".tcp_health_check.send.text", "invalid hex string 'ping'"},
+		{"tcp payload odd length", healthCluster("tcp_health_check: {send: {text: 6f6}, receive: [{text: 6f6b}]}"),
+			hcPath + ".tcp_health_check.send.text", "invalid hex string '6f6'"},
+		{"tcp payload hex with a sign", healthCluster("tcp_health_check: {send: {text: 6f+b}}"), "", ""},
 	}
 }
 

@@ -1,6 +1,7 @@
 package loadtime_test
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -90,6 +91,35 @@ func TestInventory(t *testing.T) {
 	for r := range extras {
 		if !rules[r] {
 			t.Errorf("extras.tsv names %s, which is not a rule", r)
+		}
+	}
+	checkCitedRows(t, inv)
+}
+
+var citedRowRE = regexp.MustCompile(`\[([a-z-]+-[0-9a-f]{8})\]`)
+
+// checkCitedRows: a rule's comment that cites a row by its ID ("[clusters-6d23aa0f]") cites an implemented one.
+func checkCitedRows(t *testing.T, inv *envoychecks.Inventory) {
+	implemented := map[string]bool{}
+	for _, rows := range inv.Rows {
+		for _, r := range rows {
+			implemented[r.ID] = r.Class == envoychecks.Implemented
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(testenv.RepoRoot(), "internal", "validate", "*", "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob(filepath.Join(testenv.RepoRoot(), "internal", "validate", "*.go"))
+	for _, f := range append(files, more...) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range citedRowRE.FindAllStringSubmatch(string(data), -1) {
+			if !implemented[m[1]] {
+				t.Errorf("%s cites row %s, which is not an implemented row of docs/envoy-checks", filepath.Base(f), m[1])
+			}
 		}
 	}
 }

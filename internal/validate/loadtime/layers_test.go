@@ -29,6 +29,7 @@ func casesLayerRules() []ruleCase {
 		{"xds without node", "dynamic_resources: {lds_config: {path_config_source: {path: /l.yaml}}}\n", "node.id", "required when dynamic_resources are used"},
 		{"ads without ads_config", "node: {id: node1, cluster: c1}\ndynamic_resources: {lds_config: {ads: {}}}\n",
 			"dynamic_resources.lds_config.ads", "dynamic_resources.ads_config is not set"},
+		{"runtime layer without a specifier", "layered_runtime: {layers: [{name: s}]}\n", "layered_runtime.layers[0].layer_specifier", "value is required"},
 		{"duration beyond protobuf's range", "stats_flush_interval: 315576000001s\n", "stats_flush_interval", "google.protobuf.Duration"},
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	dfpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/dynamic_forward_proxy/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -47,6 +48,8 @@ type Context struct {
 
 	optsOf *clusterv3.Cluster // the cluster whose HTTP protocol options opts holds
 	opts   *httpv3.HttpProtocolOptions
+
+	dnsCaches map[string]*dfpv3.DnsCacheConfig // the first config of each DNS cache name met in the walk
 }
 
 // NewContext prepares the rules for one bootstrap walked by w.

@@ -11,6 +11,11 @@ func casesRuntimeRules() []ruleCase {
 			"layered_runtime.layers[1].name", "Duplicate layer name: l"},
 		{"two admin layers", "layered_runtime: {layers: [{name: a, admin_layer: {}}, {name: b, admin_layer: {}}]}\n",
 			"layered_runtime.layers[1].admin_layer", "Too many admin layers specified in LayeredRuntime, at most one may be specified"},
+		{"runtime values", "layered_runtime: {layers: [{name: s, static_layer: {a: 1, b: x, c: true, d: {e: 2.5}}}]}\n", "", ""},
+		{"runtime list value", "layered_runtime: {layers: [{name: s, static_layer: {a: {b: [1, 2]}}}]}\n",
+			"layered_runtime.layers[0].static_layer[\"a\"][\"b\"]", "Invalid runtime entry value for a.b"},
+		{"runtime null value", "layered_runtime: {layers: [{name: s, static_layer: {a: null}}]}\n",
+			"layered_runtime.layers[0].static_layer[\"a\"]", "Invalid runtime entry value for a"},
 	}
 }
 

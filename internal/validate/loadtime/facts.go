@@ -11,8 +11,6 @@ type facts struct {
 	b        *bootstrapv3.Bootstrap
 	clusters map[string]*clusterv3.Cluster
 	runtime  map[string]*structpb.Value
-
-	defaultTracerKnown, defaultTracer bool // whether a static connection manager uses the bootstrap's tracer
 }
 
 func newFacts(b *bootstrapv3.Bootstrap) *facts { return &facts{b: b} }

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -128,8 +127,6 @@ var placeholderRE = regexp.MustCompile(`\{[0-9]*\}`)
 
 // saysAlso reports whether a problem repeats the longest literal part of an Envoy message.
 func saysAlso(problem, envoy string) bool {
-	parts := placeholderRE.Split(envoy, -1)
-	longest := slices.MaxFunc(parts, func(a, b string) int { return len(strings.TrimSpace(a)) - len(strings.TrimSpace(b)) })
-	longest = strings.TrimSpace(longest)
-	return len(longest) >= 8 && strings.Contains(problem, longest)
+	literal := longestLiteral(envoy)
+	return literal != "" && strings.Contains(problem, literal)
 }

@@ -49,7 +49,8 @@ type Context struct {
 	optsOf *clusterv3.Cluster // the cluster whose HTTP protocol options opts holds
 	opts   *httpv3.HttpProtocolOptions
 
-	dnsCaches map[string]*dfpv3.DnsCacheConfig // the first config of each DNS cache name met in the walk
+	dnsCaches         map[string]*dfpv3.DnsCacheConfig // the first config of each DNS cache name met in the walk
+	defaultTracerUsed bool                             // a listener's connection manager uses the bootstrap's tracer
 }
 
 // NewContext prepares the rules for one bootstrap walked by w.

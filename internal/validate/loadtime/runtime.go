@@ -24,10 +24,25 @@ func runtimeValues(c *Context, m protoreflect.Message) {
 		return
 	}
 	for i, layer := range lr.GetLayers() {
-		if st := layer.GetStaticLayer(); st != nil {
+		if st := layer.GetStaticLayer(); st != nil && !runtimeValuesValid(st, 0) {
 			c.runtimeStruct(func() string { return index(c.at("layers"), i) + ".static_layer" }, "", st, 0)
 		}
 	}
+}
+
+// runtimeValuesValid reports a static layer without lists or nulls, without allocating (most layers are valid).
+func runtimeValuesValid(st *structpb.Struct, depth int) bool {
+	for _, v := range st.GetFields() {
+		switch v.GetKind().(type) {
+		case *structpb.Value_ListValue, *structpb.Value_NullValue, nil:
+			return false
+		case *structpb.Value_StructValue:
+			if depth < 32 && !runtimeValuesValid(v.GetStructValue(), depth+1) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (c *Context) runtimeStruct(path func() string, prefix string, st *structpb.Struct, depth int) {

@@ -1,10 +1,7 @@
 package loadtime
 
 import (
-	"strings"
-
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -22,42 +19,27 @@ func init() {
 	register("envoy.config.trace.v3.XRayConfig", xrayEndpoint)
 	register("envoy.config.trace.v3.ZipkinConfig", zipkinCollector)
 	register("envoy.config.trace.v3.OpenTelemetryConfig", openTelemetryExporters)
+	register(hcmType, hcmTracing)
 }
 
-// tracerBuilt reports whether Envoy builds the driver of the tracer being checked while it loads the bootstrap.
+// tracerBuilt reports whether Envoy builds the driver of the tracer being checked while it loads the bootstrap: a
+// connection manager's provider in a (static) listener, or the bootstrap's tracing.http when such a connection
+// manager uses it. The walker visits static_resources before tracing, so hcmTracing has seen every connection
+// manager by then.
 func (c *Context) tracerBuilt() bool {
-	path := c.Path()
-	switch {
-	case strings.HasPrefix(path, "static_resources.listeners"):
-		return c.Ancestor(hcmType) != nil
-	case strings.HasPrefix(path, "tracing."):
-		return c.defaultTracerUsed()
+	if c.Ancestor(hcmType) != nil {
+		return c.Ancestor("envoy.config.listener.v3.Listener") != nil
 	}
-	return false
+	return c.Ancestor("envoy.config.trace.v3.Tracing") != nil && c.defaultTracerUsed
 }
 
-// defaultTracerUsed reports a static listener whose connection manager enables tracing without a provider of its
-// own, so that Envoy builds the bootstrap's tracer.
-func (c *Context) defaultTracerUsed() bool {
-	f := c.facts
-	if f.defaultTracerKnown {
-		return f.defaultTracer
+// hcmTracing notes a listener's connection manager that enables tracing without a provider of its own, so that
+// Envoy builds the bootstrap's tracer.
+func hcmTracing(c *Context, m protoreflect.Message) {
+	if hcm, ok := m.Interface().(*hcmv3.HttpConnectionManager); ok && hcm.GetTracing() != nil &&
+		hcm.GetTracing().GetProvider() == nil && c.Ancestor("envoy.config.listener.v3.Listener") != nil {
+		c.defaultTracerUsed = true
 	}
-	f.defaultTracerKnown = true
-	for _, l := range c.bootstrap().GetStaticResources().GetListeners() {
-		chains := append([]*listenerv3.FilterChain{l.GetDefaultFilterChain()}, l.GetFilterChains()...)
-		for _, fc := range chains {
-			for _, filter := range fc.GetFilters() {
-				hcm := &hcmv3.HttpConnectionManager{}
-				if filter.GetTypedConfig().MessageIs(hcm) && filter.GetTypedConfig().UnmarshalTo(hcm) == nil &&
-					hcm.GetTracing() != nil && hcm.GetTracing().GetProvider() == nil {
-					f.defaultTracer = true
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // xrayEndpoint: the X-Ray daemon takes UDP, at a numbered port.

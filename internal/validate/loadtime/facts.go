@@ -1,6 +1,10 @@
 package loadtime
 
 import (
+	"math"
+	"strconv"
+	"strings"
+
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -40,15 +44,8 @@ func (c *Context) staticCluster(name string) *clusterv3.Cluster {
 // runtimeFlag reads a boolean key of the static runtime layers (later layers win, nested maps are dotted keys, as
 // in Envoy's loader); def is returned when no layer sets it.
 func (c *Context) runtimeFlag(key string, def bool) bool {
-	f := c.facts
-	if f.runtime == nil {
-		f.runtime = map[string]*structpb.Value{}
-		for _, layer := range c.bootstrap().GetLayeredRuntime().GetLayers() {
-			flattenRuntime(f.runtime, "", layer.GetStaticLayer(), 0)
-		}
-	}
-	v, ok := f.runtime[key]
-	if !ok {
+	v := c.runtimeValue(key)
+	if v == nil {
 		return def
 	}
 	switch k := v.GetKind().(type) {
@@ -60,6 +57,38 @@ func (c *Context) runtimeFlag(key string, def bool) bool {
 		return k.NumberValue != 0
 	}
 	return def
+}
+
+// runtimeInteger reads a key of the static runtime layers as Envoy's Snapshot::getInteger does: a non-negative
+// number, or a string that parses as one, floored; ok is false when no layer sets it so.
+func (c *Context) runtimeInteger(key string) (n uint64, ok bool) {
+	v := c.runtimeValue(key)
+	f := v.GetNumberValue()
+	if s, isString := v.GetKind().(*structpb.Value_StringValue); isString {
+		var err error
+		if f, err = strconv.ParseFloat(strings.TrimSpace(s.StringValue), 64); err != nil {
+			return 0, false
+		}
+	} else if _, isNumber := v.GetKind().(*structpb.Value_NumberValue); !isNumber {
+		return 0, false
+	}
+	if !(f >= 0 && f <= math.MaxUint64) {
+		return 0, false
+	}
+	return uint64(f), true
+}
+
+// runtimeValue returns a key's value in the static runtime layers (later layers win, nested maps are dotted keys),
+// or nil.
+func (c *Context) runtimeValue(key string) *structpb.Value {
+	f := c.facts
+	if f.runtime == nil {
+		f.runtime = map[string]*structpb.Value{}
+		for _, layer := range c.bootstrap().GetLayeredRuntime().GetLayers() {
+			flattenRuntime(f.runtime, "", layer.GetStaticLayer(), 0)
+		}
+	}
+	return f.runtime[key]
 }
 
 func flattenRuntime(out map[string]*structpb.Value, prefix string, st *structpb.Struct, depth int) {

@@ -8,7 +8,10 @@ func healthCluster(check string) string {
 		"health_checks: [{timeout: 1s, interval: 5s, unhealthy_threshold: 2, healthy_threshold: 2, " + check + "}]")
 }
 
-const hcPath = "static_resources.clusters[0].health_checks[0]"
+const (
+	hcPath   = "static_resources.clusters[0].health_checks[0]"
+	thriftHC = "type.googleapis.com/envoy.extensions.health_checkers.thrift.v3.Thrift"
+)
 
 func TestHealthCheckRules(t *testing.T) { runRules(t, casesHealthCheckRules()) }
 
@@ -38,6 +41,12 @@ func casesHealthCheckRules() []ruleCase {
 		{"tcp payload odd length", healthCluster("tcp_health_check: {send: {text: 6f6}, receive: [{text: 6f6b}]}"),
 			hcPath + ".tcp_health_check.send.text", "invalid hex string '6f6'"},
 		{"tcp payload hex with a sign", healthCluster("tcp_health_check: {send: {text: 6f+b}}"), "", ""},
+
+		{"thrift health check without transport", healthCluster("custom_health_check: {name: envoy.health_checkers.thrift, typed_config: {'@type': " + thriftHC + ", method_name: ping, protocol: BINARY}}"),
+			hcPath + ".custom_health_check.typed_config<Thrift>.transport", "Unsupported transport or protocol in thrift health check configuration"},
+		{"thrift health check twitter", healthCluster("custom_health_check: {name: envoy.health_checkers.thrift, typed_config: {'@type': " + thriftHC + ", method_name: ping, transport: FRAMED, protocol: TWITTER}}"),
+			hcPath + ".custom_health_check.typed_config<Thrift>.protocol", "Unsupported transport or protocol in thrift health check configuration"},
+		{"thrift health check", healthCluster("custom_health_check: {name: envoy.health_checkers.thrift, typed_config: {'@type': " + thriftHC + ", method_name: ping, transport: HEADER, protocol: COMPACT}}"), "", ""},
 	}
 }
 

@@ -31,13 +31,13 @@ func asCluster(m protoreflect.Message) (*clusterv3.Cluster, bool) {
 // dnsClusterType) resolve the names of their endpoints with the cluster's resolver.
 func clusterLogicalDNS(c *Context, m protoreflect.Message) {
 	if cl, ok := asCluster(m); ok && cl.GetType() == clusterv3.Cluster_LOGICAL_DNS {
-		c.dnsClusterEndpoints(c.Path(), cl, true)
+		c.dnsClusterEndpoints(c.Path, cl, true)
 	}
 }
 
 func clusterStrictDNS(c *Context, m protoreflect.Message) {
 	if cl, ok := asCluster(m); ok && cl.GetType() == clusterv3.Cluster_STRICT_DNS {
-		c.dnsClusterEndpoints(c.Path(), cl, false)
+		c.dnsClusterEndpoints(c.Path, cl, false)
 	}
 }
 
@@ -49,17 +49,17 @@ func clusterStrictDNS(c *Context, m protoreflect.Message) {
 // locality_lb_endpoint and a single lb_endpoint", "LOGICAL_DNS clusters must have a single host", "LOGICAL_DNS
 // clusters must NOT have a custom resolver name set"; source/extensions/clusters/strict_dns/strict_dns_cluster.cc:58
 // [clusters-40276782] — "STRICT_DNS clusters must NOT have a custom resolver name set".
-func (c *Context) dnsClusterEndpoints(clusterPath string, cl *clusterv3.Cluster, logical bool) {
+func (c *Context) dnsClusterEndpoints(clusterPath func() string, cl *clusterv3.Cluster, logical bool) {
 	src, kind := "source/extensions/clusters/strict_dns/strict_dns_cluster.cc", "STRICT_DNS"
 	locs := cl.GetLoadAssignment().GetEndpoints()
 	if logical {
 		src, kind = "source/extensions/clusters/logical_dns/logical_dns_cluster.cc", "LOGICAL_DNS"
 		if len(locs) != 1 || len(locs[0].GetLbEndpoints()) != 1 {
 			if cl.GetLoadAssignment() != nil {
-				c.envoyf(join(clusterPath, "load_assignment"), src,
+				c.envoyf(join(clusterPath(), "load_assignment"), src,
 					"LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint")
 			} else {
-				c.envoyf(clusterPath, src, "LOGICAL_DNS clusters must have a single host")
+				c.envoyf(clusterPath(), src, "LOGICAL_DNS clusters must have a single host")
 			}
 			return
 		}
@@ -67,7 +67,7 @@ func (c *Context) dnsClusterEndpoints(clusterPath string, cl *clusterv3.Cluster,
 	for j, loc := range locs {
 		for k, lb := range loc.GetLbEndpoints() {
 			if lb.GetEndpoint().GetAddress().GetSocketAddress().GetResolverName() != "" {
-				c.envoyf(fmt.Sprintf("%s.load_assignment.endpoints[%d].lb_endpoints[%d].endpoint.address.socket_address.resolver_name", clusterPath, j, k),
+				c.envoyf(fmt.Sprintf("%s.load_assignment.endpoints[%d].lb_endpoints[%d].endpoint.address.socket_address.resolver_name", clusterPath(), j, k),
 					src, "%s clusters must NOT have a custom resolver name set", kind)
 				return
 			}

@@ -30,7 +30,7 @@ func init() {
 // (RedisClusterFactory::createClusterWithConfig) — "Redis cluster can only created with redis cluster type."
 func redisClusterName(c *Context, _ protoreflect.Message) {
 	if cl, path := c.clusterOf(); cl != nil && cl.GetClusterType().GetName() != "envoy.clusters.redis" {
-		c.envoyf(join(path, "cluster_type.name"), "source/extensions/clusters/redis/redis_cluster.cc",
+		c.envoyf(join(path(), "cluster_type.name"), "source/extensions/clusters/redis/redis_cluster.cc",
 			"Redis cluster can only created with redis cluster type. (name it envoy.clusters.redis)")
 	}
 }
@@ -186,18 +186,18 @@ func clusterKind(cl *clusterv3.Cluster) string {
 	return cl.GetType().String()
 }
 
-// clusterOf returns the cluster whose cluster_type holds the payload being checked, and the cluster's path.
-func (c *Context) clusterOf() (*clusterv3.Cluster, string) {
+// clusterOf returns the cluster whose cluster_type holds the payload being checked, and a function rendering the
+// cluster's path (only needed for a problem).
+func (c *Context) clusterOf() (*clusterv3.Cluster, func() string) {
 	anc := c.Ancestor("envoy.config.cluster.v3.Cluster")
 	if anc == nil {
-		return nil, ""
+		return nil, nil
 	}
 	cl, _ := anc.Interface().(*clusterv3.Cluster)
-	path, _, found := strings.Cut(c.Path(), ".cluster_type")
-	if cl == nil || !found {
-		return nil, ""
+	return cl, func() string {
+		path, _, _ := strings.Cut(c.Path(), ".cluster_type")
+		return path
 	}
-	return cl, path
 }
 
 // dnsClusterType: the envoy.clusters.dns extension checks its endpoints like the LOGICAL_DNS and STRICT_DNS types
@@ -225,14 +225,14 @@ func dfpCluster(c *Context, m protoreflect.Message) {
 	if !dfp.GetAllowInsecureClusterOptions() {
 		// The HttpProtocolOptions extension replaces the cluster's own upstream_http_protocol_options, whose
 		// absence the factory fills with both set.
-		opts, at := cl.GetUpstreamHttpProtocolOptions(), join(path, "upstream_http_protocol_options")
+		opts, field := cl.GetUpstreamHttpProtocolOptions(), "upstream_http_protocol_options"
 		if ext := c.httpOptions(cl); ext != nil {
-			opts, at = ext.GetUpstreamHttpProtocolOptions(), join(path, "typed_extension_protocol_options")
+			opts, field = ext.GetUpstreamHttpProtocolOptions(), "typed_extension_protocol_options"
 		} else if opts == nil {
-			at = ""
+			field = ""
 		}
-		if at != "" && (!opts.GetAutoSni() || !opts.GetAutoSanValidation()) {
-			c.envoyf(at, src, "dynamic_forward_proxy cluster must have auto_sni and auto_san_validation true unless "+
+		if field != "" && (!opts.GetAutoSni() || !opts.GetAutoSanValidation()) {
+			c.envoyf(join(path(), field), src, "dynamic_forward_proxy cluster must have auto_sni and auto_san_validation true unless "+
 				"allow_insecure_cluster_options is set.")
 		}
 	}
@@ -255,7 +255,7 @@ func reverseConnectionCluster(c *Context, m protoreflect.Message) {
 	}
 	const src = "source/extensions/clusters/reverse_connection/reverse_connection.cc"
 	if cl.GetLoadAssignment() != nil {
-		c.envoyf(join(path, "load_assignment"), src, "Reverse Conn clusters must have no load assignment configured")
+		c.envoyf(join(path(), "load_assignment"), src, "Reverse Conn clusters must have no load assignment configured")
 		return
 	}
 	if rc.GetTenantIdFormat() == "" && reverseTunnelTenantIsolation(c.bootstrap()) {

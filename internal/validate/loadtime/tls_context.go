@@ -18,33 +18,41 @@ func init() {
 	register("envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", tlsClientContext)
 }
 
-// tlsCert is a certificate a context loads, with the path to report its problems at.
+// tlsCert is a certificate a context loads: an entry of its tls_certificates, or a static secret.
 type tlsCert struct {
-	cert *tlsv3.TlsCertificate
-	path func() string
+	cert   *tlsv3.TlsCertificate
+	index  int  // in tls_certificates, or in static_resources.secrets
+	secret bool // a static secret
 }
 
-// tlsContext is what the rules of one context need to know of it.
+// Where a context's validation context comes from.
+const (
+	cvcInline   = iota // validation_context
+	cvcSecret          // a static secret named by validation_context_sds_secret_config
+	cvcCombined        // combined_validation_context merged with its static secret
+)
+
+// tlsContext is what the rules of one context need to know of it. Paths are rendered only for a problem.
 type tlsContext struct {
-	common   *tlsv3.CommonTlsContext
-	at       func(field string) string // the path of a field of the CommonTlsContext
-	certs    []tlsCert                 // the certificates available at load
-	ready    bool                      // nothing waits for SDS: the context is created at load
-	cvc      *tlsv3.CertificateValidationContext
-	cvcPath  func() string
-	cvcNamed bool // cvc is merged from the combined validation context: report at cvcPath, not at its fields
+	c       *Context
+	common  *tlsv3.CommonTlsContext
+	certs   []tlsCert // the certificates available at load
+	ready   bool      // nothing waits for SDS: the context is created at load
+	cvc     *tlsv3.CertificateValidationContext
+	cvcFrom int
+	cvcAt   int // the static secret's index, for cvcSecret
 }
 
-// tlsContextOf gathers the certificates and the validation context of a CommonTlsContext held in the field common
-// of the message being checked.
-func (c *Context) tlsContextOf(common *tlsv3.CommonTlsContext) *tlsContext {
-	t := &tlsContext{common: common, ready: true, at: func(f string) string { return c.at(join("common_tls_context", f)) }}
+// load gathers the certificates and the validation context of a CommonTlsContext held in the field
+// common_tls_context of the message being checked.
+func (t *tlsContext) load(c *Context, common *tlsv3.CommonTlsContext) {
+	*t = tlsContext{c: c, common: common, ready: true}
 	if len(common.GetTlsCertificates()) > 0 {
 		for i, cert := range common.GetTlsCertificates() {
 			if cert.GetPrivateKeyProvider() == nil && cert.GetCertificateChain() == nil && cert.GetPrivateKey() == nil && cert.GetPkcs12() == nil {
 				continue // skipped by getTlsCertificateConfigProviders
 			}
-			t.certs = append(t.certs, tlsCert{cert, func() string { return index(t.at("tls_certificates"), i) }})
+			t.certs = append(t.certs, tlsCert{cert: cert, index: i})
 		}
 	} else {
 		for _, ref := range common.GetTlsCertificateSdsSecretConfigs() {
@@ -53,52 +61,70 @@ func (c *Context) tlsContextOf(common *tlsv3.CommonTlsContext) *tlsContext {
 				continue
 			}
 			if i, s := c.staticSecret("tls_certificate", ref.GetName()); s != nil {
-				t.certs = append(t.certs, tlsCert{s.GetTlsCertificate(), func() string { return index("static_resources.secrets", i) + ".tls_certificate" }})
+				t.certs = append(t.certs, tlsCert{cert: s.GetTlsCertificate(), index: i, secret: true})
 			}
 		}
 	}
 	switch v := common.GetValidationContextType().(type) {
 	case *tlsv3.CommonTlsContext_ValidationContext:
-		t.cvc, t.cvcPath = v.ValidationContext, func() string { return t.at("validation_context") }
+		t.cvc = v.ValidationContext
 	case *tlsv3.CommonTlsContext_ValidationContextSdsSecretConfig:
-		t.cvc, t.cvcPath = c.staticValidationContext(v.ValidationContextSdsSecretConfig)
-		t.ready = t.ready && t.cvc != nil
+		t.cvc, t.cvcAt = c.staticValidationContext(v.ValidationContextSdsSecretConfig)
+		t.cvcFrom, t.ready = cvcSecret, t.ready && t.cvc != nil
 	case *tlsv3.CommonTlsContext_CombinedValidationContext:
 		cvc, _ := c.staticValidationContext(v.CombinedValidationContext.GetValidationContextSdsSecretConfig())
 		if t.ready = t.ready && cvc != nil; cvc != nil {
 			merged := &tlsv3.CertificateValidationContext{}
 			proto.Merge(merged, v.CombinedValidationContext.GetDefaultValidationContext())
 			proto.Merge(merged, cvc)
-			t.cvc, t.cvcPath, t.cvcNamed = merged, func() string { return t.at("combined_validation_context") }, true
+			t.cvc, t.cvcFrom = merged, cvcCombined
 		}
 	}
-	return t
 }
 
-// staticValidationContext returns the static validation context secret an SDS config names, and its path; nil when
-// it comes from SDS (or is unknown, reported by staticSecretRefs).
-func (c *Context) staticValidationContext(ref *tlsv3.SdsSecretConfig) (*tlsv3.CertificateValidationContext, func() string) {
+// staticValidationContext returns the static validation context secret an SDS config names, and its index; nil
+// when it comes from SDS (or is unknown, reported by staticSecretRefs).
+func (c *Context) staticValidationContext(ref *tlsv3.SdsSecretConfig) (*tlsv3.CertificateValidationContext, int) {
 	if ref.GetSdsConfig() != nil {
-		return nil, nil
+		return nil, -1
 	}
 	i, s := c.staticSecret("validation_context", ref.GetName())
-	if s == nil {
-		return nil, nil
+	return s.GetValidationContext(), i
+}
+
+// at returns the path of a field of the CommonTlsContext.
+func (t *tlsContext) at(field string) string { return t.c.at(join("common_tls_context", field)) }
+
+// certPath returns the path of a certificate.
+func (t *tlsContext) certPath(tc tlsCert) string {
+	if tc.secret {
+		return index("static_resources.secrets", tc.index) + ".tls_certificate"
 	}
-	return s.GetValidationContext(), func() string { return index("static_resources.secrets", i) + ".validation_context" }
+	return index(t.at("tls_certificates"), tc.index)
+}
+
+// cvcPath returns the path of the validation context checked.
+func (t *tlsContext) cvcPath() string {
+	switch t.cvcFrom {
+	case cvcSecret:
+		return index("static_resources.secrets", t.cvcAt) + ".validation_context"
+	case cvcCombined:
+		return t.at("combined_validation_context")
+	}
+	return t.at("validation_context")
 }
 
 // cvcField and cvcItem return the path of a field (or of an item of a list field) of the validation context, or of
 // the combined validation context when the one checked is merged from two.
 func (t *tlsContext) cvcField(field string) string {
-	if t.cvcNamed {
+	if t.cvcFrom == cvcCombined {
 		return t.cvcPath()
 	}
 	return join(t.cvcPath(), field)
 }
 
 func (t *tlsContext) cvcItem(field string, i int, sub string) string {
-	if t.cvcNamed {
+	if t.cvcFrom == cvcCombined {
 		return t.cvcPath()
 	}
 	p := index(join(t.cvcPath(), field), i)
@@ -118,16 +144,17 @@ func tlsServerContext(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	t := c.tlsContextOf(d.GetCommonTlsContext())
-	c.tlsCertificates(t)
-	c.sessionTicketKeys(d, t)
-	c.onDemandSelector(d, t)
+	var t tlsContext
+	t.load(c, d.GetCommonTlsContext())
+	c.tlsCertificates(&t)
+	c.sessionTicketKeys(d, &t)
+	c.onDemandSelector(d, &t)
 	if !t.ready {
 		return
 	}
-	c.tlsParams(t)
-	c.tlsValidator(t, false)
-	c.serverCertificatesLoaded(d, t)
+	c.tlsParams(&t)
+	c.tlsValidator(&t, false)
+	c.serverCertificatesLoaded(d, &t)
 }
 
 // tlsClientContext: the checks of an UpstreamTlsContext.
@@ -136,14 +163,15 @@ func tlsClientContext(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	t := c.tlsContextOf(u.GetCommonTlsContext())
-	c.tlsCertificates(t)
+	var t tlsContext
+	t.load(c, u.GetCommonTlsContext())
+	c.tlsCertificates(&t)
 	if !t.ready {
 		return
 	}
-	c.tlsParams(t)
-	c.tlsValidator(t, u.GetAutoSniSanValidation())
-	c.clientContextLoaded(u, t)
+	c.tlsParams(&t)
+	c.tlsValidator(&t, u.GetAutoSniSanValidation())
+	c.clientContextLoaded(u, &t)
 }
 
 const (
@@ -161,7 +189,7 @@ const (
 // empty; a file is read by Envoy).
 func (c *Context) tlsCertificates(t *tlsContext) {
 	for _, tc := range t.certs {
-		cert, at := tc.cert, tc.path
+		cert, at := tc.cert, func() string { return t.certPath(tc) }
 		if _, inline := cert.GetOcspStaple().GetSpecifier().(*corev3.DataSource_InlineString); inline {
 			c.envoyf(at()+".ocsp_staple.inline_string", tlsCertSource, "OCSP staple cannot be provided via inline_string (use inline_bytes or a file)")
 			continue
@@ -231,7 +259,7 @@ func (c *Context) serverCertificatesLoaded(d *tlsv3.DownstreamTlsContext, t *tls
 	}
 	for _, tc := range t.certs {
 		if empty, _ := emptyData(tc.cert.GetOcspStaple()); empty {
-			c.envoyf(tc.path()+".ocsp_staple", serverContextSource, "Required OCSP response is missing from TLS context "+
+			c.envoyf(t.certPath(tc)+".ocsp_staple", serverContextSource, "Required OCSP response is missing from TLS context "+
 				"(ocsp_staple_policy is MUST_STAPLE)")
 		}
 	}

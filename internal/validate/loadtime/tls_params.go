@@ -1,6 +1,7 @@
 package loadtime
 
 import (
+	"slices"
 	"strings"
 )
 
@@ -26,13 +27,13 @@ func (c *Context) tlsParams(t *tlsContext) {
 					"were rejected when tried individually: %s", list, strings.Join(bad, ", "))
 			}
 		}
-		if list := strings.Join(p.GetEcdhCurves(), ":"); list != "" && !curveListOK(list) {
+		if curves := p.GetEcdhCurves(); len(curves) > 0 && !curveListOK(curves) {
 			c.envoyf(t.at("tls_params.ecdh_curves"), contextSource, "Failed to initialize ECDH curves %s (BoringSSL knows P-256, P-384, "+
-				"P-521, X25519, X25519MLKEM768, MLKEM1024, each once)", list)
+				"P-521, X25519, X25519MLKEM768, MLKEM1024)", strings.Join(curves, ":"))
 		}
-		if list := strings.Join(p.GetSignatureAlgorithms(), ":"); list != "" && !sigalgListOK(list) {
+		if algs := p.GetSignatureAlgorithms(); len(algs) > 0 && !sigalgListOK(algs) {
 			c.envoyf(t.at("tls_params.signature_algorithms"), contextSource, "Failed to initialize TLS signature algorithms %s "+
-				"(names such as ecdsa_secp256r1_sha256 or rsa_pss_rsae_sha256, or pairs such as RSA+SHA256, each once)", list)
+				"(names such as ecdsa_secp256r1_sha256 or rsa_pss_rsae_sha256, or pairs such as RSA+SHA256, each once)", strings.Join(algs, ":"))
 		}
 	}
 	total := len(t.common.GetAlpnProtocols()) - 1
@@ -217,12 +218,16 @@ var bsslCurves = map[string]bool{
 	"secp521r1": true, "X25519": true, "x25519": true, "X25519Kyber768Draft00": true, "X25519MLKEM768": true, "MLKEM1024": true,
 }
 
-// curveListOK follows ssl_str_to_group_ids: every colon-separated name is a group. (Newer BoringSSL also refuses a
-// group named twice; older releases did not, so that is not checked.)
-func curveListOK(list string) bool {
-	for _, name := range strings.Split(list, ":") {
-		if !bsslCurves[name] {
-			return false
+// curveListOK follows ssl_str_to_group_ids on the list Envoy joins with colons: every colon-separated name is a
+// group. (Newer BoringSSL also refuses a group named twice; older releases did not, so that is not checked.)
+func curveListOK(curves []string) bool {
+	for _, elem := range curves {
+		for rest, more := elem, true; more; {
+			var name string
+			name, rest, more = strings.Cut(rest, ":")
+			if !bsslCurves[name] {
+				return false
+			}
 		}
 	}
 	return true
@@ -246,23 +251,24 @@ var (
 	}
 )
 
-// sigalgListOK follows parse_sigalgs_list and the duplicate check of set_sigalg_prefs: each colon-separated element
-// is a name or a KEY+HASH pair of letters, digits, '-' and '_' (at most 23 of them), and no algorithm twice.
-func sigalgListOK(list string) bool {
-	seen := map[uint16]bool{}
-	for _, elem := range strings.Split(list, ":") {
-		id, ok := bsslSigalgNames[elem]
-		if strings.Contains(elem, "+") {
-			key, hash, _ := strings.Cut(elem, "+")
-			id, ok = bsslSigalgPairs[elem]
-			ok = ok && len(key) <= 23 && len(hash) <= 23
-		} else {
-			ok = ok && len(elem) <= 23
+// sigalgListOK follows parse_sigalgs_list and the duplicate check of set_sigalg_prefs on the list Envoy joins with
+// colons: each colon-separated element is a name or a KEY+HASH pair, and no algorithm comes twice.
+func sigalgListOK(algs []string) bool {
+	var seen [8]uint16
+	ids := seen[:0]
+	for _, elem := range algs {
+		for rest, more := elem, true; more; {
+			var name string
+			name, rest, more = strings.Cut(rest, ":")
+			id, ok := bsslSigalgNames[name]
+			if !ok {
+				id, ok = bsslSigalgPairs[name]
+			}
+			if !ok || slices.Contains(ids, id) {
+				return false
+			}
+			ids = append(ids, id)
 		}
-		if !ok || seen[id] {
-			return false
-		}
-		seen[id] = true
 	}
 	return true
 }

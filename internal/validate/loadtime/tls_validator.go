@@ -80,7 +80,9 @@ func spiffeTrustDomains(c *Context, m protoreflect.Message) {
 	if common == nil {
 		return // in a static secret: checked if and when a context uses it (not done here)
 	}
-	if ctx, _ := common.Interface().(*tlsv3.CommonTlsContext); !c.tlsContextOf(ctx).ready {
+	var t tlsContext
+	ctx, _ := common.Interface().(*tlsv3.CommonTlsContext)
+	if t.load(c, ctx); !t.ready {
 		return
 	}
 	seen := map[string]bool{}

@@ -1,6 +1,8 @@
 package loadtime
 
 import (
+	"strconv"
+
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -73,4 +75,18 @@ func flattenRuntime(out map[string]*structpb.Value, prefix string, st *structpb.
 		}
 		out[k] = v
 	}
+}
+
+// runtimeNumber reads a number from the static runtime layers (as runtimeFlag does a boolean).
+func (c *Context) runtimeNumber(key string) (float64, bool) {
+	c.runtimeFlag(key, false) // fills the flattened layers
+	switch k := c.facts.runtime[key].GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		return k.NumberValue, true
+	case *structpb.Value_StringValue:
+		if v, err := strconv.ParseFloat(k.StringValue, 64); err == nil {
+			return v, true
+		}
+	}
+	return 0, false
 }

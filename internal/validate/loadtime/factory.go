@@ -13,9 +13,9 @@ import (
 // annotated slots; the helpers here serve the lookups the API does not annotate, or whose message is the caller's.
 
 // noFactory reports whether Envoy finds no factory of the categories cats for the config type typ (a full message
-// name). It answers true only when sure: the type configures extensions of other categories, or it is a message
-// of protobuf's own or of Envoy's resource APIs, which configure no extension. A type the extension table does
-// not know otherwise (contrib, or an extension newer than the table) gets the benefit of the doubt.
+// name). It answers true only when sure: the type configures extensions of other categories, or it is one of
+// protobuf's own messages, which configure no extension. A type the extension table does not know otherwise
+// (contrib, or an extension newer than the table) gets the benefit of the doubt.
 func noFactory(typ string, cats ...string) bool {
 	if info, ok := extensionsByType[typ]; ok {
 		categories := info.categories
@@ -32,20 +32,12 @@ func noFactory(typ string, cats ...string) bool {
 	return notAnExtension(typ)
 }
 
-// notAnExtension reports messages that configure no extension although they decode: protobuf's well-known types,
-// the TypedStruct wrappers (when a lookup does not look through them) and the messages of Envoy's route, cluster,
-// endpoint, listener and bootstrap APIs.
+// notAnExtension reports messages that configure no extension although they decode: protobuf's well-known types
+// and the TypedStruct wrappers (when a lookup does not look through them). Envoy's own API messages are not
+// listed: some are extension configs without an extension of their own (envoy.config.route.v3.CorsPolicy is the
+// CORS filter's per-route config).
 func notAnExtension(typ string) bool {
-	if typ == "xds.type.v3.TypedStruct" || typ == "udpa.type.v1.TypedStruct" {
-		return true
-	}
-	for _, pkg := range []string{"google.protobuf.", "envoy.config.route.", "envoy.config.cluster.", "envoy.config.endpoint.",
-		"envoy.config.listener.", "envoy.config.bootstrap."} {
-		if strings.HasPrefix(typ, pkg) {
-			return true
-		}
-	}
-	return false
+	return strings.HasPrefix(typ, "google.protobuf.") || typ == "xds.type.v3.TypedStruct" || typ == "udpa.type.v1.TypedStruct"
 }
 
 // typedNoFactory is noFactory for an Any, looking through a TypedStruct as Config::Utility::getFactoryByType does.

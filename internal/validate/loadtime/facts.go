@@ -44,6 +44,9 @@ func (c *Context) staticCluster(name string) *clusterv3.Cluster {
 func (c *Context) runtimeFlag(key string, def bool) bool {
 	f := c.facts
 	if f.runtime == nil {
+		if len(c.bootstrap().GetLayeredRuntime().GetLayers()) == 0 {
+			return def // no static layer: nothing to flatten, and nothing allocated for the common case
+		}
 		f.runtime = map[string]*structpb.Value{}
 		for _, layer := range c.bootstrap().GetLayeredRuntime().GetLayers() {
 			flattenRuntime(f.runtime, "", layer.GetStaticLayer(), 0)

@@ -93,13 +93,19 @@ func listenerIPv4Compat(c *Context, m protoreflect.Message) {
 	if first == nil || (first.GetResolverName() != "" && first.GetResolverName() != ipResolverName) {
 		return
 	}
+	compat := first.GetIpv4Compat()
+	for _, extra := range l.GetAdditionalAddresses() {
+		compat = compat || extra.GetAddress().GetSocketAddress().GetIpv4Compat()
+	}
+	if !compat {
+		return
+	}
 	addr, err := netip.ParseAddr(first.GetAddress())
 	if err != nil {
 		return // reported as a malformed address
 	}
 	// The first address is v6only unless its own ipv4_compat is set; only then can it map IPv4.
-	compatible := addr.Is6() && (addr.IsUnspecified() || (first.GetIpv4Compat() && addr.Is4In6()))
-	if compatible {
+	if addr.Is6() && (addr.IsUnspecified() || (first.GetIpv4Compat() && addr.Is4In6())) {
 		return
 	}
 	shown := netip.AddrPortFrom(addr, uint16(first.GetPortValue())).String()

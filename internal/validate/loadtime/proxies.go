@@ -71,11 +71,21 @@ var protocolOptionsFilters = setOf("envoy.filters.network.redis_proxy", "envoy.f
 // does not support protocol options".
 func networkFilterProtocolOptions(c *Context, m protoreflect.Message) {
 	cl, ok := m.Interface().(*clusterv3.Cluster)
-	if !ok || len(cl.GetTypedExtensionProtocolOptions()) == 0 {
+	if !ok {
 		return
 	}
+	refused := func(name string) bool {
+		return networkFilterNames[name] && !protocolOptionsFilters[name] && name != "envoy.filters.network.sni_cluster"
+	}
+	found := false
+	for name := range cl.GetTypedExtensionProtocolOptions() {
+		found = found || refused(name)
+	}
+	if !found {
+		return // the common case, without sorting the names
+	}
 	for _, name := range slices.Sorted(maps.Keys(cl.GetTypedExtensionProtocolOptions())) {
-		if networkFilterNames[name] && !protocolOptionsFilters[name] && name != "envoy.filters.network.sni_cluster" {
+		if refused(name) {
 			c.envoyf(c.at("typed_extension_protocol_options")+"[\""+name+"\"]", "source/extensions/filters/network/common/factory_base.h",
 				"filter %s does not support protocol options (of the network filters, only redis_proxy and thrift_proxy take them)", name)
 		}

@@ -169,7 +169,7 @@ var perRouteUnsupported = setOf(
 	"envoy.filters.http.decompressor", "envoy.filters.http.gcp_authn", "envoy.filters.http.geoip",
 	"envoy.filters.http.grpc_field_extraction", "envoy.filters.http.grpc_http1_bridge", "envoy.filters.http.grpc_stats",
 	"envoy.filters.http.grpc_web", "envoy.filters.http.health_check", "envoy.filters.http.ip_tagging",
-	"envoy.filters.http.mcp_router", "envoy.filters.http.oauth2", "envoy.filters.http.original_src",
+	"envoy.filters.http.mcp_router", "envoy.filters.http.original_src",
 	"envoy.filters.http.proto_api_scrubber", "envoy.filters.http.proto_message_extraction", "envoy.filters.http.router",
 	"envoy.filters.http.set_metadata", "envoy.filters.http.tap", "envoy.filters.http.wasm",
 )

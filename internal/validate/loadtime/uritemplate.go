@@ -68,8 +68,11 @@ func uriTemplatePairing(c *Context, m protoreflect.Message) {
 		return
 	}
 	policy := r.GetRoute().GetPathRewritePolicy()
+	if policy == nil {
+		return
+	}
 	rewrite := &uritemplaterewritev3.UriTemplateRewriteConfig{}
-	if policy == nil || policy.GetTypedConfig().UnmarshalTo(rewrite) != nil {
+	if policy.GetTypedConfig().UnmarshalTo(rewrite) != nil {
 		return // another rewriter (none ships), or a payload the decoder reported
 	}
 	const src = "source/extensions/path/rewrite/uri_template/uri_template_rewrite.cc"

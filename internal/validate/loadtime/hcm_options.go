@@ -153,34 +153,35 @@ func hcmFilterLists(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	c.httpFilterList(func() string { return c.at("http_filters") }, hcm.GetHttpFilters(), "envoy.filters.http")
+	c.httpFilterList(func() string { return c.at("http_filters") }, hcm.GetHttpFilters())
 	for i, u := range hcm.GetUpgradeConfigs() {
-		c.httpFilterList(func() string { return index(c.at("upgrade_configs"), i) + ".filters" }, u.GetFilters(), "envoy.filters.http")
+		c.httpFilterList(func() string { return index(c.at("upgrade_configs"), i) + ".filters" }, u.GetFilters())
 	}
 }
 
 // routerFilterList checks the router's upstream HTTP filters.
 func routerFilterList(c *Context, m protoreflect.Message) {
 	if r, ok := m.Interface().(*routerv3.Router); ok {
-		c.httpFilterList(func() string { return c.at("upstream_http_filters") }, r.GetUpstreamHttpFilters(), "envoy.filters.http.upstream")
+		c.httpFilterList(func() string { return c.at("upstream_http_filters") }, r.GetUpstreamHttpFilters())
 	}
 }
 
 // clusterFilterList checks a cluster's upstream HTTP filters.
 func clusterFilterList(c *Context, m protoreflect.Message) {
 	if o, ok := m.Interface().(*upstreamhttpv3.HttpProtocolOptions); ok {
-		c.httpFilterList(func() string { return c.at("http_filters") }, o.GetHttpFilters(), "envoy.filters.http.upstream")
+		c.httpFilterList(func() string { return c.at("http_filters") }, o.GetHttpFilters())
 	}
 }
 
 // httpFilterList: the last filter of a list cannot be disabled by default, and a filter configured by discovery
-// has a default config to apply without warming and accepts only types of HTTP filters of the list's kind
-// (category).
+// has a default config to apply without warming and accepts only types of HTTP filters. (Whether a filter may run
+// upstream or downstream changes between releases, compressor became an upstream filter in 1.40, so either
+// kind is accepted in either list.)
 // Envoy: source/common/http/filter_chain_helper.h:122 [hcm-dec46962], :177 [hcm-e75de514], :185 [hcm-ba527cc0]
 // (processFilter, processDynamicFilterConfig) — "Error: the last (terminal) filter (<n>) in the chain cannot be
 // disabled by default.", "Error: filter config <n> applied without warming but has no default config.", "Error: no
 // factory found for a required type URL <type>."
-func (c *Context) httpFilterList(path func() string, filters []*hcmv3.HttpFilter, category string) {
+func (c *Context) httpFilterList(path func() string, filters []*hcmv3.HttpFilter) {
 	for i, f := range filters {
 		p := func(leaf string) string { return index(path(), i) + leaf }
 		if i == len(filters)-1 && f.GetDisabled() {
@@ -196,9 +197,9 @@ func (c *Context) httpFilterList(path func() string, filters []*hcmv3.HttpFilter
 				"Error: filter config %s applied without warming but has no default config.", f.GetName())
 		}
 		for j, url := range cd.GetTypeUrls() {
-			if typ, missing := rawNoFactory(url, category); missing {
+			if typ, missing := rawNoFactory(url, "envoy.filters.http", "envoy.filters.http.upstream"); missing {
 				c.envoyf(index(p(".config_discovery.type_urls"), j), filterChainHelperSource,
-					"Error: no factory found for a required type URL %s. (this list takes %s extensions)", typ, category)
+					"Error: no factory found for a required type URL %s. (not an HTTP filter's config)", typ)
 			}
 		}
 	}

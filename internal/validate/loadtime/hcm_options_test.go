@@ -53,9 +53,11 @@ func casesHCMOptionRules() []ruleCase {
 		{"filter discovery of a network filter", hcm("http_filters:\n- " + discovery("f", "type_urls: ["+tcpType+"]") + "\n" + routerFilter),
 			hcmPath + ".http_filters[0].config_discovery.type_urls[0]", "Error: no factory found for a required type URL envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy."},
 		{"filter discovery of a per-route type", hcm("http_filters:\n- " + discovery("rbac", "type_urls: [type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute]") + "\n" + routerFilter), "", ""},
-		{"upstream filter discovery of a downstream-only filter", hcm("http_filters:\n- {name: envoy.filters.http.router, typed_config: {'@type': " + routerType + ", upstream_http_filters: [" +
-			discovery("c", "type_urls: ["+cors+"]") + ", {name: codec, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec}}]}}\n"),
-			hcmPath + ".http_filters[0].typed_config<Router>.upstream_http_filters[0].config_discovery.type_urls[0]", "Error: no factory found for a required type URL envoy.extensions.filters.http.cors.v3.Cors."},
+		{"upstream filter discovery of a network filter", hcm("http_filters:\n- {name: envoy.filters.http.router, typed_config: {'@type': " + routerType + ", upstream_http_filters: [" +
+			discovery("c", "type_urls: ["+tcpType+"]") + ", {name: codec, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec}}]}}\n"),
+			hcmPath + ".http_filters[0].typed_config<Router>.upstream_http_filters[0].config_discovery.type_urls[0]", "Error: no factory found for a required type URL envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy."},
+		{"upstream filter discovery of a compressor", hcm("http_filters:\n- {name: envoy.filters.http.router, typed_config: {'@type': " + routerType + ", upstream_http_filters: [" +
+			discovery("c", "type_urls: [type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor]") + ", {name: codec, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec}}]}}\n"), "", ""},
 
 		{"http2 push setting", settings("{identifier: 2, value: 1}"), h2 + "[0]", "server push is not supported by Envoy and can not be enabled via a SETTINGS parameter."},
 		{"http2 push off", settings("{identifier: 2, value: 0}, {identifier: 9, value: 1}"), "", ""},

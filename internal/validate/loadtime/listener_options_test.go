@@ -119,6 +119,9 @@ func casesQUICRules() []ruleCase {
 		return "'@type': type.googleapis.com/envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport, downstream_tls_context: {" + extra +
 			"common_tls_context: {tls_certificates: [{certificate_chain: {filename: /c}, private_key: {filename: /k}}]}}"
 	}
+	inlineCert := func(curve elliptic.Curve) string {
+		return strings.Replace(quicTLS(""), "filename: /c", "inline_string: "+yamlQuote(testCertPEM(curve)), 1)
+	}
 	hcmFilter := "[{name: hcm, typed_config: {'@type': " + hcmType + ", codec_type: HTTP3, stat_prefix: q, route_config: {}, http_filters: [{name: r, typed_config: {'@type': " + routerType + "}}]}}]"
 	ts := lp + ".filter_chains[0].transport_socket.typed_config<QuicDownstreamTransport>"
 	spa := func(typed string) string {
@@ -145,11 +148,17 @@ func casesQUICRules() []ruleCase {
 		{"quic chain ending with tcp proxy", quicListener(quicTLS(""), "[{name: tcp, typed_config: {'@type': "+tcpType+", stat_prefix: t, cluster: app}}]", ""),
 			lp + ".filter_chains[0].filters", "requires http_connection_manager filter to be last in the chain."},
 		{"quic chain", quicListener(quicTLS(""), hcmFilter, ""), "", ""},
-		{"quic with client certificates", quicListener(quicTLS("require_client_certificate: true, "), hcmFilter, ""),
+		{"quic with client certificates and mtls off", "layered_runtime: {layers: [{name: s, static_layer: {envoy.reloadable_features.quic_mtls_server_enabled: false}}]}\n" +
+			quicListener(quicTLS("require_client_certificate: true, "), hcmFilter, ""),
 			ts + ".downstream_tls_context.require_client_certificate", "TLS Client Authentication is not supported over QUIC"},
-		{"quic with a P-384 certificate", quicListener(strings.Replace(quicTLS(""), "filename: /c", "inline_string: "+yamlQuote(testCertPEM(elliptic.P384())), 1), hcmFilter, ""),
+		{"quic with client certificates", quicListener(quicTLS("require_client_certificate: true, "), hcmFilter, ""), "", ""},
+		{"quic with a P-224 certificate", quicListener(inlineCert(elliptic.P224()), hcmFilter, ""),
+			ts + ".downstream_tls_context.common_tls_context.tls_certificates[0].certificate_chain", "Failed to deduce signature algorithm from public key: Invalid leaf cert"},
+		{"quic with a P-384 certificate and only P-256", "layered_runtime: {layers: [{name: s, static_layer: {envoy.reloadable_features.quic_support_additional_ecdsa_curves: false}}]}\n" +
+			quicListener(inlineCert(elliptic.P384()), hcmFilter, ""),
 			ts + ".downstream_tls_context.common_tls_context.tls_certificates[0].certificate_chain", "Invalid leaf cert, only P-256 ECDSA certificates are supported"},
-		{"quic with a P-256 certificate", quicListener(strings.Replace(quicTLS(""), "filename: /c", "inline_string: "+yamlQuote(testCertPEM(elliptic.P256())), 1), hcmFilter, ""), "", ""},
+		{"quic with a P-256 certificate", quicListener(inlineCert(elliptic.P256()), hcmFilter, ""), "", ""},
+		{"quic with a P-384 certificate", quicListener(inlineCert(elliptic.P384()), hcmFilter, ""), "", ""},
 		{"quic upstream with a certificate selector", "static_resources:\n  clusters:\n  - name: h3\n    type: STATIC\n" +
 			"    transport_socket: {name: quic, typed_config: {'@type': type.googleapis.com/envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport, upstream_tls_context: {common_tls_context: {custom_tls_certificate_selector: {name: s, typed_config: {'@type': type.googleapis.com/google.protobuf.Struct, value: {}}}}}}}\n",
 			"static_resources.clusters[0].transport_socket.typed_config<QuicUpstreamTransport>.upstream_tls_context.common_tls_context.custom_tls_certificate_selector",

@@ -65,28 +65,34 @@ func quicFilterChains(c *Context, m protoreflect.Message) {
 	}
 }
 
-// quicServerTransport: QUIC does not authenticate clients with certificates, and its proof source signs with a
-// P-256 ECDSA key or an RSA key of at least 2048 bits (checked for certificates given inline; files and SDS secrets
-// are the host's).
-// Envoy: source/common/quic/quic_server_transport_socket_factory.cc:29 [listeners-d69d1403], :82
-// [listeners-8e68d24d] — "TLS Client Authentication is not supported over QUIC", "Failed to deduce signature
-// algorithm from public key: <details>" (envoy_quic_utils.cc deduceSignatureAlgorithmFromPublicKey).
+// quicServerTransport: QUIC does not authenticate clients with certificates when its mTLS runtime guard is off,
+// and its proof source signs with an ECDSA key on a NIST curve (P-256; P-384 and P-521 too since 1.40) or an RSA
+// key of at least 2048 bits (checked for certificates given inline; files and SDS secrets are the host's).
+// Envoy: source/common/quic/quic_server_transport_socket_factory.cc:29 [listeners-d69d1403] (1.35-1.39
+// unconditionally; 1.40 with envoy.reloadable_features.quic_mtls_server_enabled false), :82 [listeners-8e68d24d] —
+// "TLS Client Authentication is not supported over QUIC", "Failed to deduce signature algorithm from public key:
+// <details>" (envoy_quic_utils.cc deduceSignatureAlgorithmFromPublicKey).
 func quicServerTransport(c *Context, m protoreflect.Message) {
 	t, ok := m.Interface().(*quicv3.QuicDownstreamTransport)
 	if !ok {
 		return
 	}
 	tls := t.GetDownstreamTlsContext()
-	if tls.GetRequireClientCertificate().GetValue() {
+	// Envoy 1.40 authenticates QUIC clients unless its runtime guard is turned off; earlier releases refuse the
+	// config. Only the refusal every release shares is reported: the guard set to false.
+	if tls.GetRequireClientCertificate().GetValue() && !c.runtimeFlag("envoy.reloadable_features.quic_mtls_server_enabled", true) {
 		c.envoyf(c.at("downstream_tls_context.require_client_certificate"), quicServerSource,
 			"TLS Client Authentication is not supported over QUIC")
 	}
+	// Envoy 1.40 signs with P-384 and P-521 keys too, unless this runtime guard is off; earlier releases only with
+	// P-256. Only what every release refuses is reported.
+	extraCurves := c.runtimeFlag("envoy.reloadable_features.quic_support_additional_ecdsa_curves", true)
 	for i, cert := range tls.GetCommonTlsContext().GetTlsCertificates() {
 		pemData, ok := inlineData(cert.GetCertificateChain())
 		if !ok {
 			continue
 		}
-		if details := quicKeyProblem(pemData); details != "" {
+		if details := quicKeyProblem(pemData, extraCurves); details != "" {
 			c.envoyf(index(c.at("downstream_tls_context.common_tls_context.tls_certificates"), i)+".certificate_chain", quicServerSource,
 				"Failed to deduce signature algorithm from public key: %s", details)
 		}
@@ -95,7 +101,7 @@ func quicServerTransport(c *Context, m protoreflect.Message) {
 
 // quicKeyProblem returns what deduceSignatureAlgorithmFromPublicKey says of the leaf certificate's key, or "" when
 // QUIC can sign with it or the certificate does not parse (the TLS context reports that).
-func quicKeyProblem(pemData string) string {
+func quicKeyProblem(pemData string, extraCurves bool) string {
 	block, _ := pem.Decode([]byte(pemData))
 	if block == nil {
 		return ""
@@ -106,8 +112,14 @@ func quicKeyProblem(pemData string) string {
 	}
 	switch key := cert.PublicKey.(type) {
 	case *ecdsa.PublicKey:
-		if key.Curve != elliptic.P256() {
-			return "Invalid leaf cert, only P-256 ECDSA certificates are supported"
+		switch key.Curve {
+		case elliptic.P256():
+		case elliptic.P384(), elliptic.P521():
+			if !extraCurves {
+				return "Invalid leaf cert, only P-256 ECDSA certificates are supported"
+			}
+		default:
+			return "Invalid leaf cert, only P-256, P-384 and P-521 ECDSA certificates are supported"
 		}
 	case *rsa.PublicKey:
 		if key.Size() < 2048/8 {

@@ -161,7 +161,8 @@ func routeClusterSpecifierPlugin(c *Context, m protoreflect.Message) {
 
 // perRouteUnsupported are the HTTP filters whose factories build no per-route config (their
 // createRouteSpecificFilterConfig is the default, which returns nothing), so that a route, virtual host or route
-// table that configures them is refused. Filters whose API has a per-route message in newer releases are left out.
+// table that configures them is refused. Filters that gain per-route configs in later releases are left out: those
+// whose API has a per-route message in newer releases, and set_metadata (per-route since 1.39).
 var perRouteUnsupported = setOf(
 	"envoy.filters.http.adaptive_concurrency", "envoy.filters.http.admission_control",
 	"envoy.filters.http.alternate_protocols_cache", "envoy.filters.http.cache", "envoy.filters.http.cache_v2",
@@ -171,7 +172,7 @@ var perRouteUnsupported = setOf(
 	"envoy.filters.http.grpc_web", "envoy.filters.http.health_check", "envoy.filters.http.ip_tagging",
 	"envoy.filters.http.mcp_router", "envoy.filters.http.original_src",
 	"envoy.filters.http.proto_api_scrubber", "envoy.filters.http.proto_message_extraction", "envoy.filters.http.router",
-	"envoy.filters.http.set_metadata", "envoy.filters.http.tap", "envoy.filters.http.wasm",
+	"envoy.filters.http.tap", "envoy.filters.http.wasm",
 )
 
 // perFilterConfigMessage holds the per-filter configs of route tables, virtual hosts, routes and weighted clusters.

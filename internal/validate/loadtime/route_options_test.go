@@ -150,8 +150,10 @@ func casesURITemplateRules() []ruleCase {
 			"mismatch between variables in path_match_policy /{a} and path_rewrite_policy /{b} (Nonexisting variable name: b)"},
 		{"rewrite without the template matcher", template("", "/{a}"), rp + ".route.path_rewrite_policy",
 			"unable to use envoy.path.rewrite.uri_template.uri_template_rewriter extension without envoy.path.match.uri_template.uri_template_matcher extension"},
-		{"literal asterisk when the runtime guard is off", strings.Replace(template("/a*b", ""), "static_resources:", "layered_runtime: {layers: [{name: s, static_layer: {envoy.reloadable_features.uri_template_match_on_asterisk: false}}]}\nstatic_resources:", 1),
-			mp, `path_match_policy.path_template /a*b is invalid: Invalid literal: "a*b"`},
+		{"mixed segments", template("/api/v{version}/users/{id}.json/x", "/v2/{version}/{id}"), "", ""},
+		{"mixed segments when the runtime guard is off", strings.Replace(template("/api/v{version}", ""), "static_resources:", "layered_runtime: {layers: [{name: s, static_layer: {envoy.reloadable_features.uri_template_mixed_variable_literals: false}}]}\nstatic_resources:", 1),
+			mp, `path_match_policy.path_template /api/v{version} is invalid: Invalid literal: "v{version}"`},
+		{"rewrite of a variable a mixed template does not capture", template("/api/v{version}", "/{id}"), rp + ".route.path_rewrite_policy", "Nonexisting variable name: id"},
 	}
 }
 

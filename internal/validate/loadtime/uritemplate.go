@@ -2,6 +2,7 @@ package loadtime
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -36,7 +37,8 @@ func uriTemplateMatch(c *Context, m protoreflect.Message) {
 	if !ok {
 		return
 	}
-	if _, problem := parsePathTemplate(cfg.GetPathTemplate(), c.uriTemplateAsterisk()); problem != "" {
+	if _, problem := parsePathTemplate(cfg.GetPathTemplate(), c.uriTemplateAsterisk()); problem != "" &&
+		!(hasMixedSegment(cfg.GetPathTemplate()) && c.uriTemplateMixedSegments()) {
 		c.envoyf(c.at("path_template"), uriTemplateInternal, "path_match_policy.path_template %s is invalid: %s", cfg.GetPathTemplate(), problem)
 	}
 }
@@ -82,13 +84,21 @@ func uriTemplatePairing(c *Context, m protoreflect.Message) {
 		return
 	}
 	asterisk := c.uriTemplateAsterisk()
-	pattern, problem1 := parsePathTemplate(match.GetPathTemplate(), asterisk)
-	segments, problem2 := parseRewriteTemplate(rewrite.GetPathTemplateRewrite(), asterisk)
-	if problem1 != "" || problem2 != "" {
-		return // reported by the two rules above
+	segments, problem := parseRewriteTemplate(rewrite.GetPathTemplateRewrite(), asterisk)
+	if problem != "" {
+		return // reported by uriTemplateRewrite
+	}
+	var captured func(name string) bool
+	if hasMixedSegment(match.GetPathTemplate()) && c.uriTemplateMixedSegments() {
+		names := templateVariables(match.GetPathTemplate())
+		captured = func(name string) bool { return slices.Contains(names, name) }
+	} else if pattern, problem := parsePathTemplate(match.GetPathTemplate(), asterisk); problem == "" {
+		captured = pattern.captures
+	} else {
+		return // reported by uriTemplateMatch
 	}
 	for _, s := range segments {
-		if s.variable && !pattern.captures(s.value) {
+		if s.variable && !captured(s.value) {
 			c.envoyf(c.at("route.path_rewrite_policy"), src, "mismatch between variables in path_match_policy %s and "+
 				"path_rewrite_policy %s (Nonexisting variable name: %s)", match.GetPathTemplate(), rewrite.GetPathTemplateRewrite(), s.value)
 			return
@@ -96,9 +106,66 @@ func uriTemplatePairing(c *Context, m protoreflect.Message) {
 	}
 }
 
-// uriTemplateAsterisk reports whether literals may hold '*' (runtime guard, on by default).
-func (c *Context) uriTemplateAsterisk() bool {
-	return c.runtimeFlag("envoy.reloadable_features.uri_template_match_on_asterisk", true)
+// uriTemplateAsterisk reports whether literals may hold '*'. Envoy 1.35-1.39 let the runtime guard
+// envoy.reloadable_features.uri_template_match_on_asterisk (on by default) turn it off; 1.40 removed the guard and
+// always allows it, so the validator does too.
+func (c *Context) uriTemplateAsterisk() bool { return true }
+
+// uriTemplateMixedSegments reports whether a path segment may mix a variable with literal text ("v{version}",
+// "{id}.json" in the middle of a path): Envoy 1.39 and later accept it unless the runtime guard
+// envoy.reloadable_features.uri_template_mixed_variable_literals (on by default) is off; earlier releases refuse
+// it. A template with such segments is therefore only checked when the guard is off.
+func (c *Context) uriTemplateMixedSegments() bool {
+	return c.runtimeFlag("envoy.reloadable_features.uri_template_mixed_variable_literals", true)
+}
+
+// hasMixedSegment reports a segment of a path template (split at '/' outside braces) that holds a whole variable
+// and anything else.
+func hasMixedSegment(t string) bool {
+	depth, start := 0, 0
+	mixed := func(seg string) bool {
+		open, closing := strings.IndexByte(seg, '{'), strings.IndexByte(seg, '}')
+		if open < 0 || closing < open {
+			return false // no whole variable: malformed for every release
+		}
+		return open != 0 || closing != len(seg)-1
+	}
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case '{':
+			depth++
+		case '}':
+			if depth > 0 {
+				depth--
+			}
+		case '/':
+			if depth == 0 {
+				if mixed(t[start:i]) {
+					return true
+				}
+				start = i + 1
+			}
+		}
+	}
+	return mixed(t[start:])
+}
+
+// templateVariables returns the variable names of a template that mixes variables and literals, as Envoy 1.39's
+// parser captures them: every "{name" or "{name=...".
+func templateVariables(t string) []string {
+	var names []string
+	for rest := t; ; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			return names
+		}
+		rest = rest[i+1:]
+		end := strings.IndexAny(rest, "=}")
+		if end < 0 {
+			return names
+		}
+		names = append(names, rest[:end])
+	}
 }
 
 // Path templates (uri_template_internal.cc).

@@ -2,6 +2,7 @@ package loadtime
 
 import (
 	"net/netip"
+	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -25,18 +26,71 @@ func init() {
 	register("envoy.config.trace.v3.XRayConfig", xrayDaemon)
 }
 
-// ipAddress reports an Address whose socket address is not an IP literal (pipes, internal addresses and
-// addresses with a custom resolver are left alone). path is the path of the Address.
+const (
+	ipResolverName      = "envoy.ip"                           // Envoy's IP resolver, used when resolver_name is empty
+	reverseConnResolver = "envoy.resolvers.reverse_connection" // the only other resolver Envoy ships
+	maxPipePath         = 107                                  // sizeof(sockaddr_un.sun_path) on Linux, less the NUL
+)
+
+// ipAddress checks an Address that Envoy resolves with Network::Address::resolveProtoAddress when it loads the
+// configuration (listeners, admin, static endpoints, statsd sinks, DNS resolvers): a socket address goes to the
+// resolver it names, and the IP resolver takes only IP literals and numbered ports; a pipe must fit a UNIX socket
+// address. path is the path of the Address; hint is appended to the malformed-address message.
+// Envoy: source/common/network/resolver_impl.cc:46 [listeners-0b3fbe45], :94 [listeners-879926ba] — "IP resolver
+// can't handle port specifier type <n>", "Unknown address resolver: <name>".
 func (c *Context) ipAddress(path func() string, a *corev3.Address, src, hint string) {
-	c.ipSocketAddress(func() string { return path() + ".socket_address" }, a.GetSocketAddress(), src, hint)
+	if p := a.GetPipe(); p != nil {
+		c.pipeAddress(func() string { return path() + ".pipe" }, p)
+		return
+	}
+	sa := a.GetSocketAddress()
+	if sa == nil {
+		return
+	}
+	switch sa.GetResolverName() {
+	case "", ipResolverName:
+	case reverseConnResolver:
+		return // reverse connection addresses have their own syntax (rc://...)
+	default:
+		c.envoyf(path()+".socket_address.resolver_name", resolverSource, "Unknown address resolver: %s (Envoy's resolvers are "+
+			"%q, the default, and %q)", sa.GetResolverName(), ipResolverName, reverseConnResolver)
+		return
+	}
+	if _, named := sa.GetPortSpecifier().(*corev3.SocketAddress_NamedPort); named {
+		c.envoyf(path()+".socket_address.named_port", resolverSource, "IP resolver can't handle port specifier type %d "+
+			"(named_port needs a custom resolver; use port_value)", sa.ProtoReflect().Descriptor().Fields().ByName("named_port").Number())
+	}
+	c.ipSocketAddress(func() string { return path() + ".socket_address" }, sa, src, hint)
 }
 
+// ipSocketAddress reports a socket address that is not an IP literal. Addresses with a resolver other than the IP
+// resolver are left alone.
 func (c *Context) ipSocketAddress(path func() string, sa *corev3.SocketAddress, src, hint string) {
-	if sa == nil || sa.GetResolverName() != "" || sa.GetAddress() == "" {
+	if sa == nil || (sa.GetResolverName() != "" && sa.GetResolverName() != ipResolverName) || sa.GetAddress() == "" {
 		return
 	}
 	if _, err := netip.ParseAddr(sa.GetAddress()); err != nil {
 		c.envoyf(path()+".address", src, "malformed IP address: %s%s", sa.GetAddress(), hint)
+	}
+}
+
+// pipeAddress: a UNIX socket path fits sockaddr_un, has no NUL unless it is abstract ("@..."), and an abstract
+// socket has no file mode.
+// Envoy: source/common/network/address_impl.cc:405 [listeners-69fb636a], :424 [listeners-c3c6c746], :439
+// [listeners-3622ad3c] (PipeInstance) — "Path "<p>" exceeds maximum UNIX domain socket path size of 108.", "Cannot
+// set mode for Abstract AF_UNIX sockets", "UNIX domain socket pathname contains embedded null characters".
+func (c *Context) pipeAddress(path func() string, p *corev3.Pipe) {
+	const src = "source/common/network/address_impl.cc"
+	name := p.GetPath()
+	switch {
+	case len(name) > maxPipePath:
+		c.envoyf(path()+".path", src, "Path \"%s\" exceeds maximum UNIX domain socket path size of %d.", name, maxPipePath+1)
+	case strings.HasPrefix(name, "@"):
+		if p.GetMode() != 0 {
+			c.envoyf(path()+".mode", src, "Cannot set mode for Abstract AF_UNIX sockets")
+		}
+	case strings.IndexByte(name, 0) >= 0:
+		c.envoyf(path()+".path", src, "UNIX domain socket pathname contains embedded null characters")
 	}
 }
 

@@ -83,6 +83,9 @@ func (c *Context) runtimeInteger(key string) (n uint64, ok bool) {
 func (c *Context) runtimeValue(key string) *structpb.Value {
 	f := c.facts
 	if f.runtime == nil {
+		if len(c.bootstrap().GetLayeredRuntime().GetLayers()) == 0 {
+			return nil // no static layer: nothing to flatten, and nothing allocated for the common case
+		}
 		f.runtime = map[string]*structpb.Value{}
 		for _, layer := range c.bootstrap().GetLayeredRuntime().GetLayers() {
 			flattenRuntime(f.runtime, "", layer.GetStaticLayer(), 0)
@@ -102,4 +105,18 @@ func flattenRuntime(out map[string]*structpb.Value, prefix string, st *structpb.
 		}
 		out[k] = v
 	}
+}
+
+// runtimeNumber reads a number from the static runtime layers (as runtimeFlag does a boolean).
+func (c *Context) runtimeNumber(key string) (float64, bool) {
+	c.runtimeFlag(key, false) // fills the flattened layers
+	switch k := c.facts.runtime[key].GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		return k.NumberValue, true
+	case *structpb.Value_StringValue:
+		if v, err := strconv.ParseFloat(k.StringValue, 64); err == nil {
+			return v, true
+		}
+	}
+	return 0, false
 }

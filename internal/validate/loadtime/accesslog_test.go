@@ -61,7 +61,7 @@ func casesAccessLogRules() []ruleCase {
 		{"coalesce length zero", stdout(`{text_format: '%COALESCE({"operators": [{"command": "REQ", "param": "x", "max_length": 0}]})%'}`), lf + ".text_format", "'max_length' must be a positive integer"},
 		{"coalesce unknown command", stdout(`{text_format: '%COALESCE({"operators": ["SNI"]})%'}`), lf + ".text_format", "COALESCE: failed to parse operator at index 0: unknown command: 'SNI'"},
 		{"coalesce command syntax", stdout(`{text_format: '%COALESCE({"operators": ["REQ"]})%'}`), lf + ".text_format", "COALESCE: failed to parse operator at index 0: REQ requires parameters"},
-		{"formatter of another category", stdout("{text_format: '%REQ(x)%', formatters: [{name: f, typed_config: {'@type': "+routerType+"}}]}"),
+		{"formatter of another category", stdout("{text_format: '%REQ(x)%', formatters: [{name: f, typed_config: {'@type': " + routerType + "}}]}"),
 			lf + ".formatters[0].typed_config", "Formatter not found: f"},
 		{"local reply body format", hcm("local_reply_config: {body_format: {text_format: '%LOCAL_REPLY_BODY% %RESPONSE_CODE_DETAILS%'}}\n"), "", ""},
 	}

@@ -23,8 +23,8 @@ func casesAccessLoggerRules() []ruleCase {
 	const ot = al + "<OpenTelemetryAccessLogConfig>"
 	const grpc = "grpc_service: {envoy_grpc: {cluster_name: app}}"
 	return []ruleCase{
-		{"stats logger", stats("histograms: [{stat: {name: h, tags: [{name: code, value_format: '%RESPONSE_CODE%'}]}, unit: Milliseconds, value_format: '%DURATION%'}], "+
-			"counters: [{stat: {name: c}, value_fixed: 1}, {stat: {name: b}, value_format: '%BYTES_SENT%'}], "+
+		{"stats logger", stats("histograms: [{stat: {name: h, tags: [{name: code, value_format: '%RESPONSE_CODE%'}]}, unit: Milliseconds, value_format: '%DURATION%'}], " +
+			"counters: [{stat: {name: c}, value_fixed: 1}, {stat: {name: b}, value_format: '%BYTES_SENT%'}], " +
 			"gauges: [{stat: {name: g}, value_fixed: 1, add_subtract: {add_log_type: DownstreamStart, sub_log_type: DownstreamEnd}}, {stat: {name: s}, value_format: '%BYTES_SENT%', set: {log_type: DownstreamEnd}}]"), "", ""},
 		{"stats logger value with text", stats("histograms: [{stat: {name: h}, value_format: 'ms=%DURATION%'}]"),
 			st + ".histograms[0].value_format", "Stats logger `value_format` string must contain exactly one substitution"},
@@ -54,13 +54,13 @@ func casesAccessLoggerRules() []ruleCase {
 		{"fluentd back-off", fluentd("cluster: app, record: {a: b}, retry_options: {backoff_options: {base_interval: 1s, max_interval: 0.5s}}"),
 			fl + ".retry_options.backoff_options.max_interval", "max_backoff_interval must be greater or equal to base_backoff_interval"},
 		{"fluentd record format", fluentd("cluster: app, record: {path: '%REQ%'}"), fl + ".record[\"path\"]", "REQ requires parameters"},
-		{"opentelemetry logger", otel(grpc+", body: {string_value: '%REQ(:PATH)%'}, attributes: {values: [{key: a, value: {kvlist_value: {values: [{key: b, value: {array_value: {values: [{string_value: '%RESPONSE_CODE%'}]}}}]}}}]}"), "", ""},
+		{"opentelemetry logger", otel(grpc + ", body: {string_value: '%REQ(:PATH)%'}, attributes: {values: [{key: a, value: {kvlist_value: {values: [{key: b, value: {array_value: {values: [{string_value: '%RESPONSE_CODE%'}]}}}]}}}]}"), "", ""},
 		{"opentelemetry logger without transport", otel("log_name: l"), ot, "OpenTelemetry access logger requires one of: grpc_service, http_service, or common_config.grpc_service"},
-		{"opentelemetry logger with two transports", otel(grpc+", common_config: {log_name: l, transport_api_version: V3, "+grpc+"}"), ot, "OpenTelemetry access logger can only have one transport configured."},
-		{"opentelemetry logger number in body", otel(grpc+", body: {int_value: 1}"), ot + ".body", "Only string values, nested key value lists and array values are supported"},
-		{"opentelemetry logger number in list", otel(grpc+", attributes: {values: [{key: a, value: {array_value: {values: [{bool_value: true}]}}}]}"),
+		{"opentelemetry logger with two transports", otel(grpc + ", common_config: {log_name: l, transport_api_version: V3, " + grpc + "}"), ot, "OpenTelemetry access logger can only have one transport configured."},
+		{"opentelemetry logger number in body", otel(grpc + ", body: {int_value: 1}"), ot + ".body", "Only string values, nested key value lists and array values are supported"},
+		{"opentelemetry logger number in list", otel(grpc + ", attributes: {values: [{key: a, value: {array_value: {values: [{bool_value: true}]}}}]}"),
 			ot + ".attributes.values[0].value.array_value.values[0]", "Only string values, nested key value lists and array values are supported"},
-		{"opentelemetry logger attribute format", otel(grpc+", attributes: {values: [{key: a, value: {string_value: '%PROTOCOL:1%'}}]}"),
+		{"opentelemetry logger attribute format", otel(grpc + ", attributes: {values: [{key: a, value: {string_value: '%PROTOCOL:1%'}}]}"),
 			ot + ".attributes.values[0].value", "PROTOCOL does not take any parameters or length"},
 		{"process rate limit filter", hcm("access_log: [{name: l, filter: {extension_filter: {name: r, typed_config: {'@type': type.googleapis.com/envoy.extensions.access_loggers.filters.process_ratelimit.v3.ProcessRateLimitFilter, dynamic_config: {resource_name: r, config_source: {path_config_source: {path: /etc/r.yaml}}}}}}, typed_config: {'@type': type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog}}]\n"), "", ""},
 		{"process rate limit filter without config", hcm("access_log: [{name: l, filter: {extension_filter: {name: r, typed_config: {'@type': type.googleapis.com/envoy.extensions.access_loggers.filters.process_ratelimit.v3.ProcessRateLimitFilter}}}, typed_config: {'@type': type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog}}]\n"),

@@ -235,7 +235,8 @@ func coalesceProblem(sub string, depth int) (msg, source string) {
 	}
 	var ops []json.RawMessage
 	if json.Unmarshal(raw, &ops) != nil || ops == nil {
-		return "COALESCE: 'operators' must be an array: " + string(raw), coalesceSource
+		// Envoy: source/common/json/json_internal.cc:506 [core-07ca28dc] (Field::getObjectArray)
+		return "COALESCE: 'operators' must be an array: key 'operators' missing or not an array from lines 1-1", coalesceSource
 	}
 	if len(ops) == 0 {
 		return "COALESCE: 'operators' array must not be empty", coalesceSource
@@ -255,17 +256,19 @@ func coalesceOperatorProblem(op json.RawMessage, depth int) (msg, source string)
 	}
 	var o coalesceOperator
 	if bytes.HasPrefix(bytes.TrimSpace(op), []byte("{")) && json.Unmarshal(op, &o) == nil {
+		// Envoy: source/common/json/json_internal.cc:522 [core-f9f068f8] (Field::getString), :463 [core-ed3b6f4f]
+		// (Field::getInteger): the messages COALESCE wraps (a format string's JSON is on one line).
 		if o.Command == nil || json.Unmarshal(*o.Command, &name) != nil {
-			return "operator object must have 'command' field (a string)", coalesceSource
+			return "operator object must have 'command' field: key 'command' missing or not a string from lines 1-1", coalesceSource
 		}
 		var param string
 		if o.Param != nil && json.Unmarshal(*o.Param, &param) != nil {
-			return "'param' field must be a string", coalesceSource
+			return "'param' field must be a string: key 'param' missing or not a string from lines 1-1", coalesceSource
 		}
 		if o.MaxLength != nil {
 			n, err := json.Number(strings.TrimSpace(string(*o.MaxLength))).Int64()
 			if err != nil {
-				return "'max_length' field must be an integer", coalesceSource
+				return "'max_length' field must be an integer: key 'max_length' missing or not an integer from lines 1-1", coalesceSource
 			}
 			if n <= 0 {
 				return "'max_length' must be a positive integer", coalesceSource

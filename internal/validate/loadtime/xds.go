@@ -145,12 +145,12 @@ func configSourceSubscription(c *Context, m protoreflect.Message) {
 	case t == corev3.ApiConfigSource_DEPRECATED_AND_UNAVAILABLE_DO_NOT_USE:
 		c.envoyf(c.at("api_config_source.api_type"), subscriptionSource, "REST_LEGACY no longer a supported ApiConfigSource. "+
 			"Please specify an explicit supported api_type (GRPC, DELTA_GRPC or REST)")
-	default:
-		c.grpcStreamSettings(func() string { return c.at("api_config_source") }, cs.GetApiConfigSource())
 	case t == corev3.ApiConfigSource_REST && cs.GetApiConfigSource().GetRefreshDelay() == nil && len(cs.GetApiConfigSource().GetClusterNames()) == 1:
 		// Envoy: source/extensions/config_subscription/rest/http_subscription_impl.cc:157 [xds-0e338a88]
 		c.envoyf(c.at("api_config_source.refresh_delay"), "source/extensions/config_subscription/rest/http_subscription_impl.cc",
 			"refresh_delay is required for REST API configuration sources")
+	default:
+		c.grpcStreamSettings(func() string { return c.at("api_config_source") }, cs.GetApiConfigSource())
 	}
 }
 

@@ -191,6 +191,12 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 	if name == "" {
 		name = info.name
 	}
+	if len(cats) == 1 && cats[0] == "envoy.formatter" {
+		// Envoy: source/common/formatter/substitution_format_string.cc:13 [access-logs-5b026e56] (parseFormatters)
+		c.envoyf(c.render(at), "source/common/formatter/substitution_format_string.cc",
+			"Formatter not found: %s (type %s configures %s, not a formatter)", name, typ, info.name)
+		return
+	}
 	c.envoyf(c.render(at), "source/common/config/utility.h",
 		"Didn't find a registered implementation for '%s' with type URL: '%s': that type configures %s (%s), "+
 			"but this field takes %s", name, typ, info.name, strings.Join(info.categories, ", "), strings.Join(cats, " or "))

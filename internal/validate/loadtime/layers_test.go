@@ -30,6 +30,12 @@ func casesLayerRules() []ruleCase {
 		{"ads without ads_config", "node: {id: node1, cluster: c1}\ndynamic_resources: {lds_config: {ads: {}}}\n",
 			"dynamic_resources.lds_config.ads", "dynamic_resources.ads_config is not set"},
 		{"runtime layer without a specifier", "layered_runtime: {layers: [{name: s}]}\n", "layered_runtime.layers[0].layer_specifier", "value is required"},
+		{"zipkin collector cluster unknown", hcm("tracing: {provider: {name: z, typed_config: {'@type': type.googleapis.com/envoy.config.trace.v3.ZipkinConfig, collector_cluster: nope, collector_endpoint: /api/v2/spans, collector_endpoint_version: HTTP_JSON}}}\n"),
+			hcmPath + ".tracing.provider.typed_config<ZipkinConfig>.collector_cluster", "unknown cluster \"nope\""},
+		{"string matcher without pattern", routes("virtual_hosts: [{name: v, domains: ['*'], routes: [{match: {prefix: /, headers: [{name: x, string_match: {ignore_case: true}}]}, route: {cluster: app}}]}]\n"),
+			routeCfg + ".virtual_hosts[0].routes[0].match.headers[0].string_match.match_pattern", "value is required"},
+		{"typed config of an unknown type", hcm("http_filters: [{name: x, typed_config: {'@type': type.googleapis.com/example.v1.Nope}}, {name: envoy.filters.http.router, typed_config: {'@type': " + routerType + "}}]\n"),
+			hcmPath + ".http_filters[0].typed_config.@type", "unknown type \"type.googleapis.com/example.v1.Nope\""},
 		{"duration beyond protobuf's range", "stats_flush_interval: 315576000001s\n", "stats_flush_interval", "google.protobuf.Duration"},
 	}
 }

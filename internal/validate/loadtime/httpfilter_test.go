@@ -1,0 +1,82 @@
+package loadtime_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// Building blocks for the HTTP filter cases.
+
+// httpFilter returns a bootstrap whose connection manager runs one HTTP filter of config type typ (a full message
+// name) with the given fields (the body of a YAML flow mapping, may be empty), then the router.
+func httpFilter(typ, fields string) string {
+	return hcm("http_filters:\n- {name: f, typed_config: {'@type': type.googleapis.com/" + typ + withComma(fields) + "}}\n" + routerFilter)
+}
+
+// perRoute returns a bootstrap whose only route carries a per-filter config of type typ under the name "f".
+func perRoute(typ, fields string) string {
+	return routes("virtual_hosts: [{name: v, domains: ['*'], routes: [{match: {prefix: /}, route: {cluster: app}, " +
+		"typed_per_filter_config: {f: {'@type': type.googleapis.com/" + typ + withComma(fields) + "}}}]}]\n")
+}
+
+func withComma(fields string) string {
+	if fields == "" {
+		return ""
+	}
+	return ", " + fields
+}
+
+// filterAt and perRouteAt are the paths of the configs httpFilter and perRoute build.
+func filterAt(typ string) string {
+	return hcmPath + ".http_filters[0].typed_config<" + typ[strings.LastIndexByte(typ, '.')+1:] + ">"
+}
+
+func perRouteAt(typ string) string {
+	return routeCfg + ".virtual_hosts[0].routes[0].typed_per_filter_config[\"f\"]<" + typ[strings.LastIndexByte(typ, '.')+1:] + ">"
+}
+
+const (
+	apiKeyAuth       = "envoy.extensions.filters.http.api_key_auth.v3.ApiKeyAuth"
+	apiKeyAuthRoute  = "envoy.extensions.filters.http.api_key_auth.v3.ApiKeyAuthPerRoute"
+	basicAuth        = "envoy.extensions.filters.http.basic_auth.v3.BasicAuth"
+	basicAuthRoute   = "envoy.extensions.filters.http.basic_auth.v3.BasicAuthPerRoute"
+	admissionControl = "envoy.extensions.filters.http.admission_control.v3.AdmissionControl"
+	adaptive         = "envoy.extensions.filters.http.adaptive_concurrency.v3.AdaptiveConcurrency"
+	bandwidthLimit   = "envoy.extensions.filters.http.bandwidth_limit.v3.BandwidthLimit"
+	healthCheck      = "envoy.extensions.filters.http.health_check.v3.HealthCheck"
+	geoip            = "envoy.extensions.filters.http.geoip.v3.Geoip"
+	ipTagging        = "envoy.extensions.filters.http.ip_tagging.v3.IPTagging"
+	cdnLoop          = "envoy.extensions.filters.http.cdn_loop.v3.CdnLoopConfig"
+	maxmind          = "provider: {name: mm, typed_config: {'@type': type.googleapis.com/envoy.extensions.geoip_providers.maxmind.v3.MaxMindConfig, common_provider_config: {geo_headers_to_add: {country: x-country}}"
+	// sha is a valid {SHA} hash (of "test").
+	sha = "{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M="
+)
+
+func TestAuthnRules(t *testing.T) { runRules(t, casesAuthnRules()) }
+
+func casesAuthnRules() []ruleCase {
+	users := func(lines string) string { return "users: {inline_string: \"" + lines + "\"}" }
+	return []ruleCase{
+		{"api key auth", httpFilter(apiKeyAuth, "key_sources: [{header: x-api-key}], credentials: [{key: k1, client: a}, {key: k2, client: a}]"), "", ""},
+		{"api key auth source without place", httpFilter(apiKeyAuth, "key_sources: [{header: x-api-key}, {}]"),
+			filterAt(apiKeyAuth) + ".key_sources[1]", "One of 'header'/'query'/'cookie' must be set."},
+		{"api key auth duplicate key", httpFilter(apiKeyAuth, "credentials: [{key: k1, client: a}, {key: k1, client: b}]"),
+			filterAt(apiKeyAuth) + ".credentials[1].key", "Duplicated credential key: 'k1'"},
+		{"api key auth per route duplicate key", perRoute(apiKeyAuthRoute, "credentials: [{key: k, client: a}, {key: k, client: a}]"),
+			perRouteAt(apiKeyAuthRoute) + ".credentials[1].key", "Duplicated credential key: 'k'"},
+		{"basic auth", httpFilter(basicAuth, users("# admins\\n\\nuser1:"+sha+"\\nuser2:"+sha+"\\n")), "", ""},
+		{"basic auth users in a file", httpFilter(basicAuth, "users: {filename: /etc/htpasswd}"), "", ""},
+		{"basic auth line without colon", httpFilter(basicAuth, users("user1")),
+			filterAt(basicAuth) + ".users.inline_string", "basic auth: invalid htpasswd format, username:password is expected"},
+		{"basic auth empty password", httpFilter(basicAuth, users("user1:")),
+			filterAt(basicAuth) + ".users.inline_string", "basic auth: empty user name or password"},
+		{"basic auth duplicate user", httpFilter(basicAuth, users("u:"+sha+"\\nu:"+sha)),
+			filterAt(basicAuth) + ".users.inline_string", "basic auth: duplicate users"},
+		{"basic auth bcrypt", httpFilter(basicAuth, users("u:$2y$05$abcdefghijabcdefghijab")),
+			filterAt(basicAuth) + ".users.inline_string", "basic auth: unsupported htpasswd format: please use {SHA}"},
+		{"basic auth short hash", perRoute(basicAuthRoute, users("u:{SHA}abc")),
+			perRouteAt(basicAuthRoute) + ".users.inline_string", "basic auth: invalid htpasswd format, invalid SHA hash length"},
+	}
+}
+
+func init() { registerCases(casesAuthnRules) }

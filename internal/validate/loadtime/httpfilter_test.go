@@ -80,3 +80,22 @@ func casesAuthnRules() []ruleCase {
 }
 
 func init() { registerCases(casesAuthnRules) }
+
+const (
+	rateLimit      = "envoy.extensions.filters.http.ratelimit.v3.RateLimit"
+	rateLimitRoute = "envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute"
+	localRateLimit = "envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
+	rlService      = "domain: d, rate_limit_service: {transport_api_version: V3, grpc_service: {envoy_grpc: {cluster_name: app}}}"
+	tokenBucket    = "token_bucket: {max_tokens: 10, fill_interval: 1s}"
+)
+
+const (
+	extAuthz      = "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz"
+	extAuthzRoute = "envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute"
+	jwtAuthn      = "envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
+	oauth2        = "envoy.extensions.filters.http.oauth2.v3.OAuth2"
+	awsSigning    = "envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning"
+	awsLambda     = "envoy.extensions.filters.http.aws_lambda.v3.Config"
+	awsLambdaPer  = "envoy.extensions.filters.http.aws_lambda.v3.PerRouteConfig"
+	injector      = "envoy.extensions.filters.http.credential_injector.v3.CredentialInjector"
+)

@@ -99,3 +99,14 @@ const (
 	awsLambdaPer  = "envoy.extensions.filters.http.aws_lambda.v3.PerRouteConfig"
 	injector      = "envoy.extensions.filters.http.credential_injector.v3.CredentialInjector"
 )
+
+const (
+	headerMutation   = "envoy.extensions.filters.http.header_mutation.v3.HeaderMutation"
+	headerToMetadata = "envoy.extensions.filters.http.header_to_metadata.v3.Config"
+	jsonToMetadata   = "envoy.extensions.filters.http.json_to_metadata.v3.JsonToMetadata"
+	thriftToMetadata = "envoy.extensions.filters.http.thrift_to_metadata.v3.ThriftToMetadata"
+	sseToMetadata    = "envoy.extensions.filters.http.sse_to_metadata.v3.SseToMetadata"
+	customResponse   = "envoy.extensions.filters.http.custom_response.v3.CustomResponse"
+	fileServer       = "envoy.extensions.filters.http.file_server.v3.FileServerConfig"
+	transform        = "envoy.extensions.filters.http.transform.v3.TransformConfig"
+)

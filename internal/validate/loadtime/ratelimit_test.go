@@ -16,7 +16,7 @@ func casesRateLimitRules() []ruleCase {
 			filterAt(rateLimit) + second + ".hits_addend", "hits_addend must contain either a format or a number"},
 		{"rate limit empty hits addend", httpFilter(rateLimit, policy("hits_addend: {}")),
 			filterAt(rateLimit) + second + ".hits_addend", "hits_addend must contain either a format or a number"},
-		{"rate limit hits addend format with text", httpFilter(rateLimit, policy("hits_addend: {format: 'n=%BYTES_RECEIVED%'}")),
+		{"rate limit hits addend format with text", httpFilter(rateLimit, policy("hits_addend: {format: '%BYTES_RECEIVED%%BYTES_SENT%'}")),
 			filterAt(rateLimit) + second + ".hits_addend.format", "hits_addend format must contain exactly one substitution"},
 		{"rate limit policy stage", perRoute(rateLimitRoute, "rate_limits: [{stage: 1, actions: [{remote_address: {}}]}]"),
 			perRouteAt(rateLimitRoute) + ".rate_limits[0]", "'stage' field and 'disable_key' field are not supported"},

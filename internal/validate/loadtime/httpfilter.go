@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
@@ -19,6 +21,10 @@ import (
 // httpFilterState is what the HTTP filter rules remember across the walk.
 type httpFilterState struct {
 	genericSecrets map[string]bool // names of the bootstrap's static generic secrets, computed on first use
+	// fileManagers and fileCaches hold the first config met of each async file manager id and file system cache
+	// path: Envoy shares one instance per key and refuses a second, different config for it.
+	fileManagers map[string]protoreflect.Message
+	fileCaches   map[string]proto.Message
 }
 
 // perRouteConfig reports whether the message being checked is a per-route filter config (a value of a

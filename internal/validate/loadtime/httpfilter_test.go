@@ -110,3 +110,21 @@ const (
 	fileServer       = "envoy.extensions.filters.http.file_server.v3.FileServerConfig"
 	transform        = "envoy.extensions.filters.http.transform.v3.TransformConfig"
 )
+
+const (
+	tapFilter    = "envoy.extensions.filters.http.tap.v3.Tap"
+	wasmFilter   = "envoy.extensions.filters.http.wasm.v3.Wasm"
+	luaFilter    = "envoy.extensions.filters.http.lua.v3.Lua"
+	compressor   = "envoy.extensions.filters.http.compressor.v3.Compressor"
+	compressorPR = "envoy.extensions.filters.http.compressor.v3.CompressorPerRoute"
+	decompressor = "envoy.extensions.filters.http.decompressor.v3.Decompressor"
+	cacheFilter  = "envoy.extensions.filters.http.cache.v3.CacheConfig"
+	cacheV2      = "envoy.extensions.filters.http.cache_v2.v3.CacheV2Config"
+	gzipLib      = "{name: gzip, typed_config: {'@type': type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip}}"
+)
+
+// twoFilters returns a bootstrap whose connection manager runs two HTTP filters (types and fields) before the router.
+func twoFilters(typ1, fields1, typ2, fields2 string) string {
+	return hcm("http_filters:\n- {name: f1, typed_config: {'@type': type.googleapis.com/" + typ1 + withComma(fields1) + "}}\n" +
+		"- {name: f2, typed_config: {'@type': type.googleapis.com/" + typ2 + withComma(fields2) + "}}\n" + routerFilter)
+}

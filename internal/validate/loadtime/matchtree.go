@@ -5,6 +5,8 @@ import (
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
+
+	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
 )
 
 // Match trees (xds.type.matcher.v3.Matcher and envoy.config.common.matcher.v3.Matcher): Envoy's MatchTreeFactory
@@ -93,4 +95,24 @@ func extensionMatcherTree(c *Context, m protoreflect.Message) {
 				"requirement violation while creating match tree: keep_matching is not supported in this context")
 		}
 	})
+}
+
+func init() {
+	register("xds.type.matcher.v3.CelMatcher", celMatcherExpression)
+}
+
+// celMatcherExpression: a CEL matcher has an expression (compiled when its match tree is built).
+// Envoy: source/extensions/filters/common/expr/evaluator.cc:241 [http-filters-e870b534] — "CEL expression not set.",
+// reported by source/extensions/matching/input_matchers/cel_matcher/matcher.cc as "failed to create an expression:
+// CEL expression not set.".
+func celMatcherExpression(c *Context, m protoreflect.Message) {
+	cm, ok := m.Interface().(*xdsmatcherv3.CelMatcher)
+	if !ok {
+		return
+	}
+	e := cm.GetExprMatch()
+	if e.GetExprSpecifier() == nil && e.GetCelExprParsed() == nil && e.GetCelExprChecked() == nil && e.GetCelExprString() == "" {
+		c.envoyf(c.at("expr_match"), "source/extensions/filters/common/expr/evaluator.cc",
+			"failed to create an expression: CEL expression not set. (set cel_expr_parsed or cel_expr_checked)")
+	}
 }

@@ -128,3 +128,18 @@ func twoFilters(typ1, fields1, typ2, fields2 string) string {
 	return hcm("http_filters:\n- {name: f1, typed_config: {'@type': type.googleapis.com/" + typ1 + withComma(fields1) + "}}\n" +
 		"- {name: f2, typed_config: {'@type': type.googleapis.com/" + typ2 + withComma(fields2) + "}}\n" + routerFilter)
 }
+
+const (
+	extProc       = "envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor"
+	composite     = "envoy.extensions.filters.http.composite.v3.Composite"
+	dynamicModule = "envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter"
+	matcherRoute  = "envoy.extensions.common.matching.v3.ExtensionWithMatcherPerRoute"
+	grpcApp       = "grpc_service: {envoy_grpc: {cluster_name: app}}"
+)
+
+// composed returns a match tree (xds_matcher fields) whose one header match runs the given ExecuteFilterAction
+// fields.
+func composed(action string) string {
+	return "xds_matcher: {matcher_list: {matchers: [{predicate: {single_predicate: {input: {name: i, typed_config: {'@type': type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput, header_name: x}}, " +
+		"value_match: {exact: a}}}, on_match: {action: {name: a, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.http.composite.v3.ExecuteFilterAction, " + action + "}}}}]}}"
+}

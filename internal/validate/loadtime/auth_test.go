@@ -74,3 +74,35 @@ func casesAuthRules() []ruleCase {
 }
 
 func init() { registerCases(casesAuthRules) }
+
+func TestJWKSRules(t *testing.T) { runRules(t, casesJWKSRules()) }
+
+func casesJWKSRules() []ruleCase {
+	jwks := func(set string) string {
+		return httpFilter(jwtAuthn, "providers: {p: {issuer: i, local_jwks: {inline_string: '"+set+"'}}}")
+	}
+	const at = ".providers[\"p\"].local_jwks.inline_string"
+	const rsa = `{"kty": "RSA", "alg": "RS256", "kid": "k", "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw", "e": "AQAB"}`
+	return []ruleCase{
+		{"jwks", jwks(`{"keys": [{"kty": "EC", "crv": "P-256", "x": "a", "y": "b"}, ` + rsa + `]}`), "", ""},
+		{"jwks one usable key among bad ones", jwks(`{"keys": [{"kty": "RSA", "n": "a"}, ` + rsa + `, 3]}`), "", ""},
+		{"jwks hmac", jwks(`{"keys": [{"kty": "oct", "alg": "HS256", "k": "c2VjcmV0"}]}`), "", ""},
+		{"jwks x509 map", jwks(`{"k": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"}`), "", ""},
+		{"jwks not json", jwks(`{"keys": [`),
+			filterAt(jwtAuthn) + at, "Provider 'p' in jwt_authn config has invalid local jwks: Jwks is an invalid JSON"},
+		{"jwks without keys", jwks(`{"key": [` + rsa + `]}`),
+			filterAt(jwtAuthn) + at, "Provider 'p' in jwt_authn config has invalid local jwks: Jwks does not have [keys] field"},
+		{"jwks keys not a list", jwks(`{"keys": ` + rsa + `}`),
+			filterAt(jwtAuthn) + at, "invalid local jwks: [keys] in Jwks is not an array"},
+		{"jwks empty", jwks(`{"keys": []}`),
+			filterAt(jwtAuthn) + at, "invalid local jwks: Jwks doesn't have any valid public key"},
+		{"jwks rsa without exponent", jwks(`{"keys": [{"kty": "RSA", "n": "AQAB"}]}`),
+			filterAt(jwtAuthn) + at, "invalid local jwks: [e] field is missing for a RSA key"},
+		{"jwks rsa odd exponent", jwks(`{"keys": [{"kty": "RSA", "n": "AQAB", "e": "Aw8"}]}`),
+			filterAt(jwtAuthn) + at, "invalid local jwks: Jwks RSA [n] or [e] field is missing or has a parse error"},
+		{"jwks unknown key type", jwks(`{"keys": [{"kty": "DSA"}]}`),
+			filterAt(jwtAuthn) + at, "invalid local jwks: [kty] is not supported in [keys]"},
+	}
+}
+
+func init() { registerCases(casesJWKSRules) }

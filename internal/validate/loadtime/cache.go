@@ -107,8 +107,9 @@ func cacheStorage(c *Context, m protoreflect.Message) {
 // "AsyncFileManager mismatched config".
 func asyncFileManagerShared(c *Context, m protoreflect.Message) {
 	a, ok := m.Interface().(*asyncfilesv3.AsyncFileManagerConfig)
-	if !ok {
-		return
+	if !ok || cacheDisabled(c.Ancestor("envoy.extensions.filters.http.cache.v3.CacheConfig")) ||
+		cacheDisabled(c.Ancestor("envoy.extensions.filters.http.cache_v2.v3.CacheV2Config")) {
+		return // a disabled cache filter creates no cache, and so no file manager
 	}
 	s := &c.http
 	first, seen := s.fileManagers[a.GetId()]

@@ -79,3 +79,64 @@ func inlineDescriptors(ds *corev3.DataSource) (pool *descriptorPool, badBytes bo
 	}
 	return nil, false, 0
 }
+
+// method returns the method of that full name when the pool is trusted and defines it.
+func (p *descriptorPool) method(name string) protoreflect.MethodDescriptor {
+	if p == nil || !p.trusted {
+		return nil
+	}
+	d, err := p.files.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		return nil
+	}
+	m, _ := d.(protoreflect.MethodDescriptor)
+	return m
+}
+
+// fieldPathProblem says why proto-field-extraction's FieldValueExtractorFactory refuses a field path of a message
+// (ValidateFieldPathAndCollectMetadata), or "": each dotted name is a field of the message before (a map field
+// reads its values), only message fields have fields, and the last field is a number, a string or a Timestamp.
+func fieldPathProblem(msg protoreflect.MessageDescriptor, path string) string {
+	if path == "" {
+		return "Empty field path"
+	}
+	names := strings.Split(path, ".")
+	typeURL := "type.googleapis.com/" + string(msg.FullName())
+	parent := msg
+	var field protoreflect.FieldDescriptor
+	for len(names) > 0 {
+		name := names[0]
+		names = names[1:]
+		field = parent.Fields().ByName(protoreflect.Name(name))
+		if field == nil {
+			return "Invalid fieldPath (" + path + "): no '" + name + "' field in '" + typeURL + "' message"
+		}
+		parent = nil
+		if k := field.Kind(); k == protoreflect.MessageKind || k == protoreflect.GroupKind {
+			parent = field.Message()
+		}
+		if parent == nil {
+			break
+		}
+		if parent.IsMapEntry() {
+			names = append([]string{"value"}, names...)
+		}
+	}
+	if len(names) > 0 {
+		url := ""
+		if field.Enum() != nil {
+			url = "type.googleapis.com/" + string(field.Enum().FullName())
+		}
+		return "Invalid non-leaf node " + string(field.Name()) + " of non message type (" + url + ")."
+	}
+	switch field.Kind() {
+	case protoreflect.BoolKind, protoreflect.BytesKind, protoreflect.EnumKind, protoreflect.GroupKind:
+	case protoreflect.MessageKind:
+		if field.Message().FullName() == "google.protobuf.Timestamp" {
+			return ""
+		}
+	default:
+		return ""
+	}
+	return "leaf node '" + string(field.Name()) + "' must be numerical/string or timestamp type"
+}

@@ -117,10 +117,22 @@ func fieldExtractionDescriptors(c *Context, m protoreflect.Message) {
 	pool = c.descriptorSource("descriptor_set", f.GetDescriptorSet(), pool, badBytes, badCase, fieldExtractionSource,
 		"unable to parse proto descriptor from inline bytes: %q", "unsupported DataSource case `%d` for configuring `descriptor_set`")
 	for _, method := range sortedKeys(f.GetExtractionsByMethod()) {
+		at := func() string { return c.at("extractions_by_method") + "[" + quote(method) + "]" }
 		if found, known := pool.has(method); known && !found {
-			c.envoyf(c.at("extractions_by_method")+"["+quote(method)+"]", fieldExtractionSource,
-				"couldn't find the gRPC method `%s` defined in the proto descriptor", method)
+			c.envoyf(at(), fieldExtractionSource, "couldn't find the gRPC method `%s` defined in the proto descriptor", method)
 			return
+		}
+		md := pool.method(method)
+		if md == nil {
+			continue
+		}
+		paths := f.GetExtractionsByMethod()[method].GetRequestFieldExtractions()
+		for _, path := range sortedKeys(paths) {
+			if problem := fieldPathProblem(md.Input(), path); problem != "" {
+				c.envoyf(at()+".request_field_extractions["+quote(path)+"]", fieldExtractionSource,
+					"couldn't init extractor for method `%s`: %s", method, problem)
+				return
+			}
 		}
 	}
 }
@@ -173,7 +185,34 @@ func messageExtractionDescriptors(c *Context, m protoreflect.Message) {
 				"method `%s`: only one field can be tagged with EXTRACT_REPEATED_CARDINALITY for response.", method)
 			return
 		}
+		if problem, field := extractionPathsProblem(pool.method(method), me); problem != "" {
+			c.envoyf(at()+"."+field, messageExtractionSource, "couldn't init extractor for method `%s`: %s", method, problem)
+			return
+		}
 	}
+}
+
+// extractionPathsProblem validates the request and response field paths of a method's extraction (those counted
+// for repeated cardinality are not validated), and returns the problem and the field holding the path.
+func extractionPathsProblem(md protoreflect.MethodDescriptor, me *messageextractionv3.MethodExtraction) (string, string) {
+	if md == nil {
+		return "", ""
+	}
+	for _, side := range []struct {
+		field string
+		msg   protoreflect.MessageDescriptor
+		paths map[string]messageextractionv3.MethodExtraction_ExtractDirective
+	}{{"request_extraction_by_field", md.Input(), me.GetRequestExtractionByField()}, {"response_extraction_by_field", md.Output(), me.GetResponseExtractionByField()}} {
+		for _, path := range sortedKeys(side.paths) {
+			if side.paths[path] == messageextractionv3.MethodExtraction_EXTRACT_REPEATED_CARDINALITY {
+				continue
+			}
+			if problem := fieldPathProblem(side.msg, path); problem != "" {
+				return problem, side.field + "[" + quote(path) + "]"
+			}
+		}
+	}
+	return "", ""
 }
 
 // scrubberConfig: proto_api_scrubber overrides fields (the one filtering mode), reads descriptors from a file or

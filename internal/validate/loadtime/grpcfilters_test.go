@@ -8,15 +8,17 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// descriptorSet returns a base64 FileDescriptorSet of one file, pkg.proto, with message pkg.Req (name, tags) and
-// service pkg.Svc (rpc Get(Req) returns (Req)); the file imports what deps names.
+// descriptorSet returns a base64 FileDescriptorSet of one file, pkg.proto, with message pkg.Req (name, tags,
+// flag) and service pkg.Svc (rpc Get(Req) returns (Req)); the file imports what deps names.
 func descriptorSet(deps ...string) string {
-	str, rep, opt := descriptorpb.FieldDescriptorProto_TYPE_STRING, descriptorpb.FieldDescriptorProto_LABEL_REPEATED, descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL
+	str, boolean := descriptorpb.FieldDescriptorProto_TYPE_STRING, descriptorpb.FieldDescriptorProto_TYPE_BOOL
+	rep, opt := descriptorpb.FieldDescriptorProto_LABEL_REPEATED, descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL
 	set := &descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{{
 		Name: proto.String("pkg.proto"), Package: proto.String("pkg"), Syntax: proto.String("proto3"), Dependency: deps,
 		MessageType: []*descriptorpb.DescriptorProto{{Name: proto.String("Req"), Field: []*descriptorpb.FieldDescriptorProto{
 			{Name: proto.String("name"), Number: proto.Int32(1), Type: &str, Label: &opt, JsonName: proto.String("name")},
 			{Name: proto.String("tags"), Number: proto.Int32(2), Type: &str, Label: &rep, JsonName: proto.String("tags")},
+			{Name: proto.String("flag"), Number: proto.Int32(3), Type: &boolean, Label: &opt, JsonName: proto.String("flag")},
 		}}},
 		Service: []*descriptorpb.ServiceDescriptorProto{{Name: proto.String("Svc"), Method: []*descriptorpb.MethodDescriptorProto{
 			{Name: proto.String("Get"), InputType: proto.String(".pkg.Req"), OutputType: proto.String(".pkg.Req")},
@@ -77,6 +79,12 @@ func casesGRPCFilterRules() []ruleCase {
 			filterAt(fieldExtraction) + ".descriptor_set", "unsupported DataSource case `3` for configuring `descriptor_set`"},
 		{"field extraction unknown method", httpFilter(fieldExtraction, extraction("inline_bytes: "+good, "pkg.Svc.Put")),
 			filterAt(fieldExtraction) + ".extractions_by_method[\"pkg.Svc.Put\"]", "couldn't find the gRPC method `pkg.Svc.Put` defined in the proto descriptor"},
+		{"field extraction of a bool", httpFilter(fieldExtraction, "descriptor_set: {inline_bytes: "+good+"}, extractions_by_method: {pkg.Svc.Get: {request_field_extractions: {flag: {}}}}"),
+			filterAt(fieldExtraction) + ".extractions_by_method[\"pkg.Svc.Get\"].request_field_extractions[\"flag\"]", "couldn't init extractor for method `pkg.Svc.Get`: leaf node 'flag' must be numerical/string or timestamp type"},
+		{"field extraction below a string", httpFilter(fieldExtraction, "descriptor_set: {inline_bytes: "+good+"}, extractions_by_method: {pkg.Svc.Get: {request_field_extractions: {name.first: {}}}}"),
+			filterAt(fieldExtraction) + ".extractions_by_method[\"pkg.Svc.Get\"].request_field_extractions[\"name.first\"]", "couldn't init extractor for method `pkg.Svc.Get`: Invalid non-leaf node name of non message type ()."},
+		{"message extraction unknown field", httpFilter(messageExtraction, message("inline_bytes: "+good, "pkg.Svc.Get", "response_extraction_by_field: {title: EXTRACT}")),
+			filterAt(messageExtraction) + ".extraction_by_method[\"pkg.Svc.Get\"].response_extraction_by_field[\"title\"]", "couldn't init extractor for method `pkg.Svc.Get`: Invalid fieldPath (title): no 'title' field in 'type.googleapis.com/pkg.Req' message"},
 		{"message extraction", httpFilter(messageExtraction, message("inline_bytes: "+good, "pkg.Svc.Get", "request_extraction_by_field: {name: EXTRACT}, response_extraction_by_field: {tags: EXTRACT_REPEATED_CARDINALITY}")), "", ""},
 		{"message extraction descriptor does not parse", httpFilter(messageExtraction, message("inline_bytes: "+garbage, "pkg.Svc.Get", "")),
 			filterAt(messageExtraction) + ".data_source.inline_bytes", "unable to parse proto descriptor from inline bytes: "},

@@ -57,6 +57,7 @@ func casesAuthRules() []ruleCase {
 		{"oauth2 end session without openid", withSecrets(httpFilter(oauth2, oauth("end_session_endpoint: 'https://idp/logout', auth_scopes: [email]"))),
 			filterAt(oauth2) + ".config.end_session_endpoint", "OAuth2 filter: end session endpoint is only supported for OpenID Connect."},
 		{"credential injector oauth2", withSecrets(httpFilter(injector, "credential: {name: o, typed_config: {'@type': type.googleapis.com/envoy.extensions.http.injected_credentials.oauth2.v3.OAuth2, token_endpoint: {uri: 'https://idp/token', cluster: app, timeout: 1s}, client_credentials: {client_id: c, client_secret: {name: token}}}}")), "", ""},
+		{"credential injector oauth2 secret from a file (Envoy's docs)", httpFilter(injector, "credential: {name: o, typed_config: {'@type': type.googleapis.com/envoy.extensions.http.injected_credentials.oauth2.v3.OAuth2, token_endpoint: {uri: 'https://idp/token', cluster: app, timeout: 3s}, client_credentials: {client_id: c, client_secret: {name: client-secret, sds_config: {resource_api_version: V3, path_config_source: {path: /etc/envoy/client-secret-sds.yaml}}}}}}"), "", ""},
 		{"credential injector oauth2 secret not found", httpFilter(injector, "credential: {name: o, typed_config: {'@type': type.googleapis.com/envoy.extensions.http.injected_credentials.oauth2.v3.OAuth2, token_endpoint: {uri: 'https://idp/token', cluster: app, timeout: 1s}, client_credentials: {client_id: c, client_secret: {name: token}}}}"),
 			filterAt(injector) + ".credential.typed_config<OAuth2>.client_credentials.client_secret.name", "Invalid oauth2 client secret configuration"},
 		{"aws request signing", httpFilter(awsSigning, "service_name: s3, region: us-east-1, credential_provider: {custom_credential_provider_chain: true, environment_credential_provider: {}}"), "", ""},
@@ -106,3 +107,14 @@ func casesJWKSRules() []ruleCase {
 }
 
 func init() { registerCases(casesJWKSRules) }
+
+func casesJWKSLegacyJSON() []ruleCase {
+	return []ruleCase{
+		{"jwks legacy json", httpFilter(jwtAuthn, "providers: {p: {issuer: i, local_jwks: {inline_string: \"{'keys': [{'kty': 'oct', 'k': 'c2VjcmV0'}]}\"}}}"), "", ""},
+		{"jwks multi-line value", httpFilter(jwtAuthn, "providers: {p: {issuer: i, local_jwks: {inline_string: \"{\\\"keys\\\": [{\\\"kty\\\": \\\"RSA\\\", \\\"e\\\": \\\"AQAB\\\", \\\"n\\\": \\\"0vx7ago\\n  ebGcQ\\\"}]}\"}}}"), "", ""},
+	}
+}
+
+func TestJWKSLegacyJSON(t *testing.T) { runRules(t, casesJWKSLegacyJSON()) }
+
+func init() { registerCases(casesJWKSLegacyJSON) }

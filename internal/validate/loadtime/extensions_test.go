@@ -28,6 +28,7 @@ func casesExtensionRules() []ruleCase {
 	return []ruleCase{
 		{"tap to a file", httpFilter(tapFilter, tap(file, "match: {any_match: true}, ")), "", ""},
 		{"tap through admin", httpFilter(tapFilter, "common_config: {admin_config: {config_id: t}}"), "", ""},
+		{"tap to a file (Envoy's docs)", httpFilter(tapFilter, "common_config: {static_config: {match: {http_response_headers_match: {headers: [{name: bar, string_match: {exact: baz}}]}}, output_config: {streaming: true, sinks: [{format: PROTO_BINARY_LENGTH_DELIMITED, file_per_tap: {path_prefix: /tmp/}}]}}}"), "", ""},
 		{"static tap streaming to admin", httpFilter(tapFilter, tap("streaming_admin: {}", "match: {any_match: true}, ")),
 			filterAt(tapFilter) + ".common_config.static_config.output_config.sinks[0].streaming_admin", "Error: Specifying admin streaming output without configuring admin."},
 		{"static tap buffered to admin", httpFilter(tapFilter, tap("buffered_admin: {max_traces: 1}", "match: {any_match: true}, ")),

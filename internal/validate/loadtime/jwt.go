@@ -120,7 +120,12 @@ func jwtLocalJWKS(c *Context, m protoreflect.Message) {
 func jwksProblem(text string) string {
 	var set map[string]any
 	if err := json.Unmarshal([]byte(text), &set); err != nil {
-		return "Jwks is an invalid JSON"
+		// protobuf's JsonStringToMessage reads legacy JSON too (single quotes, control characters in strings, bare
+		// keys): only what no leniency repairs is certain, a document that is not an object or ends too soon.
+		if t := strings.TrimLeft(text, " \t\r\n"); !strings.HasPrefix(t, "{") || strings.Contains(err.Error(), "unexpected end of JSON input") {
+			return "Jwks is an invalid JSON"
+		}
+		return ""
 	}
 	keys, found := set["keys"]
 	if !found {

@@ -27,7 +27,7 @@ func casesTrafficRules() []ruleCase {
 		{"bandwidth limit per route", perRoute(bandwidthLimit, "stat_prefix: bw, limit_kbps: 100"), "", ""},
 		{"bandwidth limit per route without limit", perRoute(bandwidthLimit, "stat_prefix: bw"),
 			perRouteAt(bandwidthLimit) + ".limit_kbps", "limit must be set for per route filter config"},
-		{"bandwidth limit per route in a filter config without limit", routes("virtual_hosts: [{name: v, domains: ['*'], routes: [{match: {prefix: /}, route: {cluster: app}, typed_per_filter_config: {f: {'@type': type.googleapis.com/envoy.config.route.v3.FilterConfig, config: {'@type': type.googleapis.com/"+bandwidthLimit+", stat_prefix: bw}}}}]}]\n"),
+		{"bandwidth limit per route in a filter config without limit", routes("virtual_hosts: [{name: v, domains: ['*'], routes: [{match: {prefix: /}, route: {cluster: app}, typed_per_filter_config: {f: {'@type': type.googleapis.com/envoy.config.route.v3.FilterConfig, config: {'@type': type.googleapis.com/" + bandwidthLimit + ", stat_prefix: bw}}}}]}]\n"),
 			routeCfg + ".virtual_hosts[0].routes[0].typed_per_filter_config[\"f\"]<FilterConfig>.config<BandwidthLimit>.limit_kbps", "limit must be set for per route filter config"},
 		{"health check cache with pass through", httpFilter(healthCheck, "pass_through_mode: true, cache_time: 5s"), "", ""},
 		{"health check cache without pass through", httpFilter(healthCheck, "pass_through_mode: false, cache_time: 5s"),

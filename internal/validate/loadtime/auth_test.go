@@ -12,7 +12,7 @@ func casesAuthRules() []ruleCase {
 		return "http_service: {server_uri: {uri: 'http://authz', cluster: app, timeout: 1s}" + withComma(fields) + "}"
 	}
 	jwt := func(fields string) string {
-		return "providers: {p1: {issuer: i, local_jwks: {filename: /jwks.json}}, p2: {issuer: j, remote_jwks: {http_uri: {uri: 'https://idp.example/jwks', cluster: app, timeout: 1s}}}}" + withComma(fields)
+		return "providers: {p1: {issuer: i, remote_jwks: {http_uri: {uri: 'https://idp.example/jwks1', cluster: app, timeout: 1s}}}, p2: {issuer: j, remote_jwks: {http_uri: {uri: 'https://idp.example/jwks', cluster: app, timeout: 1s}}}}" + withComma(fields)
 	}
 	const secrets = "static_resources:\n  secrets:\n  - {name: token, generic_secret: {secret: {inline_string: t}}}\n  - {name: hmac, generic_secret: {secret: {inline_string: h}}}\n"
 	oauth := func(fields string) string {

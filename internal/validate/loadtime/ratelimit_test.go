@@ -22,7 +22,7 @@ func casesRateLimitRules() []ruleCase {
 			perRouteAt(rateLimitRoute) + ".rate_limits[0]", "'stage' field and 'disable_key' field are not supported"},
 		{"rate limit policy limit", httpFilter(localRateLimit, "stat_prefix: l, rate_limits: [{actions: [{remote_address: {}}], limit: {dynamic_metadata: {metadata_key: {key: k, path: [{key: p}]}}}}]"),
 			filterAt(localRateLimit) + ".rate_limits[0].limit", "'limit' field is not supported"},
-		{"rate limit dynamic metadata action", httpFilter(rateLimit, rlService+", rate_limits: [{actions: [{dynamic_metadata: {descriptor_key: k, metadata_key: {key: k, path: [{key: p}]}}}]}]"),
+		{"rate limit dynamic metadata action", "layered_runtime: {layers: [{name: s, static_layer: {envoy.deprecated_features:envoy.config.route.v3.RateLimit.Action.dynamic_metadata: true}}]}\n" + httpFilter(rateLimit, rlService+", rate_limits: [{actions: [{dynamic_metadata: {descriptor_key: k, metadata_key: {key: k, path: [{key: p}]}}}]}]"),
 			filterAt(rateLimit) + ".rate_limits[0].actions[0].dynamic_metadata", "Unsupported rate limit action: 7"},
 		{"local rate limit", httpFilter(localRateLimit, "stat_prefix: l, "+tokenBucket+", descriptors: [{entries: [{key: k, value: a}], token_bucket: {max_tokens: 1, fill_interval: 0.05s}}, {entries: [{key: k, value: b}], token_bucket: {max_tokens: 1, fill_interval: 1s}}, {entries: [{key: k}], token_bucket: {max_tokens: 1, fill_interval: 1s}}]"), "", ""},
 		{"local rate limit without bucket", httpFilter(localRateLimit, "stat_prefix: l"), "", ""},

@@ -1,6 +1,7 @@
 package loadtime
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,29 +112,30 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	}
 	for _, slot := range orderedSlots[md.FullName()] {
 		fd := md.Fields().ByName(slot.name)
-		if fd == nil || fd.Message() == nil || !m.Has(fd) {
+		if fd == nil || fd.Message() == nil || !m.Has(fd) || slotWordings[md.FullName()][slot.name].unused(m) {
 			continue
 		}
 		v := m.Get(fd)
 		switch {
 		case fd.IsMap():
 			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				c.checkSlotValue(slotPath{field: slot.name, key: k.String(), i: -1}, mv.Message(), slot.cats, k.String(), false)
+				c.checkSlotValue(slotPath{msg: md.FullName(), field: slot.name, key: k.String(), i: -1}, mv.Message(), slot.cats, k.String(), false)
 				return true
 			})
 		case fd.IsList():
 			l := v.List()
 			for i := 0; i < l.Len(); i++ {
-				c.checkSlotValue(slotPath{field: slot.name, i: i}, l.Get(i).Message(), slot.cats, "", false)
+				c.checkSlotValue(slotPath{msg: md.FullName(), field: slot.name, i: i}, l.Get(i).Message(), slot.cats, "", false)
 			}
 		default:
-			c.checkSlotValue(slotPath{field: slot.name, i: -1}, v.Message(), slot.cats, owner, checkedByParent)
+			c.checkSlotValue(slotPath{msg: md.FullName(), field: slot.name, i: -1}, v.Message(), slot.cats, owner, checkedByParent)
 		}
 	}
 }
 
 // slotPath locates a slot value below the message being checked; it is rendered only when there is a problem.
 type slotPath struct {
+	msg   protoreflect.FullName // the message holding the slot
 	field protoreflect.Name
 	key   string // the map key, for a map field
 	i     int    // the list index, or -1
@@ -197,9 +199,12 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 			"Formatter not found: %s (type %s configures %s, not a formatter)", name, typ, info.name)
 		return
 	}
-	c.envoyf(c.render(at), "source/common/config/utility.h",
-		"Didn't find a registered implementation for '%s' with type URL: '%s': that type configures %s (%s), "+
-			"but this field takes %s", name, typ, info.name, strings.Join(info.categories, ", "), strings.Join(cats, " or "))
+	source, head := "source/common/config/utility.h", fmt.Sprintf("Didn't find a registered implementation for '%s' with type URL: '%s'", name, typ)
+	if w, ok := slotWordings[at.msg][at.field]; ok { // a filter that looks its extension up itself, in its own words
+		source, head = w.source, fmt.Sprintf(w.format, typ)
+	}
+	c.envoyf(c.render(at), source, "%s: that type configures %s (%s), but this field takes %s", head, info.name,
+		strings.Join(info.categories, ", "), strings.Join(cats, " or "))
 }
 
 // extensionType returns the config type an Any names, looking through a TypedStruct as Envoy does.

@@ -174,6 +174,7 @@ func headerNameValid(name string) bool {
 	return true
 }
 
+// isTokenChar reports an RFC 7230 tchar (command names of formats, the CDN-Loop header's tokens).
 func isTokenChar(b byte) bool {
 	switch {
 	case b >= 'a' && b <= 'z', b >= 'A' && b <= 'Z', b >= '0' && b <= '9':

@@ -51,6 +51,8 @@ type Context struct {
 
 	dnsCaches         map[string]*dfpv3.DnsCacheConfig // the first config of each DNS cache name met in the walk
 	defaultTracerUsed bool                             // a listener's connection manager uses the bootstrap's tracer
+
+	http httpFilterState // what the HTTP filter rules remember (httpfilter.go)
 }
 
 // NewContext prepares the rules for one bootstrap walked by w.

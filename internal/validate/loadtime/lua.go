@@ -55,10 +55,18 @@ func (c *Context) luaSource(path string, ds *corev3.DataSource, how luaSyntax) {
 	}
 }
 
+// luaFilterCode: the filter's default code is inline_code or default_source_code, not both, and every script
+// parses.
+// Envoy: source/extensions/filters/http/lua/lua_filter.cc:839 [http-filters-fe843d3b] — "Error: Only one of
+// `inline_code` or `default_source_code` can be set for the Lua filter.".
 func luaFilterCode(c *Context, m protoreflect.Message) {
 	l, ok := m.Interface().(*luav3.Lua)
 	if !ok {
 		return
+	}
+	if l.GetInlineCode() != "" && l.GetDefaultSourceCode() != nil {
+		c.envoyf(c.at("default_source_code"), "source/extensions/filters/http/lua/lua_filter.cc",
+			"Error: Only one of `inline_code` or `default_source_code` can be set for the Lua filter.")
 	}
 	c.luaCode(c.at("inline_code"), l.GetInlineCode(), luaScript)
 	c.luaSource(c.at("default_source_code"), l.GetDefaultSourceCode(), luaScript)

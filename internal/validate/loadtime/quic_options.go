@@ -200,7 +200,7 @@ func quicLoadBalancer(c *Context, m protoreflect.Message) {
 	if params == nil || params.GetSdsConfig() != nil {
 		return
 	}
-	secret := c.staticGenericSecret(params.GetName())
+	secret := c.staticGenericSecretValues(params.GetName())
 	if secret == nil {
 		c.envoyf(c.at("encryption_parameters"), quicLBSource, "invalid encryption_parameters config (no static generic "+
 			"secret %q and no sds_config)", params.GetName())
@@ -235,9 +235,9 @@ func quicLBSecretProblem(secrets map[string]*corev3.DataSource) string {
 	return ""
 }
 
-// staticGenericSecret returns the values of the static generic secret of that name, or nil (Envoy's
+// staticGenericSecretValues returns the values of the static generic secret of that name, or nil (Envoy's
 // findStaticGenericSecretProvider looks among generic secrets only).
-func (c *Context) staticGenericSecret(name string) map[string]*corev3.DataSource {
+func (c *Context) staticGenericSecretValues(name string) map[string]*corev3.DataSource {
 	for _, s := range c.bootstrap().GetStaticResources().GetSecrets() {
 		if g := s.GetGenericSecret(); g != nil && s.GetName() == name {
 			if g.GetSecrets() == nil {

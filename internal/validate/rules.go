@@ -148,14 +148,21 @@ func nodeProblems(b *bootstrapv3.Bootstrap) Problems {
 	return out
 }
 
-// Warnings lists what the validate command reports without failing: a missing or partial node while xDS is used,
-// which Envoy accepts when --service-node and --service-cluster supply the rest, and loadtime's advisories.
+// Warnings lists what the validate command reports without failing: Inspect's warnings for a bootstrap given to
+// validate (whose node Envoy may take from --service-node and --service-cluster).
 func Warnings(b *bootstrapv3.Bootstrap) Problems {
+	return Inspect(b, Options{}).Warnings()
+}
+
+// softProblems are warnings that do not come from the walk: a missing or partial node while xDS is used, which
+// Envoy accepts when --service-node and --service-cluster supply the rest, and loadtime's advisories.
+func softProblems(b *bootstrapv3.Bootstrap) Problems {
 	ps := nodeProblems(b)
 	for i := range ps {
 		ps[i].Message = "not set while dynamic_resources are used: Envoy then needs --service-node and --service-cluster " +
 			"(render and run require it in the bootstrap)"
+		ps[i].Warning = true
 	}
-	loadtime.Advisories(b, func(path, msg string) { ps = append(ps, Problem{Path: path, Message: msg}) })
+	loadtime.Advisories(b, func(path, msg string) { ps = append(ps, Problem{Path: path, Message: msg, Warning: true}) })
 	return ps
 }

@@ -61,7 +61,8 @@ func TestCheckRejects(t *testing.T) {
 	})
 }
 
-const rateLimitDynamicMetadata = `
+// hcmListener starts a bootstrap with one HTTP connection manager; cases add its route config and filters.
+const hcmListener = `
 static_resources:
   listeners:
   - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
@@ -71,7 +72,9 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: in
-          route_config:
+`
+
+const rateLimitDynamicMetadata = hcmListener + `          route_config:
             virtual_hosts:
             - name: all
               domains: ["*"]
@@ -80,17 +83,7 @@ static_resources:
                 - dynamic_metadata: {descriptor_key: k, metadata_key: {key: ns, path: [{key: a}]}}
 `
 
-const routeToNope = `
-static_resources:
-  listeners:
-  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: in
-          route_config:
+const routeToNope = hcmListener + `          route_config:
             virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: nope}}]}]
 `
 
@@ -232,17 +225,7 @@ layered_runtime:
 // never an error (Envoy starts); none when CDS may provide it. One Envoy needs at load stays an error.
 func TestLazyClusterRefs(t *testing.T) {
 	extAuthz := func(service string) string {
-		return `
-static_resources:
-  listeners:
-  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: in
-          route_config: {}
+		return hcmListener + `          route_config: {}
           http_filters:
           - name: envoy.filters.http.ext_authz
             typed_config:

@@ -307,3 +307,42 @@ func TestEnvoyLeniencies(t *testing.T) {
 		})
 	}
 }
+
+// TestNearMisses: unusual but valid ways of writing a real bootstrap, which Envoy loads, go through the whole
+// validator (decode, PGV, cross-references, load-time rules) without an error. Each names the leniency it relies on.
+func TestNearMisses(t *testing.T) {
+	for _, tc := range []struct {
+		name, cite string
+		edits      []edit
+	}{
+		{"Duration as an object", parserCC + "1298-1320",
+			[]edit{{"connect_timeout: 0.25s", "connect_timeout: {seconds: 0, nanos: 250000000}"}}},
+		{"Duration with leading zeros", parserCC + "946-998", []edit{{"stream_idle_timeout: 2400s", "stream_idle_timeout: 02400s"}}},
+		{"bool as a quoted word", parserCC + "484-500", []edit{{"use_unsigned_payload: true", `use_unsigned_payload: "yes"`}}},
+		{"yaml-cpp boolean", yamlCpp + "src/convert.cpp:41-73", []edit{{"use_unsigned_payload: true", "use_unsigned_payload: On"}}},
+		{"port as a signed string", parserCC + "193-237", []edit{{"127.0.0.1, port_value: 8080}", `127.0.0.1, port_value: "+8080"}`}}},
+		{"port as a float", parserCC + "171-191", []edit{{"127.0.0.1, port_value: 8080}", "127.0.0.1, port_value: 8.08e3}"}}},
+		{"enum by number", parserCC + "357-385", []edit{{"codec_type: AUTO", "codec_type: 0"}}},
+		{"single domain instead of a list", parserCC + "1270-1276", []edit{{`domains: ["*"]`, `domains: "*"`}}},
+		{"nested lists", parserCC + "682-700",
+			[]edit{{"match_excluded_headers: [{exact: te}, {prefix: x}]", "match_excluded_headers: [[{exact: te}], [[{prefix: x}]]]"}}},
+		{"weight as an object", parserCC + "1298-1320", []edit{{"{name: app_v2, weight: 10}", "{name: app_v2, weight: {value: 10}}"}}},
+		{"anchors under an ignored key", yamlLoader + " (!ignore)",
+			[]edit{{"static_resources:\n", "!ignore common: &tls_inspector\n  name: envoy.filters.listener.tls_inspector\n  typed_config:\n    \"@type\": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector\nstatic_resources:\n"},
+				{"    listener_filters:\n    - name: envoy.filters.listener.tls_inspector\n      typed_config:\n        \"@type\": type.googleapis.com/envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector\n",
+					"    listener_filters: [*tls_inspector]\n"}}},
+		{"field named in camelCase beside snake_case", "descriptor_traits.h:169-187",
+			[]edit{{"stat_prefix: ingress_http", "statPrefix: ingress_http"}}},
+		{"null where a field could be", parserCC + "398-424", []edit{{"codec_type: AUTO", "codec_type: ~"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, ps := Read([]byte(mutate(t, sample(t), tc.edits...)), FormatYAML)
+			if !ps.HasErrors() {
+				ps = append(ps, Check(b)...)
+			}
+			if ps.HasErrors() {
+				t.Errorf("refused, though Envoy loads it (%s):\n%v", tc.cite, ps.Errors())
+			}
+		})
+	}
+}

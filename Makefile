@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin/appnet-agent
 STANDIN  := bin/envoy-standin
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X main.version=$(VERSION)
+LDFLAGS  := -s -w -X github.com/appnet/appnet-agent/internal/cli.version=$(VERSION)
 EXAMPLE  ?= examples/appmesh.env
 
 .PHONY: build test run golden bench lint docs fuzz clean
@@ -17,7 +17,7 @@ $(STANDIN): $(shell find internal/envoystandin -name '*.go')
 	$(GO) build -o $(STANDIN) ./internal/envoystandin
 
 # The concurrent packages also run under the race detector (issues 3 and 4 require it).
-RACE_PKGS := ./internal/supervise/ ./internal/api/ ./internal/logfile/ ./internal/envoyadmin/ ./internal/render/platform/
+RACE_PKGS := ./internal/supervise/ ./internal/api/ ./internal/logfile/ ./internal/envoyadmin/ ./internal/platform/
 
 test: lint
 	$(GO) test -count=1 ./...

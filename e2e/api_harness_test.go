@@ -21,7 +21,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// e2eSnapshotPeriod is linked into the test build of the agent (main.statsSnapshotPeriod),
+// e2eSnapshotPeriod is linked into the test build of the agent (cli.statsSnapshotPeriod),
 // so the delta timeline takes seconds instead of minutes.
 const e2eSnapshotPeriod = time.Second
 
@@ -32,7 +32,7 @@ func binaries(t *testing.T) (agent, envoy string) {
 	if testing.Short() {
 		t.Skip("end-to-end: builds the agent and envoy-standin")
 	}
-	agent, err := testenv.AgentBinary("-ldflags", "-X main.statsSnapshotPeriod="+e2eSnapshotPeriod.String())
+	agent, err := testenv.AgentBinary("-ldflags", "-X github.com/appnet/appnet-agent/internal/cli.statsSnapshotPeriod="+e2eSnapshotPeriod.String())
 	if err == nil {
 		envoy, err = testenv.StandinBinary()
 	}

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 	"github.com/appnet/appnet-agent/internal/validate"
 )

@@ -3,7 +3,7 @@
 // reaper. Each is a Part whose Run returns when its context ends; Keep restarts one that
 // fails or panics, with back-off, logging every failure (a panic with its stack) once, for
 // as long as the agent runs. None of them may take Envoy down: only the supervisor decides
-// when the agent exits (see cmd_run.go's run loop for every exit path).
+// when the agent exits (see internal/cli/run.go's run loop for every exit path).
 //
 // Why this package is shaped as it is: docs/DESIGN.md.
 package lifecycle

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 )
 
 // Data is what the templates see. It is built by a pure function of the config and platform facts,

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 )
 
 // OTelData configures Envoy's OpenTelemetry tracer (tracing/opentelemetry.yaml.tmpl); its

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 )
 
 func TestOTLPHTTPURI(t *testing.T) {

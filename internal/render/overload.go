@@ -9,7 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 )
 
 // OverloadData is Envoy's overload manager (overload.yaml.tmpl): the fixed-heap resource

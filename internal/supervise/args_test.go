@@ -46,11 +46,6 @@ func TestArgs(t *testing.T) {
 			}
 		})
 	}
-	c := loadConfig(t, nil)
-	o := OptionsFromConfig(c, "/b", 0)
-	if o.RestartCount != 3 || o.DrainWait != 20*time.Second || o.Argv[2] != "/b" {
-		t.Errorf("OptionsFromConfig = %+v", o)
-	}
 }
 
 func TestCPUQuota(t *testing.T) {

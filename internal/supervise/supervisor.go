@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/appnet/appnet-agent/internal/env"
 )
 
 // Admin is what the supervisor needs from Envoy's admin API; *envoyadmin.Client has it.
@@ -82,16 +80,6 @@ type Options struct {
 	DrainPoll time.Duration
 	// Now is the clock (default time.Now); tests move it to cross HealthyAfter.
 	Now func() time.Time
-}
-
-// OptionsFromConfig fills Argv, RestartCount, DrainWait and MinDrain from the validated config.
-func OptionsFromConfig(c *env.Config, bootstrapPath string, concurrency int) Options {
-	return Options{
-		Argv:         Args(c, bootstrapPath, concurrency),
-		RestartCount: c.Agent.RestartCount,
-		DrainWait:    c.Agent.DrainWait,
-		MinDrain:     c.Agent.MinDrain,
-	}
 }
 
 // Supervisor runs Envoy; see Run. Its State may be read from any goroutine.

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
 
 // statsSnapshotPeriod overrides the stats snapshot period (api.DefaultSnapshotPeriod, 60 s).
 // It is set only at link time, by end-to-end tests
-// (-ldflags "-X main.statsSnapshotPeriod=1s"), so they need not wait minutes for deltas; it
+// (-ldflags "-X github.com/appnet/appnet-agent/internal/cli.statsSnapshotPeriod=1s"), so they need not wait minutes for deltas; it
 // is no configuration knob.
 var statsSnapshotPeriod string
 
@@ -149,7 +149,6 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
 	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 
-	opts := supervise.OptionsFromConfig(cfg, path, supervise.Concurrency(cfg, "", log))
 	admin := envoyadmin.New(adminTarget(res.Bootstrap.GetAdmin().GetAddress(), cfg.Admin.Port, log))
 	defer admin.Close()
 
@@ -162,8 +161,19 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	svc.Start()
 	defer svc.Stop()
 
-	opts.Signals, opts.Reaper, opts.Admin, opts.Logger, opts.AgentStarted = sigs, reaper, admin, log, started
-	opts.OnChange, opts.LogLevel = svc.EnvoyChanged, svc.EnvoyLogLevel
+	opts := supervise.Options{
+		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, "", log)),
+		LogLevel:     svc.EnvoyLogLevel,
+		Signals:      sigs,
+		Admin:        admin,
+		Reaper:       reaper,
+		Logger:       log,
+		OnChange:     svc.EnvoyChanged,
+		AgentStarted: started,
+		RestartCount: cfg.Agent.RestartCount,
+		DrainWait:    cfg.Agent.DrainWait,
+		MinDrain:     cfg.Agent.MinDrain,
+	}
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}

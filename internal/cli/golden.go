@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -9,8 +9,8 @@ import (
 	"os"
 
 	"github.com/appnet/appnet-agent/internal/golden"
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
-	"github.com/appnet/appnet-agent/internal/render/platform"
 )
 
 const goldenUsage = "usage: appnet-agent golden [--update] [--template-dir DIR] [--facts FILE] [--junit FILE] CASES..."

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
-	"github.com/appnet/appnet-agent/internal/render/platform"
 )
 
 const factsUsage = "usage: appnet-agent facts [-o FILE] [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env]"

@@ -1,22 +1,24 @@
-package main
+package cli
 
 import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	tracev3 "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 
 	"github.com/appnet/appnet-agent/internal/golden"
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // The README's ECS task definition with an ADOT collector sidecar is valid JSON, and its Envoy
 // container's environment renders a bootstrap with the OpenTelemetry tracer it describes.
 func TestReadmeOpenTelemetryTaskDefinition(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/logging"
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
-	"github.com/appnet/appnet-agent/internal/render/platform"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"os"
@@ -6,13 +6,20 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // TestNoShellInProductionCode (issue 7, security): the agent never hands a value to a shell.
 // It runs two programs, Envoy and `envoy --version`, each by path with an argument vector.
 func TestNoShellInProductionCode(t *testing.T) {
 	shell := regexp.MustCompile(`exec\.Command(Context)?\([^)]*("(/bin/|/usr/bin/)?(ba|da|z)?sh"|"-c")|syscall\.Exec\(|os\.StartProcess\(`)
-	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+	root := testenv.RepoRoot()
+	err := filepath.WalkDir(root, func(abs string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		path, err := filepath.Rel(root, abs)
 		if err != nil {
 			return err
 		}
@@ -22,7 +29,7 @@ func TestNoShellInProductionCode(t *testing.T) {
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
 		}
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(abs)
 		if err != nil {
 			return err
 		}

@@ -55,6 +55,7 @@ type agentOpts struct {
 	dir        string   // run directory (default: a new temp dir)
 	waitLive   bool     // wait until /status says HEALTHY
 	keepOutput bool     // log the agent's output even on success
+	bootstrap  string   // appended to the bootstrap (the existing ENVOY_CONFIG_FILE)
 }
 
 // agentRun is one agent process, over envoy-standin.
@@ -87,7 +88,7 @@ func startAgent(t *testing.T, o agentOpts) *agentRun {
 		adminHost = "127.0.0.1"
 	}
 	boot := filepath.Join(dir, "bootstrap.yaml")
-	bootText := fmt.Sprintf("node: {id: e2e, cluster: e2e}\nadmin:\n  address:\n    socket_address: {address: %s, port_value: %d}\n", adminHost, testenv.FreePort(t))
+	bootText := fmt.Sprintf("node: {id: e2e, cluster: e2e}\nadmin:\n  address:\n    socket_address: {address: %s, port_value: %d}\n", adminHost, testenv.FreePort(t)) + o.bootstrap
 	if err := os.WriteFile(boot, []byte(bootText), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +178,17 @@ func (r *agentRun) stop() {
 	case <-time.After(15 * time.Second):
 		_ = r.cmd.Process.Kill()
 		<-r.done
+	}
+}
+
+// waitExit waits up to timeout for the agent to exit and reports whether it did (its code is
+// then in r.code).
+func (r *agentRun) waitExit(timeout time.Duration) bool {
+	select {
+	case <-r.done:
+		return true
+	case <-time.After(timeout):
+		return false
 	}
 }
 

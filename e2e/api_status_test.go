@@ -173,9 +173,7 @@ func TestE2EShutdownPhases(t *testing.T) {
 		t.Errorf("%+v", s)
 	}
 	_ = r.cmd.Process.Signal(syscall.SIGTERM) // cut the wait short
-	select {
-	case <-r.done:
-	case <-time.After(10 * time.Second):
+	if !r.waitExit(10 * time.Second) {
 		t.Fatal("no exit")
 	}
 	if r.code != 0 {

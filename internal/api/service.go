@@ -49,6 +49,10 @@ type Options struct {
 	// BootstrapWarnings is how many warnings making the bootstrap gave
 	// (appnet_agent_bootstrap_warnings).
 	BootstrapWarnings int
+	// BootstrapErrors and BootstrapValidationWarnings count what the validator found in the
+	// bootstrap Envoy runs with: errors (only with APPNET_VALIDATION=warn, else Envoy would not
+	// start) and warnings (appnet_agent_bootstrap_problems; /status bootstrapProblems).
+	BootstrapErrors, BootstrapValidationWarnings int
 }
 
 // Service is the agent's management side: the health poller, the log-level keeper, the
@@ -69,6 +73,7 @@ type Service struct {
 	build             BuildInfo
 	started           time.Time
 	bootstrapWarnings int
+	problems          bootstrapProblems
 	requests          requestCounts
 
 	mu      sync.Mutex
@@ -98,11 +103,12 @@ func New(o Options) *Service {
 	statsAdmin := o.Admin.With(statsTimeout, statsAttempts)
 
 	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings,
-		lastSup: supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
+		problems: bootstrapProblems{errors: o.BootstrapErrors, warnings: o.BootstrapValidationWarnings},
+		lastSup:  supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
-		ServedBy: o.Admin.Target().ServedBy,
+		ServedBy: o.Admin.Target().ServedBy, BootstrapProblems: o.BootstrapErrors + o.BootstrapValidationWarnings,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {

@@ -33,8 +33,9 @@ var commands = []command{
     print this host's platform facts as JSON (for --facts)`},
 	{names: []string{"golden"}, run: cmdGolden, collect: true, usage: `golden [--update] [--template-dir DIR] [--facts FILE] [--junit FILE] CASES...
     check NAME.env cases against NAME.yaml / NAME.error`},
-	{names: []string{"validate"}, run: cmdValidate, collect: true, usage: `validate FILE...
-    validate Envoy bootstraps (YAML or JSON)`},
+	{names: []string{"validate"}, run: cmdValidate, collect: true, usage: `validate [--strict] FILE...
+    validate Envoy bootstraps as Envoy reads them (*.yaml/*.yml as YAML, others as JSON);
+    exit 1 on errors (with --strict on warnings too)`},
 	{names: []string{"env"}, run: cmdEnv, collect: true, usage: `env [--markdown]
     list every supported variable`},
 	{names: []string{"version"}, run: cmdVersion, usage: `version

@@ -140,6 +140,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	for _, w := range res.Warnings {
 		log.Warn(w)
 	}
+	logProblems(log, res.Problems)
 	logOverload(log, res.Overload)
 	path, err := writeBootstrap(cfg, res)
 	if err != nil {
@@ -153,7 +154,8 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	defer admin.Close()
 
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
-		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings)})
+		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
+		BootstrapErrors: len(res.Problems.Errors()), BootstrapValidationWarnings: len(res.Problems.Warnings())})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1

@@ -138,13 +138,22 @@ func lineOf(n *yaml.Node) int {
 	return n.Line
 }
 
-// invalidScalar reports a scalar the parser refuses, in protojson's words.
+// invalidScalar reports a scalar the parser refuses, in protojson's words, with a hint where YAML typed it.
 func (c *converter) invalidScalar(n *yaml.Node, fd protoreflect.FieldDescriptor, p int32, kind scalarKind, text string) {
-	shown := text
-	if kind == kindString || kind == kindBigInt {
+	shown, hint := text, ""
+	switch kind {
+	case kindString, kindBigInt:
 		shown = string(appendString(nil, text))
+	case kindBool, kindInt:
+		if !c.jsonInput && (fd.Kind() == protoreflect.StringKind || fd.Kind() == protoreflect.BytesKind) {
+			what := "the number " + text
+			if kind == kindBool {
+				what = "the boolean " + text
+			}
+			shown, hint = n.Value, " (Envoy's YAML parser reads it as "+what+"; quote it to make it a string)"
+		}
 	}
-	c.problem(c.path(p), n.Line, "invalid value for %s field %s: %s", fd.Kind(), fd.JSONName(), shown)
+	c.problem(c.path(p), n.Line, "invalid value for %s field %s: %s%s", fd.Kind(), fd.JSONName(), shown, hint)
 }
 
 func intKind(fd protoreflect.FieldDescriptor) intBits {

@@ -83,6 +83,8 @@ var leniencyCases = []leniencyCase{
 		check: func(b *bootstrapv3.Bootstrap) bool {
 			return b.GetEnableDispatcherStats() && b.GetStatsConfig().GetUseAllDefaultTags() != nil && !b.GetStatsConfig().GetUseAllDefaultTags().GetValue()
 		}},
+	{name: "a lone n is a bool to yaml-cpp", cite: yamlCpp + "src/convert.cpp:41-73 (y/n)",
+		doc: "node: {id: n}", err: "node.id|invalid value for string field id: n (Envoy's YAML parser reads it as the boolean false; quote it"},
 	{name: "yaml-cpp hexadecimal integer", cite: yamlCpp + "include/yaml-cpp/node/convert.h:169-213 (stream base detection)",
 		doc: adminPort("0x1F90"), check: port(8080)},
 	{name: "yaml-cpp octal integer", cite: yamlCpp + "include/yaml-cpp/node/convert.h:169-213", doc: adminPort("010"), check: port(8)},

@@ -252,7 +252,7 @@ func (c *converter) fields(start int, md protoreflect.MessageDescriptor, p int32
 			continue
 		}
 		k, v := c.pairs[start+j].k, c.pairs[start+j].v
-		if twice && c.givenAgain(resolved[j+1:], fd, start+j+1, p, k) {
+		if twice && c.overridden(resolved, j, start, p) {
 			continue
 		}
 		if afterFirst {
@@ -267,25 +267,44 @@ func (c *converter) fields(start int, md protoreflect.MessageDescriptor, p int32
 	}
 }
 
-// givenAgain reports whether fd is set again later (rest starts at pair index at), so that this occurrence is to be
-// skipped; it says why.
-func (c *converter) givenAgain(rest []protoreflect.FieldDescriptor, fd protoreflect.FieldDescriptor, at int, p int32, k *yaml.Node) bool {
-	for i, later := range rest {
-		if later != fd {
+// overridden reports whether occurrence j of a field given more than once is one Envoy's parser does not keep, and
+// says so once, at the first occurrence. The parser reads each occurrence in turn (parser.cc:1257-1264): null
+// leaves the field as it was, a value replaces a scalar (and is merged into a message or appended to a list); a
+// oneof field set twice, not null, is refused. The occurrence kept here is the last that is not null.
+func (c *converter) overridden(resolved []protoreflect.FieldDescriptor, j, start int, p int32) bool {
+	fd := resolved[j]
+	first, last, kept, values := -1, -1, -1, 0
+	for i, other := range resolved {
+		if other != fd {
 			continue
 		}
-		lk, lv := c.pairs[at+i].k, c.pairs[at+i].v
+		if first < 0 {
+			first = i
+		}
+		last = i
+		if !c.isNull(c.pairs[start+i].v) {
+			kept = i
+			values++
+		}
+	}
+	if first == last {
+		return false
+	}
+	if kept < 0 {
+		kept = last
+	}
+	if j == first {
+		k, lk := c.pairs[start+first].k, c.pairs[start+last].k
 		fp := joinPath(c.path(p), string(fd.Name()))
-		if fd.ContainingOneof() != nil && !c.isNull(lv) {
+		if fd.ContainingOneof() != nil && values > 1 {
 			c.problem(fp, lk.Line, "field given twice (%q and %q): a field of oneof %s may be set only once",
 				k.Value, lk.Value, fd.ContainingOneof().Name())
-			return true
+		} else {
+			c.warn(fp, k.Line, "field given twice (%q and %q): Envoy uses the last value that is not null "+
+				"(merging messages and lists)", k.Value, lk.Value)
 		}
-		c.warn(fp, k.Line, "field given twice (%q and %q): Envoy uses the last (merging messages and lists)",
-			k.Value, lk.Value)
-		return true
 	}
-	return false
+	return j != kept
 }
 
 // unknownField reports a key that names no field of md.

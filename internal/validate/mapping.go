@@ -44,7 +44,12 @@ func (c *converter) collect(n *yaml.Node, p int32, keyKind uint8) int {
 			}
 			how := "Envoy uses the last value"
 			if c.jsonInput {
-				how = "Envoy uses the last (merging messages and lists)"
+				// The JSON parser reads both (parser.cc:1257-1264): a later null leaves the first in place.
+				how = "Envoy uses the last value that is not null (merging messages and lists)"
+				if c.isNull(v) {
+					c.warn(kp, k.Line, "duplicate key %q%s: %s", k.Value, first, how)
+					continue
+				}
 			}
 			c.warn(kp, k.Line, "duplicate key %q%s: %s", k.Value, first, how)
 			c.pairs[j].v = v

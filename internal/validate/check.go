@@ -2,6 +2,7 @@ package validate
 
 import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/appnet/appnet-agent/internal/validate/loadtime"
@@ -77,8 +78,8 @@ type checker struct {
 	hasCDS    bool
 	overrides runtimeOverrides
 	refs      []clusterRef
-	unchecked []string // path prefixes of route tables with validate_clusters: false
-	validated []string // path prefixes of route tables whose clusters Envoy validates
+	unchecked []string        // path prefixes of route tables with validate_clusters: false
+	validated []proto.Message // route tables whose clusters Envoy validates
 	probs     Problems
 	warns     Problems
 	rules     *loadtime.Context

@@ -138,7 +138,7 @@ func (c *checker) timing(w *walker, m protoreflect.Message) refTiming {
 			return atLoad
 		}
 	default: // route clusters
-		if c.inValidatedRoutes(w.path()) {
+		if rc := w.Ancestor("envoy.config.route.v3.RouteConfiguration"); rc != nil && c.validatesClusters(rc) {
 			return atLoad
 		}
 	}
@@ -230,18 +230,24 @@ func (c *checker) routeConfiguration(w *walker, m protoreflect.Message) {
 			return
 		}
 	}
-	c.validated = append(c.validated, w.path()+".")
+	c.validated = append(c.validated, m.Interface())
 }
 
 // unvalidated reports a reference inside a route table that opted out of cluster validation.
-func (c *checker) unvalidated(path string) bool { return hasPrefixIn(path, c.unchecked) }
-
-// inValidatedRoutes reports a reference inside a route table whose clusters Envoy validates.
-func (c *checker) inValidatedRoutes(path string) bool { return hasPrefixIn(path, c.validated) }
-
-func hasPrefixIn(path string, prefixes []string) bool {
-	for _, prefix := range prefixes {
+func (c *checker) unvalidated(path string) bool {
+	for _, prefix := range c.unchecked {
 		if strings.HasPrefix(path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// validatesClusters reports a route table whose clusters Envoy validates when it builds it.
+func (c *checker) validatesClusters(rc protoreflect.Message) bool {
+	m := rc.Interface()
+	for _, v := range c.validated {
+		if v == m {
 			return true
 		}
 	}

@@ -162,7 +162,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	defer svc.Stop()
 
 	opts := supervise.Options{
-		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, "", log)),
+		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts.CPU, log)),
 		LogLevel:     svc.EnvoyLogLevel,
 		Signals:      sigs,
 		Admin:        admin,

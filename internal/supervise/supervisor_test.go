@@ -21,7 +21,7 @@ import (
 func TestDefaultCommandLine(t *testing.T) {
 	h := newHarness(t, "STANDIN_EXIT_CODE=0")
 	c := loadConfig(t, map[string]string{"APPNET_ENVOY_PATH": standin(t)})
-	h.opts.Argv = Args(c, h.boot, Concurrency(c, t.TempDir(), nil))
+	h.opts.Argv = Args(c, h.boot, Concurrency(c, nil, nil))
 	h.run()
 	if code := h.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
@@ -60,7 +60,7 @@ func TestCommandLineSwitches(t *testing.T) {
 			c := loadConfig(t, vars)
 			n := tc.concurrency
 			if n < 0 {
-				n = Concurrency(c, t.TempDir(), nil)
+				n = Concurrency(c, nil, nil)
 			}
 			h.opts.Argv = Args(c, h.boot, n)
 			h.run()

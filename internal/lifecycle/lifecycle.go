@@ -64,7 +64,8 @@ func keep(ctx context.Context, log hclog.Logger, p Part, after func(time.Duratio
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	delay := RestartMin
+	backoff := Backoff{Min: RestartMin, Max: RestartMax}
+	failures := 0 // since the last healthy run
 	for {
 		started := time.Now()
 		err := Safely(func() error { return p.Run(ctx) })
@@ -72,8 +73,10 @@ func keep(ctx context.Context, log hclog.Logger, p Part, after func(time.Duratio
 			return
 		}
 		if time.Since(started) >= HealthyAfter {
-			delay = RestartMin
+			failures = 0
 		}
+		delay := backoff.Delay(failures)
+		failures++
 		if err == nil {
 			err = errors.New("stopped on its own")
 		}
@@ -89,7 +92,6 @@ func keep(ctx context.Context, log hclog.Logger, p Part, after func(time.Duratio
 			return
 		case <-after(delay):
 		}
-		delay = min(2*delay, RestartMax)
 	}
 }
 

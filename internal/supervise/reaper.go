@@ -160,14 +160,15 @@ func (r *Reaper) loop(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
-	delay := reapRetryMin
+	backoff := lifecycle.Backoff{Min: reapRetryMin, Max: reapRetryMax}
+	blocked := 0 // passes in a row that an owned zombie blocked
 	for {
 		if r.pass() {
-			retry.Reset(delay)
-			delay = min(2*delay, reapRetryMax)
+			retry.Reset(backoff.Delay(blocked))
+			blocked++
 		} else {
 			retry.Stop()
-			delay = reapRetryMin
+			blocked = 0
 		}
 		select {
 		case <-ctx.Done():

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 )
 
 // Admin is what the supervisor needs from Envoy's admin API; *envoyadmin.Client has it.
@@ -297,11 +299,7 @@ func (s *Supervisor) backoff(n int) time.Duration {
 	if n <= 1 || s.opts.BackoffInitial < 0 {
 		return 0
 	}
-	d := s.opts.BackoffInitial
-	for i := 2; i < n && d < s.opts.BackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, s.opts.BackoffMax)
+	return lifecycle.Backoff{Min: s.opts.BackoffInitial, Max: s.opts.BackoffMax}.Delay(n - 2)
 }
 
 // pause waits before restart n. A shutdown request, pending or arriving while waiting, ends

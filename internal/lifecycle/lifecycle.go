@@ -1,8 +1,9 @@
 // Package lifecycle keeps the agent's long-running parts running: the management HTTP
 // server, the health poller, the stats snapshotter, the log-level resets and the orphan
-// reaper. Each is a Part whose Run returns when its context ends; Keep restarts one that
-// fails or panics, with back-off, logging every failure (a panic with its stack) once, for
-// as long as the agent runs. None of them may take Envoy down: only the supervisor decides
+// reaper, listed in one place (internal/cli/run.go) and run by one Group (Start). Each is a
+// Part whose Run returns when its context ends; Keep restarts one that fails or panics, with
+// back-off (Backoff), logging every failure (a panic with its stack) once, for as long as
+// the agent runs. None of them may take Envoy down: only the supervisor decides
 // when the agent exits (see internal/cli/run.go's run loop for every exit path).
 //
 // Why this package is shaped as it is: docs/DESIGN.md.
@@ -107,6 +108,16 @@ type Group struct {
 func NewGroup(log hclog.Logger) *Group {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Group{log: log, ctx: ctx, cancel: cancel}
+}
+
+// Start runs parts side by side in a new group, each kept running (Keep) until Stop: the
+// agent's one list of long-running parts (internal/cli/run.go).
+func Start(log hclog.Logger, parts ...Part) *Group {
+	g := NewGroup(log)
+	for _, p := range parts {
+		g.Go(p)
+	}
+	return g
 }
 
 // Go starts p, kept running (Keep) until Stop.

@@ -52,12 +52,12 @@ func helperPID1(opts Options, log hclog.Logger) int {
 		fmt.Println("not PID 1")
 		return 2
 	}
-	r, err := StartReaper(log)
+	r, stop, err := startReaper(log)
 	if err != nil {
-		fmt.Println("StartReaper:", err)
+		fmt.Println("NewReaper:", err)
 		return 2
 	}
-	defer r.Stop()
+	defer stop()
 	opts.Reaper = r
 	opts.RestartCount = 2
 	opts.BackoffInitial = -1

@@ -23,7 +23,7 @@ import (
 
 // Reaper reaps orphaned processes (R4): every child that has exited and that nobody in this
 // process is going to wait for. As PID 1 the kernel re-parents every orphan of the container
-// to the agent; otherwise StartReaper makes the agent a child subreaper
+// to the agent; otherwise NewReaper makes the agent a child subreaper
 // (PR_SET_CHILD_SUBREAPER), so orphans of Envoy's descendants come to the agent instead of
 // escaping to the host's init.
 //
@@ -53,8 +53,6 @@ type Reaper struct {
 	owned     map[int]bool
 	sigs      chan os.Signal
 	kick      chan struct{}
-	cancel    context.CancelFunc // ends the loop (Stop)
-	done      chan struct{}
 	subreaper bool
 	reaped    atomic.Int64
 	stopOnce  sync.Once
@@ -67,10 +65,12 @@ const (
 	reapPassMax = 4096
 )
 
-// StartReaper starts reaping orphans. Unless the agent is PID 1 it first makes the agent a
-// child subreaper; if that fails it returns the error and no Reaper (log it and go on: only
-// orphan reaping is lost). Call Stop when done.
-func StartReaper(log hclog.Logger) (*Reaper, error) {
+// NewReaper prepares reaping orphans: unless the agent is PID 1 it makes the agent a child
+// subreaper, and it subscribes to SIGCHLD, so call it before any child exists. If becoming a
+// subreaper fails it returns the error and no Reaper (log it and go on: only orphan reaping is
+// lost). The reaping itself is Part, which the agent runs with its other long-running parts;
+// call Stop after that part has ended.
+func NewReaper(log hclog.Logger) (*Reaper, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -79,7 +79,6 @@ func StartReaper(log hclog.Logger) (*Reaper, error) {
 		owned: map[int]bool{},
 		sigs:  make(chan os.Signal, 1),
 		kick:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
 	}
 	if os.Getpid() != 1 {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -89,26 +88,24 @@ func StartReaper(log hclog.Logger) (*Reaper, error) {
 	}
 	// Subscribe before the first pass: a child exiting in between still sends a SIGCHLD.
 	signal.Notify(r.sigs, syscall.SIGCHLD)
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() {
-		defer close(r.done)
-		// A panic in a pass is logged and the loop restarted: reaping must go on.
-		lifecycle.Keep(ctx, log, lifecycle.Part{Name: "orphan reaper", Run: func(ctx context.Context) error { r.loop(ctx); return nil }})
-	}()
 	return r, nil
 }
 
-// Stop stops reaping after a last pass and, when StartReaper made the agent a subreaper,
-// clears that attribute. Stop on a nil Reaper does nothing.
+// Part is the reaping: a pass at once, then one on every SIGCHLD (and retries) until its
+// context ends. Kept by lifecycle, a panic in a pass is logged and the loop restarted:
+// reaping must go on.
+func (r *Reaper) Part() lifecycle.Part {
+	return lifecycle.Part{Name: "orphan reaper", Run: func(ctx context.Context) error { r.loop(ctx); return nil }}
+}
+
+// Stop makes a last pass and, when NewReaper made the agent a subreaper, clears that
+// attribute; call it after Part has ended. Stop on a nil Reaper does nothing.
 func (r *Reaper) Stop() {
 	if r == nil {
 		return
 	}
 	r.stopOnce.Do(func() {
 		signal.Stop(r.sigs)
-		r.cancel()
-		<-r.done
 		r.pass()
 		if r.subreaper {
 			_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
@@ -155,7 +152,7 @@ func (r *Reaper) release(pid int) {
 	}
 }
 
-// loop reaps on every SIGCHLD, kick and retry until ctx ends (Stop).
+// loop reaps on every SIGCHLD, kick and retry until ctx ends.
 func (r *Reaper) loop(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()

@@ -13,19 +13,31 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// startTestReaper starts a reaper for one test and stops it (clearing the subreaper
-// attribute) at the end.
+// startTestReaper starts a reaper for one test as the agent does (its part kept by a
+// lifecycle group) and stops both (clearing the subreaper attribute) at the end.
 func startTestReaper(t *testing.T) *Reaper {
 	t.Helper()
-	r, err := StartReaper(hclog.NewNullLogger())
+	r, stop, err := startReaper(hclog.NewNullLogger())
 	if err != nil {
 		t.Skipf("cannot become a child subreaper here: %v", err)
 	}
-	t.Cleanup(r.Stop)
+	t.Cleanup(stop)
 	return r
+}
+
+// startReaper is the agent's wiring of a Reaper (internal/cli/run.go): NewReaper, its Part
+// run by a lifecycle group; stop ends the part, then the reaper.
+func startReaper(log hclog.Logger) (r *Reaper, stop func(), err error) {
+	r, err = NewReaper(log)
+	if err != nil {
+		return nil, nil, err
+	}
+	g := lifecycle.Start(log, r.Part())
+	return r, func() { g.Stop(); r.Stop() }, nil
 }
 
 // TestReaperReapsOrphansButNotOthersChildren makes orphans (a shell's background sleeps,

@@ -49,7 +49,7 @@ type Options struct {
 	Signals <-chan os.Signal
 	// Admin drains Envoy on shutdown. Nil: no drain, Envoy is stopped at once.
 	Admin Admin
-	// Reaper, when set, is told which child is Envoy so it never reaps it (StartReaper).
+	// Reaper, when set, is told which child is Envoy so it never reaps it (NewReaper).
 	Reaper *Reaper
 	// Logger receives the supervisor's own lines. Nil discards them.
 	Logger hclog.Logger

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -54,7 +53,6 @@ type Reaper struct {
 	sigs      chan os.Signal
 	kick      chan struct{}
 	subreaper bool
-	reaped    atomic.Int64
 	stopOnce  sync.Once
 }
 
@@ -111,14 +109,6 @@ func (r *Reaper) Stop() {
 			_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 		}
 	})
-}
-
-// Reaped is how many orphans have been reaped so far.
-func (r *Reaper) Reaped() int64 {
-	if r == nil {
-		return 0
-	}
-	return r.reaped.Load()
 }
 
 // startOwned runs start, which forks a child and returns its pid, with reaping paused, and
@@ -213,7 +203,6 @@ func (r *Reaper) reap(pid int) {
 	if err != nil || got != pid {
 		return // its owner reaped it after our look
 	}
-	r.reaped.Add(1)
 	r.log.Debug("Reaped orphaned process", "pid", pid, "status", describeWaitStatus(ws))
 }
 

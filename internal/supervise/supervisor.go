@@ -84,7 +84,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Supervisor runs Envoy; see Run. Its State may be read from any goroutine.
+// Supervisor runs Envoy; see Run. It reports every change of its state to Options.OnChange.
 type Supervisor struct {
 	opts     Options
 	log      hclog.Logger
@@ -134,9 +134,6 @@ func orDefault(d, def time.Duration) time.Duration {
 	}
 	return d
 }
-
-// State returns the current state. Safe for concurrent use.
-func (s *Supervisor) State() Snapshot { return s.st.get() }
 
 // errRunTwice guards against a second Run, which would start a second Envoy.
 var errRunTwice = errors.New("supervise: Run called twice")

@@ -163,9 +163,12 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 		a.fatalf("/status after the abuse: %+v", s)
 	}
 	var afterRSS, afterThreads int64
+	// Go keeps the OS threads it started for blocking system calls (a high-water mark that
+	// grows with the machine's load, +9 seen on a 2-core machine at load 20), so the bound
+	// catches a runaway (a thread per connection would add hundreds), not the runtime's pool.
 	settled := testenv.Poll(30*time.Second, func() bool {
 		afterRSS, afterThreads = rss(pid), threads(pid)
-		return afterThreads <= baseThreads+4 && afterRSS <= baseRSS+48<<20
+		return afterThreads <= baseThreads+24 && afterRSS <= baseRSS+48<<20
 	})
 	t.Logf("RSS %d → %d MiB (peak %d MiB), threads %d → %d", baseRSS>>20, afterRSS>>20, peakRSS(pid)>>20, baseThreads, afterThreads)
 	if !settled {

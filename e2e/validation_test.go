@@ -24,18 +24,15 @@ const refusedBootstrap = `static_resources:
 // 1), the error naming the field path.
 func TestValidationEnforce(t *testing.T) {
 	t.Parallel()
-	r := startAgent(t, agentOpts{bootstrap: refusedBootstrap, noWaitUp: true})
-	if !r.waitExit(20 * time.Second) {
-		t.Fatal("the agent runs with a bootstrap the validator refuses")
+	a := startAgent(t, agentOpts{bootstrap: refusedBootstrap, noWaitUp: true})
+	if code := a.wait(20 * time.Second); code != 1 {
+		a.fatalf("exit %d, want 1", code)
 	}
-	if r.code != 1 {
-		t.Errorf("exit %d, want 1", r.code)
+	if out := a.output(); !strings.Contains(out, "static_resources.clusters[0]") || !strings.Contains(out, "LOGICAL_DNS") {
+		a.fatalf("the error does not name the field")
 	}
-	if out := r.out.String(); !strings.Contains(out, "static_resources.clusters[0]") || !strings.Contains(out, "LOGICAL_DNS") {
-		t.Errorf("the error does not name the field:\n%s", out)
-	}
-	if starts := r.envoyStarts(); len(starts) != 0 {
-		t.Errorf("Envoy was started: %v", starts)
+	if starts := envoyStarts(a.events()); len(starts) != 0 {
+		a.fatalf("Envoy was started: %v", starts)
 	}
 }
 
@@ -43,24 +40,24 @@ func TestValidationEnforce(t *testing.T) {
 // Envoy anyway, and /status and /metrics count the problems (one error, one warning).
 func TestValidationWarn(t *testing.T) {
 	t.Parallel()
-	r := startAgent(t, agentOpts{bootstrap: refusedBootstrap, env: []string{"APPNET_VALIDATION=warn"}, waitLive: true})
-	st := r.waitStatus("bootstrapProblems", 5*time.Second, func(s api.Status) bool { return s.BootstrapProblems > 0 })
+	a := startAgent(t, agentOpts{bootstrap: refusedBootstrap, env: []string{"APPNET_VALIDATION=warn"}, waitLive: true})
+	st := a.waitStatus("bootstrapProblems", 5*time.Second, func(s api.Status) bool { return s.BootstrapProblems > 0 })
 	if st.BootstrapProblems != 2 {
 		t.Errorf("bootstrapProblems = %d, want 2", st.BootstrapProblems)
 	}
-	if len(r.envoyStarts()) != 1 {
-		t.Errorf("Envoy starts: %v", r.envoyStarts())
+	if starts := envoyStarts(a.events()); len(starts) != 1 {
+		t.Errorf("Envoy starts: %v", starts)
 	}
-	out := r.out.String()
+	out := a.output()
 	for _, want := range []string{
 		"bootstrap error, ignored as APPNET_VALIDATION=warn (Envoy starts anyway): static_resources.clusters[0]",
 		`bootstrap warning: static_resources.listeners[0].filter_chains[0].filters[0].typed_config<TcpProxy>.cluster: unknown cluster "missing"`,
 	} {
 		if n := strings.Count(out, want); n != 1 {
-			t.Errorf("%q logged %d times, want once:\n%s", want, n, out)
+			a.fatalf("%q logged %d times, want once", want, n)
 		}
 	}
-	_, body, _ := r.call("GET", "/metrics")
+	_, body, _ := a.call("GET", "/metrics")
 	for _, want := range []string{`appnet_agent_bootstrap_problems{severity="error"} 1`, `appnet_agent_bootstrap_problems{severity="warning"} 1`} {
 		if !regexp.MustCompile(regexp.QuoteMeta(want) + `\b`).MatchString(body) {
 			t.Errorf("/metrics lacks %s", want)

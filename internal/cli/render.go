@@ -11,6 +11,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/supervise"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
@@ -55,6 +56,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 	}
 	logProblems(log, res.Problems)
 	logOverload(log, res.Overload)
+	supervise.Concurrency(cfg, res.Facts.CPU, log) // logs a --concurrency the CPU quota decides
 	data := res.Bytes
 	if *format == "json" && res.Bootstrap == nil {
 		return fail(stderr, fmt.Errorf("--format json: the bootstrap does not decode (APPNET_VALIDATION=warn let it through as YAML)"))

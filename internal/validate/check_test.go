@@ -253,15 +253,15 @@ func TestLazyClusterRefs(t *testing.T) {
 			authzPath + ".grpc_service.envoy_grpc.cluster_name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b, err := Decode([]byte(tc.yaml))
-			if err != nil {
-				t.Fatal(err)
+			b, ps := Read([]byte(tc.yaml), FormatYAML)
+			if !ps.HasErrors() {
+				ps = Inspect(b, Options{})
 			}
-			if errs := CheckWith(b, Options{}); errs != nil {
-				t.Fatalf("refused: %v", errs)
+			if ps.HasErrors() {
+				t.Fatalf("refused: %v", ps.Errors())
 			}
 			var clusterWarns Problems
-			for _, w := range Warnings(b) {
+			for _, w := range ps.Warnings() {
 				if strings.Contains(w.Message, "unknown cluster") {
 					clusterWarns = append(clusterWarns, w)
 				}

@@ -37,8 +37,8 @@ var commands = []command{
     validate Envoy bootstraps (YAML or JSON)`},
 	{names: []string{"env"}, run: cmdEnv, collect: true, usage: `env [--markdown]
     list every supported variable`},
-	{names: []string{"version"}, run: cmdVersion, usage: `version
-    print versions`},
+	{names: []string{"version", "--version", "-version"}, run: cmdVersion, usage: `version (or --version)
+    print the agent's version and commit, and the Go, go-control-plane and Envoy API versions`},
 	// help's run is nil: it prints this table, which therefore cannot refer to it (Main calls cmdHelp).
 	{names: []string{"help", "-h", "--help"}, usage: `help
     print this overview`},

@@ -21,6 +21,11 @@ if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
   echo "release: the work tree has uncommitted changes; a release is built from a commit" >&2
   exit 1
 fi
+semver=${version#v}
+if [[ "$version" != *-* ]] && ! grep -q "^## \[${semver//./\\.}\] - [0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\$" CHANGELOG.md; then
+  echo "release: CHANGELOG.md has no section \"## [$semver] - YYYY-MM-DD\" (rename [Unreleased] and commit)" >&2
+  exit 1
+fi
 commit=$(git rev-parse HEAD)
 if tagged=$(git rev-parse -q --verify "refs/tags/$version^{commit}"); then
   [ "$tagged" = "$commit" ] || { echo "release: tag $version is $tagged, not HEAD ($commit)" >&2; exit 1; }

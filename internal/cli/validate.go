@@ -45,7 +45,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		for _, p := range validate.Warnings(b) {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", path, p)
 		}
-		for _, p := range validate.Deprecations(b) {
+		// The same warnings render and run give (they check aws_iam only for an Envoy of 1.35 or later; validate
+		// checks for Envoy 1.35 to 1.40).
+		for _, p := range append(validate.Deprecations(b), validate.AwsIamUses(b)...) {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", path, p)
 		}
 	}

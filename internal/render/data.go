@@ -220,9 +220,6 @@ func (p *plan) setXDS(c *env.Config, f platform.Facts) error {
 			x.SigningName = "appmesh-preview"
 		}
 	}
-	if major, minor, ok := envoyMinor(f.EnvoyVersion); ok && (major > 1 || minor >= 35) {
-		p.warnings = append(p.warnings, fmt.Sprintf("Envoy %d.%d removed the envoy.grpc_credentials.aws_iam extension (envoyproxy/envoy#37621) that the App Mesh bootstrap uses for SigV4; this Envoy will reject it. Use an Envoy older than 1.35, or Service Connect.", major, minor))
-	}
 	return nil
 }
 

@@ -43,8 +43,10 @@ lint:
 golden:
 	$(GO) test ./internal/conformance/ -run '^TestGolden$$' -update -count=1
 
+# The README's variable table and docs/TEMPLATES.md's template data, from the Go types.
 docs: build
 	./scripts/update-readme-vars.sh
+	$(GO) test ./internal/render/ -run '^TestTemplateDataDocIsCurrent$$' -update -count=1
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...

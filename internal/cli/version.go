@@ -21,7 +21,18 @@ var (
 // controlPlaneModule is the go-control-plane module whose Envoy API the validator decodes.
 const controlPlaneModule = "github.com/envoyproxy/go-control-plane/envoy"
 
-func cmdVersion(_ []string, stdout, _ io.Writer) int {
+var versionUsage = usage{
+	name:     "version",
+	synopsis: "(or appnet-agent --version)",
+	summary:  "print the agent's version and commit, and the Go, go-control-plane and Envoy API versions",
+	examples: []string{"appnet-agent version", "appnet-agent --version"},
+}
+
+func cmdVersion(args []string, stdout, stderr io.Writer) int {
+	c := newCmdline(&versionUsage, stdout, stderr)
+	if code, ok := c.parseFlagsOnly(args, ""); !ok {
+		return code
+	}
 	b := buildInfo()
 	fmt.Fprintf(stdout, "appnet-agent %s\ncommit: %s\ngo: %s %s/%s\ngo-control-plane: %s %s\nenvoy API: %s\n",
 		b.Version, commit, b.GoVersion, runtime.GOOS, runtime.GOARCH, controlPlaneModule, b.ControlPlaneVersion,

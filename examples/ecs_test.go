@@ -45,7 +45,7 @@ func TestECSTaskDefinitions(t *testing.T) {
 				checkProxyConfiguration(t, td, agent)
 			}
 			warnings := renderEnv(t, agent.EnvLines(), tt.envoy)
-			checkNoUnexpectedWarnings(t, warnings)
+			checkNoUnexpectedWarnings(t, warnings, deprecatedTracing)
 			if tt.appMesh {
 				// The example says it needs an Envoy older than 1.35; with 1.40 the agent must warn.
 				if newer := renderEnv(t, agent.EnvLines(), envoyDefault); !strings.Contains(newer, awsIamWarning) {

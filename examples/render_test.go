@@ -36,6 +36,10 @@ const (
 	envoyAppMesh = "0000000000000000000000000000000000000000/1.34.10/Clean/RELEASE/BoringSSL"
 )
 
+// deprecatedTracing is the warning every tracer of the reference bootstrap gets: it is the
+// bootstrap's tracing field, which the Envoy API deprecates (Envoy still accepts it).
+const deprecatedTracing = "tracing: deprecated field envoy.config.bootstrap.v3.Bootstrap.tracing"
+
 // awsIamWarning is a fragment of the warning for a bootstrap with the aws_iam credentials
 // that the Envoy in use no longer has.
 const awsIamWarning = "removed the envoy.grpc_credentials.aws_iam extension"

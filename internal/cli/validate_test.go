@@ -60,7 +60,7 @@ func TestValidateCommand(t *testing.T) {
 		})
 	}
 	var stdout, stderr bytes.Buffer
-	if code := cmdValidate(nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage: appnet-agent validate [--strict] FILE...") {
+	if code := cmdValidate(nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage: appnet-agent validate [--strict] [--] FILE...") {
 		t.Errorf("no file: exit %d, stderr %q", code, &stderr)
 	}
 }

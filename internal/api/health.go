@@ -46,6 +46,9 @@ type HealthOptions struct {
 	// answer, so that another process answering on Envoy's admin address (a leftover Envoy,
 	// another task on a shared host network) is never taken for the Envoy the agent runs.
 	ServedBy func(pid int) (bool, error)
+	// BootstrapProblems is what /status reports as bootstrapProblems: the validator's errors
+	// (APPNET_VALIDATION=warn) and warnings for the bootstrap Envoy runs with.
+	BootstrapProblems int
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger hclog.Logger
@@ -297,6 +300,7 @@ func (h *Health) Status() Status {
 	s := Status{
 		AgentUptime:         strconv.FormatInt(int64(now.Sub(h.opts.AgentStarted)/time.Second), 10) + "s",
 		EnvoyReadinessState: st.readiness,
+		BootstrapProblems:   h.opts.BootstrapProblems,
 	}
 	if st.haveSup && st.sup.Starts > 0 {
 		s.EnvoyPid = strconv.Itoa(st.lastPID)

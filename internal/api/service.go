@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/promtext"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/env"
@@ -49,6 +51,10 @@ type Options struct {
 	// BootstrapWarnings is how many warnings making the bootstrap gave
 	// (appnet_agent_bootstrap_warnings).
 	BootstrapWarnings int
+	// BootstrapErrors and BootstrapValidationWarnings count what the validator found in the
+	// bootstrap Envoy runs with: errors (only with APPNET_VALIDATION=warn, else Envoy would not
+	// start) and warnings (appnet_agent_bootstrap_problems; /status bootstrapProblems).
+	BootstrapErrors, BootstrapValidationWarnings int
 }
 
 // Service is the agent's management side: the health poller, the log-level keeper, the
@@ -69,6 +75,7 @@ type Service struct {
 	build             BuildInfo
 	started           time.Time
 	bootstrapWarnings int
+	problems          bootstrapProblems
 	requests          requestCounts
 
 	mu      sync.Mutex
@@ -98,15 +105,16 @@ func New(o Options) *Service {
 	statsAdmin := o.Admin.With(statsTimeout, statsAttempts)
 
 	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings,
-		lastSup: supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
+		problems: bootstrapProblems{errors: o.BootstrapErrors, warnings: o.BootstrapValidationWarnings},
+		lastSup:  supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
-		ServedBy: o.Admin.Target().ServedBy,
+		ServedBy: o.Admin.Target().ServedBy, BootstrapProblems: o.BootstrapErrors + o.BootstrapValidationWarnings,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {
-		fetch := func(ctx context.Context) (*familyText, error) { return fetchFiltered(ctx, statsAdmin, true) }
+		fetch := func(ctx context.Context) (*promtext.Exposition, error) { return fetchFiltered(ctx, statsAdmin, true) }
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}
 	stats := newStatsHandler(statsAdmin, s.snaps, log)
@@ -169,20 +177,30 @@ func (s *Service) localClient(r *http.Request) bool {
 	return loopbackClient(r.RemoteAddr)
 }
 
-// Start runs the health poller, the log-level resets, the snapshotter and the management
-// server (when Listen bound one), each kept running by lifecycle.Keep, until Stop: a part
-// that fails or panics is logged and restarted with back-off, and never affects Envoy.
+// Parts are the service's long-running parts: the health poller, the log-level resets, the
+// snapshotter (ENABLE_STATS_SNAPSHOT) and the management server (when Listen bound one). The
+// agent runs them with its other parts in one lifecycle group (internal/cli/run.go), which
+// logs and restarts one that fails or panics, with back-off; none ever affects Envoy. Each
+// returns when its context ends; the server then shuts down and closes its listener.
+func (s *Service) Parts() []lifecycle.Part {
+	parts := []lifecycle.Part{
+		{Name: "health poller", Run: func(ctx context.Context) error { s.health.Run(ctx); return nil }},
+		{Name: "log-level reset", Run: func(ctx context.Context) error { s.levels.Run(ctx); return nil }},
+	}
+	if s.snaps != nil {
+		parts = append(parts, lifecycle.Part{Name: "stats snapshotter", Run: func(ctx context.Context) error { s.snaps.Run(ctx); return nil }})
+	}
+	if s.Addr() != nil {
+		parts = append(parts, lifecycle.Part{Name: "management API server", Run: s.serve})
+	}
+	return parts
+}
+
+// Start runs Parts in a group of the service's own until Stop, for a service used on its
+// own (tests, embedding); the agent runs them in its one group instead.
 func (s *Service) Start() {
 	s.startOnce.Do(func() {
-		g := lifecycle.NewGroup(s.log)
-		g.Go(lifecycle.Part{Name: "health poller", Run: func(ctx context.Context) error { s.health.Run(ctx); return nil }})
-		g.Go(lifecycle.Part{Name: "log-level reset", Run: func(ctx context.Context) error { s.levels.Run(ctx); return nil }})
-		if s.snaps != nil {
-			g.Go(lifecycle.Part{Name: "stats snapshotter", Run: func(ctx context.Context) error { s.snaps.Run(ctx); return nil }})
-		}
-		if s.Addr() != nil {
-			g.Go(lifecycle.Part{Name: "management API server", Run: s.serve})
-		}
+		g := lifecycle.Start(s.log, s.Parts()...)
 		s.mu.Lock()
 		s.parts = g
 		s.mu.Unlock()
@@ -190,7 +208,8 @@ func (s *Service) Start() {
 }
 
 // Stop ends the server (in-flight requests get up to 2 s) and every part Start began, and
-// waits for them. Safe to call more than once, and without Start.
+// waits for them; without Start, it closes the listener Listen bound, if no part serves it
+// any more. Safe to call more than once.
 func (s *Service) Stop() {
 	s.stopOnce.Do(func() {
 		s.startOnce.Do(func() {}) // a later Start starts nothing

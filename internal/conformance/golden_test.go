@@ -27,8 +27,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/appnet/appnet-agent/internal/golden"
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
-	"github.com/appnet/appnet-agent/internal/render/platform"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 

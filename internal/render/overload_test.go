@@ -11,7 +11,7 @@ import (
 	fixedheapv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/resource_monitors/fixed_heap/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/render/platform"
+	"github.com/appnet/appnet-agent/internal/platform"
 )
 
 // newRelayPlan builds the data of the relay bootstrap (reference §5 with D8: a set

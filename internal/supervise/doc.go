@@ -2,14 +2,15 @@
 // signals, graceful drain and stop, orphan reaping and output piping (PRODUCT.md §4, R1–R4,
 // R7; runtime-reference.md §1–2).
 //
-// main's order of calls:
+// The run command's order of calls (internal/cli/run.go):
 //
 //	sigs := supervise.NotifySignals()           // first instruction: no signal is ever missed
-//	reaper, err := supervise.StartReaper(log)    // PID 1 or child subreaper; log err and go on
+//	reaper, err := supervise.NewReaper(log)      // PID 1 or child subreaper; log err and go on
 //	defer reaper.Stop()
 //	... load config, render, open the log file ...
-//	opts := supervise.OptionsFromConfig(cfg, bootstrapPath, supervise.Concurrency(cfg, "", log))
-//	opts.Signals, opts.Reaper, opts.Admin, opts.Logger, opts.Stdout, opts.Stderr = ...
+//	parts := lifecycle.Start(log, reaper.Part(), ...) // with the other long-running parts
+//	defer parts.Stop()
+//	opts := supervise.Options{Argv: supervise.Args(cfg, bootstrapPath, concurrency), Signals: sigs, ...}
 //	code := supervise.New(opts).Run(ctx)
-//	os.Exit(code)
+//	return code
 package supervise

@@ -19,18 +19,18 @@ func (c *converter) any(n *yaml.Node, p int32) {
 	switch {
 	case typ == nil:
 		c.problem(c.path(p), n.Line, "missing \"@type\": an Any (typed_config) must name its payload type")
-		c.out = append(c.out, "null"...)
+		c.out = append(c.out, "{}"...) // reported; an empty Any keeps the JSON valid wherever it sits
 		return
 	case typ.Kind != yaml.ScalarNode || typ.Value == "":
 		c.problem(c.path(tp), typ.Line, "\"@type\" must be a non-empty string")
-		c.out = append(c.out, "null"...)
+		c.out = append(c.out, "{}"...) // reported; an empty Any keeps the JSON valid wherever it sits
 		return
 	}
 	url := typ.Value
 	mt, err := resolveType(url)
 	if err != nil {
 		c.problem(c.path(tp), typ.Line, "%v", err)
-		c.out = append(c.out, "null"...)
+		c.out = append(c.out, "{}"...) // reported; an empty Any keeps the JSON valid wherever it sits
 		return
 	}
 	md := mt.Descriptor()

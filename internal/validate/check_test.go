@@ -35,10 +35,6 @@ func TestCheckRejects(t *testing.T) {
 			routesPath + "[1].route.cluster", `unknown cluster "nope"`},
 		{"unknown weighted cluster", []edit{noCDS, {"{name: app_v2, weight: 10}", "{name: nope, weight: 10}"}},
 			routesPath + "[0].route.weighted_clusters.clusters[1].name", `unknown cluster "nope"`},
-		{"unknown mirror cluster", []edit{noCDS, {"- cluster: app_v2", "- cluster: nope"}},
-			routesPath + "[1].route.request_mirror_policies[0].cluster", `unknown cluster "nope"`},
-		{"unknown tcp_proxy cluster", []edit{noCDS, {"          cluster: app_v2", "          cluster: nope"}},
-			"static_resources.listeners[1].filter_chains[0].filters[0].typed_config<TcpProxy>.cluster", `unknown cluster "nope"`},
 
 		// Check: structure
 		{"duplicate cluster", []edit{{"  - name: statsd\n", "  - name: zipkin\n"}},
@@ -63,7 +59,8 @@ func TestCheckRejects(t *testing.T) {
 	})
 }
 
-const rateLimitDynamicMetadata = `
+// hcmListener starts a bootstrap with one HTTP connection manager; cases add its route config and filters.
+const hcmListener = `
 static_resources:
   listeners:
   - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
@@ -73,7 +70,9 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: in
-          route_config:
+`
+
+const rateLimitDynamicMetadata = hcmListener + `          route_config:
             virtual_hosts:
             - name: all
               domains: ["*"]
@@ -82,17 +81,7 @@ static_resources:
                 - dynamic_metadata: {descriptor_key: k, metadata_key: {key: ns, path: [{key: a}]}}
 `
 
-const routeToNope = `
-static_resources:
-  listeners:
-  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: in
-          route_config:
+const routeToNope = hcmListener + `          route_config:
             virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: nope}}]}]
 `
 
@@ -136,25 +125,6 @@ tracing:
       collector_cluster: datadog_agent
       service_name: svc
 `, "tracing.http.typed_config<DatadogConfig>.collector_cluster", `unknown cluster "datadog_agent"`},
-		{"HttpUri cluster unknown", `
-static_resources:
-  listeners:
-  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: in
-          route_config: {}
-          http_filters:
-          - name: envoy.filters.http.ext_authz
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
-              http_service: {server_uri: {uri: "http://authz", cluster: authz, timeout: 1s}}
-          - name: envoy.filters.http.router
-            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-`, hcmPath + ".http_filters[0].typed_config<ExtAuthz>.http_service.server_uri.cluster", `unknown cluster "authz"`},
 		{"TypedStruct payload is checked", `
 bootstrap_extensions:
 - name: envoy.bootstrap.internal_listener
@@ -245,6 +215,63 @@ layered_runtime:
 				t.Fatal("accepted")
 			}
 			assertProblem(t, err, tc.path, tc.error)
+		})
+	}
+}
+
+// TestLazyClusterRefs: a cluster Envoy looks up only when traffic (or a fetch) needs it is a warning when unknown,
+// never an error (Envoy starts); none when CDS may provide it. One Envoy needs at load stays an error.
+func TestLazyClusterRefs(t *testing.T) {
+	extAuthz := func(service string) string {
+		return hcmListener + `          route_config: {}
+          http_filters:
+          - name: envoy.filters.http.ext_authz
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+              ` + service + `
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+`
+	}
+	mutated := func(edits ...edit) string {
+		return mutate(t, sample(t), edits...)
+	}
+	const authzPath = hcmPath + ".http_filters[0].typed_config<ExtAuthz>"
+	for _, tc := range []struct {
+		name, yaml, path string // path "" means: no warning about clusters
+	}{
+		{"mirror policy of a table with validate_clusters: false", mutated(noCDS, edit{"- cluster: app_v2", "- cluster: nope"},
+			edit{"          route_config:\n", "          route_config:\n            validate_clusters: false\n"}),
+			routesPath + "[1].route.request_mirror_policies[0].cluster"},
+		{"tcp_proxy (per connection)", mutated(noCDS, edit{"          cluster: app_v2", "          cluster: nope"}),
+			"static_resources.listeners[1].filter_chains[0].filters[0].typed_config<TcpProxy>.cluster"},
+		{"tcp_proxy with CDS", mutated(edit{"          cluster: app_v2", "          cluster: nope"}), ""},
+		{"HTTP URI (fetched when needed)", extAuthz(`http_service: {server_uri: {uri: "http://authz", cluster: authz, timeout: 1s}}`),
+			authzPath + ".http_service.server_uri.cluster"},
+		{"gRPC service of a filter (skip_cluster_check)", extAuthz(`grpc_service: {envoy_grpc: {cluster_name: authz}}`),
+			authzPath + ".grpc_service.envoy_grpc.cluster_name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, ps := Read([]byte(tc.yaml), FormatYAML)
+			if !ps.HasErrors() {
+				ps = Inspect(b, Options{})
+			}
+			if ps.HasErrors() {
+				t.Fatalf("refused: %v", ps.Errors())
+			}
+			var clusterWarns Problems
+			for _, w := range ps.Warnings() {
+				if strings.Contains(w.Message, "unknown cluster") {
+					clusterWarns = append(clusterWarns, w)
+				}
+			}
+			if tc.path == "" {
+				if clusterWarns != nil {
+					t.Errorf("warned: %v", clusterWarns)
+				}
+				return
+			}
+			assertProblem(t, clusterWarns, tc.path, "Envoy looks it up only when traffic needs it")
 		})
 	}
 }

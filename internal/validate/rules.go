@@ -45,7 +45,7 @@ func duplicateListeners(b *bootstrapv3.Bootstrap) Problems {
 	seen := map[string]int{}
 	for i, l := range b.GetStaticResources().GetListeners() {
 		if j, dup := seen[l.GetName()]; dup && l.GetName() != "" {
-			out = append(out, Problem{Path: indexPath("static_resources.listeners", i) + ".name", Message: fmt.Sprintf(
+			out = append(out, Problem{Path: indexPath("static_resources.listeners", i) + ".name", Warning: true, Message: fmt.Sprintf(
 				"listener name %q is also static_resources.listeners[%d]'s: Envoy keeps that one and ignores this one", l.GetName(), j)})
 			continue
 		}
@@ -156,14 +156,20 @@ func nodeProblems(b *bootstrapv3.Bootstrap) Problems {
 	return out
 }
 
-// Warnings lists what the validate command reports without failing: a missing or partial node while xDS is used,
-// which Envoy accepts when --service-node and --service-cluster supply the rest, and static listeners whose name
-// an earlier one has, which Envoy ignores.
+// Warnings lists what the validate command reports without failing: Inspect's warnings for a bootstrap given to
+// validate (whose node Envoy may take from --service-node and --service-cluster).
 func Warnings(b *bootstrapv3.Bootstrap) Problems {
+	return Inspect(b, Options{}).Warnings()
+}
+
+// softProblems are warnings that do not come from the walk: a missing or partial node while xDS is used, which
+// Envoy accepts when --service-node and --service-cluster supply the rest, and loadtime's advisories.
+func softProblems(b *bootstrapv3.Bootstrap) Problems {
 	ps := nodeProblems(b)
 	for i := range ps {
 		ps[i].Message = "not set while dynamic_resources are used: Envoy then needs --service-node and --service-cluster " +
 			"(render and run require it in the bootstrap)"
+		ps[i].Warning = true
 	}
 	ps = append(ps, duplicateListeners(b)...)
 	return ps

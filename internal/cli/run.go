@@ -1,0 +1,301 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+
+	"github.com/appnet/appnet-agent/internal/api"
+	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/envoyadmin"
+	"github.com/appnet/appnet-agent/internal/lifecycle"
+	"github.com/appnet/appnet-agent/internal/logfile"
+	"github.com/appnet/appnet-agent/internal/logging"
+	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/startup"
+	"github.com/appnet/appnet-agent/internal/supervise"
+)
+
+// runFlags are the reference agent's flags; Go's flag package accepts -x and --x alike.
+type runFlags struct {
+	configPath, logLevel string
+	readiness            bool
+}
+
+var runUsage = usage{
+	synopsis: "[-envoyConfigPath PATH] [-logLevel LEVEL] [-envoyReadiness]",
+	summary:  "run: render the bootstrap, start and supervise Envoy (no subcommand)",
+	details: `Everything else comes from the environment (appnet-agent env lists the variables). The agent
+renders and validates the bootstrap, starts Envoy, restarts it within APPNET_ENVOY_RESTART_COUNT,
+serves the management API when APPNET_AGENT_ADMIN_MODE is set, and drains Envoy on SIGTERM.
+With -envoyReadiness it only asks the running agent's /status until Envoy is HEALTHY (exit 0)
+or APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S passes (exit 1): a container health check.
+Exit codes: README, "Shutdown, warnings and failures".`,
+	examples: []string{
+		"APPMESH_RESOURCE_ARN=arn:aws:ecs:us-west-2:123456789012:task-set/c/web/ecs-svc/1 APPMESH_XDS_ENDPOINT=unix:///var/run/ecs/relay/envoy_xds.sock appnet-agent",
+		"appnet-agent -envoyReadiness   # health check",
+	},
+}
+
+// parseRunFlags parses run's flags; ok is false when run must return code (help, bad flags).
+func parseRunFlags(args []string, stdout, stderr io.Writer) (f runFlags, code int, ok bool) {
+	c := newCmdline(&runUsage, stdout, stderr)
+	c.fs.StringVar(&f.configPath, "envoyConfigPath", "", "bootstrap `path` (overrides ENVOY_CONFIG_FILE)")
+	c.fs.StringVar(&f.logLevel, "logLevel", "", "Envoy and agent log `level` (overrides ENVOY_LOG_LEVEL)")
+	c.fs.BoolVar(&f.readiness, "envoyReadiness", false, "probe the agent's /status until Envoy is HEALTHY, then exit 0 (exit 1 on timeout)")
+	operands, code, ok := c.parse(args)
+	if !ok {
+		return f, code, false
+	}
+	if len(operands) > 0 {
+		return f, c.usageError("unknown command %q (commands: %s); the agent itself takes no arguments: "+
+			"Envoy's command line is built from the environment", operands[0], commandNames()), false
+	}
+	return f, 0, true
+}
+
+// statsSnapshotPeriod overrides the stats snapshot period (api.DefaultSnapshotPeriod, 60 s).
+// It is set only at link time, by end-to-end tests
+// (-ldflags "-X github.com/appnet/appnet-agent/internal/cli.statsSnapshotPeriod=1s"), so they need not wait minutes for deltas; it
+// is no configuration knob.
+var statsSnapshotPeriod string
+
+// exitSoftware is the exit code when the supervisor itself fails (a bug): EX_SOFTWARE.
+const exitSoftware = 70
+
+// cmdRun renders the bootstrap, then starts and supervises Envoy until it is gone for good or a
+// shutdown signal has drained it. sigs was subscribed as main's first action.
+//
+// Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
+// bootstrap, no log file); otherwise the log file, the orphan reaper (subreaper), the
+// bootstrap, the Envoy admin client, the management service's listener (first, so a port in
+// use exits 1 before Envoy starts), then every long-running part in one lifecycle group (the
+// service's parts and the reaping), and the supervisor, which tells the service about every
+// Envoy start and exit and takes Envoy's -l level from it; then the run loop.
+//
+// Every way out, and its exit code:
+//
+//   - bad flags: 2; a bad variable, an invalid bootstrap, an unwritable bootstrap path or
+//     TMPDIR, an unusable log directory, the management API's port in use or its socket
+//     path taken by another kind of file: 1, before Envoy starts, with one log line naming
+//     the cause;
+//   - -envoyReadiness: 0 once the running agent's /status says HEALTHY, else 1;
+//   - the supervisor returns (see supervise.Supervisor.Run for each case): its code, i.e.
+//     Envoy's (128+signal when killed; 126/127 when it cannot start), or 0 after a clean
+//     shutdown; never 0 for a failure;
+//   - the supervisor panics (a bug): 70, after logging the panic with its stack; Envoy gets
+//     SIGKILL from the kernel as the agent exits (parent-death signal).
+//
+// Nothing else ends the run. The management API server, the health poller, the stats
+// snapshotter, the log-level resets and the orphan reaper (the one group's parts) are each
+// restarted with back-off (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
+// as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
+// listener dies (or its socket file is removed), /status is unavailable until it is bound
+// again, which is retried. Envoy's output is copied on through a panic in the copy, and a
+// log file that refuses writes (full or read-only filesystem) sends its lines to stderr.
+func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
+	started := time.Now()
+	flags, code, ok := parseRunFlags(args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
+	cfg, warnings, err := env.Load(src, env.Options{Names: env.EnvironNames()})
+	if err != nil {
+		if flags.logLevel != "" { // the value came from the flag, not the variable
+			relabel(err, "ENVOY_LOG_LEVEL", "-logLevel (overrides ENVOY_LOG_LEVEL)")
+		}
+		return fail(stderr, err)
+	}
+	if flags.readiness {
+		// A probe must not touch the running agent's log file or bootstrap (B9).
+		startup.Done() // it may poll for minutes: collect as usual
+		// No warnings: the running agent reported them at its start, and a probe that runs every
+		// few seconds must not repeat them into the health checker's output.
+		log := logging.New(stderr, cfg.Agent.LogLevel)
+		ctx, cancel := contextUntilSignal(sigs)
+		defer cancel()
+		return api.PollReadiness(ctx, cfg, log)
+	}
+	var out io.Writer = stderr
+	logFile, err := logfile.FromConfig(cfg.Logging)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if logFile != nil {
+		defer logFile.Close()
+		logFile.SetFallback(stderr)
+		out = logFile
+	}
+	log := logging.New(out, cfg.Agent.LogLevel)
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	// Become PID 1's or a child subreaper's reaper before any child exists (the reaping itself is
+	// one of the long-running parts below); the readiness probe above starts no children and
+	// must not become a subreaper.
+	reaper, err := supervise.NewReaper(log)
+	if err != nil {
+		log.Warn("orphaned processes will not be reaped", "error", err)
+	} else {
+		defer reaper.Stop()
+	}
+	ctx := context.Background()
+	res, err := render.Render(ctx, cfg, render.Options{})
+	if err != nil {
+		log.Error("cannot create the Envoy bootstrap: " + err.Error())
+		return 1
+	}
+	for _, w := range res.Warnings {
+		log.Warn(w)
+	}
+	logProblems(log, res.Problems)
+	logOverload(log, res.Overload)
+	path, err := writeBootstrap(cfg, res)
+	if err != nil {
+		log.Error(err.Error())
+		return 1
+	}
+	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
+	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
+
+	admin := envoyadmin.New(adminTarget(res.Bootstrap.GetAdmin().GetAddress(), cfg.Admin.Port, log))
+	defer admin.Close()
+
+	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
+		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
+		BootstrapErrors: len(res.Problems.Errors()), BootstrapValidationWarnings: len(res.Problems.Warnings())})
+	if err := svc.Listen(); err != nil {
+		log.Error("cannot start the management API: " + err.Error())
+		return 1
+	}
+	defer svc.Stop()
+
+	// Every long-running part of the agent, in one list, kept by one group until the run loop
+	// ends (it stops first: deferred last).
+	parts := svc.Parts()
+	if reaper != nil {
+		parts = append(parts, reaper.Part())
+	}
+	group := lifecycle.Start(log, parts...)
+	defer group.Stop()
+
+	opts := supervise.Options{
+		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts.CPU, log)),
+		LogLevel:     svc.EnvoyLogLevel,
+		Signals:      sigs,
+		Admin:        admin,
+		Reaper:       reaper,
+		Logger:       log,
+		OnChange:     svc.EnvoyChanged,
+		AgentStarted: started,
+		RestartCount: cfg.Agent.RestartCount,
+		DrainWait:    cfg.Agent.DrainWait,
+		MinDrain:     cfg.Agent.MinDrain,
+	}
+	if logFile != nil {
+		opts.Stdout, opts.Stderr = logFile, logFile
+	}
+	return runLoop(ctx, supervise.New(opts), log)
+}
+
+// runLoop runs the supervisor until it returns the agent's exit code; a panic in it (a bug)
+// is logged with its stack and gives exitSoftware. See cmdRun for every exit path.
+func runLoop(ctx context.Context, sup *supervise.Supervisor, log interface{ Error(string, ...any) }) int {
+	code := exitSoftware
+	if err := lifecycle.Safely(func() error { code = sup.Run(ctx); return nil }); err != nil {
+		var pe *lifecycle.PanicError
+		errors.As(err, &pe)
+		log.Error("The Envoy supervisor panicked; the agent exits and Envoy with it. This is a bug; the stack:\n"+string(pe.Stack),
+			"panic", fmt.Sprint(pe.Value), "exit_code", exitSoftware)
+		return exitSoftware
+	}
+	return code
+}
+
+// writeBootstrap writes the bootstrap (and its side files) where Envoy will read it:
+// ENVOY_CONFIG_FILE, or a new private file in TMPDIR like the reference agent's. A default
+// file that cannot be written is removed again, so nothing empty is left in TMPDIR.
+func writeBootstrap(cfg *env.Config, res *render.Result) (string, error) {
+	path, created, err := bootstrapPath(cfg)
+	if err != nil {
+		return "", err
+	}
+	if err := render.Write(res, path); err != nil {
+		if created {
+			_ = os.Remove(path)
+		}
+		return "", err
+	}
+	return path, nil
+}
+
+// relabel renames the variable of every *env.VarError in err named from.
+func relabel(err error, from, to string) {
+	var errs env.Errors
+	if !errors.As(err, &errs) {
+		return
+	}
+	for _, e := range errs {
+		var ve *env.VarError
+		if errors.As(e, &ve) && ve.Name == from {
+			ve.Name = to
+		}
+	}
+}
+
+// bootstrapPath is ENVOY_CONFIG_FILE, or a new private file in TMPDIR (created reports it).
+func bootstrapPath(cfg *env.Config) (path string, created bool, err error) {
+	if cfg.Mode.ConfigFile != "" {
+		return cfg.Mode.ConfigFile, false, nil
+	}
+	f, err := os.CreateTemp(cfg.Mode.TempDir, "envoy-config-*.yaml")
+	if err != nil {
+		return "", false, fmt.Errorf("TMPDIR: cannot create the bootstrap file: %w", err)
+	}
+	return f.Name(), true, f.Close()
+}
+
+// adminTarget is where the validated bootstrap puts Envoy's admin API, so the agent always talks to
+// the Envoy it configured (also for an existing ENVOY_CONFIG_FILE and in relay mode).
+func adminTarget(a *corev3.Address, fallback uint16, log interface{ Warn(string, ...any) }) envoyadmin.Target {
+	if p := a.GetPipe(); p != nil {
+		return envoyadmin.UDS(p.GetPath())
+	}
+	if port := a.GetSocketAddress().GetPortValue(); port > 0 && port <= 65535 {
+		return envoyadmin.TCP(uint16(port))
+	}
+	log.Warn("the bootstrap has no admin TCP port or pipe; health checks and draining use ENVOY_ADMIN_ACCESS_PORT", "port", fallback)
+	return envoyadmin.TCP(fallback)
+}
+
+// snapshotPeriod is statsSnapshotPeriod when a test linked one in, else the default.
+func snapshotPeriod(log interface{ Warn(string, ...any) }) time.Duration {
+	if statsSnapshotPeriod == "" {
+		return api.DefaultSnapshotPeriod
+	}
+	d, err := time.ParseDuration(statsSnapshotPeriod)
+	if err != nil || d <= 0 {
+		log.Warn("ignoring the linked-in stats snapshot period", "value", statsSnapshotPeriod)
+		return api.DefaultSnapshotPeriod
+	}
+	return d
+}
+
+// contextUntilSignal is cancelled by the first shutdown signal (or cancel).
+func contextUntilSignal(sigs <-chan os.Signal) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() {
+		select {
+		case sig := <-sigs:
+			cancel(fmt.Errorf("signal %v", sig))
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(context.Canceled) }
+}

@@ -133,10 +133,10 @@ func TestSignalStorms(t *testing.T) {
 			"ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:1090", "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1090")
 		a.prefix = []string{"unshare", "-n", "sh", "-c",
 			`ip link set lo up && { "` + standinBin + `" --hang-listen 127.0.0.1:1090 & } && sleep 0.2 && exec "$0" "$@"`}
-		// The agent subscribes to the shutdown signals as the first instruction of main; before
-		// that (package init) SIGTERM would kill it, which is not what this test is about. An
-		// unknown variable makes it log a warning right after it read the environment, which
-		// is after the subscription and before the (hanging) rendering.
+		// The storm is to come while the rendering hangs (a signal during package
+		// initialisation is TestSignalDuringPackageInit's). An unknown variable makes the agent
+		// log a warning right after it read the environment, which is before the (hanging)
+		// rendering.
 		a.setenv("APPNET_E2E_SUBSCRIBED=1")
 		a.start()
 		pid := a.agentPid()

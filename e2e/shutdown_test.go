@@ -142,11 +142,14 @@ func TestShutdownEscalation(t *testing.T) {
 			a.setenv(tc.env...)
 			a.start()
 			pid := a.waitEnvoyUp(1).Pid
+			first := time.Now()
 			a.signal(syscall.SIGTERM)
 			var second time.Time
 			if tc.second != nil {
 				what, keep := tc.second(pid)
 				a.waitEvent(what, 1, 20*time.Second, keep)
+				// The same signal within a second is the same request (issue 16, item 17).
+				time.Sleep(time.Until(first.Add(repeatWindow + 100*time.Millisecond)))
 				second = time.Now()
 				a.signal(syscall.SIGTERM)
 			}
@@ -164,6 +167,10 @@ func TestShutdownEscalation(t *testing.T) {
 		})
 	}
 }
+
+// repeatWindow is supervise.DefaultRepeatWindow: the same signal again within it is the same
+// shutdown request.
+const repeatWindow = time.Second
 
 // TestAgentKilledTakesEnvoyDown: SIGKILL gives the agent no chance to act, so only the
 // parent-death signal (R4) can stop Envoy from running on as an orphan.

@@ -54,7 +54,8 @@ var statsSnapshotPeriod string
 const exitSoftware = 70
 
 // cmdRun renders the bootstrap, then starts and supervises Envoy until it is gone for good or a
-// shutdown signal has drained it. sigs was subscribed as main's first action.
+// shutdown signal has drained it. sigs were subscribed during package initialisation
+// (internal/earlysignal).
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
 // bootstrap, no log file); otherwise the log file, the orphan reaper, the bootstrap, the
@@ -80,10 +81,15 @@ const exitSoftware = 70
 // (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
 // as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
 // listener dies (or its socket file is removed), /status is unavailable until it is bound
-// again, which is retried. Envoy's output is copied on through a panic in the copy, and a
-// log file that refuses writes (full or read-only filesystem) sends its lines to stderr.
-func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
+// again, which is retried. Envoy's output is copied on through a panic in the copy, a
+// log file that refuses writes (full or read-only filesystem) sends its lines to stderr, and
+// a stdout or stderr that refuses them (its reader gone) drops and counts them
+// (logging.Stream): SIGPIPE never ends the agent.
+func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	started := time.Now()
+	// From here on a write to a vanished reader is counted and reported, never fatal.
+	outStream, errStream := logging.NewStreams(stdout, stderr)
+	stdout, stderr = outStream, errStream
 	flags, err := parseRunFlags(args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -153,7 +159,8 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	defer admin.Close()
 
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
-		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings)})
+		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
+		Outputs: []*logging.Stream{outStream, errStream}})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1
@@ -174,6 +181,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		DrainWait:    cfg.Agent.DrainWait,
 		MinDrain:     cfg.Agent.MinDrain,
 	}
+	opts.Stdout, opts.Stderr = stdout, stderr
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}

@@ -248,3 +248,50 @@ func TestManagementSocketRemoved(t *testing.T) {
 		a.fatalf("Envoy was touched: %d starts", n)
 	}
 }
+
+// TestManagementSocketInUse (issue 16, item 3): a second agent given the management socket
+// path of a running one exits 1 before starting Envoy, saying the socket is in use, and
+// leaves the first agent's socket alone; the first keeps answering on it. (It used to delete
+// the live socket, and the two then took it from each other for ever.)
+func TestManagementSocketInUse(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	first := newAgent(t, "APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+sock)
+	first.start()
+	first.waitEnvoyUp(1)
+	client := testenv.UnixClient(sock)
+	answers := func() bool {
+		res, err := client.Get("http://agent/status")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}
+	if !testenv.Poll(10*time.Second, answers) {
+		first.fatalf("/status never answered on %s", sock)
+	}
+	before, err := os.Lstat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := newAgent(t, "APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+sock)
+	if code := second.run(30 * time.Second); code != 1 {
+		second.fatalf("second agent: exit code %d, want 1", code)
+	}
+	if errs := second.errorLines(); len(errs) != 1 || !strings.Contains(errs[0], "APPNET_AGENT_ADMIN_UDS_PATH") || !strings.Contains(errs[0], "is in use") {
+		second.fatalf("second agent: error lines %q, want one naming APPNET_AGENT_ADMIN_UDS_PATH and saying the socket is in use", errs)
+	}
+	if _, err := os.Stat(second.rec); err == nil && len(envoyStarts(second.events())) > 0 {
+		second.fatalf("the second agent started Envoy")
+	}
+	// Past the first agent's socket check period: it would have noticed a replaced file.
+	time.Sleep(1500 * time.Millisecond)
+	if after, err := os.Lstat(sock); err != nil || !os.SameFile(before, after) {
+		first.fatalf("the first agent's socket was removed or replaced: %v", err)
+	}
+	if !answers() || strings.Contains(first.stderr(), "was removed or replaced") {
+		first.fatalf("the first agent lost its socket")
+	}
+}

@@ -94,6 +94,14 @@ func TestStartFailures(t *testing.T) {
 			p := writeFile(t, a.dir, "api.sock", "keep me", 0o644)
 			a.setenv("APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+p)
 		}, want: []string{"APPNET_AGENT_ADMIN_UDS_PATH", "exists and is not a socket; not replacing it"}},
+		{name: "management socket path is a symbolic link", setup: func(t *testing.T, a *agent) {
+			target := writeFile(t, a.dir, "target", "keep me", 0o644)
+			p := filepath.Join(a.dir, "api.sock")
+			if err := os.Symlink(target, p); err != nil {
+				t.Fatal(err)
+			}
+			a.setenv("APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+p)
+		}, want: []string{"APPNET_AGENT_ADMIN_UDS_PATH", "is a symbolic link; not replacing it"}},
 		{name: "management socket path too long to connect to", setup: func(t *testing.T, a *agent) {
 			a.setenv("APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+a.dir+"/"+strings.Repeat("s", 120))
 		}, want: []string{"APPNET_AGENT_ADMIN_UDS_PATH", "a Unix socket path can be at most 107 bytes"}},
@@ -160,7 +168,7 @@ func TestStartFailures(t *testing.T) {
 					a.fatalf("the directory holds %q (%v), want %q", got, err, tc.listing)
 				}
 			}
-			if strings.Contains(tc.name, "regular file") {
+			if strings.Contains(tc.name, "regular file") || strings.Contains(tc.name, "symbolic link") {
 				if b, _ := os.ReadFile(filepath.Join(a.dir, "api.sock")); string(b) != "keep me" {
 					a.fatalf("the file at the socket path was changed: %q", b)
 				}

@@ -266,6 +266,70 @@ func TestUnixSocketRefusesToReplaceAFile(t *testing.T) {
 	}
 }
 
+// Issue 16, items 1 and 3: a symbolic link at the socket path is refused and left alone with
+// its target; a live socket (another process serves it) is never replaced, a stale one is; a
+// path whose private directory would be too long for a socket address still works.
+func TestUnixSocketPathChecks(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.sock")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listenUnix(link); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		t.Errorf("symlink: %v", err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode().Type() != os.ModeSymlink {
+		t.Errorf("the link was changed: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("the link's target was changed: %q", b)
+	}
+
+	live := filepath.Join(dir, "live.sock")
+	other, err := net.Listen("unix", live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	before, _ := os.Lstat(live)
+	if _, err := listenUnix(live); err == nil || !strings.Contains(err.Error(), "is in use") {
+		t.Errorf("live socket: %v", err)
+	}
+	if after, err := os.Lstat(live); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the live socket was replaced: %v", err)
+	}
+
+	// 107 bytes: the longest socket address, so the private directory's name is longer.
+	short, err := os.MkdirTemp("/tmp", "us") // t.TempDir's name may leave no room
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(short)
+	long := filepath.Join(short, strings.Repeat("d", 90-len(short)))
+	if err := os.Mkdir(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(long, "a.sock")
+	p += strings.Repeat("k", 107-len(p))
+	ln, err := listenUnix(p)
+	if err != nil {
+		t.Fatalf("a %d-byte path: %v", len(p), err)
+	}
+	defer ln.Close()
+	if fi, err := os.Lstat(p); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket %v, %v; want a 0600 socket", fi, err)
+	}
+	if c, err := net.Dial("unix", p); err != nil {
+		t.Errorf("cannot connect: %v", err)
+	} else {
+		c.Close()
+	}
+}
+
 func TestListenTCPInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -304,7 +368,13 @@ func TestUnixListenerCloseKeepsAReplacedSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := listenUnix(path) // replaces the first one's file, as a second agent would
+	if _, err := listenUnix(path); err == nil || !strings.Contains(err.Error(), "is in use") {
+		t.Fatalf("a second listener took the live socket: %v", err)
+	}
+	if err := os.Remove(path); err != nil { // someone removes it; another process binds the path
+		t.Fatal(err)
+	}
+	second, err := listenUnix(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,8 @@ const exitSoftware = 70
 //
 //   - bad flags: 2; a bad variable, an invalid bootstrap, an unwritable bootstrap path or
 //     TMPDIR, an unusable log directory, the management API's port in use or its socket
-//     path taken by another kind of file: 1, before Envoy starts, with one log line naming
-//     the cause;
+//     path served by another process or taken by another kind of file: 1, before Envoy
+//     starts, with one log line naming the cause;
 //   - -envoyReadiness: 0 once the running agent's /status says HEALTHY, else 1;
 //   - the supervisor returns (see supervise.Supervisor.Run for each case): its code, i.e.
 //     Envoy's (128+signal when killed; 126/127 when it cannot start), or 0 after a clean

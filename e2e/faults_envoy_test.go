@@ -102,6 +102,34 @@ func TestStatusFollowsOurEnvoyOnly(t *testing.T) {
 	}
 }
 
+// TestEnvoyBehindAWrapper (issue 16, item 4): APPNET_ENVOY_PATH is a wrapper script that
+// starts Envoy as its child (no exec), so the admin listener is held by a process below the
+// one the agent started. That Envoy is trusted: /status turns HEALTHY, the readiness probe
+// succeeds, and the agent says why it trusts it.
+func TestEnvoyBehindAWrapper(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t)
+	wrapper := writeFile(t, a.dir, "envoy-wrapper.sh", "#!/bin/sh\n\"$STANDIN\" \"$@\"\necho wrapper done\n", 0o755)
+	a.setenv("APPNET_ENVOY_PATH="+wrapper, "STANDIN="+standinBin)
+	base := a.withAPI()
+	a.start()
+	up := a.waitEnvoyUp(1)
+	s := a.waitStatus(base, "HEALTHY", 20*time.Second, func(s api.Status) bool { return s.HealthStatus == api.Healthy })
+	if s.EnvoyPid == strconv.Itoa(up.Pid) {
+		a.fatalf("envoyPid %s is Envoy's own pid: the wrapper exec'ed, so nothing is tested", s.EnvoyPid)
+	}
+	if code := a.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0"); code != 0 {
+		a.fatalf("the readiness probe exited %d, want 0", code)
+	}
+	if !strings.Contains(a.stderr(), "admin_pid="+strconv.Itoa(up.Pid)) {
+		a.fatalf("the agent does not say that Envoy (pid %d) below the wrapper serves the admin API", up.Pid)
+	}
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(30 * time.Second); code != 0 {
+		a.fatalf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
 // TestEnvoyNeverLive: an Envoy stuck INITIALIZING keeps /status UNHEALTHY, fails the probe,
 // and still shuts down cleanly.
 func TestEnvoyNeverLive(t *testing.T) {

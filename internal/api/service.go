@@ -107,7 +107,7 @@ func New(o Options) *Service {
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
-		ServedBy: o.Admin.Target().ServedBy,
+		HolderIn: o.Admin.Target().HolderIn,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {

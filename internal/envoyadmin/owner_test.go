@@ -45,6 +45,7 @@ func TestHolderIn(t *testing.T) {
 	}
 	wrapper := exec.Command("sh", "-c", "sleep 30 & exec 3>&-; echo ready; wait")
 	wrapper.ExtraFiles = []*os.File{lf}
+	wrapper.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so that the cleanup reaches its child
 	ready, _ := wrapper.StdoutPipe()
 	if err := wrapper.Start(); err != nil {
 		t.Skip("no sh:", err)

@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 var (
@@ -105,6 +108,31 @@ func TestStartFailures(t *testing.T) {
 		{name: "management socket path too long to connect to", setup: func(t *testing.T, a *agent) {
 			a.setenv("APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+a.dir+"/"+strings.Repeat("s", 120))
 		}, want: []string{"APPNET_AGENT_ADMIN_UDS_PATH", "a Unix socket path can be at most 107 bytes"}},
+		{name: "management API port is Envoy's admin port", setup: func(t *testing.T, a *agent) {
+			a.withAPI()
+			a.setenv("APPNET_AGENT_HTTP_PORT=" + strconv.Itoa(a.port))
+		}, want: []string{"APPNET_AGENT_HTTP_PORT", "Envoy's admin port (ENVOY_ADMIN_ACCESS_PORT)"}},
+		{name: "management API port is a static listener's", setup: func(t *testing.T, a *agent) {
+			a.withAPI()
+			port := testenv.FreePort(t)
+			res := writeFile(t, a.dir, "resources.yaml", fmt.Sprintf(`static_resources:
+  listeners:
+  - name: static_ingress
+    address: {socket_address: {address: 0.0.0.0, port_value: %d}}
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.tcp_proxy
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
+          stat_prefix: ingress
+          cluster: app
+  clusters:
+  - name: app
+    connect_timeout: 1s
+    load_assignment: {cluster_name: app, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8080}}}}]}]}
+`, port), 0o644)
+			a.setenv("ENVOY_RESOURCES_CONFIG_FILE="+res, "APPNET_AGENT_HTTP_PORT="+strconv.Itoa(port))
+		}, want: []string{"APPNET_AGENT_HTTP_PORT", `Envoy's static listener "static_ingress"`}},
 		{name: "ENVOY_CONFIG_FILE is a directory", setup: func(t *testing.T, a *agent) {
 			a.setenv("ENVOY_CONFIG_FILE=" + a.dir)
 		}, want: []string{"ENVOY_CONFIG_FILE", "is not a regular file"}},

@@ -65,7 +65,8 @@ const exitSoftware = 70
 //
 // Every way out, and its exit code:
 //
-//   - bad flags: 2; a bad variable, an invalid bootstrap, an unwritable bootstrap path or
+//   - bad flags: 2; a bad variable, an invalid bootstrap, a management API port that Envoy
+//     binds too (its admin port, a static listener's), an unwritable bootstrap path or
 //     TMPDIR, an unusable log directory, the management API's port in use or its socket
 //     path served by another process or taken by another kind of file: 1, before Envoy
 //     starts, with one log line naming the cause;
@@ -147,6 +148,10 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		log.Warn(w)
 	}
 	logOverload(log, res.Overload)
+	if err := checkPortClash(cfg, res.Bootstrap, res.Existing); err != nil {
+		log.Error(err.Error())
+		return 1
+	}
 	path, err := writeBootstrap(cfg, res)
 	if err != nil {
 		log.Error(err.Error())

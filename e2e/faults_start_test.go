@@ -114,24 +114,10 @@ func TestStartFailures(t *testing.T) {
 		}, want: []string{"APPNET_AGENT_HTTP_PORT", "Envoy's admin port (ENVOY_ADMIN_ACCESS_PORT)"}},
 		{name: "management API port is a static listener's", setup: func(t *testing.T, a *agent) {
 			a.withAPI()
-			port := testenv.FreePort(t)
-			res := writeFile(t, a.dir, "resources.yaml", fmt.Sprintf(`static_resources:
-  listeners:
-  - name: static_ingress
-    address: {socket_address: {address: 0.0.0.0, port_value: %d}}
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.tcp_proxy
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy
-          stat_prefix: ingress
-          cluster: app
-  clusters:
-  - name: app
-    connect_timeout: 1s
-    load_assignment: {cluster_name: app, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 127.0.0.1, port_value: 8080}}}}]}]}
-`, port), 0o644)
-			a.setenv("ENVOY_RESOURCES_CONFIG_FILE="+res, "APPNET_AGENT_HTTP_PORT="+strconv.Itoa(port))
+			// The golden fragment's static listener static_ingress is on 0.0.0.0:15000; the agent
+			// exits before binding anything.
+			a.setenv("ENVOY_RESOURCES_CONFIG_FILE="+filepath.Join(testenv.RepoRoot(), "golden", "files", "resources.yaml"),
+				"APPNET_AGENT_HTTP_PORT=15000")
 		}, want: []string{"APPNET_AGENT_HTTP_PORT", `Envoy's static listener "static_ingress"`}},
 		{name: "ENVOY_CONFIG_FILE is a directory", setup: func(t *testing.T, a *agent) {
 			a.setenv("ENVOY_CONFIG_FILE=" + a.dir)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/golden"
 	"github.com/appnet/appnet-agent/internal/platform"
+	"github.com/appnet/appnet-agent/internal/redact"
 	"github.com/appnet/appnet-agent/internal/render"
 )
 
@@ -29,7 +30,7 @@ func cmdGolden(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	usage := func(err error) int {
-		fmt.Fprintf(stderr, "error: %v\n%s\n", err, goldenUsage)
+		fmt.Fprintf(stderr, "error: %s\n%s\n", redact.Text(err.Error()), goldenUsage)
 		return 2
 	}
 	if fs.NArg() == 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/lifecycle"
 	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
+	"github.com/appnet/appnet-agent/internal/redact"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
@@ -94,7 +95,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	flags, err := parseRunFlags(args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "error: %v\n", err)
+			fmt.Fprintf(stderr, "error: %s\n", redact.Text(err.Error()))
 		}
 		return 2
 	}

@@ -165,16 +165,27 @@ func TestBrokenAdminAPI(t *testing.T) {
 		// mutationsOK: Envoy answers the mutations 200 (with garbage): Envoy did them, and
 		// the agent passes its answer on.
 		mutationsOK bool
+		// within bounds each answer (default 30 s).
+		within time.Duration
 	}{
-		{"hangs", "STANDIN_DELAY=60s", "deadline exceeded", false, false},
-		{"resets", "STANDIN_RESET_PATHS=" + all, "connection reset", false, false},
-		{"garbage", "STANDIN_GARBAGE=1", "unexpected response body", true, true},
-		{"huge bodies", "STANDIN_HUGE_PATHS=/ready:104857600,/stats:104857600,/drain_listeners:104857600,/logging:104857600", "body larger than", true, false},
-		{"drips", "STANDIN_DRIP_PATHS=/ready:10s,/stats:10s,/drain_listeners:10s,/logging:10s", "deadline exceeded", false, false},
+		{"hangs", "STANDIN_DELAY=60s", "deadline exceeded", false, false, 0},
+		{"resets", "STANDIN_RESET_PATHS=" + all, "connection reset", false, false, 0},
+		{"garbage", "STANDIN_GARBAGE=1", "unexpected response body", true, true, 0},
+		{"huge bodies", "STANDIN_HUGE_PATHS=/ready:104857600,/stats:104857600,/drain_listeners:104857600,/logging:104857600", "body larger than", true, false, 0},
+		{"drips", "STANDIN_DRIP_PATHS=/ready:10s,/stats:10s,/drain_listeners:10s,/logging:10s", "deadline exceeded", false, false, 0},
+		// Issue 16, item 11: a line every 2 s (within the 5 s per-read timeout), then silence
+		// from 20 s on: the scrapes get their 500 at the 10 s decision (they used to get an
+		// empty reply after 25 s).
+		{"drips, then stalls", "STANDIN_DRIP_PATHS=/ready:2s,/stats:2s,/drain_listeners:2s,/logging:2s STANDIN_DRIP_STALL_AFTER=20s",
+			"deadline exceeded", false, false, 16 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newAgent(t, tc.env, "LISTENER_DRAIN_WAIT_TIME_S=5", "ENABLE_STATS_SNAPSHOT=true")
+			if tc.within == 0 {
+				tc.within = 30 * time.Second
+			}
+			a := newAgent(t, "LISTENER_DRAIN_WAIT_TIME_S=5", "ENABLE_STATS_SNAPSHOT=true")
+			a.setenv(strings.Fields(tc.env)...)
 			base := a.withAPI()
 			a.start()
 			a.waitEnvoyUp(1)
@@ -213,7 +224,7 @@ func TestBrokenAdminAPI(t *testing.T) {
 						if code != 200 {
 							problems <- fmt.Sprintf("%s %s: %d %.200q, want Envoy's 200 passed on", call.method, call.path, code, body)
 						}
-					case code != 500 || !strings.HasPrefix(body, call.prefix) || d > 30*time.Second:
+					case code != 500 || !strings.HasPrefix(body, call.prefix) || d > tc.within:
 						problems <- fmt.Sprintf("%s %s: %d %.200q after %v, want a 500 starting %q", call.method, call.path, code, body, d, call.prefix)
 					}
 				})

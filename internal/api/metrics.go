@@ -99,7 +99,7 @@ func (h metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeMetrics(w, bytes.TrimPrefix(body, []byte("\n")))
+	writeMetrics(w, r, bytes.TrimPrefix(body, []byte("\n")))
 }
 
 // agentMetrics renders the agent's families in the Prometheus text format, sorted by name,

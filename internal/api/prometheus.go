@@ -34,10 +34,12 @@ type statsHandler struct {
 	// agentMetrics, when set (APPNET_AGENT_METRICS_IN_STATS), renders the agent's own
 	// families, appended to the unfiltered output (never to filter or delta answers).
 	agentMetrics func() ([]byte, error)
+	// decision is statsDecision (tests shorten it).
+	decision time.Duration
 }
 
 func newStatsHandler(admin *envoyadmin.Client, snaps *Snapshotter, log hclog.Logger) *statsHandler {
-	return &statsHandler{admin: admin, snaps: snaps, log: log, filtering: make(chan struct{}, maxFiltering)}
+	return &statsHandler{admin: admin, snaps: snaps, log: log, filtering: make(chan struct{}, maxFiltering), decision: statsDecision}
 }
 
 var statsQueryKeys = map[string]bool{"usedonly": true, "filter": true, "delta": true}
@@ -78,7 +80,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if delta && h.snaps != nil {
 		if chunks, ok := h.snaps.Delta(); ok {
 			w.Header().Set(statsSourceHeader, "delta")
-			writeMetrics(w, chunks...)
+			writeMetrics(w, r, chunks...)
 			return
 		}
 	}
@@ -94,7 +96,12 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tooMany(w)
 		return
 	}
-	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly)
+	fctx, cancel := context.WithTimeout(r.Context(), h.decision)
+	ft, err := fetchFiltered(fctx, h.admin, usedOnly)
+	if err != nil && errors.Is(fctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
+		err = fmt.Errorf("the filtered stats were not complete within %s: %w", h.decision, err)
+	}
+	cancel()
 	if err != nil {
 		read := ft.size() // a refused body may have cost up to the cap
 		ft = nil
@@ -113,7 +120,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if delta {
 		w.Header().Set(statsSourceHeader, "live")
 	}
-	writeMetrics(w, chunks...)
+	writeMetrics(w, r, chunks...)
 	ft, chunks = nil, nil
 	releaseAfter(n)
 }
@@ -122,19 +129,32 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // filtered body); more answer 429 at once. Unfiltered scrapes stream and are not counted.
 const maxFiltering = 2
 
+// statsDecision bounds how long a scrape waits for Envoy before its status is decided
+// (issue 16, item 11): by then the unfiltered scrape has Envoy's first prefetchBytes (or its
+// whole body), and the filtered one Envoy's whole body, or the client gets a 500. It counts
+// both attempts, and leaves the 500 time to be sent before the server's write timeout.
+const statsDecision = 10 * time.Second
+
 // passThrough streams Envoy's body unchanged (H5). The status is committed only once the
-// first prefetchBytes have arrived (or the whole body, if shorter), so an Envoy that fails or
-// stalls before that gets the client a 500, never an empty reply. After that, a failure can
-// only be signalled by breaking the connection: with Envoy's Content-Length forwarded, or by
-// aborting a chunked reply, a client never mistakes a cut body for a whole one.
+// first prefetchBytes have arrived (or the whole body, if shorter), within statsDecision; an
+// Envoy that fails, stalls or drips before that gets the client a 500, never an empty reply.
+// After that, a failure can only be signalled by breaking the connection: with Envoy's
+// Content-Length forwarded, or by aborting a chunked reply, a client never mistakes a cut body
+// for a whole one.
 func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedOnly bool) {
-	s, err := h.admin.PrometheusStats(r.Context(), false, usedOnly)
-	if err != nil {
-		h.fail(w, err)
-		return
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	late := time.AfterFunc(h.decision, cancel)
+	s, err := h.admin.PrometheusStats(ctx, false, usedOnly)
+	var head []byte
+	if err == nil {
+		defer s.Close()
+		head, err = prefetch(s, prefetchBytes)
 	}
-	defer s.Close()
-	head, err := prefetch(s, prefetchBytes, prefetchWait)
+	if !late.Stop() && r.Context().Err() == nil {
+		err = fmt.Errorf("only %d bytes of the stats arrived within %s, not the %d KiB the agent waits for before it answers: %w",
+			len(head), h.decision, prefetchBytes>>10, err)
+	}
 	if err != nil {
 		h.fail(w, err)
 		return
@@ -152,7 +172,7 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		hdr.Set("Content-Length", strconv.FormatInt(s.ContentLength+int64(len(agent)), 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
+	out := newProgressWriter(w, r)
 	n, err := out.Write(head)
 	if err == nil {
 		var m int64
@@ -166,49 +186,45 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		_, err = out.Write(agent)
 	}
 	if err != nil {
+		if sc := scrapeOf(r.Context()); sc != nil {
+			if why, stopped := sc.explain(err); stopped {
+				h.log.Info("A stats scrape was cut; closing its connection", "after_bytes", n, "reason", why)
+				panic(http.ErrAbortHandler)
+			}
+		}
 		h.log.Warn("Streaming Envoy's stats failed; closing the connection", "after_bytes", n, "error", err)
 		// net/http's documented way to end a reply without completing it.
 		panic(http.ErrAbortHandler)
 	}
 }
 
-// What passThrough reads before it commits to a 200: more than net/http buffers (4 KiB), so
-// nothing has reached the client before it decides. prefetchWait bounds how long a dripping
-// Envoy can delay the decision; whatever arrived by then is sent.
-const (
-	prefetchBytes = 32 << 10
-	prefetchWait  = statsTimeout
-)
+// prefetchBytes is what passThrough reads before it commits to a 200: more than net/http
+// buffers (4 KiB), so nothing has reached the client before it decides, and once it has
+// decided the status line goes out with the first write.
+const prefetchBytes = 32 << 10
 
-// prefetch reads up to n bytes of r, until EOF, an error, or max has passed with something
-// read. An error before n bytes (or EOF) is returned with nothing, so the caller can still
-// answer with an error status.
-func prefetch(r io.Reader, n int, max time.Duration) ([]byte, error) {
+// prefetch reads up to n bytes of r, or until EOF. On an error it returns what it read.
+func prefetch(r io.Reader, n int) ([]byte, error) {
 	buf := make([]byte, n)
-	deadline := time.Now().Add(max)
-	got := 0
-	for got < n {
-		m, err := r.Read(buf[got:])
-		got += m
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if got > 0 && time.Now().After(deadline) {
-			break
-		}
+	got, err := io.ReadFull(r, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil // the whole body is shorter
 	}
-	return buf[:got], nil
+	return buf[:got], err
 }
 
 // progressWriter gives each write to the client its own deadline (clientStall from the start
-// of that write), so a large body reaches a slow client whatever its size, while a client that
-// stops reading is dropped after clientStall.
+// of that write, but not past the end of its scrape), so a large body reaches a slow client
+// whatever its size, while a client that stops reading is dropped after clientStall. A
+// scrape cut by the scrape gate fails its next write, or the one blocked.
 type progressWriter struct {
 	w  io.Writer
 	rc *http.ResponseController
+	sc *scrapeSlot // nil outside the scrape gate
+}
+
+func newProgressWriter(w http.ResponseWriter, r *http.Request) *progressWriter {
+	return &progressWriter{w: w, rc: http.NewResponseController(w), sc: scrapeOf(r.Context())}
 }
 
 // clientStall is how long one write to a client may block. It replaces the server's
@@ -219,7 +235,13 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	written := 0
 	for len(b) > 0 {
 		chunk := b[:min(len(b), 32<<10)]
-		_ = p.rc.SetWriteDeadline(time.Now().Add(clientStall)) // unsupported only on test recorders
+		if p.sc != nil {
+			if err := p.sc.beforeWrite(clientStall); err != nil {
+				return written, err
+			}
+		} else {
+			_ = p.rc.SetWriteDeadline(time.Now().Add(clientStall)) // unsupported only on test recorders
+		}
 		n, err := p.w.Write(chunk)
 		written += n
 		if err != nil {
@@ -275,8 +297,8 @@ func classify(err error) error {
 	}
 }
 
-// writeMetrics sends a complete exposition, given in chunks, with its length.
-func writeMetrics(w http.ResponseWriter, chunks ...[]byte) {
+// writeMetrics sends a complete exposition, given in chunks, with its length, in answer to r.
+func writeMetrics(w http.ResponseWriter, r *http.Request, chunks ...[]byte) {
 	n := 0
 	for _, c := range chunks {
 		n += len(c)
@@ -285,7 +307,7 @@ func writeMetrics(w http.ResponseWriter, chunks ...[]byte) {
 	h.Set("Content-Type", promContentType)
 	h.Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(http.StatusOK)
-	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
+	out := newProgressWriter(w, r)
 	for _, c := range chunks {
 		if _, err := out.Write(c); err != nil {
 			return // the client went away

@@ -53,7 +53,7 @@ func routes(e endpoints, local func(*http.Request) bool, allowRemote bool, count
 	mux := http.NewServeMux()
 	mux.Handle(PathStatus, limited(statusLimit, e.status))
 	mux.Handle(PathMetrics, limited(metricsLimit, e.metrics))
-	mux.Handle(PathStats, limited(statsLimit, e.stats))
+	mux.Handle(PathStats, newScrapeGate(e.stats, local, statsLimit, log))
 	// The origin check comes before the budget, so remote callers cannot spend the local
 	// callers' tokens.
 	mux.Handle(PathEnableLogging, guard(limited(loggingLimit, e.logging)))

@@ -104,8 +104,8 @@ func TestStatsConcurrencyLimit(t *testing.T) {
 			limited++
 		}
 	}
-	if ok != statsLimit.inflight || limited != 8-statsLimit.inflight {
-		t.Errorf("%d answered, %d refused; want %d in flight at most", ok, limited, statsLimit.inflight)
+	if ok != maxScrapes || limited != 8-maxScrapes {
+		t.Errorf("%d answered, %d refused; want %d in flight at most", ok, limited, maxScrapes)
 	}
 }
 
@@ -390,5 +390,56 @@ func TestUnixListenerCloseKeepsAReplacedSocket(t *testing.T) {
 	}
 	if _, err := os.Lstat(path); !os.IsNotExist(err) {
 		t.Fatalf("socket left behind after its own listener closed: %v", err)
+	}
+}
+
+// Issue 16, item 7: who gets a slot when the gate is full, and whose scrape is cut for it.
+func TestScrapeGateAdmission(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	type run struct {
+		local bool
+		addr  string
+		age   time.Duration
+	}
+	local := func(age time.Duration) run { return run{local: true, age: age} }
+	remote := func(addr string, age time.Duration) run { return run{addr: addr, age: age} }
+	// running is oldest first, as the gate keeps it; victim indexes it.
+	for _, tc := range []struct {
+		name    string
+		running []run
+		next    run
+		ok      bool
+		victim  int // -1 for none
+	}{
+		{"free slot", []run{local(time.Second)}, local(0), true, -1},
+		{"full of fresh scrapes", []run{local(4), local(3), local(2), local(1)}, local(0), false, -1},
+		{"full: the oldest crawler is cut", []run{local(20 * time.Second), local(11 * time.Second), local(2), local(1)}, local(0), true, 0},
+		{"remote clients leave a slot to local ones", []run{remote("a", 1), remote("b", 1), remote("c", 1)}, remote("d", 0), false, -1},
+		{"... which a local client gets", []run{remote("a", 1), remote("b", 1), remote("c", 1)}, local(0), true, -1},
+		{"one remote address holds two slots at most", []run{remote("a", 1), remote("a", 1)}, remote("a", 0), false, -1},
+		{"... another address gets one", []run{remote("a", 1), remote("a", 1)}, remote("b", 0), true, -1},
+		{"a remote newcomer never cuts a local scrape", []run{local(time.Minute), remote("a", 1), remote("b", 1), remote("c", 1)}, remote("d", 0), false, -1},
+		{"a remote newcomer cuts a remote crawler", []run{local(time.Minute), remote("a", time.Minute), remote("b", 1), remote("c", 1)}, remote("d", 0), true, 1},
+		{"a local newcomer cuts a remote crawler", []run{remote("a", time.Minute), remote("b", 1), remote("c", 1), local(1)}, local(0), true, 0},
+		{"cutting a crawler of the same address frees its share", []run{remote("a", time.Minute), remote("a", 1)}, remote("a", 0), true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newScrapeGate(http.NotFoundHandler(), nil, statsLimit, hclog.NewNullLogger())
+			for _, r := range tc.running {
+				g.running = append(g.running, &scrapeSlot{local: r.local, addr: r.addr, started: t0.Add(-r.age)})
+			}
+			var want *scrapeSlot
+			if tc.victim >= 0 {
+				want = g.running[tc.victim]
+			}
+			next := &scrapeSlot{local: tc.next.local, addr: tc.next.addr, started: t0}
+			victim, ok := g.admit(next)
+			if ok != tc.ok || victim != want {
+				t.Fatalf("admitted %v, victim %+v; want %v, %+v", ok, victim, tc.ok, want)
+			}
+			if ok && (len(g.running) > maxScrapes || g.running[len(g.running)-1] != next) {
+				t.Errorf("running after admission: %d, last %+v", len(g.running), g.running[len(g.running)-1])
+			}
+		})
 	}
 }

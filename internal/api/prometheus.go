@@ -39,6 +39,9 @@ type statsHandler struct {
 }
 
 func newStatsHandler(admin *envoyadmin.Client, snaps *Snapshotter, log hclog.Logger) *statsHandler {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
 	return &statsHandler{admin: admin, snaps: snaps, log: log, filtering: make(chan struct{}, maxFiltering), decision: statsDecision}
 }
 
@@ -96,12 +99,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tooMany(w)
 		return
 	}
-	fctx, cancel := context.WithTimeout(r.Context(), h.decision)
-	ft, err := fetchFiltered(fctx, h.admin, usedOnly)
-	if err != nil && errors.Is(fctx.Err(), context.DeadlineExceeded) && r.Context().Err() == nil {
-		err = fmt.Errorf("the filtered stats were not complete within %s: %w", h.decision, err)
-	}
-	cancel()
+	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly, h.decision)
 	if err != nil {
 		read := ft.size() // a refused body may have cost up to the cap
 		ft = nil
@@ -129,11 +127,32 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // filtered body); more answer 429 at once. Unfiltered scrapes stream and are not counted.
 const maxFiltering = 2
 
-// statsDecision bounds how long a scrape waits for Envoy before its status is decided
-// (issue 16, item 11): by then the unfiltered scrape has Envoy's first prefetchBytes (or its
-// whole body), and the filtered one Envoy's whole body, or the client gets a 500. It counts
-// both attempts, and leaves the 500 time to be sent before the server's write timeout.
+// statsDecision is what a scrape gives Envoy, in all, to deliver what the agent needs before
+// it answers (issue 16, item 11): the unfiltered scrape Envoy's first prefetchBytes (or its
+// whole body), the filtered one Envoy's whole body. Both attempts count, and every wait for
+// Envoy's bytes; the agent's own processing between them does not. An Envoy that drips its
+// answer gets the client a 500 when it is spent, well before the server's write timeout.
 const statsDecision = 10 * time.Second
+
+// openStats starts Envoy's Prometheus stats within budget (headers and retries) and gives
+// reading the body what is left of it (envoyadmin.Stream.LimitWait). close releases the
+// stream.
+func openStats(ctx context.Context, admin *envoyadmin.Client, filtered, usedOnly bool, budget time.Duration) (s *envoyadmin.Stream, close func(), err error) {
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	late := time.AfterFunc(budget, cancel)
+	s, err = admin.PrometheusStats(ctx, filtered, usedOnly)
+	if !late.Stop() && err == nil {
+		s.Close()
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, envoyadmin.ErrWaitSpent)
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	s.LimitWait(budget - time.Since(start))
+	return s, func() { s.Close(); cancel() }, nil
+}
 
 // passThrough streams Envoy's body unchanged (H5). The status is committed only once the
 // first prefetchBytes have arrived (or the whole body, if shorter), within statsDecision; an
@@ -142,16 +161,13 @@ const statsDecision = 10 * time.Second
 // Content-Length forwarded, or by aborting a chunked reply, a client never mistakes a cut body
 // for a whole one.
 func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedOnly bool) {
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	late := time.AfterFunc(h.decision, cancel)
-	s, err := h.admin.PrometheusStats(ctx, false, usedOnly)
+	s, closeStats, err := openStats(r.Context(), h.admin, false, usedOnly, h.decision)
 	var head []byte
 	if err == nil {
-		defer s.Close()
+		defer closeStats()
 		head, err = prefetch(s, prefetchBytes)
 	}
-	if !late.Stop() && r.Context().Err() == nil {
+	if errors.Is(err, envoyadmin.ErrWaitSpent) && r.Context().Err() == nil {
 		err = fmt.Errorf("only %d bytes of the stats arrived within %s, not the %d KiB the agent waits for before it answers: %w",
 			len(head), h.decision, prefetchBytes>>10, err)
 	}
@@ -159,6 +175,8 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		h.fail(w, err)
 		return
 	}
+	s.LimitWait(0) // committed: from here on, the scrape's own limit applies
+
 	var agent []byte // the agent's families, each after an empty line, so they start on a line of their own
 	if h.agentMetrics != nil {
 		if agent, err = h.agentMetrics(); err != nil {
@@ -272,16 +290,21 @@ func (e *parseError) Error() string { return e.err.Error() }
 func (e *parseError) Unwrap() error { return e.err }
 
 // fetchFiltered gets the metrics extension's stats from Envoy (GET
-// /stats?format=prometheus&filter=appmesh[&usedonly]) and renders the families as the filter
-// serves them (filterFamilies).
-func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool) (*familyText, error) {
-	s, err := admin.PrometheusStats(ctx, true, usedOnly)
-	if err != nil {
-		return nil, err
+// /stats?format=prometheus&filter=appmesh[&usedonly]), giving Envoy budget in all to deliver
+// them (see statsDecision), and renders the families as the filter serves them
+// (filterFamilies).
+func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool, budget time.Duration) (*familyText, error) {
+	s, closeStats, err := openStats(ctx, admin, true, usedOnly, budget)
+	var ft *familyText // on an error, what was read (its size tells what it cost)
+	if err == nil {
+		defer closeStats()
+		ft, err = filterFamilies(s)
+		err = classify(err)
 	}
-	defer s.Close()
-	ft, err := filterFamilies(s)
-	return ft, classify(err)
+	if errors.Is(err, envoyadmin.ErrWaitSpent) {
+		err = fmt.Errorf("the filtered stats were not complete within %s: %w", budget, err)
+	}
+	return ft, err
 }
 
 // classify separates failures to read Envoy's body from bodies that do not parse.

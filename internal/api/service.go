@@ -112,9 +112,7 @@ func New(o Options) *Service {
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {
 		fetch := func(ctx context.Context) (*familyText, error) {
-			ctx, cancel := context.WithTimeout(ctx, statsDecision) // as for a scrape: a dripping Envoy ends it
-			defer cancel()
-			return fetchFiltered(ctx, statsAdmin, true)
+			return fetchFiltered(ctx, statsAdmin, true, statsDecision)
 		}
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}

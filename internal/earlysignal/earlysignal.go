@@ -7,9 +7,9 @@
 // initialised (Go spec, "Package initialization"). This package imports only os, os/signal
 // and syscall, which the runtime's own packages bring up within the first few hundred
 // microseconds, so it is initialised among the first of the program's packages; main imports
-// it so that it is linked in. What remains (measured with GODEBUG=inittrace=1, README
-// "Shutdown"): the runtime's start and the standard library packages initialised before
-// os/signal, well under a millisecond, during which a signal still has its default action.
+// it so that it is linked in. What remains (README "Shutdown"; docs/DESIGN.md): the process's
+// and the runtime's start and the standard library packages initialised before os/signal, a
+// few milliseconds, during which a signal still has its default action.
 //
 // main then calls ForRun for the run command, which keeps the subscriptions, or Release for
 // every other subcommand, which restores the default actions (a CLI killed by SIGTERM or

@@ -24,14 +24,14 @@ import (
 // agent's threads and memory return to about where they were.
 func TestManagementAPIUnderAbuse(t *testing.T) {
 	a := newAgent(t)
-	base := a.withAPI()
+	a.withAPI()
 	a.start()
 	a.waitEnvoyUp(1)
-	a.waitStatus(base, "HEALTHY", 20*time.Second, func(s api.Status) bool { return s.HealthStatus == api.Healthy })
+	a.waitStatus("HEALTHY", 20*time.Second, func(s api.Status) bool { return s.HealthStatus == api.Healthy })
 	pid := a.cmd.Process.Pid
 	time.Sleep(500 * time.Millisecond)
 	baseRSS, baseThreads := rss(pid), threads(pid)
-	addr := strings.TrimPrefix(base, "http://")
+	addr := strings.TrimPrefix(a.base, "http://")
 
 	// 1,000 idle connections and 500 that trickle a header byte every 500 ms.
 	var conns []net.Conn
@@ -71,7 +71,7 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 	var lat []time.Duration
 	for range 500 {
 		start := time.Now()
-		s, ok := status(base)
+		s, ok := a.tryStatus()
 		lat = append(lat, time.Since(start))
 		if !ok || s.HealthStatus != api.Healthy || s.EnvoyState != api.Live {
 			a.fatalf("/status under abuse: %+v %v", s, ok)
@@ -138,7 +138,7 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 				if (i+j)%2 == 0 {
 					path = fmt.Sprintf("/enableLogging?level=%s", []string{"debug", "trace", "info"}[j%3])
 				}
-				code, _ := get("POST", base+path)
+				code, _ := a.get("POST", path)
 				codes <- code
 			}
 		})
@@ -160,14 +160,17 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 		c.Close()
 	}
 	trickle.Wait()
-	apiClient.CloseIdleConnections()
-	if s, ok := status(base); !ok || s.HealthStatus != api.Healthy {
+	a.client.CloseIdleConnections()
+	if s, ok := a.tryStatus(); !ok || s.HealthStatus != api.Healthy {
 		a.fatalf("/status after the abuse: %+v", s)
 	}
 	var afterRSS, afterThreads int64
+	// Go keeps the OS threads it started for blocking system calls (a high-water mark that
+	// grows with the machine's load, +9 seen on a 2-core machine at load 20), so the bound
+	// catches a runaway (a thread per connection would add hundreds), not the runtime's pool.
 	settled := testenv.Poll(30*time.Second, func() bool {
 		afterRSS, afterThreads = rss(pid), threads(pid)
-		return afterThreads <= baseThreads+4 && afterRSS <= baseRSS+48<<20
+		return afterThreads <= baseThreads+24 && afterRSS <= baseRSS+48<<20
 	})
 	t.Logf("RSS %d → %d MiB (peak %d MiB), threads %d → %d", baseRSS>>20, afterRSS>>20, peakRSS(pid)>>20, baseThreads, afterThreads)
 	if !settled {
@@ -189,10 +192,10 @@ func TestSlowScrapersDoNotStarveOthers(t *testing.T) {
 	const size = 32 << 20
 	prom, line := bigStats(t, size)
 	a := newAgent(t, "STANDIN_PROM_FILE="+prom)
-	base := a.withAPI()
+	a.withAPI()
 	a.start()
 	a.waitEnvoyUp(1)
-	addr := strings.TrimPrefix(base, "http://")
+	addr := strings.TrimPrefix(a.base, "http://")
 	started := time.Now()
 	for _, st := range crawl(t, addr, 4) {
 		if !strings.HasPrefix(st, "HTTP/1.1 200") {
@@ -200,13 +203,8 @@ func TestSlowScrapersDoNotStarveOthers(t *testing.T) {
 		}
 	}
 	scrape := func() (int, int64) {
-		res, err := slowClient.Get(base + "/stats/prometheus")
-		if err != nil {
-			return 0, 0
-		}
-		defer res.Body.Close()
-		n, _ := io.Copy(io.Discard, res.Body)
-		return res.StatusCode, n
+		code, body := a.slowGet("GET", "/stats/prometheus")
+		return code, int64(len(body))
 	}
 	if !testenv.Poll(5*time.Second, func() bool { code, _ := scrape(); return code == http.StatusTooManyRequests }) {
 		a.fatalf("the four slow scrapes do not hold the slots; nothing is tested")
@@ -286,23 +284,16 @@ func TestRemoteScrapersCannotDenyLocalOnes(t *testing.T) {
 	}
 	prom, _ := bigStats(t, 32<<20)
 	a := newAgent(t, "STANDIN_PROM_FILE="+prom)
-	base := a.withAPI()
-	a.setenv("APPNET_AGENT_HTTP_BIND_ADDRESS=0.0.0.0")
+	a.withTCPAPI(testenv.FreePort(t), "0.0.0.0")
 	a.start()
 	a.waitEnvoyUp(1)
-	remote := net.JoinHostPort(hostIP, base[strings.LastIndexByte(base, ':')+1:])
+	remote := net.JoinHostPort(hostIP, a.base[strings.LastIndexByte(a.base, ':')+1:])
 	statuses := crawl(t, remote, 4)
 	slices.Sort(statuses)
 	if want := []string{"HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 429 Too Many Requests", "HTTP/1.1 429 Too Many Requests"}; !slices.Equal(statuses, want) {
 		a.fatalf("four remote crawlers from one address got %q, want two slots", statuses)
 	}
-	res, err := slowClient.Get(base + "/stats/prometheus")
-	if err != nil {
-		a.fatalf("local scrape: %v", err)
-	}
-	n, _ := io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 || n < 32<<20-100 {
-		a.fatalf("a local scrape beside remote crawlers: %d, %d bytes; want 200 and the whole body", res.StatusCode, n)
+	if code, body := a.slowGet("GET", "/stats/prometheus"); code != 200 || len(body) < 32<<20-100 {
+		a.fatalf("a local scrape beside remote crawlers: %d, %d bytes; want 200 and the whole body", code, len(body))
 	}
 }

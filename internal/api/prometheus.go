@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/promtext"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
@@ -101,15 +103,15 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly, h.decision)
 	if err != nil {
-		read := ft.size() // a refused body may have cost up to the cap
+		read := ft.Size() // a refused body may have cost up to the cap
 		ft = nil
 		h.fail(w, err)
 		releaseAfter(read)
 		return
 	}
-	chunks, n, err := ft.chunks()
+	fams, err := ft.Sorted()
 	if err != nil {
-		read := ft.size()
+		read := ft.Size()
 		ft = nil
 		h.fail(w, &parseError{err})
 		releaseAfter(read)
@@ -118,8 +120,9 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if delta {
 		w.Header().Set(statsSourceHeader, "live")
 	}
-	writeMetrics(w, r, chunks...)
-	ft, chunks = nil, nil
+	n := ft.Size()
+	writeMetrics(w, r, promtext.Texts(fams)...)
+	ft, fams = nil, nil
 	releaseAfter(n)
 }
 
@@ -292,13 +295,13 @@ func (e *parseError) Unwrap() error { return e.err }
 // fetchFiltered gets the metrics extension's stats from Envoy (GET
 // /stats?format=prometheus&filter=appmesh[&usedonly]), giving Envoy budget in all to deliver
 // them (see statsDecision), and renders the families as the filter serves them
-// (filterFamilies).
-func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool, budget time.Duration) (*familyText, error) {
+// (promtext.FilterExtension).
+func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool, budget time.Duration) (*promtext.Exposition, error) {
 	s, closeStats, err := openStats(ctx, admin, true, usedOnly, budget)
-	var ft *familyText // on an error, what was read (its size tells what it cost)
+	var ft *promtext.Exposition // on an error, what was read (its size tells what it cost)
 	if err == nil {
 		defer closeStats()
-		ft, err = filterFamilies(s)
+		ft, err = promtext.FilterExtension(s)
 		err = classify(err)
 	}
 	if errors.Is(err, envoyadmin.ErrWaitSpent) {
@@ -309,12 +312,12 @@ func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool,
 
 // classify separates failures to read Envoy's body from bodies that do not parse.
 func classify(err error) error {
-	var re *readError
+	var re *promtext.ReadError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &re):
-		return re.err
+		return re.Err
 	default:
 		return &parseError{err}
 	}

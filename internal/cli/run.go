@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +16,6 @@ import (
 	"github.com/appnet/appnet-agent/internal/lifecycle"
 	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
-	"github.com/appnet/appnet-agent/internal/redact"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
@@ -29,20 +27,36 @@ type runFlags struct {
 	readiness            bool
 }
 
-func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
-	var f runFlags
-	fs := flag.NewFlagSet("appnet-agent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.configPath, "envoyConfigPath", "", "bootstrap path (overrides ENVOY_CONFIG_FILE)")
-	fs.StringVar(&f.logLevel, "logLevel", "", "Envoy and agent log level (overrides ENVOY_LOG_LEVEL)")
-	fs.BoolVar(&f.readiness, "envoyReadiness", false, "probe the agent's /status until Envoy is HEALTHY, then exit 0 (exit 1 on timeout)")
-	if err := fs.Parse(args); err != nil {
-		return f, err
+var runUsage = usage{
+	synopsis: "[-envoyConfigPath PATH] [-logLevel LEVEL] [-envoyReadiness]",
+	summary:  "run: render the bootstrap, start and supervise Envoy (no subcommand)",
+	details: `Everything else comes from the environment (appnet-agent env lists the variables). The agent
+renders and validates the bootstrap, starts Envoy, restarts it within APPNET_ENVOY_RESTART_COUNT,
+serves the management API when APPNET_AGENT_ADMIN_MODE is set, and drains Envoy on SIGTERM.
+With -envoyReadiness it only asks the running agent's /status until Envoy is HEALTHY (exit 0)
+or APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S passes (exit 1): a container health check.
+Exit codes: README, "Shutdown, warnings and failures".`,
+	examples: []string{
+		"APPMESH_RESOURCE_ARN=arn:aws:ecs:us-west-2:123456789012:task-set/c/web/ecs-svc/1 APPMESH_XDS_ENDPOINT=unix:///var/run/ecs/relay/envoy_xds.sock appnet-agent",
+		"appnet-agent -envoyReadiness   # health check",
+	},
+}
+
+// parseRunFlags parses run's flags; ok is false when run must return code (help, bad flags).
+func parseRunFlags(args []string, stdout, stderr io.Writer) (f runFlags, code int, ok bool) {
+	c := newCmdline(&runUsage, stdout, stderr)
+	c.fs.StringVar(&f.configPath, "envoyConfigPath", "", "bootstrap `path` (overrides ENVOY_CONFIG_FILE)")
+	c.fs.StringVar(&f.logLevel, "logLevel", "", "Envoy and agent log `level` (overrides ENVOY_LOG_LEVEL)")
+	c.fs.BoolVar(&f.readiness, "envoyReadiness", false, "probe the agent's /status until Envoy is HEALTHY, then exit 0 (exit 1 on timeout)")
+	operands, code, ok := c.parse(args)
+	if !ok {
+		return f, code, false
 	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unexpected arguments %q (Envoy's command line is built from the environment)", fs.Args())
+	if len(operands) > 0 {
+		return f, c.usageError("unknown command %q (commands: %s); the agent itself takes no arguments: "+
+			"Envoy's command line is built from the environment", operands[0], commandNames()), false
 	}
-	return f, nil
+	return f, 0, true
 }
 
 // statsSnapshotPeriod overrides the stats snapshot period (api.DefaultSnapshotPeriod, 60 s).
@@ -59,10 +73,11 @@ const exitSoftware = 70
 // (internal/earlysignal).
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
-// bootstrap, no log file); otherwise the log file, the orphan reaper, the bootstrap, the
-// Envoy admin client, the management service (its listener first, so a port in use exits 1
-// before Envoy starts; then its parts) and the supervisor, which tells the service about
-// every Envoy start and exit and takes Envoy's -l level from it; then the run loop.
+// bootstrap, no log file); otherwise the log file, the orphan reaper (subreaper), the
+// bootstrap, the Envoy admin client, the management service's listener (first, so a port in
+// use exits 1 before Envoy starts), then every long-running part in one lifecycle group (the
+// service's parts and the reaping), and the supervisor, which tells the service about every
+// Envoy start and exit and takes Envoy's -l level from it; then the run loop.
 //
 // Every way out, and its exit code:
 //
@@ -79,8 +94,8 @@ const exitSoftware = 70
 //     SIGKILL from the kernel as the agent exits (parent-death signal).
 //
 // Nothing else ends the run. The management API server, the health poller, the stats
-// snapshotter, the log-level resets and the orphan reaper are each restarted with back-off
-// (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
+// snapshotter, the log-level resets and the orphan reaper (the one group's parts) are each
+// restarted with back-off (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
 // as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
 // listener dies (or its socket file is removed), /status is unavailable until it is bound
 // again, which is retried. Envoy's output is copied on through a panic in the copy, a
@@ -92,12 +107,9 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	// From here on a write to a vanished reader is counted and reported, never fatal.
 	outStream, errStream := logging.NewStreams(stdout, stderr)
 	stdout, stderr = outStream, errStream
-	flags, err := parseRunFlags(args, stderr)
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "error: %s\n", redact.Text(err.Error()))
-		}
-		return 2
+	flags, code, ok := parseRunFlags(args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
 	cfg, warnings, err := env.Load(src, env.Options{Names: env.EnvironNames()})
@@ -131,9 +143,10 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	// Reap orphans (as PID 1 or child subreaper) before any child exists; the readiness probe above
-	// starts no children and must not become a subreaper.
-	reaper, err := supervise.StartReaper(log)
+	// Become PID 1's or a child subreaper's reaper before any child exists (the reaping itself is
+	// one of the long-running parts below); the readiness probe above starts no children and
+	// must not become a subreaper.
+	reaper, err := supervise.NewReaper(log)
 	if err != nil {
 		log.Warn("orphaned processes will not be reaped", "error", err)
 	} else {
@@ -171,11 +184,19 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1
 	}
-	svc.Start()
 	defer svc.Stop()
 
+	// Every long-running part of the agent, in one list, kept by one group until the run loop
+	// ends (it stops first: deferred last).
+	parts := svc.Parts()
+	if reaper != nil {
+		parts = append(parts, reaper.Part())
+	}
+	group := lifecycle.Start(log, parts...)
+	defer group.Stop()
+
 	opts := supervise.Options{
-		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, "", log)),
+		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts.CPU, log)),
 		LogLevel:     svc.EnvoyLogLevel,
 		Signals:      sigs,
 		Admin:        admin,

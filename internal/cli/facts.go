@@ -17,7 +17,7 @@ const factsUsage = "usage: appnet-agent facts [-o FILE] [--env-file FILE]... [--
 func cmdFacts(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("facts", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("o", "", "write the facts to `FILE` (atomically) instead of stdout")
+	out := fs.String("o", "", "write the facts to `FILE` instead of stdout; "+outputRules)
 	var envs envFlags
 	envs.register(fs)
 	if err := fs.Parse(args); err != nil {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/golden"
 	"github.com/appnet/appnet-agent/internal/platform"
-	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/safefile"
 )
 
 const goldenUsage = "usage: appnet-agent golden [--update] [--template-dir DIR] [--facts FILE] [--junit FILE] CASES..."
@@ -24,7 +24,7 @@ func cmdGolden(args []string, stdout, stderr io.Writer) int {
 	update := fs.Bool("update", false, "rewrite expectations that no longer match, create NAME.yaml for new cases that render")
 	templateDir := fs.String("template-dir", "", "APPNET_TEMPLATE_DIR for every case that does not set it")
 	factsFile := fs.String("facts", "", "platform facts of every case (appnet-agent facts output); NAME.facts.json overrides them")
-	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`")
+	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`; "+outputRules)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -61,7 +61,7 @@ func cmdGolden(args []string, stdout, stderr io.Writer) int {
 		if err := golden.WriteJUnit(&b, "appnet-agent golden", results); err != nil {
 			return usage(err)
 		}
-		if err := render.WriteFileAtomic(*junit, b.Bytes(), 0o644); err != nil {
+		if err := safefile.WriteOutput(*junit, b.Bytes(), 0o644, stdout); err != nil {
 			return usage(fmt.Errorf("--junit: %w", err))
 		}
 	}

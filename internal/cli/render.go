@@ -11,6 +11,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/safefile"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
@@ -21,7 +22,7 @@ const renderUsage = "usage: appnet-agent render [-o FILE] [--format yaml|json] [
 func cmdRender(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("render", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	out := fs.String("o", "", "write the bootstrap to `FILE` (atomically) instead of stdout")
+	out := fs.String("o", "", "write the bootstrap to `FILE` instead of stdout; "+outputRules)
 	format := fs.String("format", "yaml", "output format: yaml or json")
 	factsFile := fs.String("facts", "", "use the platform facts of `FILE` (appnet-agent facts output) instead of collecting them")
 	var envs envFlags
@@ -61,7 +62,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for p, content := range res.SideFiles {
-		if err := render.WriteFileAtomic(p, content, 0o644); err != nil {
+		if err := safefile.Replace(p, content, 0o644); err != nil { // as run writes it: never through a link
 			return fail(stderr, err)
 		}
 	}

@@ -141,11 +141,12 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		log.Warn(w)
 	}
 	logOverload(log, res.Overload)
-	path, err := writeBootstrap(cfg, res)
+	written, err := render.Write(res, cfg.Mode.ConfigFile, cfg.Mode.TempDir)
 	if err != nil {
 		log.Error(err.Error())
 		return 1
 	}
+	path := written.Path
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
 	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 
@@ -162,17 +163,18 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	defer svc.Stop()
 
 	opts := supervise.Options{
-		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, "", log)),
-		LogLevel:     svc.EnvoyLogLevel,
-		Signals:      sigs,
-		Admin:        admin,
-		Reaper:       reaper,
-		Logger:       log,
-		OnChange:     svc.EnvoyChanged,
-		AgentStarted: started,
-		RestartCount: cfg.Agent.RestartCount,
-		DrainWait:    cfg.Agent.DrainWait,
-		MinDrain:     cfg.Agent.MinDrain,
+		Argv:          supervise.Args(cfg, path, supervise.Concurrency(cfg, "", log)),
+		LogLevel:      svc.EnvoyLogLevel,
+		Signals:       sigs,
+		Admin:         admin,
+		Reaper:        reaper,
+		Logger:        log,
+		OnChange:      svc.EnvoyChanged,
+		AgentStarted:  started,
+		RestartCount:  cfg.Agent.RestartCount,
+		DrainWait:     cfg.Agent.DrainWait,
+		MinDrain:      cfg.Agent.MinDrain,
+		BeforeRestart: func() error { return restoreOutput(written, log) },
 	}
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
@@ -194,21 +196,14 @@ func runLoop(ctx context.Context, sup *supervise.Supervisor, log interface{ Erro
 	return code
 }
 
-// writeBootstrap writes the bootstrap (and its side files) where Envoy will read it:
-// ENVOY_CONFIG_FILE, or a new private file in TMPDIR like the reference agent's. A default
-// file that cannot be written is removed again, so nothing empty is left in TMPDIR.
-func writeBootstrap(cfg *env.Config, res *render.Result) (string, error) {
-	path, created, err := bootstrapPath(cfg)
-	if err != nil {
-		return "", err
+// restoreOutput puts back the bootstrap (and its side files) when they were removed or changed
+// while Envoy ran, so the restart reads what was validated (issue 16, item 13).
+func restoreOutput(out *render.Output, log interface{ Warn(string, ...any) }) error {
+	restored, err := out.Restore()
+	for _, p := range restored {
+		log.Warn("A file Envoy reads was removed or changed while Envoy ran; wrote it again from memory", "path", p)
 	}
-	if err := render.Write(res, path); err != nil {
-		if created {
-			_ = os.Remove(path)
-		}
-		return "", err
-	}
-	return path, nil
+	return err
 }
 
 // relabel renames the variable of every *env.VarError in err named from.
@@ -223,18 +218,6 @@ func relabel(err error, from, to string) {
 			ve.Name = to
 		}
 	}
-}
-
-// bootstrapPath is ENVOY_CONFIG_FILE, or a new private file in TMPDIR (created reports it).
-func bootstrapPath(cfg *env.Config) (path string, created bool, err error) {
-	if cfg.Mode.ConfigFile != "" {
-		return cfg.Mode.ConfigFile, false, nil
-	}
-	f, err := os.CreateTemp(cfg.Mode.TempDir, "envoy-config-*.yaml")
-	if err != nil {
-		return "", false, fmt.Errorf("TMPDIR: cannot create the bootstrap file: %w", err)
-	}
-	return f.Name(), true, f.Close()
 }
 
 // adminTarget is where the validated bootstrap puts Envoy's admin API, so the agent always talks to

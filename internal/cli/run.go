@@ -64,10 +64,14 @@ const exitSoftware = 70
 //
 // Every way out, and its exit code:
 //
-//   - bad flags: 2; a bad variable, an invalid bootstrap, an unwritable bootstrap path or
+//   - bad flags: 2; a bad variable, an invalid bootstrap, a user file or template that is
+//     not a regular file (a FIFO cannot block the start), an unwritable bootstrap path or
 //     TMPDIR, an unusable log directory, the management API's port in use or its socket
 //     path taken by another kind of file: 1, before Envoy starts, with one log line naming
 //     the cause;
+//   - a shutdown signal (SIGTERM, SIGINT, SIGQUIT) at any time before Envoy runs: 0, at
+//     once, with one log line; a step still working (platform facts, templates, user files)
+//     is cancelled and given at most stepGrace to remove what it made (issue 16, item 5);
 //   - -envoyReadiness: 0 once the running agent's /status says HEALTHY, else 1;
 //   - the supervisor returns (see supervise.Supervisor.Run for each case): its code, i.e.
 //     Envoy's (128+signal when killed; 126/127 when it cannot start), or 0 after a clean
@@ -131,21 +135,15 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	} else {
 		defer reaper.Stop()
 	}
-	ctx := context.Background()
-	res, err := render.Render(ctx, cfg, render.Options{})
-	if err != nil {
-		log.Error("cannot create the Envoy bootstrap: " + err.Error())
-		return 1
-	}
-	for _, w := range res.Warnings {
-		log.Warn(w)
-	}
-	logOverload(log, res.Overload)
-	written, err := render.Write(res, cfg.Mode.ConfigFile, cfg.Mode.TempDir)
-	if err != nil {
+	boot := &bootstrapStep{cfg: cfg, log: log}
+	if sig, err := untilSignal(sigs, boot.run, boot.discard); sig != nil {
+		log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
+		return 0
+	} else if err != nil {
 		log.Error(err.Error())
 		return 1
 	}
+	res, written := boot.res, boot.written
 	path := written.Path
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
 	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
@@ -179,7 +177,7 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}
-	return runLoop(ctx, supervise.New(opts), log)
+	return runLoop(context.Background(), supervise.New(opts), log)
 }
 
 // runLoop runs the supervisor until it returns the agent's exit code; a panic in it (a bug)

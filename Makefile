@@ -50,7 +50,7 @@ bench: build
 # testdata/fuzz/ and stays there as a regression case that every `make test` replays.
 FUZZTIME ?= 30s
 FUZZ_TARGETS := ./internal/render/:FuzzRender ./internal/validate/:FuzzDecode ./internal/validate/:FuzzCanonicalYAML \
-	./internal/env/:FuzzLoad ./internal/api/:FuzzFastPathMatchesExpfmt ./internal/api/:FuzzDeltaMatchesComputeDelta
+	./internal/env/:FuzzLoad ./internal/promtext/:FuzzFastPathMatchesExpfmt ./internal/promtext/:FuzzDeltaMatchesComputeDelta
 
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; name=$${t##*:}; \

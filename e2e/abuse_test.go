@@ -22,14 +22,14 @@ import (
 // agent's threads and memory return to about where they were.
 func TestManagementAPIUnderAbuse(t *testing.T) {
 	a := newAgent(t)
-	base := a.withAPI()
+	a.withAPI()
 	a.start()
 	a.waitEnvoyUp(1)
-	a.waitStatus(base, "HEALTHY", 20*time.Second, func(s api.Status) bool { return s.HealthStatus == api.Healthy })
+	a.waitStatus("HEALTHY", 20*time.Second, func(s api.Status) bool { return s.HealthStatus == api.Healthy })
 	pid := a.cmd.Process.Pid
 	time.Sleep(500 * time.Millisecond)
 	baseRSS, baseThreads := rss(pid), threads(pid)
-	addr := strings.TrimPrefix(base, "http://")
+	addr := strings.TrimPrefix(a.base, "http://")
 
 	// 1,000 idle connections and 500 that trickle a header byte every 500 ms.
 	var conns []net.Conn
@@ -69,7 +69,7 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 	var lat []time.Duration
 	for range 500 {
 		start := time.Now()
-		s, ok := status(base)
+		s, ok := a.tryStatus()
 		lat = append(lat, time.Since(start))
 		if !ok || s.HealthStatus != api.Healthy || s.EnvoyState != api.Live {
 			a.fatalf("/status under abuse: %+v %v", s, ok)
@@ -136,7 +136,7 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 				if (i+j)%2 == 0 {
 					path = fmt.Sprintf("/enableLogging?level=%s", []string{"debug", "trace", "info"}[j%3])
 				}
-				code, _ := get("POST", base+path)
+				code, _ := a.get("POST", path)
 				codes <- code
 			}
 		})
@@ -158,14 +158,17 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 		c.Close()
 	}
 	trickle.Wait()
-	apiClient.CloseIdleConnections()
-	if s, ok := status(base); !ok || s.HealthStatus != api.Healthy {
+	a.client.CloseIdleConnections()
+	if s, ok := a.tryStatus(); !ok || s.HealthStatus != api.Healthy {
 		a.fatalf("/status after the abuse: %+v", s)
 	}
 	var afterRSS, afterThreads int64
+	// Go keeps the OS threads it started for blocking system calls (a high-water mark that
+	// grows with the machine's load, +9 seen on a 2-core machine at load 20), so the bound
+	// catches a runaway (a thread per connection would add hundreds), not the runtime's pool.
 	settled := testenv.Poll(30*time.Second, func() bool {
 		afterRSS, afterThreads = rss(pid), threads(pid)
-		return afterThreads <= baseThreads+4 && afterRSS <= baseRSS+48<<20
+		return afterThreads <= baseThreads+24 && afterRSS <= baseRSS+48<<20
 	})
 	t.Logf("RSS %d → %d MiB (peak %d MiB), threads %d → %d", baseRSS>>20, afterRSS>>20, peakRSS(pid)>>20, baseThreads, afterThreads)
 	if !settled {

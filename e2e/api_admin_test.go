@@ -2,7 +2,7 @@ package e2e
 
 // End-to-end tests of /enableLogging, /drain_listeners, remote clients, the Unix socket and -envoyReadiness. The agent binary is built from the repository
 // root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see api_harness_test.go.
+// for PRODUCT.md H1–H7); see harness_api_test.go.
 
 import (
 	"net"
@@ -19,20 +19,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// TestE2EHealthyWithinOneSecondOfLive is H1 (and scenarios 15 and 17): Envoy turns LIVE
-// 1.5 s after its start; with a 30 s poll period the agent still reports HEALTHY within a
-// second, with the reference's keys in order, as application/json.
-// TestE2EEnvoyDeath is scenarios 8 and 9: Envoy killed while healthy → restarted, and
-// /status shows the new pid, the restart, the exit, and the new Envoy's state within a
-// second, although the poll period is 30 s.
-// TestE2EStatusUnderScrapes is H2: 100 rapid /status calls all answer 200 while scrapes
-// run and are rate limited.
-// TestE2EMetricsExtension is scenarios 26 and 27 through the binary.
-// waitSlow is waitFor polling every 150 ms, within /stats/prometheus's 10/s budget.
-// TestE2EDeltaTimeline is scenarios 28 and 29 with a 1 s snapshot period linked into the
-// test build: live values before the first snapshot, then the first snapshot's cumulative
-// values, then differences; across an Envoy restart the delta never goes negative.
-func loggingLevels(r *agentRun) []string {
+// loggingLevels lists the queries of the level changes Envoy received, in order.
+func loggingLevels(r *agent) []string {
 	var out []string
 	for _, c := range r.adminCalls("/logging") {
 		out = append(out, strings.TrimPrefix(c, "POST /logging?"))
@@ -83,7 +71,7 @@ func TestE2EEnableLogging(t *testing.T) {
 		t.Fatal(code)
 	}
 	r.restartEnvoy()
-	if argv := r.envoyStarts()[1].Argv; !hasLevel(argv, "trace") {
+	if argv := envoyStarts(r.events())[1].Argv; !hasLevel(argv, "trace") {
 		t.Errorf("restarted Envoy's argv %v, want -l trace", argv)
 	}
 	testenv.WaitFor(t, 5*time.Second, "the reset on the new Envoy", func() bool {
@@ -95,7 +83,7 @@ func TestE2EEnableLogging(t *testing.T) {
 		t.Fatal(code)
 	}
 	r.restartEnvoy()
-	if argv := r.envoyStarts()[2].Argv; !hasLevel(argv, "debug") {
+	if argv := envoyStarts(r.events())[2].Argv; !hasLevel(argv, "debug") {
 		t.Errorf("restarted Envoy's argv %v, want -l debug", argv)
 	}
 }
@@ -110,16 +98,16 @@ func hasLevel(argv []string, level string) bool {
 }
 
 // restartEnvoy kills Envoy and waits for its replacement to be LIVE.
-func (r *agentRun) restartEnvoy() {
+func (r *agent) restartEnvoy() {
 	r.t.Helper()
 	s, _, _ := r.status()
-	n := len(r.envoyStarts())
+	n := len(envoyStarts(r.events()))
 	pid, _ := strconv.Atoi(s.EnvoyPid)
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	r.waitStatus("Envoy's replacement", 10*time.Second, func(s api.Status) bool {
 		return s.EnvoyPid != strconv.Itoa(pid) && s.HealthStatus == api.Healthy
 	})
-	testenv.WaitFor(r.t, 5*time.Second, "the start record", func() bool { return len(r.envoyStarts()) > n })
+	testenv.WaitFor(r.t, 5*time.Second, "the start record", func() bool { return len(envoyStarts(r.events())) > n })
 }
 
 // TestE2EDrainListeners is scenario 25 with H4.
@@ -220,15 +208,15 @@ func TestE2EUnixSocketAndReadiness(t *testing.T) {
 	if err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("socket: %v %v", fi.Mode(), err)
 	}
-	code, out, d := r.runProbe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=1", "APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=10")
+	code, out, d := r.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=1", "APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=10")
 	if code != 0 || d > 3*time.Second {
 		t.Errorf("readiness over the socket: exit %d after %v\n%s", code, d, out)
 	}
-	if code, out, _ := r.runProbe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0"); code != 0 {
+	if code, out, _ := r.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0"); code != 0 {
 		t.Errorf("single check over the socket: exit %d\n%s", code, out)
 	}
 	tcp := startAgent(t, agentOpts{bind: "default", waitLive: true})
-	if code, out, _ := tcp.runProbe("APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=0"); code != 0 {
+	if code, out, _ := tcp.probe("APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=0"); code != 0 {
 		t.Errorf("readiness over TCP (wildcard bind): exit %d\n%s", code, out)
 	}
 }
@@ -238,34 +226,16 @@ func TestE2EUnixSocketAndReadiness(t *testing.T) {
 func TestE2EReadinessFailures(t *testing.T) {
 	t.Parallel()
 	r := startAgent(t, agentOpts{env: []string{"STANDIN_READY_SEQUENCE=INITIALIZING"}})
-	code, out, d := r.runProbe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=1", "APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=2")
+	code, out, d := r.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=1", "APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=2")
 	if code != 1 || d < 1500*time.Millisecond || d > 5*time.Second || !strings.Contains(out, "Timed out after 2s") {
 		t.Errorf("unhealthy: exit %d after %v\n%s", code, d, out)
 	}
-	code, out, d = r.runProbe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0")
+	code, out, d = r.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0")
 	if code != 1 || d > 2*time.Second || strings.Contains(out, "panic") {
 		t.Errorf("interval 0: exit %d after %v\n%s", code, d, out)
 	}
-	var env []string
-	for _, kv := range r.env {
-		if !strings.HasPrefix(kv, "APPNET_AGENT_ADMIN_MODE=") {
-			env = append(env, kv)
-		}
-	}
-	if code, out := probeWithEnv(t, env); code != 1 || !strings.Contains(out, "APPNET_AGENT_ADMIN_MODE") {
+	r.setenv("APPNET_AGENT_ADMIN_MODE") // for the probe only: the running agent keeps its API
+	if code, out, _ := r.probe(); code != 1 || !strings.Contains(out, "APPNET_AGENT_ADMIN_MODE") {
 		t.Errorf("no API: exit %d\n%s", code, out)
 	}
 }
-
-// TestE2EFailurePaths: Envoy's admin unreachable, slow, garbage or huge — the API answers
-// with a clear error in time, and the agent stays up.
-// TestE2EPortInUse is scenario 19's last item: the agent exits 1, before starting Envoy.
-// TestE2EShutdownPhases: during the shutdown drain, /status reports drainPhase.
-// peakRSS reads VmHWM of a process, in bytes (0 when unknown).
-// TestE2EStatusLatency500rps sends /status to the agent binary at 500 requests per second
-// for two seconds over loopback keep-alive connections and reports the latency (PRODUCT.md
-// §7 target: all 200, p99 ≤ 2 ms). Only the all-200 part is asserted: latency on a shared
-// test machine is reported, not judged.
-// TestE2EControlPlaneAndListeners is scenario 16 (a LIVE Envoy disconnected from its control
-// plane stays HEALTHY within HC_DISCONNECTED_TIMEOUT_S, with a timestamp that goes away on
-// reconnection) and the UPDATE_FAILED fix (B4): failed listeners make Envoy UNHEALTHY.

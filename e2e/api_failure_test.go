@@ -2,7 +2,7 @@ package e2e
 
 // End-to-end tests of failure paths: Envoy admin unreachable, slow, garbage or huge; a port in use. The agent binary is built from the repository
 // root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see api_harness_test.go.
+// for PRODUCT.md H1–H7); see harness_api_test.go.
 
 import (
 	"io"
@@ -17,6 +17,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/api"
 )
 
+// TestE2EFailurePaths: Envoy's admin unreachable, slow, garbage or huge — the API answers
+// with a clear error in time, and the agent stays up.
 func TestE2EFailurePaths(t *testing.T) {
 	t.Parallel()
 	t.Run("unreachable", func(t *testing.T) {
@@ -42,7 +44,7 @@ func TestE2EFailurePaths(t *testing.T) {
 		if d := time.Since(start); d > 5*time.Second {
 			t.Errorf("errors took %v", d)
 		}
-		if !r.alive() {
+		if r.exited() {
 			t.Error("the agent exited")
 		}
 	})
@@ -62,7 +64,7 @@ func TestE2EFailurePaths(t *testing.T) {
 		if d := time.Since(start); d > 4*time.Second /* the mutation budget: 4 attempts of 1 s */ +2*time.Second {
 			t.Errorf("drain answered after %v", d)
 		}
-		if code, _, _ := r.call("GET", api.PathStatus); code != 200 || !r.alive() {
+		if code, _, _ := r.call("GET", api.PathStatus); code != 200 || r.exited() {
 			t.Error("the agent does not answer any more")
 		}
 	})
@@ -79,7 +81,7 @@ func TestE2EFailurePaths(t *testing.T) {
 			!strings.HasPrefix(body, "error processing prometheus stats: error parsing prometheus stats:") {
 			t.Errorf("filtered: %d %q", code, body)
 		}
-		if !r.alive() {
+		if r.exited() {
 			t.Error("the agent exited")
 		}
 	})
@@ -115,7 +117,7 @@ func TestE2EFailurePaths(t *testing.T) {
 		if code, body, _ := r.call("GET", "/stats/prometheus?filter=metrics_extension"); code != 500 || !strings.Contains(body, "larger than 64 MiB") {
 			t.Errorf("filtered: %d %q", code, tail(body, 200))
 		}
-		if code, _, _ := r.call("GET", api.PathStatus); code != 200 || !r.alive() {
+		if code, _, _ := r.call("GET", api.PathStatus); code != 200 || r.exited() {
 			t.Error("the agent does not answer any more")
 		}
 		// Streaming, not buffering: the agent never held the body.
@@ -127,6 +129,7 @@ func TestE2EFailurePaths(t *testing.T) {
 	})
 }
 
+// TestE2EPortInUse is scenario 19's last item: the agent exits 1, before starting Envoy.
 func TestE2EPortInUse(t *testing.T) {
 	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -135,13 +138,9 @@ func TestE2EPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	r := startAgent(t, agentOpts{port: ln.Addr().(*net.TCPAddr).Port, noWaitUp: true})
-	select {
-	case <-r.done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the agent did not exit")
-	}
-	if r.code != 1 || len(r.envoyStarts()) != 0 || !strings.Contains(r.out.String(), "APPNET_AGENT_HTTP_PORT") {
-		t.Errorf("exit %d, %d Envoy starts\n%s", r.code, len(r.envoyStarts()), r.out.String())
+	code := r.wait(10 * time.Second)
+	if code != 1 || len(envoyStarts(r.events())) != 0 || !strings.Contains(r.output(), "APPNET_AGENT_HTTP_PORT") {
+		t.Errorf("exit %d, %d Envoy starts\n%s", code, len(envoyStarts(r.events())), r.output())
 	}
 }
 

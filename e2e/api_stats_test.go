@@ -2,7 +2,7 @@ package e2e
 
 // End-to-end tests of /stats/prometheus: metrics-extension filtering and the delta timeline. The agent binary is built from the repository
 // root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see api_harness_test.go.
+// for PRODUCT.md H1–H7); see harness_api_test.go.
 
 import (
 	"os"
@@ -19,6 +19,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
+// TestE2EMetricsExtension is scenarios 26 and 27 through the binary.
 func TestE2EMetricsExtension(t *testing.T) {
 	t.Parallel()
 	prom := filepath.Join(t.TempDir(), "prom.txt")
@@ -55,6 +56,7 @@ func TestE2EMetricsExtension(t *testing.T) {
 	}
 }
 
+// waitSlow is waitFor polling every 150 ms, within /stats/prometheus's 10/s budget.
 func waitSlow(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -68,6 +70,9 @@ func waitSlow(t *testing.T, timeout time.Duration, what string, cond func() bool
 
 var counterLine = regexp.MustCompile(`(?m)^C (-?\d+)$`)
 
+// TestE2EDeltaTimeline is scenarios 28 and 29 with a 1 s snapshot period linked into the
+// test build: live values before the first snapshot, then the first snapshot's cumulative
+// values, then differences; across an Envoy restart the delta never goes negative.
 func TestE2EDeltaTimeline(t *testing.T) {
 	t.Parallel()
 	prom := filepath.Join(t.TempDir(), "prom.txt")

@@ -32,9 +32,9 @@ func TestCrashLoop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			a := newAgent(t, append(tc.env, "APPNET_ENVOY_RESTART_COUNT=3")...)
-			base := a.withAPI()
+			a.withAPI()
 			a.start()
-			stop := watchStatus(base)
+			stop := a.watchStatus()
 			code := a.wait(60 * time.Second)
 			seen := stop()
 			if code != tc.wantCode {
@@ -69,7 +69,7 @@ func TestCrashLoop(t *testing.T) {
 func TestStatusFollowsOurEnvoyOnly(t *testing.T) {
 	t.Parallel()
 	a := newAgent(t, "APPNET_ENVOY_RESTART_COUNT=10")
-	base := a.withAPI()
+	a.withAPI()
 	// The impostor: a stand-in of its own on the same admin port, started first.
 	impostor := newAgent(t)
 	impostor.port = a.port
@@ -79,10 +79,10 @@ func TestStatusFollowsOurEnvoyOnly(t *testing.T) {
 
 	a.start()
 	time.Sleep(500 * time.Millisecond)
-	stop := watchStatus(base)
+	stop := a.watchStatus()
 	deadline := time.Now().Add(4 * time.Second)
 	for time.Now().Before(deadline) {
-		if code := a.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0"); code != 1 {
+		if code, _, _ := a.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0"); code != 1 {
 			a.fatalf("the readiness probe exited %d while our Envoy crash-loops, want 1", code)
 		}
 	}
@@ -107,14 +107,14 @@ func TestStatusFollowsOurEnvoyOnly(t *testing.T) {
 func TestEnvoyNeverLive(t *testing.T) {
 	t.Parallel()
 	a := newAgent(t, "STANDIN_READY_SEQUENCE=INITIALIZING")
-	base := a.withAPI()
+	a.withAPI()
 	a.start()
 	a.waitEnvoyUp(1)
-	s := a.waitStatus(base, "INITIALIZING", 10*time.Second, func(s api.Status) bool { return s.EnvoyState == "INITIALIZING" })
+	s := a.waitStatus("INITIALIZING", 10*time.Second, func(s api.Status) bool { return s.EnvoyState == "INITIALIZING" })
 	if s.HealthStatus != api.Unhealthy || s.EnvoyReadinessState != api.NotInitialized {
 		a.fatalf("%+v", s)
 	}
-	if code := a.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=1", "APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=2"); code != 1 {
+	if code, _, _ := a.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=1", "APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S=2"); code != 1 {
 		a.fatalf("probe exit %d, want 1", code)
 	}
 	a.signal(syscall.SIGTERM)
@@ -147,10 +147,10 @@ func TestBrokenAdminAPI(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			a := newAgent(t, tc.env, "LISTENER_DRAIN_WAIT_TIME_S=5", "ENABLE_STATS_SNAPSHOT=true")
-			base := a.withAPI()
+			a.withAPI()
 			a.start()
 			a.waitEnvoyUp(1)
-			s := a.waitStatus(base, "a poll failing with "+tc.reason, 20*time.Second, func(s api.Status) bool {
+			s := a.waitStatus("a poll failing with "+tc.reason, 20*time.Second, func(s api.Status) bool {
 				return strings.Contains(s.HealthCheckError, tc.reason)
 			})
 			if s.HealthStatus != api.Unhealthy {
@@ -158,7 +158,7 @@ func TestBrokenAdminAPI(t *testing.T) {
 			}
 			unfiltered := struct{ method, path, prefix string }{"GET", "/stats/prometheus", "Failed to fetch stats from Envoy:"}
 			if tc.passThrough {
-				if code, _ := slowGet(unfiltered.method, base+unfiltered.path); code != 200 {
+				if code, _ := a.slowGet(unfiltered.method, unfiltered.path); code != 200 {
 					a.fatalf("unfiltered scrape: %d, want Envoy's body passed through", code)
 				}
 				unfiltered.path = "" // checked
@@ -178,7 +178,7 @@ func TestBrokenAdminAPI(t *testing.T) {
 				}
 				wg.Go(func() {
 					start := time.Now()
-					code, body := slowGet(call.method, base+call.path)
+					code, body := a.slowGet(call.method, call.path)
 					d := time.Since(start)
 					switch {
 					case tc.mutationsOK && call.method == "POST":
@@ -200,7 +200,7 @@ func TestBrokenAdminAPI(t *testing.T) {
 			} else {
 				t.Logf("agent peak RSS %d MiB", rss>>20)
 			}
-			if s, ok := status(base); !ok || s.HealthStatus != api.Unhealthy {
+			if s, ok := a.tryStatus(); !ok || s.HealthStatus != api.Unhealthy {
 				a.fatalf("/status after the calls: %+v %v", s, ok)
 			}
 			a.signal(syscall.SIGTERM)

@@ -11,12 +11,12 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// scrapeMetrics GETs base/metrics, checks it with the Prometheus lint (promtool's rules, and
+// scrapeMetrics GETs /metrics, checks it with the Prometheus lint (promtool's rules, and
 // promtool itself when it is installed) and parses it; ok is false when the agent did not
 // answer 200.
-func (a *agent) scrapeMetrics(base string) (testenv.Exposition, bool) {
+func (a *agent) scrapeMetrics() (testenv.Exposition, bool) {
 	a.t.Helper()
-	code, body := get("GET", base+"/metrics")
+	code, body := a.get("GET", "/metrics")
 	if code != 200 {
 		return nil, false
 	}
@@ -46,11 +46,11 @@ func promtoolCheck(t *testing.T, body string) {
 }
 
 // waitMetrics scrapes until cond holds.
-func (a *agent) waitMetrics(base, what string, timeout time.Duration, cond func(testenv.Exposition) bool) testenv.Exposition {
+func (a *agent) waitMetrics(what string, timeout time.Duration, cond func(testenv.Exposition) bool) testenv.Exposition {
 	a.t.Helper()
 	var last testenv.Exposition
 	if !testenv.Poll(timeout, func() bool {
-		s, ok := a.scrapeMetrics(base)
+		s, ok := a.scrapeMetrics()
 		if ok {
 			last = s
 		}
@@ -73,10 +73,10 @@ func TestMetricsAcrossEnvoyCrash(t *testing.T) {
 	t.Parallel()
 	a := newAgent(t, "APPNET_ENVOY_RESTART_COUNT=2", "LISTENER_DRAIN_WAIT_TIME_S=5", "APPNET_MIN_DRAIN_TIME_S=1",
 		"APPNET_AGENT_METRICS_IN_STATS=true", "APPNET_AGENT_UNKNOWN_TYPO=1")
-	base := a.withAPI()
+	a.withAPI()
 	a.start()
 	first := a.waitEnvoyUp(1)
-	s := a.waitMetrics(base, "a healthy first Envoy", 20*time.Second, func(s testenv.Exposition) bool {
+	s := a.waitMetrics("a healthy first Envoy", 20*time.Second, func(s testenv.Exposition) bool {
 		return is(s, 1, "appnet_agent_envoy_starts_total") && is(s, 1, "appnet_agent_healthy") && is(s, 1, "appnet_agent_control_plane_connected")
 	})
 	// The warnings logged before the bootstrap was ready: the unknown APPNET_ variable, and
@@ -110,7 +110,7 @@ func TestMetricsAcrossEnvoyCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.waitEnvoyUp(2)
-	s = a.waitMetrics(base, "the restarted Envoy counted", 20*time.Second, func(s testenv.Exposition) bool {
+	s = a.waitMetrics("the restarted Envoy counted", 20*time.Second, func(s testenv.Exposition) bool {
 		return is(s, 2, "appnet_agent_envoy_starts_total") && is(s, 1, "appnet_agent_envoy_running") && is(s, 1, "appnet_agent_healthy")
 	})
 	for _, c := range []struct {
@@ -127,17 +127,17 @@ func TestMetricsAcrossEnvoyCrash(t *testing.T) {
 	}
 
 	// The agent's families follow Envoy's in /stats/prometheus, never in filtered answers.
-	code, body := get("GET", base+"/stats/prometheus")
+	code, body := a.get("GET", "/stats/prometheus")
 	if code != 200 || !strings.Contains(body, "\nappnet_agent_envoy_starts_total 2\n") || !strings.Contains(body, "envoy_server_live") {
 		a.fatalf("/stats/prometheus: %d\n%s", code, tail(body, 3000))
 	}
-	if code, body := get("GET", base+"/stats/prometheus?filter=metrics_extension"); code != 200 || strings.Contains(body, "appnet_agent_") {
+	if code, body := a.get("GET", "/stats/prometheus?filter=metrics_extension"); code != 200 || strings.Contains(body, "appnet_agent_") {
 		a.fatalf("/stats/prometheus?filter=metrics_extension: %d\n%s", code, body)
 	}
 
 	// Shutdown: the drain phase shows while Envoy drains, and no restart is left.
 	a.signal(syscall.SIGTERM)
-	a.waitMetrics(base, "the drain phase", 10*time.Second, func(s testenv.Exposition) bool {
+	a.waitMetrics("the drain phase", 10*time.Second, func(s testenv.Exposition) bool {
 		return is(s, 1, "appnet_agent_drain_phase", "phase", "draining") && is(s, 0, "appnet_agent_healthy")
 	})
 	if code := a.wait(30 * time.Second); code != 0 {

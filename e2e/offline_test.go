@@ -1,20 +1,15 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/testenv"
@@ -22,56 +17,6 @@ import (
 
 // Tests of the platform teams' offline tools through the real binary: render --env-file,
 // --env, --inherit-env and --facts, the facts command (golden_test.go has golden).
-
-// cmdResult is one finished run of the agent binary as a command.
-type cmdResult struct {
-	stdout, stderr string
-	code           int
-	elapsed        time.Duration
-}
-
-// runCommand runs the agent binary with args in dir with exactly env (no inheritance) and
-// waits for it (60 s at most: a hang fails the test, it does not stall it).
-func runCommand(t *testing.T, dir string, env []string, args ...string) cmdResult {
-	t.Helper()
-	return runCommandPath(t, agentBin, dir, env, args...)
-}
-
-// runCommandPath is runCommand for another program (a script that runs the agent).
-func runCommandPath(t *testing.T, program, dir string, env []string, args ...string) cmdResult {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, program, args...)
-	cmd.Dir, cmd.Env = dir, env
-	if cmd.Env == nil {
-		cmd.Env = []string{} // nil would inherit the test's environment
-	}
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 2 * time.Second
-	start := time.Now()
-	err := cmd.Run()
-	res := cmdResult{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ProcessState.ExitCode(), elapsed: time.Since(start)}
-	if ctx.Err() != nil {
-		t.Fatalf("%s %q did not finish within 60 s:\n%s", program, args, res.stderr)
-	}
-	if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
-		t.Fatal(err)
-	}
-	return res
-}
-
-// mustSucceed fails unless the run exited 0.
-func (r cmdResult) mustSucceed(t *testing.T, what string) cmdResult {
-	t.Helper()
-	if r.code != 0 {
-		t.Fatalf("%s: exit %d\nstderr:\n%s\nstdout:\n%s", what, r.code, r.stderr, r.stdout)
-	}
-	return r
-}
 
 // silentListener accepts TCP connections and never answers: a metadata endpoint that would
 // hang. It counts the connections it accepted.

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -178,21 +177,4 @@ func BenchmarkStatus500rps(b *testing.B) {
 	b.ReportMetric(pct(0.99), "p99-ms")
 	b.ReportMetric(pct(1), "max-ms")
 	b.ReportMetric(float64(non200), "non-200")
-}
-
-// BenchmarkFilterParseOnly100k is the filter's own work on the all-extension body, read
-// from memory: the part of BenchmarkFilterMetricsExtension100k that is the agent's, without
-// the in-process fake Envoy sharing the CPU.
-func BenchmarkFilterParseOnly100k(b *testing.B) {
-	body := testenv.PromBody(100_000, 1)
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		ft, err := filterFamilies(bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, _, err := ft.chunks(); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

@@ -1,9 +1,10 @@
 // Package api is the agent's management side (PRODUCT.md §5, runtime-reference.md §3–7): the
 // health poller behind /status, the management HTTP server (/status, /metrics with the agent's
 // own series, /stats/prometheus, /enableLogging, /drain_listeners), the stats snapshotter
-// behind ?delta, and the -envoyReadiness probe. It talks to Envoy only through internal/envoyadmin.
+// behind ?delta, and the -envoyReadiness probe. It talks to Envoy only through internal/envoyadmin;
+// the Prometheus text it serves (filtering, rendering, deltas) is made by internal/promtext.
 //
-// cmd_run wires it as:
+// internal/cli/run.go wires it as:
 //
 //	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
 //		Build: buildInfo(), BootstrapWarnings: n})

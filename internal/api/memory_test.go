@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/promtext"
+
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
@@ -36,7 +38,7 @@ func TestFilteredAndDeltaMemoryIsBounded(t *testing.T) {
 		t.Errorf("peak heap %.2f× the body, want ≤ 3×", ratio)
 	}
 
-	fetch := func(ctx context.Context) (*familyText, error) { return fetchFiltered(ctx, admin, true) }
+	fetch := func(ctx context.Context) (*promtext.Exposition, error) { return fetchFiltered(ctx, admin, true) }
 	s := NewSnapshotter(fetch, time.Hour, nil, nil)
 	runtime.GC()
 	base = heapNow()

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/promtext"
+
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 )
@@ -136,11 +138,11 @@ func (s *Service) agentMetrics() ([]byte, error) {
 			boolValue(c == Connected)))
 	}
 	for _, mf := range fams {
-		if err := normalize(mf); err != nil {
+		if err := promtext.Normalize(mf); err != nil {
 			return nil, err
 		}
 	}
-	return renderFamilies(fams)
+	return promtext.Render(fams)
 }
 
 // drainPhases are the values of appnet_agent_drain_phase's phase label, one series each.

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/promtext"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
@@ -96,15 +98,15 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly)
 	if err != nil {
-		read := ft.size() // a refused body may have cost up to the cap
+		read := ft.Size() // a refused body may have cost up to the cap
 		ft = nil
 		h.fail(w, err)
 		releaseAfter(read)
 		return
 	}
-	chunks, n, err := ft.chunks()
+	fams, err := ft.Sorted()
 	if err != nil {
-		read := ft.size()
+		read := ft.Size()
 		ft = nil
 		h.fail(w, &parseError{err})
 		releaseAfter(read)
@@ -113,8 +115,9 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if delta {
 		w.Header().Set(statsSourceHeader, "live")
 	}
-	writeMetrics(w, chunks...)
-	ft, chunks = nil, nil
+	n := ft.Size()
+	writeMetrics(w, promtext.Texts(fams)...)
+	ft, fams = nil, nil
 	releaseAfter(n)
 }
 
@@ -251,25 +254,25 @@ func (e *parseError) Unwrap() error { return e.err }
 
 // fetchFiltered gets the metrics extension's stats from Envoy (GET
 // /stats?format=prometheus&filter=appmesh[&usedonly]) and renders the families as the filter
-// serves them (filterFamilies).
-func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool) (*familyText, error) {
+// serves them (promtext.FilterExtension).
+func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool) (*promtext.Exposition, error) {
 	s, err := admin.PrometheusStats(ctx, true, usedOnly)
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	ft, err := filterFamilies(s)
+	ft, err := promtext.FilterExtension(s)
 	return ft, classify(err)
 }
 
 // classify separates failures to read Envoy's body from bodies that do not parse.
 func classify(err error) error {
-	var re *readError
+	var re *promtext.ReadError
 	switch {
 	case err == nil:
 		return nil
 	case errors.As(err, &re):
-		return re.err
+		return re.Err
 	default:
 		return &parseError{err}
 	}

@@ -98,7 +98,7 @@ func bigEnvoy(t *testing.T, n int) *fakeEnvoy {
 	f := newFakeEnvoy(t)
 	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", fmt.Sprint(n))
-		_, _ = io.Copy(w, &repeatReader{line: []byte("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"c\"} 1\n"), left: n})
+		_, _ = io.Copy(w, testenv.RepeatReader([]byte("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"c\"} 1\n"), n))
 	})
 	return f
 }

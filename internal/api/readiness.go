@@ -126,3 +126,11 @@ func checkStatus(ctx context.Context, client *http.Client, url string, timeout t
 	}
 	return nil
 }
+
+// truncate cuts s to n bytes, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

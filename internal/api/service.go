@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/promtext"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/env"
@@ -106,7 +108,7 @@ func New(o Options) *Service {
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {
-		fetch := func(ctx context.Context) (*familyText, error) { return fetchFiltered(ctx, statsAdmin, true) }
+		fetch := func(ctx context.Context) (*promtext.Exposition, error) { return fetchFiltered(ctx, statsAdmin, true) }
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}
 	stats := newStatsHandler(statsAdmin, s.snaps, log)

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/promtext"
+
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -16,13 +18,13 @@ const DefaultSnapshotPeriod = 60 * time.Second
 // /stats/prometheus?delta serves (runtime-reference §5.6). Its methods are safe for
 // concurrent use; Run is its one goroutine.
 type Snapshotter struct {
-	fetch     func(ctx context.Context) (*familyText, error)
+	fetch     func(ctx context.Context) (*promtext.Exposition, error)
 	period    time.Duration
 	newTicker func(time.Duration) (<-chan time.Time, func())
 	log       hclog.Logger
 
 	mu        sync.Mutex
-	snap      []textPart // the last snapshot, as text (deltatext.go); nil after Reset
+	snap      []promtext.Family // the last snapshot, as text (see internal/promtext); nil after Reset
 	haveSnap  bool
 	delta     [][]byte // rendered delta, one chunk per family, served as is
 	haveDelta bool
@@ -32,7 +34,7 @@ type Snapshotter struct {
 // NewSnapshotter returns a snapshotter that takes snapshots with fetch (the filtered families,
 // fetchFiltered) every period (default DefaultSnapshotPeriod). newTicker, when set, replaces
 // time.NewTicker (tests).
-func NewSnapshotter(fetch func(ctx context.Context) (*familyText, error), period time.Duration,
+func NewSnapshotter(fetch func(ctx context.Context) (*promtext.Exposition, error), period time.Duration,
 	newTicker func(time.Duration) (<-chan time.Time, func()), log hclog.Logger) *Snapshotter {
 	if period <= 0 {
 		period = DefaultSnapshotPeriod
@@ -75,25 +77,25 @@ func (s *Snapshotter) Take(ctx context.Context) error {
 	s.mu.Unlock()
 
 	ft, err := s.fetch(ctx)
+	var cur []promtext.Family
 	if err == nil {
-		_, err = ft.sorted()
+		cur, err = ft.Sorted()
 	}
 	if err != nil {
 		s.log.Warn("Stats snapshot failed; keeping the previous snapshot and delta", "error", err)
 		return err
 	}
-	cur := ft.parts
 	delta := cur // the first snapshot (after a reset) holds cumulative values
 	if base != nil {
-		collectAfter(ft.size()) // what reading Envoy's body left behind goes before the delta grows
-		// deltaParts consumes the previous snapshot, family by family, so the two never
+		collectAfter(ft.Size()) // what reading Envoy's body left behind goes before the delta grows
+		// promtext.Delta consumes the previous snapshot, family by family, so the two never
 		// stand in memory whole beside the new delta: it is detached first.
 		s.mu.Lock()
 		if s.gen == gen {
 			s.snap, s.haveSnap = nil, false
 		}
 		s.mu.Unlock()
-		if delta, err = deltaParts(base, cur); err != nil {
+		if delta, err = promtext.Delta(base, cur); err != nil {
 			// Not expected: the text is our own rendering. The new snapshot becomes the base,
 			// and the previous delta is served until the next one.
 			s.log.Warn("Stats snapshot cannot be differenced; keeping the previous delta", "error", err)
@@ -114,8 +116,8 @@ func (s *Snapshotter) Take(ctx context.Context) error {
 		return nil
 	}
 	s.snap, s.haveSnap = cur, true
-	s.delta, s.haveDelta = partData(delta), true
-	releaseAfter(ft.size())
+	s.delta, s.haveDelta = promtext.Texts(delta), true
+	releaseAfter(ft.Size())
 	return nil
 }
 

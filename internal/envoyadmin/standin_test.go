@@ -1,9 +1,7 @@
 package envoyadmin
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
+	"github.com/appnet/appnet-agent/internal/testenv/record"
 )
 
 // startStandin builds envoy-standin and runs it with an admin on a free loopback port (or a
@@ -68,19 +69,12 @@ func startStandin(t *testing.T, unix bool, env ...string) (*Client, string) {
 	}
 }
 
-func adminCalls(t *testing.T, rec string) []map[string]any {
+func adminCalls(t *testing.T, rec string) []record.Event {
 	t.Helper()
-	f, err := os.Open(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []map[string]any
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var m map[string]any
-		if json.Unmarshal(sc.Bytes(), &m) == nil && m["event"] == "admin" {
-			out = append(out, m)
+	var out []record.Event
+	for _, e := range testenv.ReadRecord[record.Event](t, rec, nil) {
+		if e.Event == "admin" {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -117,10 +111,10 @@ func TestAgainstStandin(t *testing.T) {
 				t.Fatalf("after drain: DownstreamConnections = %d, %v; want 0", n, err)
 			}
 			var saw []string
-			for _, m := range adminCalls(t, rec) {
-				saw = append(saw, m["method"].(string)+" "+m["path"].(string)+"?"+m["query"].(string))
-				if m["user_agent"] != UserAgent {
-					t.Errorf("user agent %v", m["user_agent"])
+			for _, e := range adminCalls(t, rec) {
+				saw = append(saw, e.Method+" "+e.Path+"?"+e.Query)
+				if e.UserAgent != UserAgent {
+					t.Errorf("user agent %v", e.UserAgent)
 				}
 			}
 			want := "POST /drain_listeners?graceful"

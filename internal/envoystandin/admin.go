@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv/record"
 )
 
 // adminHandler is one admin endpoint. mutating endpoints answer 405 to anything but POST,
@@ -115,10 +117,10 @@ func (s *standin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.boot.adminNetwork == "unix" {
 			transport = "unix"
 		}
-		s.rec.write("admin", map[string]any{
-			"method": r.Method, "path": path, "query": r.URL.RawQuery, "host": r.Host,
-			"user_agent": r.UserAgent(), "connection": r.Header.Get("Connection"),
-			"content_length": r.ContentLength, "transport": transport,
+		s.rec.write(record.Event{Event: "admin",
+			Method: r.Method, Path: path, Query: r.URL.RawQuery, Host: r.Host,
+			UserAgent: r.UserAgent(), Connection: r.Header.Get("Connection"),
+			ContentLength: r.ContentLength, Transport: transport,
 		})
 	}
 	s.log.logf("admin", "debug", "request %s %s", r.Method, r.URL.RequestURI())

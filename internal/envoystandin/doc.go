@@ -131,13 +131,16 @@
 // # Record file
 //
 // One JSON object per line, appended with O_APPEND in a single write, so several processes
-// can share a file. Every line has "event", "pid" and "time" (RFC 3339, UTC).
+// can share a file. Every line has "event", "pid" and "time" (RFC 3339, UTC); a field that is
+// empty (0, "", none) is left out. The schema is record.Event (internal/testenv/record),
+// which the tests decode the lines into.
 //
 //	start            argv (with argv[0]), ppid, pgid, sid, cwd, pdeathsig (Linux), fds (inherited
 //	                 descriptors → link target, Go runtime's own excluded), rlimit_nofile
 //	                 [soft, hard] as the supervisor set them, env_subset (STANDIN_*, APPNET_*,
 //	                 ENVOY_*, AWS_REGION, HOME, PATH, TMPDIR, and STANDIN_RECORD_ENV names).
-//	                 Written before flag parsing, so --version probes and bad flags appear too.
+//	                 Written before flag parsing, so --version probes and bad flags appear too;
+//	                 its time is the stand-in's start, from which the scripted timings count.
 //	admin_listening  network ("tcp"|"unix"), address actually bound
 //	admin            method, path, query (raw), host, user_agent, connection, content_length,
 //	                 transport; written when the request arrives, before any delay

@@ -9,13 +9,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv/record"
 )
 
 // exit records the exit and ends the process. Only the first caller wins; any later caller
 // blocks until the process is gone, so no code runs after an exit decision.
 func (s *standin) exit(code int, reason string) {
 	s.exitOnce.Do(func() {
-		s.rec.write("exit", map[string]any{"code": code, "reason": reason})
+		s.rec.write(record.Event{Event: "exit", Code: &code, Reason: reason})
 		s.log.logf("main", "info", "exiting")
 		os.Exit(code)
 	})
@@ -25,7 +27,8 @@ func (s *standin) exit(code int, reason string) {
 // die records the exit and ends the process by sig's default action.
 func (s *standin) die(sig syscall.Signal, reason string) {
 	s.exitOnce.Do(func() {
-		s.rec.write("exit", map[string]any{"code": -1, "signal": sig.String(), "signo": int(sig), "reason": reason})
+		byKill := -1
+		s.rec.write(record.Event{Event: "exit", Code: &byKill, Signal: sig.String(), Signo: int(sig), Reason: reason})
 		dieBySignal(sig, s.opts != nil && s.opts.enableCoreDump)
 		// Only reached if the signal could not be delivered.
 		time.Sleep(2 * time.Second)
@@ -67,7 +70,7 @@ func (s *standin) signalLoop(ch chan os.Signal) {
 }
 
 func (s *standin) onSignal(sig syscall.Signal) {
-	s.rec.write("signal", map[string]any{"signal": sig.String(), "name": signalName(sig), "signo": int(sig)})
+	s.rec.write(record.Event{Event: "signal", Signal: sig.String(), Name: signalName(sig), Signo: int(sig)})
 	switch sig {
 	case syscall.SIGTERM, syscall.SIGINT:
 		s.log.logf("main", "warning", "caught %s", signalName(sig))
@@ -116,7 +119,7 @@ func (s *standin) runScript() {
 		if err != nil {
 			s.log.logf("main", "error", "envoy-standin: cannot spawn orphan: %v", err)
 		} else {
-			s.rec.write("orphan", map[string]any{"child_pid": pid})
+			s.rec.write(record.Event{Event: "orphan", ChildPid: pid})
 		}
 	}
 	if sc.stdoutLines > 0 {
@@ -149,7 +152,7 @@ func (s *standin) writeLines(w io.Writer, stream, prefix string, n int) {
 		}
 	}
 	flush()
-	s.rec.write("lines_done", map[string]any{"stream": stream, "lines": n})
+	s.rec.write(record.Event{Event: "lines_done", Stream: stream, Lines: n})
 }
 
 // spawnOrphan starts a child that outlives the stand-in (it is never waited for), so a

@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv/record"
 )
 
 func main() {
@@ -31,7 +33,7 @@ func main() {
 		os.Exit(envErrorExit)
 	}
 	if s.rec.enabled() {
-		s.rec.write("start", startFields(os.Args, sc.recordEnv))
+		s.rec.write(startEvent(s.start, os.Args, sc.recordEnv))
 	}
 
 	opts, err := parseFlags(args)
@@ -106,7 +108,7 @@ func (s *standin) startServer() {
 			_ = os.WriteFile(o.adminAddressPath, []byte(s.adminListening), 0o644)
 		}
 		go s.serveAdmin(ln)
-		s.rec.write("admin_listening", map[string]any{"network": boot.adminNetwork, "address": s.adminListening})
+		s.rec.write(record.Event{Event: "admin_listening", Network: boot.adminNetwork, Address: s.adminListening})
 	}
 	if o.mode == "init_only" {
 		s.exit(0, "init_only")

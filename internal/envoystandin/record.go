@@ -10,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv/record"
 )
 
 // recorder appends one JSON object per line to STANDIN_RECORD. The file is opened with
@@ -33,27 +35,22 @@ func openRecorder(path string) (*recorder, error) {
 
 func (r *recorder) enabled() bool { return r != nil && r.f != nil }
 
-// write records an event. "event" comes first so the file is easy to grep; "pid" and
-// "time" are added to every line. Errors are ignored: recording must never change how the
-// stand-in behaves.
-func (r *recorder) write(event string, fields map[string]any) {
+// write records ev, with this process's pid and, unless ev has one, the time filled in. The
+// line is marshalled whole and written at once. Errors are ignored: recording must never
+// change how the stand-in behaves.
+func (r *recorder) write(ev record.Event) {
 	if !r.enabled() {
 		return
 	}
-	all := map[string]any{"pid": os.Getpid(), "time": time.Now().UTC().Format(time.RFC3339Nano)}
-	for k, v := range fields {
-		all[k] = v
+	ev.Pid = os.Getpid()
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
 	}
-	rest, err := json.Marshal(all)
+	ev.Time = ev.Time.UTC()
+	line, err := json.Marshal(ev)
 	if err != nil {
 		return
 	}
-	ev, _ := json.Marshal(event)
-	line := make([]byte, 0, len(rest)+len(ev)+12)
-	line = append(line, `{"event":`...)
-	line = append(line, ev...)
-	line = append(line, ',')
-	line = append(line, rest[1:]...)
 	line = append(line, '\n')
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -82,23 +79,29 @@ func envSubset(extra []string) map[string]string {
 	return out
 }
 
-// startFields describes the process as it was started: what a supervisor test asserts.
-func startFields(args []string, extraEnv []string) map[string]any {
+// startEvent describes the process as it was started at start: what a supervisor test
+// asserts. Its time is start, not the time of writing (reading the open-files limit runs
+// cat, slow on a loaded machine), because the scripted timings (STANDIN_READY_SEQUENCE,
+// STANDIN_LIFETIME) count from start too.
+func startEvent(start time.Time, args []string, extraEnv []string) record.Event {
 	cwd, _ := os.Getwd()
-	f := map[string]any{
-		"argv":          args,
-		"ppid":          os.Getppid(),
-		"pgid":          getpgid(),
-		"sid":           getsid(),
-		"cwd":           cwd,
-		"env_subset":    envSubset(extraEnv),
-		"rlimit_nofile": originalNofile(),
-		"fds":           inheritedFDs,
+	ev := record.Event{
+		Event:        "start",
+		Time:         start,
+		Argv:         args,
+		Ppid:         os.Getppid(),
+		Pgid:         getpgid(),
+		Sid:          getsid(),
+		Cwd:          cwd,
+		Env:          envSubset(extraEnv),
+		RlimitNofile: originalNofile(),
+		FDs:          inheritedFDs,
 	}
 	if pdeathsig >= 0 {
-		f["pdeathsig"] = pdeathsig
+		sig := pdeathsig
+		ev.Pdeathsig = &sig
 	}
-	return f
+	return ev
 }
 
 func getpgid() int {

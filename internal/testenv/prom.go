@@ -3,6 +3,7 @@ package testenv
 import (
 	"bytes"
 	"fmt"
+	"io"
 )
 
 // PromBody builds an Envoy-like Prometheus body with n series. appmeshShare of them (0..1)
@@ -51,4 +52,30 @@ func PromBody(n int, appmeshShare float64) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// RepeatReader streams line over and over, n bytes in all (the last copy cut short): a large
+// body without holding it in memory.
+func RepeatReader(line []byte, n int) io.Reader {
+	return &repeatReader{line: line, left: n}
+}
+
+type repeatReader struct {
+	line []byte
+	left int
+	off  int
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && r.left > 0 {
+		c := copy(p[n:min(len(p), n+r.left)], r.line[r.off:])
+		r.off = (r.off + c) % len(r.line)
+		n += c
+		r.left -= c
+	}
+	return n, nil
 }

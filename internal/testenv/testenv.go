@@ -1,6 +1,6 @@
 // Package testenv is the shared support of the end-to-end tests: it builds the agent and
 // envoy-standin once per test process, finds the repository root, picks free ports, reads
-// the stand-in's record file and polls.
+// the stand-in's record file (whose schema is record.Event, in the package below) and polls.
 //
 // It is for tests only: import it from _test.go files, never from production code
 // (TestNotImportedByProductionCode checks this).

@@ -1,10 +1,8 @@
-package api
+package promtext
 
 import (
 	"bytes"
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,10 +11,10 @@ import (
 	"github.com/prometheus/common/expfmt"
 )
 
-// normalize puts a family in the canonical order Prometheus' Gather gives (label pairs by
+// Normalize puts a family in the canonical order Prometheus' Gather gives (label pairs by
 // name, series by label values) and rejects what Gather rejects and a scraper could not
 // ingest: repeated label names and duplicate series.
-func normalize(mf *dto.MetricFamily) error {
+func Normalize(mf *dto.MetricFamily) error {
 	for _, m := range mf.Metric {
 		sort.Slice(m.Label, func(i, j int) bool { return m.Label[i].GetName() < m.Label[j].GetName() })
 		for i := 1; i < len(m.Label); i++ {
@@ -82,22 +80,24 @@ func seriesKey(m *dto.Metric) string {
 	return b.String()
 }
 
-// familyText collects rendered families, as the reference agent serves them: each family
+// Exposition collects rendered families, as the reference agent serves them: each family
 // preceded by an empty line, then its text exposition (# HELP only when Envoy sent help,
 // which it does not). Each family is its own chunk, so no buffer of the whole output is
 // ever regrown.
-type familyText struct {
-	parts []textPart
+type Exposition struct {
+	parts []Family
 }
 
-type textPart struct {
+// Family is one rendered family of an Exposition: its text, preceded by an empty line, with
+// its name and type.
+type Family struct {
 	name string
 	kind dto.MetricType
 	data []byte
 }
 
 // add renders one normalised family.
-func (ft *familyText) add(mf *dto.MetricFamily) error {
+func (ft *Exposition) add(mf *dto.MetricFamily) error {
 	if len(mf.Metric) == 0 {
 		return nil // Gather drops empty families
 	}
@@ -106,18 +106,18 @@ func (ft *familyText) add(mf *dto.MetricFamily) error {
 	if _, err := expfmt.MetricFamilyToText(&b, mf); err != nil {
 		return fmt.Errorf("family %s: %w", mf.GetName(), err)
 	}
-	ft.parts = append(ft.parts, textPart{name: mf.GetName(), kind: mf.GetType(), data: b.Bytes()})
+	ft.parts = append(ft.parts, Family{name: mf.GetName(), kind: mf.GetType(), data: b.Bytes()})
 	return nil
 }
 
 // chunks returns the exposition in family-name order and its length, after the checks
 // Gather makes (see sorted).
-func (ft *familyText) chunks() ([][]byte, int, error) {
-	parts, err := ft.sorted()
+func (ft *Exposition) chunks() ([][]byte, int, error) {
+	parts, err := ft.Sorted()
 	if err != nil {
 		return nil, 0, err
 	}
-	out := partData(parts)
+	out := Texts(parts)
 	n := 0
 	for _, c := range out {
 		n += len(c)
@@ -125,10 +125,10 @@ func (ft *familyText) chunks() ([][]byte, int, error) {
 	return out, n, nil
 }
 
-// sorted returns the parts in family-name order after the checks Gather makes: a family
+// Sorted returns the families in name order after the checks Gather makes: a family
 // name used twice, or a family colliding with a histogram's or summary's _sum, _count or
 // _bucket series, is an error rather than an ambiguous output.
-func (ft *familyText) sorted() ([]textPart, error) {
+func (ft *Exposition) Sorted() ([]Family, error) {
 	sort.Slice(ft.parts, func(i, j int) bool { return ft.parts[i].name < ft.parts[j].name })
 	names := make(map[string]bool, len(ft.parts))
 	for i, p := range ft.parts {
@@ -150,8 +150,8 @@ func (ft *familyText) sorted() ([]textPart, error) {
 	return ft.parts, nil
 }
 
-// size is the rendered text's length (0 for nil).
-func (ft *familyText) size() int {
+// Size is the rendered text's length in bytes (0 for nil).
+func (ft *Exposition) Size() int {
 	if ft == nil {
 		return 0
 	}
@@ -162,30 +162,8 @@ func (ft *familyText) size() int {
 	return n
 }
 
-// releaseThreshold is the size of work after which the agent hands its free memory back to
-// the kernel at once: a sidecar's memory limit counts what the Go runtime keeps for reuse,
-// and the scavenger would return it only over minutes.
-const releaseThreshold = 16 << 20
-
-// releaseAfter returns free memory to the kernel after a scrape or snapshot of n bytes, when
-// n is large enough to matter.
-func releaseAfter(n int) {
-	if n >= releaseThreshold {
-		debug.FreeOSMemory()
-	}
-}
-
-// collectAfter runs a collection between two memory-heavy steps of n bytes, when n is large
-// enough to matter: the garbage of the first would otherwise stand beside the second's
-// output until the pacer gets to it.
-func collectAfter(n int) {
-	if n >= releaseThreshold {
-		runtime.GC()
-	}
-}
-
-// partData is the parts' texts, in order.
-func partData(parts []textPart) [][]byte {
+// Texts is the families' texts, in order: the exposition, in chunks.
+func Texts(parts []Family) [][]byte {
 	out := make([][]byte, len(parts))
 	for i, p := range parts {
 		out[i] = p.data
@@ -194,7 +172,7 @@ func partData(parts []textPart) [][]byte {
 }
 
 // bytes is chunks joined.
-func (ft *familyText) bytes() ([]byte, error) {
+func (ft *Exposition) bytes() ([]byte, error) {
 	chunks, n, err := ft.chunks()
 	if err != nil {
 		return nil, err
@@ -206,9 +184,10 @@ func (ft *familyText) bytes() ([]byte, error) {
 	return out, nil
 }
 
-// renderFamilies is familyText over a list.
-func renderFamilies(fams []*dto.MetricFamily) ([]byte, error) {
-	var ft familyText
+// Render renders normalised families (see Normalize) as an Exposition does, sorted by name,
+// in one buffer.
+func Render(fams []*dto.MetricFamily) ([]byte, error) {
+	var ft Exposition
 	for _, mf := range fams {
 		if err := ft.add(mf); err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
-package api
+package promtext
 
 import (
 	dto "github.com/prometheus/client_model/go"

@@ -1,4 +1,4 @@
-package api
+package promtext
 
 import (
 	"bytes"
@@ -17,16 +17,16 @@ import (
 // expfmt for what it leaves), differenced with computeDelta's rules and rendered — so only
 // the largest family is ever held parsed.
 
-// deltaParts returns the delta of cur against old (both sorted by name, as chunks() leaves
+// Delta returns the delta of cur against old (both sorted by name, as Sorted leaves
 // them) under computeDelta's rules. Families that are not differenced (gauges, untyped,
 // summaries, new families) are shared with cur, not copied. It consumes old: each family's
 // text is dropped once used, so the old snapshot shrinks as the delta grows.
-func deltaParts(old, cur []textPart) ([]textPart, error) {
-	byName := make(map[string]*textPart, len(old))
+func Delta(old, cur []Family) ([]Family, error) {
+	byName := make(map[string]*Family, len(old))
 	for i := range old {
 		byName[old[i].name] = &old[i]
 	}
-	out := make([]textPart, 0, len(cur))
+	out := make([]Family, 0, len(cur))
 	var scratch [2]fastScratch
 	for _, p := range cur {
 		o := byName[p.name]
@@ -42,7 +42,7 @@ func deltaParts(old, cur []textPart) ([]textPart, error) {
 			return nil, fmt.Errorf("family %s: %w", p.name, err)
 		}
 		o.data = nil
-		out = append(out, textPart{name: p.name, kind: p.kind, data: data})
+		out = append(out, Family{name: p.name, kind: p.kind, data: data})
 	}
 	return out, nil
 }
@@ -132,7 +132,7 @@ func deltaFamilyExpfmt(old, cur []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var ft familyText
+	var ft Exposition
 	for _, mf := range computeDelta([]*dto.MetricFamily{of}, []*dto.MetricFamily{cf}) {
 		if err := ft.add(mf); err != nil {
 			return nil, err
@@ -152,7 +152,7 @@ func parseCanonical(data []byte) (*dto.MetricFamily, error) {
 		return nil, fmt.Errorf("%d families in one part", len(fams))
 	}
 	for _, mf := range fams {
-		return mf, normalize(mf)
+		return mf, Normalize(mf)
 	}
 	return nil, nil
 }

@@ -1,4 +1,4 @@
-package api
+package promtext
 
 import (
 	"bytes"
@@ -25,7 +25,7 @@ func extractFamilies(r io.Reader, visit func(*dto.MetricFamily) error) error {
 }
 
 func viaFilter(body string) (string, error) {
-	ft, err := filterFamilies(strings.NewReader(body))
+	ft, err := FilterExtension(strings.NewReader(body))
 	if err != nil {
 		return "", err
 	}
@@ -35,7 +35,7 @@ func viaFilter(body string) (string, error) {
 
 // viaExpfmt is the same output computed with expfmt for every family.
 func viaExpfmt(body string) (string, error) {
-	var ft familyText
+	var ft Exposition
 	if err := extractFamilies(strings.NewReader(body), ft.add); err != nil {
 		return "", err
 	}
@@ -161,41 +161,21 @@ func TestFilterLimits(t *testing.T) {
 	}
 	// A body over the limit is an error, never a truncated result.
 	big := io64MiBPlus()
-	_, err := filterFamilies(big)
-	var re *readError
+	_, err := FilterExtension(big)
+	var re *ReadError
 	if !errors.As(err, &re) || !errors.Is(err, errBodyTooLarge) {
 		t.Errorf("oversized body: %v", err)
 	}
 	// A read error in the middle is reported as such.
-	_, err = filterFamilies(iotest.TimeoutReader(strings.NewReader(strings.Repeat("envoy_x 1\n", 10000))))
+	_, err = FilterExtension(iotest.TimeoutReader(strings.NewReader(strings.Repeat("envoy_x 1\n", 10000))))
 	if !errors.As(err, &re) {
 		t.Errorf("read error: %v", err)
 	}
 }
 
 // io64MiBPlus streams just over maxFilteredBody of valid, unrelated samples.
-func io64MiBPlus() *repeatReader {
-	return &repeatReader{line: []byte("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"c\"} 1\n"), left: maxFilteredBody + 100}
-}
-
-type repeatReader struct {
-	line []byte
-	left int
-	off  int
-}
-
-func (r *repeatReader) Read(p []byte) (int, error) {
-	if r.left <= 0 {
-		return 0, io.EOF
-	}
-	n := 0
-	for n < len(p) && r.left > 0 {
-		c := copy(p[n:], r.line[r.off:])
-		r.off = (r.off + c) % len(r.line)
-		n += c
-		r.left -= c
-	}
-	return n, nil
+func io64MiBPlus() io.Reader {
+	return testenv.RepeatReader([]byte("envoy_cluster_upstream_rq_total{envoy_cluster_name=\"c\"} 1\n"), maxFilteredBody+100)
 }
 
 func TestExtractFamiliesForSnapshots(t *testing.T) {
@@ -289,7 +269,7 @@ func TestAppendFloatMatchesExposition(t *testing.T) {
 		m := &dto.MetricFamily{Name: strPtr("x"), Type: dto.MetricType_GAUGE.Enum(),
 			Metric: []*dto.Metric{{Gauge: &dto.Gauge{Value: &v}}}}
 		var b bytes.Buffer
-		var ft familyText
+		var ft Exposition
 		_ = ft.add(m)
 		b.Write(ft.parts[0].data)
 		if want := fmt.Sprintf("\n# TYPE x gauge\nx %s\n", got); b.String() != want {

@@ -1,4 +1,4 @@
-package api
+package promtext
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 )
 
 // deltaBothWays computes the delta of cur against old through the text snapshots
-// (deltaParts) and through parsed families (computeDelta, the definition), and reports
+// (Delta) and through parsed families (computeDelta, the definition), and reports
 // whether both inputs were usable.
 func deltaBothWays(old, cur string) (text, want string, ok bool) {
 	var of, cf []*dto.MetricFamily
@@ -24,25 +24,25 @@ func deltaBothWays(old, cur string) (text, want string, ok bool) {
 	if extractFamilies(strings.NewReader(old), collect(&of)) != nil || extractFamilies(strings.NewReader(cur), collect(&cf)) != nil {
 		return "", "", false
 	}
-	wantB, err := renderFamilies(computeDelta(of, cf))
+	wantB, err := Render(computeDelta(of, cf))
 	if err != nil {
 		return "", "", false
 	}
-	ot, err1 := filterFamilies(strings.NewReader(old))
-	ct, err2 := filterFamilies(strings.NewReader(cur))
+	ot, err1 := FilterExtension(strings.NewReader(old))
+	ct, err2 := FilterExtension(strings.NewReader(cur))
 	if err1 != nil || err2 != nil {
 		return "", "", false
 	}
-	op, err1 := ot.sorted()
-	cp, err2 := ct.sorted()
+	op, err1 := ot.Sorted()
+	cp, err2 := ct.Sorted()
 	if err1 != nil || err2 != nil {
 		return "", "", false
 	}
-	d, err := deltaParts(op, cp)
+	d, err := Delta(op, cp)
 	if err != nil {
 		return "error: " + err.Error(), string(wantB), true
 	}
-	return string(bytes.Join(partData(d), nil)), string(wantB), true
+	return string(bytes.Join(Texts(d), nil)), string(wantB), true
 }
 
 func checkDelta(t *testing.T, old, cur string) {

@@ -1,4 +1,4 @@
-package api
+package promtext
 
 import (
 	"bufio"
@@ -29,11 +29,14 @@ const (
 
 var errBodyTooLarge = fmt.Errorf("the stats body from Envoy is larger than %d MiB", maxFilteredBody>>20)
 
-// filterFamilies reads Envoy's exposition from r and renders the metrics-extension families
-// as the filter serves them. Each family takes the fast path when it can (fastpath.go),
-// expfmt otherwise; the results are identical.
-func filterFamilies(r io.Reader) (*familyText, error) {
-	ft := &familyText{}
+// FilterExtension reads Envoy's exposition from r and renders the metrics-extension families
+// (envoy_appmesh_*, the prefix stripped) as /stats/prometheus?filter=metrics_extension serves
+// them. Each family takes the fast path when it can (fastpath.go), expfmt otherwise; the
+// results are identical. A failure to read r is a *ReadError; any other error is a body that
+// is not usable Prometheus text. On error the Exposition returned holds the families rendered
+// so far.
+func FilterExtension(r io.Reader) (*Exposition, error) {
+	ft := &Exposition{}
 	var scratch fastScratch
 	err := splitFamilies(r, func(family string, block []byte) error {
 		out, kind, err := renderFast(block, family, make([]byte, 0, len(block)+len(block)/8), &scratch)
@@ -43,7 +46,7 @@ func filterFamilies(r io.Reader) (*familyText, error) {
 		case err != nil:
 			return err
 		case len(out) > 0:
-			ft.parts = append(ft.parts, textPart{name: family[len(extensionPrefix):], kind: kind, data: out})
+			ft.parts = append(ft.parts, Family{name: family[len(extensionPrefix):], kind: kind, data: out})
 		}
 		return nil
 	})
@@ -77,7 +80,7 @@ func (sp *splitter) run() error {
 	for {
 		chunk, err := sp.in.ReadSlice('\n')
 		if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-			return &readError{err} // before using a partial line
+			return &ReadError{err} // before using a partial line
 		}
 		if long != nil || errors.Is(err, bufio.ErrBufferFull) {
 			// A line longer than the buffer: gather it, within bounds.
@@ -211,7 +214,7 @@ func parseBlock(family string, block []byte, visit func(*dto.MetricFamily) error
 			return fmt.Errorf("unexpected metric %s in family %s", n, family)
 		}
 		mf.Name = strPtr(n[len(extensionPrefix):])
-		if err := normalize(mf); err != nil {
+		if err := Normalize(mf); err != nil {
 			return err
 		}
 		if err := visit(mf); err != nil {
@@ -295,12 +298,12 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readError is a failure to read Envoy's body (timeout, reset, too large), as opposed to
+// ReadError is a failure to read Envoy's body (timeout, reset, too large), as opposed to
 // a body that does not parse.
-type readError struct{ err error }
+type ReadError struct{ Err error }
 
-func (e *readError) Error() string { return e.err.Error() }
-func (e *readError) Unwrap() error { return e.err }
+func (e *ReadError) Error() string { return e.Err.Error() }
+func (e *ReadError) Unwrap() error { return e.Err }
 
 func strPtr(s string) *string { return &s }
 

@@ -65,10 +65,11 @@ const exitSoftware = 70
 // Every way out, and its exit code:
 //
 //   - bad flags: 2; a bad variable, an invalid bootstrap, a user file or template that is
-//     not a regular file (a FIFO cannot block the start), an unwritable bootstrap path or
-//     TMPDIR, an unusable log directory, the management API's port in use or its socket
-//     path taken by another kind of file: 1, before Envoy starts, with one log line naming
-//     the cause;
+//     not a regular file (a FIFO cannot block the start), a template that runs past
+//     APPNET_TEMPLATE_TIMEOUT_MS or renders too much, a symbolic link where the agent would
+//     write a file (internal/safefile), an unwritable bootstrap path or TMPDIR, an unusable
+//     log directory, the management API's port in use or its socket path taken by another
+//     kind of file: 1, before Envoy starts, with one log line naming the cause;
 //   - a shutdown signal (SIGTERM, SIGINT, SIGQUIT) at any time before Envoy runs: 0, at
 //     once, with one log line; a step still working (platform facts, templates, user files)
 //     is cancelled and given at most stepGrace to remove what it made (issue 16, item 5);
@@ -85,7 +86,9 @@ const exitSoftware = 70
 // as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
 // listener dies (or its socket file is removed), /status is unavailable until it is bound
 // again, which is retried. Envoy's output is copied on through a panic in the copy, and a
-// log file that refuses writes (full or read-only filesystem) sends its lines to stderr.
+// log file that refuses writes (full or read-only filesystem), cannot be rotated, or was
+// removed and cannot be made again sends its lines to stderr. A bootstrap removed or changed
+// while Envoy runs is written again before the next restart (Options.BeforeRestart).
 func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	started := time.Now()
 	flags, err := parseRunFlags(args, stderr)

@@ -248,7 +248,8 @@ func (d *Dir) readlink(name string) (string, error) {
 }
 
 // Replace atomically replaces (or creates) the regular file name with data. A new file gets
-// newMode; an existing one keeps its permission bits. A link or another non-regular file at
+// newMode; an existing one of the same owner keeps its permission bits (one of another owner,
+// say a world-writable file planted in /tmp, gets newMode). A link or another non-regular file at
 // name is refused, and so is a file that someone swapped in while data was being written.
 func (d *Dir) Replace(name string, data []byte, newMode fs.FileMode) error {
 	if err := checkName(name); err != nil {
@@ -263,7 +264,9 @@ func (d *Dir) Replace(name string, data []byte, newMode fs.FileMode) error {
 		if st.Mode&unix.S_IFMT != unix.S_IFREG {
 			return d.refusal(name, &st)
 		}
-		mode = st.Mode & 0o777
+		if int(st.Uid) == os.Geteuid() { // a file someone else put there does not choose the mode
+			mode = st.Mode & 0o777
+		}
 	}
 	tmp, f, err := d.createTemp(name)
 	if err != nil {

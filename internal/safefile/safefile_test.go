@@ -87,6 +87,22 @@ func TestReplace(t *testing.T) {
 		t.Fatal("replaced in place, want a new file renamed over the old one (atomic)")
 	}
 	noTempLeft(t, dir)
+
+	// A world-writable file of another owner (planted) does not pass its mode on.
+	if os.Geteuid() == 0 {
+		if err := os.Chmod(p, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(p, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+		if err := Replace(p, []byte("three"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if st, _ := os.Stat(p); st.Mode().Perm() != 0o644 || st.Sys().(*syscall.Stat_t).Uid != 0 {
+			t.Fatalf("mode %v uid %d, want 0644 and root's", st.Mode(), st.Sys().(*syscall.Stat_t).Uid)
+		}
+	}
 }
 
 func TestReplaceRefuses(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/appnet/appnet-agent/internal/safefile"
 )
@@ -127,8 +128,9 @@ func TestBlockedRotationKeepsTheLimit(t *testing.T) {
 	checkEveryLineOnce(t, 230, all, stderr.String())
 }
 
-// Item 9: the log directory removed while the agent runs. The next line makes it again (with
-// its mode), goes into a new file, and the agent says so; no line is lost.
+// Item 9: the log directory removed while the agent runs. A line after the next check makes it
+// again (with its mode) and a new file, the agent says so, and the lines written to the removed
+// file since the last check are copied into the new one: none is lost.
 func TestRemovedLogDirectoryIsMadeAgain(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "logs")
 	if err := os.Mkdir(dir, 0o750); err != nil {
@@ -139,22 +141,38 @@ func TestRemovedLogDirectoryIsMadeAgain(t *testing.T) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	writeLines(t, w, 10, 20)
+	writeLines(t, w, 10, 20) // into the removed file, until the next check
+	time.Sleep(removalCheckPeriod + 10*time.Millisecond)
+	writeLines(t, w, 20, 21)
 	if st, err := os.Stat(dir); err != nil || st.Mode() != fs.ModeDir|0o750 {
 		t.Fatalf("directory not made again as it was: %v %v", st, err)
 	}
 	live, _ := os.ReadFile(w.path)
-	checkEveryLineOnce(t, 20, "line 0000\nline 0001\nline 0002\nline 0003\nline 0004\nline 0005\nline 0006\nline 0007\nline 0008\nline 0009\n", string(live))
+	got := string(live)
+	if i := strings.Index(got, "line 0010\n"); i < 0 {
+		t.Fatalf("the lines written after the removal are lost: %q", got)
+	} else {
+		checkEveryLineOnce(t, 21, "line 0000\nline 0001\nline 0002\nline 0003\nline 0004\nline 0005\nline 0006\nline 0007\nline 0008\nline 0009\n", got[i:])
+	}
 	if !strings.Contains(stderr.String(), "the log directory "+dir+" was removed while the agent ran; writing to a new "+w.path) {
 		t.Fatalf("stderr does not say what happened: %q", stderr.String())
 	}
 
-	// Only the file removed: a new file, no directory made.
+	// Only the file removed: a new file, no directory made; Close copies what the removed
+	// file took since the last check.
 	if err := os.Remove(w.path); err != nil {
 		t.Fatal(err)
 	}
-	writeLines(t, w, 20, 21)
-	if live, _ := os.ReadFile(w.path); !strings.HasSuffix(string(live), "line 0020\n") ||
+	time.Sleep(removalCheckPeriod + 10*time.Millisecond)
+	writeLines(t, w, 21, 22)
+	if err := os.Remove(w.path); err != nil {
+		t.Fatal(err)
+	}
+	writeLines(t, w, 22, 23)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if live, _ := os.ReadFile(w.path); !strings.HasSuffix(string(live), "line 0022\n") ||
 		!strings.Contains(stderr.String(), "the log file "+w.path+" was removed while the agent ran") {
 		t.Fatalf("file %q, stderr %q", live, stderr.String())
 	}

@@ -37,6 +37,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/safefile"
 )
@@ -62,7 +64,9 @@ const fileMode = 0o640
 //     the way of NAME.1): the size limit holds, so the file waits until a limit's worth of
 //     lines has gone to stderr, then tries again;
 //   - it, or its directory, was removed while the agent ran and cannot be made again; when it
-//     can, the Writer goes on in a new file (and directory) and says so.
+//     can, the Writer goes on in a new file (and directory), says so, and copies into it what
+//     was written to the removed file since it last looked (every removalCheckPeriod, and at
+//     Close), so no line is lost either way.
 //
 // A NAME.K+1 that is in the way of NAME.K's rotation (e.g. a directory) is reported once;
 // NAME.K is then replaced by newer lines, so fewer rotated files are kept until it is removed.
@@ -91,6 +95,11 @@ type Writer struct {
 	gone      error            // set while the removed file (or directory) cannot be made again
 	retryAt   time.Time        // when to try making it again
 	obstacles map[string]error // rotation obstacles reported (NAME.K in the way), until they go
+
+	checkedAt  time.Time   // when checkRemoved last looked
+	checkedEnd int64       // end then: what was written since must be rescued if the file is gone
+	rescued    []byte      // read back from a removed file, not yet written again
+	stat       unix.Stat_t // checkRemoved's, kept here so no Write allocates
 }
 
 // Open opens dir/name for appending, creating it (mode 0640 before the umask) if needed; an
@@ -161,7 +170,7 @@ func (w *Writer) open() error {
 		f.Close()
 		return fmt.Errorf("opening log file: %w", err)
 	}
-	w.f, w.size, w.end = f, st.Size(), st.Size()
+	w.f, w.size, w.end, w.checkedEnd = f, st.Size(), st.Size(), st.Size()
 	return nil
 }
 
@@ -227,7 +236,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.f == nil {
 		return 0, fs.ErrClosed
 	}
-	if reason := w.checkRemoved(); reason != nil {
+	if reason := w.checkRemoved(false); reason != nil {
 		w.refused(p, reason)
 		return len(p), nil
 	}
@@ -302,13 +311,16 @@ func (w *Writer) notice(msg string) {
 	_, _ = w.fallback.Write(line)
 }
 
-// Close closes the live file and its directory. Later Writes fail with fs.ErrClosed.
+// Close closes the live file and its directory, after making sure (as Write does now and
+// then) that what was written is in a file that has a name. Later Writes fail with
+// fs.ErrClosed.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
 		return nil
 	}
+	_ = w.checkRemoved(true)
 	err := w.f.Close()
 	w.f = nil
 	w.dir.Close()

@@ -76,17 +76,31 @@ func (w *Writer) rotateFailed(err error) {
 	w.diverted = 0
 }
 
+// removalCheckPeriod is how often Write checks that the live file still has a name: the
+// check is a system call as costly as the write itself, so it is not made for every line.
+// What was written since the last check is read back from the removed file (see
+// checkRemoved), so nothing is lost meanwhile.
+const removalCheckPeriod = 100 * time.Millisecond
+
 // checkRemoved notices that the live file (or its whole directory) was removed while the
 // agent ran: the lines would go nowhere. It makes the directory again (as it was, with the
-// mode it had) and a new file, and says so; it returns why not when it cannot, trying again at
-// most every second.
-func (w *Writer) checkRemoved() error {
-	if w.gone == nil {
-		var st unix.Stat_t
-		if err := unix.Fstat(int(w.f.Fd()), &st); err != nil || st.Nlink > 0 {
+// mode it had) and a new file, says so, and copies into it what was written to the removed
+// file since the last check; when it cannot, it returns why (those lines then go to the
+// fallback) and tries again at most every second. force checks now (Close).
+func (w *Writer) checkRemoved(force bool) error {
+	now := time.Now()
+	switch {
+	case w.gone == nil:
+		if !force && now.Sub(w.checkedAt) < removalCheckPeriod {
 			return nil
 		}
-	} else if time.Now().Before(w.retryAt) {
+		w.checkedAt = now
+		if err := unix.Fstat(int(w.f.Fd()), &w.stat); err != nil || w.stat.Nlink > 0 {
+			w.checkedEnd = w.end
+			return nil
+		}
+		w.rescued = w.readBack(w.checkedEnd, w.end)
+	case !force && now.Before(w.retryAt):
 		return w.gone
 	}
 	what := "the log file " + w.path + " was removed"
@@ -104,11 +118,31 @@ func (w *Writer) checkRemoved() error {
 	old.Close()
 	w.gone, w.rotated, w.torn = nil, w.scan(), false
 	w.notice(what + " while the agent ran; writing to a new " + w.path)
+	if len(w.rescued) > 0 && w.writeWhole(w.rescued) != nil {
+		w.refused(w.rescued, errors.New("the new file refused them"))
+	}
+	w.rescued, w.checkedEnd = nil, w.end
 	return nil
 }
 
+// readBack reads [from, to) of the live file, which is open for reading too.
+func (w *Writer) readBack(from, to int64) []byte {
+	if to <= from {
+		return nil
+	}
+	b := make([]byte, to-from)
+	n, _ := w.f.ReadAt(b, from)
+	return b[:n]
+}
+
+// stillGone records that the removed file cannot be made again; the lines read back from it
+// go to the fallback.
 func (w *Writer) stillGone(err error) error {
 	w.gone, w.retryAt = err, time.Now().Add(time.Second)
+	if len(w.rescued) > 0 {
+		w.refused(w.rescued, err)
+		w.rescued = nil
+	}
 	return err
 }
 

@@ -342,8 +342,8 @@ func (d *Dir) createTemp(name string) (string, *os.File, error) {
 	return "", nil, &fs.PathError{Op: "create", Path: d.Join(prefix + "*"), Err: fs.ErrExist}
 }
 
-// OpenAppend opens the regular file name for appending, creating it with mode (before the
-// umask) when it does not exist. A link, a non-regular file, or a file with more than one link
+// OpenAppend opens the regular file name for appending (and reading back what was written),
+// creating it with mode (before the umask) when it does not exist. A link, a non-regular file, or a file with more than one link
 // (a hard link planted to another file) is refused.
 func (d *Dir) OpenAppend(name string, mode fs.FileMode) (*os.File, error) {
 	if err := checkName(name); err != nil {
@@ -356,7 +356,7 @@ func (d *Dir) OpenAppend(name string, mode fs.FileMode) (*os.File, error) {
 	if exists && st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, d.refusal(name, &st)
 	}
-	fd, err := unix.Openat(d.fd(), name, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, uint32(mode.Perm()))
+	fd, err := unix.Openat(d.fd(), name, unix.O_RDWR|unix.O_APPEND|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, uint32(mode.Perm()))
 	if err != nil {
 		if st, exists, _ := d.lstat(name); exists && st.Mode&unix.S_IFMT != unix.S_IFREG {
 			return nil, d.refusal(name, &st) // swapped since the check above

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,7 +14,7 @@ import (
 
 	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 
-	"github.com/appnet/appnet-agent/internal/supervise"
+	"github.com/appnet/appnet-agent/internal/platform"
 )
 
 // udsMu serialises the tests whose Envoy admin is the fixed Unix socket /tmp/envoy_admin.sock
@@ -29,8 +30,9 @@ func lockUDS(t *testing.T) {
 // quotaArgs is what the agent adds to the default command line on a host whose cgroup has a
 // CPU quota (PRODUCT.md §4): the default is the reference's only without a quota.
 func quotaArgs(t *testing.T) string {
-	q, err := supervise.CPUQuota(supervise.DefaultCgroupRoot)
-	if err != nil || q.CPUs <= 0 {
+	h, _ := platform.Capture(context.Background(), platform.Inputs{IMDSDisabled: true})
+	q := h.CPU
+	if q == nil || q.CPUs <= 0 {
 		return ""
 	}
 	t.Logf("this host has a CPU quota of %v CPUs: the default command line has --concurrency", q.CPUs)

@@ -244,6 +244,17 @@ func TestFactsReplayReproducesRender(t *testing.T) {
 	if offline.stdout != live.stdout {
 		t.Errorf("render --facts --env-file differs from render:\n%s", offline.stdout)
 	}
+	// The CPU quota is a fact too: replayed, it decides Envoy's --concurrency as on its host.
+	h.CPU = &platform.CPUQuota{CPUs: 1.5, Source: "/sys/fs/cgroup/cpu.max"}
+	quota, err := platform.EncodeHostFacts(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quotaFile := writeFile(t, dir, "quota.json", string(quota), 0o644)
+	r := runCommand(t, dir, nil, "render", "--facts", quotaFile, "--env-file", caseFile).mustSucceed(t, "render --facts with a CPU quota")
+	if r.stdout != live.stdout || !strings.Contains(r.stderr, "Envoy runs with --concurrency") || !strings.Contains(r.stderr, "concurrency=2") {
+		t.Errorf("render --facts with a 1.5-CPU quota: stderr\n%s", r.stderr)
+	}
 }
 
 // TestOfflineBadInput: every bad input names the file (and line or key) and stops with exit
@@ -270,7 +281,7 @@ func TestOfflineBadInput(t *testing.T) {
 		{"not a variable name", []string{"render", "--env-file", badKey}, 1, []string{badKey + ":1: want KEY=VALUE"}},
 		{"bad --env", []string{"render", "--env", "NOEQUALS"}, 2, []string{`invalid value "NOEQUALS" for flag -env`}},
 		{"missing facts file", []string{"render", "--env-file", good, "--facts", filepath.Join(dir, "none.json")}, 1, []string{"error: facts file: open " + filepath.Join(dir, "none.json")}},
-		{"unknown fact", []string{"render", "--env-file", good, "--facts", unknownFact}, 1, []string{unknownFact + ":3: envoyVersion: unknown key (allowed: schema, envoy, instanceMetadata, ecsTask, ecsContainer, uname, interfaces, memory)"}},
+		{"unknown fact", []string{"render", "--env-file", good, "--facts", unknownFact}, 1, []string{unknownFact + ":3: envoyVersion: unknown key (allowed: schema, envoy, instanceMetadata, ecsTask, ecsContainer, uname, interfaces, memory, cpu)"}},
 		{"wrong fact type", []string{"render", "--env-file", good, "--facts", wrongType}, 1, []string{wrongType + ":1: ecsContainer.cpu: want a string, got the number 256"}},
 		{"facts not JSON", []string{"render", "--env-file", good, "--facts", notJSON}, 1, []string{notJSON + ":1: not valid JSON"}},
 		{"facts with a bad env file", []string{"facts", "--env-file", noEquals}, 1, []string{noEquals + ":3:"}},

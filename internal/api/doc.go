@@ -9,8 +9,9 @@
 //	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
 //		Build: buildInfo(), BootstrapWarnings: n})
 //	if err := svc.Listen(); err != nil { ... exit 1 before Envoy starts }
-//	svc.Start()
 //	defer svc.Stop()
+//	group := lifecycle.Start(log, append(svc.Parts(), reaper.Part())...) // every long-running part
+//	defer group.Stop()
 //	opts.OnChange, opts.LogLevel = svc.EnvoyChanged, svc.EnvoyLogLevel
 //	code := supervise.New(opts).Run(ctx)
 //

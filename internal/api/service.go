@@ -171,20 +171,30 @@ func (s *Service) localClient(r *http.Request) bool {
 	return loopbackClient(r.RemoteAddr)
 }
 
-// Start runs the health poller, the log-level resets, the snapshotter and the management
-// server (when Listen bound one), each kept running by lifecycle.Keep, until Stop: a part
-// that fails or panics is logged and restarted with back-off, and never affects Envoy.
+// Parts are the service's long-running parts: the health poller, the log-level resets, the
+// snapshotter (ENABLE_STATS_SNAPSHOT) and the management server (when Listen bound one). The
+// agent runs them with its other parts in one lifecycle group (internal/cli/run.go), which
+// logs and restarts one that fails or panics, with back-off; none ever affects Envoy. Each
+// returns when its context ends; the server then shuts down and closes its listener.
+func (s *Service) Parts() []lifecycle.Part {
+	parts := []lifecycle.Part{
+		{Name: "health poller", Run: func(ctx context.Context) error { s.health.Run(ctx); return nil }},
+		{Name: "log-level reset", Run: func(ctx context.Context) error { s.levels.Run(ctx); return nil }},
+	}
+	if s.snaps != nil {
+		parts = append(parts, lifecycle.Part{Name: "stats snapshotter", Run: func(ctx context.Context) error { s.snaps.Run(ctx); return nil }})
+	}
+	if s.Addr() != nil {
+		parts = append(parts, lifecycle.Part{Name: "management API server", Run: s.serve})
+	}
+	return parts
+}
+
+// Start runs Parts in a group of the service's own until Stop, for a service used on its
+// own (tests, embedding); the agent runs them in its one group instead.
 func (s *Service) Start() {
 	s.startOnce.Do(func() {
-		g := lifecycle.NewGroup(s.log)
-		g.Go(lifecycle.Part{Name: "health poller", Run: func(ctx context.Context) error { s.health.Run(ctx); return nil }})
-		g.Go(lifecycle.Part{Name: "log-level reset", Run: func(ctx context.Context) error { s.levels.Run(ctx); return nil }})
-		if s.snaps != nil {
-			g.Go(lifecycle.Part{Name: "stats snapshotter", Run: func(ctx context.Context) error { s.snaps.Run(ctx); return nil }})
-		}
-		if s.Addr() != nil {
-			g.Go(lifecycle.Part{Name: "management API server", Run: s.serve})
-		}
+		g := lifecycle.Start(s.log, s.Parts()...)
 		s.mu.Lock()
 		s.parts = g
 		s.mu.Unlock()
@@ -192,7 +202,8 @@ func (s *Service) Start() {
 }
 
 // Stop ends the server (in-flight requests get up to 2 s) and every part Start began, and
-// waits for them. Safe to call more than once, and without Start.
+// waits for them; without Start, it closes the listener Listen bound, if no part serves it
+// any more. Safe to call more than once.
 func (s *Service) Stop() {
 	s.stopOnce.Do(func() {
 		s.startOnce.Do(func() {}) // a later Start starts nothing

@@ -12,6 +12,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/safefile"
+	"github.com/appnet/appnet-agent/internal/supervise"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
@@ -55,6 +56,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		log.Warn(w)
 	}
 	logOverload(log, res.Overload)
+	supervise.Concurrency(cfg, res.Facts.CPU, log) // logs a --concurrency the CPU quota decides
 	data := res.Bytes
 	if *format == "json" {
 		if data, err = validate.CanonicalJSON(res.Bootstrap); err != nil {

@@ -57,10 +57,11 @@ const exitSoftware = 70
 // shutdown signal has drained it. sigs was subscribed as main's first action.
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
-// bootstrap, no log file); otherwise the log file, the orphan reaper, the bootstrap, the
-// Envoy admin client, the management service (its listener first, so a port in use exits 1
-// before Envoy starts; then its parts) and the supervisor, which tells the service about
-// every Envoy start and exit and takes Envoy's -l level from it; then the run loop.
+// bootstrap, no log file); otherwise the log file, the orphan reaper (subreaper), the
+// bootstrap, the Envoy admin client, the management service's listener (first, so a port in
+// use exits 1 before Envoy starts), then every long-running part in one lifecycle group (the
+// service's parts and the reaping), and the supervisor, which tells the service about every
+// Envoy start and exit and takes Envoy's -l level from it; then the run loop.
 //
 // Every way out, and its exit code:
 //
@@ -81,8 +82,8 @@ const exitSoftware = 70
 //     SIGKILL from the kernel as the agent exits (parent-death signal).
 //
 // Nothing else ends the run. The management API server, the health poller, the stats
-// snapshotter, the log-level resets and the orphan reaper are each restarted with back-off
-// (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
+// snapshotter, the log-level resets and the orphan reaper (the one group's parts) are each
+// restarted with back-off (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
 // as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
 // listener dies (or its socket file is removed), /status is unavailable until it is bound
 // again, which is retried. Envoy's output is copied on through a panic in the copy, and a
@@ -130,9 +131,10 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	// Reap orphans (as PID 1 or child subreaper) before any child exists; the readiness probe above
-	// starts no children and must not become a subreaper.
-	reaper, err := supervise.StartReaper(log)
+	// Become PID 1's or a child subreaper's reaper before any child exists (the reaping itself is
+	// one of the long-running parts below); the readiness probe above starts no children and
+	// must not become a subreaper.
+	reaper, err := supervise.NewReaper(log)
 	if err != nil {
 		log.Warn("orphaned processes will not be reaped", "error", err)
 	} else {
@@ -160,11 +162,19 @@ func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1
 	}
-	svc.Start()
 	defer svc.Stop()
 
+	// Every long-running part of the agent, in one list, kept by one group until the run loop
+	// ends (it stops first: deferred last).
+	parts := svc.Parts()
+	if reaper != nil {
+		parts = append(parts, reaper.Part())
+	}
+	group := lifecycle.Start(log, parts...)
+	defer group.Stop()
+
 	opts := supervise.Options{
-		Argv:          supervise.Args(cfg, path, supervise.Concurrency(cfg, "", log)),
+		Argv:          supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts.CPU, log)),
 		LogLevel:      svc.EnvoyLogLevel,
 		Signals:       sigs,
 		Admin:         admin,

@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 )
 
 // UserAgent is sent with every request, as the reference agent does.
@@ -196,18 +198,17 @@ func (c *Client) retrying(ctx context.Context, method, path string, retry bool, 
 	if !retry {
 		attempts = 1
 	}
-	wait := c.BackoffMin
+	backoff := lifecycle.Backoff{Min: c.BackoffMin, Max: max(c.BackoffMax, c.BackoffMin)}
 	var lastErr error
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
-			t := time.NewTimer(wait)
+			t := time.NewTimer(backoff.Delay(i - 1))
 			select {
 			case <-ctx.Done():
 				t.Stop()
 				return fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
 			case <-t.C:
 			}
-			wait = min(2*wait, max(c.BackoffMax, c.BackoffMin))
 		}
 		code, body, err := attempt(ctx)
 		switch {

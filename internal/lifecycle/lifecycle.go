@@ -1,8 +1,9 @@
 // Package lifecycle keeps the agent's long-running parts running: the management HTTP
 // server, the health poller, the stats snapshotter, the log-level resets and the orphan
-// reaper. Each is a Part whose Run returns when its context ends; Keep restarts one that
-// fails or panics, with back-off, logging every failure (a panic with its stack) once, for
-// as long as the agent runs. None of them may take Envoy down: only the supervisor decides
+// reaper, listed in one place (internal/cli/run.go) and run by one Group (Start). Each is a
+// Part whose Run returns when its context ends; Keep restarts one that fails or panics, with
+// back-off (Backoff), logging every failure (a panic with its stack) once, for as long as
+// the agent runs. None of them may take Envoy down: only the supervisor decides
 // when the agent exits (see internal/cli/run.go's run loop for every exit path).
 //
 // Why this package is shaped as it is: docs/DESIGN.md.
@@ -64,7 +65,8 @@ func keep(ctx context.Context, log hclog.Logger, p Part, after func(time.Duratio
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	delay := RestartMin
+	backoff := Backoff{Min: RestartMin, Max: RestartMax}
+	failures := 0 // since the last healthy run
 	for {
 		started := time.Now()
 		err := Safely(func() error { return p.Run(ctx) })
@@ -72,8 +74,10 @@ func keep(ctx context.Context, log hclog.Logger, p Part, after func(time.Duratio
 			return
 		}
 		if time.Since(started) >= HealthyAfter {
-			delay = RestartMin
+			failures = 0
 		}
+		delay := backoff.Delay(failures)
+		failures++
 		if err == nil {
 			err = errors.New("stopped on its own")
 		}
@@ -89,7 +93,6 @@ func keep(ctx context.Context, log hclog.Logger, p Part, after func(time.Duratio
 			return
 		case <-after(delay):
 		}
-		delay = min(2*delay, RestartMax)
 	}
 }
 
@@ -105,6 +108,16 @@ type Group struct {
 func NewGroup(log hclog.Logger) *Group {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Group{log: log, ctx: ctx, cancel: cancel}
+}
+
+// Start runs parts side by side in a new group, each kept running (Keep) until Stop: the
+// agent's one list of long-running parts (internal/cli/run.go).
+func Start(log hclog.Logger, parts ...Part) *Group {
+	g := NewGroup(log)
+	for _, p := range parts {
+		g.Go(p)
+	}
+	return g
 }
 
 // Go starts p, kept running (Keep) until Stop.

@@ -135,3 +135,25 @@ func TestGroupStopsEveryPart(t *testing.T) {
 		t.Fatalf("%d parts still running", running.Load())
 	}
 }
+
+func TestBackoffDelay(t *testing.T) {
+	ms := time.Millisecond
+	for _, tc := range []struct {
+		b    Backoff
+		want []time.Duration // Delay(0), Delay(1), ...
+	}{
+		{Backoff{RestartMin, RestartMax}, []time.Duration{250 * ms, 500 * ms, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}},
+		{Backoff{100 * ms, time.Second}, []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, time.Second, time.Second}},
+		{Backoff{3 * time.Second, time.Second}, []time.Duration{time.Second, time.Second}}, // Min above Max: Max
+		{Backoff{0, time.Second}, []time.Duration{0, 0, 0}},
+	} {
+		for n, want := range tc.want {
+			if got := tc.b.Delay(n); got != want {
+				t.Errorf("%+v.Delay(%d) = %v, want %v", tc.b, n, got, want)
+			}
+		}
+	}
+	if got := (Backoff{time.Second, 24 * time.Hour}).Delay(1000); got != 24*time.Hour {
+		t.Errorf("a large n: %v, want the cap", got)
+	}
+}

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ func Collect(ctx context.Context, in Inputs) Facts {
 // `appnet-agent facts`, plus the soft failures as warnings.
 func Capture(ctx context.Context, in Inputs) (HostFacts, []string) {
 	start := time.Now()
-	req := request{envoy: in.EnvoyPath != "", region: true, zone: true, ecs: in.TMDSURI != "", memory: true}
+	req := request{envoy: in.EnvoyPath != "", region: true, zone: true, ecs: in.TMDSURI != "", memory: true, cpu: true, node: true}
 	r := gather(ctx, in, req, liveSource{})
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -58,6 +59,8 @@ type request struct {
 	zone   bool // the availability zone (name and ID) from instance metadata
 	ecs    bool // ECS task and container metadata at in.TMDSURI
 	memory bool // the cgroup memory limit under in.CgroupRoot
+	cpu    bool // the cgroup CPU quota under in.CgroupRoot
+	node   bool // uname and the network interfaces (node metadata)
 }
 
 // requestFor asks what rendering with in needs.
@@ -68,6 +71,8 @@ func requestFor(in Inputs) request {
 		zone:   isK8s(in),
 		ecs:    in.ExecutionEnv != "" && in.TMDSURI != "",
 		memory: in.NeedMemoryLimit,
+		cpu:    in.NeedCPUQuota,
+		node:   !in.SkipNodeInfo,
 	}
 }
 
@@ -149,13 +154,10 @@ func gather(ctx context.Context, in Inputs, req request, src source) *results {
 		})
 	}
 
+	cgroupRoot := cmp.Or(in.CgroupRoot, DefaultCgroupRoot)
 	if req.memory {
 		run("cgroup memory limit", func(context.Context) {
-			root := in.CgroupRoot
-			if root == "" {
-				root = DefaultCgroupRoot
-			}
-			m, err := src.memoryLimit(root)
+			m, err := src.memoryLimit(cgroupRoot)
 			r.record(func() {
 				switch {
 				case err == nil:
@@ -168,27 +170,42 @@ func gather(ctx context.Context, in Inputs, req request, src source) *results {
 			})
 		})
 	}
-	run("uname", func(context.Context) {
-		u, err := src.uname()
-		r.record(func() {
-			if err != nil {
-				r.warnf("system info: %v", err)
-				return
-			}
-			r.host.Uname = &u
+	if req.cpu {
+		run("cgroup CPU quota", func(context.Context) {
+			q, err := src.cpuQuota(cgroupRoot)
+			r.record(func() {
+				switch {
+				case err != nil:
+					r.warnf("cannot read the container CPU quota, so Envoy picks its own concurrency: %v", err)
+				case q.Source != "": // no cgroup CPU file at all: nothing to report
+					r.host.CPU = &q
+				}
+			})
 		})
-	})
-	run("network interfaces", func(context.Context) {
-		ifs, warns, err := src.interfaces()
-		r.record(func() {
-			r.warnings = append(r.warnings, warns...)
-			if err != nil {
-				r.warnf("%v", err)
-				return
-			}
-			r.host.Interfaces = &ifs
+	}
+	if req.node {
+		run("uname", func(context.Context) {
+			u, err := src.uname()
+			r.record(func() {
+				if err != nil {
+					r.warnf("system info: %v", err)
+					return
+				}
+				r.host.Uname = &u
+			})
 		})
-	})
+		run("network interfaces", func(context.Context) {
+			ifs, warns, err := src.interfaces()
+			r.record(func() {
+				r.warnings = append(r.warnings, warns...)
+				if err != nil {
+					r.warnf("%v", err)
+					return
+				}
+				r.host.Interfaces = &ifs
+			})
+		})
+	}
 
 	done := make(chan struct{})
 	go func() {
@@ -316,8 +333,12 @@ func (r *results) facts(in Inputs, elapsed time.Duration) Facts {
 		}
 	}
 	f.PlatformInfo = r.platformInfo(in)
+	f.AvailabilityZoneID = r.availabilityZoneID(in)
 	if in.NeedMemoryLimit {
 		f.Memory = r.host.Memory
+	}
+	if in.NeedCPUQuota {
+		f.CPU = r.host.CPU
 	}
 	f.Warnings = slices.Clone(r.warnings)
 	sort.Strings(f.Warnings)
@@ -336,6 +357,19 @@ func (r *results) timeoutWarnings(elapsed time.Duration) {
 	}
 }
 
+// availabilityZoneID is the zone ID platformInfo reports: ECS task metadata's
+// (authoritative for the task), else instance metadata's in the K8s branch.
+func (r *results) availabilityZoneID(in Inputs) string {
+	var id string
+	if im := r.host.InstanceMetadata; im != nil && isK8s(in) {
+		id = im.AvailabilityZoneID
+	}
+	if t := r.host.ECSTask; t != nil && in.ExecutionEnv != "" && t.AvailabilityZoneID != "" {
+		id = t.AvailabilityZoneID
+	}
+	return id
+}
+
 // platformInfo builds aws.appmesh.platformInfo (without fipsModeEnabled), or
 // nil when nothing is known.
 func (r *results) platformInfo(in Inputs) map[string]any {
@@ -348,7 +382,6 @@ func (r *results) platformInfo(in Inputs) map[string]any {
 		}
 		if im := r.host.InstanceMetadata; im != nil {
 			setIf(pi, KeyAvailabilityZone, im.AvailabilityZone)
-			setIf(pi, KeyAvailabilityZoneID, im.AvailabilityZoneID)
 		}
 	}
 	if in.ExecutionEnv != "" {
@@ -370,9 +403,9 @@ func (r *results) platformInfo(in Inputs) map[string]any {
 		// Task metadata is authoritative for the task's own zone, so it
 		// overrides what instance metadata said in the K8s branch.
 		setIf(pi, KeyAvailabilityZone, task.AvailabilityZone)
-		setIf(pi, KeyAvailabilityZoneID, task.AvailabilityZoneID)
 		setIf(pi, KeySupportedIPFamilies, ipFamilies(task.NetworkMode, task.IPFamilies, in.ContainerIPMapping))
 	}
+	setIf(pi, KeyAvailabilityZoneID, r.availabilityZoneID(in))
 	if si := systemInfoMap(r.host.Uname); si != nil {
 		pi[KeySystemInfo] = si
 	}

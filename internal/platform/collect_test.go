@@ -205,8 +205,8 @@ func TestIMDSProtocol(t *testing.T) {
 	t.Run("IMDSv2 token on every GET", func(t *testing.T) {
 		m := newIMDSMock(t, func(m *imdsMock) { m.requireToken = true })
 		f := Collect(context.Background(), k8s(m.URL()+"/")) // trailing slash tolerated
-		if f.AvailabilityZoneID() != "usw2-az1" {
-			t.Fatalf("AZ ID = %q, warnings %q", f.AvailabilityZoneID(), f.Warnings)
+		if f.AvailabilityZoneID != "usw2-az1" {
+			t.Fatalf("AZ ID = %q, warnings %q", f.AvailabilityZoneID, f.Warnings)
 		}
 		reqs := m.requests()
 		if want := "PUT /latest/api/token ttl=" + imdsTokenTTL; !slices.Contains(reqs, want) {
@@ -228,7 +228,7 @@ func TestIMDSProtocol(t *testing.T) {
 		t.Run("IMDSv1 fallback after token status "+http.StatusText(status), func(t *testing.T) {
 			m := newIMDSMock(t, func(m *imdsMock) { m.tokenStatus = status })
 			f := Collect(context.Background(), k8s(m.URL()))
-			if f.PlatformInfo[KeyAvailabilityZone] != "us-west-2a" || f.AvailabilityZoneID() != "usw2-az1" {
+			if f.PlatformInfo[KeyAvailabilityZone] != "us-west-2a" || f.AvailabilityZoneID != "usw2-az1" {
 				t.Fatalf("platformInfo %v, warnings %q", f.PlatformInfo, f.Warnings)
 			}
 			for _, r := range m.requests() {
@@ -244,8 +244,8 @@ func TestIMDSProtocol(t *testing.T) {
 		in := k8s(m.URL())
 		in.Timeout = CallTimeout + 700*time.Millisecond
 		f := Collect(context.Background(), in)
-		if f.AvailabilityZoneID() != "usw2-az1" {
-			t.Fatalf("AZ ID = %q, warnings %q", f.AvailabilityZoneID(), f.Warnings)
+		if f.AvailabilityZoneID != "usw2-az1" {
+			t.Fatalf("AZ ID = %q, warnings %q", f.AvailabilityZoneID, f.Warnings)
 		}
 	})
 	t.Run("non-printable value is rejected", func(t *testing.T) {

@@ -95,14 +95,6 @@ func formatLimit(v any) string {
 // Network modes recognised in task metadata (others are ignored).
 var knownNetworkModes = map[string]bool{"awsvpc": true, "bridge": true, "host": true, "none": true, "default": true}
 
-// supportedIPFamilies derives the task's IP families (§6.3) from the
-// Containers array of the task metadata and the container IP mapping; ""
-// means unknown.
-func supportedIPFamilies(rawContainers any, mapping map[string]any) string {
-	mode, families := taskNetwork(rawContainers)
-	return ipFamilies(mode, families, mapping)
-}
-
 // taskNetwork finds the task's network mode and the address families of the
 // container that decides them, from the Containers array of the task metadata.
 //

@@ -71,7 +71,8 @@ func TestSupportedIPFamilies(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := 0; i < 20; i++ { // map order must not matter
-				if got := supportedIPFamilies(decoded, tt.mapping); got != tt.want {
+				mode, families := taskNetwork(decoded)
+				if got := ipFamilies(mode, families, tt.mapping); got != tt.want {
 					t.Fatalf("got %q, want %q", got, tt.want)
 				}
 			}

@@ -35,6 +35,11 @@ type HostFacts struct {
 	Interfaces *Interfaces `json:"interfaces,omitempty"`
 	// Memory is the container's cgroup memory limit.
 	Memory *MemoryLimit `json:"memory,omitempty"`
+	// CPU is the container's cgroup CPU quota. Files written before the agent
+	// recorded it lack it; they replay as a host without a CPU quota (Envoy
+	// picks its own concurrency), which is also what a host without any cgroup
+	// CPU file gives.
+	CPU *CPUQuota `json:"cpu,omitempty"`
 }
 
 // EnvoyFacts is the Envoy version probe.
@@ -178,6 +183,14 @@ func (h HostFacts) check() error {
 		}
 		if m.Source == "" {
 			return fmt.Errorf("memory.source: must name the cgroup file the limit was read from")
+		}
+	}
+	if c := h.CPU; c != nil {
+		if c.CPUs < 0 {
+			return fmt.Errorf("cpu.cpus: %v is negative (0 means no limit)", c.CPUs)
+		}
+		if c.Source == "" {
+			return fmt.Errorf("cpu.source: must name the cgroup file the quota was read from")
 		}
 	}
 	if ifs := h.Interfaces; ifs != nil {

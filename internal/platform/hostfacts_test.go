@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // fullFacts is a facts document with every section.
@@ -19,7 +21,8 @@ const fullFacts = `{
   "ecsContainer": {"cpu": "256", "memory": "512"},
   "uname": {"machine": "x86_64", "release": "6.1.0"},
   "interfaces": {"ipv4": {"eth0": ["10.0.0.2/24"], "lo": ["127.0.0.1/8"]}, "ipv6": {"lo": ["::1/128"]}},
-  "memory": {"limitBytes": 536870912, "source": "/sys/fs/cgroup/memory.max"}
+  "memory": {"limitBytes": 536870912, "source": "/sys/fs/cgroup/memory.max"},
+  "cpu": {"cpus": 1.5, "source": "/sys/fs/cgroup/cpu.max"}
 }`
 
 func TestHostFactsRoundTrip(t *testing.T) {
@@ -40,6 +43,7 @@ func TestHostFactsRoundTrip(t *testing.T) {
 			IPv6: map[string][]string{"lo": {"::1/128"}},
 		},
 		Memory: &MemoryLimit{LimitBytes: 536870912, Source: "/sys/fs/cgroup/memory.max"},
+		CPU:    &CPUQuota{CPUs: 1.5, Source: "/sys/fs/cgroup/cpu.max"},
 	}
 	if !reflect.DeepEqual(h, want) {
 		t.Fatalf("decoded %+v\nwant    %+v", h, want)
@@ -81,6 +85,9 @@ func TestDecodeHostFactsErrors(t *testing.T) {
 		{"address without prefix", `{"interfaces": {"ipv4": {"eth0": ["10.0.0.2"]}}}`, `interfaces.ipv4.eth0[0]: "10.0.0.2" is not an ipv4 address`},
 		{"negative memory limit", `{"memory": {"limitBytes": -1, "source": "/m"}}`, `memory.limitBytes: -1 is negative (0 means no limit)`},
 		{"memory without source", `{"memory": {"limitBytes": 1}}`, `memory.source: must name the cgroup file`},
+		{"negative CPU quota", `{"cpu": {"cpus": -1, "source": "/c"}}`, `cpu.cpus: -1 is negative (0 means no limit)`},
+		{"CPU quota without source", `{"cpu": {"cpus": 2}}`, `cpu.source: must name the cgroup file`},
+		{"CPU quota as a string", `{"cpu": {"cpus": "2", "source": "/c"}}`, `cpu.cpus: want a number, got the string "2"`},
 		{"memory limit as a string", `{"memory": {"limitBytes": "1G", "source": "/m"}}`, `memory.limitBytes: want an integer, got the string "1G"`},
 		{"IPv6 among IPv4", `{"interfaces": {"ipv4": {"eth0": ["::1/128"]}}}`, `interfaces.ipv4.eth0[0]`},
 	}
@@ -156,6 +163,9 @@ func TestReplayReproducesCollect(t *testing.T) {
 				TMDSURI:            newTMDSMock(t, map[string]string{"/task": bridgeTask}),
 				ContainerIPMapping: map[string]any{"app": "fd00::10"},
 			}
+		}},
+		{"CPU quota, existing bootstrap (no node info)", func(t *testing.T) Inputs {
+			return Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: testenv.WriteTree(t, map[string]string{"cpu.max": "150000 100000\n"})}
 		}},
 		{"plain envoy, region given", func(t *testing.T) Inputs {
 			return Inputs{EnvoyPath: versionStub(t, "envoy-version-plain.txt"), ProbeEnvoy: true, Region: "eu-west-1", NeedRegion: true}
@@ -249,6 +259,44 @@ func TestCaptureAsksEverything(t *testing.T) {
 	h, warnings = Capture(context.Background(), Inputs{IMDSDisabled: true})
 	if h.InstanceMetadata != nil || h.Envoy != nil || h.ECSTask != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "AWS_EC2_METADATA_DISABLED") {
 		t.Errorf("IMDS disabled, no envoy, no TMDS: %+v, warnings %q", h, warnings)
+	}
+}
+
+// TestCPUQuotaFact: the CPU quota is collected when asked (and only the quota for an
+// existing bootstrap), recorded by Capture, and replayed; a facts file from before it was
+// recorded replays as a host without a quota, without a warning.
+func TestCPUQuotaFact(t *testing.T) {
+	ctx := context.Background()
+	quota := testenv.WriteTree(t, map[string]string{"cpu.max": "150000 100000\n"})
+	f := Collect(ctx, Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: quota})
+	if f.CPU == nil || f.CPU.CPUs != 1.5 || f.CPU.Source != filepath.Join(quota, "cpu.max") || len(f.Warnings) > 0 {
+		t.Errorf("collected CPU %+v, warnings %q", f.CPU, f.Warnings)
+	}
+	if f.Interfaces != nil {
+		t.Errorf("SkipNodeInfo: interfaces were listed: %v", f.Interfaces)
+	}
+	if f := Collect(ctx, Inputs{CgroupRoot: quota, IMDSDisabled: true}); f.CPU != nil {
+		t.Errorf("CPU quota collected unasked: %+v", f.CPU)
+	}
+	h, _ := Capture(ctx, Inputs{IMDSDisabled: true, CgroupRoot: quota})
+	if h.CPU == nil || h.CPU.CPUs != 1.5 {
+		t.Errorf("captured CPU %+v", h.CPU)
+	}
+	if h, _ := Capture(ctx, Inputs{IMDSDisabled: true, CgroupRoot: t.TempDir()}); h.CPU != nil {
+		t.Errorf("no cgroup CPU file, yet captured %+v", h.CPU)
+	}
+	broken := testenv.WriteTree(t, map[string]string{"cpu.max": "?"})
+	f = Collect(ctx, Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: broken})
+	if f.CPU != nil || len(f.Warnings) != 1 || !strings.Contains(f.Warnings[0], "cannot read the container CPU quota, so Envoy picks its own concurrency") {
+		t.Errorf("unreadable quota: CPU %+v, warnings %q", f.CPU, f.Warnings)
+	}
+	old, err := DecodeHostFacts("old.json", []byte(`{"schema": 1, "uname": {"machine": "x86_64"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = Replay(old).Collect(ctx, Inputs{NeedCPUQuota: true, SkipNodeInfo: true})
+	if f.CPU != nil || len(f.Warnings) > 0 {
+		t.Errorf("an old facts file replays CPU %+v, warnings %q; want none", f.CPU, f.Warnings)
 	}
 }
 

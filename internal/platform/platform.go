@@ -1,7 +1,8 @@
 // Package platform collects the facts about the host, the task and the Envoy
 // binary that the bootstrap needs: the Envoy version (FIPS detection), the AWS
 // region, ECS task metadata, EC2 instance metadata (availability zone), the
-// system's architecture and kernel, and the host's network interfaces.
+// system's architecture and kernel, the host's network interfaces, and the
+// container's cgroup limits (memory, CPU quota).
 //
 // Every source is optional and soft-failing: collection runs concurrently,
 // each network call and the Envoy probe is bounded by a short timeout, the
@@ -51,6 +52,12 @@ type Inputs struct {
 	ContainerIPMapping map[string]any
 	// NeedMemoryLimit asks for the container's memory limit (APPNET_ENVOY_HEAP_FROM_CGROUP).
 	NeedMemoryLimit bool
+	// NeedCPUQuota asks for the container's CPU quota (Envoy's --concurrency when
+	// ENVOY_CONCURRENCY is unset).
+	NeedCPUQuota bool
+	// SkipNodeInfo leaves out what only the node metadata uses (uname and the
+	// network interfaces): an existing bootstrap is used as is.
+	SkipNodeInfo bool
 	// CgroupRoot is where the cgroup file systems are mounted; empty means
 	// DefaultCgroupRoot (tests point it at fake cgroup files).
 	CgroupRoot string
@@ -76,6 +83,10 @@ type Facts struct {
 	// AvailabilityZone, AvailabilityZoneID, supportedIPFamilies and
 	// systemInfo{systemPlatform, systemKernelVersion}. Nil when empty.
 	PlatformInfo map[string]any
+	// AvailabilityZoneID is PlatformInfo's AvailabilityZoneID (the task's, else
+	// instance metadata's in the K8s branch), typed: Envoy's locality zone is
+	// built from it. "" when unknown.
+	AvailabilityZoneID string
 	// Interfaces is node metadata aws.appmesh.task.interfaces:
 	// {ipv4: {ifname: ["ip/prefix", ...]}, ipv6: {...}}. Nil when the
 	// interfaces could not be listed.
@@ -83,15 +94,11 @@ type Facts struct {
 	// Memory is the container's memory limit, when Inputs.NeedMemoryLimit and
 	// its cgroup said; nil when unknown (the reason is among Warnings).
 	Memory *MemoryLimit
+	// CPU is the container's CPU quota, when Inputs.NeedCPUQuota and its cgroup
+	// said; nil when unknown (a failure to read it is among Warnings).
+	CPU *CPUQuota
 	// Warnings are soft failures, sorted, for logging.
 	Warnings []string
-}
-
-// AvailabilityZoneID returns PlatformInfo's AvailabilityZoneID (the value
-// Envoy's locality zone is built from), or "" when unknown.
-func (f Facts) AvailabilityZoneID() string {
-	s, _ := f.PlatformInfo[KeyAvailabilityZoneID].(string)
-	return s
 }
 
 // Collector gathers platform facts; render depends on it so that tests can

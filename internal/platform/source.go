@@ -17,6 +17,7 @@ type source interface {
 	uname() (Uname, error)
 	interfaces() (Interfaces, []string, error)
 	memoryLimit(cgroupRoot string) (MemoryLimit, error)
+	cpuQuota(cgroupRoot string) (CPUQuota, error)
 }
 
 // imdsSource reads instance metadata: a session of imdsClient, or recorded
@@ -50,6 +51,8 @@ func (liveSource) uname() (Uname, error) { return systemInfo() }
 func (liveSource) interfaces() (Interfaces, []string, error) { return interfaceAddrs() }
 
 func (liveSource) memoryLimit(root string) (MemoryLimit, error) { return readMemoryLimit(root) }
+
+func (liveSource) cpuQuota(root string) (CPUQuota, error) { return readCPUQuota(root) }
 
 // errNotRecorded is what a replayed source answers for a fact the facts file
 // lacks.
@@ -107,6 +110,15 @@ func (s replaySource) memoryLimit(string) (MemoryLimit, error) {
 		return MemoryLimit{}, notRecorded("memory")
 	}
 	return *s.h.Memory, nil
+}
+
+// cpuQuota answers a file without a cpu section (one written before the agent
+// recorded it) as a host without a cgroup CPU file: no quota, no error.
+func (s replaySource) cpuQuota(string) (CPUQuota, error) {
+	if s.h.CPU == nil {
+		return CPUQuota{}, nil
+	}
+	return *s.h.CPU, nil
 }
 
 // replayIMDS answers instance metadata lookups from recorded values.

@@ -163,6 +163,13 @@ func (d *strictDecoder) value(key string, v reflect.Value) error {
 			return d.errorf(key, "want an integer, got %s", describe(tok))
 		}
 		v.SetInt(i)
+	case reflect.Float64:
+		n, ok := tok.(json.Number)
+		f, err := n.Float64()
+		if !ok || err != nil {
+			return d.errorf(key, "want a number, got %s", describe(tok))
+		}
+		v.SetFloat(f)
 	default:
 		return d.errorf(key, "unsupported field type %s", v.Type()) // a programming error
 	}

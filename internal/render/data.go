@@ -152,10 +152,8 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 	}
 	d.StaticRuntime = staticRuntime(c)
 	d.Node.Metadata = nodeMetadata(c, f, d.StaticRuntime)
-	if info, ok := d.Node.Metadata["aws.appmesh.platformInfo"].(map[string]any); ok {
-		if az, _ := info["AvailabilityZoneID"].(string); az != "" && f.Region != "" {
-			d.Node.Locality = &Locality{Region: f.Region, Zone: az}
-		}
+	if f.AvailabilityZoneID != "" && f.Region != "" {
+		d.Node.Locality = &Locality{Region: f.Region, Zone: f.AvailabilityZoneID}
 	}
 	if err := p.setTracing(c, f, mesh, meshErr == nil, readFile); err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func TestSidecarPlan(t *testing.T) {
 		{"flush interval", with("ENVOY_STATS_FLUSH_INTERVAL", "1m30s"), plainFacts, func(t *testing.T, d *Data) {
 			eq(t, *d.Stats.FlushInterval, 90*time.Second)
 		}},
-		{"locality from platform info", with("APPNET_FIPS_MODE_ENABLED", "true"), platform.Facts{Region: "us-west-2", PlatformInfo: map[string]any{"AvailabilityZoneID": "usw2-az4"}}, func(t *testing.T, d *Data) {
+		{"locality from platform info", with("APPNET_FIPS_MODE_ENABLED", "true"), platform.Facts{Region: "us-west-2", PlatformInfo: map[string]any{"AvailabilityZoneID": "usw2-az4"}, AvailabilityZoneID: "usw2-az4"}, func(t *testing.T, d *Data) {
 			eq(t, *d.Node.Locality, Locality{Region: "us-west-2", Zone: "usw2-az4"})
 			eq(t, d.Node.Metadata["aws.appmesh.platformInfo"].(map[string]any)["fipsModeEnabled"], true)
 		}},

@@ -186,7 +186,11 @@ func TestWrittenBytesAreWhatWasValidated(t *testing.T) {
 			if !proto.Equal(back, res.Bootstrap) {
 				t.Errorf("the written bytes decode to a different bootstrap:\n%s", res.Bytes)
 			}
-			if err := validate.Lint(res.Bytes); err != nil {
+			root, err := validate.Parse(res.Bytes)
+			if err == nil {
+				err = validate.LintNode(root)
+			}
+			if err != nil {
 				t.Errorf("the written bytes are not lint-clean: %v", err)
 			}
 		})

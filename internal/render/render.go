@@ -32,7 +32,8 @@ type Options struct {
 	Stat      func(string) (os.FileInfo, error) // ENVOY_CONFIG_FILE checks; nil: os.Stat
 	Templates *Templates                        // parsed templates; nil: LoadTemplates(cfg.Mode.TemplateDir)
 	// CgroupRoot is where the cgroup file systems are (the memory limit for
-	// APPNET_ENVOY_HEAP_FROM_CGROUP); empty: platform.DefaultCgroupRoot.
+	// APPNET_ENVOY_HEAP_FROM_CGROUP, the CPU quota for --concurrency); empty:
+	// platform.DefaultCgroupRoot.
 	CgroupRoot string
 }
 
@@ -47,7 +48,9 @@ type Result struct {
 	// SideFiles must be written (before the bootstrap) for it to work: path → content.
 	SideFiles map[string][]byte
 	Warnings  []string
-	Facts     platform.Facts
+	// Facts are the platform facts it was made with; for an existing ENVOY_CONFIG_FILE only
+	// the CPU quota (Facts.CPU), which Envoy's --concurrency still depends on.
+	Facts platform.Facts
 	// Overload says how Envoy's overload manager was derived (heap limit and its source), or
 	// why none was; nil when no variable asks for one. Logged at start.
 	Overload *Overload
@@ -64,7 +67,7 @@ type Result struct {
 func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	if cfg.Mode.ExistingFile {
-		return existing(cfg.Mode.ConfigFile, opts)
+		return existing(ctx, cfg, opts)
 	}
 	if err := checkOutputPath(cfg.Mode.ConfigFile, opts); err != nil {
 		return nil, err
@@ -185,7 +188,9 @@ func (o Options) withDefaults() Options {
 }
 
 // existing validates a user-provided, non-empty ENVOY_CONFIG_FILE, which is then used untouched.
-func existing(path string, opts Options) (*Result, error) {
+// Of the platform facts it takes only the CPU quota, which Envoy's command line still needs.
+func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
+	path := cfg.Mode.ConfigFile
 	data, err := opts.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE: %w", err)
@@ -194,7 +199,12 @@ func existing(path string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE %s is not a valid bootstrap:\n%w", path, prefixLines(err, path))
 	}
-	return &Result{Bootstrap: b, Bytes: data, Existing: true}, nil
+	res := &Result{Bootstrap: b, Bytes: data, Existing: true}
+	if needCPUQuota(cfg) {
+		res.Facts = opts.Collector.Collect(ctx, platform.Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: opts.CgroupRoot})
+		res.Warnings = slices.Clone(res.Facts.Warnings)
+	}
+	return res, nil
 }
 
 // checkOutputPath keeps the reference's rule: a named ENVOY_CONFIG_FILE must exist (an empty file
@@ -240,6 +250,7 @@ func PlatformInputs(c *env.Config) platform.Inputs {
 		IMDSDisabled: c.XDS.IMDSDisabled,
 		// Read only when it applies (not with APPNET_ENVOY_MAX_HEAP_BYTES or an existing file).
 		NeedMemoryLimit: c.Overload.FromCgroup,
+		NeedCPUQuota:    needCPUQuota(c),
 	}
 	if c.XDS.IMDSTestingHost != "" {
 		in.IMDSEndpoint = c.XDS.IMDSTestingHost
@@ -256,6 +267,10 @@ func PlatformInputs(c *env.Config) platform.Inputs {
 	in.ContainerIPMapping = c.Metadata.ContainerIPMapping
 	return in
 }
+
+// needCPUQuota: Envoy's --concurrency comes from the container's CPU quota unless
+// ENVOY_CONCURRENCY sets it or relay mode fixes it at 1 (supervise.Concurrency).
+func needCPUQuota(c *env.Config) bool { return c.Admin.Concurrency <= 0 && !c.Mode.RelayMode }
 
 func cmpOr(a, b string) string {
 	if a != "" {

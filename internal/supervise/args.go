@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/platform"
 )
 
 // Args is Envoy's command line, argv[0] included, in the reference order (runtime-reference
@@ -37,11 +38,12 @@ func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 }
 
 // Concurrency decides Envoy's --concurrency (PRODUCT.md §4): ENVOY_CONCURRENCY when > 0;
-// otherwise 1 in relay mode; otherwise ceil(container CPU quota), at least 1, read from the
-// cgroup files under cgroupRoot ("" means /sys/fs/cgroup); otherwise 0, meaning no flag, so
-// Envoy uses one worker per hardware thread. The quota case is logged at info because it
-// changes Envoy's default; a cgroup file that cannot be read is logged at warn.
-func Concurrency(c *env.Config, cgroupRoot string, log hclog.Logger) int {
+// otherwise 1 in relay mode; otherwise ceil(container CPU quota), at least 1, the quota being
+// the platform fact cpu (render.Result.Facts.CPU: read from the cgroup, or replayed from a facts
+// file); otherwise 0, meaning no flag, so Envoy uses one worker per hardware thread. The quota
+// case is logged at info because it changes Envoy's default. (A quota that could not be read
+// is nil here; the facts warned about it.)
+func Concurrency(c *env.Config, cpu *platform.CPUQuota, log hclog.Logger) int {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -51,19 +53,12 @@ func Concurrency(c *env.Config, cgroupRoot string, log hclog.Logger) int {
 	case c.Mode.RelayMode:
 		return 1
 	}
-	if cgroupRoot == "" {
-		cgroupRoot = DefaultCgroupRoot
-	}
-	q, err := CPUQuota(cgroupRoot)
-	if err != nil {
-		log.Warn("Cannot read the container CPU quota; Envoy picks its own concurrency", "error", err)
+	if cpu == nil || cpu.CPUs <= 0 {
 		return 0
 	}
-	if q.CPUs <= 0 {
-		return 0
-	}
+	q := *cpu
 	n := max(1, int(math.Ceil(q.CPUs)))
-	log.Info("ENVOY_CONCURRENCY is unset and the container has a CPU quota: passing --concurrency",
+	log.Info("ENVOY_CONCURRENCY is unset and the container has a CPU quota: Envoy runs with --concurrency",
 		"concurrency", n, "cpus", strconv.FormatFloat(q.CPUs, 'f', -1, 64), "source", q.Source)
 	return n
 }

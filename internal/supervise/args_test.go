@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/platform"
 	_ "github.com/appnet/appnet-agent/internal/testflag" // defines -update, so `go test ./... -update` runs everywhere
 
 	"github.com/hashicorp/go-hclog"
@@ -48,55 +49,14 @@ func TestArgs(t *testing.T) {
 	}
 }
 
-func TestCPUQuota(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		files map[string]string
-		cpus  float64
-		err   string
-	}{
-		{"none", nil, 0, ""},
-		{"v2 unlimited", map[string]string{"cpu.max": "max 100000\n"}, 0, ""},
-		{"v2 1.5", map[string]string{"cpu.max": "150000 100000\n"}, 1.5, ""},
-		{"v2 quarter", map[string]string{"cpu.max": "25000 100000"}, 0.25, ""},
-		{"v2 no period", map[string]string{"cpu.max": "200000"}, 2, ""},
-		{"v2 wins over v1", map[string]string{"cpu.max": "300000 100000", "cpu/cpu.cfs_quota_us": "100000", "cpu/cpu.cfs_period_us": "100000"}, 3, ""},
-		{"v2 garbage", map[string]string{"cpu.max": "lots"}, 0, "not an integer"},
-		{"v2 three fields", map[string]string{"cpu.max": "1 2 3"}, 0, "unexpected content"},
-		{"v2 zero period", map[string]string{"cpu.max": "1000 0"}, 0, "period"},
-		{"v1 unlimited", map[string]string{"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0, ""},
-		{"v1 two", map[string]string{"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2, ""},
-		{"v1 combined mount", map[string]string{"cpu,cpuacct/cpu.cfs_quota_us": "50000", "cpu,cpuacct/cpu.cfs_period_us": "100000"}, 0.5, ""},
-		{"v1 missing period", map[string]string{"cpu/cpu.cfs_quota_us": "50000"}, 0, "no such file"},
-		{"v1 garbage", map[string]string{"cpu/cpu.cfs_quota_us": "x", "cpu/cpu.cfs_period_us": "100000"}, 0, "not an integer"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			q, err := CPUQuota(testenv.WriteTree(t, tc.files))
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("err = %v, want %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil || q.CPUs != tc.cpus {
-				t.Fatalf("CPUQuota = %+v, %v; want %v CPUs", q, err, tc.cpus)
-			}
-			if tc.cpus > 0 && q.Source == "" {
-				t.Error("no source")
-			}
-		})
-	}
-}
-
 func TestConcurrency(t *testing.T) {
-	quota := testenv.WriteTree(t, map[string]string{"cpu.max": "150000 100000"})
-	small := testenv.WriteTree(t, map[string]string{"cpu.max": "10000 100000"})
-	broken := testenv.WriteTree(t, map[string]string{"cpu.max": "?"})
-	none := t.TempDir()
+	quota := &platform.CPUQuota{CPUs: 1.5, Source: "/sys/fs/cgroup/cpu.max"}
+	small := &platform.CPUQuota{CPUs: 0.1, Source: "/sys/fs/cgroup/cpu.max"}
+	unlimited := &platform.CPUQuota{Source: "/sys/fs/cgroup/cpu.max"}
 	for _, tc := range []struct {
 		name string
 		vars map[string]string
-		root string
+		cpu  *platform.CPUQuota
 		want int
 		log  string
 	}{
@@ -105,14 +65,14 @@ func TestConcurrency(t *testing.T) {
 		{"ENVOY_CONCURRENCY wins over relay", map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "true", "ENVOY_CONCURRENCY": "2"}, quota, 2, ""},
 		{"quota rounds up", nil, quota, 2, "CPU quota"},
 		{"quota at least 1", nil, small, 1, "CPU quota"},
-		{"no quota", nil, none, 0, ""},
+		{"no quota", nil, unlimited, 0, ""},
+		{"quota unknown", nil, nil, 0, ""},
 		{"zero means unset", map[string]string{"ENVOY_CONCURRENCY": "0"}, quota, 2, "CPU quota"},
-		{"unreadable quota", nil, broken, 0, "Cannot read"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs testenv.SafeBuffer
 			log := hclog.New(&hclog.LoggerOptions{Output: &logs})
-			if got := Concurrency(loadConfig(t, tc.vars), tc.root, log); got != tc.want {
+			if got := Concurrency(loadConfig(t, tc.vars), tc.cpu, log); got != tc.want {
 				t.Errorf("Concurrency = %d, want %d", got, tc.want)
 			}
 			if tc.log != "" && !strings.Contains(logs.String(), tc.log) {

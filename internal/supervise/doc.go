@@ -5,9 +5,11 @@
 // The run command's order of calls (internal/cli/run.go):
 //
 //	sigs := supervise.NotifySignals()           // first instruction: no signal is ever missed
-//	reaper, err := supervise.StartReaper(log)    // PID 1 or child subreaper; log err and go on
+//	reaper, err := supervise.NewReaper(log)      // PID 1 or child subreaper; log err and go on
 //	defer reaper.Stop()
 //	... load config, render, open the log file ...
+//	parts := lifecycle.Start(log, reaper.Part(), ...) // with the other long-running parts
+//	defer parts.Stop()
 //	opts := supervise.Options{Argv: supervise.Args(cfg, bootstrapPath, concurrency), Signals: sigs, ...}
 //	code := supervise.New(opts).Run(ctx)
 //	return code

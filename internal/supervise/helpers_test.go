@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,6 +62,17 @@ type harness struct {
 	code    chan int
 	cancel  context.CancelFunc
 	started time.Time
+
+	mu   sync.Mutex
+	last Snapshot // the last state the supervisor reported (Options.OnChange)
+}
+
+// state is the supervisor's state as it last reported it through Options.OnChange, the one
+// way the agent learns it.
+func (h *harness) state() Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last
 }
 
 // newHarness prepares Options for a standin with the given STANDIN_* environment; callers
@@ -112,6 +124,15 @@ func tail(s string, n int) string {
 // run starts Run in a goroutine. The test's cleanup cancels it and waits for it to return.
 func (h *harness) run() {
 	h.t.Helper()
+	onChange := h.opts.OnChange
+	h.opts.OnChange = func(s Snapshot) {
+		h.mu.Lock()
+		h.last = s
+		h.mu.Unlock()
+		if onChange != nil {
+			onChange(s)
+		}
+	}
 	h.sup = New(h.opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
@@ -139,7 +160,7 @@ func (h *harness) wait(timeout time.Duration) int {
 		h.code <- c // keep it for a second look
 		return c
 	case <-time.After(timeout):
-		h.t.Fatalf("Run did not return within %v; state %+v", timeout, h.sup.State())
+		h.t.Fatalf("Run did not return within %v; state %+v", timeout, h.state())
 		return -1
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -23,7 +22,7 @@ import (
 
 // Reaper reaps orphaned processes (R4): every child that has exited and that nobody in this
 // process is going to wait for. As PID 1 the kernel re-parents every orphan of the container
-// to the agent; otherwise StartReaper makes the agent a child subreaper
+// to the agent; otherwise NewReaper makes the agent a child subreaper
 // (PR_SET_CHILD_SUBREAPER), so orphans of Envoy's descendants come to the agent instead of
 // escaping to the host's init.
 //
@@ -53,10 +52,7 @@ type Reaper struct {
 	owned     map[int]bool
 	sigs      chan os.Signal
 	kick      chan struct{}
-	cancel    context.CancelFunc // ends the loop (Stop)
-	done      chan struct{}
 	subreaper bool
-	reaped    atomic.Int64
 	stopOnce  sync.Once
 }
 
@@ -67,10 +63,12 @@ const (
 	reapPassMax = 4096
 )
 
-// StartReaper starts reaping orphans. Unless the agent is PID 1 it first makes the agent a
-// child subreaper; if that fails it returns the error and no Reaper (log it and go on: only
-// orphan reaping is lost). Call Stop when done.
-func StartReaper(log hclog.Logger) (*Reaper, error) {
+// NewReaper prepares reaping orphans: unless the agent is PID 1 it makes the agent a child
+// subreaper, and it subscribes to SIGCHLD, so call it before any child exists. If becoming a
+// subreaper fails it returns the error and no Reaper (log it and go on: only orphan reaping is
+// lost). The reaping itself is Part, which the agent runs with its other long-running parts;
+// call Stop after that part has ended.
+func NewReaper(log hclog.Logger) (*Reaper, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -79,7 +77,6 @@ func StartReaper(log hclog.Logger) (*Reaper, error) {
 		owned: map[int]bool{},
 		sigs:  make(chan os.Signal, 1),
 		kick:  make(chan struct{}, 1),
-		done:  make(chan struct{}),
 	}
 	if os.Getpid() != 1 {
 		if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
@@ -89,39 +86,29 @@ func StartReaper(log hclog.Logger) (*Reaper, error) {
 	}
 	// Subscribe before the first pass: a child exiting in between still sends a SIGCHLD.
 	signal.Notify(r.sigs, syscall.SIGCHLD)
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
-	go func() {
-		defer close(r.done)
-		// A panic in a pass is logged and the loop restarted: reaping must go on.
-		lifecycle.Keep(ctx, log, lifecycle.Part{Name: "orphan reaper", Run: func(ctx context.Context) error { r.loop(ctx); return nil }})
-	}()
 	return r, nil
 }
 
-// Stop stops reaping after a last pass and, when StartReaper made the agent a subreaper,
-// clears that attribute. Stop on a nil Reaper does nothing.
+// Part is the reaping: a pass at once, then one on every SIGCHLD (and retries) until its
+// context ends. Kept by lifecycle, a panic in a pass is logged and the loop restarted:
+// reaping must go on.
+func (r *Reaper) Part() lifecycle.Part {
+	return lifecycle.Part{Name: "orphan reaper", Run: func(ctx context.Context) error { r.loop(ctx); return nil }}
+}
+
+// Stop makes a last pass and, when NewReaper made the agent a subreaper, clears that
+// attribute; call it after Part has ended. Stop on a nil Reaper does nothing.
 func (r *Reaper) Stop() {
 	if r == nil {
 		return
 	}
 	r.stopOnce.Do(func() {
 		signal.Stop(r.sigs)
-		r.cancel()
-		<-r.done
 		r.pass()
 		if r.subreaper {
 			_ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
 		}
 	})
-}
-
-// Reaped is how many orphans have been reaped so far.
-func (r *Reaper) Reaped() int64 {
-	if r == nil {
-		return 0
-	}
-	return r.reaped.Load()
 }
 
 // startOwned runs start, which forks a child and returns its pid, with reaping paused, and
@@ -155,19 +142,20 @@ func (r *Reaper) release(pid int) {
 	}
 }
 
-// loop reaps on every SIGCHLD, kick and retry until ctx ends (Stop).
+// loop reaps on every SIGCHLD, kick and retry until ctx ends.
 func (r *Reaper) loop(ctx context.Context) {
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()
-	delay := reapRetryMin
+	backoff := lifecycle.Backoff{Min: reapRetryMin, Max: reapRetryMax}
+	blocked := 0 // passes in a row that an owned zombie blocked
 	for {
 		if r.pass() {
-			retry.Reset(delay)
-			delay = min(2*delay, reapRetryMax)
+			retry.Reset(backoff.Delay(blocked))
+			blocked++
 		} else {
 			retry.Stop()
-			delay = reapRetryMin
+			blocked = 0
 		}
 		select {
 		case <-ctx.Done():
@@ -215,7 +203,6 @@ func (r *Reaper) reap(pid int) {
 	if err != nil || got != pid {
 		return // its owner reaped it after our look
 	}
-	r.reaped.Add(1)
 	r.log.Debug("Reaped orphaned process", "pid", pid, "status", describeWaitStatus(ws))
 }
 

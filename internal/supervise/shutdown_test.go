@@ -52,7 +52,7 @@ func TestShutdownDrainsThenTerminates(t *testing.T) {
 	if n := len(h.events("start")); n != 1 {
 		t.Errorf("%d starts: restarted during shutdown", n)
 	}
-	st := h.sup.State()
+	st := h.state()
 	if st.Phase != PhaseStopped || st.Running || st.LastExitReason != "exited with code 0" {
 		t.Errorf("state = %+v", st)
 	}
@@ -124,7 +124,7 @@ func TestSecondSignalSkipsTheDrainWait(t *testing.T) {
 	h.sigs <- syscall.SIGTERM
 	testenv.WaitFor(t, 10*time.Second, "the drain request", func() bool { d, _, _ := h.drainAndTerm(); return !d.IsZero() })
 	time.Sleep(200 * time.Millisecond)
-	if st := h.sup.State(); st.Phase != PhaseDraining {
+	if st := h.state(); st.Phase != PhaseDraining {
 		t.Errorf("phase %s while draining", st.Phase)
 	}
 	second := time.Now()
@@ -155,7 +155,7 @@ func TestEnvoyIgnoringSigtermIsKilled(t *testing.T) {
 	if d := time.Since(term); d < 700*time.Millisecond-100*time.Millisecond {
 		t.Errorf("killed %v after SIGTERM, before the grace", d)
 	}
-	if st := h.sup.State(); !strings.HasPrefix(st.LastExitReason, "killed by signal 9") {
+	if st := h.state(); !strings.HasPrefix(st.LastExitReason, "killed by signal 9") {
 		t.Errorf("state = %+v", st)
 	}
 }
@@ -222,7 +222,7 @@ func TestShutdownWhileWaitingToRestart(t *testing.T) {
 	h.opts.BackoffInitial = time.Minute
 	h.run()
 	testenv.WaitFor(t, 20*time.Second, "the backoff", func() bool {
-		st := h.sup.State()
+		st := h.state()
 		return st.Starts == 2 && st.Phase == PhaseRestarting
 	})
 	h.sigs <- syscall.SIGTERM

@@ -49,12 +49,6 @@ type state struct {
 	onChange func(Snapshot)
 }
 
-func (st *state) get() Snapshot {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	return st.s
-}
-
 // update applies f and reports the result. OnChange runs outside the lock, in the
 // supervisor's goroutine, so it sees changes in order.
 func (st *state) update(f func(s *Snapshot)) {

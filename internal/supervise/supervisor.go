@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/lifecycle"
 )
 
 // Admin is what the supervisor needs from Envoy's admin API; *envoyadmin.Client has it.
@@ -47,7 +49,7 @@ type Options struct {
 	Signals <-chan os.Signal
 	// Admin drains Envoy on shutdown. Nil: no drain, Envoy is stopped at once.
 	Admin Admin
-	// Reaper, when set, is told which child is Envoy so it never reaps it (StartReaper).
+	// Reaper, when set, is told which child is Envoy so it never reaps it (NewReaper).
 	Reaper *Reaper
 	// Logger receives the supervisor's own lines. Nil discards them.
 	Logger hclog.Logger
@@ -86,7 +88,7 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Supervisor runs Envoy; see Run. Its State may be read from any goroutine.
+// Supervisor runs Envoy; see Run. It reports every change of its state to Options.OnChange.
 type Supervisor struct {
 	opts     Options
 	log      hclog.Logger
@@ -136,9 +138,6 @@ func orDefault(d, def time.Duration) time.Duration {
 	}
 	return d
 }
-
-// State returns the current state. Safe for concurrent use.
-func (s *Supervisor) State() Snapshot { return s.st.get() }
 
 // errRunTwice guards against a second Run, which would start a second Envoy.
 var errRunTwice = errors.New("supervise: Run called twice")
@@ -306,11 +305,7 @@ func (s *Supervisor) backoff(n int) time.Duration {
 	if n <= 1 || s.opts.BackoffInitial < 0 {
 		return 0
 	}
-	d := s.opts.BackoffInitial
-	for i := 2; i < n && d < s.opts.BackoffMax; i++ {
-		d *= 2
-	}
-	return min(d, s.opts.BackoffMax)
+	return lifecycle.Backoff{Min: s.opts.BackoffInitial, Max: s.opts.BackoffMax}.Delay(n - 2)
 }
 
 // pause waits before restart n. A shutdown request, pending or arriving while waiting, ends

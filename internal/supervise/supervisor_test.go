@@ -21,7 +21,7 @@ import (
 func TestDefaultCommandLine(t *testing.T) {
 	h := newHarness(t, "STANDIN_EXIT_CODE=0")
 	c := loadConfig(t, map[string]string{"APPNET_ENVOY_PATH": standin(t)})
-	h.opts.Argv = Args(c, h.boot, Concurrency(c, t.TempDir(), nil))
+	h.opts.Argv = Args(c, h.boot, Concurrency(c, nil, nil))
 	h.run()
 	if code := h.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
@@ -60,7 +60,7 @@ func TestCommandLineSwitches(t *testing.T) {
 			c := loadConfig(t, vars)
 			n := tc.concurrency
 			if n < 0 {
-				n = Concurrency(c, t.TempDir(), nil)
+				n = Concurrency(c, nil, nil)
 			}
 			h.opts.Argv = Args(c, h.boot, n)
 			h.run()
@@ -111,7 +111,7 @@ func TestRestartBudget(t *testing.T) {
 	if gap1 > gap2 {
 		t.Errorf("first restart (%v) slower than the backed-off second (%v)", gap1, gap2)
 	}
-	st := h.sup.State()
+	st := h.state()
 	if st.Starts != 3 || st.Restarts != 2 || st.Running || st.Phase != PhaseStopped ||
 		st.LastExitCode != 3 || st.LastExitReason != "exited with code 3" || !st.Exited || st.LastExitSignal != 0 || st.RestartsLeft != 0 {
 		t.Errorf("state = %+v", st)
@@ -134,7 +134,7 @@ func TestKilledEnvoyIsRestarted(t *testing.T) {
 	h.opts.RestartCount = 1
 	h.run()
 	h.waitLive()
-	first := h.sup.State()
+	first := h.state()
 	if !first.Running || first.PID == 0 || first.Phase != PhaseRunning || first.RestartsLeft != 1 {
 		t.Fatalf("state = %+v", first)
 	}
@@ -142,10 +142,10 @@ func TestKilledEnvoyIsRestarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	testenv.WaitFor(t, 20*time.Second, "a second Envoy", func() bool {
-		st := h.sup.State()
+		st := h.state()
 		return st.Starts == 2 && st.Running
 	})
-	st := h.sup.State()
+	st := h.state()
 	if st.LastExitCode != 137 || st.LastExitSignal != 9 || !strings.HasPrefix(st.LastExitReason, "killed by signal 9") || st.PID == first.PID || st.RestartsLeft != 0 {
 		t.Errorf("state = %+v", st)
 	}
@@ -165,7 +165,7 @@ func TestCrashExitCode(t *testing.T) {
 	if code := h.wait(20 * time.Second); code != 128+int(syscall.SIGSEGV) {
 		t.Errorf("exit code %d, want %d", code, 128+int(syscall.SIGSEGV))
 	}
-	if r := h.sup.State().LastExitReason; !strings.HasPrefix(r, "killed by signal 11") {
+	if r := h.state().LastExitReason; !strings.HasPrefix(r, "killed by signal 11") {
 		t.Errorf("reason %q", r)
 	}
 }
@@ -194,7 +194,7 @@ func TestHealthyRunRestoresBudget(t *testing.T) {
 		}
 	}
 	h.run()
-	testenv.WaitFor(t, 30*time.Second, "four starts", func() bool { return h.sup.State().Starts >= 4 })
+	testenv.WaitFor(t, 30*time.Second, "four starts", func() bool { return h.state().Starts >= 4 })
 	h.cancel()
 	if code := h.wait(20 * time.Second); code != 0 {
 		t.Errorf("exit code %d", code)
@@ -240,7 +240,7 @@ func TestStartFailures(t *testing.T) {
 			if d := time.Since(start); d > 2*time.Second {
 				t.Errorf("took %v: a restart loop?", d)
 			}
-			st := h.sup.State()
+			st := h.state()
 			if st.Starts != 0 || !strings.Contains(st.LastExitReason, tc.reason) || st.Phase != PhaseStopped {
 				t.Errorf("state = %+v", st)
 			}
@@ -300,7 +300,7 @@ func TestProcessSetup(t *testing.T) {
 	h := newHarness(t, "STANDIN_LIFETIME=1h")
 	h.run()
 	h.waitLive()
-	pid := h.sup.State().PID
+	pid := h.state().PID
 	start := h.events("start")[0]
 	if got := start.num("pdeathsig"); got != int(syscall.SIGKILL) {
 		t.Errorf("pdeathsig = %d, want SIGKILL", got)
@@ -362,7 +362,7 @@ func TestStateAndOnChange(t *testing.T) {
 	if !slices.Equal(phases, want) {
 		t.Errorf("phases = %v, want %v", phases, want)
 	}
-	if st := h.sup.State(); !st.AgentStarted.Equal(agentStart) || st.EnvoyStarted.IsZero() || st.LastExit.IsZero() {
+	if st := h.state(); !st.AgentStarted.Equal(agentStart) || st.EnvoyStarted.IsZero() || st.LastExit.IsZero() {
 		t.Errorf("state = %+v", st)
 	}
 }

@@ -44,7 +44,7 @@ func BenchmarkStages(b *testing.B) {
 	b.Run("Lint", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = Lint(data)
+			_ = lint(data)
 		}
 	})
 	b.Run("CanonicalYAML", func(b *testing.B) {

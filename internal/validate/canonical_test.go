@@ -39,7 +39,7 @@ func TestCanonicalGolden(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("canonical YAML differs from %s (run go test -update and review the diff):\n%s", golden, got)
 	}
-	if err := Lint(got); err != nil {
+	if err := lint(got); err != nil {
 		t.Errorf("canonical YAML is not lint-clean: %v", err)
 	}
 }
@@ -95,7 +95,7 @@ func TestCanonicalYAMLQuotes(t *testing.T) {
 	if !proto.Equal(b, again) {
 		t.Errorf("round trip changed values:\n%s", y)
 	}
-	if err := Lint(y); err != nil {
+	if err := lint(y); err != nil {
 		t.Errorf("canonical YAML is not lint-clean: %v", err)
 	}
 }

@@ -77,7 +77,7 @@ func TestCorpus(t *testing.T) {
 				if !proto.Equal(b, again) {
 					t.Errorf("canonical form decodes to a different bootstrap:\n%s", out)
 				}
-				if err := Lint(out); err != nil {
+				if err := lint(out); err != nil {
 					t.Errorf("canonical form is not lint-clean: %v", err)
 				}
 			}

@@ -38,7 +38,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_ = Lint(data)
+		_ = lint(data)
 		b, err := Decode(data)
 		if err != nil {
 			if strings.Contains(err.Error(), "cannot parse bootstrap:") {

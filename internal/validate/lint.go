@@ -1,56 +1,23 @@
 package validate
 
 import (
-	"bytes"
-	"io"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
 
-// Lint rejects YAML from our templates that different parsers could read differently (Envoy's yaml-cpp, YAML 1.1
-// and 1.2 libraries): more than one document, anchors, aliases and merge keys, plain scalars y/n/yes/no/on/off in
-// any case, and plain scalars that look octal (0700, 0o700). Each problem carries the field path and the line.
-// Quoting such a value, or writing true/false or a decimal, makes it unambiguous.
-func Lint(data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if err == io.EOF {
-			return nil
-		}
-		return Problems{{Message: yamlError(err)}}
-	}
-	l := linter{}
-	for _, n := range doc.Content {
-		l.node(n, 0)
-	}
-	return l.finish(dec)
-}
-
-// LintNode runs Lint's checks on an already parsed tree (the root node from Parse), for callers that parse once
-// and then lint and decode the same tree.
+// LintNode rejects YAML from our templates that different parsers could read differently (Envoy's yaml-cpp, YAML
+// 1.1 and 1.2 libraries): anchors, aliases and merge keys, plain scalars y/n/yes/no/on/off in any case, and plain
+// scalars that look octal (0700, 0o700). Each problem carries the field path and the line. Quoting such a value,
+// or writing true/false or a decimal, makes it unambiguous. root is the tree Parse returned (which refuses more
+// than one document), so a caller parses once and then lints and decodes the same tree.
 func LintNode(root *yaml.Node) error {
 	if root == nil {
 		return nil
 	}
 	l := linter{}
 	l.node(root, 0)
-	return l.probs.asError()
-}
-
-// finish reports a second document, which Parse also refuses.
-func (l *linter) finish(dec *yaml.Decoder) error {
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == io.EOF:
-	case err != nil:
-		l.probs = append(l.probs, Problem{Message: "more than one YAML document, and the next one is invalid: " +
-			yamlError(err)})
-	default:
-		l.probs = append(l.probs, Problem{Message: "line " + strconv.Itoa(extra.Line) + ": more than one YAML document"})
-	}
 	return l.probs.asError()
 }
 

@@ -1,8 +1,45 @@
 package validate
 
 import (
+	"bytes"
+	"io"
+	"strconv"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
+
+// lint runs LintNode's checks on YAML text, every document's problems included, for tests
+// of the text this package and the templates produce.
+func lint(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil
+		}
+		return Problems{{Message: yamlError(err)}}
+	}
+	l := linter{}
+	for _, n := range doc.Content {
+		l.node(n, 0)
+	}
+	return l.finish(dec)
+}
+
+// finish reports a second document, which Parse refuses.
+func (l *linter) finish(dec *yaml.Decoder) error {
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == io.EOF:
+	case err != nil:
+		l.probs = append(l.probs, Problem{Message: "more than one YAML document, and the next one is invalid: " +
+			yamlError(err)})
+	default:
+		l.probs = append(l.probs, Problem{Message: "line " + strconv.Itoa(extra.Line) + ": more than one YAML document"})
+	}
+	return l.probs.asError()
+}
 
 func TestLint(t *testing.T) {
 	cases := []struct {
@@ -30,7 +67,7 @@ func TestLint(t *testing.T) {
 			if src == "" {
 				src = sample(t)
 			}
-			err := Lint([]byte(src))
+			err := lint([]byte(src))
 			if tc.error == "" {
 				if err != nil {
 					t.Fatalf("Lint: %v", err)

@@ -1,6 +1,6 @@
 // Package validate decodes and checks Envoy bootstraps the way Envoy itself would, without running Envoy: a strict,
 // Envoy-lenient decode (Decode), PGV rules on every message including unpacked Any payloads plus cross-reference
-// checks (Check), a lint pass for our own templates (Lint), deprecation warnings (Deprecations) and a stable
+// checks (Check), a lint pass for our own templates (LintNode), deprecation warnings (Deprecations) and a stable
 // serialisation of the validated proto (CanonicalJSON, CanonicalYAML). Envoy's load-time rules live in loadtime.
 //
 // Why this package is shaped as it is (its own YAML emitter, every extension linked): docs/DESIGN.md.

@@ -78,7 +78,7 @@ func checkStringsRoundTrip(t *testing.T, s string, b *bootstrapv3.Bootstrap, y [
 	if !proto.Equal(b, back) {
 		t.Fatalf("%q: canonical YAML decodes to something else:\n%s", s, y)
 	}
-	if err := Lint(y); err != nil {
+	if err := lint(y); err != nil {
 		t.Errorf("%q: canonical YAML is not lint-clean: %v\n%s", s, err, y)
 	}
 	var v3 map[string]any

@@ -56,9 +56,6 @@ func (c *Context) Run(m protoreflect.Message) {
 	}
 }
 
-// Has reports whether any rule is registered for a message type; the walker uses it to skip work.
-func Has(name protoreflect.FullName) bool { return len(rules[name]) > 0 }
-
 // rules maps a message full name to the rules run wherever such a message appears. Filled by the init functions
 // of the subsystem files, before any Check can run.
 var rules = map[protoreflect.FullName][]Rule{}

@@ -84,3 +84,43 @@ func TestCollectMemoryLimit(t *testing.T) {
 		t.Errorf("replay without the section: %+v, %q", got.Memory, got.Warnings)
 	}
 }
+
+func TestReadCPUQuota(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		cpus  float64
+		err   string
+	}{
+		{"none", nil, 0, ""},
+		{"v2 unlimited", map[string]string{"cpu.max": "max 100000\n"}, 0, ""},
+		{"v2 1.5", map[string]string{"cpu.max": "150000 100000\n"}, 1.5, ""},
+		{"v2 quarter", map[string]string{"cpu.max": "25000 100000"}, 0.25, ""},
+		{"v2 no period", map[string]string{"cpu.max": "200000"}, 2, ""},
+		{"v2 wins over v1", map[string]string{"cpu.max": "300000 100000", "cpu/cpu.cfs_quota_us": "100000", "cpu/cpu.cfs_period_us": "100000"}, 3, ""},
+		{"v2 garbage", map[string]string{"cpu.max": "lots"}, 0, "not an integer"},
+		{"v2 three fields", map[string]string{"cpu.max": "1 2 3"}, 0, "unexpected content"},
+		{"v2 zero period", map[string]string{"cpu.max": "1000 0"}, 0, "period"},
+		{"v1 unlimited", map[string]string{"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, 0, ""},
+		{"v1 two", map[string]string{"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2, ""},
+		{"v1 combined mount", map[string]string{"cpu,cpuacct/cpu.cfs_quota_us": "50000", "cpu,cpuacct/cpu.cfs_period_us": "100000"}, 0.5, ""},
+		{"v1 missing period", map[string]string{"cpu/cpu.cfs_quota_us": "50000"}, 0, "no such file"},
+		{"v1 garbage", map[string]string{"cpu/cpu.cfs_quota_us": "x", "cpu/cpu.cfs_period_us": "100000"}, 0, "not an integer"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, err := readCPUQuota(testenv.WriteTree(t, tc.files))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || q.CPUs != tc.cpus {
+				t.Fatalf("readCPUQuota = %+v, %v; want %v CPUs", q, err, tc.cpus)
+			}
+			if tc.cpus > 0 && q.Source == "" {
+				t.Error("no source")
+			}
+		})
+	}
+}

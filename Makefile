@@ -2,11 +2,16 @@
 GO       ?= go
 BIN      := bin/appnet-agent
 STANDIN  := bin/envoy-standin
-VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X github.com/appnet/appnet-agent/internal/cli.version=$(VERSION)
-EXAMPLE  ?= examples/appmesh.env
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+CLI_PKG  := github.com/appnet/appnet-agent/internal/cli
+LDFLAGS  := -s -w -buildid= -X $(CLI_PKG).version=$(VERSION) -X $(CLI_PKG).commit=$(COMMIT)
+EXAMPLE  ?= examples/service-connect.env
+# Static binaries, as released and as the image needs; the tests build the same way, so the
+# build cache serves them all (only the race detector needs cgo).
+export CGO_ENABLED := 0
 
-.PHONY: build test run golden bench lint docs fuzz clean
+.PHONY: build test run golden bench lint docs fuzz image release clean
 
 build: $(BIN)
 
@@ -14,14 +19,14 @@ $(BIN): $(shell find . -name '*.go' -not -path './bin/*') $(shell find templates
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 
 $(STANDIN): $(shell find internal/envoystandin -name '*.go')
-	$(GO) build -o $(STANDIN) ./internal/envoystandin
+	$(GO) build -trimpath -ldflags '-s -w -buildid=' -o $(STANDIN) ./internal/envoystandin
 
 # The concurrent packages also run under the race detector (issues 3 and 4 require it).
 RACE_PKGS := ./internal/supervise/ ./internal/api/ ./internal/logfile/ ./internal/envoyadmin/ ./internal/platform/
 
 test: lint
 	$(GO) test -count=1 ./...
-	$(GO) test -race -count=1 $(RACE_PKGS)
+	CGO_ENABLED=1 $(GO) test -race -count=1 $(RACE_PKGS)
 
 # Linters, pinned and run through `go run`, so nothing is installed by hand (the module proxy
 # serves them; the build cache keeps them after the first run).
@@ -38,8 +43,10 @@ lint:
 golden:
 	$(GO) test ./internal/conformance/ -run '^TestGolden$$' -update -count=1
 
+# The README's variable table and docs/TEMPLATES.md's template data, from the Go types.
 docs: build
 	./scripts/update-readme-vars.sh
+	$(GO) test ./internal/render/ -run '^TestTemplateDataDocIsCurrent$$' -update -count=1
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
@@ -60,5 +67,17 @@ fuzz:
 run: build $(STANDIN)
 	./scripts/run-example.sh $(EXAMPLE)
 
+# The image the tests build and run here (e2e/image_test.go): from scratch, with umoci, no
+# daemon; envoy-standin stands in for Envoy. The production image is the Dockerfile's.
+image: $(BIN) $(STANDIN)
+	rm -rf bin/image
+	./scripts/build-image.sh --out bin/image --tag $(VERSION) --agent $(BIN) --envoy $(STANDIN) \
+		--version $(VERSION) --commit $(COMMIT)
+
+# make release VERSION=vX.Y.Z: dist/VERSION/ (binaries, images, SHA256SUMS), checked reproducible.
+release:
+	@[ "$(origin VERSION)" = "command line" ] || { echo "usage: make release VERSION=vX.Y.Z" >&2; exit 2; }
+	./scripts/release.sh $(VERSION)
+
 clean:
-	rm -rf bin
+	rm -rf bin dist

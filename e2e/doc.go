@@ -14,6 +14,8 @@
 //   - Fault injection and abuse (faults_*_test.go, abuse_test.go): a misbehaving Envoy, host
 //     or client ends in a defined state with the documented exit code.
 //   - The offline commands: render --env-file/--facts, facts, golden.
+//   - The container image (image_test.go): `make image`'s build, checked against the
+//     Dockerfile and run as a container without a runtime (unshare, chroot); it needs umoci.
 //
 // Every process a test starts is killed in t.Cleanup. Run with `go test ./e2e/` (skipped with
 // -short). Under -race the agent itself is built with the race detector too. Tests that need

@@ -3,7 +3,7 @@
 # real Envoy. Stop it with Ctrl-C (a graceful drain, as in a container).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-example=${1:-examples/appmesh.env}
+example=${1:-examples/service-connect.env}
 [ -f "$example" ] || { echo "no such example: $example" >&2; exit 2; }
 while IFS= read -r line || [ -n "$line" ]; do
   case "$line" in ''|'#'*) continue ;; esac

@@ -1,5 +1,7 @@
 // Package cli is appnet-agent's command line: one file per subcommand, and the table below
 // that maps each subcommand's name to it. Without a subcommand the agent runs Envoy (run.go).
+// Every command prints its help with -h or --help (exit 0) and answers a bad flag or
+// argument with the error, naming the bad value, and its usage (exit 2); see usage.go.
 package cli
 
 import (
@@ -15,8 +17,7 @@ import (
 // command is one subcommand.
 type command struct {
 	names []string // the first is the name; the others are aliases
-	// usage is the synopsis and a one-line description, for the overview of `help`.
-	usage string
+	usage *usage
 	// collect ends the start-up GC pause before the command runs: it reads many files or
 	// polls for long, so it must collect garbage as usual.
 	collect bool
@@ -25,27 +26,17 @@ type command struct {
 
 // commands is every subcommand, in the order `help` lists them (after run).
 var commands = []command{
-	{names: []string{"render"}, run: cmdRender, usage: `render [-o FILE] [--format yaml|json] [--facts FILE]
-        [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env]
-    render and validate the bootstrap for this environment, or only for the variables of
-    --env-file/--env`},
-	{names: []string{"facts"}, run: cmdFacts, collect: true, usage: `facts [-o FILE] [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env]
-    print this host's platform facts as JSON (for --facts)`},
-	{names: []string{"golden"}, run: cmdGolden, collect: true, usage: `golden [--update] [--template-dir DIR] [--facts FILE] [--junit FILE] CASES...
-    check NAME.env cases against NAME.yaml / NAME.error`},
-	{names: []string{"validate"}, run: cmdValidate, collect: true, usage: `validate FILE...
-    validate Envoy bootstraps (YAML or JSON)`},
-	{names: []string{"env"}, run: cmdEnv, collect: true, usage: `env [--markdown]
-    list every supported variable`},
-	{names: []string{"version"}, run: cmdVersion, usage: `version
-    print versions`},
+	{names: []string{"render"}, run: cmdRender, usage: &renderUsage},
+	{names: []string{"facts"}, run: cmdFacts, collect: true, usage: &factsUsage},
+	{names: []string{"golden"}, run: cmdGolden, collect: true, usage: &goldenUsage},
+	{names: []string{"validate"}, run: cmdValidate, collect: true, usage: &validateUsage},
+	{names: []string{"env"}, run: cmdEnv, collect: true, usage: &envUsage},
+	{names: []string{"version", "--version", "-version"}, run: cmdVersion, usage: &versionUsage},
 	// help's run is nil: it prints this table, which therefore cannot refer to it (Main calls cmdHelp).
-	{names: []string{"help", "-h", "--help"}, usage: `help
-    print this overview`},
+	{names: []string{"help", "-h", "--help", "-help"}, usage: &helpUsage},
 }
 
-const runUsage = `[-envoyConfigPath PATH] [-logLevel LEVEL] [-envoyReadiness]
-    run: render the bootstrap, start and supervise Envoy (no subcommand)`
+var helpUsage = usage{name: "help", synopsis: "[COMMAND]", summary: "print this overview, or a command's help (as COMMAND --help does)"}
 
 // lookup is the subcommand args name, or nil for run.
 func lookup(args []string) *command {
@@ -70,9 +61,11 @@ func Main(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	cmd := lookup(args)
 	switch {
 	case cmd == nil:
-		return cmdRun(args, sigs, stderr)
+		return cmdRun(args, sigs, stdout, stderr)
+	case cmd.run == nil && args[0] != "help":
+		return cmdHelp(nil, stdout, stderr) // -h, --help: the overview, whatever follows
 	case cmd.run == nil:
-		return cmdHelp(stdout)
+		return cmdHelp(args[1:], stdout, stderr)
 	}
 	if cmd.collect {
 		startup.Done()
@@ -80,13 +73,33 @@ func Main(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	return cmd.run(args[1:], stdout, stderr)
 }
 
-// cmdHelp prints the overview of every command.
-func cmdHelp(stdout io.Writer) int {
-	var b strings.Builder
-	b.WriteString("Usage:\n  appnet-agent " + runUsage + "\n")
-	for _, c := range commands {
-		b.WriteString("  appnet-agent " + c.usage + "\n")
+// cmdHelp prints the overview of every command, or with an argument that command's help.
+func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && !slices.Contains([]string{"-h", "--help", "-help"}, args[0]) {
+		if cmd := lookup(args); cmd != nil && cmd.run != nil && len(args) == 1 {
+			return cmd.run([]string{"--help"}, stdout, stderr)
+		}
+		if args[0] == "run" && len(args) == 1 {
+			return cmdRun([]string{"--help"}, nil, stdout, stderr)
+		}
+		fmt.Fprintf(stderr, "error: help %s: no such command (commands: run, %s)\n", strings.Join(args, " "), commandNames())
+		return 2
 	}
+	var b strings.Builder
+	b.WriteString("Usage:\n" + runUsage.overview())
+	for _, c := range commands {
+		b.WriteString(c.usage.overview())
+	}
+	b.WriteString("\n`appnet-agent COMMAND --help` (or `appnet-agent help COMMAND`) shows a command's flags and examples.\n")
 	fmt.Fprint(stdout, b.String())
 	return 0
+}
+
+// commandNames lists the subcommands' names, for errors.
+func commandNames() string {
+	var names []string
+	for _, c := range commands {
+		names = append(names, c.names[0])
+	}
+	return strings.Join(names, ", ")
 }

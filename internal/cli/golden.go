@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,44 +12,54 @@ import (
 	"github.com/appnet/appnet-agent/internal/safefile"
 )
 
-const goldenUsage = "usage: appnet-agent golden [--update] [--template-dir DIR] [--facts FILE] [--junit FILE] CASES..."
+var goldenUsage = usage{
+	name:     "golden",
+	synopsis: "[--update] [--template-dir DIR] [--facts FILE] [--junit FILE] CASES...",
+	summary:  "check NAME.env cases against NAME.yaml / NAME.error",
+	details: `CASES are directories (every NAME.env directly in them) or case files. Each case is rendered
+from its NAME.env alone, with the platform facts of --facts (overridden by NAME.facts.json), and
+compared with NAME.yaml (the expected bootstrap, compared as protos) or NAME.error (lines the
+error must contain). Exit 0 when every case passed, 1 when any failed, 2 for usage errors.`,
+	examples: []string{
+		"appnet-agent golden --template-dir templates --facts facts.json cases",
+		"appnet-agent golden --template-dir templates --facts facts.json --junit report.xml cases",
+		"appnet-agent golden --update --template-dir templates --facts facts.json cases   # then review the diff",
+	},
+}
 
 // cmdGolden renders every case of CASES (directories of NAME.env, or case files) and
 // compares it with its expectation. Exit 0: all passed; 1: any mismatch or broken case;
 // 2: usage (flags, unreadable CASES, --facts or --template-dir).
 func cmdGolden(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("golden", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	update := fs.Bool("update", false, "rewrite expectations that no longer match, create NAME.yaml for new cases that render")
-	templateDir := fs.String("template-dir", "", "APPNET_TEMPLATE_DIR for every case that does not set it")
-	factsFile := fs.String("facts", "", "platform facts of every case (appnet-agent facts output); NAME.facts.json overrides them")
-	junit := fs.String("junit", "", "also write a JUnit XML report to `FILE`; "+outputRules)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := newCmdline(&goldenUsage, stdout, stderr)
+	update := c.fs.Bool("update", false, "rewrite expectations that no longer match, create NAME.yaml for new cases that render")
+	templateDir := c.fs.String("template-dir", "", "APPNET_TEMPLATE_DIR for every case that does not set it")
+	factsFile := c.fs.String("facts", "", "platform facts of every case (appnet-agent facts output); NAME.facts.json overrides them")
+	junit := c.fs.String("junit", "", "also write a JUnit XML report to `FILE`; "+outputRules)
+	operands, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	usage := func(err error) int {
-		fmt.Fprintf(stderr, "error: %v\n%s\n", err, goldenUsage)
-		return 2
-	}
-	if fs.NArg() == 0 {
-		return usage(fmt.Errorf("no CASES given"))
+	usageErr := func(err error) int { return c.usageError("%v", err) }
+	if len(operands) == 0 {
+		return usageErr(fmt.Errorf("no CASES given"))
 	}
 	r := &golden.Runner{TemplateDir: *templateDir, Update: *update}
 	if *templateDir != "" {
 		if st, err := os.Stat(*templateDir); err != nil || !st.IsDir() {
-			return usage(fmt.Errorf("--template-dir %s: not a directory", *templateDir))
+			return usageErr(fmt.Errorf("--template-dir %s: not a directory", *templateDir))
 		}
 	}
 	if *factsFile != "" {
 		facts, err := platform.ReadHostFacts(*factsFile)
 		if err != nil {
-			return usage(err)
+			return usageErr(err)
 		}
 		r.Facts = facts
 	}
-	cases, err := golden.Discover(fs.Args())
+	cases, err := golden.Discover(operands)
 	if err != nil {
-		return usage(err)
+		return usageErr(err)
 	}
 	results := r.Run(context.Background(), cases)
 	if err := golden.WriteText(stdout, results); err != nil {
@@ -59,10 +68,10 @@ func cmdGolden(args []string, stdout, stderr io.Writer) int {
 	if *junit != "" {
 		var b bytes.Buffer
 		if err := golden.WriteJUnit(&b, "appnet-agent golden", results); err != nil {
-			return usage(err)
+			return usageErr(err)
 		}
 		if err := safefile.WriteOutput(*junit, b.Bytes(), 0o644, stdout); err != nil {
-			return usage(fmt.Errorf("--junit: %w", err))
+			return usageErr(fmt.Errorf("--junit: %w", err))
 		}
 	}
 	for _, res := range results {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -16,24 +15,36 @@ import (
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
-const renderUsage = "usage: appnet-agent render [-o FILE] [--format yaml|json] [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env] [--facts FILE]"
+var renderUsage = usage{
+	name: "render",
+	synopsis: `[-o FILE] [--format yaml|json] [--facts FILE]
+        [--env-file FILE]... [--env KEY=VALUE]... [--inherit-env]`,
+	summary: "render and validate the bootstrap for this environment, or only for the variables of --env-file/--env",
+	details: `The bootstrap is made exactly as run makes it before starting Envoy: variables, platform facts
+(collected from this host, or replayed from --facts), templates, user fragments, validation.
+Warnings go to stderr. Exit 0 with the bootstrap on stdout (or in FILE), 1 with "error: ..."
+when the variables or the bootstrap are invalid, 2 for bad flags.`,
+	examples: []string{
+		"appnet-agent render > envoy.yaml",
+		"appnet-agent render --env-file task.env --facts facts.json --format json",
+		"appnet-agent render --env-file task.env --env ENVOY_LOG_LEVEL=debug -o /tmp/envoy.yaml",
+	},
+}
 
 // cmdRender prints (or writes) the validated bootstrap for the current environment, or for
 // the variables of --env-file/--env, with the host's platform facts or those of --facts.
 func cmdRender(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("render", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	out := fs.String("o", "", "write the bootstrap to `FILE` instead of stdout; "+outputRules)
-	format := fs.String("format", "yaml", "output format: yaml or json")
-	factsFile := fs.String("facts", "", "use the platform facts of `FILE` (appnet-agent facts output) instead of collecting them")
+	c := newCmdline(&renderUsage, stdout, stderr)
+	out := c.fs.String("o", "", "write the bootstrap to `FILE` instead of stdout; "+outputRules)
+	format := c.fs.String("format", "yaml", "the output format, `yaml|json`")
+	factsFile := c.fs.String("facts", "", "use the platform facts of `FILE` (appnet-agent facts output) instead of collecting them")
 	var envs envFlags
-	envs.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	envs.register(c.fs)
+	if code, ok := c.parseFlagsOnly(args, " (variables come from the environment, --env-file or --env)"); !ok {
+		return code
 	}
-	if fs.NArg() > 0 || (*format != "yaml" && *format != "json") {
-		fmt.Fprintln(stderr, "error: "+renderUsage)
-		return 2
+	if *format != "yaml" && *format != "json" {
+		return c.usageError("--format %s: want yaml or json", *format)
 	}
 	log := newLogger(stderr, "info")
 	var opts render.Options

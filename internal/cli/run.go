@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,20 +27,36 @@ type runFlags struct {
 	readiness            bool
 }
 
-func parseRunFlags(args []string, stderr io.Writer) (runFlags, error) {
-	var f runFlags
-	fs := flag.NewFlagSet("appnet-agent", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.configPath, "envoyConfigPath", "", "bootstrap path (overrides ENVOY_CONFIG_FILE)")
-	fs.StringVar(&f.logLevel, "logLevel", "", "Envoy and agent log level (overrides ENVOY_LOG_LEVEL)")
-	fs.BoolVar(&f.readiness, "envoyReadiness", false, "probe the agent's /status until Envoy is HEALTHY, then exit 0 (exit 1 on timeout)")
-	if err := fs.Parse(args); err != nil {
-		return f, err
+var runUsage = usage{
+	synopsis: "[-envoyConfigPath PATH] [-logLevel LEVEL] [-envoyReadiness]",
+	summary:  "run: render the bootstrap, start and supervise Envoy (no subcommand)",
+	details: `Everything else comes from the environment (appnet-agent env lists the variables). The agent
+renders and validates the bootstrap, starts Envoy, restarts it within APPNET_ENVOY_RESTART_COUNT,
+serves the management API when APPNET_AGENT_ADMIN_MODE is set, and drains Envoy on SIGTERM.
+With -envoyReadiness it only asks the running agent's /status until Envoy is HEALTHY (exit 0)
+or APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S passes (exit 1): a container health check.
+Exit codes: README, "Shutdown, warnings and failures".`,
+	examples: []string{
+		"APPMESH_RESOURCE_ARN=arn:aws:ecs:us-west-2:123456789012:task-set/c/web/ecs-svc/1 APPMESH_XDS_ENDPOINT=unix:///var/run/ecs/relay/envoy_xds.sock appnet-agent",
+		"appnet-agent -envoyReadiness   # health check",
+	},
+}
+
+// parseRunFlags parses run's flags; ok is false when run must return code (help, bad flags).
+func parseRunFlags(args []string, stdout, stderr io.Writer) (f runFlags, code int, ok bool) {
+	c := newCmdline(&runUsage, stdout, stderr)
+	c.fs.StringVar(&f.configPath, "envoyConfigPath", "", "bootstrap `path` (overrides ENVOY_CONFIG_FILE)")
+	c.fs.StringVar(&f.logLevel, "logLevel", "", "Envoy and agent log `level` (overrides ENVOY_LOG_LEVEL)")
+	c.fs.BoolVar(&f.readiness, "envoyReadiness", false, "probe the agent's /status until Envoy is HEALTHY, then exit 0 (exit 1 on timeout)")
+	operands, code, ok := c.parse(args)
+	if !ok {
+		return f, code, false
 	}
-	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unexpected arguments %q (Envoy's command line is built from the environment)", fs.Args())
+	if len(operands) > 0 {
+		return f, c.usageError("unknown command %q (commands: %s); the agent itself takes no arguments: "+
+			"Envoy's command line is built from the environment", operands[0], commandNames()), false
 	}
-	return f, nil
+	return f, 0, true
 }
 
 // statsSnapshotPeriod overrides the stats snapshot period (api.DefaultSnapshotPeriod, 60 s).
@@ -90,14 +105,11 @@ const exitSoftware = 70
 // log file that refuses writes (full or read-only filesystem), cannot be rotated, or was
 // removed and cannot be made again sends its lines to stderr. A bootstrap removed or changed
 // while Envoy runs is written again before the next restart (Options.BeforeRestart).
-func cmdRun(args []string, sigs chan os.Signal, stderr io.Writer) int {
+func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	started := time.Now()
-	flags, err := parseRunFlags(args, stderr)
-	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintf(stderr, "error: %v\n", err)
-		}
-		return 2
+	flags, code, ok := parseRunFlags(args, stdout, stderr)
+	if !ok {
+		return code
 	}
 	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
 	cfg, warnings, err := env.Load(src, env.Options{Names: env.EnvironNames()})

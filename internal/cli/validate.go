@@ -8,14 +8,33 @@ import (
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
+var validateUsage = usage{
+	name:     "validate",
+	synopsis: "[--] FILE...",
+	summary:  "validate Envoy bootstraps (YAML or JSON)",
+	details: `Each FILE is checked the way Envoy loads it: strict decoding, the API's rules in every typed_config,
+cross-references and Envoy's load-time rules. Problems go to stdout as FILE: path.to.field: message;
+warnings (deprecated fields, removed extensions, a node Envoy would take from its flags) to stderr.
+Exit 0 when every file is valid, 1 when any is not, 2 for usage errors. After --, every argument
+is a FILE, even one that starts with "-".`,
+	examples: []string{
+		"appnet-agent validate envoy.yaml",
+		"appnet-agent render --env-file task.env -o envoy.yaml && appnet-agent validate envoy.yaml",
+		"appnet-agent validate -- -odd-name.yaml",
+	},
+}
+
 // cmdValidate checks bootstrap files with the same validator render uses.
 func cmdValidate(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprintln(stderr, "error: usage: appnet-agent validate FILE...")
-		return 2
+	c := newCmdline(&validateUsage, stdout, stderr)
+	files, code, ok := c.parse(args)
+	if !ok {
+		return code
 	}
-	code := 0
-	for _, path := range args {
+	if len(files) == 0 {
+		return c.usageError("no FILE given")
+	}
+	for _, path := range files {
 		data, err := validate.ReadDocument(path) // bounded: validate.MaxDocumentBytes
 		if err != nil {
 			fmt.Fprintf(stdout, "%s: %v\n", path, err)
@@ -45,7 +64,9 @@ func cmdValidate(args []string, stdout, stderr io.Writer) int {
 		for _, p := range validate.Warnings(b) {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", path, p)
 		}
-		for _, p := range validate.Deprecations(b) {
+		// The same warnings render and run give (they check aws_iam only for an Envoy of 1.35 or later; validate
+		// checks for Envoy 1.35 to 1.40).
+		for _, p := range append(validate.Deprecations(b), validate.AwsIamUses(b)...) {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", path, p)
 		}
 	}

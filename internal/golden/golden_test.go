@@ -297,8 +297,13 @@ func TestPlatformTeamExample(t *testing.T) {
 		t.Errorf("the example does not pass:\n%s", text.String())
 	}
 	for _, r := range results {
-		if len(r.Warnings) > 0 {
-			t.Errorf("%s warns (the example's facts should be complete): %q", r.Case.Name, r.Warnings)
+		// The reference bootstrap's tracer is the bootstrap's deprecated tracing field, which
+		// render reports as validate does; nothing else may warn.
+		others := slices.DeleteFunc(slices.Clone(r.Warnings), func(w string) bool {
+			return strings.HasPrefix(w, "tracing: deprecated field envoy.config.bootstrap.v3.Bootstrap.tracing")
+		})
+		if len(others) > 0 {
+			t.Errorf("%s warns (the example's facts should be complete): %q", r.Case.Name, others)
 		}
 	}
 }

@@ -13,41 +13,51 @@ import (
 // Data is what the templates see. It is built by a pure function of the config and platform facts,
 // so every decision can be tested without rendering.
 type Data struct {
-	Node          Node
-	Admin         AdminData
-	RelayClient   bool // Service Connect sidecar: xDS from the local relay over a Unix socket
-	XDS           XDSData
+	Node        Node
+	Admin       AdminData
+	RelayClient bool // Service Connect sidecar: xDS from the local relay over a Unix socket
+	XDS         XDSData
+	// StaticRuntime is the static runtime layer: runtime key → value (booleans and numbers).
 	StaticRuntime map[string]any
 	Tracing       TracingData
-	SDSSocket     string
-	Stats         StatsData
-	Relay         *RelayData    // relay bootstrap only
-	Overload      *OverloadData // APPNET_ENVOY_MAX_HEAP_BYTES or APPNET_ENVOY_HEAP_FROM_CGROUP
+	// SDSSocket is the SDS Unix socket (APPMESH_SDS_SOCKET_PATH), or "" for none.
+	SDSSocket string
+	Stats     StatsData
+	Relay     *RelayData    // relay bootstrap only
+	Overload  *OverloadData // APPNET_ENVOY_MAX_HEAP_BYTES or APPNET_ENVOY_HEAP_FROM_CGROUP
 }
 
 // Node is the Envoy node identity.
 type Node struct {
-	ID, Cluster string
-	Locality    *Locality
-	Metadata    map[string]any
+	ID       string // node.id: APPMESH_RESOURCE_ARN (or its deprecated predecessors)
+	Cluster  string // node.cluster: APPMESH_RESOURCE_CLUSTER, else the node id
+	Locality *Locality
+	// Metadata is node.metadata: platform info, Service Connect mappings, ... (nested maps).
+	Metadata map[string]any
 }
 
 // Locality is the node's region and availability zone id.
-type Locality struct{ Region, Zone string }
+type Locality struct {
+	Region string // the AWS region
+	Zone   string // the availability zone id (e.g. usw2-az1)
+}
 
 // AdminData is Envoy's admin listener: Pipe, or Address and Port.
 type AdminData struct {
-	AccessLog, OutlierLog string
-	Pipe                  string
-	Address               string
-	Port                  uint16
-	IPv4Compat            bool
+	AccessLog  string // the admin access log path (ENVOY_ADMIN_ACCESS_LOG_FILE)
+	OutlierLog string // the outlier detection event log path
+	Pipe       string // the admin Unix socket (ENVOY_ADMIN_MODE=uds), or ""
+	Address    string // the admin IP address when Pipe is "": 0.0.0.0, or :: for IPv6
+	Port       uint16 // the admin TCP port (ENVOY_ADMIN_ACCESS_PORT)
+	IPv4Compat bool   // an IPv6 Address that also accepts IPv4
 }
 
 // XDSData is the ADS connection.
 type XDSData struct {
-	TargetURI, SigningName, Region string
-	InitialFetchTimeout            time.Duration
+	TargetURI           string        // the gRPC target: the App Mesh endpoint, or unix://PATH of the relay
+	SigningName         string        // the SigV4 service name (appmesh, appmesh-preview, or APPMESH_SIGNING_NAME)
+	Region              string        // the SigV4 region
+	InitialFetchTimeout time.Duration // how long Envoy waits for the first CDS/LDS answer
 }
 
 // TracingData selects at most one tracer; Driver names its template under tracing/.
@@ -62,8 +72,9 @@ type TracingData struct {
 
 // ClusterData is a tracer's collector cluster.
 type ClusterData struct {
-	Name, Address string
-	Port          uint16
+	Name    string // the cluster's name, which the tracer refers to
+	Address string // the collector's IP address or hostname
+	Port    uint16 // the collector's port
 	// Static is true for an IP literal Address, which needs no DNS (STATIC instead of
 	// STRICT_DNS).
 	Static bool
@@ -77,17 +88,17 @@ type ClusterData struct {
 // SubjectAltName (a DNS name, or an IP address when SANType is IP_ADDRESS).
 type TLSData struct {
 	SNI            string // "" for an IP address
-	CAFile         string
+	CAFile         string // the CA bundle the collector's certificate must chain to
 	SANType        string // DNS or IP_ADDRESS
-	SubjectAltName string
+	SubjectAltName string // the name or IP address the certificate must carry
 	ALPN           string // "h2" for gRPC, else ""
 }
 
 // XRayData configures the X-Ray tracer.
 type XRayData struct {
-	Address          string
-	Port             uint16
-	SegmentName      string
+	Address          string // the X-Ray daemon's IP address
+	Port             uint16 // the X-Ray daemon's UDP port
+	SegmentName      string // the segment name (XRAY_SEGMENT_NAME, else derived from the node id)
 	AppMesh          *Mesh  // set when the node id is a mesh resource
 	SamplingManifest string // path, or ""
 }
@@ -99,23 +110,27 @@ type StatsData struct {
 	Extension     bool // metrics extension tags
 	TaskSet       bool // Service Connect task set: extension tags only
 	Mesh          Mesh
-	FlushInterval *time.Duration
+	FlushInterval *time.Duration // stats_flush_interval (ENVOY_STATS_FLUSH_INTERVAL), or nil for Envoy's default
 	DogStatsd     *DogStatsdData
 }
 
 // DogStatsdData is the DogStatsD sink address: SocketPath, or Address and Port.
 type DogStatsdData struct {
-	SocketPath, Address string
-	Port                uint16
+	SocketPath string // the DogStatsD Unix socket (STATSD_SOCKET_PATH), or ""
+	Address    string // the DogStatsD IP address when SocketPath is ""
+	Port       uint16 // the DogStatsD UDP port when SocketPath is ""
 }
 
 // RelayData configures the relay bootstrap.
 type RelayData struct {
-	ListenerPath, Region, Domain, Curve string
-	Port                                uint16
-	BufferLimit                         uint32
-	IdleTimeout                         time.Duration
-	HTTPClientForCreds                  bool
+	ListenerPath       string        // the relay listener's Unix socket (APPNET_RELAY_LISTENER_UDS_PATH)
+	Region             string        // the SigV4 region
+	Domain             string        // the Service Connect management endpoint's domain
+	Curve              string        // the TLS curve that endpoint requires (P-256, or P-384 in some partitions)
+	Port               uint16        // the management endpoint's port (APPNET_MANAGEMENT_PORT)
+	BufferLimit        uint32        // per-connection buffer limit in bytes (RELAY_BUFFER_LIMIT_BYTES)
+	IdleTimeout        time.Duration // the relay's stream idle timeout (RELAY_STREAM_IDLE_TIMEOUT)
+	HTTPClientForCreds bool          // fetch AWS credentials with Envoy's HTTP client (runtime key)
 }
 
 // samplingRulesPath is where a fixed X-Ray sampling rate is written, as in the reference agent.
@@ -217,9 +232,6 @@ func (p *plan) setXDS(c *env.Config, f platform.Facts) error {
 		if c.XDS.Preview {
 			x.SigningName = "appmesh-preview"
 		}
-	}
-	if major, minor, ok := envoyMinor(f.EnvoyVersion); ok && (major > 1 || minor >= 35) {
-		p.warnings = append(p.warnings, fmt.Sprintf("Envoy %d.%d removed the envoy.grpc_credentials.aws_iam extension (envoyproxy/envoy#37621) that the App Mesh bootstrap uses for SigV4; this Envoy will reject it. Use an Envoy older than 1.35, or Service Connect.", major, minor))
 	}
 	return nil
 }

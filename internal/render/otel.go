@@ -18,10 +18,10 @@ type OTelData struct {
 	// HTTP selects Envoy's OTLP/HTTP exporter (http/protobuf), which POSTs to URI;
 	// otherwise the gRPC exporter sends to the cluster with Authority as :authority.
 	HTTP        bool
-	URI         string
-	Authority   string
-	Timeout     time.Duration
-	ServiceName string
+	URI         string        // the OTLP/HTTP traces URL (HTTP only)
+	Authority   string        // host:port of the collector, the gRPC :authority
+	Timeout     time.Duration // export request timeout (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT)
+	ServiceName string        // service.name of Envoy's spans
 	// Attributes are the node's identity, given to Envoy's static resource detector; the
 	// environment detector after it adds OTEL_RESOURCE_ATTRIBUTES, which wins on conflicts.
 	Attributes map[string]string
@@ -32,9 +32,9 @@ type OTelData struct {
 // of PerMillion in a million (always_off is a ratio of 0), wrapped in the parent-based
 // sampler for the parentbased_* samplers.
 type OTelSamplerData struct {
-	ParentBased bool
-	AlwaysOn    bool
-	PerMillion  uint32
+	ParentBased bool   // wrap the root sampler in the parent-based one (parentbased_*)
+	AlwaysOn    bool   // always sample (always_on); else a trace-id ratio of PerMillion
+	PerMillion  uint32 // the trace-id ratio in a million (0 for always_off)
 }
 
 // otelCluster is the name of the OpenTelemetry collector cluster.

@@ -49,7 +49,7 @@ func TestOTelSamplerRoundingWarns(t *testing.T) {
 		t.Errorf("warnings %q lack %q", res.Warnings, want)
 	}
 	res, err = renderVars(otelVars("OTEL_TRACES_SAMPLER", "traceidratio", "OTEL_TRACES_SAMPLER_ARG", "0.125"), Options{Collector: fixedCollector})
-	if err != nil || len(res.Warnings) != 0 {
+	if err != nil || slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "OTEL_") }) {
 		t.Errorf("an exact ratio warned: %q, %v", res.Warnings, err)
 	}
 }

@@ -15,10 +15,10 @@ import (
 // OverloadData is Envoy's overload manager (overload.yaml.tmpl): the fixed-heap resource
 // monitor and the actions of Envoy's edge best-practice configuration.
 type OverloadData struct {
-	MaxHeapBytes    uint64
-	ShrinkHeapAt    float64 // envoy.overload_actions.shrink_heap threshold
-	StopAcceptingAt float64 // envoy.overload_actions.stop_accepting_requests threshold
-	RefreshInterval time.Duration
+	MaxHeapBytes    uint64        // the fixed_heap monitor's heap limit in bytes
+	ShrinkHeapAt    float64       // envoy.overload_actions.shrink_heap threshold
+	StopAcceptingAt float64       // envoy.overload_actions.stop_accepting_requests threshold
+	RefreshInterval time.Duration // how often the overload manager reads the monitor
 }
 
 // The thresholds and refresh interval of Envoy's edge proxy best practices

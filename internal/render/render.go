@@ -82,7 +82,24 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 	if err := validateAndEncode(doc, res); err != nil {
 		return nil, err
 	}
+	res.Warnings = append(res.Warnings, bootstrapWarnings(res.Bootstrap, res.Facts.EnvoyVersion)...)
 	return res, nil
+}
+
+// bootstrapWarnings is what a valid bootstrap still gets a warning for, in the words of
+// `validate`: deprecated fields (Envoy accepts them), and the aws_iam call credentials when
+// the Envoy that will load it (envoyVersion, when known) is 1.35 or later.
+func bootstrapWarnings(b *bootstrapv3.Bootstrap, envoyVersion string) []string {
+	var out []string
+	for _, p := range validate.Deprecations(b) {
+		out = append(out, p.String())
+	}
+	if major, minor, ok := envoyMinor(envoyVersion); ok && (major > 1 || minor >= 35) {
+		for _, p := range validate.AwsIamUses(b) {
+			out = append(out, fmt.Sprintf("%s (this Envoy is %d.%d)", p, major, minor))
+		}
+	}
+	return out
 }
 
 // renderTemplates is the first stage: it collects the platform facts (concurrently with
@@ -204,6 +221,7 @@ func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, erro
 		res.Facts = opts.Collector.Collect(ctx, platform.Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: opts.CgroupRoot})
 		res.Warnings = slices.Clone(res.Facts.Warnings)
 	}
+	res.Warnings = append(res.Warnings, bootstrapWarnings(b, "")...)
 	return res, nil
 }
 

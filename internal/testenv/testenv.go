@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -47,8 +48,9 @@ type build struct {
 }
 
 // Build runs `go build flags -o DIR/name pkg` from the repository root, pkg being relative
-// to it ("." for the agent). Each (name, pkg, flags) is built once per process, into a
-// temporary directory that RemoveBuilds deletes; concurrent calls are safe.
+// to it ("." for the agent), static (CGO_ENABLED=0) unless flags ask for -race. Each (name,
+// pkg, flags) is built once per process, into a temporary directory that RemoveBuilds
+// deletes; concurrent calls are safe.
 func Build(name, pkg string, flags ...string) (string, error) {
 	key := strings.Join(append([]string{name, pkg}, flags...), "\x00")
 	builds.mu.Lock()
@@ -74,11 +76,22 @@ func Build(name, pkg string, flags ...string) (string, error) {
 		args := append(append([]string{"build"}, flags...), "-o", b.path, pkg)
 		cmd := exec.Command("go", args...)
 		cmd.Dir = RepoRoot()
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo(flags))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	})
 	return b.path, b.err
+}
+
+// cgo is CGO_ENABLED for a build with flags: 0, a static binary as released and as the
+// container image needs (`make test` exports it too, so these builds share its build cache),
+// except with -race, which needs cgo.
+func cgo(flags []string) string {
+	if slices.Contains(flags, "-race") {
+		return "1"
+	}
+	return "0"
 }
 
 func buildDir() (string, error) {

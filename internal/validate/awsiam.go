@@ -3,6 +3,7 @@ package validate
 import (
 	"fmt"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -59,4 +60,25 @@ func (c *checker) awsIam(w *walker, m protoreflect.Message) {
 	if fd != nil && m.Get(fd).String() == "" {
 		w.report(w.pathTo("service_name"), "value length must be at least 1 runes")
 	}
+}
+
+// AwsIamRemoved says why a bootstrap that signs with the aws_iam call credentials fails in current Envoy. render
+// and run warn with it when they find such an Envoy, validate (which checks for Envoy 1.35 to 1.40) always.
+const AwsIamRemoved = "Envoy 1.35 removed the envoy.grpc_credentials.aws_iam extension (envoyproxy/envoy#37621) that " +
+	"the App Mesh bootstrap uses for SigV4, so Envoy 1.35 and later reject this bootstrap; use an Envoy older than 1.35, " +
+	"or Service Connect"
+
+// AwsIamUses is an AwsIamRemoved warning at every place b uses the aws_iam call credentials.
+func AwsIamUses(b *bootstrapv3.Bootstrap) Problems {
+	if b == nil {
+		return nil
+	}
+	var out Problems
+	w := &walker{visit: func(w *walker, m protoreflect.Message, _ bool) {
+		if m.Descriptor().FullName() == awsIamName {
+			out = append(out, Problem{Path: w.path(), Message: AwsIamRemoved})
+		}
+	}}
+	w.walk(b.ProtoReflect(), true)
+	return out
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# make release VERSION=vX.Y.Z: the release artefacts of the committed HEAD, in dist/VERSION/:
+#
+#   appnet-agent_VERSION_linux_{amd64,arm64}            static binaries (-trimpath, CGO_ENABLED=0,
+#                                                       no build ID; version and commit stamped)
+#   appnet-agent_VERSION_linux_{amd64,arm64}.oci.tar    the agent image (scripts/build-image.sh)
+#                                                       as an OCI archive, tagged VERSION
+#   SHA256SUMS                                          sha256sum -c SHA256SUMS
+#
+# Reproducibility is checked, not assumed: every binary is built a second time from a clean
+# export of the commit (git archive) at another path with an empty build cache, and the release
+# stops unless both are byte for byte equal. That second build compiles everything again, so a
+# release takes minutes (REPRO_CHECK=0 skips it, for trying the script out only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+version=${1:-}
+[[ "$version" =~ ^v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$ ]] ||
+  { echo "release: VERSION=$version: want vMAJOR.MINOR.PATCH[-PRERELEASE], e.g. VERSION=v0.1.0" >&2; exit 2; }
+if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+  echo "release: the work tree has uncommitted changes; a release is built from a commit" >&2
+  exit 1
+fi
+semver=${version#v}
+if [[ "$version" != *-* ]] && ! grep -q "^## \[${semver//./\\.}\] - [0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\$" CHANGELOG.md; then
+  echo "release: CHANGELOG.md has no section \"## [$semver] - YYYY-MM-DD\" (rename [Unreleased] and commit)" >&2
+  exit 1
+fi
+commit=$(git rev-parse HEAD)
+if tagged=$(git rev-parse -q --verify "refs/tags/$version^{commit}"); then
+  [ "$tagged" = "$commit" ] || { echo "release: tag $version is $tagged, not HEAD ($commit)" >&2; exit 1; }
+fi
+epoch=$(git log -1 --format=%ct "$commit")
+out=dist/$version
+rm -rf "$out"
+mkdir -p "$out"
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+
+pkg=github.com/appnet/appnet-agent/internal/cli
+ldflags="-s -w -buildid= -X $pkg.version=$version -X $pkg.commit=$commit"
+build() { # build SRC_DIR GOARCH OUTPUT [env...]
+  local src=$1 arch=$2 output=$3
+  shift 3
+  (cd "$src" && env "$@" CGO_ENABLED=0 GOOS=linux GOARCH="$arch" GOFLAGS=-buildvcs=false \
+    go build -trimpath -ldflags "$ldflags" -o "$output" .)
+}
+
+if [ "${REPRO_CHECK:-1}" != 0 ]; then
+  mkdir -p "$scratch/src" "$scratch/cache"
+  git archive "$commit" | tar -x -C "$scratch/src"
+fi
+for arch in amd64 arm64; do
+  bin=$out/appnet-agent_${version}_linux_$arch
+  start=$SECONDS
+  build . "$arch" "$PWD/$bin"
+  echo "release: $bin built in $((SECONDS - start)) s"
+  if [ "${REPRO_CHECK:-1}" != 0 ]; then
+    start=$SECONDS
+    build "$scratch/src" "$arch" "$scratch/$arch" GOCACHE="$scratch/cache"
+    cmp "$bin" "$scratch/$arch" ||
+      { echo "release: $bin is not reproducible: a clean rebuild differs" >&2; exit 1; }
+    echo "release: $bin reproduced byte for byte from a clean export and cache in $((SECONDS - start)) s"
+  fi
+  if [ "$(go env GOARCH)" = "$arch" ]; then
+    "$bin" version | grep -qx "appnet-agent $version" || { echo "release: $bin does not say $version" >&2; exit 1; }
+    "$bin" version | grep -q "$commit" || { echo "release: $bin does not name commit $commit" >&2; exit 1; }
+  fi
+  ./scripts/build-image.sh --out "$scratch/image-$arch" --tag "$version" --agent "$bin" \
+    --version "$version" --commit "$commit" --epoch "$epoch" --archive "$bin.oci.tar"
+done
+(cd "$out" && sha256sum -- appnet-agent_* | LC_ALL=C sort -k2 >SHA256SUMS)
+echo "release: $out"
+(cd "$out" && ls -l && cat SHA256SUMS)

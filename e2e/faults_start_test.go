@@ -80,7 +80,7 @@ func TestStartFailures(t *testing.T) {
 			a.setenv("ENVOY_CONFIG_FILE", "TMPDIR="+d)
 			a.inMountNS("mount -t tmpfs -o size=8k tmpfs "+d+" && { dd if=/dev/zero of="+d+"/fill bs=1k count=64 2>/dev/null; true; }",
 				"ls -A "+d+" > "+a.dir+"/listing")
-		}, want: []string{"envoy-config-", "no space left on device"}, listing: "fill\n"},
+		}, want: []string{"TMPDIR: cannot create the bootstrap file", "envoy-config.yaml", "no space left on device"}, listing: "fill\n"},
 		{name: "read-only log directory", mount: true, setup: func(t *testing.T, a *agent) {
 			d := filepath.Join(a.dir, "logs")
 			mkdir(t, d)

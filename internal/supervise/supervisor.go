@@ -59,6 +59,10 @@ type Options struct {
 	OnChange func(Snapshot)
 	// AgentStarted is reported in Snapshot; zero means the time New was called.
 	AgentStarted time.Time
+	// BeforeRestart, when set, runs before every start of Envoy but the first, e.g. to write
+	// back a bootstrap file removed while Envoy ran. An error is logged and Envoy is started
+	// anyway: its own error then says what is missing.
+	BeforeRestart func() error
 
 	// RestartCount is how many restarts are allowed before the agent gives up
 	// (APPNET_ENVOY_RESTART_COUNT). The budget is restored after HealthyAfter of running.
@@ -198,7 +202,12 @@ func (s *Supervisor) Run(ctx context.Context) int {
 	}
 
 	restarts := 0 // since the budget was last restored
-	for {
+	for first := true; ; first = false {
+		if !first && s.opts.BeforeRestart != nil {
+			if err := s.opts.BeforeRestart(); err != nil {
+				s.log.Error("Cannot prepare Envoy's restart; restarting it anyway", "error", err)
+			}
+		}
 		argv := s.argv()
 		s.log.Info("Executing command: [" + strings.Join(argv, " ") + "]")
 		s.st.phase(PhaseStarting)

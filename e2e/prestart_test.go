@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"bufio"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,5 +148,48 @@ func TestShutdownSignalDuringStart(t *testing.T) {
 	}
 	if entries, _ := filepath.Glob(filepath.Join(a.dir, "appnet-agent-*")); len(entries) != 0 {
 		a.fatalf("a bootstrap directory was left: %v", entries)
+	}
+}
+
+// TestSignalDuringPackageInit (issue 16, item 14): a SIGTERM that arrives while the agent's
+// packages are still being initialised, before main runs, is a clean shutdown request (exit
+// 0, Envoy never started), not death by the signal (143). To deliver it there for certain,
+// the agent traces its package initialisation (GODEBUG=inittrace=1) into a pipe of one page
+// that the test stops reading at the first package of this module: the agent then blocks on
+// a trace line with hundreds of packages still to go.
+func TestSignalDuringPackageInit(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t, "GODEBUG=inittrace=1")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 4096); err != nil {
+		t.Skipf("cannot shrink the pipe: %v", err)
+	}
+	a.errTo = w
+	a.start()
+	w.Close()
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			a.fatalf("the agent's trace ended before a package of this module: %v", err)
+		}
+		if strings.HasPrefix(line, "init github.com/appnet/appnet-agent/") {
+			break
+		}
+	}
+	a.signal(syscall.SIGTERM)
+	var rest testenv.SafeBuffer
+	go func() { _, _ = io.Copy(&rest, br) }()
+	code := a.wait(30 * time.Second)
+	if code != 0 || !strings.Contains(rest.String(), "Shutdown requested before Envoy started; exiting") {
+		ws, _ := a.cmd.ProcessState.Sys().(syscall.WaitStatus)
+		a.fatalf("exit code %d (killed by %v), want 0 and a line saying why; output:\n%s", code, ws.Signal(), tail(rest.String(), 3000))
+	}
+	if len(envoyStarts(a.events())) != 0 {
+		a.fatalf("Envoy was started after the shutdown request")
 	}
 }

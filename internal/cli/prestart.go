@@ -64,6 +64,9 @@ func (b *bootstrapStep) run(ctx context.Context) error {
 		b.log.Warn(w)
 	}
 	logOverload(b.log, res.Overload)
+	if err := checkPortClash(b.cfg, res.Bootstrap, res.Existing); err != nil {
+		return err
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

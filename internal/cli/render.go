@@ -9,6 +9,7 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/platform"
+	"github.com/appnet/appnet-agent/internal/redact"
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/safefile"
 	"github.com/appnet/appnet-agent/internal/supervise"
@@ -82,8 +83,9 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 	return writeOutput(*out, data, 0o600, stdout, stderr)
 }
 
+// fail prints err, with credentials in URLs redacted, and returns exit code 1.
 func fail(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "error: %v\n", err)
+	fmt.Fprintf(stderr, "error: %s\n", redact.Text(err.Error()))
 	return 1
 }
 

@@ -69,7 +69,8 @@ var statsSnapshotPeriod string
 const exitSoftware = 70
 
 // cmdRun renders the bootstrap, then starts and supervises Envoy until it is gone for good or a
-// shutdown signal has drained it. sigs was subscribed as main's first action.
+// shutdown signal has drained it. sigs were subscribed during package initialisation
+// (internal/earlysignal).
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
 // bootstrap, no log file); otherwise the log file, the orphan reaper (subreaper), the
@@ -83,9 +84,11 @@ const exitSoftware = 70
 //   - bad flags: 2; a bad variable, an invalid bootstrap, a user file or template that is
 //     not a regular file (a FIFO cannot block the start), a template that runs past
 //     APPNET_TEMPLATE_TIMEOUT_MS or renders too much, a symbolic link where the agent would
-//     write a file (internal/safefile), an unwritable bootstrap path or TMPDIR, an unusable
-//     log directory, the management API's port in use or its socket path taken by another
-//     kind of file: 1, before Envoy starts, with one log line naming the cause;
+//     write a file (internal/safefile), a management API port that Envoy binds too (its
+//     admin port, a static listener's), an unwritable bootstrap path or TMPDIR, an unusable
+//     log directory, the management API's port in use or its socket path served by another
+//     process or taken by another kind of file: 1, before Envoy starts, with one log line
+//     naming the cause;
 //   - a shutdown signal (SIGTERM, SIGINT, SIGQUIT) at any time before Envoy runs: 0, at
 //     once, with one log line; a step still working (platform facts, templates, user files)
 //     is cancelled and given at most stepGrace to remove what it made (issue 16, item 5);
@@ -101,12 +104,17 @@ const exitSoftware = 70
 // restarted with back-off (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
 // as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
 // listener dies (or its socket file is removed), /status is unavailable until it is bound
-// again, which is retried. Envoy's output is copied on through a panic in the copy, and a
+// again, which is retried. Envoy's output is copied on through a panic in the copy, a
 // log file that refuses writes (full or read-only filesystem), cannot be rotated, or was
-// removed and cannot be made again sends its lines to stderr. A bootstrap removed or changed
-// while Envoy runs is written again before the next restart (Options.BeforeRestart).
+// removed and cannot be made again sends its lines to stderr, and a stdout or stderr that
+// refuses them (its reader gone) drops and counts them (logging.Stream): SIGPIPE never ends
+// the agent. A bootstrap removed or changed while Envoy runs is written again before the
+// next restart (Options.BeforeRestart).
 func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	started := time.Now()
+	// From here on a write to a vanished reader is counted and reported, never fatal.
+	outStream, errStream := logging.NewStreams(stdout, stderr)
+	stdout, stderr = outStream, errStream
 	flags, code, ok := parseRunFlags(args, stdout, stderr)
 	if !ok {
 		return code
@@ -169,7 +177,8 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	defer admin.Close()
 
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
-		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings)})
+		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
+		Outputs: []*logging.Stream{outStream, errStream}})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1
@@ -199,6 +208,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		MinDrain:      cfg.Agent.MinDrain,
 		BeforeRestart: func() error { return restoreOutput(written, log) },
 	}
+	opts.Stdout, opts.Stderr = stdout, stderr
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 	"github.com/appnet/appnet-agent/internal/lifecycle"
+	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
@@ -55,6 +56,9 @@ type Options struct {
 	// bootstrap Envoy runs with: errors (only with APPNET_VALIDATION=warn, else Envoy would not
 	// start) and warnings (appnet_agent_bootstrap_problems; /status bootstrapProblems).
 	BootstrapErrors, BootstrapValidationWarnings int
+	// Outputs are the agent's guarded standard streams, whose lost lines
+	// appnet_agent_output_lines_lost_total counts.
+	Outputs []*logging.Stream
 }
 
 // Service is the agent's management side: the health poller, the log-level keeper, the
@@ -77,6 +81,7 @@ type Service struct {
 	bootstrapWarnings int
 	problems          bootstrapProblems
 	requests          requestCounts
+	outputs           []*logging.Stream
 
 	mu      sync.Mutex
 	ln      net.Listener // the bound listener; nil without APPNET_AGENT_ADMIN_MODE, or after it failed
@@ -104,17 +109,19 @@ func New(o Options) *Service {
 	mutAdmin := o.Admin.With(mutateTimeout, mutateAttempts)
 	statsAdmin := o.Admin.With(statsTimeout, statsAttempts)
 
-	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings,
+	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings, outputs: o.Outputs,
 		problems: bootstrapProblems{errors: o.BootstrapErrors, warnings: o.BootstrapValidationWarnings},
 		lastSup:  supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
-		ServedBy: o.Admin.Target().ServedBy, BootstrapProblems: o.BootstrapErrors + o.BootstrapValidationWarnings,
+		HolderIn: o.Admin.Target().HolderIn, BootstrapProblems: o.BootstrapErrors + o.BootstrapValidationWarnings,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {
-		fetch := func(ctx context.Context) (*promtext.Exposition, error) { return fetchFiltered(ctx, statsAdmin, true) }
+		fetch := func(ctx context.Context) (*promtext.Exposition, error) {
+			return fetchFiltered(ctx, statsAdmin, true, statsDecision)
+		}
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}
 	stats := newStatsHandler(statsAdmin, s.snaps, log)

@@ -143,6 +143,9 @@ func ReadNode(root *yaml.Node) (b *bootstrapv3.Bootstrap, ps Problems) {
 	if root == nil || root.Kind != yaml.MappingNode {
 		return nil, Problems{{Message: "a bootstrap must be a mapping (YAML) or an object (JSON)"}}
 	}
+	if probs := checkNesting(root); probs != nil {
+		return nil, probs
+	}
 	c := newConverter("", false)
 	c.oneLine = true
 	c.mergeKeys = true
@@ -261,6 +264,9 @@ func parseDocument(data []byte, strict bool) (*yaml.Node, Problems, Problems) {
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return nil, Problems{{Message: "a bootstrap must be a mapping (YAML) or an object (JSON)" + atLine(root.Line)}}, nil
+	}
+	if probs := checkNesting(root); probs != nil {
+		return nil, probs, warns
 	}
 	return root, nil, warns
 }

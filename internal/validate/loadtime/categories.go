@@ -38,6 +38,14 @@ var directionalTypes = map[string][]string{
 	"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig": {"envoy.transport_sockets.upstream"},
 }
 
+// laterCategories lists extensions that a release inside 1.35-1.40 newly registers in a further category than the
+// metadata of the inventory's tree (1.38-dev) says, with that release. Such a use loads on that release and
+// later, and is refused before: a warning, never an error.
+var laterCategories = map[string]map[string]string{
+	// 1.40.0 changelog (new_features, compressor): the compressor filter also runs as an upstream HTTP filter.
+	"envoy.extensions.filters.http.compressor.v3.Compressor": {"envoy.filters.http.upstream": "1.40"},
+}
+
 // lookupByName lists the messages whose extension Envoy finds by type only: without a typed_config (or a
 // config_discovery) it finds none.
 var lookupByName = []protoreflect.FullName{
@@ -192,6 +200,15 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 	}
 	if name == "" {
 		name = info.name
+	}
+	for _, cat := range cats {
+		if since, ok := laterCategories[typ][cat]; ok {
+			// Only some releases of 1.35-1.40 register the factory in this category: the file loads there.
+			c.envoyWarnf(c.render(at), "source/common/config/utility.h", "Didn't find a registered implementation for "+
+				"'%s' with type URL: '%s' before Envoy %s: that type is registered in %s only since %s, so older "+
+				"releases refuse it here", name, typ, since, cat, since)
+			return
+		}
 	}
 	if len(cats) == 1 && cats[0] == "envoy.formatter" {
 		// Envoy: source/common/formatter/substitution_format_string.cc:13 [access-logs-5b026e56] (parseFormatters)

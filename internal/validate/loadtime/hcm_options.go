@@ -72,9 +72,10 @@ func hcmHeaderFieldSize(c *Context, m protoreflect.Message) {
 	}
 }
 
-// hcmHeaderValidator: Envoy's release builds leave the universal header validator out (it is compiled in with
-// --define uhv=enabled only), so they refuse its config and its runtime switch.
-// Envoy: config.cc:196 [hcm-0db16727], :204 [hcm-c4c64721] (createHeaderValidatorFactory) — "This Envoy binary
+// hcmHeaderValidator: official release builds leave the universal header validator out (it is compiled in with
+// --define uhv=enabled only), so they refuse its config and its runtime switch; a build with it loads both, so
+// this is a warning.
+// Envoy: config.cc:196 (row hcm-0db16727, a warning), :204 (row hcm-c4c64721, a warning) (createHeaderValidatorFactory) — "This Envoy binary
 // does not support header validator extensions.: '<name>'", "Header validator can not be enabled since this Envoy
 // binary does not support it."
 func hcmHeaderValidator(c *Context, m protoreflect.Message) {
@@ -83,13 +84,15 @@ func hcmHeaderValidator(c *Context, m protoreflect.Message) {
 		return
 	}
 	if v := hcm.GetTypedHeaderValidationConfig(); v != nil {
-		c.envoyf(c.at("typed_header_validation_config"), hcmSource, "This Envoy binary does not support header validator "+
-			"extensions.: '%s' (release builds are made without the universal header validator)", v.GetName())
+		c.envoyWarnf(c.at("typed_header_validation_config"), hcmSource, "This Envoy binary does not support header "+
+			"validator extensions.: '%s' (official release builds are made without the universal header validator; "+
+			"only a build with --define uhv=enabled loads this)", v.GetName())
 		return
 	}
 	if c.runtimeFlag("envoy.reloadable_features.enable_universal_header_validator", false) {
-		c.envoyf(c.Path(), hcmSource, "Header validator can not be enabled since this Envoy binary does not support it. "+
-			"(runtime envoy.reloadable_features.enable_universal_header_validator is true; release builds lack the validator)")
+		c.envoyWarnf(c.Path(), hcmSource, "Header validator can not be enabled since this Envoy binary does not support "+
+			"it. (runtime envoy.reloadable_features.enable_universal_header_validator is true; official release builds "+
+			"lack the validator, only a build with --define uhv=enabled loads this)")
 	}
 }
 

@@ -26,11 +26,6 @@ func casesHCMOptionRules() []ruleCase {
 			hcm("http2_protocol_options: {max_header_field_size_kb: 32}\n"),
 			hcmPath + ".http2_protocol_options.max_header_field_size_kb", "(32 > 16, the runtime value)"},
 
-		{"header validator config", hcm("typed_header_validation_config: {name: uhv, typed_config: {'@type': type.googleapis.com/envoy.extensions.http.header_validators.envoy_default.v3.HeaderValidatorConfig}}\n"),
-			hcmPath + ".typed_header_validation_config", "This Envoy binary does not support header validator extensions.: 'uhv'"},
-		{"header validator by runtime", "layered_runtime: {layers: [{name: s, static_layer: {envoy.reloadable_features.enable_universal_header_validator: true}}]}\n" + hcm(""),
-			hcmPath, "Header validator can not be enabled since this Envoy binary does not support it."},
-
 		{"request id of no extension", hcm("request_id_extension: {typed_config: {'@type': " + structType + ", value: {}}}\n"),
 			hcmPath + ".request_id_extension.typed_config", "Didn't find a registered implementation for type: 'google.protobuf.Struct'"},
 		{"request id", hcm("request_id_extension: {typed_config: {'@type': type.googleapis.com/envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig}}\n"), "", ""},

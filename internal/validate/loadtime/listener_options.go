@@ -28,11 +28,11 @@ func listenerDisplayName(l *listenerv3.Listener) string {
 	return l.GetName()
 }
 
-// listenerKind: an API listener is not an internal listener, and Envoy's server builds have no API listener at all
-// (only Envoy Mobile links the envoy.http_api_listener extension); every other listener needs an address unless it
-// is internal.
+// listenerKind: an API listener is not an internal listener, and official server builds have no API listener at
+// all (only Envoy Mobile links the envoy.http_api_listener extension; a warning, as a custom build may link it);
+// every other listener needs an address unless it is internal.
 // Envoy: source/common/listener_manager/listener_manager_impl.cc:527 [listeners-9e2e124d] — "error adding listener
-// named '<n>': api_listener and internal_listener cannot be both set"; :536 [listeners-9d74915f] — "... missing the
+// named '<n>': api_listener and internal_listener cannot be both set"; :536 (row listeners-9d74915f, a warning) — "... missing the
 // API listener extension"; :552 [listeners-924c8640] — "... address is necessary".
 func listenerKind(c *Context, m protoreflect.Message) {
 	l, ok := m.Interface().(*listenerv3.Listener)
@@ -44,9 +44,10 @@ func listenerKind(c *Context, m protoreflect.Message) {
 		c.envoyf(c.at("api_listener"), listenerManagerSource, "error adding listener named '%s': api_listener and "+
 			"internal_listener cannot be both set", listenerDisplayName(l))
 	case l.GetApiListener() != nil:
-		c.envoyf(c.at("api_listener"), listenerManagerSource, "error adding listener named '%s': missing the API listener "+
-			"extension (envoy.http_api_listener is linked into Envoy Mobile only; a server's listeners need an address)",
-			listenerDisplayName(l))
+		// Whether the factory is linked is a build option: official server images lack it, a custom build may not.
+		c.envoyWarnf(c.at("api_listener"), listenerManagerSource, "error adding listener named '%s': missing the API "+
+			"listener extension (envoy.http_api_listener is linked into Envoy Mobile, not into official server builds; "+
+			"a server's listeners need an address)", listenerDisplayName(l))
 	case l.GetInternalListener() == nil && l.GetAddress() == nil:
 		c.envoyf(c.at("address"), listenerManagerSource, "error adding listener named '%s': address is necessary",
 			listenerDisplayName(l))

@@ -47,8 +47,6 @@ func casesListenerRules() []ruleCase {
 		{"tcp listener with only a default chain", listener("default_filter_chain:\n  filters: [{name: tcp, typed_config: {'@type': " + tcpType + ", stat_prefix: t, cluster: app}}]\n"), "", ""},
 		{"quic listener without chains", udp("udp_listener_config: {quic_options: {}}\n"),
 			"static_resources.listeners[0].filter_chains", "error adding listener '0.0.0.0:53': no filter chains specified"},
-		{"api listener", "static_resources:\n  listeners:\n  - name: api\n    api_listener: {api_listener: {'@type': " + hcmType + ", stat_prefix: a, route_config: {}, http_filters: [{name: r, typed_config: {'@type': " + routerType + "}}]}}\n",
-			"static_resources.listeners[0].api_listener", "error adding listener named 'api': missing the API listener extension"},
 		{"udp proxy without chains", udp("listener_filters: [{name: u, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig, stat_prefix: u, cluster: dns}}]") +
 			"  clusters: [{name: dns, type: STATIC}]\n", "", ""},
 		{"udp with a chain", udp("filter_chains:\n"+tcpChain("a", "{}")) + "  clusters: [{name: app, type: STATIC}]\n",

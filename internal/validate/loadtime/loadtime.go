@@ -31,6 +31,9 @@ type Walk interface {
 	Path() string
 	// Report records a problem at a field path.
 	Report(path, message string)
+	// Warn records a finding at a field path that some Envoy of the supported range (1.35-1.40) or some build
+	// loads: reported, never refused.
+	Warn(path, message string)
 	// Parent returns the message holding the current one and the name of the field it sits in, or nil at the
 	// root. For an unpacked payload the parent is its Any (or TypedStruct), and the field is empty.
 	Parent() (protoreflect.Message, protoreflect.Name)
@@ -96,6 +99,13 @@ func FuncName(f any) string {
 // envoyf reports at path: msg says what Envoy would say, and source names the Envoy file that says it.
 func (c *Context) envoyf(path, source, format string, args ...any) {
 	c.Report(path, fmt.Sprintf(format, args...)+" (Envoy: "+source+")")
+}
+
+// envoyWarnf is envoyf for a check that not every Envoy makes: one that depends on how Envoy was built (an
+// extension or a build option official release images lack) or that only some releases of 1.35-1.40 make. The
+// file may load, so it is a warning (Problem.Warning), never a refusal.
+func (c *Context) envoyWarnf(path, source, format string, args ...any) {
+	c.Warn(path, fmt.Sprintf(format, args...)+" (Envoy: "+source+")")
 }
 
 // at returns the path of a field of the current message.

@@ -27,8 +27,8 @@ func casesNewerReleases() []warnCase {
 		{"compressor as a router upstream filter", hcm("http_filters:\n- {name: envoy.filters.http.router, typed_config: {'@type': " + routerType +
 			", upstream_http_filters: [" + compressor + ", " + codec + "]}}\n"),
 			hcmPath + ".http_filters[0].typed_config<Router>.upstream_http_filters[0].typed_config", "registered in envoy.filters.http.upstream only since 1.40"},
-		{"compressor as a cluster upstream filter", cluster("type: STATIC, typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: "+
-			"{'@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: {http_protocol_options: {}}, http_filters: ["+compressor+", "+codec+"]}}"),
+		{"compressor as a cluster upstream filter", cluster("type: STATIC, typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: " +
+			"{'@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, explicit_http_config: {http_protocol_options: {}}, http_filters: [" + compressor + ", " + codec + "]}}"),
 			"static_resources.clusters[0].typed_extension_protocol_options[\"envoy.extensions.upstreams.http.v3.HttpProtocolOptions\"]<HttpProtocolOptions>.http_filters[0].typed_config", "only since 1.40"},
 	}
 }

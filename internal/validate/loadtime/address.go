@@ -135,11 +135,16 @@ func xrayDaemon(c *Context, m protoreflect.Message) {
 	}
 }
 
-// bindConfigSources: the upstream bind config names local IP addresses.
-// Envoy: source/common/upstream/upstream_impl.cc — "Can't specify both `extra_source_addresses` and
-// `additional_source_addresses` in the <owner>'s upstream binding config", "<owner>'s upstream binding config has
-// extra/additional source addresses but no source_address. ...", "<owner>'s upstream binding config has invalid IP
-// addresses."
+// bindConfigSources: the upstream bind config Envoy builds at load — a static cluster's own, or the cluster
+// manager's when a static cluster has none (createUpstreamLocalAddressSelector reads nothing else) — names local IP
+// addresses, with a source address when it has others. An address of the IP resolver that is not an IP literal fails
+// in resolveProtoSocketAddress ("malformed IP address"); other resolvers are left to ipAddress's rules. (Envoy's
+// own "upstream binding config has invalid IP addresses" is raised only for an address that is still unset after
+// parsing, which the earlier checks make unreachable.)
+// Envoy: source/common/upstream/upstream_impl.cc:339 [clusters-24cd82f3] — "Can't specify both `extra_source_addresses` and
+// `additional_source_addresses` in the <owner>'s upstream binding config", :350 [clusters-195d72cd] — "<owner>'s upstream binding config
+// has extra/additional source addresses but no source_address. ..."; source/common/network/utility.cc (via
+// resolveProtoSocketAddress) — "malformed IP address: <a>".
 func bindConfigSources(c *Context, m protoreflect.Message) {
 	bc, ok := m.Interface().(*corev3.BindConfig)
 	if !ok {
@@ -147,38 +152,30 @@ func bindConfigSources(c *Context, m protoreflect.Message) {
 	}
 	owner := "Bootstrap"
 	if anc := c.Ancestor("envoy.config.cluster.v3.Cluster"); anc != nil {
-		if cl, ok := anc.Interface().(*clusterv3.Cluster); ok {
-			owner = "Cluster " + cl.GetName()
-		}
+		cl, _ := anc.Interface().(*clusterv3.Cluster)
+		owner = "Cluster " + cl.GetName()
+	} else if parent, _ := c.Parent(); parent == nil || parent.Descriptor().FullName() != "envoy.config.bootstrap.v3.ClusterManager" ||
+		!c.bootstrapBindConfigUsed() {
+		return // not read at load: no static cluster uses the cluster manager's bind config
 	}
 	const src = "source/common/upstream/upstream_impl.cc"
 	extra, additional := bc.GetExtraSourceAddresses(), bc.GetAdditionalSourceAddresses()
 	if len(extra) > 0 && len(additional) > 0 {
 		c.envoyf(c.at("additional_source_addresses"), src, "Can't specify both `extra_source_addresses` and "+
 			"`additional_source_addresses` in the %s's upstream binding config", owner)
+		return
 	}
 	if bc.GetSourceAddress() == nil && (len(extra) > 0 || len(additional) > 0) {
 		c.envoyf(c.Path(), src, "%s's upstream binding config has extra/additional source addresses but no "+
 			"source_address. Extra/additional addresses cannot be specified if source_address is not set.", owner)
+		return
 	}
-	bad := func(sa *corev3.SocketAddress) bool {
-		if sa == nil {
-			return false
-		}
-		_, err := netip.ParseAddr(sa.GetAddress())
-		return err != nil
-	}
-	if bad(bc.GetSourceAddress()) {
-		c.envoyf(c.at("source_address.address"), src, "%s's upstream binding config has invalid IP addresses.", owner)
-	}
+	hint := " (" + owner + "'s upstream binding config takes IP addresses)"
+	c.ipSocketAddress(func() string { return c.at("source_address") }, bc.GetSourceAddress(), resolverSource, hint)
 	for i, e := range extra {
-		if bad(e.GetAddress()) {
-			c.envoyf(index(c.at("extra_source_addresses"), i)+".address.address", src, "%s's upstream binding config has invalid IP addresses.", owner)
-		}
+		c.ipSocketAddress(func() string { return index(c.at("extra_source_addresses"), i) + ".address" }, e.GetAddress(), resolverSource, hint)
 	}
 	for i, sa := range additional {
-		if bad(sa) {
-			c.envoyf(index(c.at("additional_source_addresses"), i)+".address", src, "%s's upstream binding config has invalid IP addresses.", owner)
-		}
+		c.ipSocketAddress(func() string { return index(c.at("additional_source_addresses"), i) }, sa, resolverSource, hint)
 	}
 }

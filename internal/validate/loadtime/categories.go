@@ -38,6 +38,15 @@ var directionalTypes = map[string][]string{
 	"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig": {"envoy.transport_sockets.upstream"},
 }
 
+// firstMatchSlots are slots of a list in which Envoy takes the first entry it has a factory for and skips the
+// others (looked up with is_optional): an entry of another category is not an error there; the list's own rule
+// reports a list in which no entry is usable.
+// Envoy: source/common/upstream/upstream_impl.cc:1402 (ClusterInfoImpl::configureLbPolicies), the same loop in
+// the subset, WRR-locality and override-host policies' children.
+var firstMatchSlots = map[protoreflect.FullName]protoreflect.Name{
+	"envoy.config.cluster.v3.LoadBalancingPolicy.Policy": "typed_extension_config",
+}
+
 // laterCategories lists extensions that a release inside 1.35-1.40 newly registers in a further category than the
 // metadata of the inventory's tree (1.38-dev) says, with that release. Such a use loads on that release and
 // later, and is refused before: a warning, never an error.
@@ -120,7 +129,8 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	}
 	for _, slot := range orderedSlots[md.FullName()] {
 		fd := md.Fields().ByName(slot.name)
-		if fd == nil || fd.Message() == nil || !m.Has(fd) || slotWordings[md.FullName()][slot.name].unused(m) {
+		if fd == nil || fd.Message() == nil || !m.Has(fd) || slotWordings[md.FullName()][slot.name].unused(m) ||
+			firstMatchSlots[md.FullName()] == slot.name {
 			continue
 		}
 		v := m.Get(fd)

@@ -170,6 +170,9 @@ func casesClusterMoreRules() []ruleCase {
 
 		{"no load balancer policy", cluster("type: STATIC, " + policy(notAnLB)),
 			clPath + ".load_balancing_policy", "cluster: didn't find a registered load balancer factory implementation for cluster: 'c' with names from [agg]"},
+		{"policy of another category skipped", cluster("type: STATIC, " + policy(notAnLB+", "+roundRobin)), "", ""},
+		{"policy of another category only", cluster("type: STATIC, " + policy("{typed_extension_config: {name: r, typed_config: {'@type': "+routerType+"}}}")),
+			clPath + ".load_balancing_policy", "cluster: didn't find a registered load balancer factory implementation for cluster: 'c' with names from [r]"},
 		{"unselected maglev policy", cluster("type: STATIC, " + policy(roundRobin+", "+lbPolicy("maglev.v3.Maglev", "table_size: 100"))), "", ""},
 		{"legacy subset cluster provided", cluster("type: ORIGINAL_DST, lb_policy: CLUSTER_PROVIDED, lb_subset_config: {subset_selectors: [{keys: [a]}]}"),
 			clPath + ".lb_policy", "cluster: LB policy CLUSTER_PROVIDED cannot be combined with lb_subset_config"},

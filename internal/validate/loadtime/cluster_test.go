@@ -94,8 +94,13 @@ func casesClusterRules() []ruleCase {
 			"static_resources.clusters[0].upstream_bind_config.additional_source_addresses", "Can't specify both `extra_source_addresses` and `additional_source_addresses` in the Cluster c's upstream binding config"},
 		{"bind config extra without source", cluster("type: STATIC, upstream_bind_config: {extra_source_addresses: [{address: {address: '::1', port_value: 0}}]}"),
 			"static_resources.clusters[0].upstream_bind_config", "upstream binding config has extra/additional source addresses but no source_address"},
-		{"bind config host name", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n",
-			"cluster_manager.upstream_bind_config.source_address.address", "Bootstrap's upstream binding config has invalid IP addresses."},
+		{"bind config host name", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n" + cluster("type: STATIC"),
+			"cluster_manager.upstream_bind_config.source_address.address", "malformed IP address: myhost (Bootstrap's upstream binding config takes IP addresses)"},
+		{"bind config host name unused", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n", "", ""},
+		{"bind config host name overridden", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n" +
+			cluster("type: STATIC, upstream_bind_config: {source_address: {address: 10.0.0.2, port_value: 0}}"), "", ""},
+		{"cluster bind config host name", cluster("type: STATIC, upstream_bind_config: {source_address: {address: 10.0.0.2, port_value: 0}, additional_source_addresses: [{address: other, port_value: 0}]}"),
+			clPath + ".upstream_bind_config.additional_source_addresses[0].address", "malformed IP address: other (Cluster c's upstream binding config"},
 		{"bind config ip", "cluster_manager: {upstream_bind_config: {source_address: {address: 10.0.0.2, port_value: 0}}}\n", "", ""},
 	}
 }

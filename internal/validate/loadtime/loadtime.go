@@ -54,6 +54,9 @@ type Context struct {
 
 	dnsCaches         map[string]*dfpv3.DnsCacheConfig // the first config of each DNS cache name met in the walk
 	defaultTracerUsed bool                             // a listener's connection manager uses the bootstrap's tracer
+	// static validation-context secrets a TLS context names without sds_config (and without merging them into a
+	// combined context): the ones Envoy builds at load
+	validationSecretsUsed map[string]bool
 
 	http httpFilterState // what the HTTP filter rules remember (httpfilter.go)
 }

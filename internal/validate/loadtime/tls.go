@@ -106,6 +106,12 @@ func staticSecretRefs(c *Context, m protoreflect.Message) {
 			c.envoyf(index(c.at("tls_certificate_sds_secret_configs"), i)+".name", src, "Unknown static secret: %s", ref.GetName())
 		}
 	}
+	if ref := ctx.GetValidationContextSdsSecretConfig(); ref != nil && ref.GetSdsConfig() == nil {
+		if c.validationSecretsUsed == nil {
+			c.validationSecretsUsed = map[string]bool{}
+		}
+		c.validationSecretsUsed[ref.GetName()] = true
+	}
 	validation := func(field string, ref *tlsv3.SdsSecretConfig) {
 		if ref != nil && ref.GetSdsConfig() == nil && ref.GetName() != "" && !c.hasStaticSecret("validation_context", ref.GetName()) {
 			c.envoyf(c.at(field)+".name", src, "Unknown static certificate validation context: %s", ref.GetName())
@@ -116,7 +122,8 @@ func staticSecretRefs(c *Context, m protoreflect.Message) {
 		ctx.GetCombinedValidationContext().GetValidationContextSdsSecretConfig())
 }
 
-// validationWithoutCA: peer checks that only make sense against a trusted CA.
+// validationWithoutCA: peer checks that only make sense against a trusted CA, in every validation context Envoy
+// builds at load.
 // Envoy: source/common/ssl/certificate_validation_context_config_impl.cc — "Failed to load
 // CRL from <path> without trusted CA", "SAN-based verification of peer certificates without trusted CA is insecure
 // and not allowed", "Certificate validity period is always ignored without trusted CA".
@@ -126,9 +133,19 @@ func validationWithoutCA(c *Context, m protoreflect.Message) {
 		v.GetCustomValidatorConfig() != nil {
 		return
 	}
-	if parent, _ := c.Parent(); parent != nil &&
-		parent.Descriptor().FullName() == "envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext" {
-		return // merged with the context SDS delivers, which may bring the CA
+	if parent, _ := c.Parent(); parent != nil {
+		switch parent.Descriptor().FullName() {
+		case "envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext":
+			return // merged with the context SDS delivers, which may bring the CA
+		case "envoy.extensions.transport_sockets.tls.v3.Secret":
+			// A static secret is only held by the secret manager (secret_manager_impl.cc addStaticSecret keeps the
+			// proto); Envoy builds, and so checks, it only for a TLS context that names it. The walk visits
+			// static_resources.listeners and clusters, where those contexts are, before static_resources.secrets.
+			// A secret merged into a combined context is left alone (the default context may bring the CA).
+			if s, ok := parent.Interface().(*tlsv3.Secret); ok && !c.validationSecretsUsed[s.GetName()] {
+				return
+			}
+		}
 	}
 	const src = "source/common/ssl/certificate_validation_context_config_impl.cc"
 	if crl := v.GetCrl(); crl != nil {

@@ -51,6 +51,10 @@ func casesTLSRules() []ruleCase {
 			ts + ".common_tls_context.tls_certificate_sds_secret_configs[0].name", "Unknown static secret: server"},
 		{"static secret of another kind", tlsListener("common_tls_context: {tls_certificate_sds_secret_configs: [{name: server}]}", "  secrets: [{name: server, validation_context: {trusted_ca: {filename: /ca.pem}}}]\n"),
 			ts + ".common_tls_context.tls_certificate_sds_secret_configs[0].name", "Unknown static secret: server"},
+		{"unused static validation context without ca", "static_resources:\n  secrets: [{name: ca, validation_context: {match_typed_subject_alt_names: [{san_type: DNS, matcher: {exact: a}}]}}]\n", "", ""},
+		{"used static validation context without ca", tlsCluster("common_tls_context: {validation_context_sds_secret_config: {name: ca}}") +
+			"  secrets: [{name: ca, validation_context: {match_typed_subject_alt_names: [{san_type: DNS, matcher: {exact: a}}]}}]\n",
+			"static_resources.secrets[0].validation_context", "SAN-based verification of peer certificates without trusted CA is insecure and not allowed"},
 		{"unknown static validation context", tlsCluster("common_tls_context: {validation_context_sds_secret_config: {name: ca}}"),
 			uts + ".common_tls_context.validation_context_sds_secret_config.name", "Unknown static certificate validation context: ca"},
 		{"duplicate secret", "static_resources:\n  secrets:\n  - {name: s, tls_certificate: " + certPair + "}\n  - {name: s, tls_certificate: " + certPair + "}\n",

@@ -161,6 +161,15 @@ static_resources:
           stat_prefix: tcp
           cluster: from_cds
 `, "", ""},
+		{"static route table naming a CDS cluster", `
+node: {id: node1, cluster: c1}
+dynamic_resources: {cds_config: {path_config_source: {path: /cds.yaml}}}
+` + strings.TrimPrefix(routeToNope, "\n"), hcmPath + ".route_config.virtual_hosts[0].routes[0].route.cluster",
+			`static listeners are built before CDS answers`},
+		{"static route table naming a CDS cluster, validation off", `
+node: {id: node1, cluster: c1}
+dynamic_resources: {cds_config: {path_config_source: {path: /cds.yaml}}}
+` + strings.Replace(strings.TrimPrefix(routeToNope, "\n"), "route_config:", "route_config:\n            validate_clusters: false", 1), "", ""},
 		{"route to an unknown cluster, no CDS", routeToNope, hcmPath + ".route_config.virtual_hosts[0].routes[0].route.cluster",
 			`unknown cluster "nope"`},
 		{"route table opting out of cluster validation",

@@ -11,8 +11,8 @@ import (
 type refTiming uint8
 
 const (
-	// atLoad: Envoy looks the cluster up while it loads the bootstrap and refuses to start without it (a reference
-	// in a listener may also be satisfied by CDS: the listener may be built after CDS answered).
+	// atLoad: Envoy looks the cluster up while it loads the bootstrap and refuses to start without it (static
+	// listeners are built before CDS starts, so CDS cannot provide it either).
 	atLoad refTiming = iota
 	// onUse: Envoy looks the cluster up only when traffic or a fetch needs it, so an unknown one fails that traffic
 	// but the bootstrap loads: a warning (none when CDS may provide it).
@@ -176,10 +176,16 @@ func (c *checker) checkClusterRefs() {
 			}
 			continue
 		}
-		if (r.inListener && c.hasCDS) || c.unvalidated(r.path) {
+		if c.unvalidated(r.path) {
 			continue
 		}
+		// Static listeners are built before CDS starts (server/configuration_impl.cc:141-152 adds them right after the
+		// cluster manager is made; server.cc:885 starts CDS later), so a cluster only CDS provides is unknown then too
+		// — as Envoy's own comment in thrift_proxy/router/router_impl.cc:55 says of static route tables.
 		switch {
+		case r.inListener && c.hasCDS:
+			msg += " (static listeners are built before CDS answers, so a cluster from CDS does not count; set " +
+				"validate_clusters: false on a static route table whose clusters come from CDS)"
 		case r.inListener:
 			msg += " and there is no dynamic_resources.cds_config to provide it"
 		case c.hasCDS:

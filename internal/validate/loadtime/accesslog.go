@@ -63,7 +63,7 @@ func (c *Context) formatString(path func() string, format string, extensions []*
 			if m[4] >= 0 {
 				sub = format[pos+m[4] : pos+m[5]]
 			}
-			if msg, src := commandProblem(cmd, sub, m[6] >= 0, 0); msg != "" {
+			if msg, src := commandProblem(cmd, sub, m[6] >= 0, 0); msg != "" && !c.filterCommand(cmd) {
 				c.envoyf(path(), src, "%s (in %s)", msg, format[pos:pos+m[1]])
 				return false
 			}
@@ -71,6 +71,30 @@ func (c *Context) formatString(path func() string, format string, extensions []*
 		pos += m[1]
 	}
 	return true
+}
+
+// filterCommands are the commands of the command parsers some filters hand to the formatters they build, which
+// Envoy tries before the built-in ones, by the message whose formats they apply to.
+// Envoy: source/extensions/filters/network/generic_proxy/access_log.cc (providerFuncTable),
+// source/extensions/filters/udp/dns_filter/dns_filter_access_log.cc, source/extensions/filters/http/transform/
+// transform.cc (BodyFormatterCommandParser).
+var filterCommands = map[protoreflect.FullName]map[string]bool{
+	"envoy.extensions.filters.network.generic_proxy.v3.GenericProxy": setOf("METHOD", "HOST", "PATH", "PROTOCOL",
+		"REQUEST_PROPERTY", "RESPONSE_PROPERTY", "GENERIC_RESPONSE_CODE"),
+	"envoy.extensions.filters.udp.dns_filter.v3.DnsFilterConfig": setOf("QUERY_NAME", "QUERY_TYPE", "QUERY_CLASS",
+		"ANSWER_COUNT", "RESPONSE_CODE", "PARSE_STATUS"),
+	"envoy.extensions.filters.http.transform.v3.BodyTransformation": setOf("REQUEST_BODY", "RESPONSE_BODY"),
+}
+
+// filterCommand reports a command that the filter around the format parses itself. Asked only for a command the
+// built-in parsers refuse, so that valid formats cost nothing.
+func (c *Context) filterCommand(cmd string) bool {
+	for msg, cmds := range filterCommands {
+		if cmds[cmd] && c.Ancestor(msg) != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // customFormatters reports whether the formatter extensions include one whose commands are not known, whose

@@ -10,6 +10,10 @@ func casesAccessLogRules() []ruleCase {
 	}
 	const lf = hcmPath + ".access_log[0].typed_config<StdoutAccessLog>.log_format"
 	return []ruleCase{
+		{"transform body command", hcm("http_filters:\n- {name: t, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.http.transform.v3.TransformConfig, " +
+			"request_transformation: {body_transformation: {body_format: {json_format: {a: '%REQUEST_BODY(x)%'}}, action: MERGE}}}}\n" + routerFilter), "", ""},
+		{"transform body command outside a body", stdout("{text_format: '%REQUEST_BODY(x)%'}"),
+			lf + ".text_format", "Not supported field in StreamInfo: REQUEST_BODY"},
 		{"text format", stdout("{text_format_source: {inline_string: \"[%START_TIME%] %REQ(:METHOD)% %RESPONSE_CODE% %%\\n\"}}"), "", ""},
 		{"unknown command", stdout("{text_format_source: {inline_string: '%START_TIME% %RESPONSE_CODES%'}}"),
 			lf + ".text_format_source.inline_string", "Not supported field in StreamInfo: RESPONSE_CODES"},

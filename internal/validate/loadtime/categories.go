@@ -24,6 +24,10 @@ type extensionInfo struct {
 // in one registry: checked like the annotated ones (TestSlotTables keeps both tables honest).
 var extraSlots = map[protoreflect.FullName]map[protoreflect.Name][]string{
 	"envoy.config.cluster.v3.Cluster": {"transport_socket": {"envoy.transport_sockets.upstream"}},
+	// A rate limit action's extension that is no descriptor producer is taken as an HTTP matching data input
+	// (source/common/router/router_ratelimit.cc:455, "fallback to using HTTP matcher input functions").
+	"envoy.config.route.v3.RateLimit.Action": {"extension": {"envoy.rate_limit_descriptors", "envoy.matching.http.input",
+		"envoy.matching.common_inputs"}},
 }
 
 // directionalTypes narrow the metadata's per-extension categories for extensions whose upstream and downstream
@@ -123,6 +127,9 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	if parent, field := c.Parent(); parent != nil && field != "" {
 		_, checkedByParent = slotsOf(parent.Descriptor().FullName())[field]
 	}
+	if optional(m) {
+		return // Envoy skips an optional extension it finds no factory for (a cluster specifier plugin, a filter)
+	}
 	owner := "" // the extension's name, when the slot's message carries one next to its typed_config
 	if nf := md.Fields().ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
 		owner = m.Get(nf).String()
@@ -182,6 +189,9 @@ func (c *Context) checkSlotValue(at slotPath, v protoreflect.Message, cats []str
 		}
 		return
 	}
+	if optional(v) {
+		return
+	}
 	fds := v.Descriptor().Fields()
 	tc := fds.ByName("typed_config")
 	if tc == nil || tc.Message() == nil || tc.Message().FullName() != "google.protobuf.Any" || !v.Has(tc) {
@@ -232,6 +242,14 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 	}
 	c.envoyf(c.render(at), source, "%s: that type configures %s (%s), but this field takes %s", head, info.name,
 		strings.Join(info.categories, ", "), strings.Join(cats, " or "))
+}
+
+// optional reports a message that marks its extension is_optional: Envoy looks the factory up with is_optional
+// and skips the extension (or uses a null one) when it has none of that type
+// (source/common/router/config_impl.cc:165, source/common/filter/config_discovery_impl.cc / filter_chain_helper.h).
+func optional(m protoreflect.Message) bool {
+	fd := m.Descriptor().Fields().ByName("is_optional")
+	return fd != nil && fd.Kind() == protoreflect.BoolKind && !fd.IsList() && m.Get(fd).Bool()
 }
 
 // extensionType returns the config type an Any names, looking through a TypedStruct as Envoy does.

@@ -46,6 +46,7 @@ func casesRouteOptionRules() []ruleCase {
 
 		{"cluster specifier plugin of no extension", oneRoute("prefix: /", "cluster: app", "", "cluster_specifier_plugins: [{extension: {name: p, typed_config: "+structAny+"}}]\n"),
 			routeCfg + ".cluster_specifier_plugins[0].extension.typed_config", "Didn't find a registered implementation for 'p' with type URL: 'google.protobuf.Struct'"},
+		{"optional cluster specifier plugin of another category", oneRoute("prefix: /", "cluster: app", "", "cluster_specifier_plugins: [{is_optional: true, extension: {name: p, typed_config: {'@type': "+routerType+"}}}]\n"), "", ""},
 		{"optional cluster specifier plugin of no extension", oneRoute("prefix: /", "cluster: app", "", "cluster_specifier_plugins: [{is_optional: true, extension: {name: p, typed_config: "+structAny+"}}]\n"), "", ""},
 		{"unknown cluster specifier plugin", oneRoute("prefix: /", "cluster_specifier_plugin: nope", "", luaPlugin("function envoy_on_route(h) end")),
 			rp + ".route.cluster_specifier_plugin", "Unknown cluster specifier plugin name: nope is used in the route"},
@@ -69,6 +70,7 @@ func casesRouteOptionRules() []ruleCase {
 
 		{"expression descriptor without expression", oneRoute("prefix: /", "cluster: app, rate_limits: [{actions: [{extension: {name: e, typed_config: {'@type': type.googleapis.com/envoy.extensions.rate_limit_descriptors.expr.v3.Descriptor, descriptor_key: k}}}]}]", "", ""),
 			rp + ".route.rate_limits[0].actions[0].extension.typed_config<Descriptor>", "Rate limit descriptor extension failed: expression specifier is not set"},
+		{"matching input as a rate limit descriptor", oneRoute("prefix: /", "cluster: app, rate_limits: [{actions: [{extension: {name: custom, typed_config: {'@type': type.googleapis.com/envoy.type.matcher.v3.HttpRequestHeaderMatchInput, header_name: x-h}}}]}]", "", ""), "", ""},
 		{"expression descriptor", oneRoute("prefix: /", "cluster: app, rate_limits: [{actions: [{extension: {name: e, typed_config: {'@type': type.googleapis.com/envoy.extensions.rate_limit_descriptors.expr.v3.Descriptor, descriptor_key: k, text: request.path}}}]}]", "", ""), "", ""},
 	}
 }

@@ -75,7 +75,7 @@ func thriftRoutes(c *Context, m protoreflect.Message) {
 		for j, rl := range r.GetRoute().GetRateLimits() {
 			c.thriftRateLimit(func() string { return index(p(".route.rate_limits"), j) }, rl)
 		}
-		if !validate || c.bootstrap().GetDynamicResources().GetCdsConfig() != nil {
+		if !validate { // static listeners are built before CDS starts, so CDS clusters do not count (router_impl.cc:55)
 			continue
 		}
 		for j, w := range r.GetRoute().GetWeightedClusters().GetClusters() {

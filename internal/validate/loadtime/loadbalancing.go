@@ -1,6 +1,7 @@
 package loadtime
 
 import (
+	"fmt"
 	"math"
 	"math/big"
 	"strings"
@@ -226,16 +227,46 @@ func wrrLocalityPolicy(c *Context, m protoreflect.Message) {
 		return
 	}
 	const src = "source/extensions/load_balancing_policies/wrr_locality/config.h"
+	report, why := c.envoyf, ""
+	if next := c.policyAfterWrrLocality(); next != "" {
+		// Envoy 1.35 has no wrr_locality factory (added in 1.36): it skips this policy and loads the next one.
+		report, why = c.envoyWarnf, fmt.Sprintf(" — refused by Envoy 1.36 and later; 1.35, which has no wrr_locality "+
+			"policy, skips it and uses '%s'", next)
+	}
 	lbp := w.GetEndpointPickingPolicy()
 	i, certain := selectedPolicy(lbp)
 	switch {
 	case i < 0:
-		c.envoyf(c.at("endpoint_picking_policy"), src, "No supported endpoint picking policy. (none of [%s] is a load balancer)", policyNames(lbp))
+		report(c.at("endpoint_picking_policy"), src, "No supported endpoint picking policy. (none of [%s] is a load balancer)%s",
+			policyNames(lbp), why)
 	case certain && extensionType(lbp.GetPolicies()[i].GetTypedExtensionConfig().GetTypedConfig().ProtoReflect()) !=
 		"envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin":
-		c.envoyf(index(c.at("endpoint_picking_policy.policies"), i), src, "Currently WrrLocalityLoadBalancer only supports "+
-			"ClientSideWeightedRoundRobinLoadBalancer as its endpoint picking policy.")
+		report(index(c.at("endpoint_picking_policy.policies"), i), src, "Currently WrrLocalityLoadBalancer only supports "+
+			"ClientSideWeightedRoundRobinLoadBalancer as its endpoint picking policy.%s", why)
 	}
+}
+
+// policyAfterWrrLocality returns the name of a load balancer policy listed after the WRR-locality policy being
+// checked (which Envoy 1.35 would pick instead), or "".
+func (c *Context) policyAfterWrrLocality() string {
+	pol := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy.Policy")
+	anc := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy")
+	if pol == nil || anc == nil {
+		return ""
+	}
+	lbp, _ := anc.Interface().(*clusterv3.LoadBalancingPolicy)
+	after := false
+	for _, p := range lbp.GetPolicies() {
+		if after {
+			typ := extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect())
+			if info, ok := extensionsByType[typ]; ok && hasCategory(info.categories, "envoy.load_balancing_policies") &&
+				typ != "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality" {
+				return p.GetTypedExtensionConfig().GetName()
+			}
+		}
+		after = after || protoreflect.ProtoMessage(p) == pol.Interface()
+	}
+	return ""
 }
 
 // overrideHostPolicy: each override source is a header or a metadata key, and a fallback policy picks hosts.

@@ -23,7 +23,13 @@ func casesNewerReleases() []warnCase {
 	compressor := "{name: compress, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.http.compressor.v3.Compressor, " +
 		"compressor_library: {name: gzip, typed_config: {'@type': type.googleapis.com/envoy.extensions.compression.gzip.compressor.v3.Gzip}}}}"
 	codec := "{name: codec, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec}}"
+	wrrRR := "load_balancing_policy: {policies: [{typed_extension_config: {name: wrr, typed_config: {'@type': type.googleapis.com/envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality, " +
+		"endpoint_picking_policy: {policies: [{typed_extension_config: {name: rr, typed_config: {'@type': type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin}}}]}}}}, " +
+		"{typed_extension_config: {name: fallback, typed_config: {'@type': type.googleapis.com/envoy.extensions.load_balancing_policies.round_robin.v3.RoundRobin}}}]}"
 	return []warnCase{
+		{"wrr locality of round robin before another policy", cluster("type: STATIC, " + wrrRR),
+			"static_resources.clusters[0].load_balancing_policy.policies[0].typed_extension_config.typed_config<WrrLocality>.endpoint_picking_policy.policies[0]",
+			"1.35, which has no wrr_locality policy, skips it and uses 'fallback'"},
 		{"compressor as a router upstream filter", hcm("http_filters:\n- {name: envoy.filters.http.router, typed_config: {'@type': " + routerType +
 			", upstream_http_filters: [" + compressor + ", " + codec + "]}}\n"),
 			hcmPath + ".http_filters[0].typed_config<Router>.upstream_http_filters[0].typed_config", "registered in envoy.filters.http.upstream only since 1.40"},

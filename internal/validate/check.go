@@ -55,6 +55,7 @@ func inspect(b *bootstrapv3.Bootstrap, o Options) (errs, warns Problems) {
 		hasCDS:    dr.GetCdsConfig() != nil || dr.GetCdsResourcesLocator() != "",
 		overrides: deprecationOverrides(b),
 	}
+	c.ignored = ignoredListeners(b)
 	w := &walker{visit: c.visit, field: c.field}
 	c.rules = loadtime.NewContext(b, w)
 	w.walk(b.ProtoReflect(), true)
@@ -84,11 +85,44 @@ type checker struct {
 	probs     Problems
 	warns     Problems
 	rules     *loadtime.Context
+	ignored   map[protoreflect.ProtoMessage]bool // static listeners Envoy drops unread (ignoredListeners)
+}
+
+// ignoredListeners returns the static listeners named like an earlier one: Envoy locks a static listener against
+// updates, so it drops such a listener before building anything of it (listener_manager_impl.cc,
+// addOrUpdateListenerInternal: "duplicate/locked listener", checked before ListenerImpl::create). Its payloads are
+// neither validated nor built, so no load-time rule applies to it (duplicateListeners warns about it instead).
+func ignoredListeners(b *bootstrapv3.Bootstrap) map[protoreflect.ProtoMessage]bool {
+	var ignored map[protoreflect.ProtoMessage]bool
+	seen := map[string]bool{}
+	for _, l := range b.GetStaticResources().GetListeners() {
+		if l.GetName() != "" && seen[l.GetName()] {
+			if ignored == nil {
+				ignored = map[protoreflect.ProtoMessage]bool{}
+			}
+			ignored[l] = true
+		}
+		seen[l.GetName()] = true
+	}
+	return ignored
+}
+
+// inIgnored reports whether the walk is inside a listener Envoy drops unread.
+func (c *checker) inIgnored(w *walker) bool {
+	for _, m := range w.msgs {
+		if c.ignored[m.Interface()] {
+			return true
+		}
+	}
+	return false
 }
 
 type validator interface{ ValidateAll() error }
 
 func (c *checker) visit(w *walker, m protoreflect.Message, root bool) {
+	if c.ignored != nil && c.inIgnored(w) {
+		return
+	}
 	if root {
 		if v, ok := m.Interface().(validator); ok {
 			if err := v.ValidateAll(); err != nil {

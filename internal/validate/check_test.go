@@ -330,3 +330,38 @@ func TestDuplicateListenerName(t *testing.T) {
 		t.Errorf("warnings = %v", w)
 	}
 }
+
+// TestDuplicateListenerNotBuilt: Envoy drops the second static listener of a name before building it, so what only
+// building it would refuse (a terminal filter that is not last, an unknown cluster in its route table, an address
+// the first listener holds) is not an error there.
+func TestDuplicateListenerNotBuilt(t *testing.T) {
+	const doc = `
+static_resources:
+  clusters: [{name: app, type: STATIC}]
+  listeners:
+  - name: in
+    address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains: [{filters: [{name: tcp, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: t, cluster: app}}]}]
+  - name: in
+    address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains:
+    - filters:
+      - {name: tcp, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: t, cluster: app}}
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: h
+          route_config: {virtual_hosts: [{name: a, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: nope}}]}]}
+          http_filters: [{name: r, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]
+`
+	b, ps := Read([]byte(doc), FormatYAML)
+	if !ps.HasErrors() {
+		ps = append(ps, Inspect(b, Options{})...)
+	}
+	if ps.HasErrors() {
+		t.Fatalf("refused, though Envoy drops the second listener unread:\n%v", ps.Errors())
+	}
+	if w := ps.Warnings(); len(w) != 1 || !strings.Contains(w[0].Message, "Envoy keeps that one and ignores this one") {
+		t.Errorf("warnings = %v", w)
+	}
+}

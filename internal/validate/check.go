@@ -94,15 +94,20 @@ type checker struct {
 // neither validated nor built, so no load-time rule applies to it (duplicateListeners warns about it instead).
 func ignoredListeners(b *bootstrapv3.Bootstrap) map[protoreflect.ProtoMessage]bool {
 	var ignored map[protoreflect.ProtoMessage]bool
-	seen := map[string]bool{}
-	for _, l := range b.GetStaticResources().GetListeners() {
-		if l.GetName() != "" && seen[l.GetName()] {
-			if ignored == nil {
-				ignored = map[protoreflect.ProtoMessage]bool{}
-			}
-			ignored[l] = true
+	listeners := b.GetStaticResources().GetListeners()
+	for i, l := range listeners {
+		if l.GetName() == "" {
+			continue
 		}
-		seen[l.GetName()] = true
+		for _, earlier := range listeners[:i] { // a sidecar has a handful of listeners: no map to allocate
+			if earlier.GetName() == l.GetName() {
+				if ignored == nil {
+					ignored = map[protoreflect.ProtoMessage]bool{}
+				}
+				ignored[l] = true
+				break
+			}
+		}
 	}
 	return ignored
 }

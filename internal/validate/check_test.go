@@ -365,3 +365,19 @@ static_resources:
 		t.Errorf("warnings = %v", w)
 	}
 }
+
+// TestLoadReportingClusterSurvives: Envoy sets load reporting up after the load and only logs its errors
+// (server.cc onRuntimeReady: "Skipping initialization of secondary cluster"), so an unknown cluster there is a
+// warning; the same reference from ADS stops Envoy.
+func TestLoadReportingClusterSurvives(t *testing.T) {
+	const lrs = "cluster_manager: {load_stats_config: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: nope}}]}}\n"
+	b, ps := Read([]byte(lrs), FormatYAML)
+	if !ps.HasErrors() {
+		ps = append(ps, Inspect(b, Options{})...)
+	}
+	if ps.HasErrors() {
+		t.Fatalf("refused, though Envoy starts without load reporting:\n%v", ps.Errors())
+	}
+	assertProblem(t, ps.Warnings(), "cluster_manager.load_stats_config.grpc_services[0].envoy_grpc.cluster_name",
+		`unknown cluster "nope"`)
+}

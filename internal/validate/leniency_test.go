@@ -110,6 +110,17 @@ var leniencyCases = []leniencyCase{
 		doc: "node: {id: a}\n---\nnode: {id: b}\n", warn: "|more than one YAML document (line 2)",
 		check: func(b *bootstrapv3.Bootstrap) bool { return b.GetNode().GetId() == "a" }},
 
+	// Any payloads.
+	{name: "well-known type in an Any without value is its empty message", cite: parserCC + "ParseMessage with any_reparse (only @type and value are read, neither required); Envoy's test/server/test_data/server/stats_sink_bootstrap.yaml",
+		doc: "stats_sinks: [{name: s, typed_config: {'@type': type.googleapis.com/google.protobuf.Struct}}]",
+		check: func(b *bootstrapv3.Bootstrap) bool {
+			tc := b.GetStatsSinks()[0].GetTypedConfig()
+			return tc.GetTypeUrl() == "type.googleapis.com/google.protobuf.Struct" && len(tc.GetValue()) == 0
+		}},
+	{name: "wrapper in an Any without value", cite: parserCC + "ParseMessage with any_reparse",
+		doc:   "stats_sinks: [{name: s, typed_config: {'@type': type.googleapis.com/google.protobuf.UInt32Value}}]",
+		check: func(b *bootstrapv3.Bootstrap) bool { return len(b.GetStatsSinks()[0].GetTypedConfig().GetValue()) == 0 }},
+
 	// Field names and repeated fields.
 	{name: "field by its JSON name", cite: "protobuf v35.1 src/google/protobuf/json/internal/descriptor_traits.h:169-187",
 		doc: "node: {userAgentName: x}", check: func(b *bootstrapv3.Bootstrap) bool { return b.GetNode().GetUserAgentName() == "x" }},

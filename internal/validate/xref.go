@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/appnet/appnet-agent/internal/validate/loadtime"
 )
 
 // refTiming says when Envoy looks a referenced cluster up, which decides whether an unknown one is an error.
@@ -177,6 +179,10 @@ func (c *checker) checkClusterRefs() {
 			continue
 		}
 		if c.unvalidated(r.path) {
+			continue
+		}
+		if why := loadtime.SurvivedAtStart(r.path); why != "" {
+			c.warns = append(c.warns, Problem{Path: r.path, Warning: true, Message: msg + why})
 			continue
 		}
 		// Static listeners are built before CDS starts (server/configuration_impl.cc:141-152 adds them right after the

@@ -99,9 +99,32 @@ func FuncName(f any) string {
 	return pkg + "." + full[strings.LastIndexByte(full, '.')+1:]
 }
 
-// envoyf reports at path: msg says what Envoy would say, and source names the Envoy file that says it.
+// envoyf reports at path: msg says what Envoy would say, and source names the Envoy file that says it. Under a
+// part of the bootstrap whose errors Envoy only logs (SurvivedAtStart), it is a warning.
 func (c *Context) envoyf(path, source, format string, args ...any) {
-	c.Report(path, fmt.Sprintf(format, args...)+" (Envoy: "+source+")")
+	msg := fmt.Sprintf(format, args...) + " (Envoy: " + source + ")"
+	if why := SurvivedAtStart(path); why != "" {
+		c.Warn(path, msg+why)
+		return
+	}
+	c.Report(path, msg)
+}
+
+// SurvivedAtStart returns, for a field path under the load reporting or HDS config, why an error there does not
+// stop Envoy: it sets both up after the load, in try/catch blocks that log "Skipping initialization of secondary
+// cluster: ..." / "Skipping initialization of HDS cluster: ..." and go on without them (source/server/server.cc
+// InstanceBase::onRuntimeReady, around initializeSecondaryClusters and the HDS delegate; the same in 1.35). It
+// returns "" anywhere else. The API rules of those fields still hold: Envoy validates the whole bootstrap first.
+func SurvivedAtStart(path string) string {
+	for _, p := range [...]struct{ prefix, what string }{
+		{"cluster_manager.load_stats_config", "load reporting"},
+		{"hds_config", "health discovery (HDS)"},
+	} {
+		if rest, ok := strings.CutPrefix(path, p.prefix); ok && (rest == "" || rest[0] == '.') {
+			return " — Envoy logs this and starts without " + p.what
+		}
+	}
+	return ""
 }
 
 // envoyWarnf is envoyf for a check that not every Envoy makes: one that depends on how Envoy was built (an

@@ -40,3 +40,19 @@ func casesNewerReleases() []warnCase {
 }
 
 func TestNewerReleaseWarnings(t *testing.T) { runWarnings(t, casesNewerReleases()) }
+
+// casesSurvivedAtStart are errors in the load reporting and HDS configs, which Envoy sets up after the load in
+// try/catch blocks that log them and go on (source/server/server.cc, onRuntimeReady): warnings.
+func casesSurvivedAtStart() []warnCase {
+	const xds = "static_resources:\n  clusters:\n  - {name: xds, type: STATIC, load_assignment: {cluster_name: xds, endpoints: [{lb_endpoints: [{endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 18000}}}}]}]}}\n"
+	return []warnCase{
+		{"load reporting of aggregated type", "cluster_manager: {load_stats_config: {api_type: AGGREGATED_DELTA_GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds}}]}}\n" + xds,
+			"cluster_manager.load_stats_config.api_type", "type must be of non-aggregated gRPC"},
+		{"load reporting without a service", "cluster_manager: {load_stats_config: {api_type: GRPC, transport_api_version: V3}}\n" + xds,
+			"cluster_manager.load_stats_config", "starts without load reporting"},
+		{"hds without a service", "hds_config: {api_type: GRPC, transport_api_version: V3}\n" + xds,
+			"hds_config", "starts without health discovery (HDS)"},
+	}
+}
+
+func TestSurvivedAtStartWarnings(t *testing.T) { runWarnings(t, casesSurvivedAtStart()) }

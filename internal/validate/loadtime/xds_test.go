@@ -17,8 +17,6 @@ func casesXdsRules() []ruleCase {
 		{"ads over delta grpc", ads("api_type: DELTA_GRPC, transport_api_version: V3, " + grpcSvc), "", ""},
 		{"ads of aggregated type", ads("api_type: AGGREGATED_GRPC, transport_api_version: V3, " + grpcSvc),
 			"dynamic_resources.ads_config.api_type", "type must be of non-aggregated gRPC"},
-		{"load reporting of aggregated type", node + "cluster_manager: {load_stats_config: {api_type: AGGREGATED_DELTA_GRPC, transport_api_version: V3, " + grpcSvc + "}}\n" + xds,
-			"cluster_manager.load_stats_config.api_type", "type must be of non-aggregated gRPC"},
 		{"ads fill rate infinite", ads("api_type: GRPC, transport_api_version: V3, " + grpcSvc + ", rate_limit_settings: {fill_rate: Infinity}"),
 			"dynamic_resources.ads_config.rate_limit_settings.fill_rate", "must not be NaN nor Inf"},
 		{"ads retry back-off", ads("api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: xds, retry_policy: {retry_back_off: {base_interval: 2s, max_interval: 1s}}}}]"),

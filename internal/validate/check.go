@@ -59,6 +59,7 @@ func inspect(b *bootstrapv3.Bootstrap, o Options) (errs, warns Problems) {
 	w := &walker{visit: c.visit, field: c.field}
 	c.rules = loadtime.NewContext(b, w)
 	w.walk(b.ProtoReflect(), true)
+	c.rules.Finish()
 	c.probs = append(w.probs, c.probs...)
 	c.warns = append(c.warns, w.warns...)
 	c.checkClusterRefs()

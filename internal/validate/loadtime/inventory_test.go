@@ -14,7 +14,7 @@ import (
 
 // TestInventory keeps the inventory of Envoy's load-time checks (docs/envoy-checks) and the validator in step:
 // every implemented row names rules that exist and test cases that Envoy rejects with that check, each rejected at
-// a field path with a problem that cites the row's Envoy file or says what the row's message says; and every rule
+// a field path (or, for a decoding problem of the whole document, at its line) with a problem that cites the row's Envoy file or says what the row's message says; and every rule
 // is claimed by an implemented row or listed, with its reason, in extras.tsv.
 func TestInventory(t *testing.T) {
 	dir := filepath.Join(testenv.RepoRoot(), "docs", "envoy-checks")
@@ -59,7 +59,9 @@ func TestInventory(t *testing.T) {
 			}
 			for _, name := range row.Tests {
 				tc, ok := cases[name]
-				if !ok || tc.msg == "" || tc.path == "" {
+				// A layer case about the whole document (not a mapping, say) has no field to name: its problem
+				// gives the line instead.
+				if !ok || tc.msg == "" || (tc.path == "" && !tc.layer) {
 					t.Errorf("%s: no rejected test case %q with a field path", where, name)
 					continue
 				}
@@ -72,6 +74,8 @@ func TestInventory(t *testing.T) {
 				switch {
 				case !ok:
 					t.Errorf("%s: case %q is not rejected at %s with %q; got:\n%v", where, name, tc.path, tc.msg, probs)
+				case tc.path == "" && !strings.Contains(p.Message, "(line "):
+					t.Errorf("%s: case %q's problem names neither a field nor a line: %s", where, name, p)
 				case !layer && !strings.Contains(p.Message, "(Envoy: "+row.File()+")") && !saysAlso(p.Message, row.Message):
 					t.Errorf("%s: case %q's problem neither cites %s nor says %q: %s", where, name, row.File(), row.Message, p)
 				}

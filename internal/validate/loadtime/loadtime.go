@@ -59,6 +59,9 @@ type Context struct {
 	validationSecretsUsed map[string]bool
 
 	http httpFilterState // what the HTTP filter rules remember (httpfilter.go)
+
+	rateLimitFilters []rateLimitFilterUse // the process rate limit access log filters met (xds_singleton.go)
+	finishers        []func()             // checks that need the whole walk first (Finish)
 }
 
 // NewContext prepares the rules for one bootstrap walked by w.
@@ -71,6 +74,17 @@ func (c *Context) Run(m protoreflect.Message) {
 	for _, r := range rules[m.Descriptor().FullName()] {
 		r(c, m)
 	}
+}
+
+// afterWalk defers a check until the walk is over (once per Context: a rule registers it on its first message).
+func (c *Context) afterWalk(f func()) { c.finishers = append(c.finishers, f) }
+
+// Finish runs the checks that need every message of the bootstrap first; the caller calls it after the walk.
+func (c *Context) Finish() {
+	for _, f := range c.finishers {
+		f()
+	}
+	c.finishers = nil
 }
 
 // rules maps a message full name to the rules run wherever such a message appears. Filled by the init functions

@@ -59,10 +59,11 @@ func (a *agent) withUDS(stale bool) {
 }
 
 // givenBootstrap gives the agent an existing bootstrap (ENVOY_CONFIG_FILE) whose admin
-// listens on adminHost at the run's admin port, instead of App Mesh variables to render.
-func (a *agent) givenBootstrap(adminHost string) {
+// listens on adminHost at the run's admin port, followed by more (YAML), instead of App Mesh
+// variables to render.
+func (a *agent) givenBootstrap(adminHost, more string) {
 	a.t.Helper()
-	text := fmt.Sprintf("node: {id: e2e, cluster: e2e}\nadmin:\n  address:\n    socket_address: {address: %s, port_value: %d}\n", adminHost, a.port)
+	text := fmt.Sprintf("node: {id: e2e, cluster: e2e}\nadmin:\n  address:\n    socket_address: {address: %s, port_value: %d}\n", adminHost, a.port) + more
 	if err := os.WriteFile(a.boot, []byte(text), 0o600); err != nil {
 		a.t.Fatal(err)
 	}
@@ -79,6 +80,7 @@ type agentOpts struct {
 	adminHost string   // where the Envoy bootstrap puts admin (default 127.0.0.1)
 	noWaitUp  bool     // do not wait for the API and Envoy's admin to answer
 	waitLive  bool     // wait until /status says HEALTHY
+	bootstrap string   // more of the bootstrap (YAML), after node and admin
 }
 
 // startAgent starts the agent with a given bootstrap (Envoy's admin on a free loopback port)
@@ -86,7 +88,7 @@ type agentOpts struct {
 func startAgent(t *testing.T, o agentOpts) *agent {
 	t.Helper()
 	a := newAgent(t)
-	a.givenBootstrap(cmp.Or(o.adminHost, "127.0.0.1"))
+	a.givenBootstrap(cmp.Or(o.adminHost, "127.0.0.1"), o.bootstrap)
 	if o.uds {
 		a.withUDS(o.staleSock)
 	} else {

@@ -48,6 +48,9 @@ type HealthOptions struct {
 	// taken for the Envoy the agent runs, while an Envoy started by a wrapper script (a
 	// descendant of the process the agent started) is.
 	HolderIn func(pid int) (int, error)
+	// BootstrapProblems is what /status reports as bootstrapProblems: the validator's errors
+	// (APPNET_VALIDATION=warn) and warnings for the bootstrap Envoy runs with.
+	BootstrapProblems int
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger hclog.Logger
@@ -335,6 +338,7 @@ func (h *Health) Status() Status {
 	s := Status{
 		AgentUptime:         strconv.FormatInt(int64(now.Sub(h.opts.AgentStarted)/time.Second), 10) + "s",
 		EnvoyReadinessState: st.readiness,
+		BootstrapProblems:   h.opts.BootstrapProblems,
 	}
 	if st.haveSup && st.sup.Starts > 0 {
 		s.EnvoyPid = strconv.Itoa(st.lastPID)

@@ -231,11 +231,11 @@ func TestHealthDrainPhase(t *testing.T) {
 func TestStatusFieldOrder(t *testing.T) {
 	ts := time.Date(2026, 11, 25, 21, 49, 31, 123456789, time.UTC)
 	s := Status{"HEALTHY", "7300s", "13", "LIVE", "0", "NOT_CONNECTED", &ts, "INITIALIZED", "UPDATE_SUCCESSFUL",
-		"137", "killed by signal 9 (killed)", "DRAINING", "boom"}
+		"137", "killed by signal 9 (killed)", "DRAINING", "boom", 2}
 	b, _ := json.Marshal(s)
 	want := []string{"healthStatus", "agentUptime", "envoyPid", "envoyState", "envoyRestartCount",
 		"managementServerConnectionStatus", "managementServerDisconnectedTimestamp", "envoyReadinessState",
-		"initialConfigUpdateStatus", "envoyExitCode", "lastExitReason", "drainPhase", "healthCheckError"}
+		"initialConfigUpdateStatus", "envoyExitCode", "lastExitReason", "drainPhase", "healthCheckError", "bootstrapProblems"}
 	if got := testenv.JSONKeys(t, b); !reflect.DeepEqual(got, want) {
 		t.Errorf("keys %v\nwant %v", got, want)
 	}

@@ -125,6 +125,7 @@ func (s *Service) agentMetrics() ([]byte, error) {
 		gauge("appnet_agent_healthy", "1 while /status reports HEALTHY, else 0.", boolValue(st.HealthStatus == Healthy)),
 		drainPhase(st.DrainPhase),
 		gauge("appnet_agent_bootstrap_warnings", "Warnings when the bootstrap was made (variables, platform facts, rendering).", float64(s.bootstrapWarnings)),
+		s.problems.family(),
 		s.requestFamily(),
 		s.outputFamily(),
 	}
@@ -158,6 +159,18 @@ func drainPhase(status string) *dto.MetricFamily {
 	for _, p := range drainPhases {
 		mf.Metric = append(mf.Metric, &dto.Metric{Label: labels("phase", p.label), Gauge: &dto.Gauge{Value: proto.Float64(boolValue(status == p.status))}})
 	}
+	return mf
+}
+
+// bootstrapProblems counts what the validator found in the bootstrap Envoy runs with.
+type bootstrapProblems struct{ errors, warnings int }
+
+// family is appnet_agent_bootstrap_problems, by severity.
+func (p bootstrapProblems) family() *dto.MetricFamily {
+	mf := gauge("appnet_agent_bootstrap_problems",
+		"Problems the validator found in the bootstrap Envoy runs with, by severity: errors (only with APPNET_VALIDATION=warn; otherwise Envoy would not have been started) and warnings.",
+		float64(p.errors), "severity", "error")
+	mf.Metric = append(mf.Metric, &dto.Metric{Label: labels("severity", "warning"), Gauge: &dto.Gauge{Value: proto.Float64(float64(p.warnings))}})
 	return mf
 }
 

@@ -52,6 +52,10 @@ type Options struct {
 	// BootstrapWarnings is how many warnings making the bootstrap gave
 	// (appnet_agent_bootstrap_warnings).
 	BootstrapWarnings int
+	// BootstrapErrors and BootstrapValidationWarnings count what the validator found in the
+	// bootstrap Envoy runs with: errors (only with APPNET_VALIDATION=warn, else Envoy would not
+	// start) and warnings (appnet_agent_bootstrap_problems; /status bootstrapProblems).
+	BootstrapErrors, BootstrapValidationWarnings int
 	// Outputs are the agent's guarded standard streams, whose lost lines
 	// appnet_agent_output_lines_lost_total counts.
 	Outputs []*logging.Stream
@@ -75,6 +79,7 @@ type Service struct {
 	build             BuildInfo
 	started           time.Time
 	bootstrapWarnings int
+	problems          bootstrapProblems
 	requests          requestCounts
 	outputs           []*logging.Stream
 
@@ -105,11 +110,12 @@ func New(o Options) *Service {
 	statsAdmin := o.Admin.With(statsTimeout, statsAttempts)
 
 	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings, outputs: o.Outputs,
-		lastSup: supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
+		problems: bootstrapProblems{errors: o.BootstrapErrors, warnings: o.BootstrapValidationWarnings},
+		lastSup:  supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
-		HolderIn: o.Admin.Target().HolderIn,
+		HolderIn: o.Admin.Target().HolderIn, BootstrapProblems: o.BootstrapErrors + o.BootstrapValidationWarnings,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	if c.API.StatsSnapshot {

@@ -45,6 +45,9 @@ type Status struct {
 	DrainPhase string `json:"drainPhase,omitempty"`
 	// HealthCheckError says why the last health poll could not read Envoy's state.
 	HealthCheckError string `json:"healthCheckError,omitempty"`
+	// BootstrapProblems counts what the validator found in the bootstrap Envoy runs with: its
+	// warnings, and the errors APPNET_VALIDATION=warn let through.
+	BootstrapProblems int `json:"bootstrapProblems,omitempty"`
 }
 
 // statusHandler serves /status: any method, query ignored, as in the reference; the body is

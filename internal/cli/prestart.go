@@ -63,6 +63,7 @@ func (b *bootstrapStep) run(ctx context.Context) error {
 	for _, w := range res.Warnings {
 		b.log.Warn(w)
 	}
+	logProblems(b.log, res.Problems)
 	logOverload(b.log, res.Overload)
 	if err := checkPortClash(b.cfg, res.Bootstrap, res.Existing); err != nil {
 		return err

@@ -67,9 +67,13 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 	for _, w := range res.Warnings {
 		log.Warn(w)
 	}
+	logProblems(log, res.Problems)
 	logOverload(log, res.Overload)
 	supervise.Concurrency(cfg, res.Facts.CPU, log) // logs a --concurrency the CPU quota decides
 	data := res.Bytes
+	if *format == "json" && res.Bootstrap == nil {
+		return fail(stderr, fmt.Errorf("--format json: the bootstrap does not decode (APPNET_VALIDATION=warn let it through as YAML)"))
+	}
 	if *format == "json" {
 		if data, err = validate.CanonicalJSON(res.Bootstrap); err != nil {
 			return fail(stderr, err)
@@ -81,6 +85,18 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return writeOutput(*out, data, 0o600, stdout, stderr)
+}
+
+// logProblems logs each problem the validator found in the bootstrap once, with its field
+// path: its warnings, and the errors APPNET_VALIDATION=warn let through.
+func logProblems(log hclog.Logger, ps validate.Problems) {
+	for _, p := range ps {
+		if p.Warning {
+			log.Warn("bootstrap warning: " + p.String())
+		} else {
+			log.Warn("bootstrap error, ignored as APPNET_VALIDATION=warn (Envoy starts anyway): " + p.String())
+		}
+	}
 }
 
 // fail prints err, with credentials in URLs redacted, and returns exit code 1.

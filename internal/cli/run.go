@@ -178,6 +178,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
 		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
+		BootstrapErrors: len(res.Problems.Errors()), BootstrapValidationWarnings: len(res.Problems.Warnings()),
 		Outputs: []*logging.Stream{outStream, errStream}})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())

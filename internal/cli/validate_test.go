@@ -8,32 +8,41 @@ import (
 	"testing"
 )
 
-// TestValidateCommand: problems go to stdout with the file name and exit 1; a node Envoy would take from
-// --service-node/--service-cluster is a warning on stderr with exit 0, for a missing and a partial node alike.
+// TestValidateCommand: errors go to stdout as FILE: PATH: MESSAGE with exit 1; warnings (what Envoy loads but an
+// author rarely means) go to stderr as FILE: PATH: warning: MESSAGE with exit 0, or 1 with --strict. A node Envoy
+// would take from --service-node/--service-cluster is a warning, for a missing and a partial node alike. Each file
+// is read as Envoy reads it, by its name.
 func TestValidateCommand(t *testing.T) {
 	const xds = "dynamic_resources: {lds_config: {path_config_source: {path: /etc/envoy/lds.yaml}}}\n"
 	cases := []struct {
-		name, yaml     string
-		code           int
-		stdout, stderr string
+		name, file, yaml string
+		args             []string
+		code             int
+		stdout, stderr   string
 	}{
-		{"valid", "node: {id: n1, cluster: c1}\n" + xds, 0, "", ""},
-		{"no node", xds, 0, "", "warning: node.id: not set while dynamic_resources are used"},
-		{"partial node", "node: {id: n1}\n" + xds, 0, "", "warning: node.cluster: not set while dynamic_resources are used"},
-		{"load-time rule", "static_resources:\n  clusters: [{name: c, type: LOGICAL_DNS}]\n", 1,
-			"static_resources.clusters[0]: LOGICAL_DNS clusters must have a single host (Envoy: ", ""},
+		{"valid", "envoy.yaml", "node: {id: n1, cluster: c1}\n" + xds, nil, 0, "", ""},
+		{"no node", "envoy.yaml", xds, nil, 0, "", ": node.id: warning: not set while dynamic_resources are used"},
+		{"partial node", "envoy.yaml", "node: {id: n1}\n" + xds, nil, 0, "", ": node.cluster: warning: not set while dynamic_resources are used"},
+		{"warning under --strict", "envoy.yaml", "node: {id: n1}\n" + xds, []string{"--strict"}, 1, "", ": node.cluster: warning: "},
+		{"duplicate key is a warning", "envoy.yaml", "node: {id: n1, cluster: c1, id: n2}\n", nil, 0, "",
+			`: node.id: warning: duplicate key "id"`},
+		{"load-time rule", "envoy.yaml", "static_resources:\n  clusters: [{name: c, type: LOGICAL_DNS}]\n", nil, 1,
+			": static_resources.clusters[0]: LOGICAL_DNS clusters must have a single host (Envoy: ", ""},
+		{"YAML in a file Envoy reads as JSON", "envoy.json", "node: {id: n1, cluster: c1}\n", nil, 1,
+			": Envoy reads this file as JSON (its name does not end in .yaml or .yml)", ""},
+		{"legacy JSON", "envoy.json", "{node: {id: 'n1', cluster: 'c1',},}", nil, 0, "", ""},
 		// Issue 7, defect 11: a huge file is refused before it is read, not validated for seconds.
-		{"too large", "node: {id: n1, cluster: c1}\n" + strings.Repeat("# padding to 5 MiB of comments\n", 170000), 1,
+		{"too large", "envoy.yaml", "node: {id: n1, cluster: c1}\n" + strings.Repeat("# padding to 5 MiB of comments\n", 170000), nil, 1,
 			"the agent reads bootstraps and fragments of at most 4 MiB", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f := filepath.Join(t.TempDir(), "envoy.yaml")
+			f := filepath.Join(t.TempDir(), tc.file)
 			if err := os.WriteFile(f, []byte(tc.yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
 			var stdout, stderr bytes.Buffer
-			if code := cmdValidate([]string{f}, &stdout, &stderr); code != tc.code {
+			if code := cmdValidate(append(tc.args, f), &stdout, &stderr); code != tc.code {
 				t.Errorf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tc.code, &stdout, &stderr)
 			}
 			if tc.stdout == "" && stdout.Len() > 0 || !strings.Contains(stdout.String(), tc.stdout) {
@@ -45,7 +54,14 @@ func TestValidateCommand(t *testing.T) {
 			if tc.stderr == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), tc.stderr) {
 				t.Errorf("stderr = %q, want %q", &stderr, tc.stderr)
 			}
+			if tc.stderr != "" && !strings.HasPrefix(stderr.String(), f+": ") {
+				t.Errorf("stderr does not start with the file name: %q", &stderr)
+			}
 		})
+	}
+	var stdout, stderr bytes.Buffer
+	if code := cmdValidate(nil, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "usage: appnet-agent validate [--strict] [--] FILE...") {
+		t.Errorf("no file: exit %d, stderr %q", code, &stderr)
 	}
 }
 

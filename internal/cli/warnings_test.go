@@ -52,11 +52,12 @@ func TestRenderAndValidateWarnAlike(t *testing.T) {
 			}
 			var validated []string
 			for _, l := range strings.Split(strings.TrimSpace(errs.String()), "\n") {
-				w, ok := strings.CutPrefix(l, boot+": warning: ")
-				if !ok {
+				// FILE: PATH: warning: MESSAGE, compared with render's PATH: MESSAGE.
+				path, msg, ok := strings.Cut(strings.TrimPrefix(l, boot+": "), ": warning: ")
+				if !ok || !strings.HasPrefix(l, boot+": ") {
 					t.Fatalf("validate's stderr line %q is not a warning about %s", l, boot)
 				}
-				validated = append(validated, w)
+				validated = append(validated, path+": "+msg)
 			}
 			has := func(ws []string, part string) bool {
 				return slices.ContainsFunc(ws, func(w string) bool { return strings.Contains(w, part) })

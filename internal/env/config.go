@@ -56,7 +56,9 @@ type Mode struct {
 	EnvoyPath       string        `env:"APPNET_ENVOY_PATH" default:"/usr/bin/envoy" desc:"Envoy binary to run and to probe with --version (FIPS detection)."`
 	TempDir         string        `env:"TMPDIR" default:"/tmp" desc:"Directory in which the agent makes its own 0700 directory for the default bootstrap file."`
 	XDSEndpoint     string        `env:"APPMESH_XDS_ENDPOINT" desc:"xDS endpoint. unix://PATH selects the Service Connect relay-client mode; otherwise used verbatim with TLS and SigV4. In relay mode: management domain (scheme stripped)."`
-	ExistingFile    bool          `env:"-"` // derived: ConfigFile names an existing non-empty file (sidecar modes only)
+	// Validation is what a bootstrap the validator refuses does to run and render.
+	Validation   ValidationMode `env:"APPNET_VALIDATION" default:"enforce" oneof:"enforce,warn" desc:"What run and render do with a bootstrap the validator refuses: enforce stops before Envoy starts (exit 1); warn logs every problem with its field path and starts Envoy anyway (the escape hatch for a validator that is wrong about your file; /status and /metrics count the problems)."`
+	ExistingFile bool           `env:"-"` // derived: ConfigFile names an existing non-empty file (sidecar modes only)
 }
 
 // Identity holds the Envoy node identity variables.

@@ -15,6 +15,17 @@ type Decoder interface {
 	Decode(value string) error
 }
 
+// ValidationMode is APPNET_VALIDATION: whether a bootstrap the validator refuses stops the agent.
+type ValidationMode string
+
+// The values of APPNET_VALIDATION.
+const (
+	// ValidationEnforce refuses to start Envoy with a bootstrap the validator refuses (the default).
+	ValidationEnforce ValidationMode = "enforce"
+	// ValidationWarn logs the problems and starts Envoy anyway.
+	ValidationWarn ValidationMode = "warn"
+)
+
 // XRayAddress is AWS_XRAY_DAEMON_ADDRESS: an IP literal with an optional port.
 type XRayAddress struct {
 	IP   string

@@ -32,7 +32,15 @@ func Render(ctx context.Context, vars map[string]string, facts platform.Collecto
 	if err != nil {
 		return nil, warnings, err
 	}
-	return res, append(warnings, res.Warnings...), nil
+	if res.Bootstrap == nil { // APPNET_VALIDATION=warn let through a document that does not decode
+		return nil, warnings, fmt.Errorf("the bootstrap is invalid (APPNET_VALIDATION=warn would start Envoy with it):\n%w",
+			res.Problems.Errors())
+	}
+	warnings = append(warnings, res.Warnings...)
+	for _, p := range res.Problems {
+		warnings = append(warnings, "bootstrap: "+p.String())
+	}
+	return res, warnings, nil
 }
 
 // Status is the outcome of one case.

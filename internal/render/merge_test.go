@@ -114,7 +114,7 @@ func TestMergeFragments(t *testing.T) {
 			name: "static_resources.clusters appended to the generated ones",
 			vars: map[string]string{"APPMESH_SDS_SOCKET_PATH": "/run/sds.sock", "ENVOY_RESOURCES_CONFIG_FILE": "/r.yaml"},
 			files: map[string]string{"/r.yaml": "static_resources:\n  clusters:\n  - {name: u, type: STATIC, connect_timeout: 1s}\n" +
-				"  secrets: [{name: s}]\n"},
+				"  secrets: [{name: s, generic_secret: {secret: {inline_string: x}}}]\n"},
 			check: func(t *testing.T, res *Result) {
 				sr := res.Bootstrap.GetStaticResources()
 				if len(sr.GetClusters()) != 2 || sr.GetClusters()[1].GetName() != "u" || len(sr.GetSecrets()) != 1 {

@@ -48,6 +48,10 @@ type Result struct {
 	// SideFiles must be written (before the bootstrap) for it to work: path → content.
 	SideFiles map[string][]byte
 	Warnings  []string
+	// Problems is what the validator found: its warnings, and with APPNET_VALIDATION=warn also the errors it
+	// would otherwise have stopped at (Problem.Warning tells them apart). Bootstrap is nil when such an error
+	// kept the document from decoding; Bytes is then the document as it was merged, for Envoy to judge.
+	Problems validate.Problems
 	// Facts are the platform facts it was made with; for an existing ENVOY_CONFIG_FILE only
 	// the CPU quota (Facts.CPU), which Envoy's --concurrency still depends on.
 	Facts platform.Facts
@@ -61,9 +65,12 @@ type Result struct {
 //
 //	renderTemplates    platform facts + cfg → template data → rendered YAML, parsed once and linted
 //	overlayUserFiles   the user fragments merged into that tree (sidecar modes)
-//	validateAndEncode  strict decode → PGV and Envoy's load-time rules → canonical YAML
+//	validateAndEncode  strict decode → PGV and Envoy's load-time rules → canonical YAML (JSON when
+//	                   ENVOY_CONFIG_FILE's name makes Envoy read it as JSON)
 //
-// An existing ENVOY_CONFIG_FILE skips the first two: it is only validated.
+// An existing ENVOY_CONFIG_FILE skips the first two: it is only validated. With
+// APPNET_VALIDATION=warn, what the validator refuses is reported in Result.Problems instead of
+// stopping the render.
 func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
 	if cfg.Mode.ExistingFile {
@@ -79,7 +86,11 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 	if err := overlayUserFiles(doc, cfg, opts, res); err != nil {
 		return nil, err
 	}
-	if err := validateAndEncode(doc, res); err != nil {
+	format := validate.FormatYAML // the default file is *.yaml (the run command's bootstrapPath)
+	if cfg.Mode.ConfigFile != "" {
+		format = validate.FormatOf(cfg.Mode.ConfigFile)
+	}
+	if err := validateAndEncode(doc, res, cfg.Mode.Validation, format); err != nil {
 		return nil, err
 	}
 	res.Warnings = append(res.Warnings, bootstrapWarnings(res.Bootstrap, res.Facts.EnvoyVersion)...)
@@ -90,6 +101,9 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 // `validate`: deprecated fields (Envoy accepts them), and the aws_iam call credentials when
 // the Envoy that will load it (envoyVersion, when known) is 1.35 or later.
 func bootstrapWarnings(b *bootstrapv3.Bootstrap, envoyVersion string) []string {
+	if b == nil { // APPNET_VALIDATION=warn let through a document that does not decode
+		return nil
+	}
 	var out []string
 	for _, p := range validate.Deprecations(b) {
 		out = append(out, p.String())
@@ -172,23 +186,28 @@ func overlayUserFiles(doc *yaml.Node, cfg *env.Config, opts Options, res *Result
 }
 
 // validateAndEncode is the last stage: the tree is decoded strictly into the bootstrap proto,
-// checked (PGV in every payload, then Envoy's load-time rules), and encoded as the canonical
-// YAML Envoy will read.
-func validateAndEncode(doc *yaml.Node, res *Result) error {
-	b, err := validate.DecodeNode(doc)
-	if err == nil {
-		if probs := validate.Check(b); len(probs) > 0 {
-			err = probs
-		}
+// checked (PGV in every payload, then Envoy's load-time rules), and encoded as Envoy will read
+// it: canonical YAML, or canonical JSON for a file Envoy reads as JSON (a name not ending in
+// .yaml or .yml). With APPNET_VALIDATION=warn the validator's errors do not stop it.
+func validateAndEncode(doc *yaml.Node, res *Result, mode env.ValidationMode, format validate.Format) error {
+	b, ps := validate.ReadNode(doc)
+	if b != nil {
+		ps = append(ps, validate.Inspect(b, validate.Options{RequireNode: true})...)
 	}
-	if err != nil {
-		return fmt.Errorf("the bootstrap is invalid:\n%w", err)
+	if ps.HasErrors() && mode != env.ValidationWarn {
+		return fmt.Errorf("the bootstrap is invalid:\n%w", ps.Errors())
 	}
-	res.Bootstrap = b
-	if res.Bytes, err = validate.CanonicalYAML(b); err != nil {
-		return err
+	res.Bootstrap, res.Problems = b, ps
+	var err error
+	switch {
+	case b == nil: // warn mode, and it did not decode: Envoy gets the document as merged
+		res.Bytes, err = yaml.Marshal(doc)
+	case format == validate.FormatJSON:
+		res.Bytes, err = validate.CanonicalJSON(b)
+	default:
+		res.Bytes, err = validate.CanonicalYAML(b)
 	}
-	return nil
+	return err
 }
 
 func (o Options) withDefaults() Options {
@@ -204,19 +223,23 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// existing validates a user-provided, non-empty ENVOY_CONFIG_FILE, which is then used untouched.
-// Of the platform facts it takes only the CPU quota, which Envoy's command line still needs.
+// existing validates a user-provided, non-empty ENVOY_CONFIG_FILE, read as Envoy will read it
+// (by its name), which is then used untouched. Of the platform facts it takes only the CPU
+// quota, which Envoy's command line still needs.
 func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
 	path := cfg.Mode.ConfigFile
 	data, err := opts.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE: %w", err)
 	}
-	b, err := validate.Bootstrap(data)
-	if err != nil {
-		return nil, fmt.Errorf("ENVOY_CONFIG_FILE %s is not a valid bootstrap:\n%w", path, prefixLines(err, path))
+	b, ps := validate.Read(data, validate.FormatOf(path))
+	if b != nil {
+		ps = append(ps, validate.Inspect(b, validate.Options{RequireNode: true})...)
 	}
-	res := &Result{Bootstrap: b, Bytes: data, Existing: true}
+	if ps.HasErrors() && cfg.Mode.Validation != env.ValidationWarn {
+		return nil, fmt.Errorf("ENVOY_CONFIG_FILE %s is not a valid bootstrap:\n%w", path, prefixLines(ps.Errors(), path))
+	}
+	res := &Result{Bootstrap: b, Bytes: data, Existing: true, Problems: ps}
 	if needCPUQuota(cfg) {
 		res.Facts = opts.Collector.Collect(ctx, platform.Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: opts.CgroupRoot})
 		res.Warnings = slices.Clone(res.Facts.Warnings)

@@ -8,6 +8,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/validate"
 )
 
 // nodeText is the YAML of doc's top-level key.
@@ -55,7 +56,7 @@ func TestStages(t *testing.T) {
 	if after := nodeText(t, doc, "static_resources"); after == before || !strings.Contains(after, "static_app") {
 		t.Fatalf("the resources fragment was not merged:\n%s", after)
 	}
-	if err := validateAndEncode(doc, res); err != nil {
+	if err := validateAndEncode(doc, res, env.ValidationEnforce, validate.FormatYAML); err != nil {
 		t.Fatal(err)
 	}
 	whole, err := Render(context.Background(), cfg, opts)
@@ -97,7 +98,7 @@ func BenchmarkStages(b *testing.B) {
 			res, doc, _ := renderTemplates(ctx, cfg, opts)
 			_ = overlayUserFiles(doc, cfg, opts, res)
 			b.StartTimer()
-			if err := validateAndEncode(doc, res); err != nil {
+			if err := validateAndEncode(doc, res, env.ValidationEnforce, validate.FormatYAML); err != nil {
 				b.Fatal(err)
 			}
 		}

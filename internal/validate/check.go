@@ -2,6 +2,7 @@ package validate
 
 import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/appnet/appnet-agent/internal/validate/loadtime"
@@ -23,15 +24,28 @@ func Check(b *bootstrapv3.Bootstrap) Problems {
 
 // CheckWith runs the generated PGV ValidateAll on the bootstrap and on every unpacked Any/TypedStruct payload (Any
 // inside Any included) and rejects deprecated fields that are disallowed by default. It then checks what Envoy
-// checks at load time and PGV does not: every referenced cluster exists (references from listeners may also be
-// satisfied by CDS), cluster and listener names are unique, no listener binds the admin address or another
+// checks at load time and PGV does not: every cluster Envoy needs at load exists (references from listeners may
+// also be satisfied by CDS), cluster names are unique, no listener binds the admin address or another
 // listener's address, "ads: {}" needs dynamic_resources.ads_config, a node used with xDS has an id and a cluster
 // (with RequireNode), and Envoy's own load-time rules (package loadtime: clusters, listeners, filter chains,
 // routes, TLS, access log formats, regular expressions, runtime, overload manager, xDS sources, addresses,
-// extension categories, Lua). It returns all problems, or nil.
+// extension categories, Lua). It returns the errors, or nil; Inspect also returns the warnings.
 func CheckWith(b *bootstrapv3.Bootstrap, o Options) Problems {
+	errs, _ := inspect(b, o)
+	return errs
+}
+
+// Inspect is CheckWith returning warnings as well (Problem.Warning): what Envoy loads but probably not as meant —
+// clusters it looks up only when traffic needs them, a node Envoy takes from flags (without RequireNode), and
+// loadtime's advisories. Errors come first.
+func Inspect(b *bootstrapv3.Bootstrap, o Options) Problems {
+	errs, warns := inspect(b, o)
+	return append(errs, warns...)
+}
+
+func inspect(b *bootstrapv3.Bootstrap, o Options) (errs, warns Problems) {
 	if b == nil {
-		return Problems{{Message: "no bootstrap"}}
+		return Problems{{Message: "no bootstrap"}}, nil
 	}
 	dr := b.GetDynamicResources()
 	c := &checker{
@@ -41,16 +55,22 @@ func CheckWith(b *bootstrapv3.Bootstrap, o Options) Problems {
 		hasCDS:    dr.GetCdsConfig() != nil || dr.GetCdsResourcesLocator() != "",
 		overrides: deprecationOverrides(b),
 	}
+	c.ignored = ignoredListeners(b)
 	w := &walker{visit: c.visit, field: c.field}
 	c.rules = loadtime.NewContext(b, w)
 	w.walk(b.ProtoReflect(), true)
+	c.rules.Finish()
 	c.probs = append(w.probs, c.probs...)
+	c.warns = append(c.warns, w.warns...)
 	c.checkClusterRefs()
 	c.checkBootstrap()
-	if len(c.probs) == 0 {
-		return nil
+	if !o.RequireNode {
+		c.warns = append(c.warns, softProblems(b)...)
 	}
-	return c.probs
+	if len(c.probs) == 0 {
+		c.probs = nil
+	}
+	return c.probs, c.warns
 }
 
 // checker holds what one Check call learns while walking.
@@ -61,14 +81,54 @@ type checker struct {
 	hasCDS    bool
 	overrides runtimeOverrides
 	refs      []clusterRef
-	unchecked []string // path prefixes of route tables with validate_clusters: false
+	unchecked []string        // path prefixes of route tables with validate_clusters: false
+	validated []proto.Message // route tables whose clusters Envoy validates
 	probs     Problems
+	warns     Problems
 	rules     *loadtime.Context
+	ignored   map[protoreflect.ProtoMessage]bool // static listeners Envoy drops unread (ignoredListeners)
+}
+
+// ignoredListeners returns the static listeners named like an earlier one: Envoy locks a static listener against
+// updates, so it drops such a listener before building anything of it (listener_manager_impl.cc,
+// addOrUpdateListenerInternal: "duplicate/locked listener", checked before ListenerImpl::create). Its payloads are
+// neither validated nor built, so no load-time rule applies to it (duplicateListeners warns about it instead).
+func ignoredListeners(b *bootstrapv3.Bootstrap) map[protoreflect.ProtoMessage]bool {
+	var ignored map[protoreflect.ProtoMessage]bool
+	listeners := b.GetStaticResources().GetListeners()
+	for i, l := range listeners {
+		if l.GetName() == "" {
+			continue
+		}
+		for _, earlier := range listeners[:i] { // a sidecar has a handful of listeners: no map to allocate
+			if earlier.GetName() == l.GetName() {
+				if ignored == nil {
+					ignored = map[protoreflect.ProtoMessage]bool{}
+				}
+				ignored[l] = true
+				break
+			}
+		}
+	}
+	return ignored
+}
+
+// inIgnored reports whether the walk is inside a listener Envoy drops unread.
+func (c *checker) inIgnored(w *walker) bool {
+	for _, m := range w.msgs {
+		if c.ignored[m.Interface()] {
+			return true
+		}
+	}
+	return false
 }
 
 type validator interface{ ValidateAll() error }
 
 func (c *checker) visit(w *walker, m protoreflect.Message, root bool) {
+	if c.ignored != nil && c.inIgnored(w) {
+		return
+	}
 	if root {
 		if v, ok := m.Interface().(validator); ok {
 			if err := v.ValidateAll(); err != nil {

@@ -35,16 +35,10 @@ func TestCheckRejects(t *testing.T) {
 			routesPath + "[1].route.cluster", `unknown cluster "nope"`},
 		{"unknown weighted cluster", []edit{noCDS, {"{name: app_v2, weight: 10}", "{name: nope, weight: 10}"}},
 			routesPath + "[0].route.weighted_clusters.clusters[1].name", `unknown cluster "nope"`},
-		{"unknown mirror cluster", []edit{noCDS, {"- cluster: app_v2", "- cluster: nope"}},
-			routesPath + "[1].route.request_mirror_policies[0].cluster", `unknown cluster "nope"`},
-		{"unknown tcp_proxy cluster", []edit{noCDS, {"          cluster: app_v2", "          cluster: nope"}},
-			"static_resources.listeners[1].filter_chains[0].filters[0].typed_config<TcpProxy>.cluster", `unknown cluster "nope"`},
 
 		// Check: structure
 		{"duplicate cluster", []edit{{"  - name: statsd\n", "  - name: zipkin\n"}},
 			"static_resources.clusters[4].name", `duplicate cluster name "zipkin" (also static_resources.clusters[3])`},
-		{"duplicate listener", []edit{{"name: egress_tcp\n", "name: ingress\n"}},
-			"static_resources.listeners[1].name", `duplicate listener name "ingress"`},
 		{"listener on the admin port", []edit{{"port_value: 15000}", "port_value: 9901}"}},
 			"static_resources.listeners[0].address.socket_address.port_value", `listener "ingress" uses the admin address`},
 		{"listener on the admin port, wildcard admin", []edit{{"address: 127.0.0.1, port_value: 15001}", "address: 127.0.0.1, port_value: 9901}"}},
@@ -65,7 +59,8 @@ func TestCheckRejects(t *testing.T) {
 	})
 }
 
-const rateLimitDynamicMetadata = `
+// hcmListener starts a bootstrap with one HTTP connection manager; cases add its route config and filters.
+const hcmListener = `
 static_resources:
   listeners:
   - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
@@ -75,7 +70,9 @@ static_resources:
         typed_config:
           "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: in
-          route_config:
+`
+
+const rateLimitDynamicMetadata = hcmListener + `          route_config:
             virtual_hosts:
             - name: all
               domains: ["*"]
@@ -84,17 +81,7 @@ static_resources:
                 - dynamic_metadata: {descriptor_key: k, metadata_key: {key: ns, path: [{key: a}]}}
 `
 
-const routeToNope = `
-static_resources:
-  listeners:
-  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: in
-          route_config:
+const routeToNope = hcmListener + `          route_config:
             virtual_hosts: [{name: all, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: nope}}]}]
 `
 
@@ -138,25 +125,6 @@ tracing:
       collector_cluster: datadog_agent
       service_name: svc
 `, "tracing.http.typed_config<DatadogConfig>.collector_cluster", `unknown cluster "datadog_agent"`},
-		{"HttpUri cluster unknown", `
-static_resources:
-  listeners:
-  - address: {socket_address: {address: 0.0.0.0, port_value: 80}}
-    filter_chains:
-    - filters:
-      - name: hcm
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: in
-          route_config: {}
-          http_filters:
-          - name: envoy.filters.http.ext_authz
-            typed_config:
-              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
-              http_service: {server_uri: {uri: "http://authz", cluster: authz, timeout: 1s}}
-          - name: envoy.filters.http.router
-            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
-`, hcmPath + ".http_filters[0].typed_config<ExtAuthz>.http_service.server_uri.cluster", `unknown cluster "authz"`},
 		{"TypedStruct payload is checked", `
 bootstrap_extensions:
 - name: envoy.bootstrap.internal_listener
@@ -193,6 +161,15 @@ static_resources:
           stat_prefix: tcp
           cluster: from_cds
 `, "", ""},
+		{"static route table naming a CDS cluster", `
+node: {id: node1, cluster: c1}
+dynamic_resources: {cds_config: {path_config_source: {path: /cds.yaml}}}
+` + strings.TrimPrefix(routeToNope, "\n"), hcmPath + ".route_config.virtual_hosts[0].routes[0].route.cluster",
+			`static listeners are built before CDS answers`},
+		{"static route table naming a CDS cluster, validation off", `
+node: {id: node1, cluster: c1}
+dynamic_resources: {cds_config: {path_config_source: {path: /cds.yaml}}}
+` + strings.Replace(strings.TrimPrefix(routeToNope, "\n"), "route_config:", "route_config:\n            validate_clusters: false", 1), "", ""},
 		{"route to an unknown cluster, no CDS", routeToNope, hcmPath + ".route_config.virtual_hosts[0].routes[0].route.cluster",
 			`unknown cluster "nope"`},
 		{"route table opting out of cluster validation",
@@ -251,6 +228,63 @@ layered_runtime:
 	}
 }
 
+// TestLazyClusterRefs: a cluster Envoy looks up only when traffic (or a fetch) needs it is a warning when unknown,
+// never an error (Envoy starts); none when CDS may provide it. One Envoy needs at load stays an error.
+func TestLazyClusterRefs(t *testing.T) {
+	extAuthz := func(service string) string {
+		return hcmListener + `          route_config: {}
+          http_filters:
+          - name: envoy.filters.http.ext_authz
+            typed_config:
+              "@type": type.googleapis.com/envoy.extensions.filters.http.ext_authz.v3.ExtAuthz
+              ` + service + `
+          - name: envoy.filters.http.router
+            typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}
+`
+	}
+	mutated := func(edits ...edit) string {
+		return mutate(t, sample(t), edits...)
+	}
+	const authzPath = hcmPath + ".http_filters[0].typed_config<ExtAuthz>"
+	for _, tc := range []struct {
+		name, yaml, path string // path "" means: no warning about clusters
+	}{
+		{"mirror policy of a table with validate_clusters: false", mutated(noCDS, edit{"- cluster: app_v2", "- cluster: nope"},
+			edit{"          route_config:\n", "          route_config:\n            validate_clusters: false\n"}),
+			routesPath + "[1].route.request_mirror_policies[0].cluster"},
+		{"tcp_proxy (per connection)", mutated(noCDS, edit{"          cluster: app_v2", "          cluster: nope"}),
+			"static_resources.listeners[1].filter_chains[0].filters[0].typed_config<TcpProxy>.cluster"},
+		{"tcp_proxy with CDS", mutated(edit{"          cluster: app_v2", "          cluster: nope"}), ""},
+		{"HTTP URI (fetched when needed)", extAuthz(`http_service: {server_uri: {uri: "http://authz", cluster: authz, timeout: 1s}}`),
+			authzPath + ".http_service.server_uri.cluster"},
+		{"gRPC service of a filter (skip_cluster_check)", extAuthz(`grpc_service: {envoy_grpc: {cluster_name: authz}}`),
+			authzPath + ".grpc_service.envoy_grpc.cluster_name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b, ps := Read([]byte(tc.yaml), FormatYAML)
+			if !ps.HasErrors() {
+				ps = Inspect(b, Options{})
+			}
+			if ps.HasErrors() {
+				t.Fatalf("refused: %v", ps.Errors())
+			}
+			var clusterWarns Problems
+			for _, w := range ps.Warnings() {
+				if strings.Contains(w.Message, "unknown cluster") {
+					clusterWarns = append(clusterWarns, w)
+				}
+			}
+			if tc.path == "" {
+				if clusterWarns != nil {
+					t.Errorf("warned: %v", clusterWarns)
+				}
+				return
+			}
+			assertProblem(t, clusterWarns, tc.path, "Envoy looks it up only when traffic needs it")
+		})
+	}
+}
+
 // TestNodeFromFlags: without RequireNode (the validate command), a missing or a partial node is not an error but
 // a warning, the same for both; with it (render, run), both are errors.
 func TestNodeFromFlags(t *testing.T) {
@@ -282,4 +316,68 @@ func TestNodeFromFlags(t *testing.T) {
 	if w := Warnings(b); w != nil {
 		t.Errorf("complete node warned: %v", w)
 	}
+}
+
+// TestDuplicateListenerName: Envoy keeps the first of two static listeners with one name and ignores the second
+// (it does not fail), so the validator accepts the bootstrap and warns.
+func TestDuplicateListenerName(t *testing.T) {
+	b, err := Bootstrap([]byte(mutate(t, sample(t), edit{"name: egress_tcp\n", "name: ingress\n"})))
+	if err != nil {
+		t.Fatalf("rejected: %v", err)
+	}
+	w := Warnings(b)
+	if len(w) != 1 || w[0].Path != "static_resources.listeners[1].name" || !strings.Contains(w[0].Message, "Envoy keeps that one and ignores this one") {
+		t.Errorf("warnings = %v", w)
+	}
+}
+
+// TestDuplicateListenerNotBuilt: Envoy drops the second static listener of a name before building it, so what only
+// building it would refuse (a terminal filter that is not last, an unknown cluster in its route table, an address
+// the first listener holds) is not an error there.
+func TestDuplicateListenerNotBuilt(t *testing.T) {
+	const doc = `
+static_resources:
+  clusters: [{name: app, type: STATIC}]
+  listeners:
+  - name: in
+    address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains: [{filters: [{name: tcp, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: t, cluster: app}}]}]
+  - name: in
+    address: {socket_address: {address: 0.0.0.0, port_value: 80}}
+    filter_chains:
+    - filters:
+      - {name: tcp, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy, stat_prefix: t, cluster: app}}
+      - name: hcm
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: h
+          route_config: {virtual_hosts: [{name: a, domains: ["*"], routes: [{match: {prefix: /}, route: {cluster: nope}}]}]}
+          http_filters: [{name: r, typed_config: {"@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router}}]
+`
+	b, ps := Read([]byte(doc), FormatYAML)
+	if !ps.HasErrors() {
+		ps = append(ps, Inspect(b, Options{})...)
+	}
+	if ps.HasErrors() {
+		t.Fatalf("refused, though Envoy drops the second listener unread:\n%v", ps.Errors())
+	}
+	if w := ps.Warnings(); len(w) != 1 || !strings.Contains(w[0].Message, "Envoy keeps that one and ignores this one") {
+		t.Errorf("warnings = %v", w)
+	}
+}
+
+// TestLoadReportingClusterSurvives: Envoy sets load reporting up after the load and only logs its errors
+// (server.cc onRuntimeReady: "Skipping initialization of secondary cluster"), so an unknown cluster there is a
+// warning; the same reference from ADS stops Envoy.
+func TestLoadReportingClusterSurvives(t *testing.T) {
+	const lrs = "cluster_manager: {load_stats_config: {api_type: GRPC, transport_api_version: V3, grpc_services: [{envoy_grpc: {cluster_name: nope}}]}}\n"
+	b, ps := Read([]byte(lrs), FormatYAML)
+	if !ps.HasErrors() {
+		ps = append(ps, Inspect(b, Options{})...)
+	}
+	if ps.HasErrors() {
+		t.Fatalf("refused, though Envoy starts without load reporting:\n%v", ps.Errors())
+	}
+	assertProblem(t, ps.Warnings(), "cluster_manager.load_stats_config.grpc_services[0].envoy_grpc.cluster_name",
+		`unknown cluster "nope"`)
 }

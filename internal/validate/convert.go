@@ -26,8 +26,14 @@ type converter struct {
 	paths     []pathNode // path tree; node 0 is the base path
 	pairs     []pair     // scratch stack of mapping entries
 	probs     Problems
+	warns     Problems
 	jsonInput bool
 	oneLine   bool // no line numbers in problems: single-line input, or a tree combined from several files
+	// mergeKeys expands YAML "<<" merge keys. Envoy's YAML parser (yaml-cpp) has none, so a file Envoy reads keeps
+	// "<<" as a key; render merges its own trees before writing, and allows them.
+	mergeKeys bool
+	src       []byte // the YAML source, when known: to see tags the YAML parser does not keep (leniency.go)
+	srcLines  []int  // offsets of line starts in src, built on first use
 	depth     int
 	nodes     int  // budget left
 	aborted   bool // a limit was hit; emit nulls from here on
@@ -109,12 +115,22 @@ func appendSeg(p string, kind uint8, name string, index int) string {
 const maxProblems = 100
 
 func (c *converter) problem(path string, line int, format string, args ...any) {
-	switch n := len(c.probs); {
+	c.probs = addBounded(c.probs, Problem{Path: path, Message: fmt.Sprintf(format, args...) + c.at(line)})
+}
+
+// warn records something Envoy accepts but the author probably did not mean.
+func (c *converter) warn(path string, line int, format string, args ...any) {
+	c.warns = addBounded(c.warns, Problem{Path: path, Message: fmt.Sprintf(format, args...) + c.at(line), Warning: true})
+}
+
+func addBounded(ps Problems, p Problem) Problems {
+	switch n := len(ps); {
 	case n < maxProblems:
-		c.probs = append(c.probs, Problem{Path: path, Message: fmt.Sprintf(format, args...) + c.at(line)})
+		ps = append(ps, p)
 	case n == maxProblems:
-		c.probs = append(c.probs, Problem{Message: "too many problems; the rest are not shown"})
+		ps = append(ps, Problem{Message: "too many problems; the rest are not shown", Warning: p.Warning})
 	}
+	return ps
 }
 
 // at is atLine, except for single-line input (JSON from a program), where "line 1" everywhere is noise.
@@ -157,28 +173,38 @@ func (c *converter) enter(n *yaml.Node, p int32) (*yaml.Node, bool) {
 	return n, true
 }
 
+// enterValue is enter for a value about to be written: on false, null has been written in its place.
+func (c *converter) enterValue(n *yaml.Node, p int32) (*yaml.Node, bool) {
+	n, ok := c.enter(n, p)
+	if !ok {
+		c.out = append(c.out, "null"...)
+	}
+	return n, ok
+}
+
 func (c *converter) leave() { c.depth-- }
 
 // message emits n as a message of type md.
 func (c *converter) message(n *yaml.Node, md protoreflect.MessageDescriptor, p int32) {
-	n, ok := c.enter(n, p)
+	n, ok := c.enterValue(n, p)
 	if !ok {
-		c.out = append(c.out, "null"...)
 		return
 	}
 	defer c.leave()
-	switch wellKnown(md.FullName()) {
-	case wktAny:
+	k := wellKnown(md.FullName())
+	switch {
+	case k == wktAny:
 		c.any(n, p)
 		return
-	case wktOther:
-		// Duration, Struct, wrappers...: their JSON form is not an object of fields, and Envoy's leniencies do not
-		// apply inside them.
-		c.raw(n, p)
+	case c.isNull(n):
+		// null leaves a message field unset (and makes a Value a null value): parser.cc:398-424.
+		c.out = append(c.out, "null"...)
 		return
-	}
-	if n.Kind != yaml.MappingNode {
-		c.raw(n, p) // null unsets the field; anything else is a type error protojson reports with our path
+	case k != wktNone:
+		c.wellKnownValue(n, md, k, p)
+		return
+	case n.Kind != yaml.MappingNode:
+		c.raw(n, p) // a type error protojson reports with our path
 		return
 	}
 	start := c.collect(n, p, segField)
@@ -188,32 +214,47 @@ func (c *converter) message(n *yaml.Node, md protoreflect.MessageDescriptor, p i
 	c.pairs = c.pairs[:start]
 }
 
-// fields emits the collected entries c.pairs[start:] as fields of md, reporting unknown and repeated ones.
-// The caller owns the braces. inAny says "@type" was already written and is to be skipped.
+// fields emits the collected entries c.pairs[start:] as fields of md, reporting unknown ones. The caller owns the
+// braces. inAny says "@type" was already written and is to be skipped.
+//
+// A field may be named by its JSON name or its proto name (descriptor_traits.h:169-187). One given twice (both
+// spellings, or a key repeated in a JSON file) is accepted outside a oneof, in legacy mode (parser.cc:1257-1264 with
+// parser_traits.h:68-78): the last value is kept, with a warning.
 func (c *converter) fields(start int, md protoreflect.MessageDescriptor, p int32, inAny bool) {
 	afterFirst := inAny
 	fds := md.Fields()
-	var seenBuf [16]protoreflect.FieldNumber
-	seen := seenBuf[:0]
+	var buf [24]protoreflect.FieldDescriptor
+	resolved := buf[:0]
+	twice := false
 	for i := start; i < len(c.pairs); i++ {
-		k, v := c.pairs[i].k, c.pairs[i].v
-		if inAny && k.Value == "@type" {
-			continue
+		k := c.pairs[i].k
+		var fd protoreflect.FieldDescriptor
+		if !inAny || k.Value != "@type" {
+			if fd = fds.ByJSONName(k.Value); fd == nil {
+				fd = fds.ByTextName(k.Value)
+			}
+			if fd == nil {
+				c.unknownField(md, p, k)
+			}
 		}
-		fd := fds.ByJSONName(k.Value)
+		if fd != nil && !twice {
+			for _, prev := range resolved {
+				if prev == fd {
+					twice = true
+					break
+				}
+			}
+		}
+		resolved = append(resolved, fd)
+	}
+	for j, fd := range resolved {
 		if fd == nil {
-			fd = fds.ByTextName(k.Value)
-		}
-		if fd == nil {
-			c.problem(joinPath(c.path(p), k.Value), k.Line, "unknown field %q in %s", k.Value, md.FullName())
 			continue
 		}
-		if containsNumber(seen, fd.Number()) {
-			c.problem(joinPath(c.path(p), string(fd.Name())), k.Line,
-				"field given twice (%q is another spelling of a field already set)", k.Value)
+		k, v := c.pairs[start+j].k, c.pairs[start+j].v
+		if twice && c.overridden(resolved, j, start, p) {
 			continue
 		}
-		seen = append(seen, fd.Number())
 		if afterFirst {
 			c.out = append(c.out, ',')
 		}
@@ -226,52 +267,117 @@ func (c *converter) fields(start int, md protoreflect.MessageDescriptor, p int32
 	}
 }
 
-func containsNumber(s []protoreflect.FieldNumber, n protoreflect.FieldNumber) bool {
-	for _, x := range s {
-		if x == n {
-			return true
+// overridden reports whether occurrence j of a field given more than once is one Envoy's parser does not keep, and
+// says so once, at the first occurrence. The parser reads each occurrence in turn (parser.cc:1257-1264): null
+// leaves the field as it was, a value replaces a scalar (and is merged into a message or appended to a list); a
+// oneof field set twice, not null, is refused. The occurrence kept here is the last that is not null.
+func (c *converter) overridden(resolved []protoreflect.FieldDescriptor, j, start int, p int32) bool {
+	fd := resolved[j]
+	first, last, kept, values := -1, -1, -1, 0
+	for i, other := range resolved {
+		if other != fd {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		last = i
+		if !c.isNull(c.pairs[start+i].v) {
+			kept = i
+			values++
 		}
 	}
-	return false
+	if first == last {
+		return false
+	}
+	if kept < 0 {
+		kept = last
+	}
+	if j == first {
+		k, lk := c.pairs[start+first].k, c.pairs[start+last].k
+		fp := joinPath(c.path(p), string(fd.Name()))
+		if fd.ContainingOneof() != nil && values > 1 {
+			c.problem(fp, lk.Line, "field given twice (%q and %q): a field of oneof %s may be set only once",
+				k.Value, lk.Value, fd.ContainingOneof().Name())
+		} else {
+			c.warn(fp, k.Line, "field given twice (%q and %q): Envoy uses the last value that is not null "+
+				"(merging messages and lists)", k.Value, lk.Value)
+		}
+	}
+	return j != kept
+}
+
+// unknownField reports a key that names no field of md.
+func (c *converter) unknownField(md protoreflect.MessageDescriptor, p int32, k *yaml.Node) {
+	path := joinPath(c.path(p), k.Value)
+	if k.Tag == "!!merge" {
+		c.problem(path, k.Line, "unknown field %q in %s: Envoy's YAML parser (yaml-cpp) does not expand merge keys, "+
+			"so it reads \"<<\" as a field name; write the fields out", k.Value, md.FullName())
+		return
+	}
+	c.problem(path, k.Line, "unknown field %q in %s", k.Value, md.FullName())
 }
 
 // field emits the value of fd, which may be a list or a map.
 func (c *converter) field(n *yaml.Node, fd protoreflect.FieldDescriptor, p int32) {
-	switch {
-	case fd.IsMap():
-		n, ok := c.enter(n, p)
-		if !ok {
-			c.out = append(c.out, "null"...)
-			return
-		}
-		defer c.leave()
-		if n.Kind != yaml.MappingNode {
-			c.raw(n, p)
-			return
-		}
-		c.object(n, p, func(v *yaml.Node, kp int32) { c.singular(v, fd.MapValue(), kp) })
-	case fd.IsList():
-		n, ok := c.enter(n, p)
-		if !ok {
-			c.out = append(c.out, "null"...)
-			return
-		}
-		defer c.leave()
-		switch {
-		case n.Kind == yaml.SequenceNode:
-			c.array(n, p, func(e *yaml.Node, ep int32) { c.singular(e, fd, ep) })
-		case n.Kind == yaml.MappingNode && fd.Message() != nil:
-			// Envoy's leniency: a single object where a list is expected is a one-element list.
-			ep := c.child(p, segIndex, "", 0)
-			c.out = append(c.out, '[')
-			c.newline(ep, n.Line)
-			c.singular(n, fd, ep)
-			c.out = append(c.out, ']')
-		default:
-			c.raw(n, p)
-		}
-	default:
+	if !fd.IsMap() && !fd.IsList() {
 		c.singular(n, fd, p)
+		return
+	}
+	n, ok := c.enterValue(n, p)
+	if !ok {
+		return
+	}
+	defer c.leave()
+	switch {
+	case c.isNull(n):
+		c.out = append(c.out, "null"...) // an empty list or map: parser.cc:659-661, 772-774
+	case fd.IsMap() && n.Kind == yaml.MappingNode:
+		c.mapEntries(n, fd, p)
+	case fd.IsMap():
+		c.raw(n, p)
+	case n.Kind == yaml.SequenceNode:
+		c.out = append(c.out, '[')
+		i := 0
+		c.listItems(n, fd, p, &i)
+		c.out = append(c.out, ']')
+	default:
+		// A single value where a list is expected is a one-element list (parser.cc:1270-1276).
+		ep := c.child(p, segIndex, "", 0)
+		c.out = append(c.out, '[')
+		c.newline(ep, n.Line)
+		c.singular(n, fd, ep)
+		c.out = append(c.out, ']')
+	}
+}
+
+// listItems emits the elements of sequence n, continuing the output list at index *i. A list inside the list is
+// flattened into it, except for Value and ListValue elements (parser.cc:682-700); a null element is the element
+// type's default value (parser.cc:667-679 with EmitNull, 541-589).
+func (c *converter) listItems(n *yaml.Node, fd protoreflect.FieldDescriptor, p int32, i *int) {
+	flatten := fd.Message() == nil || (fd.Message().FullName() != "google.protobuf.Value" &&
+		fd.Message().FullName() != "google.protobuf.ListValue")
+	for _, e := range n.Content {
+		if flatten && resolveAlias(e).Kind == yaml.SequenceNode {
+			inner, ok := c.enter(e, p)
+			if !ok {
+				return
+			}
+			c.listItems(inner, fd, p, i)
+			c.leave()
+			continue
+		}
+		if *i > 0 {
+			c.out = append(c.out, ',')
+		}
+		ep := c.child(p, segIndex, "", *i)
+		c.newline(ep, e.Line)
+		*i++
+		if c.isNull(e) {
+			c.out = append(c.out, zeroElement(fd)...)
+			continue
+		}
+		c.singular(e, fd, ep)
 	}
 }
 
@@ -295,32 +401,25 @@ func (c *converter) singular(n *yaml.Node, fd protoreflect.FieldDescriptor, p in
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		c.message(n, fd.Message(), p)
-	case protoreflect.EnumKind:
-		c.enum(n, fd.Enum(), p)
 	default:
-		c.raw(n, p)
+		c.scalarValue(n, fd, p)
 	}
 }
 
-// enum emits an enum value, accepting value names in any letter case.
-func (c *converter) enum(n *yaml.Node, ed protoreflect.EnumDescriptor, p int32) {
-	n, ok := c.enter(n, p)
-	if !ok {
-		c.out = append(c.out, "null"...)
-		return
+// resolveAlias follows aliases (bounded, as enter does).
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < maxDepth; i++ {
+		n = n.Alias
 	}
-	defer c.leave()
-	if n.Kind != yaml.ScalarNode || ed.FullName() == "google.protobuf.NullValue" {
-		c.raw(n, p)
-		return
+	return n
+}
+
+// isNull reports a YAML or JSON null (aliases followed).
+func (c *converter) isNull(n *yaml.Node) bool {
+	n = resolveAlias(n)
+	if n == nil || n.Kind != yaml.ScalarNode {
+		return false
 	}
-	kind, text := classify(n, c.jsonInput)
-	if kind != kindString {
-		c.scalar(kind, text)
-		return
-	}
-	if name := enumName(ed, text); name != "" {
-		text = name
-	}
-	c.out = appendString(c.out, text)
+	k, _ := c.classify(n)
+	return k == kindNull
 }

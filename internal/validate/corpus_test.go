@@ -88,6 +88,16 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
+// TestEnvoyCICorpus: every bootstrap of testdata/envoy-ci (public bootstraps Envoy's own CI, docs and examples
+// load; see its SOURCES.md) is accepted when read the way Envoy reads a file of that name.
+func TestEnvoyCICorpus(t *testing.T) {
+	eachFile(t, "testdata/envoy-ci/*.y*ml", 30, func(t *testing.T, name string, data []byte) {
+		if _, err := validateFile(name, data); err != nil {
+			t.Errorf("rejected, though Envoy loads it:\n%v", err)
+		}
+	})
+}
+
 // validateCommand checks data the way the validate command does: a node Envoy would take from
 // --service-node/--service-cluster is not required.
 func validateCommand(data []byte) (*bootstrapv3.Bootstrap, error) {
@@ -97,6 +107,18 @@ func validateCommand(data []byte) (*bootstrapv3.Bootstrap, error) {
 	}
 	if probs := CheckWith(b, Options{}); probs != nil {
 		return nil, probs
+	}
+	return b, nil
+}
+
+// validateFile is validateCommand reading data as Envoy reads a file of that name.
+func validateFile(name string, data []byte) (*bootstrapv3.Bootstrap, error) {
+	b, ps := Read(data, FormatOf(name))
+	if !ps.HasErrors() {
+		ps = CheckWith(b, Options{})
+	}
+	if ps.HasErrors() {
+		return nil, ps.Errors()
 	}
 	return b, nil
 }

@@ -35,17 +35,40 @@ func TestDecodeRejects(t *testing.T) {
 			hcmPath + ".codec_type", `invalid value for enum field codecType: "automatic"`},
 		{"string where a message is expected", []edit{{"stream_idle_timeout: 2400s", "stream_idle_timeout: [1]"}},
 			hcmPath + ".stream_idle_timeout", `unexpected token [`},
-		{"duplicate YAML key", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\nstats_flush_interval: 5s\n"}},
-			"stats_flush_interval", `duplicate key "stats_flush_interval" (first at line 80) (line 81)`},
-		{"duplicate key in typed_config", []edit{{"prefix: appmesh\n", "prefix: appmesh\n    prefix: other\n"}},
-			"stats_sinks[1].typed_config<StatsdSink>.prefix", `duplicate key "prefix"`},
-		{"both spellings of a field", []edit{{"stat_prefix: ingress_http", "stat_prefix: ingress_http\n          statPrefix: x"}},
-			hcmPath + ".stat_prefix", `field given twice ("statPrefix"`},
-		{"second document", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\n---\nfoo: 1\n"}},
-			"", "more than one YAML document (line 81)"},
+		{"field of a oneof under both names", []edit{{"127.0.0.1, port_value: 8080}", "127.0.0.1, port_value: 8080, portValue: 8080}"}},
+			appAddr + ".port_value", `field given twice ("port_value" and "portValue"): a field of oneof port_specifier`},
 		{"invalid YAML", []edit{{"stats_flush_interval: 10s", "stats_flush_interval: [10s"}},
 			"", "invalid YAML"},
 	})
+}
+
+// TestDecodeWarnings: what Envoy's reading accepts but an author rarely means is a warning, not an error.
+func TestDecodeWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edits []edit
+		path  string
+		msg   string
+	}{
+		{"duplicate YAML key", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\nstats_flush_interval: 5s\n"}},
+			"stats_flush_interval", `duplicate key "stats_flush_interval" (first at line 80): Envoy uses the last value (line 81)`},
+		{"duplicate key in typed_config", []edit{{"prefix: appmesh\n", "prefix: appmesh\n    prefix: other\n"}},
+			"stats_sinks[1].typed_config<StatsdSink>.prefix", `duplicate key "prefix"`},
+		{"both spellings of a field", []edit{{"stat_prefix: ingress_http", "stat_prefix: ingress_http\n          statPrefix: x"}},
+			hcmPath + ".stat_prefix", `field given twice ("stat_prefix" and "statPrefix"): Envoy uses the last`},
+		{"second document", []edit{{"stats_flush_interval: 10s\n", "stats_flush_interval: 10s\n---\nfoo: 1\n"}},
+			"", "more than one YAML document (line 81): Envoy reads only the first"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ps := Read([]byte(mutate(t, sample(t), tc.edits...)), FormatYAML)
+			assertProblem(t, ps.Warnings(), tc.path, tc.msg)
+			for _, p := range ps.Errors() {
+				if strings.Contains(p.Message, "duplicate") || strings.Contains(p.Message, "twice") || strings.Contains(p.Message, "document") {
+					t.Errorf("also an error: %v", p)
+				}
+			}
+		})
+	}
 }
 
 // TestDecodeJSONErrors: single-line JSON (what a program writes) gets paths but no meaningless "line 1".
@@ -152,11 +175,11 @@ func TestParseAndDecodeNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = DecodeNode(root)
-	assertProblem(t, err, "admin.address.socket_address.adress", `unknown field "adress" in envoy.config.core.v3.SocketAddress`)
-	assertProblem(t, err, "stats_flush_interval", `duplicate key "stats_flush_interval"`)
-	if strings.Contains(err.Error(), "line") {
-		t.Errorf("DecodeNode reports line numbers: %v", err)
+	_, ps := ReadNode(root)
+	assertProblem(t, ps.Errors(), "admin.address.socket_address.adress", `unknown field "adress" in envoy.config.core.v3.SocketAddress`)
+	assertProblem(t, ps.Warnings(), "stats_flush_interval", `duplicate key "stats_flush_interval"`)
+	if strings.Contains(ps.Error(), "line") {
+		t.Errorf("ReadNode reports line numbers: %v", ps)
 	}
 
 	root, err = Parse([]byte(`{"node": {"id": "n", "metadata": {"f": 2.5, "i": 7, "big": 4294967296, "s": "2.5", "b": true}}}`))

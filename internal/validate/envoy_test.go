@@ -18,17 +18,22 @@ import (
 // file, a runtime directory) is missing on this machine: then its verdict says nothing about the configuration.
 var envoyInconclusive = regexp.MustCompile(`(?i)no such file|does not exist|invalid path|unable to read|failed to load|cannot open|not found in the system|paths must refer to an existing path`)
 
-// TestEnvoyAgrees runs `envoy --mode validate` on every golden and corpus file and fails where Envoy and the
-// validator disagree (a file Envoy cannot judge because a referenced file is missing here is skipped). It needs an
-// Envoy binary: APPNET_TEST_ENVOY=/path/to/envoy go test ./internal/validate/ -run TestEnvoyAgrees
+// TestEnvoyAgrees runs `envoy --mode validate` on every golden and corpus file (the real-bootstrap corpus, the
+// conformance cases, the Envoy CI corpus, the accepted and mistake corpora) and fails where Envoy and the
+// validator disagree (a file Envoy cannot judge because a referenced file is missing here is skipped). The
+// validator reads each file as Envoy does, by its name. It needs an Envoy binary:
+// APPNET_TEST_ENVOY=/path/to/envoy go test ./internal/validate/ -run TestEnvoyAgrees
 func TestEnvoyAgrees(t *testing.T) {
 	envoy := os.Getenv("APPNET_TEST_ENVOY")
 	if envoy == "" {
 		t.Skip("set APPNET_TEST_ENVOY=/path/to/envoy to compare the validator with envoy --mode validate")
 	}
+	if out, err := exec.Command(envoy, "--version").CombinedOutput(); err != nil {
+		t.Fatalf("APPNET_TEST_ENVOY=%s does not run (%v): %s", envoy, err, lastLines(out))
+	}
 	var files []string
-	patterns := []string{"testdata/*.yaml", "testdata/accepted/*.*", "testdata/mistakes/*.yaml", "../../golden/*.json",
-		"../../golden/cases/*.yaml", "../../examples/platform-team/cases/*.yaml"}
+	patterns := []string{"testdata/*.yaml", "testdata/accepted/*.*", "testdata/mistakes/*.yaml", "testdata/envoy-ci/*.y*ml",
+		"../../golden/*.json", "../../golden/cases/*.yaml", "../../examples/platform-team/cases/*.yaml"}
 	patterns = append(patterns, testenv.Testdata("conformance", "cases", "*.yaml")) // the conformance goldens (expected bootstraps)
 	for _, pattern := range patterns {
 		m, err := filepath.Glob(pattern)
@@ -56,7 +61,7 @@ func TestEnvoyAgrees(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				_, ourErr := validateCommand(data)
+				_, ourErr := validateFile(f, data)
 				abs, _ := filepath.Abs(f)
 				ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 				defer cancel()

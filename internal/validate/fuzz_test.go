@@ -25,7 +25,7 @@ func FuzzDecode(f *testing.F) {
 		"bootstrap_extensions: [{name: x, typed_config: {'@type': type.googleapis.com/udpa.type.v1.TypedStruct, type_url: type.googleapis.com/envoy.extensions.bootstrap.internal_listener.v3.InternalListener, value: {buffer_size_kbs: 1}}}]",
 	}
 	files := []string{"testdata/sidecar.yaml"}
-	for _, dir := range []string{"testdata/mistakes", "testdata/accepted", testenv.Testdata("bootstrap-real")} {
+	for _, dir := range []string{"testdata/mistakes", "testdata/accepted", "testdata/envoy-ci", testenv.Testdata("bootstrap-real")} {
 		more, _ := filepath.Glob(filepath.Join(dir, "*.*"))
 		files = append(files, more...)
 	}

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -68,6 +69,27 @@ func runMutations(t *testing.T, cases []mutation) {
 				t.Fatal("accepted")
 			}
 			assertProblem(t, err, tc.path, tc.error)
+		})
+	}
+}
+
+// eachFile runs fn as a subtest for every file matching pattern (at least min of them), with its content.
+func eachFile(t *testing.T, pattern string, min int, fn func(t *testing.T, name string, data []byte)) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < min {
+		t.Fatalf("only %d files match %s", len(files), pattern)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fn(t, f, data)
 		})
 	}
 }

@@ -9,27 +9,27 @@ import (
 // raw emits n with no descriptor: inside Struct/Value and other well-known types, or a value of the wrong shape
 // that protojson will reject (with a path, thanks to the line map).
 func (c *converter) raw(n *yaml.Node, p int32) {
-	n, ok := c.enter(n, p)
+	n, ok := c.enterValue(n, p)
 	if !ok {
-		c.out = append(c.out, "null"...)
 		return
 	}
 	defer c.leave()
 	switch n.Kind {
 	case yaml.MappingNode:
-		c.object(n, p, c.raw)
+		c.object(n, p, c.raw, nil)
 	case yaml.SequenceNode:
 		c.array(n, p, c.raw)
 	case yaml.ScalarNode:
-		c.scalar(classify(n, c.jsonInput))
+		c.scalar(c.classify(n))
 	default:
 		c.out = append(c.out, "null"...)
 	}
 }
 
 // object emits mapping node n (path p) as a JSON object, writing each value with value; keys are checked and
-// ordered by collect, and each key's path is recorded for error positions.
-func (c *converter) object(n *yaml.Node, p int32, value func(v *yaml.Node, kp int32)) {
+// ordered by collect, written as key makes them (as they are when key is nil), and each key's path is recorded for
+// error positions.
+func (c *converter) object(n *yaml.Node, p int32, value func(v *yaml.Node, kp int32), key func(k *yaml.Node, kp int32) string) {
 	start := c.collect(n, p, segKey)
 	c.out = append(c.out, '{')
 	for i := start; i < len(c.pairs); i++ {
@@ -39,7 +39,11 @@ func (c *converter) object(n *yaml.Node, p int32, value func(v *yaml.Node, kp in
 		}
 		kp := c.child(p, segKey, k.Value, 0)
 		c.newline(kp, k.Line)
-		c.out = appendString(c.out, k.Value)
+		if key == nil {
+			c.out = appendString(c.out, k.Value)
+		} else {
+			c.out = appendString(c.out, key(k, kp))
+		}
 		c.out = append(c.out, ':')
 		value(v, kp)
 	}

@@ -3,6 +3,7 @@ package validate
 import (
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -20,37 +21,69 @@ const (
 	kindNumber // JSON input only: the literal JSON number
 )
 
-// classify resolves a scalar the way Envoy's YAML loader does (yaml-cpp, then parseYamlNode in
-// source/common/protobuf/utility.cc): quoted and block scalars are strings; plain scalars are null, bool or integer
-// when yaml-cpp's converters accept them, and strings otherwise (floats included — the JSON parser converts them
-// by field type later). In JSON input plain numbers keep their JSON meaning, as when Envoy loads a .json file.
+// classify resolves a scalar the way Envoy's YAML loader does: yaml-cpp 0.9.0 parses it, then parseYamlNode
+// (source/common/protobuf/yaml_utility.cc) makes a google.protobuf.Value of it, which is printed as JSON for the
+// JSON parser. A scalar whose tag is the non-specific "!" — every quoted or block scalar that has no explicit tag
+// (yaml-cpp singledocparser.cpp:92-94), and one tagged "!" — is a string. Any other scalar is a bool or an integer
+// when yaml-cpp's converters read it so, and a string otherwise: floats too (the JSON parser converts strings by
+// field type), and explicitly tagged scalars as well, whatever the tag (only "!" counts, so "!!str 123" is the
+// number 123). An untagged plain null, ~, Null, NULL or empty scalar is null (singledocparser.cpp:96-101). In JSON
+// input, numbers keep their JSON meaning, as when Envoy reads a .json file with the JSON parser directly.
 // It returns the kind and, for integers, the canonical decimal text.
-func classify(n *yaml.Node, jsonInput bool) (scalarKind, string) {
-	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 ||
-		(n.Style&yaml.TaggedStyle != 0 && n.Tag == "!!str") {
+func (c *converter) classify(n *yaml.Node) (scalarKind, string) {
+	tagged := n.Style&yaml.TaggedStyle != 0
+	if !tagged && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return kindString, n.Value
 	}
 	s := n.Value
-	switch s {
-	case "", "~", "null", "Null", "NULL":
-		return kindNull, ""
-	}
-	if b, ok := yamlCppBool(s); ok {
-		if b {
-			return kindBool, "true"
+	if !tagged {
+		switch s {
+		case "", "~", "null", "Null", "NULL":
+			return kindNull, ""
 		}
-		return kindBool, "false"
 	}
-	if jsonInput && isJSONNumber(s) {
+	if c.jsonInput && !tagged && isJSONNumber(s) {
 		return kindNumber, s
 	}
-	if v, ok := yamlCppInt(s); ok {
+	kind, text := kindString, s
+	if b, ok := yamlCppBool(s); ok {
+		kind, text = kindBool, strconv.FormatBool(b)
+	} else if v, ok := yamlCppInt(s); ok {
+		kind, text = kindBigInt, strconv.FormatInt(v, 10)
 		if v >= -1<<31 && v < 1<<31 {
-			return kindInt, strconv.FormatInt(v, 10)
+			kind = kindInt
 		}
-		return kindBigInt, strconv.FormatInt(v, 10)
 	}
-	return kindString, s
+	if kind != kindString && !tagged && c.nonSpecificTag(n) {
+		return kindString, s
+	}
+	return kind, text
+}
+
+// nonSpecificTag reports a plain-looking scalar written with the "!" tag ("! 123"), which the YAML parser
+// resolves like an untagged one but yaml-cpp keeps as a string. Only the source shows it: a tagged node's
+// position is its tag's.
+func (c *converter) nonSpecificTag(n *yaml.Node) bool {
+	if c.src == nil || c.jsonInput || n.Line < 1 || n.Column < 1 {
+		return false
+	}
+	if c.srcLines == nil {
+		c.srcLines = append(c.srcLines, 0)
+		for i, b := range c.src {
+			if b == '\n' {
+				c.srcLines = append(c.srcLines, i+1)
+			}
+		}
+	}
+	if n.Line > len(c.srcLines) {
+		return false
+	}
+	off := c.srcLines[n.Line-1]
+	for col := 1; col < n.Column && off < len(c.src); col++ { // columns count characters
+		_, size := utf8.DecodeRune(c.src[off:])
+		off += size
+	}
+	return off+1 < len(c.src) && c.src[off] == '!' && (c.src[off+1] == ' ' || c.src[off+1] == '\t')
 }
 
 // yamlCppBool mirrors YAML::convert<bool>: y/n/yes/no/true/false/on/off, each in lower, UPPER or Capitalised form.

@@ -1,10 +1,17 @@
 package validate
 
-import "go.yaml.in/yaml/v3"
+import (
+	"fmt"
 
-// collect pushes the entries of mapping n onto c.pairs and returns where they start. It reports duplicate and
-// non-scalar keys, and expands "<<" merge keys (explicit keys win, earlier merged mappings win over later ones).
-// keyKind is how keys appear in paths: segField for messages, segKey for maps and Structs.
+	"go.yaml.in/yaml/v3"
+)
+
+// collect pushes the entries of mapping n onto c.pairs and returns where they start. keyKind is how keys appear in
+// paths: segField for messages, segKey for maps and Structs. It reads keys as Envoy's YAML loader does
+// (source/common/protobuf/yaml_utility.cc parseYamlNode): a key tagged !ignore is dropped with its value; a key
+// given twice keeps its last value (yaml-cpp keeps both entries and the Struct keeps the last), which is a warning
+// — except in a map or Struct of a JSON file, where protobuf's parser refuses it (parser.cc:776-787). "<<" merge
+// keys are expanded only when c.mergeKeys is set (explicit keys win, earlier merged mappings over later ones).
 func (c *converter) collect(n *yaml.Node, p int32, keyKind uint8) int {
 	start := len(c.pairs)
 	ks := keySet{start: start}
@@ -14,7 +21,7 @@ func (c *converter) collect(n *yaml.Node, p int32, keyKind uint8) int {
 		for j := 0; k.Kind == yaml.AliasNode && k.Alias != nil && j < maxDepth; j++ {
 			k = k.Alias
 		}
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" && c.mergeKeys {
 			merges = append(merges, v)
 			continue
 		}
@@ -22,13 +29,31 @@ func (c *converter) collect(n *yaml.Node, p int32, keyKind uint8) int {
 			c.problem(c.path(p), k.Line, "mapping keys must be scalars")
 			continue
 		}
+		if k.Tag == "!ignore" {
+			continue
+		}
 		if j := ks.find(c.pairs, k.Value); j >= 0 {
-			if c.oneLine {
-				c.problem(c.path(c.child(p, keyKind, k.Value, 0)), k.Line, "duplicate key %q", k.Value)
-			} else {
-				c.problem(c.path(c.child(p, keyKind, k.Value, 0)), k.Line, "duplicate key %q (first at line %d)",
-					k.Value, c.pairs[j].k.Line)
+			kp := c.path(c.child(p, keyKind, k.Value, 0))
+			first := ""
+			if !c.oneLine {
+				first = fmt.Sprintf(" (first at line %d)", c.pairs[j].k.Line)
 			}
+			if c.jsonInput && keyKind == segKey {
+				c.problem(kp, k.Line, "duplicate key %q%s: Envoy's JSON parser refuses a repeated map key", k.Value, first)
+				continue
+			}
+			how := "Envoy uses the last value"
+			if c.jsonInput {
+				// The JSON parser reads both (parser.cc:1257-1264): a later null leaves the first in place.
+				how = "Envoy uses the last value that is not null (merging messages and lists)"
+				if c.isNull(v) {
+					c.warn(kp, k.Line, "duplicate key %q%s: %s", k.Value, first, how)
+					continue
+				}
+			}
+			c.warn(kp, k.Line, "duplicate key %q%s: %s", k.Value, first, how)
+			c.pairs[j].v = v
+			c.pairs[j].k = k
 			continue
 		}
 		c.pairs = ks.add(c.pairs, pair{k, v})

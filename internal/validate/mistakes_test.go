@@ -13,33 +13,20 @@ import (
 // load time. Its header names the Envoy source of the rule ("# Envoy:"), and the path and message the validator
 // must report ("# path:", "# error:").
 func TestMistakeCorpus(t *testing.T) {
-	files, err := filepath.Glob("testdata/mistakes/*.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 40 {
-		t.Fatalf("only %d mistake files", len(files))
-	}
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			head := headerFields(data)
-			if !strings.HasPrefix(head["envoy"], "source/") || head["path"] == "" || head["error"] == "" {
-				t.Fatalf("header must give # Envoy: source/..., # path: and # error:, got %v", head)
-			}
-			_, err = validateCommand(data)
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			assertProblem(t, err, head["path"], head["error"])
-			if !strings.Contains(err.Error(), "(Envoy: "+head["envoy"]+")") {
-				t.Errorf("the problem does not cite %s:\n%v", head["envoy"], err)
-			}
-		})
-	}
+	eachFile(t, "testdata/mistakes/*.yaml", 40, func(t *testing.T, _ string, data []byte) {
+		head := headerFields(data)
+		if !strings.HasPrefix(head["envoy"], "source/") || head["path"] == "" || head["error"] == "" {
+			t.Fatalf("header must give # Envoy: source/..., # path: and # error:, got %v", head)
+		}
+		_, err := validateCommand(data)
+		if err == nil {
+			t.Fatal("accepted")
+		}
+		assertProblem(t, err, head["path"], head["error"])
+		if !strings.Contains(err.Error(), "(Envoy: "+head["envoy"]+")") {
+			t.Errorf("the problem does not cite %s:\n%v", head["envoy"], err)
+		}
+	})
 }
 
 // TestAcceptedCorpus: every file in testdata/accepted is a realistic bootstrap Envoy loads; it must pass, and

@@ -16,6 +16,9 @@ import (
 type Problem struct {
 	Path    string
 	Message string
+	// Warning marks a finding Envoy does not refuse: the bootstrap loads, but probably not as meant (a key given
+	// twice, a cluster looked up only when traffic needs it...). Errors are what Envoy refuses at load.
+	Warning bool
 }
 
 // String renders the problem as "path: message", or just the message when there is no path.
@@ -39,6 +42,32 @@ func (ps Problems) Error() string {
 		b.WriteString(p.String())
 	}
 	return b.String()
+}
+
+// Errors returns the problems that are errors, in order; nil if there are none.
+func (ps Problems) Errors() Problems { return ps.filter(false) }
+
+// Warnings returns the problems that are warnings, in order; nil if there are none.
+func (ps Problems) Warnings() Problems { return ps.filter(true) }
+
+func (ps Problems) filter(warning bool) Problems {
+	var out Problems
+	for _, p := range ps {
+		if p.Warning == warning {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// HasErrors reports whether any problem is an error.
+func (ps Problems) HasErrors() bool {
+	for _, p := range ps {
+		if !p.Warning {
+			return true
+		}
+	}
+	return false
 }
 
 // asError turns an empty list into a nil error, so that callers never see a non-nil error holding no problems.

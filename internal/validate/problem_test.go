@@ -44,8 +44,8 @@ static_resources:
 	}
 	got := Deprecations(b)
 	want := []Problem{
-		{"static_resources.clusters[0].http2_protocol_options", "deprecated field envoy.config.cluster.v3.Cluster.http2_protocol_options (since API 3.0)"},
-		{"admin.access_log_path", "deprecated field envoy.config.bootstrap.v3.Admin.access_log_path (since API 3.0)"},
+		{Path: "static_resources.clusters[0].http2_protocol_options", Message: "deprecated field envoy.config.cluster.v3.Cluster.http2_protocol_options (since API 3.0)"},
+		{Path: "admin.access_log_path", Message: "deprecated field envoy.config.bootstrap.v3.Admin.access_log_path (since API 3.0)"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("Deprecations = %v", got)
@@ -67,14 +67,14 @@ func TestYamlCppScalars(t *testing.T) {
 		"9223372036854775808": kindString, "08": kindString, "0o17": kindString, "1_000": kindString,
 		"1.5": kindString, "1e3": kindString, "~": kindNull, "": kindNull, "Null": kindNull, "abc": kindString,
 	} {
-		if got, _ := classify(plain(s), false); got != want {
+		if got, _ := (&converter{}).classify(plain(s)); got != want {
 			t.Errorf("classify(%q) = %v, want %v", s, got, want)
 		}
 	}
-	if _, text := classify(plain("017"), false); text != "15" {
+	if _, text := (&converter{}).classify(plain("017")); text != "15" {
 		t.Errorf("017 = %s, want octal 15", text)
 	}
-	if kind, text := classify(plain("1.5e3"), true); kind != kindNumber || text != "1.5e3" {
+	if kind, text := (&converter{jsonInput: true}).classify(plain("1.5e3")); kind != kindNumber || text != "1.5e3" {
 		t.Errorf("JSON number = %v %s", kind, text)
 	}
 }

@@ -6,8 +6,6 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-
-	"github.com/appnet/appnet-agent/internal/validate/loadtime"
 )
 
 // checkBootstrap runs the checks that concern the bootstrap's own top-level structure.
@@ -23,11 +21,12 @@ func (c *checker) report(path, format string, args ...any) {
 	c.probs = append(c.probs, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-// checkNames: cluster and listener names must be unique (Envoy refuses to start otherwise).
+// checkNames: cluster names must be unique (Envoy refuses to start otherwise).
+// Envoy: source/common/upstream/cluster_manager_impl.cc:885 [clusters-6d23aa0f] — "cluster manager: duplicate
+// cluster '<name>'".
 func (c *checker) checkNames() {
-	sr := c.b.GetStaticResources()
 	seen := map[string]int{}
-	for i, cl := range sr.GetClusters() {
+	for i, cl := range c.b.GetStaticResources().GetClusters() {
 		if j, dup := seen[cl.GetName()]; dup && cl.GetName() != "" {
 			c.report(indexPath("static_resources.clusters", i)+".name",
 				"duplicate cluster name %q (also static_resources.clusters[%d])", cl.GetName(), j)
@@ -35,15 +34,24 @@ func (c *checker) checkNames() {
 		}
 		seen[cl.GetName()] = i
 	}
-	clear(seen)
-	for i, l := range sr.GetListeners() {
+}
+
+// duplicateListeners reports static listeners named like an earlier one. Envoy does not refuse them: it keeps the
+// first and ignores the others without a word, because a static listener is locked against updates
+// (source/common/listener_manager/listener_manager_impl.cc, addOrUpdateListener: "duplicate/locked listener"), so
+// this is a warning.
+func duplicateListeners(b *bootstrapv3.Bootstrap) Problems {
+	var out Problems
+	seen := map[string]int{}
+	for i, l := range b.GetStaticResources().GetListeners() {
 		if j, dup := seen[l.GetName()]; dup && l.GetName() != "" {
-			c.report(indexPath("static_resources.listeners", i)+".name",
-				"duplicate listener name %q (also static_resources.listeners[%d])", l.GetName(), j)
+			out = append(out, Problem{Path: indexPath("static_resources.listeners", i) + ".name", Warning: true, Message: fmt.Sprintf(
+				"listener name %q is also static_resources.listeners[%d]'s: Envoy keeps that one and ignores this one", l.GetName(), j)})
 			continue
 		}
 		seen[l.GetName()] = i
 	}
+	return out
 }
 
 // endpoint is a bound address, for clash detection.
@@ -99,6 +107,9 @@ func (c *checker) checkAddresses() {
 	admin, hasAdmin := boundEndpoint("admin.address", c.b.GetAdmin().GetAddress())
 	var bound []endpoint
 	for i, l := range c.b.GetStaticResources().GetListeners() {
+		if c.ignored[l] {
+			continue // dropped unread: it binds nothing
+		}
 		lp := indexPath("static_resources.listeners", i)
 		addrs := []*corev3.Address{l.GetAddress()}
 		paths := []string{lp + ".address"}
@@ -148,14 +159,21 @@ func nodeProblems(b *bootstrapv3.Bootstrap) Problems {
 	return out
 }
 
-// Warnings lists what the validate command reports without failing: a missing or partial node while xDS is used,
-// which Envoy accepts when --service-node and --service-cluster supply the rest, and loadtime's advisories.
+// Warnings lists what the validate command reports without failing: Inspect's warnings for a bootstrap given to
+// validate (whose node Envoy may take from --service-node and --service-cluster).
 func Warnings(b *bootstrapv3.Bootstrap) Problems {
+	return Inspect(b, Options{}).Warnings()
+}
+
+// softProblems are warnings that do not come from the walk: a missing or partial node while xDS is used, which
+// Envoy accepts when --service-node and --service-cluster supply the rest, and loadtime's advisories.
+func softProblems(b *bootstrapv3.Bootstrap) Problems {
 	ps := nodeProblems(b)
 	for i := range ps {
 		ps[i].Message = "not set while dynamic_resources are used: Envoy then needs --service-node and --service-cluster " +
 			"(render and run require it in the bootstrap)"
+		ps[i].Warning = true
 	}
-	loadtime.Advisories(b, func(path, msg string) { ps = append(ps, Problem{Path: path, Message: msg}) })
+	ps = append(ps, duplicateListeners(b)...)
 	return ps
 }

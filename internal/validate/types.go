@@ -46,27 +46,3 @@ func legacyEnvoyName(full string) bool {
 	last := pkg[strings.LastIndexByte(pkg, '.')+1:]
 	return !strings.HasPrefix(last, "v3")
 }
-
-type wktKind uint8
-
-const (
-	wktNone  wktKind = iota
-	wktAny           // google.protobuf.Any: fields of the named type inline
-	wktOther         // a well-known type with its own JSON form (Duration, Struct, wrappers...)
-)
-
-// wellKnown classifies the types protojson gives a special JSON form.
-func wellKnown(name protoreflect.FullName) wktKind {
-	if !strings.HasPrefix(string(name), "google.protobuf.") {
-		return wktNone
-	}
-	switch name.Name() {
-	case "Any":
-		return wktAny
-	case "Duration", "Timestamp", "FieldMask", "Struct", "Value", "ListValue", "Empty",
-		"BoolValue", "BytesValue", "StringValue", "DoubleValue", "FloatValue",
-		"Int32Value", "Int64Value", "UInt32Value", "UInt64Value":
-		return wktOther
-	}
-	return wktNone
-}

@@ -22,8 +22,10 @@ type walker struct {
 	visit func(w *walker, m protoreflect.Message, root bool)
 	// field, if set, is called for every populated field of every message.
 	field func(w *walker, m protoreflect.Message, fd protoreflect.FieldDescriptor, v protoreflect.Value)
-	// problems found while unpacking payloads
+	// problems found while unpacking payloads, and by the load-time rules
 	probs Problems
+	// warnings of the load-time rules: checks only some Envoy builds or releases make
+	warns Problems
 	depth int
 
 	collect func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool // built once: Range's callback
@@ -89,6 +91,11 @@ func (w *walker) Path() string { return w.path() }
 
 // Report records a problem.
 func (w *walker) Report(path, msg string) { w.report(path, msg) }
+
+// Warn records a warning: what some Envoy of the supported range or some build loads.
+func (w *walker) Warn(path, msg string) {
+	w.warns = append(w.warns, Problem{Path: path, Message: msg, Warning: true})
+}
 
 // Parent returns the message holding the one being visited and the field it sits in ("" for a payload).
 func (w *walker) Parent() (protoreflect.Message, protoreflect.Name) {

@@ -44,8 +44,8 @@ func TestClusterRefTable(t *testing.T) {
 		}
 		md := d.(protoreflect.MessageDescriptor)
 		for _, f := range fields {
-			if fd := md.Fields().ByName(f); fd == nil || fd.Kind() != protoreflect.StringKind {
-				t.Errorf("%s.%s: no such string field", msg, f)
+			if fd := md.Fields().ByName(f.name); fd == nil || fd.Kind() != protoreflect.StringKind {
+				t.Errorf("%s.%s: no such string field", msg, f.name)
 			}
 		}
 	}
@@ -61,7 +61,7 @@ func TestClusterRefTable(t *testing.T) {
 				continue
 			}
 			key := string(md.FullName()) + "." + string(fd.Name())
-			if slices.Contains(clusterRefFields[md.FullName()], fd.Name()) {
+			if slices.ContainsFunc(clusterRefFields[md.FullName()], func(f refField) bool { return f.name == fd.Name() }) {
 				continue
 			}
 			if _, ok := notClusterRefs[key]; !ok {

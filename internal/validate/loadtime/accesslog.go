@@ -25,51 +25,6 @@ func init() {
 // commandRE is Envoy's own command syntax: %COMMAND(SUBCOMMAND):LENGTH%.
 var commandRE = regexp.MustCompile(`^%((?:[A-Z]|[0-9]|_)+)(?:\((.*?)\))?(?::([0-9]+))?%`)
 
-// knownCommands are the commands Envoy's built-in command parsers accept: the stream info table
-// (stream_info_formatter.cc), the HTTP table (http_specific_formatter.cc), and the commands of the formatter
-// extensions that some builds treat as built in (CEL, METADATA, REQ_WITHOUT_QUERY, XFCC_VALUE), which are accepted
-// whether or not the format lists them, so that no valid format is refused.
-var knownCommands = setOf(
-	// stream_info_formatter.cc
-	"REQUEST_DURATION", "REQUEST_TX_DURATION", "RESPONSE_DURATION", "RESPONSE_TX_DURATION",
-	"DOWNSTREAM_HANDSHAKE_DURATION", "ROUNDTRIP_DURATION", "BYTES_RECEIVED", "BYTES_RETRANSMITTED",
-	"PACKETS_RETRANSMITTED", "UPSTREAM_WIRE_BYTES_RECEIVED", "UPSTREAM_HEADER_BYTES_RECEIVED",
-	"UPSTREAM_DECOMPRESSED_HEADER_BYTES_RECEIVED", "DOWNSTREAM_WIRE_BYTES_RECEIVED", "DOWNSTREAM_HEADER_BYTES_RECEIVED",
-	"DOWNSTREAM_DECOMPRESSED_HEADER_BYTES_RECEIVED", "PROTOCOL", "UPSTREAM_PROTOCOL", "RESPONSE_CODE",
-	"RESPONSE_CODE_DETAILS", "CONNECTION_TERMINATION_DETAILS", "BYTES_SENT", "UPSTREAM_WIRE_BYTES_SENT",
-	"UPSTREAM_HEADER_BYTES_SENT", "UPSTREAM_DECOMPRESSED_HEADER_BYTES_SENT", "DOWNSTREAM_WIRE_BYTES_SENT",
-	"DOWNSTREAM_HEADER_BYTES_SENT", "DOWNSTREAM_DECOMPRESSED_HEADER_BYTES_SENT", "DURATION", "COMMON_DURATION",
-	"CUSTOM_FLAGS", "RESPONSE_FLAGS", "RESPONSE_FLAGS_LONG", "UPSTREAM_HOST_NAME", "UPSTREAM_HOST_NAME_WITHOUT_PORT",
-	"UPSTREAM_HOST", "UPSTREAM_CONNECTION_ID", "UPSTREAM_CLUSTER", "UPSTREAM_CLUSTER_RAW", "UPSTREAM_LOCAL_ADDRESS",
-	"UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", "UPSTREAM_LOCAL_PORT", "UPSTREAM_REMOTE_ADDRESS",
-	"UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT", "UPSTREAM_REMOTE_PORT", "UPSTREAM_REQUEST_ATTEMPT_COUNT",
-	"UPSTREAM_TLS_CIPHER", "UPSTREAM_TLS_VERSION", "UPSTREAM_TLS_SESSION_ID", "UPSTREAM_PEER_ISSUER",
-	"UPSTREAM_PEER_CERT", "UPSTREAM_PEER_SUBJECT", "DOWNSTREAM_LOCAL_ADDRESS", "DOWNSTREAM_DIRECT_LOCAL_ADDRESS",
-	"DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT", "DOWNSTREAM_DIRECT_LOCAL_ADDRESS_WITHOUT_PORT", "DOWNSTREAM_LOCAL_PORT",
-	"DOWNSTREAM_DIRECT_LOCAL_PORT", "DOWNSTREAM_REMOTE_ADDRESS", "DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
-	"DOWNSTREAM_REMOTE_PORT", "DOWNSTREAM_DIRECT_REMOTE_ADDRESS", "DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT",
-	"DOWNSTREAM_DIRECT_REMOTE_PORT", "CONNECTION_ID", "REQUESTED_SERVER_NAME", "ROUTE_NAME", "UPSTREAM_PEER_URI_SAN",
-	"UPSTREAM_PEER_DNS_SAN", "UPSTREAM_PEER_IP_SAN", "UPSTREAM_LOCAL_URI_SAN", "UPSTREAM_LOCAL_DNS_SAN",
-	"UPSTREAM_LOCAL_IP_SAN", "DOWNSTREAM_PEER_URI_SAN", "DOWNSTREAM_PEER_DNS_SAN", "DOWNSTREAM_PEER_IP_SAN",
-	"DOWNSTREAM_PEER_EMAIL_SAN", "DOWNSTREAM_PEER_OTHERNAME_SAN", "DOWNSTREAM_LOCAL_URI_SAN", "DOWNSTREAM_LOCAL_DNS_SAN",
-	"DOWNSTREAM_LOCAL_IP_SAN", "DOWNSTREAM_LOCAL_EMAIL_SAN", "DOWNSTREAM_LOCAL_OTHERNAME_SAN", "DOWNSTREAM_PEER_SUBJECT",
-	"DOWNSTREAM_LOCAL_SUBJECT", "DOWNSTREAM_TLS_SESSION_ID", "DOWNSTREAM_TLS_CIPHER", "DOWNSTREAM_TLS_VERSION",
-	"DOWNSTREAM_PEER_FINGERPRINT_256", "DOWNSTREAM_PEER_FINGERPRINT_1", "DOWNSTREAM_PEER_SERIAL",
-	"DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_256", "DOWNSTREAM_PEER_CHAIN_FINGERPRINTS_1", "DOWNSTREAM_PEER_CHAIN_SERIALS",
-	"DOWNSTREAM_PEER_ISSUER", "DOWNSTREAM_PEER_CERT", "DOWNSTREAM_TRANSPORT_FAILURE_REASON",
-	"UPSTREAM_TRANSPORT_FAILURE_REASON", "HOSTNAME", "FILTER_CHAIN_NAME", "VIRTUAL_CLUSTER_NAME", "TLS_JA3_FINGERPRINT",
-	"TLS_JA4_FINGERPRINT", "UNIQUE_ID", "STREAM_ID", "START_TIME", "START_TIME_LOCAL", "EMIT_TIME", "EMIT_TIME_LOCAL",
-	"DYNAMIC_METADATA", "CLUSTER_METADATA", "UPSTREAM_METADATA", "FILTER_STATE", "UPSTREAM_FILTER_STATE",
-	"DOWNSTREAM_PEER_CERT_V_START", "DOWNSTREAM_PEER_CERT_V_END", "UPSTREAM_PEER_CERT_V_START",
-	"UPSTREAM_PEER_CERT_V_END", "ENVIRONMENT", "UPSTREAM_CONNECTION_POOL_READY_DURATION",
-	// http_specific_formatter.cc
-	"REQ", "RESP", "TRAILER", "LOCAL_REPLY_BODY", "ACCESS_LOG_TYPE", "GRPC_STATUS", "GRPC_STATUS_NUMBER",
-	"REQUEST_HEADERS_BYTES", "RESPONSE_HEADERS_BYTES", "RESPONSE_TRAILERS_BYTES",
-	// Commands of releases newer than the tables above, and formatter extensions some builds include by default.
-	"TRACE_ID", "QUERY_PARAM", "PATH", "DOWNSTREAM_DETECTED_CLOSE_TYPE", "UPSTREAM_DETECTED_CLOSE_TYPE",
-	"CEL", "METADATA", "REQ_WITHOUT_QUERY", "XFCC_VALUE",
-)
-
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
 	for _, n := range names {
@@ -79,32 +34,78 @@ func setOf(names ...string) map[string]bool {
 }
 
 // formatString parses a substitution format string the way Envoy's parser does: "%%" is a literal percent,
-// any other "%" must start a well-formed command, and the command must be known unless the format configures its
-// own command parsers (formatter extensions), which may add any.
-// Envoy: source/common/formatter/substitution_formatter.cc — "Incorrect configuration: <format>. Couldn't find
-// valid command at position <n>", "Not supported field in StreamInfo: <command>".
-func (c *Context) formatString(path func() string, format string, extensions []*corev3.TypedExtensionConfig) {
+// any other "%" must start a well-formed command, and each command must be one a built-in parser takes, used as
+// that parser allows (formatter.go), unless the format configures formatter extensions of its own, whose parsers
+// Envoy tries first and which may take any command.
+// Envoy: source/common/formatter/substitution_formatter.cc:310 [access-logs-918228cb], :340 [access-logs-c16f526c]
+// (SubstitutionFormatParser::parse) — "Incorrect configuration: <format>. Couldn't find valid command at position
+// <n>", "Not supported field in StreamInfo: <command>".
+// It reports whether the format parses.
+func (c *Context) formatString(path func() string, format string, extensions []*corev3.TypedExtensionConfig) bool {
+	custom := customFormatters(extensions)
 	for pos := 0; pos < len(format); {
 		i := strings.IndexByte(format[pos:], '%')
 		if i < 0 {
-			return
+			return true
 		}
 		pos += i
 		if pos+1 < len(format) && format[pos+1] == '%' {
 			pos += 2
 			continue
 		}
-		m := commandRE.FindStringSubmatch(format[pos:])
+		m := commandRE.FindStringSubmatchIndex(format[pos:])
 		if m == nil {
 			c.envoyf(path(), formatterSource, "Incorrect configuration: %s. Couldn't find valid command at position %d", format, pos)
-			return
+			return false
 		}
-		if !knownCommands[m[1]] && len(extensions) == 0 {
-			c.envoyf(path(), formatterSource, "Not supported field in StreamInfo: %s", m[1])
-			return
+		if !custom {
+			cmd, sub := format[pos+m[2]:pos+m[3]], ""
+			if m[4] >= 0 {
+				sub = format[pos+m[4] : pos+m[5]]
+			}
+			if msg, src := commandProblem(cmd, sub, m[6] >= 0, 0); msg != "" && !c.filterCommand(cmd) {
+				c.envoyf(path(), src, "%s (in %s)", msg, format[pos:pos+m[1]])
+				return false
+			}
 		}
-		pos += len(m[0])
+		pos += m[1]
 	}
+	return true
+}
+
+// filterCommands are the commands of the command parsers some filters hand to the formatters they build, which
+// Envoy tries before the built-in ones, by the message whose formats they apply to.
+// Envoy: source/extensions/filters/network/generic_proxy/access_log.cc (providerFuncTable),
+// source/extensions/filters/udp/dns_filter/dns_filter_access_log.cc, source/extensions/filters/http/transform/
+// transform.cc (BodyFormatterCommandParser).
+var filterCommands = map[protoreflect.FullName]map[string]bool{
+	"envoy.extensions.filters.network.generic_proxy.v3.GenericProxy": setOf("METHOD", "HOST", "PATH", "PROTOCOL",
+		"REQUEST_PROPERTY", "RESPONSE_PROPERTY", "GENERIC_RESPONSE_CODE"),
+	"envoy.extensions.filters.udp.dns_filter.v3.DnsFilterConfig": setOf("QUERY_NAME", "QUERY_TYPE", "QUERY_CLASS",
+		"ANSWER_COUNT", "RESPONSE_CODE", "PARSE_STATUS"),
+	"envoy.extensions.filters.http.transform.v3.BodyTransformation": setOf("REQUEST_BODY", "RESPONSE_BODY"),
+}
+
+// filterCommand reports a command that the filter around the format parses itself. Asked only for a command the
+// built-in parsers refuse, so that valid formats cost nothing.
+func (c *Context) filterCommand(cmd string) bool {
+	for msg, cmds := range filterCommands {
+		if cmds[cmd] && c.Ancestor(msg) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// customFormatters reports whether the formatter extensions include one whose commands are not known, whose
+// parser Envoy tries before the built-in ones.
+func customFormatters(extensions []*corev3.TypedExtensionConfig) bool {
+	for _, e := range extensions {
+		if !knownFormatterTypes[e.GetTypedConfig().GetTypeUrl()] {
+			return true
+		}
+	}
+	return false
 }
 
 // formatStruct parses every string of a JSON format.

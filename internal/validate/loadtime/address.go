@@ -2,6 +2,7 @@ package loadtime
 
 import (
 	"net/netip"
+	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -25,18 +26,71 @@ func init() {
 	register("envoy.config.trace.v3.XRayConfig", xrayDaemon)
 }
 
-// ipAddress reports an Address whose socket address is not an IP literal (pipes, internal addresses and
-// addresses with a custom resolver are left alone). path is the path of the Address.
+const (
+	ipResolverName      = "envoy.ip"                           // Envoy's IP resolver, used when resolver_name is empty
+	reverseConnResolver = "envoy.resolvers.reverse_connection" // the only other resolver Envoy ships
+	maxPipePath         = 107                                  // sizeof(sockaddr_un.sun_path) on Linux, less the NUL
+)
+
+// ipAddress checks an Address that Envoy resolves with Network::Address::resolveProtoAddress when it loads the
+// configuration (listeners, admin, static endpoints, statsd sinks, DNS resolvers): a socket address goes to the
+// resolver it names, and the IP resolver takes only IP literals and numbered ports; a pipe must fit a UNIX socket
+// address. path is the path of the Address; hint is appended to the malformed-address message.
+// Envoy: source/common/network/resolver_impl.cc:46 [listeners-0b3fbe45], :94 [listeners-879926ba] — "IP resolver
+// can't handle port specifier type <n>", "Unknown address resolver: <name>".
 func (c *Context) ipAddress(path func() string, a *corev3.Address, src, hint string) {
-	c.ipSocketAddress(func() string { return path() + ".socket_address" }, a.GetSocketAddress(), src, hint)
+	if p := a.GetPipe(); p != nil {
+		c.pipeAddress(func() string { return path() + ".pipe" }, p)
+		return
+	}
+	sa := a.GetSocketAddress()
+	if sa == nil {
+		return
+	}
+	switch sa.GetResolverName() {
+	case "", ipResolverName:
+	case reverseConnResolver:
+		return // reverse connection addresses have their own syntax (rc://...)
+	default:
+		c.envoyf(path()+".socket_address.resolver_name", resolverSource, "Unknown address resolver: %s (Envoy's resolvers are "+
+			"%q, the default, and %q)", sa.GetResolverName(), ipResolverName, reverseConnResolver)
+		return
+	}
+	if _, named := sa.GetPortSpecifier().(*corev3.SocketAddress_NamedPort); named {
+		c.envoyf(path()+".socket_address.named_port", resolverSource, "IP resolver can't handle port specifier type %d "+
+			"(named_port needs a custom resolver; use port_value)", sa.ProtoReflect().Descriptor().Fields().ByName("named_port").Number())
+	}
+	c.ipSocketAddress(func() string { return path() + ".socket_address" }, sa, src, hint)
 }
 
+// ipSocketAddress reports a socket address that is not an IP literal. Addresses with a resolver other than the IP
+// resolver are left alone.
 func (c *Context) ipSocketAddress(path func() string, sa *corev3.SocketAddress, src, hint string) {
-	if sa == nil || sa.GetResolverName() != "" || sa.GetAddress() == "" {
+	if sa == nil || (sa.GetResolverName() != "" && sa.GetResolverName() != ipResolverName) || sa.GetAddress() == "" {
 		return
 	}
 	if _, err := netip.ParseAddr(sa.GetAddress()); err != nil {
 		c.envoyf(path()+".address", src, "malformed IP address: %s%s", sa.GetAddress(), hint)
+	}
+}
+
+// pipeAddress: a UNIX socket path fits sockaddr_un, has no NUL unless it is abstract ("@..."), and an abstract
+// socket has no file mode.
+// Envoy: source/common/network/address_impl.cc:405 [listeners-69fb636a], :424 [listeners-c3c6c746], :439
+// [listeners-3622ad3c] (PipeInstance) — "Path "<p>" exceeds maximum UNIX domain socket path size of 108.", "Cannot
+// set mode for Abstract AF_UNIX sockets", "UNIX domain socket pathname contains embedded null characters".
+func (c *Context) pipeAddress(path func() string, p *corev3.Pipe) {
+	const src = "source/common/network/address_impl.cc"
+	name := p.GetPath()
+	switch {
+	case len(name) > maxPipePath:
+		c.envoyf(path()+".path", src, "Path \"%s\" exceeds maximum UNIX domain socket path size of %d.", name, maxPipePath+1)
+	case strings.HasPrefix(name, "@"):
+		if p.GetMode() != 0 {
+			c.envoyf(path()+".mode", src, "Cannot set mode for Abstract AF_UNIX sockets")
+		}
+	case strings.IndexByte(name, 0) >= 0:
+		c.envoyf(path()+".path", src, "UNIX domain socket pathname contains embedded null characters")
 	}
 }
 
@@ -72,19 +126,25 @@ func statsdAddress(c *Context, m protoreflect.Message) {
 	c.ipAddress(func() string { return c.at("address") }, a, resolverSource, " (statsd sinks do not resolve host names; use tcp_cluster_name)")
 }
 
-// xrayDaemon: the X-Ray tracer sends UDP segments to an IP address.
+// xrayDaemon: the X-Ray tracer sends UDP segments to an IP address (checked when Envoy builds the driver at load).
+// Envoy: source/extensions/tracers/xray/daemon_broker.cc:35 — "malformed IP address: <a>".
 func xrayDaemon(c *Context, m protoreflect.Message) {
-	if x, ok := m.Interface().(*tracev3.XRayConfig); ok {
+	if x, ok := m.Interface().(*tracev3.XRayConfig); ok && c.tracerBuilt() {
 		c.ipSocketAddress(func() string { return c.at("daemon_endpoint") }, x.GetDaemonEndpoint(), resolverSource,
 			" (the X-Ray daemon endpoint is not resolved by DNS)")
 	}
 }
 
-// bindConfigSources: the upstream bind config names local IP addresses.
-// Envoy: source/common/upstream/upstream_impl.cc — "Can't specify both `extra_source_addresses` and
-// `additional_source_addresses` in the <owner>'s upstream binding config", "<owner>'s upstream binding config has
-// extra/additional source addresses but no source_address. ...", "<owner>'s upstream binding config has invalid IP
-// addresses."
+// bindConfigSources: the upstream bind config Envoy builds at load — a static cluster's own, or the cluster
+// manager's when a static cluster has none (createUpstreamLocalAddressSelector reads nothing else) — names local IP
+// addresses, with a source address when it has others. An address of the IP resolver that is not an IP literal fails
+// in resolveProtoSocketAddress ("malformed IP address"); other resolvers are left to ipAddress's rules. (Envoy's
+// own "upstream binding config has invalid IP addresses" is raised only for an address that is still unset after
+// parsing, which the earlier checks make unreachable.)
+// Envoy: source/common/upstream/upstream_impl.cc:339 [clusters-24cd82f3] — "Can't specify both `extra_source_addresses` and
+// `additional_source_addresses` in the <owner>'s upstream binding config", :350 [clusters-195d72cd] — "<owner>'s upstream binding config
+// has extra/additional source addresses but no source_address. ..."; source/common/network/utility.cc (via
+// resolveProtoSocketAddress) — "malformed IP address: <a>".
 func bindConfigSources(c *Context, m protoreflect.Message) {
 	bc, ok := m.Interface().(*corev3.BindConfig)
 	if !ok {
@@ -92,38 +152,30 @@ func bindConfigSources(c *Context, m protoreflect.Message) {
 	}
 	owner := "Bootstrap"
 	if anc := c.Ancestor("envoy.config.cluster.v3.Cluster"); anc != nil {
-		if cl, ok := anc.Interface().(*clusterv3.Cluster); ok {
-			owner = "Cluster " + cl.GetName()
-		}
+		cl, _ := anc.Interface().(*clusterv3.Cluster)
+		owner = "Cluster " + cl.GetName()
+	} else if parent, _ := c.Parent(); parent == nil || parent.Descriptor().FullName() != "envoy.config.bootstrap.v3.ClusterManager" ||
+		!c.bootstrapBindConfigUsed() {
+		return // not read at load: no static cluster uses the cluster manager's bind config
 	}
 	const src = "source/common/upstream/upstream_impl.cc"
 	extra, additional := bc.GetExtraSourceAddresses(), bc.GetAdditionalSourceAddresses()
 	if len(extra) > 0 && len(additional) > 0 {
 		c.envoyf(c.at("additional_source_addresses"), src, "Can't specify both `extra_source_addresses` and "+
 			"`additional_source_addresses` in the %s's upstream binding config", owner)
+		return
 	}
 	if bc.GetSourceAddress() == nil && (len(extra) > 0 || len(additional) > 0) {
 		c.envoyf(c.Path(), src, "%s's upstream binding config has extra/additional source addresses but no "+
 			"source_address. Extra/additional addresses cannot be specified if source_address is not set.", owner)
+		return
 	}
-	bad := func(sa *corev3.SocketAddress) bool {
-		if sa == nil {
-			return false
-		}
-		_, err := netip.ParseAddr(sa.GetAddress())
-		return err != nil
-	}
-	if bad(bc.GetSourceAddress()) {
-		c.envoyf(c.at("source_address.address"), src, "%s's upstream binding config has invalid IP addresses.", owner)
-	}
+	hint := " (" + owner + "'s upstream binding config takes IP addresses)"
+	c.ipSocketAddress(func() string { return c.at("source_address") }, bc.GetSourceAddress(), resolverSource, hint)
 	for i, e := range extra {
-		if bad(e.GetAddress()) {
-			c.envoyf(index(c.at("extra_source_addresses"), i)+".address.address", src, "%s's upstream binding config has invalid IP addresses.", owner)
-		}
+		c.ipSocketAddress(func() string { return index(c.at("extra_source_addresses"), i) + ".address" }, e.GetAddress(), resolverSource, hint)
 	}
 	for i, sa := range additional {
-		if bad(sa) {
-			c.envoyf(index(c.at("additional_source_addresses"), i)+".address", src, "%s's upstream binding config has invalid IP addresses.", owner)
-		}
+		c.ipSocketAddress(func() string { return index(c.at("additional_source_addresses"), i) }, sa, resolverSource, hint)
 	}
 }

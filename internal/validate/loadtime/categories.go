@@ -1,6 +1,7 @@
 package loadtime
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +24,10 @@ type extensionInfo struct {
 // in one registry: checked like the annotated ones (TestSlotTables keeps both tables honest).
 var extraSlots = map[protoreflect.FullName]map[protoreflect.Name][]string{
 	"envoy.config.cluster.v3.Cluster": {"transport_socket": {"envoy.transport_sockets.upstream"}},
+	// A rate limit action's extension that is no descriptor producer is taken as an HTTP matching data input
+	// (source/common/router/router_ratelimit.cc:455, "fallback to using HTTP matcher input functions").
+	"envoy.config.route.v3.RateLimit.Action": {"extension": {"envoy.rate_limit_descriptors", "envoy.matching.http.input",
+		"envoy.matching.common_inputs"}},
 }
 
 // directionalTypes narrow the metadata's per-extension categories for extensions whose upstream and downstream
@@ -35,6 +40,23 @@ var directionalTypes = map[string][]string{
 	"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport":      {"envoy.transport_sockets.upstream"},
 	"envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig":         {"envoy.transport_sockets.downstream"},
 	"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig": {"envoy.transport_sockets.upstream"},
+}
+
+// firstMatchSlots are slots of a list in which Envoy takes the first entry it has a factory for and skips the
+// others (looked up with is_optional): an entry of another category is not an error there; the list's own rule
+// reports a list in which no entry is usable.
+// Envoy: source/common/upstream/upstream_impl.cc:1402 (ClusterInfoImpl::configureLbPolicies), the same loop in
+// the subset, WRR-locality and override-host policies' children.
+var firstMatchSlots = map[protoreflect.FullName]protoreflect.Name{
+	"envoy.config.cluster.v3.LoadBalancingPolicy.Policy": "typed_extension_config",
+}
+
+// laterCategories lists extensions that a release inside 1.35-1.40 newly registers in a further category than the
+// metadata of the inventory's tree (1.38-dev) says, with that release. Such a use loads on that release and
+// later, and is refused before: a warning, never an error.
+var laterCategories = map[string]map[string]string{
+	// 1.40.0 changelog (new_features, compressor): the compressor filter also runs as an upstream HTTP filter.
+	"envoy.extensions.filters.http.compressor.v3.Compressor": {"envoy.filters.http.upstream": "1.40"},
 }
 
 // lookupByName lists the messages whose extension Envoy finds by type only: without a typed_config (or a
@@ -105,35 +127,40 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	if parent, field := c.Parent(); parent != nil && field != "" {
 		_, checkedByParent = slotsOf(parent.Descriptor().FullName())[field]
 	}
+	if optional(m) {
+		return // Envoy skips an optional extension it finds no factory for (a cluster specifier plugin, a filter)
+	}
 	owner := "" // the extension's name, when the slot's message carries one next to its typed_config
 	if nf := md.Fields().ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
 		owner = m.Get(nf).String()
 	}
 	for _, slot := range orderedSlots[md.FullName()] {
 		fd := md.Fields().ByName(slot.name)
-		if fd == nil || fd.Message() == nil || !m.Has(fd) {
+		if fd == nil || fd.Message() == nil || !m.Has(fd) || slotWordings[md.FullName()][slot.name].unused(m) ||
+			firstMatchSlots[md.FullName()] == slot.name {
 			continue
 		}
 		v := m.Get(fd)
 		switch {
 		case fd.IsMap():
 			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-				c.checkSlotValue(slotPath{field: slot.name, key: k.String(), i: -1}, mv.Message(), slot.cats, k.String(), false)
+				c.checkSlotValue(slotPath{msg: md.FullName(), field: slot.name, key: k.String(), i: -1}, mv.Message(), slot.cats, k.String(), false)
 				return true
 			})
 		case fd.IsList():
 			l := v.List()
 			for i := 0; i < l.Len(); i++ {
-				c.checkSlotValue(slotPath{field: slot.name, i: i}, l.Get(i).Message(), slot.cats, "", false)
+				c.checkSlotValue(slotPath{msg: md.FullName(), field: slot.name, i: i}, l.Get(i).Message(), slot.cats, "", false)
 			}
 		default:
-			c.checkSlotValue(slotPath{field: slot.name, i: -1}, v.Message(), slot.cats, owner, checkedByParent)
+			c.checkSlotValue(slotPath{msg: md.FullName(), field: slot.name, i: -1}, v.Message(), slot.cats, owner, checkedByParent)
 		}
 	}
 }
 
 // slotPath locates a slot value below the message being checked; it is rendered only when there is a problem.
 type slotPath struct {
+	msg   protoreflect.FullName // the message holding the slot
 	field protoreflect.Name
 	key   string // the map key, for a map field
 	i     int    // the list index, or -1
@@ -160,6 +187,9 @@ func (c *Context) checkSlotValue(at slotPath, v protoreflect.Message, cats []str
 		if !skipDirectAny {
 			c.checkExtension(at, v, cats, name)
 		}
+		return
+	}
+	if optional(v) {
 		return
 	}
 	fds := v.Descriptor().Fields()
@@ -191,9 +221,35 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 	if name == "" {
 		name = info.name
 	}
-	c.envoyf(c.render(at), "source/common/config/utility.h",
-		"Didn't find a registered implementation for '%s' with type URL: '%s': that type configures %s (%s), "+
-			"but this field takes %s", name, typ, info.name, strings.Join(info.categories, ", "), strings.Join(cats, " or "))
+	for _, cat := range cats {
+		if since, ok := laterCategories[typ][cat]; ok {
+			// Only some releases of 1.35-1.40 register the factory in this category: the file loads there.
+			c.envoyWarnf(c.render(at), "source/common/config/utility.h", "Didn't find a registered implementation for "+
+				"'%s' with type URL: '%s' before Envoy %s: that type is registered in %s only since %s, so older "+
+				"releases refuse it here", name, typ, since, cat, since)
+			return
+		}
+	}
+	if len(cats) == 1 && cats[0] == "envoy.formatter" {
+		// Envoy: source/common/formatter/substitution_format_string.cc:13 [access-logs-5b026e56] (parseFormatters)
+		c.envoyf(c.render(at), "source/common/formatter/substitution_format_string.cc",
+			"Formatter not found: %s (type %s configures %s, not a formatter)", name, typ, info.name)
+		return
+	}
+	source, head := "source/common/config/utility.h", fmt.Sprintf("Didn't find a registered implementation for '%s' with type URL: '%s'", name, typ)
+	if w, ok := slotWordings[at.msg][at.field]; ok { // a filter that looks its extension up itself, in its own words
+		source, head = w.source, fmt.Sprintf(w.format, typ)
+	}
+	c.envoyf(c.render(at), source, "%s: that type configures %s (%s), but this field takes %s", head, info.name,
+		strings.Join(info.categories, ", "), strings.Join(cats, " or "))
+}
+
+// optional reports a message that marks its extension is_optional: Envoy looks the factory up with is_optional
+// and skips the extension (or uses a null one) when it has none of that type
+// (source/common/router/config_impl.cc:165, source/common/filter/config_discovery_impl.cc / filter_chain_helper.h).
+func optional(m protoreflect.Message) bool {
+	fd := m.Descriptor().Fields().ByName("is_optional")
+	return fd != nil && fd.Kind() == protoreflect.BoolKind && !fd.IsList() && m.Get(fd).Bool()
 }
 
 // extensionType returns the config type an Any names, looking through a TypedStruct as Envoy does.

@@ -2,8 +2,10 @@ package loadtime_test
 
 import "testing"
 
-func TestExtensionCategoryRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestExtensionCategoryRules(t *testing.T) { runRules(t, casesExtensionCategoryRules()) }
+
+func casesExtensionCategoryRules() []ruleCase {
+	return []ruleCase{
 		{"http filter in http slot", hcm(""), "", ""},
 		{"network filter in http slot", hcm("http_filters:\n- {name: tcp, typed_config: {'@type': " + tcpType + ", stat_prefix: t, cluster: app}}\n" + routerFilter),
 			hcmPath + ".http_filters[0].typed_config", "Didn't find a registered implementation for 'tcp' with type URL: 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'"},
@@ -29,7 +31,10 @@ func TestExtensionCategoryRules(t *testing.T) {
 
 		{"filter without typed_config", hcm("http_filters:\n- {name: envoy.filters.http.router}\n"),
 			hcmPath + ".http_filters[0]", "Didn't find a registered implementation for 'envoy.filters.http.router' with type URL: ''"},
+		{"optional filter of another category", hcm("http_filters:\n- {name: tcp, is_optional: true, typed_config: {'@type': " + tcpType + ", stat_prefix: t, cluster: app}}\n" + routerFilter), "", ""},
 		{"optional filter without typed_config", hcm("http_filters:\n- {name: x, is_optional: true}\n" + routerFilter), "", ""},
 		{"lookup by name allowed by runtime", "layered_runtime: {layers: [{name: s, static_layer: {envoy.reloadable_features.no_extension_lookup_by_name: false}}]}\n" + hcm("http_filters:\n- {name: envoy.filters.http.router}\n"), "", ""},
-	})
+	}
 }
+
+func init() { registerCases(casesExtensionCategoryRules) }

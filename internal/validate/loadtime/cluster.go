@@ -13,9 +13,10 @@ import (
 
 func init() {
 	register("envoy.config.cluster.v3.Cluster",
-		clusterLogicalDNS, clusterOriginalDst, clusterStaticEndpoints, clusterEDSConfig,
-		clusterLbPolicy, clusterSubsetLocality, clusterMaxRequests, clusterPerEndpointStats,
-		clusterProtocolSelection, clusterALPN, clusterHTTP3, clusterPerHostThresholds, clusterLocalPriority)
+		clusterLogicalDNS, clusterStrictDNS, clusterOriginalDst, clusterStaticEndpoints, clusterStaticLEDS, clusterEDSConfig,
+		clusterEDSWithoutConfig, clusterLbPolicy, clusterSubsetLocality, clusterMaxRequests, clusterPerEndpointStats,
+		clusterProtocolSelection, clusterALPN, clusterHTTP3, clusterPerHostThresholds, clusterLocalPriority,
+		clusterHostnameHashing, clusterHealthChecks, clusterSocketMatchNames)
 	register("envoy.config.endpoint.v3.ClusterLoadAssignment", loadAssignmentDropOverloads)
 	register("envoy.config.core.v3.BindConfig", bindConfigSources)
 	register("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", upstreamHTTPFilters)
@@ -26,29 +27,51 @@ func asCluster(m protoreflect.Message) (*clusterv3.Cluster, bool) {
 	return cl, ok && cl.GetClusterType() == nil // a custom cluster_type has its own rules
 }
 
-// clusterLogicalDNS: a LOGICAL_DNS cluster resolves one name.
-// Envoy: source/extensions/clusters/logical_dns/logical_dns_cluster.cc — "LOGICAL_DNS clusters must have a single
-// locality_lb_endpoint and a single lb_endpoint", "LOGICAL_DNS clusters must have a single host",
-// "LOGICAL_DNS clusters must NOT have a custom resolver name set".
+// clusterLogicalDNS and clusterStrictDNS: the DNS cluster types (and the envoy.clusters.dns extension, see
+// dnsClusterType) resolve the names of their endpoints with the cluster's resolver.
 func clusterLogicalDNS(c *Context, m protoreflect.Message) {
-	cl, ok := asCluster(m)
-	if !ok || cl.GetType() != clusterv3.Cluster_LOGICAL_DNS {
-		return
+	if cl, ok := asCluster(m); ok && cl.GetType() == clusterv3.Cluster_LOGICAL_DNS {
+		c.dnsClusterEndpoints(c.Path, cl, true)
 	}
-	const src = "source/extensions/clusters/logical_dns/logical_dns_cluster.cc"
+}
+
+func clusterStrictDNS(c *Context, m protoreflect.Message) {
+	if cl, ok := asCluster(m); ok && cl.GetType() == clusterv3.Cluster_STRICT_DNS {
+		c.dnsClusterEndpoints(c.Path, cl, false)
+	}
+}
+
+// dnsClusterEndpoints: a logical DNS cluster resolves one name; no DNS cluster takes a custom resolver per endpoint.
+// Envoy: source/extensions/clusters/logical_dns/logical_dns_cluster.cc:59, :62, :69 [clusters-c273b940]
+// [clusters-7b5e0eee] [clusters-51254953] (and source/extensions/clusters/dns/dns_cluster.cc:177, :181
+// [clusters-4e15c41b] [clusters-995993b2], the implementation behind the runtime key
+// envoy.reloadable_features.enable_new_dns_implementation) — "LOGICAL_DNS clusters must have a single
+// locality_lb_endpoint and a single lb_endpoint", "LOGICAL_DNS clusters must have a single host", "LOGICAL_DNS
+// clusters must NOT have a custom resolver name set"; source/extensions/clusters/strict_dns/strict_dns_cluster.cc:58
+// [clusters-40276782] — "STRICT_DNS clusters must NOT have a custom resolver name set".
+func (c *Context) dnsClusterEndpoints(clusterPath func() string, cl *clusterv3.Cluster, logical bool) {
+	src, kind := "source/extensions/clusters/strict_dns/strict_dns_cluster.cc", "STRICT_DNS"
 	locs := cl.GetLoadAssignment().GetEndpoints()
-	if len(locs) != 1 || len(locs[0].GetLbEndpoints()) != 1 {
-		if cl.GetLoadAssignment() != nil {
-			c.envoyf(c.at("load_assignment"), src,
-				"LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint")
-		} else {
-			c.envoyf(c.Path(), src, "LOGICAL_DNS clusters must have a single host")
+	if logical {
+		src, kind = "source/extensions/clusters/logical_dns/logical_dns_cluster.cc", "LOGICAL_DNS"
+		if len(locs) != 1 || len(locs[0].GetLbEndpoints()) != 1 {
+			if cl.GetLoadAssignment() != nil {
+				c.envoyf(join(clusterPath(), "load_assignment"), src,
+					"LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint")
+			} else {
+				c.envoyf(clusterPath(), src, "LOGICAL_DNS clusters must have a single host")
+			}
+			return
 		}
-		return
 	}
-	if locs[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress().GetResolverName() != "" {
-		c.envoyf(c.at("load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.resolver_name"), src,
-			"LOGICAL_DNS clusters must NOT have a custom resolver name set")
+	for j, loc := range locs {
+		for k, lb := range loc.GetLbEndpoints() {
+			if lb.GetEndpoint().GetAddress().GetSocketAddress().GetResolverName() != "" {
+				c.envoyf(fmt.Sprintf("%s.load_assignment.endpoints[%d].lb_endpoints[%d].endpoint.address.socket_address.resolver_name", clusterPath(), j, k),
+					src, "%s clusters must NOT have a custom resolver name set", kind)
+				return
+			}
+		}
 	}
 }
 
@@ -77,27 +100,61 @@ func clusterOriginalDst(c *Context, m protoreflect.Message) {
 	}
 }
 
-// clusterStaticEndpoints: STATIC clusters (and the endpoints of EDS clusters) are not resolved by DNS, so their
-// addresses must be IP literals unless a custom resolver is named.
-// Envoy: source/common/upstream/upstream_impl.cc (ClusterImplBase::resolveProtoAddress) and
-// source/common/network/resolver_impl.cc — "malformed IP address: <a>. Consider setting resolver_name or setting
-// cluster type to 'STRICT_DNS' or 'LOGICAL_DNS'".
+// clusterStaticEndpoints: a STATIC cluster's endpoints are not resolved by DNS, so their addresses (and additional
+// addresses) must be IP literals unless a custom resolver is named. An EDS cluster resolves the endpoints EDS
+// delivers, later; the load_assignment of its own config is not read at all.
+// Envoy: source/common/upstream/upstream_impl.cc:1896 [clusters-bf2f894c] (ClusterImplBase::resolveProtoAddress)
+// and source/common/network/resolver_impl.cc — "malformed IP address: <a>. Consider setting resolver_name or
+// setting cluster type to 'STRICT_DNS' or 'LOGICAL_DNS'"; upstream_impl.cc:493 [clusters-9ef055ff] (HostDescriptionImplBase) —
+// "Invalid host configuration: non-zero port for non-IP address", :496 [clusters-b8e33e97] — "Invalid host
+// configuration: hosts cannot specify network namespaces with their address"; source/extensions/clusters/static/static_cluster.cc:42
+// [clusters-ab52440a] — "additional_addresses must be IP addresses." (only when the runtime key
+// envoy.reloadable_features.happy_eyeballs_sort_non_ip_addresses, default true, is false).
 func clusterStaticEndpoints(c *Context, m protoreflect.Message) {
 	cl, ok := asCluster(m)
-	if !ok || (cl.GetType() != clusterv3.Cluster_STATIC && cl.GetType() != clusterv3.Cluster_EDS) {
+	if !ok || cl.GetType() != clusterv3.Cluster_STATIC {
 		return
 	}
+	const hint = ". Consider setting resolver_name or setting cluster type to 'STRICT_DNS' or 'LOGICAL_DNS'"
 	for j, loc := range cl.GetLoadAssignment().GetEndpoints() {
 		for k, lb := range loc.GetLbEndpoints() {
 			p := func() string {
 				return fmt.Sprintf("%s.load_assignment.endpoints[%d].lb_endpoints[%d].endpoint", c.Path(), j, k)
 			}
-			c.ipAddress(func() string { return p() + ".address" }, lb.GetEndpoint().GetAddress(), "source/common/network/resolver_impl.cc",
-				". Consider setting resolver_name or setting cluster type to 'STRICT_DNS' or 'LOGICAL_DNS'")
-			if hc := lb.GetEndpoint().GetHealthCheckConfig(); hc.GetPortValue() != 0 && lb.GetEndpoint().GetAddress().GetPipe() != nil {
+			ep := lb.GetEndpoint()
+			c.ipAddress(func() string { return p() + ".address" }, ep.GetAddress(), resolverSource, hint)
+			for a, extra := range ep.GetAdditionalAddresses() {
+				at := func() string { return fmt.Sprintf("%s.additional_addresses[%d].address", p(), a) }
+				c.ipAddress(at, extra.GetAddress(), resolverSource, hint)
+				if extra.GetAddress().GetSocketAddress() == nil && extra.GetAddress() != nil &&
+					!c.runtimeFlag("envoy.reloadable_features.happy_eyeballs_sort_non_ip_addresses", true) {
+					c.envoyf(at(), "source/extensions/clusters/static/static_cluster.cc", "additional_addresses must be IP addresses.")
+				}
+			}
+			if hc := ep.GetHealthCheckConfig(); hc.GetPortValue() != 0 && ep.GetAddress().GetPipe() != nil {
 				c.envoyf(p()+".health_check_config.port_value", "source/common/upstream/upstream_impl.cc",
 					"Invalid host configuration: non-zero port for non-IP address")
+			} else if ep.GetAddress().GetSocketAddress().GetNetworkNamespaceFilepath() != "" {
+				c.envoyf(p()+".address.socket_address.network_namespace_filepath", "source/common/upstream/upstream_impl.cc",
+					"Invalid host configuration: hosts cannot specify network namespaces with their address")
 			}
+		}
+	}
+}
+
+// clusterStaticLEDS: only EDS clusters take their endpoints from LEDS.
+// Envoy: source/extensions/clusters/static/static_cluster.cc:89 [clusters-ed38046a] — "LEDS is only supported when
+// EDS is used. Static cluster <c> cannot use LEDS."
+func clusterStaticLEDS(c *Context, m protoreflect.Message) {
+	cl, ok := asCluster(m)
+	if !ok || cl.GetType() != clusterv3.Cluster_STATIC {
+		return
+	}
+	for i, loc := range cl.GetLoadAssignment().GetEndpoints() {
+		if loc.GetLedsClusterLocalityConfig() != nil {
+			c.envoyf(index(c.at("load_assignment.endpoints"), i)+".leds_cluster_locality_config", "source/extensions/clusters/static/static_cluster.cc",
+				"LEDS is only supported when EDS is used. Static cluster %s cannot use LEDS.", cl.GetName())
+			return
 		}
 	}
 }
@@ -108,6 +165,15 @@ func clusterEDSConfig(c *Context, m protoreflect.Message) {
 	cl, ok := asCluster(m)
 	if ok && cl.GetEdsClusterConfig() != nil && cl.GetType() != clusterv3.Cluster_EDS {
 		c.envoyf(c.at("eds_cluster_config"), "source/common/upstream/upstream_impl.cc", "eds_cluster_config set in a non-EDS cluster")
+	}
+}
+
+// clusterEDSWithoutConfig: an EDS cluster subscribes to its endpoints with eds_cluster_config.
+// Envoy: source/extensions/clusters/eds/eds.cc:483 [clusters-e6ff7e1a] (EdsClusterFactory::createClusterImpl) — "cannot
+// create an EDS cluster without an EDS config".
+func clusterEDSWithoutConfig(c *Context, m protoreflect.Message) {
+	if cl, ok := asCluster(m); ok && cl.GetType() == clusterv3.Cluster_EDS && cl.GetEdsClusterConfig() == nil {
+		c.envoyf(c.Path(), "source/extensions/clusters/eds/eds.cc", "cannot create an EDS cluster without an EDS config (set eds_cluster_config)")
 	}
 }
 
@@ -216,24 +282,6 @@ func upstreamSocket(cl *clusterv3.Cluster) (name, typ string) {
 	return ts.GetName(), typeName(ts.GetTypedConfig().GetTypeUrl())
 }
 
-// clusterALPN: auto_config picks HTTP/1.1 or HTTP/2 by ALPN, which needs a transport socket that negotiates it.
-// Envoy: source/common/upstream/upstream_impl.cc — "ALPN configured for cluster <c> which has a non-ALPN transport
-// socket: <config>".
-func clusterALPN(c *Context, m protoreflect.Message) {
-	cl, ok := m.Interface().(*clusterv3.Cluster)
-	if !ok {
-		return
-	}
-	opts := c.httpOptions(cl)
-	if opts.GetAutoConfig() == nil {
-		return
-	}
-	if _, typ := upstreamSocket(cl); typ == "envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer" {
-		c.envoyf(c.at("typed_extension_protocol_options"), "source/common/upstream/upstream_impl.cc",
-			"ALPN configured for cluster %s which has a non-ALPN transport socket (raw_buffer): auto_config needs TLS", cl.GetName())
-	}
-}
-
 // clusterHTTP3: HTTP/3 upstreams need the QUIC transport socket (possibly inside an HTTP/1.1 proxy socket).
 // Envoy: source/common/upstream/upstream_impl.cc — "HTTP3 requires a QuicUpstreamTransport transport socket: <c>".
 func clusterHTTP3(c *Context, m protoreflect.Message) {
@@ -267,11 +315,15 @@ func clusterPerHostThresholds(c *Context, m protoreflect.Message) {
 	}
 }
 
-// clusterLocalPriority: zone-aware routing compares the local cluster's priority 0 only.
-// Envoy: source/common/upstream/upstream_impl.cc — "Unexpected non-zero priority for local cluster '<c>'."
+// clusterLocalPriority: zone-aware routing compares the local cluster's priority 0 only. STATIC and STRICT_DNS
+// clusters check their load_assignment when they are created (LOGICAL_DNS rewrites the priority to 0, EDS checks
+// what EDS delivers later).
+// Envoy: source/common/upstream/upstream_impl.cc:1909 (ClusterImplBase::validateEndpoints) — "Unexpected non-zero
+// priority for local cluster '<c>'."
 func clusterLocalPriority(c *Context, m protoreflect.Message) {
-	cl, ok := m.Interface().(*clusterv3.Cluster)
-	if !ok || cl.GetName() == "" || cl.GetName() != c.bootstrap().GetClusterManager().GetLocalClusterName() {
+	cl, ok := asCluster(m)
+	if !ok || cl.GetName() == "" || cl.GetName() != c.bootstrap().GetClusterManager().GetLocalClusterName() ||
+		(cl.GetType() != clusterv3.Cluster_STATIC && cl.GetType() != clusterv3.Cluster_STRICT_DNS) {
 		return
 	}
 	for i, loc := range cl.GetLoadAssignment().GetEndpoints() {

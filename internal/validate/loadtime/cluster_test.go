@@ -8,8 +8,10 @@ const (
 	ip1 = "{lb_endpoints: [{endpoint: {address: {socket_address: {address: 10.0.0.1, port_value: 80}}}}]}"
 )
 
-func TestClusterRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestClusterRules(t *testing.T) { runRules(t, casesClusterRules()) }
+
+func casesClusterRules() []ruleCase {
+	return []ruleCase{
 		{"logical dns one endpoint", cluster("type: LOGICAL_DNS, load_assignment: {cluster_name: c, endpoints: [" + ep1 + "]}"), "", ""},
 		{"logical dns two endpoints", cluster("type: LOGICAL_DNS, load_assignment: {cluster_name: c, endpoints: [" + ep2 + "]}"),
 			"static_resources.clusters[0].load_assignment", "LOGICAL_DNS clusters must have a single locality_lb_endpoint and a single lb_endpoint"},
@@ -58,6 +60,10 @@ func TestClusterRules(t *testing.T) {
 			"static_resources.clusters[0].track_cluster_stats.per_endpoint_stats", "Only one of cluster per_endpoint_stats and cluster manager load_stats_config can be specified"},
 		{"per endpoint stats", cluster("type: STATIC, track_cluster_stats: {per_endpoint_stats: true}"), "", ""},
 
+		{"http1 and http2 options", cluster("type: STATIC, http_protocol_options: {}, http2_protocol_options: {}"),
+			"static_resources.clusters[0].http2_protocol_options", "cluster: Both HTTP1 and HTTP2 options may only be configured with non-default 'protocol_selection' values"},
+		{"http1 and http2 options by downstream protocol", cluster("type: STATIC, http_protocol_options: {}, http2_protocol_options: {}, protocol_selection: USE_DOWNSTREAM_PROTOCOL"), "", ""},
+
 		{"auto config with tls", cluster("type: STATIC, transport_socket: {name: tls, typed_config: {'@type': type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext}}, typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {'@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, auto_config: {}}}"), "", ""},
 		{"auto config without tls", cluster("type: STATIC, typed_extension_protocol_options: {envoy.extensions.upstreams.http.v3.HttpProtocolOptions: {'@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions, auto_config: {}}}"),
 			"static_resources.clusters[0].typed_extension_protocol_options", "ALPN configured for cluster c which has a non-ALPN transport socket"},
@@ -88,14 +94,21 @@ func TestClusterRules(t *testing.T) {
 			"static_resources.clusters[0].upstream_bind_config.additional_source_addresses", "Can't specify both `extra_source_addresses` and `additional_source_addresses` in the Cluster c's upstream binding config"},
 		{"bind config extra without source", cluster("type: STATIC, upstream_bind_config: {extra_source_addresses: [{address: {address: '::1', port_value: 0}}]}"),
 			"static_resources.clusters[0].upstream_bind_config", "upstream binding config has extra/additional source addresses but no source_address"},
-		{"bind config host name", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n",
-			"cluster_manager.upstream_bind_config.source_address.address", "Bootstrap's upstream binding config has invalid IP addresses."},
+		{"bind config host name", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n" + cluster("type: STATIC"),
+			"cluster_manager.upstream_bind_config.source_address.address", "malformed IP address: myhost (Bootstrap's upstream binding config takes IP addresses)"},
+		{"bind config host name unused", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n", "", ""},
+		{"bind config host name overridden", "cluster_manager: {upstream_bind_config: {source_address: {address: myhost, port_value: 0}}}\n" +
+			cluster("type: STATIC, upstream_bind_config: {source_address: {address: 10.0.0.2, port_value: 0}}"), "", ""},
+		{"cluster bind config host name", cluster("type: STATIC, upstream_bind_config: {source_address: {address: 10.0.0.2, port_value: 0}, additional_source_addresses: [{address: other, port_value: 0}]}"),
+			clPath + ".upstream_bind_config.additional_source_addresses[0].address", "malformed IP address: other (Cluster c's upstream binding config"},
 		{"bind config ip", "cluster_manager: {upstream_bind_config: {source_address: {address: 10.0.0.2, port_value: 0}}}\n", "", ""},
-	})
+	}
 }
 
-func TestLoadBalancerRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestLoadBalancerRules(t *testing.T) { runRules(t, casesLoadBalancerRules()) }
+
+func casesLoadBalancerRules() []ruleCase {
+	return []ruleCase{
 		{"maglev prime", cluster("type: STATIC, lb_policy: MAGLEV, maglev_lb_config: {table_size: 65537}"), "", ""},
 		{"maglev not prime", cluster("type: STATIC, lb_policy: MAGLEV, maglev_lb_config: {table_size: 65536}"),
 			"static_resources.clusters[0].maglev_lb_config.table_size", "The table size of maglev must be prime number"},
@@ -109,5 +122,7 @@ func TestLoadBalancerRules(t *testing.T) {
 			"static_resources.clusters[0].ring_hash_lb_config", "ring hash: minimum_ring_size (9000000) > maximum_ring_size (8388608)"},
 		{"ring hash policy", cluster("type: STATIC, load_balancing_policy: {policies: [{typed_extension_config: {name: r, typed_config: {'@type': type.googleapis.com/envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash, minimum_ring_size: 40, maximum_ring_size: 20}}}]}"),
 			"static_resources.clusters[0].load_balancing_policy.policies[0].typed_extension_config.typed_config<RingHash>", "ring hash: minimum_ring_size (40) > maximum_ring_size (20)"},
-	})
+	}
 }
+
+func init() { registerCases(casesClusterRules, casesLoadBalancerRules) }

@@ -1,6 +1,10 @@
 package loadtime
 
 import (
+	"math"
+	"strconv"
+	"strings"
+
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	"google.golang.org/protobuf/types/known/structpb"
@@ -40,15 +44,8 @@ func (c *Context) staticCluster(name string) *clusterv3.Cluster {
 // runtimeFlag reads a boolean key of the static runtime layers (later layers win, nested maps are dotted keys, as
 // in Envoy's loader); def is returned when no layer sets it.
 func (c *Context) runtimeFlag(key string, def bool) bool {
-	f := c.facts
-	if f.runtime == nil {
-		f.runtime = map[string]*structpb.Value{}
-		for _, layer := range c.bootstrap().GetLayeredRuntime().GetLayers() {
-			flattenRuntime(f.runtime, "", layer.GetStaticLayer(), 0)
-		}
-	}
-	v, ok := f.runtime[key]
-	if !ok {
+	v := c.runtimeValue(key)
+	if v == nil {
 		return def
 	}
 	switch k := v.GetKind().(type) {
@@ -62,6 +59,41 @@ func (c *Context) runtimeFlag(key string, def bool) bool {
 	return def
 }
 
+// runtimeInteger reads a key of the static runtime layers as Envoy's Snapshot::getInteger does: a non-negative
+// number, or a string that parses as one, floored; ok is false when no layer sets it so.
+func (c *Context) runtimeInteger(key string) (n uint64, ok bool) {
+	v := c.runtimeValue(key)
+	f := v.GetNumberValue()
+	if s, isString := v.GetKind().(*structpb.Value_StringValue); isString {
+		var err error
+		if f, err = strconv.ParseFloat(strings.TrimSpace(s.StringValue), 64); err != nil {
+			return 0, false
+		}
+	} else if _, isNumber := v.GetKind().(*structpb.Value_NumberValue); !isNumber {
+		return 0, false
+	}
+	if !(f >= 0 && f <= math.MaxUint64) {
+		return 0, false
+	}
+	return uint64(f), true
+}
+
+// runtimeValue returns a key's value in the static runtime layers (later layers win, nested maps are dotted keys),
+// or nil.
+func (c *Context) runtimeValue(key string) *structpb.Value {
+	f := c.facts
+	if f.runtime == nil {
+		if len(c.bootstrap().GetLayeredRuntime().GetLayers()) == 0 {
+			return nil // no static layer: nothing to flatten, and nothing allocated for the common case
+		}
+		f.runtime = map[string]*structpb.Value{}
+		for _, layer := range c.bootstrap().GetLayeredRuntime().GetLayers() {
+			flattenRuntime(f.runtime, "", layer.GetStaticLayer(), 0)
+		}
+	}
+	return f.runtime[key]
+}
+
 func flattenRuntime(out map[string]*structpb.Value, prefix string, st *structpb.Struct, depth int) {
 	for k, v := range st.GetFields() {
 		if prefix != "" {
@@ -73,4 +105,18 @@ func flattenRuntime(out map[string]*structpb.Value, prefix string, st *structpb.
 		}
 		out[k] = v
 	}
+}
+
+// runtimeNumber reads a number from the static runtime layers (as runtimeFlag does a boolean).
+func (c *Context) runtimeNumber(key string) (float64, bool) {
+	c.runtimeFlag(key, false) // fills the flattened layers
+	switch k := c.facts.runtime[key].GetKind().(type) {
+	case *structpb.Value_NumberValue:
+		return k.NumberValue, true
+	case *structpb.Value_StringValue:
+		if v, err := strconv.ParseFloat(k.StringValue, 64); err == nil {
+			return v, true
+		}
+	}
+	return 0, false
 }

@@ -59,6 +59,15 @@ func filterType(a *anypb.Any) string {
 	return extensionsByType[extensionType(a.ProtoReflect())].name
 }
 
+// isHTTPFilterType reports a config type of an HTTP filter (downstream or upstream).
+func isHTTPFilterType(a *anypb.Any) bool {
+	if a == nil {
+		return false
+	}
+	info, ok := extensionsByType[extensionType(a.ProtoReflect())]
+	return ok && (hasCategory(info.categories, "envoy.filters.http") || hasCategory(info.categories, "envoy.filters.http.upstream"))
+}
+
 // chainOrder checks one filter chain of n filters, the i-th named name(i) with config typed(i); extra is appended
 // to the non-terminal message.
 func (c *Context) chainOrder(path func() string, chain string, n int, filter func(i int) (string, *anypb.Any), extra string) {
@@ -80,7 +89,11 @@ func (c *Context) chainOrder(path func() string, chain string, n int, filter fun
 // httpChain checks a chain of HTTP filters.
 func (c *Context) httpChain(path func() string, chain string, filters []*hcmv3.HttpFilter, extra string) {
 	c.chainOrder(path, chain, len(filters), func(i int) (string, *anypb.Any) {
-		return filters[i].GetName(), filters[i].GetTypedConfig()
+		f := filters[i]
+		if f.GetIsOptional() && !isHTTPFilterType(f.GetTypedConfig()) {
+			return f.GetName(), nil // skipped: Envoy finds no HTTP filter factory for it (filter_chain_helper.h:137)
+		}
+		return f.GetName(), f.GetTypedConfig()
 	}, extra)
 }
 

@@ -84,17 +84,20 @@ func hcmIPDetection(c *Context, m protoreflect.Message) {
 // Envoy: config.cc — "Only one of flush_access_log_on_new_request or access_log_options can be specified.",
 // "Only one of access_log_flush_interval or access_log_options can be specified."
 func hcmAccessLogOptions(c *Context, m protoreflect.Message) {
-	hcm, ok := asHCM(m)
-	if !ok || hcm.GetAccessLogOptions() == nil {
-		return
+	if hcm, ok := asHCM(m); ok && hcm.GetAccessLogOptions() != nil {
+		c.olderAccessLogFields(hcmSource, "flush_access_log_on_new_request", hcm.GetFlushAccessLogOnNewRequest(),
+			hcm.GetAccessLogFlushInterval() != nil)
 	}
-	if hcm.GetFlushAccessLogOnNewRequest() {
-		c.envoyf(c.at("flush_access_log_on_new_request"), hcmSource,
-			"Only one of flush_access_log_on_new_request or access_log_options can be specified.")
+}
+
+// olderAccessLogFields reports the deprecated access log flush fields next to access_log_options (in the HTTP
+// connection manager and tcp_proxy, whose flush-on-start field is named flushField).
+func (c *Context) olderAccessLogFields(source, flushField string, flush, interval bool) {
+	if flush {
+		c.envoyf(c.at(flushField), source, "Only one of %s or access_log_options can be specified.", flushField)
 	}
-	if hcm.GetAccessLogFlushInterval() != nil {
-		c.envoyf(c.at("access_log_flush_interval"), hcmSource,
-			"Only one of access_log_flush_interval or access_log_options can be specified.")
+	if interval {
+		c.envoyf(c.at("access_log_flush_interval"), source, "Only one of access_log_flush_interval or access_log_options can be specified.")
 	}
 }
 

@@ -10,8 +10,10 @@ const (
 	routerFilter = "- {name: envoy.filters.http.router, typed_config: {'@type': " + routerType + "}}\n"
 )
 
-func TestFilterOrderRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestFilterOrderRules(t *testing.T) { runRules(t, casesFilterOrderRules()) }
+
+func casesFilterOrderRules() []ruleCase {
+	return []ruleCase{
 		{"router last", hcm("http_filters:\n" + corsFilter + routerFilter), "", ""},
 		{"router first", hcm("http_filters:\n" + routerFilter + corsFilter), hcmPath + ".http_filters[0]",
 			"Error: terminal filter named envoy.filters.http.router of type envoy.filters.http.router must be the last filter in a http filter chain."},
@@ -27,15 +29,17 @@ func TestFilterOrderRules(t *testing.T) {
 		{"rbac alone", chains("- filters:\n  - {name: rbac, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC, stat_prefix: r}}\n"),
 			"static_resources.listeners[0].filter_chains[0].filters[0]", "is the last filter in a network filter chain."},
 		{"rbac then tcp proxy", chains("- filters:\n  - {name: rbac, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.network.rbac.v3.RBAC, stat_prefix: r}}\n  - {name: tcp, typed_config: {'@type': " + tcpType + ", stat_prefix: t, cluster: app}}\n"), "", ""},
-	})
+	}
 }
 
-func TestHCMRules(t *testing.T) {
+func TestHCMRules(t *testing.T) { runRules(t, casesHCMRules()) }
+
+func casesHCMRules() []ruleCase {
 	quic := func(codec string) string {
 		return strings.Replace(strings.Replace(hcm("codec_type: "+codec+"\n"), "address: 0.0.0.0, port_value: 8080}}", "protocol: UDP, address: 0.0.0.0, port_value: 8443}}\n    udp_listener_config: {quic_options: {}}", 1),
 			"- filters:", "- transport_socket: {name: quic, typed_config: {'@type': type.googleapis.com/envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport, downstream_tls_context: {common_tls_context: {tls_certificates: [{certificate_chain: {filename: /c}, private_key: {filename: /k}}]}}}}\n      filters:", 1)
 	}
-	runRules(t, []ruleCase{
+	return []ruleCase{
 		{"upgrades", hcm("upgrade_configs: [{upgrade_type: websocket}, {upgrade_type: CONNECT}]\n"), "", ""},
 		{"duplicate upgrade", hcm("upgrade_configs: [{upgrade_type: websocket}, {upgrade_type: WebSocket}]\n"),
 			hcmPath + ".upgrade_configs[1].upgrade_type", "Error: multiple upgrade configs with the same name: 'WebSocket'"},
@@ -49,10 +53,14 @@ func TestHCMRules(t *testing.T) {
 		{"ip detection", hcm("original_ip_detection_extensions: [{name: xff, typed_config: {'@type': type.googleapis.com/envoy.extensions.http.original_ip_detection.xff.v3.XffConfig, xff_num_trusted_hops: 1}}]\n"), "", ""},
 		{"access log options with interval", hcm("access_log_options: {flush_access_log_on_new_request: true}\naccess_log_flush_interval: 1s\n"),
 			hcmPath + ".access_log_flush_interval", "Only one of access_log_flush_interval or access_log_options can be specified."},
+		{"access log options with flush on new request", hcm("access_log_options: {access_log_flush_interval: 1s}\nflush_access_log_on_new_request: true\n"),
+			hcmPath + ".flush_access_log_on_new_request", "Only one of flush_access_log_on_new_request or access_log_options can be specified."},
 		{"access log options", hcm("access_log_options: {access_log_flush_interval: 1s}\n"), "", ""},
 		{"both host port strips", hcm("strip_any_host_port: true\nstrip_matching_host_port: true\n"),
 			hcmPath + ".strip_matching_host_port", "Error: Only one of `strip_matching_host_port` or `strip_any_host_port` can be set."},
 		{"response headers kb", hcm("common_http_protocol_options: {max_response_headers_kb: 80}\n"),
 			hcmPath + ".common_http_protocol_options.max_response_headers_kb", "Error: max_response_headers_kb cannot be set on http_connection_manager."},
-	})
+	}
 }
+
+func init() { registerCases(casesFilterOrderRules, casesHCMRules) }

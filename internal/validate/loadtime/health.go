@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	thriftv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/thrift_proxy/v3"
+	thrifthcv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/health_checkers/thrift/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -14,6 +16,61 @@ import (
 func init() {
 	register("envoy.config.core.v3.HealthCheck.HttpHealthCheck", httpHealthStatuses, httpHealthPayload, httpHealthSend, httpHealthHeaders)
 	register("envoy.config.core.v3.HealthCheck.GrpcHealthCheck", grpcHealthMetadata)
+	register("envoy.config.core.v3.HealthCheck.Payload", healthPayloadHex)
+	register("envoy.extensions.health_checkers.thrift.v3.Thrift", thriftHealthCheck)
+}
+
+// thriftHealthCheck: the Thrift health checker sends its request with an explicit transport and protocol.
+// Envoy: source/extensions/health_checkers/thrift/thrift.cc:35 [health-checks-e324346a]
+// (ThriftHealthChecker::ThriftHealthChecker) — "Unsupported transport or protocol in thrift health check
+// configuration: <config>".
+func thriftHealthCheck(c *Context, m protoreflect.Message) {
+	t, ok := m.Interface().(*thrifthcv3.Thrift)
+	if !ok {
+		return
+	}
+	field := ""
+	switch {
+	case t.GetTransport() == thriftv3.TransportType_AUTO_TRANSPORT:
+		field = "transport"
+	case t.GetProtocol() == thriftv3.ProtocolType_AUTO_PROTOCOL || t.GetProtocol() == thriftv3.ProtocolType_TWITTER:
+		field = "protocol"
+	default:
+		return
+	}
+	c.envoyf(c.at(field), "source/extensions/health_checkers/thrift/thrift.cc", "Unsupported transport or protocol in thrift health "+
+		"check configuration: transport %s, protocol %s (the transport is FRAMED, UNFRAMED or HEADER; the protocol BINARY, "+
+		"LAX_BINARY or COMPACT)", t.GetTransport(), t.GetProtocol())
+}
+
+// healthPayloadHex: a text payload (sent or expected, HTTP or TCP) is hex.
+// Envoy: source/common/upstream/health_checker_impl.cc:101 (PayloadMatcher::decodePayload) — "invalid hex string
+// '<text>'".
+func healthPayloadHex(c *Context, m protoreflect.Message) {
+	p, ok := m.Interface().(*corev3.HealthCheck_Payload)
+	if !ok {
+		return
+	}
+	if t, isText := p.GetPayload().(*corev3.HealthCheck_Payload_Text); isText && !envoyHex(t.Text) {
+		c.envoyf(c.at("text"), "source/common/upstream/health_checker_impl.cc", "invalid hex string '%s'", t.Text)
+	}
+}
+
+// envoyHex reports whether Envoy's Hex::decode (source/common/common/hex.cc) decodes s to something: a non-empty
+// even-length string whose every pair strtoull reads whole in base 16, which also lets a pair start with white
+// space or a sign.
+func envoyHex(s string) bool {
+	if s == "" || len(s)%2 != 0 {
+		return false
+	}
+	isHex := func(b byte) bool { return b >= '0' && b <= '9' || b|0x20 >= 'a' && b|0x20 <= 'f' }
+	for i := 0; i < len(s); i += 2 {
+		a, b := s[i], s[i+1]
+		if !isHex(b) || !isHex(a) && !strings.ContainsRune(" \t\n\v\f\r+-", rune(a)) {
+			return false
+		}
+	}
+	return true
 }
 
 const httpHealthSource = "source/extensions/health_checkers/http/health_checker_impl.cc"
@@ -62,7 +119,7 @@ func httpHealthPayload(c *Context, m protoreflect.Message) {
 		case p.GetText() != "":
 			b, err := hex.DecodeString(strings.ReplaceAll(p.GetText(), " ", ""))
 			if err != nil {
-				return // Envoy reports bad hex itself; PayloadMatcher's text is out of our scope here
+				return // reported by healthPayloadHex
 			}
 			total += len(b)
 		default:

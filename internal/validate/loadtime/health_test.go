@@ -8,10 +8,15 @@ func healthCluster(check string) string {
 		"health_checks: [{timeout: 1s, interval: 5s, unhealthy_threshold: 2, healthy_threshold: 2, " + check + "}]")
 }
 
-const hcPath = "static_resources.clusters[0].health_checks[0]"
+const (
+	hcPath   = "static_resources.clusters[0].health_checks[0]"
+	thriftHC = "type.googleapis.com/envoy.extensions.health_checkers.thrift.v3.Thrift"
+)
 
-func TestHealthCheckRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestHealthCheckRules(t *testing.T) { runRules(t, casesHealthCheckRules()) }
+
+func casesHealthCheckRules() []ruleCase {
+	return []ruleCase{
 		{"expected 200-300", healthCluster("http_health_check: {path: /h, expected_statuses: [{start: 200, end: 300}]}"), "", ""},
 		{"expected start after end", healthCluster("http_health_check: {path: /h, expected_statuses: [{start: 300, end: 200}]}"),
 			hcPath + ".http_health_check.expected_statuses[0]", "Invalid http expected status range: expecting start < end, but found start=300 and end=200"},
@@ -31,5 +36,18 @@ func TestHealthCheckRules(t *testing.T) {
 		{"send with GET", healthCluster("http_health_check: {path: /h, send: {text: 6f6b}}"),
 			hcPath + ".http_health_check.send", "HTTP health check cannot specify a request payload with method 'GET'"},
 		{"send with POST", healthCluster("http_health_check: {path: /h, method: POST, send: {text: 6f6b}}"), "", ""},
-	})
+		{"tcp payload not hex", healthCluster("tcp_health_check: {send: {text: ping}}"),
+			hcPath + ".tcp_health_check.send.text", "invalid hex string 'ping'"},
+		{"tcp payload odd length", healthCluster("tcp_health_check: {send: {text: 6f6}, receive: [{text: 6f6b}]}"),
+			hcPath + ".tcp_health_check.send.text", "invalid hex string '6f6'"},
+		{"tcp payload hex with a sign", healthCluster("tcp_health_check: {send: {text: 6f+b}}"), "", ""},
+
+		{"thrift health check without transport", healthCluster("custom_health_check: {name: envoy.health_checkers.thrift, typed_config: {'@type': " + thriftHC + ", method_name: ping, protocol: BINARY}}"),
+			hcPath + ".custom_health_check.typed_config<Thrift>.transport", "Unsupported transport or protocol in thrift health check configuration"},
+		{"thrift health check twitter", healthCluster("custom_health_check: {name: envoy.health_checkers.thrift, typed_config: {'@type': " + thriftHC + ", method_name: ping, transport: FRAMED, protocol: TWITTER}}"),
+			hcPath + ".custom_health_check.typed_config<Thrift>.protocol", "Unsupported transport or protocol in thrift health check configuration"},
+		{"thrift health check", healthCluster("custom_health_check: {name: envoy.health_checkers.thrift, typed_config: {'@type': " + thriftHC + ", method_name: ping, transport: HEADER, protocol: COMPACT}}"), "", ""},
+	}
 }
+
+func init() { registerCases(casesHealthCheckRules) }

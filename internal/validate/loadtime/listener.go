@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/proto"
@@ -60,10 +59,11 @@ func isQUIC(l *listenerv3.Listener) bool {
 }
 
 // listenerFilterChains: TCP and QUIC listeners need a filter chain, QUIC chains a transport socket, and raw UDP
-// listeners none (their listener filters do the work).
-// Envoy: source/common/listener_manager/listener_impl.cc (validateFilterChains) — "error adding listener '<a>': no
-// filter chains specified", "... no transport socket specified for connection oriented UDP listener",
-// "... <n> filter chain(s) specified for connection-less UDP listener."
+// listeners none (their listener filters do the work). An internal listener is a TCP listener here.
+// Envoy: source/common/listener_manager/listener_impl.cc:789 [listeners-bac2fd0e], :798 [listeners-aaa95391], :807
+// [listeners-01be8e7f] (validateFilterChains) — "error adding listener '<a>': no filter chains specified", "... no
+// transport socket specified for connection oriented UDP listener", "... <n> filter chain(s) specified for
+// connection-less UDP listener."
 func listenerFilterChains(c *Context, m protoreflect.Message) {
 	l, ok := m.Interface().(*listenerv3.Listener)
 	if !ok || l.GetApiListener() != nil {
@@ -76,10 +76,8 @@ func listenerFilterChains(c *Context, m protoreflect.Message) {
 	switch {
 	case !isUDP(l) || isQUIC(l):
 		if chains == 0 {
-			if isQUIC(l) {
-				c.envoyf(c.Path(), listenerSource, "error adding listener '%s': no filter chains specified", listenerName(l))
-			}
-			return // a TCP listener without chains is an advisory (see Advisories)
+			c.envoyf(c.at("filter_chains"), listenerSource, "error adding listener '%s': no filter chains specified", listenerName(l))
+			return
 		}
 		if !isQUIC(l) {
 			return
@@ -282,17 +280,4 @@ func (c *Context) cidrs(chain func(string) string, field string, ranges []*corev
 		out = append(out, pfx.String())
 	}
 	return out, true
-}
-
-// Advisories reports what Envoy rejects but the bootstrap conformance corpus (../shared/conformance, case
-// m47-resources-file-full) requires render to accept: a static TCP listener without any filter chain. The validate
-// command prints these as warnings.
-// Envoy: source/common/listener_manager/listener_impl.cc — "error adding listener '<a>': no filter chains specified".
-func Advisories(b *bootstrapv3.Bootstrap, report func(path, message string)) {
-	for i, l := range b.GetStaticResources().GetListeners() {
-		if l.GetApiListener() == nil && !isUDP(l) && len(l.GetFilterChains()) == 0 && l.GetDefaultFilterChain() == nil {
-			report(index("static_resources.listeners", i), "Envoy rejects this listener: \"error adding listener '"+
-				listenerName(l)+"': no filter chains specified\" (Envoy: "+listenerSource+")")
-		}
-	}
 }

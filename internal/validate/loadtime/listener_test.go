@@ -12,12 +12,14 @@ func tcpChain(name, match string) string {
 
 func chains(cs ...string) string { return listener("filter_chains:\n" + strings.Join(cs, "")) }
 
-func TestListenerRules(t *testing.T) {
+func TestListenerRules(t *testing.T) { runRules(t, casesListenerRules()) }
+
+func casesListenerRules() []ruleCase {
 	const lp = "static_resources.listeners[0]"
 	udp := func(body string) string {
 		return "static_resources:\n  listeners:\n  - name: u\n    address: {socket_address: {protocol: UDP, address: 0.0.0.0, port_value: 53}}\n" + indent(body, "    ")
 	}
-	runRules(t, []ruleCase{
+	return []ruleCase{
 		{"chains told apart", chains(tcpChain("a", "{server_names: [a.example.com]}"), tcpChain("b", "{server_names: [b.example.com]}")), "", ""},
 		{"same match twice", chains(tcpChain("a", "{server_names: [a.example.com]}"), tcpChain("b", "{server_names: [a.example.com]}")),
 			lp + ".filter_chains[1].filter_chain_match", "error adding listener '0.0.0.0:8080': filter chain 'b' has the same matching rules defined as 'a'"},
@@ -40,6 +42,11 @@ func TestListenerRules(t *testing.T) {
 		{"matcher duplicate names", listener("filter_chain_matcher: {on_no_match: {action: {name: a, typed_config: {'@type': type.googleapis.com/google.protobuf.StringValue, value: a}}}}\nfilter_chains:\n" + tcpChain("a", "{}") + tcpChain("a", "{}")),
 			lp + ".filter_chains[1].name", "\"name\" field is duplicated with value 'a'"},
 
+		{"tcp listener without chains", listener("per_connection_buffer_limit_bytes: 1024\n"),
+			"static_resources.listeners[0].filter_chains", "error adding listener '0.0.0.0:8080': no filter chains specified"},
+		{"tcp listener with only a default chain", listener("default_filter_chain:\n  filters: [{name: tcp, typed_config: {'@type': " + tcpType + ", stat_prefix: t, cluster: app}}]\n"), "", ""},
+		{"quic listener without chains", udp("udp_listener_config: {quic_options: {}}\n"),
+			"static_resources.listeners[0].filter_chains", "error adding listener '0.0.0.0:53': no filter chains specified"},
 		{"udp proxy without chains", udp("listener_filters: [{name: u, typed_config: {'@type': type.googleapis.com/envoy.extensions.filters.udp.udp_proxy.v3.UdpProxyConfig, stat_prefix: u, cluster: dns}}]") +
 			"  clusters: [{name: dns, type: STATIC}]\n", "", ""},
 		{"udp with a chain", udp("filter_chains:\n"+tcpChain("a", "{}")) + "  clusters: [{name: app, type: STATIC}]\n",
@@ -65,11 +72,13 @@ func TestListenerRules(t *testing.T) {
 			"static_resources.listeners[0]", "has unsupported tcp listener feature"},
 		{"internal address without internal listener", "static_resources:\n  clusters: [{name: app, type: STATIC}]\n  listeners:\n  - name: il\n    address: {envoy_internal_address: {server_listener_name: x}}\n    filter_chains:\n" + indent(tcpChain("a", "{}"), "    "),
 			"static_resources.listeners[0].address", "use internal_listener field instead of address for internal listeners"},
-	})
+	}
 }
 
-func TestAddressRules(t *testing.T) {
-	runRules(t, []ruleCase{
+func TestAddressRules(t *testing.T) { runRules(t, casesAddressRules()) }
+
+func casesAddressRules() []ruleCase {
+	return []ruleCase{
 		{"listener ip", chains(tcpChain("a", "{}")), "", ""},
 		{"listener host name", strings.Replace(chains(tcpChain("a", "{}")), "address: 0.0.0.0, port_value: 8080", "address: localhost, port_value: 8080", 1),
 			"static_resources.listeners[0].address.socket_address.address", "malformed IP address: localhost (a listener binds an IP address"},
@@ -82,5 +91,7 @@ func TestAddressRules(t *testing.T) {
 		{"xray daemon host name", hcm("tracing: {provider: {name: x, typed_config: {'@type': type.googleapis.com/envoy.config.trace.v3.XRayConfig, segment_name: s, daemon_endpoint: {protocol: UDP, address: xray-daemon, port_value: 2000}}}}\n"),
 			hcmPath + ".tracing.provider.typed_config<XRayConfig>.daemon_endpoint.address", "malformed IP address: xray-daemon"},
 		{"xray daemon ip", hcm("tracing: {provider: {name: x, typed_config: {'@type': type.googleapis.com/envoy.config.trace.v3.XRayConfig, segment_name: s, daemon_endpoint: {protocol: UDP, address: 127.0.0.1, port_value: 2000}}}}\n"), "", ""},
-	})
+	}
 }
+
+func init() { registerCases(casesListenerRules, casesAddressRules) }

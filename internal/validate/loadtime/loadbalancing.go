@@ -1,11 +1,17 @@
 package loadtime
 
 import (
+	"fmt"
+	"math"
 	"math/big"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	maglevv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/maglev/v3"
+	overridehostv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/override_host/v3"
 	ringhashv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/ring_hash/v3"
+	subsetv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/subset/v3"
+	wrrlocalityv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/wrr_locality/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -13,9 +19,12 @@ import (
 // Load balancer rules: source/extensions/load_balancing_policies.
 
 func init() {
-	register("envoy.config.cluster.v3.Cluster", clusterMaglevTable, clusterRingSize)
+	register("envoy.config.cluster.v3.Cluster", clusterMaglevTable, clusterRingSize, clusterPolicies, clusterLegacySubset, clusterHashWeights)
 	register("envoy.extensions.load_balancing_policies.maglev.v3.Maglev", maglevPolicyTable)
 	register("envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash", ringHashPolicySize)
+	register("envoy.extensions.load_balancing_policies.subset.v3.Subset", subsetPolicy)
+	register("envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality", wrrLocalityPolicy)
+	register("envoy.extensions.load_balancing_policies.override_host.v3.OverrideHost", overrideHostPolicy)
 }
 
 const (
@@ -42,8 +51,9 @@ func clusterMaglevTable(c *Context, m protoreflect.Message) {
 	}
 }
 
+// maglevPolicyTable and ringHashPolicySize apply to the policy Envoy picks from its list (see policySelected).
 func maglevPolicyTable(c *Context, m protoreflect.Message) {
-	if p, ok := m.Interface().(*maglevv3.Maglev); ok {
+	if p, ok := m.Interface().(*maglevv3.Maglev); ok && c.policySelected() {
 		c.maglevTable(c.at("table_size"), p.GetTableSize())
 	}
 }
@@ -72,7 +82,281 @@ func clusterRingSize(c *Context, m protoreflect.Message) {
 }
 
 func ringHashPolicySize(c *Context, m protoreflect.Message) {
-	if p, ok := m.Interface().(*ringhashv3.RingHash); ok {
+	if p, ok := m.Interface().(*ringhashv3.RingHash); ok && c.policySelected() {
 		c.ringSize(c.Path(), p.GetMinimumRingSize(), p.GetMaximumRingSize())
 	}
+}
+
+// selectedPolicy returns the index of the policy Envoy picks from a list: the first whose config type is a load
+// balancer's (getAndCheckFactory, optional), or -1 when none is. A config type missing from the extension table
+// may be one Envoy knows, so it stops the search with certain false.
+func selectedPolicy(lbp *clusterv3.LoadBalancingPolicy) (i int, certain bool) {
+	for i, p := range lbp.GetPolicies() {
+		info, known := extensionsByType[extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect())]
+		if !known {
+			return i, false
+		}
+		if hasCategory(info.categories, "envoy.load_balancing_policies") {
+			return i, true
+		}
+	}
+	return -1, true
+}
+
+// policySelected reports whether the payload being checked is loaded by Envoy: true unless it is the config of a
+// policy that its list (the nearest enclosing one) does not pick.
+func (c *Context) policySelected() bool {
+	pol := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy.Policy")
+	anc := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy")
+	if pol == nil || anc == nil {
+		return true
+	}
+	lbp, _ := anc.Interface().(*clusterv3.LoadBalancingPolicy)
+	i, _ := selectedPolicy(lbp)
+	return i >= 0 && protoreflect.ProtoMessage(lbp.GetPolicies()[i]) == pol.Interface()
+}
+
+// policyNames lists the extension names of a policy list, for messages.
+func policyNames(lbp *clusterv3.LoadBalancingPolicy) string {
+	names := make([]string, 0, len(lbp.GetPolicies()))
+	for _, p := range lbp.GetPolicies() {
+		names = append(names, p.GetTypedExtensionConfig().GetName())
+	}
+	return strings.Join(names, ", ")
+}
+
+// noPolicy reports a policy list of which Envoy knows no load balancer, at path.
+func (c *Context) noPolicy(path string, lbp *clusterv3.LoadBalancingPolicy, src, format string, args ...any) bool {
+	if i, certain := selectedPolicy(lbp); i >= 0 || !certain {
+		return false
+	}
+	c.envoyf(path, src, format+" (no policy has a load balancer's config type)", append(args, policyNames(lbp))...)
+	return true
+}
+
+// clusterPolicies: a cluster's load_balancing_policy names a load balancer Envoy has.
+// Envoy: source/common/upstream/upstream_impl.cc:1423 [clusters-0e3c67c0] (ClusterInfoImpl::configureLbPolicies) —
+// "cluster: didn't find a registered load balancer factory implementation for cluster: '<c>' with names from
+// [<names>]".
+func clusterPolicies(c *Context, m protoreflect.Message) {
+	if cl, ok := m.Interface().(*clusterv3.Cluster); ok && cl.GetLoadBalancingPolicy() != nil {
+		c.noPolicy(c.at("load_balancing_policy"), cl.GetLoadBalancingPolicy(), "source/common/upstream/upstream_impl.cc",
+			"cluster: didn't find a registered load balancer factory implementation for cluster: '%s' with names from [%s]", cl.GetName())
+	}
+}
+
+// clusterLegacySubset: the legacy subset load balancer wraps the lb_policy's load balancer, which the cluster
+// cannot provide.
+// Envoy: source/extensions/load_balancing_policies/subset/config.cc:92 [clusters-df11adda] (SubsetLbFactory::loadLegacy)
+// — "cluster: LB policy <p> cannot be combined with lb_subset_config".
+func clusterLegacySubset(c *Context, m protoreflect.Message) {
+	cl, ok := m.Interface().(*clusterv3.Cluster)
+	if !ok || cl.GetLoadBalancingPolicy() != nil || cl.GetLbPolicy() == clusterv3.Cluster_LOAD_BALANCING_POLICY_CONFIG ||
+		len(cl.GetLbSubsetConfig().GetSubsetSelectors()) == 0 {
+		return
+	}
+	if cl.GetLbPolicy() == clusterv3.Cluster_CLUSTER_PROVIDED {
+		c.envoyf(c.at("lb_policy"), "source/extensions/load_balancing_policies/subset/config.cc",
+			"cluster: LB policy CLUSTER_PROVIDED cannot be combined with lb_subset_config")
+	}
+	for i, s := range cl.GetLbSubsetConfig().GetSubsetSelectors() {
+		c.subsetSelector(func() string { return index(c.at("lb_subset_config.subset_selectors"), i) }, s.GetKeys(), s.GetFallbackKeysSubset(),
+			s.GetFallbackPolicy() == clusterv3.Cluster_LbSubsetConfig_LbSubsetSelector_KEYS_SUBSET)
+	}
+}
+
+// subsetPolicy: the subset load balancer policy's selectors, and its child policy.
+// Envoy: source/extensions/load_balancing_policies/subset/subset_lb_config.cc:79 [clusters-7e54d044] — "cluster:
+// didn't find a registered load balancer factory implementation for subset lb with names from [<names>]".
+func subsetPolicy(c *Context, m protoreflect.Message) {
+	s, ok := m.Interface().(*subsetv3.Subset)
+	if !ok || !c.policySelected() {
+		return
+	}
+	for i, sel := range s.GetSubsetSelectors() {
+		c.subsetSelector(func() string { return index(c.at("subset_selectors"), i) }, sel.GetKeys(), sel.GetFallbackKeysSubset(),
+			sel.GetFallbackPolicy() == subsetv3.Subset_LbSubsetSelector_KEYS_SUBSET)
+	}
+	c.noPolicy(c.at("subset_lb_policy"), s.GetSubsetLbPolicy(), "source/extensions/load_balancing_policies/subset/subset_lb_config.cc",
+		"cluster: didn't find a registered load balancer factory implementation for subset lb with names from [%s]")
+}
+
+// subsetSelector: a selector's fallback keys (for KEYS_SUBSET only) are a strict subset of its keys. Selectors
+// without keys are ignored.
+// Envoy: source/extensions/load_balancing_policies/subset/subset_lb_config.cc:23, :32, :41, :47 [clusters-0866d694]
+// [clusters-c495e482] [clusters-be3263f7] [clusters-63cbfa93] (SubsetSelector::SubsetSelector) — "fallback_keys_subset
+// can be set only for KEYS_SUBSET fallback_policy", "fallback_keys_subset cannot be empty", "fallback_keys_subset
+// must be a subset of selector keys", "fallback_keys_subset cannot be equal to keys".
+func (c *Context) subsetSelector(path func() string, keys, fallback []string, keysSubset bool) {
+	if len(keys) == 0 {
+		return
+	}
+	const src = "source/extensions/load_balancing_policies/subset/subset_lb_config.cc"
+	switch {
+	case !keysSubset && len(fallback) > 0:
+		c.envoyf(path()+".fallback_keys_subset", src, "fallback_keys_subset can be set only for KEYS_SUBSET fallback_policy")
+	case !keysSubset:
+	case len(fallback) == 0:
+		c.envoyf(path()+".fallback_keys_subset", src, "fallback_keys_subset cannot be empty (with the KEYS_SUBSET fallback_policy)")
+	default:
+		keySet := make(map[string]bool, len(keys))
+		for _, k := range keys {
+			keySet[k] = true
+		}
+		fallbackSet := make(map[string]bool, len(fallback))
+		for _, k := range fallback {
+			if !keySet[k] {
+				c.envoyf(path()+".fallback_keys_subset", src, "fallback_keys_subset must be a subset of selector keys ('%s' is not a key)", k)
+				return
+			}
+			fallbackSet[k] = true
+		}
+		if len(fallbackSet) == len(keySet) {
+			c.envoyf(path()+".fallback_keys_subset", src, "fallback_keys_subset cannot be equal to keys")
+		}
+	}
+}
+
+// wrrLocalityPolicy: the locality-weighted policy picks endpoints with client-side weighted round robin.
+// Envoy: source/extensions/load_balancing_policies/wrr_locality/config.h:55 [clusters-b3d4a2a9] (Factory::loadConfig)
+// — "Currently WrrLocalityLoadBalancer only supports ClientSideWeightedRoundRobinLoadBalancer as its endpoint
+// picking policy."; :76 [clusters-c6ea1fbb] — "No supported endpoint picking policy."
+func wrrLocalityPolicy(c *Context, m protoreflect.Message) {
+	w, ok := m.Interface().(*wrrlocalityv3.WrrLocality)
+	if !ok || !c.policySelected() {
+		return
+	}
+	const src = "source/extensions/load_balancing_policies/wrr_locality/config.h"
+	report, why := c.envoyf, ""
+	if next := c.policyAfterWrrLocality(); next != "" {
+		// Envoy 1.35 has no wrr_locality factory (added in 1.36): it skips this policy and loads the next one.
+		report, why = c.envoyWarnf, fmt.Sprintf(" — refused by Envoy 1.36 and later; 1.35, which has no wrr_locality "+
+			"policy, skips it and uses '%s'", next)
+	}
+	lbp := w.GetEndpointPickingPolicy()
+	i, certain := selectedPolicy(lbp)
+	switch {
+	case i < 0:
+		report(c.at("endpoint_picking_policy"), src, "No supported endpoint picking policy. (none of [%s] is a load balancer)%s",
+			policyNames(lbp), why)
+	case certain && extensionType(lbp.GetPolicies()[i].GetTypedExtensionConfig().GetTypedConfig().ProtoReflect()) !=
+		"envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin":
+		report(index(c.at("endpoint_picking_policy.policies"), i), src, "Currently WrrLocalityLoadBalancer only supports "+
+			"ClientSideWeightedRoundRobinLoadBalancer as its endpoint picking policy.%s", why)
+	}
+}
+
+// policyAfterWrrLocality returns the name of a load balancer policy listed after the WRR-locality policy being
+// checked (which Envoy 1.35 would pick instead), or "".
+func (c *Context) policyAfterWrrLocality() string {
+	pol := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy.Policy")
+	anc := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy")
+	if pol == nil || anc == nil {
+		return ""
+	}
+	lbp, _ := anc.Interface().(*clusterv3.LoadBalancingPolicy)
+	after := false
+	for _, p := range lbp.GetPolicies() {
+		if after {
+			typ := extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect())
+			if info, ok := extensionsByType[typ]; ok && hasCategory(info.categories, "envoy.load_balancing_policies") &&
+				typ != "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality" {
+				return p.GetTypedExtensionConfig().GetName()
+			}
+		}
+		after = after || protoreflect.ProtoMessage(p) == pol.Interface()
+	}
+	return ""
+}
+
+// overrideHostPolicy: each override source is a header or a metadata key, and a fallback policy picks hosts.
+// Envoy: source/extensions/load_balancing_policies/override_host/load_balancer.cc:75, :78 [clusters-7b7f2075]
+// [clusters-68143d8b] (OverrideHostLbConfig::makeOverrideSources) — "Empty override source", "Only one override
+// source must be set"; :117 [clusters-a258b2f8] (OverrideHostLbConfig::make) — "dynamic forwarding LB: didn't find a
+// registered fallback load balancer factory with names from <names>".
+func overrideHostPolicy(c *Context, m protoreflect.Message) {
+	o, ok := m.Interface().(*overridehostv3.OverrideHost)
+	if !ok || !c.policySelected() {
+		return
+	}
+	const src = "source/extensions/load_balancing_policies/override_host/load_balancer.cc"
+	for i, s := range o.GetOverrideHostSources() {
+		switch header, meta := s.GetHeader() != "", s.GetMetadata() != nil; {
+		case !header && !meta:
+			c.envoyf(index(c.at("override_host_sources"), i), src, "Empty override source (set header or metadata)")
+			return
+		case header && meta:
+			c.envoyf(index(c.at("override_host_sources"), i), src, "Only one override source must be set (header or metadata)")
+			return
+		}
+	}
+	c.noPolicy(c.at("fallback_policy"), o.GetFallbackPolicy(), src,
+		"dynamic forwarding LB: didn't find a registered fallback load balancer factory with names from %s")
+}
+
+// clusterHashWeights: the ring hash and Maglev load balancers of a STATIC cluster add up the weights of each
+// priority's hosts and localities, which must fit 32 bits.
+// Envoy: source/extensions/load_balancing_policies/common/thread_aware_lb_impl.cc:388, :398 [clusters-a4acb45e]
+// [clusters-82b5694d] (TypedHashLbConfigBase::validateEndpoints) — "The sum of weights of all upstream hosts in a
+// locality exceeds 4294967295", "The sum of weights of all localities at the same priority exceeds 4294967295".
+func clusterHashWeights(c *Context, m protoreflect.Message) {
+	cl, ok := asCluster(m)
+	if !ok || cl.GetType() != clusterv3.Cluster_STATIC || !usesHashLB(cl) {
+		return
+	}
+	type locality struct{ region, zone, subZone string }
+	type sums struct {
+		hosts      uint64
+		localities map[locality]uint64
+	}
+	byPriority := map[uint32]*sums{}
+	const limit = math.MaxUint32
+	const src = "source/extensions/load_balancing_policies/common/thread_aware_lb_impl.cc"
+	for i, loc := range cl.GetLoadAssignment().GetEndpoints() {
+		s := byPriority[loc.GetPriority()]
+		if s == nil {
+			s = &sums{localities: map[locality]uint64{}}
+			byPriority[loc.GetPriority()] = s
+		}
+		if loc.GetLocality() != nil && loc.GetLoadBalancingWeight() != nil {
+			l := loc.GetLocality()
+			s.localities[locality{l.GetRegion(), l.GetZone(), l.GetSubZone()}] = uint64(loc.GetLoadBalancingWeight().GetValue())
+			total := uint64(0)
+			for _, w := range s.localities {
+				total += w
+			}
+			if total > limit {
+				c.envoyf(index(c.at("load_assignment.endpoints"), i)+".load_balancing_weight", src,
+					"The sum of weights of all localities at the same priority exceeds %d", uint64(limit))
+				return
+			}
+		}
+		for _, ep := range loc.GetLbEndpoints() {
+			w := uint64(1)
+			if ep.GetLoadBalancingWeight() != nil {
+				w = uint64(ep.GetLoadBalancingWeight().GetValue())
+			}
+			if s.hosts += w; s.hosts > limit {
+				c.envoyf(index(c.at("load_assignment.endpoints"), i), src,
+					"The sum of weights of all upstream hosts in a locality exceeds %d (priority %d)", uint64(limit), loc.GetPriority())
+				return
+			}
+		}
+	}
+}
+
+// usesHashLB reports a cluster whose load balancer is ring hash or Maglev.
+func usesHashLB(cl *clusterv3.Cluster) bool {
+	if lbp := cl.GetLoadBalancingPolicy(); lbp != nil || cl.GetLbPolicy() == clusterv3.Cluster_LOAD_BALANCING_POLICY_CONFIG {
+		i, certain := selectedPolicy(lbp)
+		if i < 0 || !certain {
+			return false
+		}
+		switch extensionType(lbp.GetPolicies()[i].GetTypedExtensionConfig().GetTypedConfig().ProtoReflect()) {
+		case "envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash", "envoy.extensions.load_balancing_policies.maglev.v3.Maglev":
+			return true
+		}
+		return false
+	}
+	return cl.GetLbPolicy() == clusterv3.Cluster_RING_HASH || cl.GetLbPolicy() == clusterv3.Cluster_MAGLEV
 }

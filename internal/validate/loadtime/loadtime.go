@@ -12,9 +12,15 @@ package loadtime
 
 import (
 	"fmt"
+	"maps"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	dfpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/dynamic_forward_proxy/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -25,6 +31,9 @@ type Walk interface {
 	Path() string
 	// Report records a problem at a field path.
 	Report(path, message string)
+	// Warn records a finding at a field path that some Envoy of the supported range (1.35-1.40) or some build
+	// loads: reported, never refused.
+	Warn(path, message string)
 	// Parent returns the message holding the current one and the name of the field it sits in, or nil at the
 	// root. For an unpacked payload the parent is its Any (or TypedStruct), and the field is empty.
 	Parent() (protoreflect.Message, protoreflect.Name)
@@ -42,6 +51,17 @@ type Context struct {
 
 	optsOf *clusterv3.Cluster // the cluster whose HTTP protocol options opts holds
 	opts   *httpv3.HttpProtocolOptions
+
+	dnsCaches         map[string]*dfpv3.DnsCacheConfig // the first config of each DNS cache name met in the walk
+	defaultTracerUsed bool                             // a listener's connection manager uses the bootstrap's tracer
+	// static validation-context secrets a TLS context names without sds_config (and without merging them into a
+	// combined context): the ones Envoy builds at load
+	validationSecretsUsed map[string]bool
+
+	http httpFilterState // what the HTTP filter rules remember (httpfilter.go)
+
+	rateLimitFilters []rateLimitFilterUse // the process rate limit access log filters met (xds_singleton.go)
+	finishers        []func()             // checks that need the whole walk first (Finish)
 }
 
 // NewContext prepares the rules for one bootstrap walked by w.
@@ -56,17 +76,76 @@ func (c *Context) Run(m protoreflect.Message) {
 	}
 }
 
+// afterWalk defers a check until the walk is over (once per Context: a rule registers it on its first message).
+func (c *Context) afterWalk(f func()) { c.finishers = append(c.finishers, f) }
+
+// Finish runs the checks that need every message of the bootstrap first; the caller calls it after the walk.
+func (c *Context) Finish() {
+	for _, f := range c.finishers {
+		f()
+	}
+	c.finishers = nil
+}
+
 // rules maps a message full name to the rules run wherever such a message appears. Filled by the init functions
 // of the subsystem files, before any Check can run.
 var rules = map[protoreflect.FullName][]Rule{}
 
+// ruleNames holds the name of every registered rule (its Go function's name), which the inventory of Envoy's
+// checks (docs/envoy-checks) uses to say which rule makes a check.
+var ruleNames = map[string]bool{}
+
 func register(name protoreflect.FullName, rs ...Rule) {
 	rules[name] = append(rules[name], rs...)
+	for _, r := range rs {
+		ruleNames[FuncName(r)] = true
+	}
 }
 
-// envoyf reports at path: msg says what Envoy would say, and source names the Envoy file that says it.
+// RuleNames returns the names of the registered rules, "loadtime.<function>", sorted.
+func RuleNames() []string { return slices.Sorted(maps.Keys(ruleNames)) }
+
+// FuncName returns "<package>.<function>" for a function value (for a method expression, "<package>.<method>").
+func FuncName(f any) string {
+	full := runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name()
+	pkg := full[strings.LastIndexByte(full, '/')+1:]
+	pkg, _, _ = strings.Cut(pkg, ".")
+	return pkg + "." + full[strings.LastIndexByte(full, '.')+1:]
+}
+
+// envoyf reports at path: msg says what Envoy would say, and source names the Envoy file that says it. Under a
+// part of the bootstrap whose errors Envoy only logs (SurvivedAtStart), it is a warning.
 func (c *Context) envoyf(path, source, format string, args ...any) {
-	c.Report(path, fmt.Sprintf(format, args...)+" (Envoy: "+source+")")
+	msg := fmt.Sprintf(format, args...) + " (Envoy: " + source + ")"
+	if why := SurvivedAtStart(path); why != "" {
+		c.Warn(path, msg+why)
+		return
+	}
+	c.Report(path, msg)
+}
+
+// SurvivedAtStart returns, for a field path under the load reporting or HDS config, why an error there does not
+// stop Envoy: it sets both up after the load, in try/catch blocks that log "Skipping initialization of secondary
+// cluster: ..." / "Skipping initialization of HDS cluster: ..." and go on without them (source/server/server.cc
+// InstanceBase::onRuntimeReady, around initializeSecondaryClusters and the HDS delegate; the same in 1.35). It
+// returns "" anywhere else. The API rules of those fields still hold: Envoy validates the whole bootstrap first.
+func SurvivedAtStart(path string) string {
+	for _, p := range [...]struct{ prefix, what string }{
+		{"cluster_manager.load_stats_config", "load reporting"},
+		{"hds_config", "health discovery (HDS)"},
+	} {
+		if rest, ok := strings.CutPrefix(path, p.prefix); ok && (rest == "" || rest[0] == '.') {
+			return " — Envoy logs this and starts without " + p.what
+		}
+	}
+	return ""
+}
+
+// envoyWarnf is envoyf for a check that not every Envoy makes: one that depends on how Envoy was built (an
+// extension or a build option official release images lack) or that only some releases of 1.35-1.40 make. The
+// file may load, so it is a warning (Problem.Warning), never a refusal.
+func (c *Context) envoyWarnf(path, source, format string, args ...any) {
+	c.Warn(path, fmt.Sprintf(format, args...)+" (Envoy: "+source+")")
 }
 
 // at returns the path of a field of the current message.

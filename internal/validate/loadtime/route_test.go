@@ -2,7 +2,9 @@ package loadtime_test
 
 import "testing"
 
-func TestRouteRules(t *testing.T) {
+func TestRouteRules(t *testing.T) { runRules(t, casesRouteRules()) }
+
+func casesRouteRules() []ruleCase {
 	const rt = "{match: {prefix: /}, route: {cluster: app}}"
 	vh := func(name, domains string) string {
 		return "- {name: " + name + ", domains: " + domains + ", routes: [" + rt + "]}\n"
@@ -10,7 +12,7 @@ func TestRouteRules(t *testing.T) {
 	route := func(action string) string {
 		return "name: r\nvirtual_hosts:\n- {name: v, domains: ['*'], routes: [{match: {prefix: /}, " + action + "}]}\n"
 	}
-	runRules(t, []ruleCase{
+	return []ruleCase{
 		{"domains", routes("name: r\nvirtual_hosts:\n" + vh("a", "[a.com, '*.a.com']") + vh("b", "['*', b.com]")), "", ""},
 		{"two wildcards", routes("name: r\nvirtual_hosts:\n" + vh("a", "['*']") + vh("b", "['*']")),
 			routeCfg + ".virtual_hosts[1].domains[0]", "Only a single wildcard domain is permitted in route r"},
@@ -47,14 +49,16 @@ func TestRouteRules(t *testing.T) {
 		{"core retry back-off", "static_resources:\n  clusters: [{name: app, type: STATIC}]\n" +
 			"bootstrap_extensions: [{name: w, typed_config: {'@type': type.googleapis.com/envoy.extensions.wasm.v3.WasmService, config: {vm_config: {runtime: envoy.wasm.runtime.v8, code: {remote: {http_uri: {uri: 'http://x/a.wasm', cluster: app, timeout: 1s}, sha256: abc, retry_policy: {retry_back_off: {base_interval: 2s, max_interval: 1s}}}}}}}}]\n",
 			"bootstrap_extensions[0].typed_config<WasmService>.config.vm_config.code.remote.retry_policy.retry_back_off.max_interval", "max_interval must be greater than or equal to the base_interval"},
-	})
+	}
 }
 
-func TestHeaderRules(t *testing.T) {
+func TestHeaderRules(t *testing.T) { runRules(t, casesHeaderRules()) }
+
+func casesHeaderRules() []ruleCase {
 	route := func(extra string) string {
 		return "name: r\n" + extra + "virtual_hosts:\n- {name: v, domains: ['*'], routes: [{match: {prefix: /}, route: {cluster: app}}]}\n"
 	}
-	runRules(t, []ruleCase{
+	return []ruleCase{
 		{"custom header", routes(route("request_headers_to_add: [{header: {key: x-a, value: '%REQ(:AUTHORITY)%'}}]\n")), "", ""},
 		{"host header", routes(route("request_headers_to_add: [{header: {key: Host, value: a}}]\n")),
 			routeCfg + ".request_headers_to_add[0].header.key", ":-prefixed or host headers may not be modified"},
@@ -70,5 +74,7 @@ func TestHeaderRules(t *testing.T) {
 			routeCfg + ".virtual_hosts[0].routes[0].response_headers_to_remove[0]", ":-prefixed or host headers may not be removed"},
 		{"weighted cluster header", routes("virtual_hosts:\n- {name: v, domains: ['*'], routes: [{match: {prefix: /}, route: {weighted_clusters: {clusters: [{name: app, weight: 1, request_headers_to_add: [{header: {key: ':method', value: GET}}]}]}}}]}\n"),
 			routeCfg + ".virtual_hosts[0].routes[0].route.weighted_clusters.clusters[0].request_headers_to_add[0].header.key", ":-prefixed or host headers may not be modified"},
-	})
+	}
 }
+
+func init() { registerCases(casesRouteRules, casesHeaderRules) }

@@ -19,29 +19,24 @@ func init() {
 	register("envoy.config.bootstrap.v3.Bootstrap.StaticResources", duplicateSecrets)
 }
 
-// providesCertificates reports a context whose certificates come from an extension rather than the two lists.
-func providesCertificates(ctx *tlsv3.CommonTlsContext) bool {
-	return ctx.GetCustomHandshaker() != nil || ctx.GetTlsCertificateProviderInstance() != nil ||
-		ctx.GetCustomTlsCertificateSelector() != nil || ctx.GetTlsCertificateCertificateProvider() != nil ||
-		ctx.GetTlsCertificateCertificateProviderInstance() != nil
-}
-
-// serverCertificates: a server presents a certificate, from one source.
-// Envoy: source/common/tls/server_context_config_impl.cc — "No TLS certificates found for server context",
-// "SDS and non-SDS TLS certificates may not be mixed in server contexts".
+// serverCertificates: a server presents a certificate, from one source. A custom handshaker may provide the
+// certificates itself (its capabilities are not in the file), and a certificate selector may find them.
+// Envoy: source/common/tls/server_context_config_impl.cc:157 [tls-036dd136] — "No TLS certificates found for server
+// context"; :160 [tls-71635c94] — "SDS and non-SDS TLS certificates may not be mixed in server contexts". (The
+// not-implemented certificate provider instance fields provide nothing.)
 func serverCertificates(c *Context, m protoreflect.Message) {
 	d, ok := m.Interface().(*tlsv3.DownstreamTlsContext)
 	if !ok {
 		return
 	}
 	ctx := d.GetCommonTlsContext()
-	if providesCertificates(ctx) {
+	if ctx.GetCustomHandshaker() != nil {
 		return
 	}
 	const src = "source/common/tls/server_context_config_impl.cc"
 	static, sds := len(ctx.GetTlsCertificates()), len(ctx.GetTlsCertificateSdsSecretConfigs())
 	switch {
-	case static+sds == 0:
+	case static+sds == 0 && ctx.GetCustomTlsCertificateSelector() == nil:
 		c.envoyf(c.at("common_tls_context"), src, "No TLS certificates found for server context")
 	case static > 0 && sds > 0:
 		c.envoyf(c.at("common_tls_context.tls_certificate_sds_secret_configs"), src,
@@ -49,7 +44,8 @@ func serverCertificates(c *Context, m protoreflect.Message) {
 	}
 }
 
-// clientCertificates: a client presents at most one certificate, and the SNI is a C string.
+// clientCertificates: a client presents at most one certificate (unless a selector picks one), and the SNI is a C
+// string.
 // Envoy: source/common/tls/client_context_config_impl.cc — "Multiple TLS certificates are not supported for client
 // contexts", "SNI names containing NULL-byte are not allowed".
 func clientCertificates(c *Context, m protoreflect.Message) {
@@ -59,7 +55,7 @@ func clientCertificates(c *Context, m protoreflect.Message) {
 	}
 	const src = "source/common/tls/client_context_config_impl.cc"
 	ctx := u.GetCommonTlsContext()
-	if len(ctx.GetTlsCertificates())+len(ctx.GetTlsCertificateSdsSecretConfigs()) > 1 {
+	if len(ctx.GetTlsCertificates())+len(ctx.GetTlsCertificateSdsSecretConfigs()) > 1 && ctx.GetCustomTlsCertificateSelector() == nil {
 		c.envoyf(c.at("common_tls_context"), src, "Multiple TLS certificates are not supported for client contexts")
 	}
 	if strings.ContainsRune(u.GetSni(), 0) {
@@ -91,15 +87,12 @@ func secretKind(s *tlsv3.Secret) string {
 
 // hasStaticSecret reports a static secret of that kind and name.
 func (c *Context) hasStaticSecret(kind, name string) bool {
-	for _, s := range c.bootstrap().GetStaticResources().GetSecrets() {
-		if s.GetName() == name && secretKind(s) == kind {
-			return true
-		}
-	}
-	return false
+	_, s := c.staticSecret(kind, name)
+	return s != nil
 }
 
-// staticSecretRefs: a secret named without an sds_config must be a static secret of the right kind.
+// staticSecretRefs: a secret named without an sds_config must be a static secret of the right kind (certificate
+// references are ignored when the context has inline certificates).
 // Envoy: source/common/tls/context_config_impl.cc — "Unknown static secret: <name>", "Unknown static certificate
 // validation context: <name>".
 func staticSecretRefs(c *Context, m protoreflect.Message) {
@@ -109,9 +102,15 @@ func staticSecretRefs(c *Context, m protoreflect.Message) {
 	}
 	const src = "source/common/tls/context_config_impl.cc"
 	for i, ref := range ctx.GetTlsCertificateSdsSecretConfigs() {
-		if ref.GetSdsConfig() == nil && ref.GetName() != "" && !c.hasStaticSecret("tls_certificate", ref.GetName()) {
+		if len(ctx.GetTlsCertificates()) == 0 && ref.GetSdsConfig() == nil && ref.GetName() != "" && !c.hasStaticSecret("tls_certificate", ref.GetName()) {
 			c.envoyf(index(c.at("tls_certificate_sds_secret_configs"), i)+".name", src, "Unknown static secret: %s", ref.GetName())
 		}
+	}
+	if ref := ctx.GetValidationContextSdsSecretConfig(); ref != nil && ref.GetSdsConfig() == nil {
+		if c.validationSecretsUsed == nil {
+			c.validationSecretsUsed = map[string]bool{}
+		}
+		c.validationSecretsUsed[ref.GetName()] = true
 	}
 	validation := func(field string, ref *tlsv3.SdsSecretConfig) {
 		if ref != nil && ref.GetSdsConfig() == nil && ref.GetName() != "" && !c.hasStaticSecret("validation_context", ref.GetName()) {
@@ -123,7 +122,8 @@ func staticSecretRefs(c *Context, m protoreflect.Message) {
 		ctx.GetCombinedValidationContext().GetValidationContextSdsSecretConfig())
 }
 
-// validationWithoutCA: peer checks that only make sense against a trusted CA.
+// validationWithoutCA: peer checks that only make sense against a trusted CA, in every validation context Envoy
+// builds at load.
 // Envoy: source/common/ssl/certificate_validation_context_config_impl.cc — "Failed to load
 // CRL from <path> without trusted CA", "SAN-based verification of peer certificates without trusted CA is insecure
 // and not allowed", "Certificate validity period is always ignored without trusted CA".
@@ -133,9 +133,19 @@ func validationWithoutCA(c *Context, m protoreflect.Message) {
 		v.GetCustomValidatorConfig() != nil {
 		return
 	}
-	if parent, _ := c.Parent(); parent != nil &&
-		parent.Descriptor().FullName() == "envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext" {
-		return // merged with the context SDS delivers, which may bring the CA
+	if parent, _ := c.Parent(); parent != nil {
+		switch parent.Descriptor().FullName() {
+		case "envoy.extensions.transport_sockets.tls.v3.CommonTlsContext.CombinedCertificateValidationContext":
+			return // merged with the context SDS delivers, which may bring the CA
+		case "envoy.extensions.transport_sockets.tls.v3.Secret":
+			// A static secret is only held by the secret manager (secret_manager_impl.cc addStaticSecret keeps the
+			// proto); Envoy builds, and so checks, it only for a TLS context that names it. The walk visits
+			// static_resources.listeners and clusters, where those contexts are, before static_resources.secrets.
+			// A secret merged into a combined context is left alone (the default context may bring the CA).
+			if s, ok := parent.Interface().(*tlsv3.Secret); ok && !c.validationSecretsUsed[s.GetName()] {
+				return
+			}
+		}
 	}
 	const src = "source/common/ssl/certificate_validation_context_config_impl.cc"
 	if crl := v.GetCrl(); crl != nil {
@@ -153,9 +163,10 @@ func validationWithoutCA(c *Context, m protoreflect.Message) {
 	}
 }
 
-// duplicateSecrets: static secret names are unique per kind.
+// duplicateSecrets: static secret names are unique per kind, and a static secret has a kind.
 // Envoy: source/common/secret/secret_manager_impl.cc — "Duplicate static TlsCertificate secret name <n>" (and
-// CertificateValidationContext, TlsSessionTicketKeys, GenericSecret).
+// CertificateValidationContext, TlsSessionTicketKeys, GenericSecret); :75 [tls-4d056785] (addStaticSecret) — "Secret
+// type not implemented".
 func duplicateSecrets(c *Context, m protoreflect.Message) {
 	sr, ok := m.Interface().(*bootstrapv3.Bootstrap_StaticResources)
 	if !ok {
@@ -165,6 +176,8 @@ func duplicateSecrets(c *Context, m protoreflect.Message) {
 	for i, s := range sr.GetSecrets() {
 		kind := secretKind(s)
 		if kind == "" {
+			c.envoyf(index(c.at("secrets"), i), "source/common/secret/secret_manager_impl.cc",
+				"Secret type not implemented (a static secret is a tls_certificate, validation_context, session_ticket_keys or generic_secret)")
 			continue
 		}
 		key := kind + "/" + s.GetName()

@@ -51,6 +51,10 @@ type Options struct {
 	// BootstrapWarnings is how many warnings making the bootstrap gave
 	// (appnet_agent_bootstrap_warnings).
 	BootstrapWarnings int
+	// RequestShutdown starts the agent's graceful shutdown for POST /shutdown (and
+	// /quitquitquit), with a cause for the log; false when one was requested already
+	// (supervise.Supervisor.RequestShutdown). Nil: those endpoints answer 503.
+	RequestShutdown func(cause string) bool
 }
 
 // Service is the agent's management side: the health poller, the log-level keeper, the
@@ -116,7 +120,7 @@ func New(o Options) *Service {
 		stats.agentMetrics = s.agentMetrics
 	}
 	s.handler = routes(endpoints{status: statusHandler{s.health}, metrics: metricsHandler{s}, stats: stats, logging: s.levels,
-		drain: &drainHandler{admin: mutAdmin, log: log}}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
+		drain: &drainHandler{admin: mutAdmin, log: log}, shutdown: &shutdownHandler{request: o.RequestShutdown, log: log}}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
 	return s
 }
 

@@ -66,7 +66,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		log.Warn(w)
 	}
 	logOverload(log, res.Overload)
-	supervise.Concurrency(cfg, res.Facts.CPU, log) // logs a --concurrency the CPU quota decides
+	supervise.Concurrency(cfg, res.Facts, log) // logs a --concurrency the CPU quota decides
 	data := res.Bytes
 	if *format == "json" {
 		if data, err = validate.CanonicalJSON(res.Bootstrap); err != nil {

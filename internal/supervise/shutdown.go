@@ -24,11 +24,16 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 		ctxDone = ctx.Done()
 	}
 	s.log.Info("Shutdown requested", "cause", cause)
+	start := time.Now()
 	s.st.phase(PhaseDraining)
 	s.drainPhase(p, ctxDone)
+	if s.opts.Apps != nil {
+		s.st.phase(PhaseWaitingForApp)
+		s.appPhase(p, ctxDone, start.Add(s.opts.DrainWait+s.opts.AppExitWait))
+	}
 
 	s.st.phase(PhaseStopping)
-	sentTerm := false
+	sentTerm, kill := false, false
 	select {
 	case <-p.done:
 	default:
@@ -38,7 +43,6 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 		}
 		sentTerm = true
 		t := time.NewTimer(s.opts.KillGrace)
-		kill := false
 		select {
 		case <-p.done:
 		case <-t.C:
@@ -65,6 +69,7 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 			}
 		}
 	}
+	s.attributeOOM(p, kill)
 	s.st.exited(p.x, p.exited, 0) // shutting down: no more restarts
 	s.logExit(p)
 	s.st.phase(PhaseStopped)
@@ -81,28 +86,38 @@ func (s *Supervisor) drainPhase(p *proc, ctxDone <-chan struct{}) {
 		s.log.Info("No drain configured; stopping Envoy at once")
 		return
 	}
-	dctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainWait)
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainWait)
 	defer cancel()
-	drained := make(chan struct{})
+	s.waitInterruptibly(ctx, cancel, p, ctxDone, "drain wait", s.drain)
+}
+
+// waitInterruptibly runs work, which must end when ctx does, and waits for it: until it ends,
+// Envoy exits, or another shutdown request skips the rest of it (then ctx is cancelled).
+// what names the wait in logs. It reports whether work ended by itself.
+func (s *Supervisor) waitInterruptibly(ctx context.Context, cancel context.CancelFunc, p *proc, ctxDone <-chan struct{}, what string, work func(ctx context.Context)) bool {
+	done := make(chan struct{})
 	go func() {
-		defer close(drained)
-		if err := lifecycle.Safely(func() error { s.drain(dctx); return nil }); err != nil {
+		defer close(done)
+		if err := lifecycle.Safely(func() error { work(ctx); return nil }); err != nil {
 			var pe *lifecycle.PanicError
 			errors.As(err, &pe)
-			s.log.Error("The drain panicked; stopping Envoy now. This is a bug; the stack:\n"+string(pe.Stack), "panic", fmt.Sprint(pe.Value))
+			s.log.Error("The "+what+" panicked; stopping Envoy now. This is a bug; the stack:\n"+string(pe.Stack), "panic", fmt.Sprint(pe.Value))
 		}
 	}()
+	ended := false
 	select {
-	case <-drained:
+	case <-done:
+		ended = true
 	case <-p.done:
-		s.log.Warn("Envoy exited while draining", "status", p.x.reason)
+		s.log.Warn("Envoy exited during the "+what, "status", p.x.reason)
 	case sig := <-s.opts.Signals:
-		s.log.Info("Another shutdown request; skipping the rest of the drain wait", "signal", sig.String())
+		s.log.Info("Another shutdown request; skipping the rest of the "+what, "signal", sig.String())
 	case <-ctxDone:
-		s.log.Info("Another shutdown request; skipping the rest of the drain wait")
+		s.log.Info("Another shutdown request; skipping the rest of the " + what)
 	}
 	cancel()
-	<-drained
+	<-done
+	return ended
 }
 
 // drain fails Envoy's health checks (POST /healthcheck/fail: load balancers that probe
@@ -118,8 +133,11 @@ func (s *Supervisor) drain(ctx context.Context) {
 	} else {
 		s.log.Info("Envoy now fails its health checks")
 	}
-	s.log.Info("Draining Envoy listeners...")
-	if err := s.opts.Admin.DrainListeners(ctx, true, false); err != nil {
+	// With the application known, only the inbound listeners drain: the outbound ones keep
+	// serving the application until it has stopped (appPhase).
+	inboundOnly := s.opts.Apps != nil
+	s.log.Info("Draining Envoy listeners...", "inbound_only", inboundOnly)
+	if err := s.opts.Admin.DrainListeners(ctx, true, inboundOnly); err != nil {
 		s.log.Error("Draining Envoy listeners failed; still waiting for connections to close", "error", describeAdminError(ctx, err))
 		if ctx.Err() != nil {
 			return

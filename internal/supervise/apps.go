@@ -13,7 +13,7 @@ import (
 // queue, committing a transaction), until none of the application containers runs any
 // more. It ends then, at deadline, when Envoy exits, or on another shutdown request. A
 // failed read of the task metadata is logged and retried; it never ends the wait early.
-func (s *Supervisor) appPhase(p *proc, ctxDone <-chan struct{}, deadline time.Time) {
+func (s *Supervisor) appPhase(p *proc, req request, ctxDone <-chan struct{}, deadline time.Time) {
 	wait := time.Until(deadline)
 	if wait <= 0 {
 		s.log.Info("No time left to wait for the application; stopping Envoy",
@@ -23,7 +23,7 @@ func (s *Supervisor) appPhase(p *proc, ctxDone <-chan struct{}, deadline time.Ti
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	var running []string // the last answer, for the final line
-	ended := s.waitInterruptibly(ctx, cancel, p, ctxDone, "wait for the application",
+	ended := s.waitInterruptibly(ctx, cancel, p, req, ctxDone, "wait for the application",
 		func(ctx context.Context) { running = s.awaitApps(ctx, wait) })
 	if ended && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		s.log.Warn("The wait for the application is over; stopping Envoy while application containers still run",

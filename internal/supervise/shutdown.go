@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
@@ -14,22 +15,58 @@ import (
 // kernel (uninterruptible sleep) takes longer; the agent then exits anyway.
 const killWait = 10 * time.Second
 
+// request is the shutdown request being served: the signal that made it (nil for a
+// cancelled context or a RequestShutdown), the cause RequestShutdown gave, and when it
+// arrived.
+type request struct {
+	sig   os.Signal
+	cause string
+	at    time.Time
+}
+
+// repeatedBy reports whether sig, arriving at now, repeats this request rather than making
+// another: the same signal within window. A wrapper that signals both the agent and its
+// process group, or a runtime and an init that both forward a stop, deliver one SIGTERM
+// twice within milliseconds; that must not cut the drain short.
+func (r request) repeatedBy(sig os.Signal, now time.Time, window time.Duration) bool {
+	return r.sig != nil && sig == r.sig && now.Sub(r.at) < window
+}
+
+// repeat reports whether sig, arriving during the shutdown for req, repeats it (and logs
+// that it is passed over) rather than being another request.
+func (s *Supervisor) repeat(req request, sig os.Signal) bool {
+	if !req.repeatedBy(sig, s.now(), s.opts.RepeatWindow) {
+		return false
+	}
+	s.log.Info("The same signal again right after the first; it is the same shutdown request",
+		"signal", sig.String(), "after", s.now().Sub(req.at).Round(time.Millisecond).String())
+	return true
+}
+
 // shutdown is R3, after the first shutdown request while Envoy runs: no more restarts; fail
 // health checks, drain the listeners and wait for the connections to go (at least MinDrain,
-// at most DrainWait); SIGTERM; SIGKILL after KillGrace. Any further request (signal, or ctx when the first was a signal) skips the
-// rest of the current wait. It returns the agent's exit code (see Run).
-func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
+// at most DrainWait); SIGTERM; SIGKILL after KillGrace. Any further request (a different
+// signal, the same one after RepeatWindow, or ctx when the first was a signal) skips the rest
+// of the current wait. It returns the agent's exit code (see Run).
+func (s *Supervisor) shutdown(ctx context.Context, p *proc, req request) int {
 	var ctxDone <-chan struct{} // a later cancellation hurries; one that caused this does not
 	if ctx.Err() == nil {
 		ctxDone = ctx.Done()
 	}
+	cause := "context cancelled"
+	switch {
+	case req.sig != nil:
+		cause = req.sig.String()
+	case req.cause != "":
+		cause = req.cause
+	}
 	s.log.Info("Shutdown requested", "cause", cause)
 	start := time.Now()
 	s.st.phase(PhaseDraining)
-	s.drainPhase(p, ctxDone)
+	s.drainPhase(p, req, ctxDone)
 	if s.opts.Apps != nil {
 		s.st.phase(PhaseWaitingForApp)
-		s.appPhase(p, ctxDone, start.Add(s.opts.DrainWait+s.opts.AppExitWait))
+		s.appPhase(p, req, ctxDone, start.Add(s.opts.DrainWait+s.opts.AppExitWait))
 	}
 
 	s.st.phase(PhaseStopping)
@@ -43,17 +80,24 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 		}
 		sentTerm = true
 		t := time.NewTimer(s.opts.KillGrace)
-		select {
-		case <-p.done:
-		case <-t.C:
-			s.log.Warn("Envoy did not exit after SIGTERM; sending SIGKILL", "grace", s.opts.KillGrace.String())
-			kill = true
-		case sig := <-s.opts.Signals:
-			s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now", "signal", sig.String())
-			kill = true
-		case <-ctxDone:
-			s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now")
-			kill = true
+	grace:
+		for {
+			select {
+			case <-p.done:
+			case <-t.C:
+				s.log.Warn("Envoy did not exit after SIGTERM; sending SIGKILL", "grace", s.opts.KillGrace.String())
+				kill = true
+			case sig := <-s.opts.Signals:
+				if s.repeat(req, sig) {
+					continue
+				}
+				s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now", "signal", sig.String())
+				kill = true
+			case <-ctxDone:
+				s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now")
+				kill = true
+			}
+			break grace
 		}
 		t.Stop()
 		if kill {
@@ -81,20 +125,20 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 
 // drainPhase asks Envoy to drain and waits until it reports no downstream connections, the
 // drain deadline passes, Envoy exits, or another shutdown request arrives.
-func (s *Supervisor) drainPhase(p *proc, ctxDone <-chan struct{}) {
+func (s *Supervisor) drainPhase(p *proc, req request, ctxDone <-chan struct{}) {
 	if s.opts.Admin == nil || s.opts.DrainWait <= 0 {
 		s.log.Info("No drain configured; stopping Envoy at once")
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainWait)
 	defer cancel()
-	s.waitInterruptibly(ctx, cancel, p, ctxDone, "drain wait", s.drain)
+	s.waitInterruptibly(ctx, cancel, p, req, ctxDone, "drain wait", s.drain)
 }
 
 // waitInterruptibly runs work, which must end when ctx does, and waits for it: until it ends,
 // Envoy exits, or another shutdown request skips the rest of it (then ctx is cancelled).
 // what names the wait in logs. It reports whether work ended by itself.
-func (s *Supervisor) waitInterruptibly(ctx context.Context, cancel context.CancelFunc, p *proc, ctxDone <-chan struct{}, what string, work func(ctx context.Context)) bool {
+func (s *Supervisor) waitInterruptibly(ctx context.Context, cancel context.CancelFunc, p *proc, req request, ctxDone <-chan struct{}, what string, work func(ctx context.Context)) bool {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -105,15 +149,22 @@ func (s *Supervisor) waitInterruptibly(ctx context.Context, cancel context.Cance
 		}
 	}()
 	ended := false
-	select {
-	case <-done:
-		ended = true
-	case <-p.done:
-		s.log.Warn("Envoy exited during the "+what, "status", p.x.reason)
-	case sig := <-s.opts.Signals:
-		s.log.Info("Another shutdown request; skipping the rest of the "+what, "signal", sig.String())
-	case <-ctxDone:
-		s.log.Info("Another shutdown request; skipping the rest of the " + what)
+wait:
+	for {
+		select {
+		case <-done:
+			ended = true
+		case <-p.done:
+			s.log.Warn("Envoy exited during the "+what, "status", p.x.reason)
+		case sig := <-s.opts.Signals:
+			if s.repeat(req, sig) {
+				continue
+			}
+			s.log.Info("Another shutdown request; skipping the rest of the "+what, "signal", sig.String())
+		case <-ctxDone:
+			s.log.Info("Another shutdown request; skipping the rest of the " + what)
+		}
+		break wait
 	}
 	cancel()
 	<-done

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -131,7 +132,11 @@ func waitReady(client *api.Client, timeout time.Duration, sigs <-chan os.Signal,
 		lastErr = err
 		select {
 		case <-expired:
-			log.Error(fmt.Sprintf("the agent did not report Envoy ready within %s", timeout), "at", client.Address(), "last_error", lastErr)
+			why := "its last status: " + lastErr.Error()
+			if unreachable(lastErr) {
+				why = "it cannot be reached at " + client.Address() + " (is the agent running, with the same APPNET_AGENT_* variables?): " + lastErr.Error()
+			}
+			log.Error(fmt.Sprintf("the agent did not report Envoy ready within %s; %s", timeout, why))
 			return exitUnavailable, false
 		case sig := <-sigs:
 			if s, ok := sig.(syscall.Signal); ok && (s == syscall.SIGTERM || s == syscall.SIGINT || s == syscall.SIGQUIT) {
@@ -171,4 +176,11 @@ func runForwarding(command []string, sigs <-chan os.Signal, stdout, stderr io.Wr
 			return ps.ExitCode()
 		}
 	}
+}
+
+// unreachable reports whether err is a failure to reach the agent at all (no answer), rather
+// than an answer that says Envoy is not ready.
+func unreachable(err error) bool {
+	var ue *url.Error
+	return errors.As(err, &ue)
 }

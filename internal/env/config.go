@@ -238,12 +238,13 @@ type Agent struct {
 
 // Lifecycle ties the agent's shutdown and exit to the task's application containers, as ECS
 // task metadata v4 reports them (ECS_CONTAINER_METADATA_URI_V4; without it, nothing here
-// applies). The defaults keep Envoy for an application still shutting down no longer than
-// ECS lets that application run: LISTENER_DRAIN_WAIT_TIME_S 20 + APPNET_APP_EXIT_WAIT_S 10 =
-// 30 s, ECS's default stopTimeout, after which ECS has SIGKILLed the application anyway.
+// applies). The default wait ends below ECS's default stopTimeout of 30 s, SIGTERM to SIGKILL:
+// LISTENER_DRAIN_WAIT_TIME_S 20 + APPNET_APP_EXIT_WAIT_S 5 = 25 s, which leaves Envoy's 5 s
+// stop grace (SIGTERM, then SIGKILL) inside the 30 s, so the agent exits by itself with 0
+// instead of being SIGKILLed by ECS with Envoy. A task with a longer stopTimeout raises both.
 type Lifecycle struct {
 	WaitForApp    bool           `env:"APPNET_WAIT_FOR_APP_EXIT" default:"true" effect:"taskMetadata" desc:"On shutdown drain only inbound listeners, then keep Envoy serving the application's outbound calls until its containers have stopped (at most APPNET_APP_EXIT_WAIT_S past LISTENER_DRAIN_WAIT_TIME_S)."`
-	AppExitWait   time.Duration  `env:"APPNET_APP_EXIT_WAIT_S" default:"10" unit:"s" min:"0s" max:"120s" effect:"waitForApp" desc:"How much longer than LISTENER_DRAIN_WAIT_TIME_S, counted from the shutdown's start, Envoy waits for the application to stop (ECS's stopTimeout is at most 120 s)."`
+	AppExitWait   time.Duration  `env:"APPNET_APP_EXIT_WAIT_S" default:"5" unit:"s" min:"0s" max:"120s" effect:"waitForApp" desc:"How much longer than LISTENER_DRAIN_WAIT_TIME_S, counted from the shutdown's start, Envoy waits for the application to stop: 20 + 5 s leaves Envoy's 5 s stop grace within ECS's default 30 s stopTimeout (raise both with the task's stopTimeout, at most 120 s)."`
 	ExitWithApp   bool           `env:"APPNET_EXIT_WHEN_APP_EXITS" default:"false" effect:"taskMetadata" desc:"Shut down gracefully and exit 0 once every application container has stopped (jobs)."`
 	AppContainers ContainerNames `env:"APPNET_APP_CONTAINERS" effect:"appContainers" desc:"Comma-separated names of the application's containers (default: every other container of type NORMAL in the task metadata)."`
 }

@@ -15,7 +15,7 @@ func TestLifecycleVariables(t *testing.T) {
 		t.Fatal(err, warns)
 	}
 	l := cfg.Lifecycle
-	if !l.WaitForApp || l.AppExitWait != 10*time.Second || l.ExitWithApp || l.AppContainers != nil {
+	if !l.WaitForApp || l.AppExitWait != 5*time.Second || l.ExitWithApp || l.AppContainers != nil {
 		t.Errorf("defaults %+v", l)
 	}
 	if base, ok := cfg.TaskMetadata(); !ok || base != tmds {

@@ -77,7 +77,7 @@ type Admin struct {
 	AccessLog   string     `env:"ENVOY_ADMIN_ACCESS_LOG_FILE" default:"/tmp/envoy_admin_access.log" when:"sidecar" desc:"Envoy admin access log path."`
 	OutlierLog  string     `env:"ENVOY_OUTLIER_DETECTION_EVENT_LOG_PATH" default:"/dev/stdout" when:"sidecar" desc:"Outlier detection event log path."`
 	SDSSocket   SocketPath `env:"APPMESH_SDS_SOCKET_PATH" when:"sidecar" desc:"SDS Unix socket; adds the static_cluster_sds_unix_socket cluster."`
-	Concurrency int        `env:"ENVOY_CONCURRENCY" default:"-1" max:"1024" desc:"Envoy --concurrency when > 0; otherwise (0 or negative) derived from the container CPU quota (relay mode: 1)."`
+	Concurrency int        `env:"ENVOY_CONCURRENCY" default:"-1" max:"1024" desc:"Envoy --concurrency when > 0; otherwise (0 or negative) derived from the container CPU quota, else the ECS task's Limits.CPU (relay mode: 1)."`
 }
 
 // XDS holds control-plane connection settings for the App Mesh sidecar.
@@ -192,8 +192,8 @@ type Files struct {
 // container's memory limit. Off by default (the reference agent has none).
 type Overload struct {
 	MaxHeapBytes *int64  `env:"APPNET_ENVOY_MAX_HEAP_BYTES" min:"16777216" when:"generate" desc:"Envoy heap limit in bytes (at least 16 MiB): renders an overload manager with the fixed-heap monitor (shrink heap at 95%, stop accepting requests at 98%)."`
-	FromCgroup   bool    `env:"APPNET_ENVOY_HEAP_FROM_CGROUP" default:"false" when:"heapFromCgroup" desc:"Derive the heap limit from the container's memory limit (cgroup v2 memory.max, else v1 memory.limit_in_bytes); no limit: no overload manager."`
-	Fraction     float64 `env:"APPNET_ENVOY_HEAP_FRACTION" default:"0.8" min:"0.01" max:"1" when:"heapFraction" desc:"Share of the container's memory limit that becomes Envoy's heap limit."`
+	FromCgroup   bool    `env:"APPNET_ENVOY_HEAP_FROM_CGROUP" default:"false" when:"heapFromCgroup" desc:"Derive the overload manager's memory limit from the container's memory limit (cgroup v2 memory.max, else v1 memory.limit_in_bytes), else the ECS task's Limits.Memory; no limit: no overload manager. Envoy 1.35+ gets the cgroup_memory monitor, older ones fixed_heap."`
+	Fraction     float64 `env:"APPNET_ENVOY_HEAP_FRACTION" default:"0.8" min:"0.01" max:"1" when:"heapFraction" desc:"Share of the container's (or the task's) memory limit that becomes Envoy's memory limit."`
 }
 
 // Metadata holds node metadata sources.

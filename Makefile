@@ -22,7 +22,7 @@ $(STANDIN): $(shell find internal/envoystandin -name '*.go')
 	$(GO) build -trimpath -ldflags '-s -w -buildid=' -o $(STANDIN) ./internal/envoystandin
 
 # The concurrent packages also run under the race detector (issues 3 and 4 require it).
-RACE_PKGS := ./internal/supervise/ ./internal/api/ ./internal/logfile/ ./internal/envoyadmin/ ./internal/platform/
+RACE_PKGS := ./internal/supervise/ ./internal/api/ ./internal/logfile/ ./internal/envoyadmin/ ./internal/platform/ ./internal/tasklife/
 
 test: lint
 	$(GO) test -count=1 ./...

@@ -149,7 +149,7 @@ func hostAddress() string {
 }
 
 // TestE2ERemoteMutationRefused is H6 on the default bind ([::]): a client reaching the agent
-// on this host's own non-loopback address may read /status but not drain or change levels,
+// on this host's own non-loopback address may read /status but not drain, change levels or shut it down,
 // unless APPNET_AGENT_ALLOW_REMOTE_ADMIN=true.
 func TestE2ERemoteMutationRefused(t *testing.T) {
 	t.Parallel()
@@ -171,7 +171,7 @@ func TestE2ERemoteMutationRefused(t *testing.T) {
 			t.Errorf("remote %s: %d", path, res.StatusCode)
 		}
 	}
-	for _, path := range []string{"/drain_listeners?inboundonly", "/enableLogging?level=debug"} {
+	for _, path := range []string{"/drain_listeners?inboundonly", "/enableLogging?level=debug", "/shutdown", "/quitquitquit"} {
 		res, err := r.client.Post(remote+path, "", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -183,6 +183,10 @@ func TestE2ERemoteMutationRefused(t *testing.T) {
 	}
 	if n := len(r.adminCalls("/drain_listeners")) + len(r.adminCalls("/logging")); n != 0 {
 		t.Errorf("Envoy got %d mutations from a remote client", n)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if st, _, _ := r.status(); r.exited() || st.DrainPhase != "" {
+		t.Errorf("a remote POST /shutdown shut the agent down")
 	}
 	if code, _, _ := r.call("POST", "/drain_listeners?inboundonly"); code != 200 {
 		t.Errorf("loopback drain: %d", code)

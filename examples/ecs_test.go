@@ -22,6 +22,9 @@ var (
 	ecsAppProtocols    = []string{"http", "http2", "grpc"}
 )
 
+// ecsMetadataURI is the variable ECS sets in every container of a task (task metadata v4).
+const ecsMetadataURI = "ECS_CONTAINER_METADATA_URI_V4=http://169.254.170.2/v4/0123456789abcdef-1234567890"
+
 // TestECSTaskDefinitions checks each example task definition against the task-definition
 // fields it uses (strictly decoded: names and JSON types), their allowed values and the rules
 // between them, then renders the agent container's environment with `render --env-file`.
@@ -34,6 +37,7 @@ func TestECSTaskDefinitions(t *testing.T) {
 		{file: "service-connect.json", agent: "appnet-envoy", envoy: envoyDefault},
 		{file: "appmesh.json", agent: "envoy", envoy: envoyAppMesh, appMesh: true},
 		{file: "relay-daemon.json", agent: "appnet-relay", envoy: envoyDefault},
+		{file: "batch-job.json", agent: "appnet-envoy", envoy: envoyDefault},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -44,7 +48,8 @@ func TestECSTaskDefinitions(t *testing.T) {
 			if tt.appMesh {
 				checkProxyConfiguration(t, td, agent)
 			}
-			warnings := renderEnv(t, agent.EnvLines(), tt.envoy)
+			// ECS gives every container the task metadata endpoint.
+			warnings := renderEnv(t, append(agent.EnvLines(), ecsMetadataURI), tt.envoy)
 			checkNoUnexpectedWarnings(t, warnings, deprecatedTracing)
 			if tt.appMesh {
 				// The example says it needs an Envoy older than 1.35; with 1.40 the agent must warn.
@@ -205,10 +210,19 @@ func checkAgentContainer(t *testing.T, td *testenv.TaskDefinition, agent *testen
 	if agent.Essential == nil || !*agent.Essential {
 		t.Error("the agent container must be essential: without Envoy the task has no traffic")
 	}
-	drain := envInt(t, agent.EnvLines(), "LISTENER_DRAIN_WAIT_TIME_S", 20)
-	if agent.StopTimeout == nil || *agent.StopTimeout < drain+10 {
-		t.Errorf("agent stopTimeout %v: the drain takes up to LISTENER_DRAIN_WAIT_TIME_S (%d s) and Envoy 5 s more", agent.StopTimeout, drain)
+	env := agent.EnvLines()
+	drain := envInt(t, env, "LISTENER_DRAIN_WAIT_TIME_S", 20)
+	// In a task (not the relay) the agent also waits for the application to stop, up to
+	// APPNET_APP_EXIT_WAIT_S past the drain (README "Task lifecycle").
+	appWait := 0
+	if envValue(env, "APPNET_ENABLE_RELAY_MODE_FOR_XDS") != "true" && envValue(env, "APPNET_WAIT_FOR_APP_EXIT") != "false" {
+		appWait = envInt(t, env, "APPNET_APP_EXIT_WAIT_S", 5)
 	}
+	if agent.StopTimeout == nil || *agent.StopTimeout < drain+appWait+10 {
+		t.Errorf("agent stopTimeout %v: the drain takes up to LISTENER_DRAIN_WAIT_TIME_S (%d s), the wait for the application %d s more, and Envoy 5 s more",
+			agent.StopTimeout, drain, appWait)
+	}
+	checkJob(t, td, agent)
 	if !slices.ContainsFunc(agent.Ulimits, func(u testenv.ECSUlimit) bool { return u.Name == "nofile" && u.SoftLimit >= 65535 }) {
 		t.Error("the agent container needs a nofile ulimit of at least 65535 (Envoy holds a descriptor per connection)")
 	}
@@ -232,6 +246,30 @@ func checkAgentContainer(t *testing.T, td *testenv.TaskDefinition, agent *testen
 	}
 	if relay := envValue(agent.EnvLines(), "APPNET_RELAY_LISTENER_UDS_PATH"); relay != "" {
 		socketUnderMount(t, "unix://"+relay, mounts)
+	}
+}
+
+// checkJob checks a task whose agent exits when the application does
+// (APPNET_EXIT_WHEN_APP_EXITS): the containers it names exist and are not essential — an
+// essential one's exit would stop the task without the agent — and wait for the agent.
+func checkJob(t *testing.T, td *testenv.TaskDefinition, agent *testenv.ContainerDefinition) {
+	t.Helper()
+	env := agent.EnvLines()
+	if envValue(env, "APPNET_EXIT_WHEN_APP_EXITS") != "true" {
+		return
+	}
+	names := strings.Split(envValue(env, "APPNET_APP_CONTAINERS"), ",")
+	if names[0] == "" {
+		t.Fatal("APPNET_EXIT_WHEN_APP_EXITS without APPNET_APP_CONTAINERS: name the job's containers")
+	}
+	for _, n := range names {
+		c := td.Container(t, n)
+		if c.Essential == nil || *c.Essential {
+			t.Errorf("job container %s is essential: its exit would stop the task before the agent drains", n)
+		}
+		if !slices.Contains(c.DependsOn, testenv.ECSDependency{ContainerName: agent.Name, Condition: "HEALTHY"}) {
+			t.Errorf("job container %s does not wait for %s to be HEALTHY", n, agent.Name)
+		}
 	}
 }
 

@@ -130,7 +130,7 @@ func (h *Health) EnvoyChanged(s supervise.Snapshot) {
 	if s.Running {
 		h.st.lastPID = s.PID
 	}
-	if s.Phase == supervise.PhaseDraining || s.Phase == supervise.PhaseStopping {
+	if s.Phase == supervise.PhaseDraining || s.Phase == supervise.PhaseWaitingForApp || s.Phase == supervise.PhaseStopping {
 		h.st.shutdown = true
 	}
 	h.mu.Unlock()
@@ -352,6 +352,8 @@ func (h *Health) Status() Status {
 		switch st.sup.Phase {
 		case supervise.PhaseDraining:
 			s.DrainPhase = DrainPhaseDrain
+		case supervise.PhaseWaitingForApp:
+			s.DrainPhase = DrainPhaseAppWait
 		case supervise.PhaseStopping:
 			s.DrainPhase = DrainPhaseStop
 		default:

@@ -55,7 +55,8 @@ func (c *requestCounts) snapshot() map[requestKey]uint64 {
 
 // endpointLabels are the endpoint label values: the API's paths, and "other" for anything
 // else (unknown or unclean paths), so a client cannot grow the label set.
-var endpointLabels = map[string]bool{PathStatus: true, PathMetrics: true, PathStats: true, PathEnableLogging: true, PathDrain: true}
+var endpointLabels = map[string]bool{PathStatus: true, PathMetrics: true, PathStats: true, PathEnableLogging: true, PathDrain: true,
+	PathShutdown: true, PathQuit: true}
 
 // counting counts every answer by endpoint and status code, including the 403s of the
 // origin guard and the 429s of the rate limits. A handler that panics before answering is
@@ -120,6 +121,7 @@ func (s *Service) agentMetrics() ([]byte, error) {
 		gauge("appnet_agent_uptime_seconds", "Seconds since the agent started.", now.Sub(s.started).Seconds()),
 		counter("appnet_agent_envoy_starts_total", "Envoy processes started.", float64(sup.Starts)),
 		counter("appnet_agent_envoy_restarts_total", "Envoy restarts after an exit.", float64(sup.Restarts)),
+		counter("appnet_agent_envoy_oom_kills_total", "Envoy exits caused by the kernel's OOM killer (a SIGKILL while the container's oom_kill count grew).", float64(sup.OOMKills)),
 		gauge("appnet_agent_envoy_running", "1 while an Envoy process runs, else 0.", boolValue(sup.Running)),
 		gauge("appnet_agent_envoy_restart_budget_remaining", "Envoy exits that will still be restarted before the agent gives up (APPNET_ENVOY_RESTART_COUNT, restored after 5 minutes of running; 0 once a shutdown began).", float64(sup.RestartsLeft)),
 		gauge("appnet_agent_healthy", "1 while /status reports HEALTHY, else 0.", boolValue(st.HealthStatus == Healthy)),
@@ -149,7 +151,7 @@ func (s *Service) agentMetrics() ([]byte, error) {
 
 // drainPhases are the values of appnet_agent_drain_phase's phase label, one series each.
 var drainPhases = []struct{ label, status string }{
-	{"none", ""}, {"draining", DrainPhaseDrain}, {"stopping", DrainPhaseStop}, {"stopped", DrainPhaseStopped},
+	{"none", ""}, {"draining", DrainPhaseDrain}, {"waiting_for_app_exit", DrainPhaseAppWait}, {"stopping", DrainPhaseStop}, {"stopped", DrainPhaseStopped},
 }
 
 func drainPhase(status string) *dto.MetricFamily {

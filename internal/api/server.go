@@ -37,7 +37,7 @@ const (
 
 // endpoints are the management API's handlers, one per path.
 type endpoints struct {
-	status, metrics, stats, logging, drain http.Handler
+	status, metrics, stats, logging, drain, shutdown http.Handler
 }
 
 // routes builds the handler: exact paths, any method (each endpoint checks its own, as in
@@ -58,6 +58,9 @@ func routes(e endpoints, local func(*http.Request) bool, allowRemote bool, count
 	// callers' tokens.
 	mux.Handle(PathEnableLogging, guard(limited(loggingLimit, e.logging)))
 	mux.Handle(PathDrain, guard(limited(drainLimit, e.drain)))
+	shutdown := guard(limited(shutdownLimit, e.shutdown)) // one budget for both names
+	mux.Handle(PathShutdown, shutdown)
+	mux.Handle(PathQuit, shutdown)
 	return recovering(log, counting(counts, canonical(mux)))
 }
 

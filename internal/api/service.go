@@ -56,6 +56,10 @@ type Options struct {
 	// bootstrap Envoy runs with: errors (only with APPNET_VALIDATION=warn, else Envoy would not
 	// start) and warnings (appnet_agent_bootstrap_problems; /status bootstrapProblems).
 	BootstrapErrors, BootstrapValidationWarnings int
+	// RequestShutdown starts the agent's graceful shutdown for POST /shutdown (and
+	// /quitquitquit), with a cause for the log; false when one was requested already
+	// (supervise.Supervisor.RequestShutdown). Nil: those endpoints answer 503.
+	RequestShutdown func(cause string) bool
 	// Outputs are the agent's guarded standard streams, whose lost lines
 	// appnet_agent_output_lines_lost_total counts.
 	Outputs []*logging.Stream
@@ -129,7 +133,7 @@ func New(o Options) *Service {
 		stats.agentMetrics = s.agentMetrics
 	}
 	s.handler = routes(endpoints{status: statusHandler{s.health}, metrics: metricsHandler{s}, stats: stats, logging: s.levels,
-		drain: &drainHandler{admin: mutAdmin, log: log}}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
+		drain: &drainHandler{admin: mutAdmin, log: log}, shutdown: &shutdownHandler{request: o.RequestShutdown, log: log}}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
 	return s
 }
 

@@ -19,6 +19,7 @@ const (
 	UpdateSuccessful  = "UPDATE_SUCCESSFUL"
 	UpdateFailed      = "UPDATE_FAILED"
 	DrainPhaseDrain   = "DRAINING"
+	DrainPhaseAppWait = "WAITING_FOR_APP_EXIT"
 	DrainPhaseStop    = "STOPPING"
 	DrainPhaseStopped = "STOPPED"
 )
@@ -41,7 +42,8 @@ type Status struct {
 	EnvoyExitCode string `json:"envoyExitCode,omitempty"`
 	// LastExitReason reads e.g. "exited with code 3" or "killed by signal 9 (killed)".
 	LastExitReason string `json:"lastExitReason,omitempty"`
-	// DrainPhase is DRAINING, STOPPING or STOPPED once the agent is shutting down.
+	// DrainPhase is DRAINING, WAITING_FOR_APP_EXIT (Envoy serves the application's outbound
+	// calls until it has stopped), STOPPING or STOPPED once the agent is shutting down.
 	DrainPhase string `json:"drainPhase,omitempty"`
 	// HealthCheckError says why the last health poll could not read Envoy's state.
 	HealthCheckError string `json:"healthCheckError,omitempty"`

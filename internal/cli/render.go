@@ -69,7 +69,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 	}
 	logProblems(log, res.Problems)
 	logOverload(log, res.Overload)
-	supervise.Concurrency(cfg, res.Facts.CPU, log) // logs a --concurrency the CPU quota decides
+	supervise.Concurrency(cfg, res.Facts, log) // logs a --concurrency the CPU quota decides
 	data := res.Bytes
 	if *format == "json" && res.Bootstrap == nil {
 		return fail(stderr, fmt.Errorf("--format json: the bootstrap does not decode (APPNET_VALIDATION=warn let it through as YAML)"))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -19,6 +20,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
+	"github.com/appnet/appnet-agent/internal/tasklife"
 )
 
 // runFlags are the reference agent's flags; Go's flag package accepts -x and --x alike.
@@ -176,27 +178,22 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	admin := envoyadmin.New(adminTarget(res.Bootstrap.GetAdmin().GetAddress(), cfg.Admin.Port, log))
 	defer admin.Close()
 
+	// The supervisor is made (not run) first, so that what asks for a shutdown (POST /shutdown,
+	// the application exit watcher) has it from the start.
+	var sup *supervise.Supervisor
+	requestShutdown := func(cause string) bool { return sup.RequestShutdown(cause) }
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
 		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
 		BootstrapErrors: len(res.Problems.Errors()), BootstrapValidationWarnings: len(res.Problems.Warnings()),
-		Outputs: []*logging.Stream{outStream, errStream}})
+		RequestShutdown: requestShutdown, Outputs: []*logging.Stream{outStream, errStream}})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1
 	}
 	defer svc.Stop()
 
-	// Every long-running part of the agent, in one list, kept by one group until the run loop
-	// ends (it stops first: deferred last).
-	parts := svc.Parts()
-	if reaper != nil {
-		parts = append(parts, reaper.Part())
-	}
-	group := lifecycle.Start(log, parts...)
-	defer group.Stop()
-
 	opts := supervise.Options{
-		Argv:          supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts.CPU, log)),
+		Argv:          supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts, log)),
 		LogLevel:      svc.EnvoyLogLevel,
 		Signals:       sigs,
 		Admin:         admin,
@@ -213,7 +210,24 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}
-	return runLoop(context.Background(), supervise.New(opts), log)
+	apps := taskApps(cfg, log)
+	if apps != nil && cfg.Lifecycle.WaitForApp {
+		opts.Apps, opts.AppExitWait = apps, cfg.Lifecycle.AppExitWait
+	}
+	sup = supervise.New(opts)
+
+	// Every long-running part of the agent, in one list, kept by one group until the run loop
+	// ends (it stops first: deferred last).
+	parts := svc.Parts()
+	if reaper != nil {
+		parts = append(parts, reaper.Part())
+	}
+	if apps != nil && cfg.Lifecycle.ExitWithApp {
+		parts = append(parts, apps.ExitWatcher(tasklife.DefaultPoll, func(cause string) { requestShutdown(cause) }, log))
+	}
+	group := lifecycle.Start(log, parts...)
+	defer group.Stop()
+	return runLoop(context.Background(), sup, log)
 }
 
 // runLoop runs the supervisor until it returns the agent's exit code; a panic in it (a bug)
@@ -291,4 +305,22 @@ func contextUntilSignal(sigs <-chan os.Signal) (context.Context, context.CancelF
 		}
 	}()
 	return ctx, func() { cancel(context.Canceled) }
+}
+
+// taskApps are the task's application containers when the agent follows them (ECS task
+// metadata, APPNET_WAIT_FOR_APP_EXIT or APPNET_EXIT_WHEN_APP_EXITS); nil otherwise, and then
+// the shutdown is as without task metadata.
+func taskApps(cfg *env.Config, log interface{ Info(string, ...any) }) *tasklife.Apps {
+	base, ok := cfg.TaskMetadata()
+	l := cfg.Lifecycle
+	if !ok || (!l.WaitForApp && !l.ExitWithApp) {
+		return nil
+	}
+	which := "every other container of type NORMAL"
+	if len(l.AppContainers) > 0 {
+		which = "APPNET_APP_CONTAINERS " + strings.Join(l.AppContainers, ",")
+	}
+	log.Info("Following the task's application containers (ECS task metadata)", "application", which,
+		"wait_on_shutdown", l.WaitForApp, "exit_when_they_exit", l.ExitWithApp)
+	return tasklife.New(base, l.AppContainers)
 }

@@ -19,7 +19,13 @@ const (
 	envoyPlain  envoyKind = "plain"
 	envoyFIPS   envoyKind = "fips"
 	envoyAbsent envoyKind = "absent"
+	// envoyCurrent is an Envoy with the API go-control-plane carries (1.40): the golden cases
+	// only (golden/README.md), for what depends on a recent Envoy.
+	envoyCurrent envoyKind = "1.40"
 )
+
+// currentEnvoyVersion is what the envoyCurrent stub prints.
+const currentEnvoyVersion = "envoy  version: abc/1.40.0/Clean/RELEASE/BoringSSL\n"
 
 // samplingRulesPath is the global file the X-Ray side effect writes; the
 // expectations refer to it by this literal path.
@@ -88,7 +94,7 @@ func parseEnvFileWith(data []byte, known map[string]bool) (*caseFile, error) {
 			}
 			c.SamplingRules = raw
 		case strings.HasPrefix(line, "@"):
-			if err := c.setPseudoKey(strings.TrimPrefix(line, "@")); err != nil {
+			if err := c.setPseudoKey(strings.TrimPrefix(line, "@"), known["${GOLDEN}"]); err != nil {
 				return nil, fmt.Errorf("line %d: %w", n, err)
 			}
 			lines[i] = ""
@@ -125,7 +131,7 @@ func parseSideEffect(s string) (json.RawMessage, error) {
 	return raw, nil
 }
 
-func (c *caseFile) setPseudoKey(kv string) error {
+func (c *caseFile) setPseudoKey(kv string, golden bool) error {
 	key, value, _ := strings.Cut(kv, "=")
 	if key != "envoy" {
 		return fmt.Errorf("unknown pseudo-key @%s", key)
@@ -134,6 +140,14 @@ func (c *caseFile) setPseudoKey(kv string) error {
 	case envoyPlain, envoyFIPS, envoyAbsent:
 		c.Envoy = k
 		return nil
+	case envoyCurrent:
+		if golden {
+			c.Envoy = k
+			return nil
+		}
+	}
+	if golden {
+		return fmt.Errorf("@envoy=%q: want plain, fips, absent or %s", value, envoyCurrent)
 	}
 	return fmt.Errorf("@envoy=%q: want plain, fips or absent", value)
 }

@@ -226,6 +226,10 @@ func TestGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	ge.stubs[envoyCurrent] = filepath.Join(stubDir, "envoy-current")
+	if err := writeEnvoyStub(ge.stubs[envoyCurrent], []byte(currentEnvoyVersion)); err != nil {
+		t.Fatal(err)
+	}
 	ge.stubs[envoyAbsent] = filepath.Join(stubDir, "no-such-envoy")
 
 	want := map[string]bool{}

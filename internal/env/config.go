@@ -41,6 +41,7 @@ type Config struct {
 	Platform  Platform
 	Relay     Relay
 	Agent     Agent
+	Lifecycle Lifecycle
 	API       API
 	Logging   Logging
 	Readiness Readiness
@@ -78,7 +79,7 @@ type Admin struct {
 	AccessLog   string     `env:"ENVOY_ADMIN_ACCESS_LOG_FILE" default:"/tmp/envoy_admin_access.log" when:"sidecar" desc:"Envoy admin access log path."`
 	OutlierLog  string     `env:"ENVOY_OUTLIER_DETECTION_EVENT_LOG_PATH" default:"/dev/stdout" when:"sidecar" desc:"Outlier detection event log path."`
 	SDSSocket   SocketPath `env:"APPMESH_SDS_SOCKET_PATH" when:"sidecar" desc:"SDS Unix socket; adds the static_cluster_sds_unix_socket cluster."`
-	Concurrency int        `env:"ENVOY_CONCURRENCY" default:"-1" max:"1024" desc:"Envoy --concurrency when > 0; otherwise (0 or negative) derived from the container CPU quota (relay mode: 1)."`
+	Concurrency int        `env:"ENVOY_CONCURRENCY" default:"-1" max:"1024" desc:"Envoy --concurrency when > 0; otherwise (0 or negative) derived from the container CPU quota, else the ECS task's Limits.CPU (relay mode: 1)."`
 }
 
 // XDS holds control-plane connection settings for the App Mesh sidecar.
@@ -193,8 +194,8 @@ type Files struct {
 // container's memory limit. Off by default (the reference agent has none).
 type Overload struct {
 	MaxHeapBytes *int64  `env:"APPNET_ENVOY_MAX_HEAP_BYTES" min:"16777216" when:"generate" desc:"Envoy heap limit in bytes (at least 16 MiB): renders an overload manager with the fixed-heap monitor (shrink heap at 95%, stop accepting requests at 98%)."`
-	FromCgroup   bool    `env:"APPNET_ENVOY_HEAP_FROM_CGROUP" default:"false" when:"heapFromCgroup" desc:"Derive the heap limit from the container's memory limit (cgroup v2 memory.max, else v1 memory.limit_in_bytes); no limit: no overload manager."`
-	Fraction     float64 `env:"APPNET_ENVOY_HEAP_FRACTION" default:"0.8" min:"0.01" max:"1" when:"heapFraction" desc:"Share of the container's memory limit that becomes Envoy's heap limit."`
+	FromCgroup   bool    `env:"APPNET_ENVOY_HEAP_FROM_CGROUP" default:"false" when:"heapFromCgroup" desc:"Derive the overload manager's memory limit from the container's memory limit (cgroup v2 memory.max, else v1 memory.limit_in_bytes), else the ECS task's Limits.Memory; no limit: no overload manager. Envoy 1.35+ gets the cgroup_memory monitor, older ones fixed_heap."`
+	Fraction     float64 `env:"APPNET_ENVOY_HEAP_FRACTION" default:"0.8" min:"0.01" max:"1" when:"heapFraction" desc:"Share of the container's (or the task's) memory limit that becomes Envoy's memory limit."`
 }
 
 // Metadata holds node metadata sources.
@@ -213,7 +214,7 @@ type Platform struct {
 	K8sControllerVersion string `env:"APPMESH_PLATFORM_APP_MESH_CONTROLLER_VERSION" when:"sidecar" desc:"App Mesh controller version."`
 	ExecutionEnv         string `env:"AWS_EXECUTION_ENV" when:"sidecar" desc:"ECS launch type; non-empty enables ECS platform info."`
 	ContainerInstanceARN string `env:"ECS_CONTAINER_INSTANCE_ARN" when:"sidecar" desc:"ECS container instance ARN (platform info)."`
-	TMDSURIv4            string `env:"ECS_CONTAINER_METADATA_URI_V4" when:"sidecar" desc:"ECS task metadata endpoint v4."`
+	TMDSURIv4            string `env:"ECS_CONTAINER_METADATA_URI_V4" desc:"ECS task metadata endpoint v4: platform info (sidecar), the task's CPU and memory limits, its containers (shutdown order, APPNET_EXIT_WHEN_APP_EXITS)."`
 	TMDSURI              string `env:"ECS_CONTAINER_METADATA_URI" when:"sidecar" desc:"ECS task metadata endpoint (when v4 is unset)."`
 }
 
@@ -237,6 +238,26 @@ type Agent struct {
 	LogLevel           string        `env:"ENVOY_LOG_LEVEL" default:"info" oneof:"trace,debug,info,warn,warning,error,critical,off" desc:"Envoy -l level, also the agent's own log level."`
 }
 
+// Lifecycle ties the agent's shutdown and exit to the task's application containers, as ECS
+// task metadata v4 reports them (ECS_CONTAINER_METADATA_URI_V4; without it, nothing here
+// applies). The default wait ends below ECS's default stopTimeout of 30 s, SIGTERM to SIGKILL:
+// LISTENER_DRAIN_WAIT_TIME_S 20 + APPNET_APP_EXIT_WAIT_S 5 = 25 s, which leaves Envoy's 5 s
+// stop grace (SIGTERM, then SIGKILL) inside the 30 s, so the agent exits by itself with 0
+// instead of being SIGKILLed by ECS with Envoy. A task with a longer stopTimeout raises both.
+type Lifecycle struct {
+	WaitForApp    bool           `env:"APPNET_WAIT_FOR_APP_EXIT" default:"true" effect:"taskMetadata" desc:"On shutdown drain only inbound listeners, then keep Envoy serving the application's outbound calls until its containers have stopped (at most APPNET_APP_EXIT_WAIT_S past LISTENER_DRAIN_WAIT_TIME_S)."`
+	AppExitWait   time.Duration  `env:"APPNET_APP_EXIT_WAIT_S" default:"5" unit:"s" min:"0s" max:"120s" effect:"waitForApp" desc:"How much longer than LISTENER_DRAIN_WAIT_TIME_S, counted from the shutdown's start, Envoy waits for the application to stop: 20 + 5 s leaves Envoy's 5 s stop grace within ECS's default 30 s stopTimeout (raise both with the task's stopTimeout, at most 120 s)."`
+	ExitWithApp   bool           `env:"APPNET_EXIT_WHEN_APP_EXITS" default:"false" effect:"taskMetadata" desc:"Shut down gracefully and exit 0 once every application container has stopped (jobs)."`
+	AppContainers ContainerNames `env:"APPNET_APP_CONTAINERS" effect:"appContainers" desc:"Comma-separated names of the application's containers (default: every other container of type NORMAL in the task metadata)."`
+}
+
+// TaskMetadata is the ECS task metadata endpoint the agent follows the task's application
+// containers at (ECS_CONTAINER_METADATA_URI_V4), and whether it does: not without one, nor
+// in relay mode (see lifecyclePredicates).
+func (c *Config) TaskMetadata() (base string, ok bool) {
+	return c.Platform.TMDSURIv4, c.Platform.TMDSURIv4 != "" && !c.Mode.RelayMode
+}
+
 // API configures the health poller and the management HTTP API.
 type API struct {
 	HCPollInterval   time.Duration `env:"HC_POLL_INTERVAL_MS" unit:"ms" min:"2s" max:"30s" clamp:"true" desc:"Health poll period once Envoy is LIVE (default 10000, or the readiness interval)."`
@@ -245,7 +266,7 @@ type API struct {
 	HTTPPort         uint16        `env:"APPNET_AGENT_HTTP_PORT" default:"9902" min:"1" max:"65535" effect:"tcpAPI" desc:"Management API TCP port."`
 	HTTPBindAddress  BindAddress   `env:"APPNET_AGENT_HTTP_BIND_ADDRESS" default:"[::]" effect:"tcpAPI" desc:"Management API bind address (IP literal, brackets optional)."`
 	AdminUDSPath     SocketPath    `env:"APPNET_AGENT_ADMIN_UDS_PATH" default:"/var/run/ecs/appnet_admin.sock" effect:"udsAPI" desc:"Management API Unix socket (mode 0600)."`
-	AllowRemoteAdmin bool          `env:"APPNET_AGENT_ALLOW_REMOTE_ADMIN" default:"false" effect:"tcpAPI" desc:"Allow /drain_listeners and /enableLogging from non-loopback clients."`
+	AllowRemoteAdmin bool          `env:"APPNET_AGENT_ALLOW_REMOTE_ADMIN" default:"false" effect:"tcpAPI" desc:"Allow /drain_listeners, /enableLogging and /shutdown from non-loopback clients."`
 	LoggingReset     time.Duration `env:"APPNET_AGENT_LOGGING_RESET_TIMEOUT" default:"300" unit:"s" min:"1s" max:"24h" clamp:"true" effect:"managementAPI" desc:"Seconds before a temporary /enableLogging level is reset."`
 	StatsSnapshot    bool          `env:"ENABLE_STATS_SNAPSHOT" default:"false" effect:"managementAPI" desc:"Take stats snapshots every 60 s for /stats/prometheus?delta."`
 	MetricsInStats   bool          `env:"APPNET_AGENT_METRICS_IN_STATS" default:"false" effect:"managementAPI" desc:"Append the agent's own metrics (as on /metrics) to /stats/prometheus without filter or delta."`

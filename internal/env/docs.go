@@ -85,6 +85,8 @@ func typeName(t reflect.Type, tag reflect.StructTag) string {
 		return "URL"
 	case reflect.TypeOf(ResourceAttributes("")):
 		return "key=value list"
+	case reflect.TypeOf(ContainerNames{}):
+		return "name list"
 	}
 	switch t.Kind() {
 	case reflect.Uint16:

@@ -194,7 +194,7 @@ var predicates = withPredicates(map[string]predicate{
 		}
 		return ""
 	}},
-}, otelPredicates(), heapPredicates())
+}, otelPredicates(), heapPredicates(), lifecyclePredicates())
 
 // withPredicates adds the predicates of more to base; a name defined twice is a programming
 // error caught by the tests (the later one would silently win).
@@ -299,3 +299,39 @@ func (i Identity) NodeCluster() string {
 
 // IsTaskSet reports an ECS Service Connect task-set ARN, which carries no App Mesh stats tags.
 func IsTaskSet(id string) bool { return strings.Contains(id, ":task-set/") }
+
+// lifecyclePredicates guard the task lifecycle variables: they need ECS task metadata, and
+// the relay, which serves other tasks' Envoys rather than an application of its own task,
+// stops as before.
+func lifecyclePredicates() map[string]predicate {
+	noTask := func(c *Config) string {
+		switch {
+		case c.Platform.TMDSURIv4 == "":
+			return "ECS_CONTAINER_METADATA_URI_V4 is not set, so the task's containers are unknown"
+		case c.Mode.RelayMode:
+			return "relay mode is on (APPNET_ENABLE_RELAY_MODE_FOR_XDS): the relay serves other tasks, not an application of its own task"
+		}
+		return ""
+	}
+	return map[string]predicate{
+		"taskMetadata": {"ECS_CONTAINER_METADATA_URI_V4 is set, outside relay mode", noTask},
+		"waitForApp": {"APPNET_WAIT_FOR_APP_EXIT is true with task metadata", func(c *Config) string {
+			if r := noTask(c); r != "" {
+				return r
+			}
+			if !c.Lifecycle.WaitForApp {
+				return "APPNET_WAIT_FOR_APP_EXIT is false"
+			}
+			return ""
+		}},
+		"appContainers": {"APPNET_WAIT_FOR_APP_EXIT or APPNET_EXIT_WHEN_APP_EXITS is true with task metadata", func(c *Config) string {
+			if r := noTask(c); r != "" {
+				return r
+			}
+			if !c.Lifecycle.WaitForApp && !c.Lifecycle.ExitWithApp {
+				return "APPNET_WAIT_FOR_APP_EXIT and APPNET_EXIT_WHEN_APP_EXITS are false"
+			}
+			return ""
+		}},
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -139,4 +140,34 @@ func checkSocketPath(v string) error {
 		return fmt.Errorf("the socket path is %d bytes long; a Unix socket path can be at most %d bytes", len(v), maxSocketPath)
 	}
 	return nil
+}
+
+// ContainerNames is a comma-separated list of ECS container names (APPNET_APP_CONTAINERS).
+type ContainerNames []string
+
+// maxContainerName is the longest container name ECS accepts.
+const maxContainerName = 255
+
+// Decode accepts names of letters, digits, hyphens and underscores (what ECS allows in a
+// container name), separated by commas with optional spaces; each at most once.
+func (n *ContainerNames) Decode(v string) error {
+	var out ContainerNames
+	for _, part := range strings.Split(v, ",") {
+		name := strings.TrimSpace(part)
+		switch {
+		case name == "":
+			return fmt.Errorf("%q has an empty name; want comma-separated container names, e.g. app,worker", v)
+		case len(name) > maxContainerName || strings.IndexFunc(name, func(r rune) bool { return !isNameRune(r) }) >= 0:
+			return fmt.Errorf("%q is not an ECS container name (up to %d letters, digits, hyphens and underscores)", name, maxContainerName)
+		case slices.Contains(out, name):
+			return fmt.Errorf("%q is listed twice", name)
+		}
+		out = append(out, name)
+	}
+	*n = out
+	return nil
+}
+
+func isNameRune(r rune) bool {
+	return r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9')
 }

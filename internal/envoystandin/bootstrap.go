@@ -21,6 +21,7 @@ type bootstrapInfo struct {
 	pipeMode     os.FileMode
 	nodeID       string
 	nodeCluster  string
+	listeners    []bootstrapListener // static TCP listeners, served (listeners.go)
 }
 
 // defaultPipeMode applies when a pipe has no mode. Envoy itself leaves the umask's
@@ -128,6 +129,10 @@ func integerField(v any, max uint64) (uint64, error) {
 
 func extractBootstrap(root map[string]any) (*bootstrapInfo, error) {
 	info := &bootstrapInfo{}
+	var err error
+	if info.listeners, err = extractListeners(root); err != nil {
+		return nil, err
+	}
 	if node, ok := field(root, "node"); ok {
 		id, _ := field(node, "id")
 		cluster, _ := field(node, "cluster")

@@ -20,7 +20,8 @@
 // "\nenvoy  version: <STANDIN_VERSION>\n\n" on stdout and exits 0. --mode validate prints
 // "configuration '<path>' OK" and exits 0.
 //
-// The bootstrap (YAML or JSON) is read only for admin.address and node.id/node.cluster:
+// The bootstrap (YAML or JSON) is read only for admin.address, node.id/node.cluster and the
+// static listeners (below):
 // socket_address{address, port_value, ipv4_compat} (camelCase accepted) or pipe{path, mode}.
 // As in Envoy the address must be an IP: an IPv4 address is bound IPv4-only, an IPv6 one
 // IPv6-only unless ipv4_compat is true (then dual stack, falling back to 0.0.0.0 on hosts
@@ -28,6 +29,15 @@
 // the socket is chmod'ed to mode, 0600 when mode is absent or 0 (Envoy would leave the
 // umask's permissions), and left on disk at exit as Envoy does. No admin address: no admin
 // server, like Envoy.
+//
+// # Listeners
+//
+// Each static_resources.listeners entry with a socket_address (an IP; port 0 picks a free
+// port) is bound and serves HTTP: every request gets 200 with the listener's name ("NAME\n",
+// header X-Standin-Listener). A bind failure exits 1, as for Envoy's static listeners.
+// /drain_listeners closes them as Envoy does: those with traffic_direction INBOUND only with
+// ?inboundonly, all otherwise; with ?graceful after --drain-time-s (answers meanwhile carry
+// "Connection: close"), at once without. Their connections are not counted in the stats.
 //
 // # Admin API
 //
@@ -143,6 +153,8 @@
 //	                 Written before flag parsing, so --version probes and bad flags appear too;
 //	                 its time is the stand-in's start, from which the scripted timings count.
 //	admin_listening  network ("tcp"|"unix"), address actually bound
+//	listener_listening  name, address actually bound (one per static listener)
+//	listener_stopped name (closed by /drain_listeners)
 //	admin            method, path, query (raw), host, user_agent, connection, content_length,
 //	                 transport; written when the request arrives, before any delay
 //	signal           signal (Go's name, e.g. "terminated"), name ("SIGTERM"), signo

@@ -158,6 +158,7 @@ func (s *standin) serveDrain(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	s.log.logf("main", "info", "draining listeners (inboundonly=%t, graceful=%t)", inboundOnly, graceful)
+	s.drainListeners(inboundOnly, graceful)
 	writeText(w, http.StatusOK, "OK\n")
 }
 

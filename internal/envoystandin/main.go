@@ -113,6 +113,7 @@ func (s *standin) startServer() {
 	if o.mode == "init_only" {
 		s.exit(0, "init_only")
 	}
+	s.startListeners()
 	s.log.logf("main", "info", "starting main dispatch loop")
 	s.log.logf("upstream", "info", "all clusters initialized. initializing init manager")
 	s.log.logf("config", "info", "all dependencies initialized. starting workers")

@@ -62,9 +62,57 @@ admin:
 			continue
 		}
 		got, err := extractBootstrap(m)
-		if err != nil || !reflect.DeepEqual(got, want) {
-			t.Errorf("%s: got %+v, %v", name, got, err)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
 		}
+		listeners := got.listeners
+		got.listeners = nil
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v", name, got)
+		}
+		wantListeners := []bootstrapListener(nil)
+		if name == "block" {
+			wantListeners = []bootstrapListener{{name: "admin", address: "10.0.0.1:1", network: "tcp4"}}
+		}
+		if !reflect.DeepEqual(listeners, wantListeners) {
+			t.Errorf("%s: listeners %+v, want %+v", name, listeners, wantListeners)
+		}
+	}
+}
+
+func TestBootstrapListeners(t *testing.T) {
+	doc := `static_resources:
+  listeners:
+  - name: ingress
+    traffic_direction: INBOUND
+    address: {socket_address: {address: 127.0.0.1, port_value: 15000}}
+  - name: egress
+    trafficDirection: OUTBOUND
+    address: {socketAddress: {address: "::1", portValue: "0"}}
+  - name: on-a-pipe
+    address: {pipe: {path: /tmp/l.sock}}
+  - address: {socket_address: {address: 0.0.0.0}}
+`
+	m, err := parseBootstrapDoc(doc, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := extractBootstrap(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bootstrapListener{
+		{name: "ingress", address: "127.0.0.1:15000", network: "tcp4", inbound: true},
+		{name: "egress", address: "[::1]:0", network: "tcp6"},
+		{name: "listener_3", address: "0.0.0.0:0", network: "tcp4"},
+	}
+	if !reflect.DeepEqual(got.listeners, want) {
+		t.Errorf("listeners %+v, want %+v", got.listeners, want)
+	}
+	m, _ = parseBootstrapDoc("static_resources: {listeners: [{address: {socket_address: {address: example.com}}}]}", false)
+	if _, err := extractBootstrap(m); err == nil || !strings.Contains(err.Error(), "malformed IP address") {
+		t.Errorf("a hostname listener: %v", err)
 	}
 }
 

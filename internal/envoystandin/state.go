@@ -26,6 +26,7 @@ type standin struct {
 	shuttingDown bool
 	drained      int // listeners stopped by /drain_listeners: 0, 1 (inbound only) or 2
 	drainedAt    time.Time
+	listeners    []*servedListener // the bootstrap's static listeners (listeners.go)
 
 	inflight    atomic.Int64 // admin requests being served
 	adminTotal  atomic.Int64

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -164,4 +165,36 @@ func quotaRatio(quota, period string) (float64, error) {
 		return 0, fmt.Errorf("quota 0 is not a valid limit")
 	}
 	return float64(q) / float64(p), nil
+}
+
+// ReadMemoryLimit reads the container's memory limit under root (DefaultCgroupRoot when
+// empty), as the facts do: for messages at run time, such as an OOM kill's.
+func ReadMemoryLimit(root string) (MemoryLimit, error) {
+	return readMemoryLimit(cmp.Or(root, DefaultCgroupRoot))
+}
+
+// ReadOOMKills reads how many processes of the container the kernel's OOM killer has
+// killed: the oom_kill count of cgroup v2 memory.events, else of v1
+// memory/memory.oom_control (Linux 4.13 and later). An error when neither says.
+func ReadOOMKills(root string) (uint64, error) {
+	root = cmp.Or(root, DefaultCgroupRoot)
+	var firstErr error
+	for _, p := range []string{filepath.Join(root, "memory.events"), filepath.Join(root, "memory", "memory.oom_control")} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			firstErr = cmp.Or(firstErr, err)
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "oom_kill "); ok {
+				n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+				if err != nil {
+					return 0, fmt.Errorf("%s: oom_kill %q is not a count", p, strings.TrimSpace(v))
+				}
+				return n, nil
+			}
+		}
+		return 0, fmt.Errorf("%s has no oom_kill count", p)
+	}
+	return 0, firstErr
 }

@@ -27,7 +27,7 @@ func Collect(ctx context.Context, in Inputs) Facts {
 // `appnet-agent facts`, plus the soft failures as warnings.
 func Capture(ctx context.Context, in Inputs) (HostFacts, []string) {
 	start := time.Now()
-	req := request{envoy: in.EnvoyPath != "", region: true, zone: true, ecs: in.TMDSURI != "", memory: true, cpu: true, node: true}
+	req := request{envoy: in.EnvoyPath != "", region: true, zone: true, ecsTask: in.TMDSURI != "", ecsContainer: in.TMDSURI != "", memory: true, cpu: true, node: true}
 	r := gather(ctx, in, req, liveSource{})
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -54,13 +54,14 @@ func Replay(h HostFacts) Collector {
 
 // request says which sources to ask.
 type request struct {
-	envoy  bool // probe in.EnvoyPath
-	region bool // the region from instance metadata
-	zone   bool // the availability zone (name and ID) from instance metadata
-	ecs    bool // ECS task and container metadata at in.TMDSURI
-	memory bool // the cgroup memory limit under in.CgroupRoot
-	cpu    bool // the cgroup CPU quota under in.CgroupRoot
-	node   bool // uname and the network interfaces (node metadata)
+	envoy        bool // probe in.EnvoyPath
+	region       bool // the region from instance metadata
+	zone         bool // the availability zone (name and ID) from instance metadata
+	ecsTask      bool // ECS task metadata at in.TMDSURI/task (platform info, the task's limits)
+	ecsContainer bool // ECS container metadata at in.TMDSURI (platform info)
+	memory       bool // the cgroup memory limit under in.CgroupRoot
+	cpu          bool // the cgroup CPU quota under in.CgroupRoot
+	node         bool // uname and the network interfaces (node metadata)
 }
 
 // requestFor asks what rendering with in needs.
@@ -69,10 +70,12 @@ func requestFor(in Inputs) request {
 		envoy:  in.ProbeEnvoy && in.EnvoyPath != "",
 		region: in.NeedRegion && in.Region == "",
 		zone:   isK8s(in),
-		ecs:    in.ExecutionEnv != "" && in.TMDSURI != "",
-		memory: in.NeedMemoryLimit,
-		cpu:    in.NeedCPUQuota,
-		node:   !in.SkipNodeInfo,
+		// The task for the platform info, and for its limits when Envoy is sized.
+		ecsTask:      in.TMDSURI != "" && (in.ExecutionEnv != "" || in.NeedCPUQuota || in.NeedMemoryLimit),
+		ecsContainer: in.ExecutionEnv != "" && in.TMDSURI != "",
+		memory:       in.NeedMemoryLimit,
+		cpu:          in.NeedCPUQuota,
+		node:         !in.SkipNodeInfo,
 	}
 }
 
@@ -131,7 +134,7 @@ func gather(ctx context.Context, in Inputs, req request, src source) *results {
 		run("instance metadata", func(ctx context.Context) { collectIMDS(ctx, src.imds(ctx, in.IMDSEndpoint), r, req) })
 	}
 
-	if req.ecs {
+	if req.ecsTask {
 		run("ECS task metadata", func(ctx context.Context) {
 			t, err := src.ecsTask(ctx, in.TMDSURI)
 			r.record(func() {
@@ -142,6 +145,8 @@ func gather(ctx context.Context, in Inputs, req request, src source) *results {
 				r.host.ECSTask = &t
 			})
 		})
+	}
+	if req.ecsContainer {
 		run("ECS container metadata", func(ctx context.Context) {
 			l, err := src.ecsContainer(ctx, in.TMDSURI)
 			r.record(func() {
@@ -340,6 +345,7 @@ func (r *results) facts(in Inputs, elapsed time.Duration) Facts {
 	if in.NeedCPUQuota {
 		f.CPU = r.host.CPU
 	}
+	f.Task = r.taskLimits(in)
 	f.Warnings = slices.Clone(r.warnings)
 	sort.Strings(f.Warnings)
 	return f
@@ -424,3 +430,23 @@ func setIf(m map[string]any, k, v string) {
 
 // since formats an elapsed time for messages.
 func since(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// taskLimits are the task's limits when sizing asks for them and the task metadata gave
+// any; nil otherwise.
+func (r *results) taskLimits(in Inputs) *TaskLimits {
+	t := r.host.ECSTask
+	if t == nil || in.TMDSURI == "" || !(in.NeedCPUQuota || in.NeedMemoryLimit) || (t.CPU == 0 && t.MemoryMiB == 0) {
+		return nil
+	}
+	l := &TaskLimits{Source: "ECS task metadata " + strings.TrimRight(in.TMDSURI, "/") + "/task"}
+	if in.NeedCPUQuota {
+		l.CPUs = t.CPU
+	}
+	if in.NeedMemoryLimit {
+		l.MemoryBytes = t.MemoryMiB << 20
+	}
+	if l.CPUs == 0 && l.MemoryBytes == 0 {
+		return nil
+	}
+	return l
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -50,6 +51,7 @@ func parseTask(body []byte) (ECSTask, error) {
 		return ECSTask{}, fmt.Errorf("task metadata: %w", err)
 	}
 	mode, families := taskNetwork(m["Containers"])
+	limits, _ := m["Limits"].(map[string]any)
 	return ECSTask{
 		Cluster:            str(m["Cluster"]),
 		TaskARN:            str(m["TaskARN"]),
@@ -57,7 +59,37 @@ func parseTask(body []byte) (ECSTask, error) {
 		AvailabilityZoneID: str(m["AvailabilityZoneID"]),
 		NetworkMode:        mode,
 		IPFamilies:         families,
+		CPU:                taskCPU(limits["CPU"]),
+		MemoryMiB:          taskMemoryMiB(limits["Memory"]),
 	}, nil
+}
+
+// maxTaskCPU and maxTaskMemoryMiB bound what a task limit can be: far above any instance
+// ECS runs on (the largest have a few hundred vCPUs and tens of TiB), so a larger value is
+// garbage rather than a limit, and is left out.
+const (
+	maxTaskCPU       = 4096
+	maxTaskMemoryMiB = 1 << 30 // 1 PiB
+)
+
+// taskCPU is the task's Limits.CPU, in vCPUs (task metadata reports the task level in vCPUs,
+// e.g. 0.25, unlike a container's CPU units); 0 when absent or not a usable number.
+func taskCPU(v any) float64 {
+	f, ok := v.(float64)
+	if !ok || !(f > 0 && f <= maxTaskCPU) {
+		return 0
+	}
+	return f
+}
+
+// taskMemoryMiB is the task's Limits.Memory in MiB; 0 when absent or not a whole positive
+// number.
+func taskMemoryMiB(v any) int64 {
+	f, ok := v.(float64)
+	if !ok || !(f >= 1 && f <= maxTaskMemoryMiB) || f != math.Trunc(f) {
+		return 0
+	}
+	return int64(f)
 }
 
 // parseLimits extracts Limits.CPU and Limits.Memory. A response without Limits

@@ -74,6 +74,12 @@ type ECSTask struct {
 	// dual-stack bridge task is narrowed by APPNET_CONTAINER_IP_MAPPING:
 	// ALL, IPv4_ONLY, IPv6_ONLY or "" (unknown).
 	IPFamilies string `json:"ipFamilies,omitempty"`
+	// CPU is the task's Limits.CPU in vCPUs and MemoryMiB its Limits.Memory in MiB: the
+	// limits of the whole task, which size Envoy when its own container's cgroup sets
+	// none. 0 is absent (no task-level limit, or a file written before they were
+	// recorded).
+	CPU       float64 `json:"cpu,omitempty"`
+	MemoryMiB int64   `json:"memoryMiB,omitempty"`
 }
 
 // ECSContainer holds the container's Limits, formatted as the reference does
@@ -174,8 +180,15 @@ func (h HostFacts) check() error {
 		// A false fips with a FIPS version is the zero value of an omitted key:
 		// FIPS is derived from the version, which wins.
 	}
-	if t := h.ECSTask; t != nil && !knownFamilies[t.IPFamilies] {
-		return fmt.Errorf("ecsTask.ipFamilies: %q is not one of %s, %s, %s", t.IPFamilies, FamiliesAll, FamiliesIPv4Only, FamiliesIPv6Only)
+	if t := h.ECSTask; t != nil {
+		switch {
+		case !knownFamilies[t.IPFamilies]:
+			return fmt.Errorf("ecsTask.ipFamilies: %q is not one of %s, %s, %s", t.IPFamilies, FamiliesAll, FamiliesIPv4Only, FamiliesIPv6Only)
+		case t.CPU < 0 || t.CPU > maxTaskCPU:
+			return fmt.Errorf("ecsTask.cpu: %v is not a number of vCPUs between 0 and %d (0: no task CPU limit)", t.CPU, maxTaskCPU)
+		case t.MemoryMiB < 0 || t.MemoryMiB > maxTaskMemoryMiB:
+			return fmt.Errorf("ecsTask.memoryMiB: %d is not a number of MiB between 0 and %d (0: no task memory limit)", t.MemoryMiB, maxTaskMemoryMiB)
+		}
 	}
 	if m := h.Memory; m != nil {
 		if m.LimitBytes < 0 {

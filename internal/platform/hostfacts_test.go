@@ -17,7 +17,7 @@ const fullFacts = `{
   "envoy": {"version": "envoy  version: abc/1.29.12/Clean/RELEASE/BoringSSL-FIPS", "fips": true},
   "instanceMetadata": {"region": "us-west-2", "availabilityZone": "us-west-2b", "availabilityZoneId": "usw2-az2"},
   "ecsTask": {"cluster": "arn:c", "taskArn": "arn:t", "availabilityZone": "us-west-2b", "availabilityZoneId": "usw2-az2",
-              "networkMode": "bridge", "ipFamilies": "ALL"},
+              "networkMode": "bridge", "ipFamilies": "ALL", "cpu": 0.5, "memoryMiB": 1024},
   "ecsContainer": {"cpu": "256", "memory": "512"},
   "uname": {"machine": "x86_64", "release": "6.1.0"},
   "interfaces": {"ipv4": {"eth0": ["10.0.0.2/24"], "lo": ["127.0.0.1/8"]}, "ipv6": {"lo": ["::1/128"]}},
@@ -35,7 +35,7 @@ func TestHostFactsRoundTrip(t *testing.T) {
 		Envoy:            &EnvoyFacts{Version: "envoy  version: abc/1.29.12/Clean/RELEASE/BoringSSL-FIPS", FIPS: true},
 		InstanceMetadata: &InstanceMetadata{Region: "us-west-2", AvailabilityZone: "us-west-2b", AvailabilityZoneID: "usw2-az2"},
 		ECSTask: &ECSTask{Cluster: "arn:c", TaskARN: "arn:t", AvailabilityZone: "us-west-2b", AvailabilityZoneID: "usw2-az2",
-			NetworkMode: "bridge", IPFamilies: FamiliesAll},
+			NetworkMode: "bridge", IPFamilies: FamiliesAll, CPU: 0.5, MemoryMiB: 1024},
 		ECSContainer: &ECSContainer{CPU: "256", Memory: "512"},
 		Uname:        &Uname{Machine: "x86_64", Release: "6.1.0"},
 		Interfaces: &Interfaces{
@@ -163,6 +163,10 @@ func TestReplayReproducesCollect(t *testing.T) {
 				TMDSURI:            newTMDSMock(t, map[string]string{"/task": bridgeTask}),
 				ContainerIPMapping: map[string]any{"app": "fd00::10"},
 			}
+		}},
+		{"task limits sizing Envoy, outside the ECS branch", func(t *testing.T) Inputs {
+			return Inputs{NeedCPUQuota: true, NeedMemoryLimit: true, SkipNodeInfo: true, TMDSURI: newTMDSMock(t, map[string]string{"/task": `{"Limits":{"CPU":1.5,"Memory":2048}}`}),
+				CgroupRoot: testenv.WriteTree(t, map[string]string{"cpu.max": "max 100000\n", "memory.max": "max\n"})}
 		}},
 		{"CPU quota, existing bootstrap (no node info)", func(t *testing.T) Inputs {
 			return Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: testenv.WriteTree(t, map[string]string{"cpu.max": "150000 100000\n"})}

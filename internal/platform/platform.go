@@ -42,7 +42,9 @@ type Inputs struct {
 	ExecutionEnv string
 	// ContainerInstanceARN is ECS_CONTAINER_INSTANCE_ARN.
 	ContainerInstanceARN string
-	// TMDSURI is ECS_CONTAINER_METADATA_URI_V4, else ECS_CONTAINER_METADATA_URI.
+	// TMDSURI is ECS_CONTAINER_METADATA_URI_V4, else ECS_CONTAINER_METADATA_URI. With
+	// ExecutionEnv it gives the ECS platform info; with NeedCPUQuota or NeedMemoryLimit,
+	// the task's limits.
 	TMDSURI string
 	// K8sVersion, K8sPodUID and K8sControllerVersion are the
 	// APPMESH_PLATFORM_* values; all three non-empty select the K8s branch.
@@ -50,10 +52,11 @@ type Inputs struct {
 	// ContainerIPMapping is the parsed APPNET_CONTAINER_IP_MAPPING object (nil
 	// when unset); it decides the IP family in ECS bridge mode.
 	ContainerIPMapping map[string]any
-	// NeedMemoryLimit asks for the container's memory limit (APPNET_ENVOY_HEAP_FROM_CGROUP).
+	// NeedMemoryLimit asks for the container's memory limit (APPNET_ENVOY_HEAP_FROM_CGROUP),
+	// and for the task's when TMDSURI is set.
 	NeedMemoryLimit bool
 	// NeedCPUQuota asks for the container's CPU quota (Envoy's --concurrency when
-	// ENVOY_CONCURRENCY is unset).
+	// ENVOY_CONCURRENCY is unset), and for the task's CPU limit when TMDSURI is set.
 	NeedCPUQuota bool
 	// SkipNodeInfo leaves out what only the node metadata uses (uname and the
 	// network interfaces): an existing bootstrap is used as is.
@@ -97,6 +100,12 @@ type Facts struct {
 	// CPU is the container's CPU quota, when Inputs.NeedCPUQuota and its cgroup
 	// said; nil when unknown (a failure to read it is among Warnings).
 	CPU *CPUQuota
+	// Task is the ECS task's own limits (task metadata Limits), when
+	// Inputs.NeedCPUQuota or NeedMemoryLimit, Inputs.TMDSURI is set and the task
+	// metadata gave one; nil otherwise. They size Envoy where its container's cgroup
+	// sets no limit (ECS on EC2 with task-level limits only: the task's cgroup, a
+	// parent, is invisible from inside the container).
+	Task *TaskLimits
 	// Warnings are soft failures, sorted, for logging.
 	Warnings []string
 }
@@ -147,3 +156,13 @@ const (
 	FamiliesIPv4Only = "IPv4_ONLY"
 	FamiliesIPv6Only = "IPv6_ONLY"
 )
+
+// TaskLimits are the ECS task's CPU and memory limits, from task metadata.
+type TaskLimits struct {
+	// CPUs is Limits.CPU in vCPUs (1.5 = one and a half); 0 when the task has none.
+	CPUs float64
+	// MemoryBytes is Limits.Memory (MiB) in bytes; 0 when the task has none.
+	MemoryBytes int64
+	// Source says where they came from, for logs: the task metadata URL.
+	Source string
+}

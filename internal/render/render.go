@@ -53,7 +53,7 @@ type Result struct {
 	// kept the document from decoding; Bytes is then the document as it was merged, for Envoy to judge.
 	Problems validate.Problems
 	// Facts are the platform facts it was made with; for an existing ENVOY_CONFIG_FILE only
-	// the CPU quota (Facts.CPU), which Envoy's --concurrency still depends on.
+	// the CPU limits (Facts.CPU, Facts.Task), which Envoy's --concurrency still depends on.
 	Facts platform.Facts
 	// Overload says how Envoy's overload manager was derived (heap limit and its source), or
 	// why none was; nil when no variable asks for one. Logged at start.
@@ -225,7 +225,7 @@ func (o Options) withDefaults() Options {
 
 // existing validates a user-provided, non-empty ENVOY_CONFIG_FILE, read as Envoy will read it
 // (by its name), which is then used untouched. Of the platform facts it takes only the CPU
-// quota, which Envoy's command line still needs.
+// limits (the container's quota, the task's), which Envoy's command line still needs.
 func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
 	path := cfg.Mode.ConfigFile
 	data, err := opts.ReadFile(path)
@@ -241,7 +241,9 @@ func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, erro
 	}
 	res := &Result{Bootstrap: b, Bytes: data, Existing: true, Problems: ps}
 	if needCPUQuota(cfg) {
-		res.Facts = opts.Collector.Collect(ctx, platform.Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: opts.CgroupRoot})
+		// The task's CPU limit too, where the container's cgroup sets none.
+		res.Facts = opts.Collector.Collect(ctx, platform.Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: opts.CgroupRoot,
+			TMDSURI: cfg.Platform.TMDSURIv4})
 		res.Warnings = slices.Clone(res.Facts.Warnings)
 	}
 	res.Warnings = append(res.Warnings, bootstrapWarnings(b, "")...)
@@ -296,11 +298,13 @@ func PlatformInputs(c *env.Config) platform.Inputs {
 	if c.XDS.IMDSTestingHost != "" {
 		in.IMDSEndpoint = c.XDS.IMDSTestingHost
 	}
+	// The Envoy version also picks the overload manager's memory monitor (cgroup_memory from
+	// 1.35) when the limit comes from the container or the task.
 	if c.Mode.RelayMode {
-		in.ProbeEnvoy = c.Relay.Domain == "" && c.Mode.XDSEndpoint == ""
+		in.ProbeEnvoy = c.Relay.Domain == "" && c.Mode.XDSEndpoint == "" || c.Overload.FromCgroup
 		return in
 	}
-	in.ProbeEnvoy = !c.RelayClient() && c.Mode.XDSEndpoint == ""
+	in.ProbeEnvoy = !c.RelayClient() && c.Mode.XDSEndpoint == "" || c.Overload.FromCgroup
 	in.ExecutionEnv = c.Platform.ExecutionEnv
 	in.ContainerInstanceARN = c.Platform.ContainerInstanceARN
 	in.TMDSURI = cmpOr(c.Platform.TMDSURIv4, c.Platform.TMDSURI)

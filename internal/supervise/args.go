@@ -38,12 +38,15 @@ func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 }
 
 // Concurrency decides Envoy's --concurrency (PRODUCT.md §4): ENVOY_CONCURRENCY when > 0;
-// otherwise 1 in relay mode; otherwise ceil(container CPU quota), at least 1, the quota being
-// the platform fact cpu (render.Result.Facts.CPU: read from the cgroup, or replayed from a facts
-// file); otherwise 0, meaning no flag, so Envoy uses one worker per hardware thread. The quota
-// case is logged at info because it changes Envoy's default. (A quota that could not be read
-// is nil here; the facts warned about it.)
-func Concurrency(c *env.Config, cpu *platform.CPUQuota, log hclog.Logger) int {
+// otherwise 1 in relay mode; otherwise ceil(CPUs), at least 1, of the first limit known:
+// the container's CPU quota (the platform fact cpu, read from its cgroup), then the ECS
+// task's CPU limit (task metadata Limits.CPU: on EC2 a task-level limit is the task
+// cgroup's quota, invisible from inside the container); otherwise 0, meaning no flag, so
+// Envoy runs one worker per hardware thread of the host. Facts come from the host or a
+// facts file (render --facts). A limit-derived value is logged at info with its source,
+// because it changes Envoy's default. (A quota that could not be read is nil here; the
+// facts warned about it.)
+func Concurrency(c *env.Config, f platform.Facts, log hclog.Logger) int {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -53,12 +56,18 @@ func Concurrency(c *env.Config, cpu *platform.CPUQuota, log hclog.Logger) int {
 	case c.Mode.RelayMode:
 		return 1
 	}
-	if cpu == nil || cpu.CPUs <= 0 {
+	var cpus float64
+	var what, source string
+	switch {
+	case f.CPU != nil && f.CPU.CPUs > 0:
+		cpus, what, source = f.CPU.CPUs, "the container's CPU quota", f.CPU.Source
+	case f.Task != nil && f.Task.CPUs > 0:
+		cpus, what, source = f.Task.CPUs, "the task's CPU limit", f.Task.Source
+	default:
 		return 0
 	}
-	q := *cpu
-	n := max(1, int(math.Ceil(q.CPUs)))
-	log.Info("ENVOY_CONCURRENCY is unset and the container has a CPU quota: Envoy runs with --concurrency",
-		"concurrency", n, "cpus", strconv.FormatFloat(q.CPUs, 'f', -1, 64), "source", q.Source)
+	n := max(1, int(math.Ceil(cpus)))
+	log.Info("ENVOY_CONCURRENCY is unset: Envoy runs with --concurrency from "+what,
+		"concurrency", n, "cpus", strconv.FormatFloat(cpus, 'f', -1, 64), "source", source)
 	return n
 }

@@ -53,26 +53,35 @@ func TestConcurrency(t *testing.T) {
 	quota := &platform.CPUQuota{CPUs: 1.5, Source: "/sys/fs/cgroup/cpu.max"}
 	small := &platform.CPUQuota{CPUs: 0.1, Source: "/sys/fs/cgroup/cpu.max"}
 	unlimited := &platform.CPUQuota{Source: "/sys/fs/cgroup/cpu.max"}
+	task := &platform.TaskLimits{CPUs: 2.5, MemoryBytes: 1 << 30, Source: "ECS task metadata http://169.254.170.2/v4/x/task"}
+	quarter := &platform.TaskLimits{CPUs: 0.25, Source: "ECS task metadata"}
 	for _, tc := range []struct {
 		name string
 		vars map[string]string
 		cpu  *platform.CPUQuota
+		task *platform.TaskLimits
 		want int
 		log  string
 	}{
-		{"ENVOY_CONCURRENCY wins", map[string]string{"ENVOY_CONCURRENCY": "6"}, quota, 6, ""},
-		{"relay mode", map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "true"}, quota, 1, ""},
-		{"ENVOY_CONCURRENCY wins over relay", map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "true", "ENVOY_CONCURRENCY": "2"}, quota, 2, ""},
-		{"quota rounds up", nil, quota, 2, "CPU quota"},
-		{"quota at least 1", nil, small, 1, "CPU quota"},
-		{"no quota", nil, unlimited, 0, ""},
-		{"quota unknown", nil, nil, 0, ""},
-		{"zero means unset", map[string]string{"ENVOY_CONCURRENCY": "0"}, quota, 2, "CPU quota"},
+		{"ENVOY_CONCURRENCY wins", map[string]string{"ENVOY_CONCURRENCY": "6"}, quota, task, 6, ""},
+		{"relay mode", map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "true"}, quota, task, 1, ""},
+		{"ENVOY_CONCURRENCY wins over relay", map[string]string{"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "true", "ENVOY_CONCURRENCY": "2"}, quota, nil, 2, ""},
+		{"quota rounds up", nil, quota, nil, 2, "the container's CPU quota"},
+		{"quota at least 1", nil, small, nil, 1, "CPU quota"},
+		{"the quota wins over the task", nil, quota, task, 2, "source=/sys/fs/cgroup/cpu.max"},
+		{"no quota", nil, unlimited, nil, 0, ""},
+		{"quota unknown", nil, nil, nil, 0, ""},
+		{"no quota: the task's CPU limit, rounded up", nil, unlimited, task, 3, "the task's CPU limit"},
+		{"quota unknown: the task's", nil, nil, task, 3, "source=\"ECS task metadata http://169.254.170.2/v4/x/task\""},
+		{"a quarter vCPU: 1", nil, nil, quarter, 1, "cpus=0.25"},
+		{"task without a CPU limit", nil, nil, &platform.TaskLimits{MemoryBytes: 1 << 30}, 0, ""},
+		{"ENVOY_CONCURRENCY wins over the task", map[string]string{"ENVOY_CONCURRENCY": "4"}, nil, task, 4, ""},
+		{"zero means unset", map[string]string{"ENVOY_CONCURRENCY": "0"}, quota, nil, 2, "CPU quota"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs testenv.SafeBuffer
 			log := hclog.New(&hclog.LoggerOptions{Output: &logs})
-			if got := Concurrency(loadConfig(t, tc.vars), tc.cpu, log); got != tc.want {
+			if got := Concurrency(loadConfig(t, tc.vars), platform.Facts{CPU: tc.cpu, Task: tc.task}, log); got != tc.want {
 				t.Errorf("Concurrency = %d, want %d", got, tc.want)
 			}
 			if tc.log != "" && !strings.Contains(logs.String(), tc.log) {

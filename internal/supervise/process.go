@@ -22,6 +22,9 @@ type proc struct {
 	done    chan struct{} // closed once Envoy is reaped; x and exited are then set
 	x       exit
 	exited  time.Time
+	// oomBefore is the container's oom_kill count before Envoy started, when oomKnown.
+	oomBefore uint64
+	oomKnown  bool
 }
 
 // exit is how a process ended: code is its exit status, or 128+signal when killed.
@@ -29,6 +32,7 @@ type exit struct {
 	code   int
 	signal syscall.Signal // 0 unless killed by a signal
 	reason string
+	oom    bool // the kernel's OOM killer sent the signal (attributeOOM)
 }
 
 func exitOf(ps *os.ProcessState, err error) exit {
@@ -122,6 +126,7 @@ func (s *Supervisor) spawn(argv []string) (*proc, error) {
 		},
 		done: make(chan struct{}),
 	}
+	p.oomBefore, p.oomKnown = s.oomCount()
 	started := make(chan error, 1)
 	go s.own(p, started)
 	err = <-started

@@ -16,10 +16,12 @@ import (
 const killWait = 10 * time.Second
 
 // request is the shutdown request being served: the signal that made it (nil for a
-// cancelled context) and when it arrived.
+// cancelled context or a RequestShutdown), the cause RequestShutdown gave, and when it
+// arrived.
 type request struct {
-	sig os.Signal
-	at  time.Time
+	sig   os.Signal
+	cause string
+	at    time.Time
 }
 
 // repeatedBy reports whether sig, arriving at now, repeats this request rather than making
@@ -52,15 +54,23 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, req request) int {
 		ctxDone = ctx.Done()
 	}
 	cause := "context cancelled"
-	if req.sig != nil {
+	switch {
+	case req.sig != nil:
 		cause = req.sig.String()
+	case req.cause != "":
+		cause = req.cause
 	}
 	s.log.Info("Shutdown requested", "cause", cause)
+	start := time.Now()
 	s.st.phase(PhaseDraining)
 	s.drainPhase(p, req, ctxDone)
+	if s.opts.Apps != nil {
+		s.st.phase(PhaseWaitingForApp)
+		s.appPhase(p, req, ctxDone, start.Add(s.opts.DrainWait+s.opts.AppExitWait))
+	}
 
 	s.st.phase(PhaseStopping)
-	sentTerm := false
+	sentTerm, kill := false, false
 	select {
 	case <-p.done:
 	default:
@@ -70,7 +80,6 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, req request) int {
 		}
 		sentTerm = true
 		t := time.NewTimer(s.opts.KillGrace)
-		kill := false
 	grace:
 		for {
 			select {
@@ -104,6 +113,7 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, req request) int {
 			}
 		}
 	}
+	s.attributeOOM(p, kill)
 	s.st.exited(p.x, p.exited, 0) // shutting down: no more restarts
 	s.logExit(p)
 	s.st.phase(PhaseStopped)
@@ -120,35 +130,45 @@ func (s *Supervisor) drainPhase(p *proc, req request, ctxDone <-chan struct{}) {
 		s.log.Info("No drain configured; stopping Envoy at once")
 		return
 	}
-	dctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainWait)
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.DrainWait)
 	defer cancel()
-	drained := make(chan struct{})
+	s.waitInterruptibly(ctx, cancel, p, req, ctxDone, "drain wait", s.drain)
+}
+
+// waitInterruptibly runs work, which must end when ctx does, and waits for it: until it ends,
+// Envoy exits, or another shutdown request skips the rest of it (then ctx is cancelled).
+// what names the wait in logs. It reports whether work ended by itself.
+func (s *Supervisor) waitInterruptibly(ctx context.Context, cancel context.CancelFunc, p *proc, req request, ctxDone <-chan struct{}, what string, work func(ctx context.Context)) bool {
+	done := make(chan struct{})
 	go func() {
-		defer close(drained)
-		if err := lifecycle.Safely(func() error { s.drain(dctx); return nil }); err != nil {
+		defer close(done)
+		if err := lifecycle.Safely(func() error { work(ctx); return nil }); err != nil {
 			var pe *lifecycle.PanicError
 			errors.As(err, &pe)
-			s.log.Error("The drain panicked; stopping Envoy now. This is a bug; the stack:\n"+string(pe.Stack), "panic", fmt.Sprint(pe.Value))
+			s.log.Error("The "+what+" panicked; stopping Envoy now. This is a bug; the stack:\n"+string(pe.Stack), "panic", fmt.Sprint(pe.Value))
 		}
 	}()
+	ended := false
 wait:
 	for {
 		select {
-		case <-drained:
+		case <-done:
+			ended = true
 		case <-p.done:
-			s.log.Warn("Envoy exited while draining", "status", p.x.reason)
+			s.log.Warn("Envoy exited during the "+what, "status", p.x.reason)
 		case sig := <-s.opts.Signals:
 			if s.repeat(req, sig) {
 				continue
 			}
-			s.log.Info("Another shutdown request; skipping the rest of the drain wait", "signal", sig.String())
+			s.log.Info("Another shutdown request; skipping the rest of the "+what, "signal", sig.String())
 		case <-ctxDone:
-			s.log.Info("Another shutdown request; skipping the rest of the drain wait")
+			s.log.Info("Another shutdown request; skipping the rest of the " + what)
 		}
 		break wait
 	}
 	cancel()
-	<-drained
+	<-done
+	return ended
 }
 
 // drain fails Envoy's health checks (POST /healthcheck/fail: load balancers that probe
@@ -164,8 +184,11 @@ func (s *Supervisor) drain(ctx context.Context) {
 	} else {
 		s.log.Info("Envoy now fails its health checks")
 	}
-	s.log.Info("Draining Envoy listeners...")
-	if err := s.opts.Admin.DrainListeners(ctx, true, false); err != nil {
+	// With the application known, only the inbound listeners drain: the outbound ones keep
+	// serving the application until it has stopped (appPhase).
+	inboundOnly := s.opts.Apps != nil
+	s.log.Info("Draining Envoy listeners...", "inbound_only", inboundOnly)
+	if err := s.opts.Admin.DrainListeners(ctx, true, inboundOnly); err != nil {
 		s.log.Error("Draining Envoy listeners failed; still waiting for connections to close", "error", describeAdminError(ctx, err))
 		if ctx.Err() != nil {
 			return

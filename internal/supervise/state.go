@@ -15,8 +15,11 @@ const (
 	PhaseRunning    Phase = "running"
 	PhaseRestarting Phase = "restarting"
 	PhaseDraining   Phase = "draining"
-	PhaseStopping   Phase = "stopping"
-	PhaseStopped    Phase = "stopped"
+	// PhaseWaitingForApp follows the inbound drain when the task's application containers
+	// are known (Options.Apps): Envoy keeps serving their outbound calls until they stop.
+	PhaseWaitingForApp Phase = "waiting_for_app"
+	PhaseStopping      Phase = "stopping"
+	PhaseStopped       Phase = "stopped"
 )
 
 // Snapshot is a consistent copy of the supervisor's state, for /status and logs.
@@ -40,6 +43,8 @@ type Snapshot struct {
 	LastExitSignal int // the signal that killed the last Envoy; 0 when it exited by itself
 	LastExitReason string
 	LastExit       time.Time
+	// OOMKills counts the Envoy exits the kernel's OOM killer caused (see Options.CgroupRoot).
+	OOMKills int
 }
 
 // state holds the Snapshot behind a mutex and tells Options.OnChange about every change.
@@ -78,5 +83,8 @@ func (st *state) exited(x exit, at time.Time, restartsLeft int) {
 		s.Exited, s.LastExitCode, s.LastExitReason, s.LastExit = true, x.code, x.reason, at
 		s.LastExitSignal = int(x.signal)
 		s.RestartsLeft = restartsLeft
+		if x.oom {
+			s.OOMKills++
+		}
 	})
 }

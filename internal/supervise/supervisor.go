@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -21,6 +22,13 @@ type Admin interface {
 	DownstreamConnections(ctx context.Context) (int, error)
 }
 
+// AppWaiter is what the supervisor needs to know about the task's application containers;
+// *tasklife.Apps has it.
+type AppWaiter interface {
+	// RunningApps names the application containers that have not stopped.
+	RunningApps(ctx context.Context) ([]string, error)
+}
+
 // Defaults for the Options durations left zero.
 const (
 	DefaultKillGrace      = 5 * time.Second
@@ -28,6 +36,7 @@ const (
 	DefaultBackoffMax     = 10 * time.Second
 	DefaultHealthyAfter   = 5 * time.Minute
 	DefaultDrainPoll      = 250 * time.Millisecond
+	DefaultAppPoll        = time.Second
 	DefaultRepeatWindow   = time.Second
 )
 
@@ -85,6 +94,21 @@ type Options struct {
 	HealthyAfter time.Duration
 	// DrainPoll is the period of the connection count polls while draining (default 250 ms).
 	DrainPoll time.Duration
+	// Apps, when set, are the task's application containers (ECS task metadata). A shutdown
+	// then drains the inbound listeners only and, after that drain, keeps Envoy running, its
+	// outbound listeners serving the application, until none of them runs any more
+	// (PhaseWaitingForApp), at most until DrainWait+AppExitWait after the shutdown began.
+	// Nil: every listener drains and Envoy stops after the drain, as without task metadata.
+	Apps AppWaiter
+	// AppExitWait is how much longer than DrainWait Envoy may wait for the application
+	// (APPNET_APP_EXIT_WAIT_S).
+	AppExitWait time.Duration
+	// AppPoll is the period of the application polls (default 1 s).
+	AppPoll time.Duration
+	// CgroupRoot is where the container's cgroup files are (default
+	// platform.DefaultCgroupRoot): an Envoy killed by SIGKILL while the container's oom_kill
+	// count grew was killed by the kernel's OOM killer, which its exit reason says.
+	CgroupRoot string
 	// RepeatWindow is how long after the shutdown signal the same signal again is taken for
 	// the same request, not a second one that cuts the waits short (default 1 s; negative:
 	// every repeat is a second request).
@@ -103,6 +127,11 @@ type Supervisor struct {
 	netAdmin bool
 	capsOnce sync.Once
 	runOnce  sync.Once
+
+	// requests carries the one shutdown request RequestShutdown makes (POST /shutdown, the
+	// application exit watcher); requested says it was made.
+	requests  chan string
+	requested atomic.Bool
 }
 
 // New returns a supervisor for opts. It starts nothing.
@@ -130,8 +159,9 @@ func New(opts Options) *Supervisor {
 	opts.BackoffMax = orDefault(opts.BackoffMax, DefaultBackoffMax)
 	opts.HealthyAfter = orDefault(opts.HealthyAfter, DefaultHealthyAfter)
 	opts.DrainPoll = orDefault(opts.DrainPoll, DefaultDrainPoll)
+	opts.AppPoll = orDefault(opts.AppPoll, DefaultAppPoll)
 	opts.RepeatWindow = orDefault(opts.RepeatWindow, DefaultRepeatWindow)
-	s := &Supervisor{opts: opts, log: opts.Logger, now: opts.Now}
+	s := &Supervisor{opts: opts, log: opts.Logger, now: opts.Now, requests: make(chan string, 1)}
 	s.fwd.log = opts.Logger
 	s.st.s = Snapshot{Phase: PhaseStarting, AgentStarted: opts.AgentStarted, RestartsLeft: opts.RestartCount}
 	s.st.onChange = opts.OnChange
@@ -194,6 +224,10 @@ func (s *Supervisor) Run(ctx context.Context) int {
 		s.log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
 		s.st.phase(PhaseStopped)
 		return 0
+	case cause := <-s.requests:
+		s.log.Info("Shutdown requested before Envoy started; exiting", "cause", cause)
+		s.st.phase(PhaseStopped)
+		return 0
 	case <-ctx.Done():
 		s.log.Info("Shutdown requested before Envoy started; exiting")
 		s.st.phase(PhaseStopped)
@@ -237,6 +271,8 @@ func (s *Supervisor) Run(ctx context.Context) int {
 		case <-p.done:
 		case sig := <-s.opts.Signals:
 			return s.shutdown(ctx, p, request{sig: sig, at: s.now()})
+		case cause := <-s.requests:
+			return s.shutdown(ctx, p, request{cause: cause, at: s.now()})
 		case <-ctx.Done():
 			return s.shutdown(ctx, p, request{at: s.now()})
 		}
@@ -244,6 +280,7 @@ func (s *Supervisor) Run(ctx context.Context) int {
 		if p.exited.Sub(p.started) >= s.opts.HealthyAfter {
 			restarts = 0 // a long healthy run restores the budget and the backoff
 		}
+		s.attributeOOM(p, false)
 		s.st.exited(p.x, p.exited, s.opts.RestartCount-restarts)
 		s.logExit(p)
 		if restarts >= s.opts.RestartCount {
@@ -334,6 +371,8 @@ func (s *Supervisor) pause(ctx context.Context, n, lastCode int) (code int, stop
 	select {
 	case sig := <-s.opts.Signals:
 		s.log.Info("Shutdown requested while Envoy is not running; exiting", "signal", sig.String())
+	case cause := <-s.requests:
+		s.log.Info("Shutdown requested while Envoy is not running; exiting", "cause", cause)
 	case <-ctx.Done():
 		s.log.Info("Shutdown requested while Envoy is not running; exiting")
 	default:
@@ -345,10 +384,25 @@ func (s *Supervisor) pause(ctx context.Context, n, lastCode int) (code int, stop
 			return 0, false
 		case sig := <-s.opts.Signals:
 			s.log.Info("Shutdown requested while Envoy is not running; exiting", "signal", sig.String())
+		case cause := <-s.requests:
+			s.log.Info("Shutdown requested while Envoy is not running; exiting", "cause", cause)
 		case <-ctx.Done():
 			s.log.Info("Shutdown requested while Envoy is not running; exiting")
 		}
 	}
 	s.st.phase(PhaseStopped)
 	return lastCode, true
+}
+
+// RequestShutdown asks Run for the graceful shutdown a signal would start (POST /shutdown,
+// the application exit watcher), with cause for the log. Only the first request counts: it
+// returns false when one was made already. Unlike a second signal, a repeated request
+// does not hurry a shutdown under way. Safe to call from any goroutine, before or during
+// Run; a request made before Envoy started ends Run at once with 0.
+func (s *Supervisor) RequestShutdown(cause string) bool {
+	if !s.requested.CompareAndSwap(false, true) {
+		return false
+	}
+	s.requests <- cause
+	return true
 }

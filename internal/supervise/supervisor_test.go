@@ -14,13 +14,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 func TestDefaultCommandLine(t *testing.T) {
 	h := newHarness(t, "STANDIN_EXIT_CODE=0")
 	c := loadConfig(t, map[string]string{"APPNET_ENVOY_PATH": standin(t)})
-	h.opts.Argv = Args(c, h.boot, Concurrency(c, nil, nil))
+	h.opts.Argv = Args(c, h.boot, Concurrency(c, platform.Facts{}, nil))
 	h.run()
 	if code := h.wait(20 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
@@ -59,7 +60,7 @@ func TestCommandLineSwitches(t *testing.T) {
 			c := loadConfig(t, vars)
 			n := tc.concurrency
 			if n < 0 {
-				n = Concurrency(c, nil, nil)
+				n = Concurrency(c, platform.Facts{}, nil)
 			}
 			h.opts.Argv = Args(c, h.boot, n)
 			h.run()

@@ -11,8 +11,8 @@ import "time"
 
 // Event is one line of the record. Event, Pid and Time are on every line; the other fields
 // belong to the kinds named in their comments, and a field that is empty (zero, "", nil) is
-// left out of the line. Kinds: start, admin_listening, admin, signal, orphan, lines_done,
-// exit (see internal/envoystandin/doc.go for when each is written).
+// left out of the line. Kinds: start, admin_listening, listener_listening, listener_stopped,
+// admin, signal, orphan, lines_done, exit (see internal/envoystandin/doc.go for when each is written).
 type Event struct {
 	Event string    `json:"event"` // the kind; first on the line, so the file greps well
 	Pid   int       `json:"pid"`
@@ -29,7 +29,8 @@ type Event struct {
 	RlimitNofile []uint64          `json:"rlimit_nofile,omitempty"` // [soft, hard]
 	Env          map[string]string `json:"env_subset,omitempty"`
 
-	// admin_listening: where the admin endpoint is bound.
+	// admin_listening: where the admin endpoint is bound; listener_listening: where a static
+	// listener (named by Name) is bound.
 	Network string `json:"network,omitempty"` // "tcp" or "unix"
 	Address string `json:"address,omitempty"`
 
@@ -44,6 +45,7 @@ type Event struct {
 	Transport     string `json:"transport,omitempty"`      // "tcp" or "unix"
 
 	// signal (and exit by a signal): Go's name ("terminated"), the C name ("SIGTERM"), the number.
+	// Name is also the listener of listener_listening and listener_stopped.
 	Signal string `json:"signal,omitempty"`
 	Name   string `json:"name,omitempty"`
 	Signo  int    `json:"signo,omitempty"`

@@ -107,6 +107,7 @@ func New(o Options) *Service {
 		ServedBy: o.Admin.Target().ServedBy,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
+	s.levels.SetComponents(c.Agent.ComponentLevels)
 	if c.API.StatsSnapshot {
 		fetch := func(ctx context.Context) (*promtext.Exposition, error) { return fetchFiltered(ctx, statsAdmin, true) }
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)

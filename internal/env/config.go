@@ -224,13 +224,14 @@ type Relay struct {
 
 // Agent holds Envoy supervision settings.
 type Agent struct {
-	RestartCount       int           `env:"APPNET_ENVOY_RESTART_COUNT" default:"3" min:"0" max:"10" clamp:"true" desc:"Restarts allowed after Envoy exits (backoff from the second restart)."`
-	PIDPollInterval    time.Duration `env:"PID_POLL_INTERVAL_MS" default:"100" unit:"ms" min:"100ms" max:"1s" clamp:"true" desc:"Accepted for compatibility; has no effect (exits are detected immediately)."`
-	DrainWait          time.Duration `env:"LISTENER_DRAIN_WAIT_TIME_S" default:"20" unit:"s" min:"5s" max:"110s" clamp:"true" desc:"Envoy --drain-time-s and the longest shutdown drain wait."`
-	MinDrain           time.Duration `env:"APPNET_MIN_DRAIN_TIME_S" default:"5" unit:"s" min:"0s" max:"110s" clamp:"true" desc:"Shortest shutdown drain: connections reaching 0 ends the drain only after this (at most LISTENER_DRAIN_WAIT_TIME_S)."`
-	DisableHotRestart  bool          `env:"DISABLE_HOT_RESTART" default:"true" desc:"Pass --disable-hot-restart to Envoy."`
-	SkipDeprecatedLogs bool          `env:"ENVOY_SKIP_DEPRECATED_LOGS" default:"true" desc:"Pass --skip-deprecated-logs to Envoy."`
-	LogLevel           string        `env:"ENVOY_LOG_LEVEL" default:"info" oneof:"trace,debug,info,warn,warning,error,critical,off" desc:"Envoy -l level, also the agent's own log level."`
+	RestartCount       int                `env:"APPNET_ENVOY_RESTART_COUNT" default:"3" min:"0" max:"10" clamp:"true" desc:"Restarts allowed after Envoy exits (backoff from the second restart)."`
+	PIDPollInterval    time.Duration      `env:"PID_POLL_INTERVAL_MS" default:"100" unit:"ms" min:"100ms" max:"1s" clamp:"true" desc:"Accepted for compatibility; has no effect (exits are detected immediately)."`
+	DrainWait          time.Duration      `env:"LISTENER_DRAIN_WAIT_TIME_S" default:"20" unit:"s" min:"5s" max:"110s" clamp:"true" desc:"Envoy --drain-time-s and the longest shutdown drain wait."`
+	MinDrain           time.Duration      `env:"APPNET_MIN_DRAIN_TIME_S" default:"5" unit:"s" min:"0s" max:"110s" clamp:"true" desc:"Shortest shutdown drain: connections reaching 0 ends the drain only after this (at most LISTENER_DRAIN_WAIT_TIME_S)."`
+	DisableHotRestart  bool               `env:"DISABLE_HOT_RESTART" default:"true" desc:"Pass --disable-hot-restart to Envoy."`
+	SkipDeprecatedLogs bool               `env:"ENVOY_SKIP_DEPRECATED_LOGS" default:"true" desc:"Pass --skip-deprecated-logs to Envoy."`
+	LogLevel           string             `env:"ENVOY_LOG_LEVEL" default:"info" oneof:"trace,debug,info,warn,warning,error,critical,off" desc:"Envoy -l level, also the agent's own log level."`
+	ComponentLevels    ComponentLogLevels `env:"ENVOY_COMPONENT_LOG_LEVEL" desc:"Envoy --component-log-level: COMPONENT:LEVEL pairs (upstream:debug,connection:trace), checked against Envoy's logger names; kept on top of ENVOY_LOG_LEVEL across restarts and /enableLogging resets."`
 }
 
 // API configures the health poller and the management HTTP API.
@@ -253,6 +254,7 @@ type Logging struct {
 	Name        string  `env:"APPNET_ENVOY_LOG_NAME" default:"appnet_envoy.log" effect:"logFile" desc:"Log file name inside APPNET_ENVOY_LOG_DESTINATION."`
 	MaxSizeMB   float64 `env:"APPNET_AGENT_MAX_LOG_FILE_SIZE" default:"1" min:"0.001" max:"10240" clamp:"true" effect:"logFile" desc:"Rotate the log file at this size, in MiB."`
 	MaxFiles    int     `env:"APPNET_AGENT_MAX_RETENTION_COUNT" default:"5" min:"1" max:"1000" clamp:"true" effect:"logFile" desc:"Rotated log files kept."`
+	Format      string  `env:"APPNET_LOG_FORMAT" default:"text" oneof:"text,json" desc:"text: the reference agent's lines; json: one JSON object per line from the agent (time, level, logger, pid, message, fields) and Envoy started with a matching JSON --log-format."`
 }
 
 // Readiness configures `appnet-agent -envoyReadiness`.

@@ -83,6 +83,8 @@ func typeName(t reflect.Type, tag reflect.StructTag) string {
 		return "URL"
 	case reflect.TypeOf(ResourceAttributes("")):
 		return "key=value list"
+	case reflect.TypeOf(ComponentLogLevels{}):
+		return "component:level list"
 	}
 	switch t.Kind() {
 	case reflect.Uint16:

@@ -26,22 +26,26 @@ func (g Given) Variable() string {
 // Fragments are the user's bootstrap fragments in the order they are merged (the reference's,
 // §3.1), each with its inline twin.
 func (c *Config) Fragments() []Given {
-	return []Given{c.tracingGiven(), c.statsGiven(), c.sinksGiven(), c.resourcesGiven()}
+	return []Given{c.TracingFragment(), c.StatsFragment(), c.SinksFragment(), c.ResourcesFragment()}
 }
 
-func (c *Config) tracingGiven() Given {
+// TracingFragment is ENVOY_TRACING_CFG_FILE or ENVOY_TRACING_CFG.
+func (c *Config) TracingFragment() Given {
 	return Given{"ENVOY_TRACING_CFG_FILE", "ENVOY_TRACING_CFG", c.Tracing.File, &c.Tracing.Inline}
 }
 
-func (c *Config) statsGiven() Given {
+// StatsFragment is ENVOY_STATS_CONFIG_FILE or ENVOY_STATS_CONFIG.
+func (c *Config) StatsFragment() Given {
 	return Given{"ENVOY_STATS_CONFIG_FILE", "ENVOY_STATS_CONFIG", c.Stats.ConfigFile, &c.Stats.ConfigInline}
 }
 
-func (c *Config) sinksGiven() Given {
+// SinksFragment is ENVOY_STATS_SINKS_CFG_FILE or ENVOY_STATS_SINKS_CFG.
+func (c *Config) SinksFragment() Given {
 	return Given{"ENVOY_STATS_SINKS_CFG_FILE", "ENVOY_STATS_SINKS_CFG", c.Stats.SinksFile, &c.Stats.SinksInline}
 }
 
-func (c *Config) resourcesGiven() Given {
+// ResourcesFragment is ENVOY_RESOURCES_CONFIG_FILE or ENVOY_RESOURCES_CONFIG.
+func (c *Config) ResourcesFragment() Given {
 	return Given{"ENVOY_RESOURCES_CONFIG_FILE", "ENVOY_RESOURCES_CONFIG", c.Files.Resources, &c.Files.ResourcesInline}
 }
 

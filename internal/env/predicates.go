@@ -50,7 +50,7 @@ func notTracingGenerated(c *Config) string {
 	if r := notSidecar(c); r != "" {
 		return r
 	}
-	if g := c.tracingGiven(); g.Set() {
+	if g := c.TracingFragment(); g.Set() {
 		return g.Variable() + " is set"
 	}
 	return ""
@@ -62,8 +62,8 @@ func notDogStatsd(c *Config) string {
 		return notSidecar(c)
 	case !c.Runtime.EnableDogStatsdSink:
 		return "ENABLE_ENVOY_DOG_STATSD is not true"
-	case c.sinksGiven().Set():
-		return c.sinksGiven().Variable() + " is set"
+	case c.SinksFragment().Set():
+		return c.SinksFragment().Variable() + " is set"
 	}
 	return ""
 }
@@ -153,8 +153,8 @@ var predicates = withPredicates(map[string]predicate{
 		switch {
 		case notSidecar(c) != "":
 			return notSidecar(c)
-		case c.statsGiven().Set():
-			return c.statsGiven().Variable() + " is set"
+		case c.StatsFragment().Set():
+			return c.StatsFragment().Variable() + " is set"
 		case IsTaskSet(c.Identity.NodeID()):
 			return "the node id is an ECS task set, which carries no App Mesh stats tags"
 		}

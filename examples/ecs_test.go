@@ -44,11 +44,18 @@ func TestECSTaskDefinitions(t *testing.T) {
 			if tt.appMesh {
 				checkProxyConfiguration(t, td, agent)
 			}
-			warnings := renderEnv(t, agent.EnvLines(), tt.envoy)
+			secrets := secretLines(t, td, agent, envValue(agent.EnvLines(), "AWS_REGION"))
+			lines := append(agent.EnvLines(), secrets...)
+			warnings := renderEnv(t, lines, tt.envoy)
 			checkNoUnexpectedWarnings(t, warnings, deprecatedTracing)
+			for _, s := range agent.Secrets {
+				if !strings.Contains(warnings, "inline configuration variable="+s.Name+" ") {
+					t.Errorf("render did not read the secret %s:\n%s", s.Name, warnings)
+				}
+			}
 			if tt.appMesh {
 				// The example says it needs an Envoy older than 1.35; with 1.40 the agent must warn.
-				if newer := renderEnv(t, agent.EnvLines(), envoyDefault); !strings.Contains(newer, awsIamWarning) {
+				if newer := renderEnv(t, lines, envoyDefault); !strings.Contains(newer, awsIamWarning) {
 					t.Errorf("no aws_iam warning rendering the App Mesh example for Envoy 1.40:\n%s", newer)
 				}
 			}

@@ -114,6 +114,15 @@ func TestInlineFragments(t *testing.T) {
 			a.fatalf("the error does not name both variables")
 		}
 		checkNotPrinted(a)
+		// The flag that overrides ENVOY_CONFIG_FILE is named as what was set.
+		b := newAgent(t, "ENVOY_CONFIG={}")
+		b.args = []string{"-envoyConfigPath", b.boot}
+		if code := b.run(30 * time.Second); code != 1 {
+			b.fatalf("exit code %d, want 1", code)
+		}
+		if !strings.Contains(b.stderr(), "-envoyConfigPath (overrides ENVOY_CONFIG_FILE), ENVOY_CONFIG: both are set") {
+			b.fatalf("the error does not name the flag and the variable")
+		}
 	})
 	t.Run("ENVOY_CONFIG: a whole JSON bootstrap in the private directory", func(t *testing.T) {
 		t.Parallel()

@@ -125,6 +125,9 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		if flags.logLevel != "" { // the value came from the flag, not the variable
 			relabel(err, "ENVOY_LOG_LEVEL", "-logLevel (overrides ENVOY_LOG_LEVEL)")
 		}
+		if flags.configPath != "" {
+			relabel(err, "ENVOY_CONFIG_FILE, ENVOY_CONFIG", "-envoyConfigPath (overrides ENVOY_CONFIG_FILE), ENVOY_CONFIG")
+		}
 		return failAs(stderr, err, os.Getenv("APPNET_LOG_FORMAT"))
 	}
 	if flags.readiness {

@@ -55,10 +55,10 @@ func (c *Config) SamplingRules() Given {
 }
 
 // givenPairs are every file variable with its inline twin, for the rule that only one of
-// each pair may be set and for logging what was given inline.
-func (c *Config) givenPairs() []Given {
-	return append([]Given{{"ENVOY_CONFIG_FILE", "ENVOY_CONFIG", c.Mode.ConfigFile, &c.Mode.Inline}},
-		append(c.Fragments(), c.SamplingRules())...)
+// each pair may be set and for logging what was given inline (an array: no allocation).
+func (c *Config) givenPairs() [6]Given {
+	return [6]Given{{"ENVOY_CONFIG_FILE", "ENVOY_CONFIG", c.Mode.ConfigFile, &c.Mode.Inline},
+		c.TracingFragment(), c.StatsFragment(), c.SinksFragment(), c.ResourcesFragment(), c.SamplingRules()}
 }
 
 // InlineSet lists the inline variables that are set, with a description each (size, encoding,

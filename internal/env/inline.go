@@ -55,7 +55,11 @@ func (d *InlineDocument) Describe() string {
 	if d.Encoding != "" {
 		enc = ", " + d.Encoding
 	}
-	return fmt.Sprintf("%d bytes%s, sha256 %s", len(d.Data), enc, d.Digest())
+	unit := "bytes"
+	if len(d.Data) == 1 {
+		unit = "byte"
+	}
+	return fmt.Sprintf("%d %s%s, sha256 %s", len(d.Data), unit, enc, d.Digest())
 }
 
 // DecodeRaw takes the value as set, not trimmed, so that the first line of a YAML document

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"fmt"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // Issue 21, part 1: fragments given in variables (ECS secrets.valueFrom), not files.
@@ -38,19 +39,6 @@ static_resources:
     generic_secret:
       secret: {inline_string: %q}
 `, port, inlineSecret)
-}
-
-func gzipBase64(t *testing.T, s string) string {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "gzip+base64:" + base64.StdEncoding.EncodeToString(b.Bytes())
 }
 
 // checkNotPrinted fails when the agent's output shows inlineSecret.
@@ -91,7 +79,7 @@ func TestInlineFragments(t *testing.T) {
 	})
 	t.Run("a bad fragment stops the agent before Envoy, naming the variable and line", func(t *testing.T) {
 		t.Parallel()
-		a := newAgent(t, "ENVOY_RESOURCES_CONFIG="+gzipBase64(t, inlineResources(99999)))
+		a := newAgent(t, "ENVOY_RESOURCES_CONFIG="+testenv.GzipBase64(t, []byte(inlineResources(99999))))
 		if code := a.run(30 * time.Second); code != 1 {
 			a.fatalf("exit code %d, want 1", code)
 		}
@@ -130,7 +118,7 @@ func TestInlineFragments(t *testing.T) {
 		boot := fmt.Sprintf(`{"node": {"id": "inline", "cluster": "inline"},
  "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": %d}}},
  "static_resources": {"secrets": [{"name": "t", "generic_secret": {"secret": {"inline_string": %q}}}]}}`, a.port, inlineSecret)
-		a.setenv("ENVOY_CONFIG=" + gzipBase64(t, boot))
+		a.setenv("ENVOY_CONFIG=" + testenv.GzipBase64(t, []byte(boot)))
 		a.start()
 		a.waitEnvoyUp(1)
 		path := envoyStarts(a.events())[0].Argv[2]

@@ -1,9 +1,6 @@
 package examples
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
 	"os"
 	"path"
 	"regexp"
@@ -56,13 +53,7 @@ func secretLines(t *testing.T, td *testenv.TaskDefinition, c *testenv.ContainerD
 		if err != nil {
 			t.Fatalf("the sample value of %s: %v", s.ValueFrom, err)
 		}
-		var z bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
-		_, _ = zw.Write(doc)
-		if err := zw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		value := "gzip+base64:" + base64.StdEncoding.EncodeToString(z.Bytes())
+		value := testenv.GzipBase64(t, doc)
 		if m[1] == "ssm" && len(value) > ssmStandardLimit {
 			t.Errorf("%s: the encoded value is %d bytes, more than a standard SSM parameter holds (%d)", s.Name, len(value), ssmStandardLimit)
 		}

@@ -7,20 +7,9 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-)
 
-func gzipped(t testing.TB, data []byte) string {
-	t.Helper()
-	var b bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	if _, err := zw.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(b.Bytes())
-}
+	"github.com/appnet/appnet-agent/internal/testenv"
+)
 
 // marker stands for a secret in an inline document: no error, warning or listing may show it.
 const marker = "S3CR3T-MARKER-7f1c"
@@ -37,7 +26,7 @@ func TestInlineDocumentDecodes(t *testing.T) {
 		{"base64", "base64:" + b64, doc, "base64"},
 		{"base64 without padding", "base64:" + strings.TrimRight(b64, "="), doc, "base64"},
 		{"base64 wrapped, space around", " base64:" + b64[:8] + "\n" + b64[8:] + "\n", doc, "base64"},
-		{"gzip+base64", "gzip+base64:" + gzipped(t, []byte(doc)), doc, "gzip+base64"},
+		{"gzip+base64", testenv.GzipBase64(t, []byte(doc)), doc, "gzip+base64"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var d InlineDocument
@@ -63,12 +52,12 @@ func TestInlineDocumentErrors(t *testing.T) {
 		{"bad base64", "base64:" + marker + "%%", "the base64: content is not valid base64"},
 		{"bad base64 in gzip+base64", "gzip+base64:" + marker + "%%", "the gzip+base64: content is not valid base64"},
 		{"base64 but not gzip", "gzip+base64:" + base64.StdEncoding.EncodeToString([]byte(marker+" plain text")), "the gzip+base64: content is valid base64 but not gzip data"},
-		{"truncated gzip", "gzip+base64:" + gzipped(t, []byte(marker+strings.Repeat("x", 100)))[:24], "its gzip data is damaged"},
+		{"truncated gzip", testenv.GzipBase64(t, []byte(marker+strings.Repeat("x", 100)))[:36], "its gzip data is damaged"},
 		{"nothing after the prefix", "base64:", `nothing follows "base64:"`},
 		{"decodes to blanks", "base64:" + base64.StdEncoding.EncodeToString([]byte("  \n")), "decodes to nothing"},
 		{"too large as is", big, "the document is 4.0 MiB"},
 		{"too large in base64", "base64:" + base64.StdEncoding.EncodeToString([]byte(big)), "the base64 content decodes to 4.0 MiB"},
-		{"too large in gzip", "gzip+base64:" + gzipped(t, []byte(big)), "the gzip+base64 content decodes to more than 4 MiB"},
+		{"too large in gzip", testenv.GzipBase64(t, []byte(big)), "the gzip+base64 content decodes to more than 4 MiB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var d InlineDocument

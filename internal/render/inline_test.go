@@ -2,7 +2,6 @@ package render
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -10,21 +9,9 @@ import (
 	"testing"
 
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
-
-func gzipBase64(t *testing.T, s string) string {
-	t.Helper()
-	var b bytes.Buffer
-	zw := gzip.NewWriter(&b)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "gzip+base64:" + base64.StdEncoding.EncodeToString(b.Bytes())
-}
 
 // The decoded size limit of inline documents is the file limit.
 func TestInlineLimitIsTheFileLimit(t *testing.T) {
@@ -108,7 +95,7 @@ func TestInlineTwinsRenderLikeTheirFiles(t *testing.T) {
 			"base64":           "base64:" + base64.StdEncoding.EncodeToString([]byte(tw.content)),
 			"base64 unpadded":  "base64:" + base64.RawStdEncoding.EncodeToString([]byte(tw.content)),
 			"base64 wrapped":   "base64:" + wrap(base64.StdEncoding.EncodeToString([]byte(tw.content)), 76),
-			"gzip+base64":      gzipBase64(t, tw.content),
+			"gzip+base64":      testenv.GzipBase64(t, []byte(tw.content)),
 			"trailing newline": tw.content + "\n\n",
 		} {
 			if tw.inlineVar == "XRAY_SAMPLING_RULES" && enc == "indented" {
@@ -217,7 +204,7 @@ func TestInlineBootstrap(t *testing.T) {
 	}{
 		{"YAML", yamlBoot, "envoy-config.yaml", yamlBoot},
 		{"JSON", jsonBoot, "envoy-config.json", jsonBoot},
-		{"JSON in gzip+base64", gzipBase64(t, jsonBoot), "envoy-config.json", jsonBoot},
+		{"JSON in gzip+base64", testenv.GzipBase64(t, []byte(jsonBoot)), "envoy-config.json", jsonBoot},
 		{"flow YAML that is not JSON", "{node: {id: node1, cluster: c}}", "envoy-config.yaml", "{node: {id: node1, cluster: c}}"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -142,7 +142,7 @@ func TestInlineFragments(t *testing.T) {
 	})
 }
 
-// render --env-file and env with inline variables: the bootstrap has the fragment, env shows
+// render --env-file, facts and env with inline variables: the bootstrap has the fragment, env shows
 // only its size and digest.
 func TestInlineFragmentsInCommands(t *testing.T) {
 	t.Parallel()
@@ -156,6 +156,10 @@ func TestInlineFragmentsInCommands(t *testing.T) {
 	}
 	if strings.Contains(r.stderr, inlineSecret) {
 		t.Fatalf("render's log shows the inline content:\n%s", r.stderr)
+	}
+	f := runCommand(t, dir, nil, "facts", "--env-file", envFile).mustSucceed(t, "facts --env-file")
+	if strings.Contains(f.stdout+f.stderr, inlineSecret) {
+		t.Fatalf("facts shows the inline content:\n%s\n%s", f.stdout, f.stderr)
 	}
 	e := runCommand(t, dir, []string{"ENVOY_RESOURCES_CONFIG=" + value}, "env").mustSucceed(t, "env")
 	if strings.Contains(e.stdout, inlineSecret) || strings.Contains(e.stdout, value[:40]) {

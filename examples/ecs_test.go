@@ -49,11 +49,18 @@ func TestECSTaskDefinitions(t *testing.T) {
 				checkProxyConfiguration(t, td, agent)
 			}
 			// ECS gives every container the task metadata endpoint.
-			warnings := renderEnv(t, append(agent.EnvLines(), ecsMetadataURI), tt.envoy)
+			secrets := secretLines(t, td, agent, envValue(agent.EnvLines(), "AWS_REGION"))
+			lines := append(append(agent.EnvLines(), ecsMetadataURI), secrets...)
+			warnings := renderEnv(t, lines, tt.envoy)
 			checkNoUnexpectedWarnings(t, warnings, deprecatedTracing)
+			for _, s := range agent.Secrets {
+				if !strings.Contains(warnings, "inline configuration variable="+s.Name+" ") {
+					t.Errorf("render did not read the secret %s:\n%s", s.Name, warnings)
+				}
+			}
 			if tt.appMesh {
 				// The example says it needs an Envoy older than 1.35; with 1.40 the agent must warn.
-				if newer := renderEnv(t, agent.EnvLines(), envoyDefault); !strings.Contains(newer, awsIamWarning) {
+				if newer := renderEnv(t, lines, envoyDefault); !strings.Contains(newer, awsIamWarning) {
 					t.Errorf("no aws_iam warning rendering the App Mesh example for Envoy 1.40:\n%s", newer)
 				}
 			}

@@ -30,12 +30,14 @@ type testConfig struct {
 	hcInterval   time.Duration
 	disconnected time.Duration
 	logLevel     string
+	components   env.ComponentLogLevels
 }
 
 func (c testConfig) env() *env.Config {
 	cfg := &env.Config{}
 	cfg.Mode.RelayMode = c.relay
 	cfg.Agent.LogLevel = "info"
+	cfg.Agent.ComponentLevels = c.components
 	if c.logLevel != "" {
 		cfg.Agent.LogLevel = c.logLevel
 	}

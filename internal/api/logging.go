@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 )
 
@@ -37,6 +38,11 @@ type LogLevels struct {
 	// op serialises level changes and resets, so concurrent requests and the reset never
 	// interleave their Envoy calls with their bookkeeping.
 	op sync.Mutex
+
+	// components are ENVOY_COMPONENT_LOG_LEVEL's overrides in the admin API's form
+	// ("upstream:debug,connection:warning"), applied again on top of the baseline whenever
+	// the agent sets it, as --component-log-level is for a restarted Envoy; "" for none.
+	components string
 
 	mu       sync.Mutex // guards the fields below, which the supervisor also reads
 	baseline string
@@ -108,7 +114,7 @@ func (l *LogLevels) reset(ctx context.Context) {
 	l.mu.Unlock()
 
 	l.log.Info(fmt.Sprintf("Resetting Envoy logging level to [%s]", base))
-	err := l.admin.SetLogLevel(ctx, base)
+	err := l.setBaseline(ctx, base)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err != nil {
@@ -183,6 +189,12 @@ func (l *LogLevels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		textError(w, http.StatusInternalServerError, fmt.Sprintf("Unable to set logging level to [%s]", level))
 		return
 	}
+	if permanent == "true" && l.components != "" {
+		// A new baseline keeps the configured component overrides, as a restart would.
+		if err := l.admin.SetComponentLevels(ctx, l.components); err != nil {
+			l.log.Warn("Envoy did not take ENVOY_COMPONENT_LOG_LEVEL's levels again after the change", "error", err)
+		}
+	}
 	l.mu.Lock()
 	l.current = level
 	if permanent == "true" {
@@ -203,13 +215,34 @@ func (l *LogLevels) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "Setting logging level from [%s] to [%s]\n", baseline, level)
 }
 
-// sameLevel treats warn and warning as one level.
-func sameLevel(a, b string) bool {
-	norm := func(s string) string {
-		if s == "warn" {
-			return "warning"
-		}
-		return s
+// SetComponents records ENVOY_COMPONENT_LOG_LEVEL, which every reset to the baseline (and a
+// permanent change) applies again on top of it. Call it before Run.
+func (l *LogLevels) SetComponents(c env.ComponentLogLevels) {
+	pairs := make([]string, len(c))
+	for i, cl := range c {
+		pairs[i] = cl.Component + ":" + adminLevelName(cl.Level)
 	}
-	return norm(a) == norm(b)
+	l.components = strings.Join(pairs, ",")
+}
+
+// setBaseline tells Envoy the baseline level, then the component overrides on top of it.
+func (l *LogLevels) setBaseline(ctx context.Context, level string) error {
+	if err := l.admin.SetLogLevel(ctx, level); err != nil {
+		return err
+	}
+	if l.components == "" {
+		return nil
+	}
+	return l.admin.SetComponentLevels(ctx, l.components)
+}
+
+// sameLevel treats warn and warning as one level.
+func sameLevel(a, b string) bool { return adminLevelName(a) == adminLevelName(b) }
+
+// adminLevelName is a level as Envoy's admin API names it: warn is warning there.
+func adminLevelName(s string) string {
+	if s == "warn" {
+		return "warning"
+	}
+	return s
 }

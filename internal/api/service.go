@@ -122,6 +122,7 @@ func New(o Options) *Service {
 		HolderIn: o.Admin.Target().HolderIn, BootstrapProblems: o.BootstrapErrors + o.BootstrapValidationWarnings,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
+	s.levels.SetComponents(c.Agent.ComponentLevels)
 	if c.API.StatsSnapshot {
 		fetch := func(ctx context.Context) (*promtext.Exposition, error) {
 			return fetchFiltered(ctx, statsAdmin, true, statsDecision)

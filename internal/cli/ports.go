@@ -17,7 +17,7 @@ import (
 // exit only once the restart budget is spent, with Envoy's bind error. Addresses that cannot
 // both accept the same connection (127.0.0.1 and 10.0.0.5, or an IPv4 and an IPv6-only
 // address) do not clash; UDP listeners and pipes never do.
-func checkPortClash(cfg *env.Config, b *bootstrapv3.Bootstrap, existing bool) error {
+func checkPortClash(cfg *env.Config, b *bootstrapv3.Bootstrap, given string) error {
 	if cfg.API.AdminMode == nil || *cfg.API.AdminMode == "uds" {
 		return nil
 	}
@@ -31,8 +31,8 @@ func checkPortClash(cfg *env.Config, b *bootstrapv3.Bootstrap, existing bool) er
 			agent.port, what, net.JoinHostPort(sa.GetAddress(), fmt.Sprint(sa.GetPortValue())))
 	}
 	admin := "Envoy's admin port (ENVOY_ADMIN_ACCESS_PORT)"
-	if existing {
-		admin = "Envoy's admin port (admin.address in ENVOY_CONFIG_FILE)"
+	if given != "" {
+		admin = "Envoy's admin port (admin.address in " + given + ")"
 	}
 	if err := clash(b.GetAdmin().GetAddress(), admin); err != nil {
 		return err

@@ -28,13 +28,15 @@ func TestCheckPortClash(t *testing.T) {
 		port      uint16
 		admin     *corev3.Address
 		listeners []*corev3.Address
-		existing  bool
+		given     string // the variable of a bootstrap given whole
 		want      string // in the error; "" for none
 	}{
 		{name: "admin port, wildcards", mode: "tcp", bind: "::", port: 9901, admin: tcpAddress("0.0.0.0", 9901, false),
 			want: "APPNET_AGENT_HTTP_PORT: 9901 is also Envoy's admin port (ENVOY_ADMIN_ACCESS_PORT) (0.0.0.0:9901)"},
 		{name: "admin port from ENVOY_CONFIG_FILE", mode: "", bind: "127.0.0.1", port: 9901, admin: tcpAddress("127.0.0.1", 9901, false),
-			existing: true, want: "admin.address in ENVOY_CONFIG_FILE"},
+			given: "ENVOY_CONFIG_FILE", want: "admin.address in ENVOY_CONFIG_FILE"},
+		{name: "admin port from ENVOY_CONFIG", mode: "", bind: "127.0.0.1", port: 9901, admin: tcpAddress("127.0.0.1", 9901, false),
+			given: "ENVOY_CONFIG", want: "admin.address in ENVOY_CONFIG)"},
 		{name: "static listener", mode: "tcp", bind: "::", port: 15000, admin: tcpAddress("0.0.0.0", 9901, false),
 			listeners: []*corev3.Address{tcpAddress("0.0.0.0", 15000, false)}, want: `static listener "l0"`},
 		{name: "dual-stack Envoy listener and IPv4 agent", mode: "tcp", bind: "127.0.0.1", port: 15000,
@@ -57,7 +59,7 @@ func TestCheckPortClash(t *testing.T) {
 			for i, a := range tc.listeners {
 				b.StaticResources.Listeners = append(b.StaticResources.Listeners, &listenerv3.Listener{Name: "l" + string(rune('0'+i)), Address: a})
 			}
-			err := checkPortClash(cfg, b, tc.existing)
+			err := checkPortClash(cfg, b, tc.given)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("unexpected error: %v", err)

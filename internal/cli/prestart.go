@@ -56,6 +56,7 @@ type bootstrapStep struct {
 }
 
 func (b *bootstrapStep) run(ctx context.Context) error {
+	logInline(b.log, b.cfg)
 	res, err := render.Render(ctx, b.cfg, render.Options{})
 	if err != nil {
 		return errors.New("cannot create the Envoy bootstrap: " + err.Error())
@@ -65,7 +66,7 @@ func (b *bootstrapStep) run(ctx context.Context) error {
 	}
 	logProblems(b.log, res.Problems)
 	logOverload(b.log, res.Overload)
-	if err := checkPortClash(b.cfg, res.Bootstrap, res.Existing); err != nil {
+	if err := checkPortClash(b.cfg, res.Bootstrap, res.Given); err != nil {
 		return err
 	}
 	if err := ctx.Err(); err != nil {

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/redact"
@@ -60,6 +62,7 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
+	logInline(log, cfg)
 	res, err := render.Render(context.Background(), cfg, opts)
 	if err != nil {
 		return fail(stderr, err)
@@ -106,6 +109,15 @@ func fail(stderr io.Writer, err error) int {
 }
 
 func newLogger(w io.Writer, level string) hclog.Logger { return logging.New(w, level) }
+
+// logInline logs each inline document variable that is set by its size, encoding and digest,
+// so that an operator can tell which version of a parameter a task received; never its
+// content, which may hold secrets.
+func logInline(log hclog.Logger, cfg *env.Config) {
+	for _, n := range cfg.InlineSet() {
+		log.Info("inline configuration", "variable", n.Variable, "bytes", len(n.Doc.Data), "encoding", cmp.Or(n.Doc.Encoding, "none"), "sha256", n.Doc.Digest())
+	}
+}
 
 // logOverload logs how Envoy's overload manager was derived (its numbers and their source),
 // or why there is none, when a variable asked for one; a user file replacing it is a warning.

@@ -127,14 +127,17 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		if flags.logLevel != "" { // the value came from the flag, not the variable
 			relabel(err, "ENVOY_LOG_LEVEL", "-logLevel (overrides ENVOY_LOG_LEVEL)")
 		}
-		return fail(stderr, err)
+		if flags.configPath != "" {
+			relabel(err, "ENVOY_CONFIG_FILE, ENVOY_CONFIG", "-envoyConfigPath (overrides ENVOY_CONFIG_FILE), ENVOY_CONFIG")
+		}
+		return failAs(stderr, err, os.Getenv("APPNET_LOG_FORMAT"))
 	}
 	if flags.readiness {
 		// A probe must not touch the running agent's log file or bootstrap (B9).
 		startup.Done() // it may poll for minutes: collect as usual
 		// No warnings: the running agent reported them at its start, and a probe that runs every
 		// few seconds must not repeat them into the health checker's output.
-		log := logging.New(stderr, cfg.Agent.LogLevel)
+		log := logging.NewFormat(stderr, cfg.Agent.LogLevel, cfg.Logging.Format)
 		ctx, cancel := contextUntilSignal(sigs)
 		defer cancel()
 		return api.PollReadiness(ctx, cfg, log)
@@ -142,14 +145,14 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	var out io.Writer = stderr
 	logFile, err := logfile.FromConfig(cfg.Logging)
 	if err != nil {
-		return fail(stderr, err)
+		return failAs(stderr, err, cfg.Logging.Format)
 	}
 	if logFile != nil {
 		defer logFile.Close()
 		logFile.SetFallback(stderr)
 		out = logFile
 	}
-	log := logging.New(out, cfg.Agent.LogLevel)
+	log := logging.NewFormat(out, cfg.Agent.LogLevel, cfg.Logging.Format)
 	for _, w := range warnings {
 		log.Warn(w)
 	}

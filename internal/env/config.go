@@ -49,9 +49,12 @@ type Config struct {
 
 // Mode holds the variables that select what kind of bootstrap is produced.
 type Mode struct {
-	RelayMode   bool   `env:"APPNET_ENABLE_RELAY_MODE_FOR_XDS" default:"false" desc:"Run as the per-host xDS relay (relay bootstrap) instead of a sidecar."`
-	ConfigFile  string `env:"ENVOY_CONFIG_FILE" desc:"Bootstrap path Envoy reads. A non-empty existing file is validated and used as is (also through a link); an empty one is filled (never through a link); unset means TMPDIR/appnet-agent-XXXX/envoy-config.yaml."`
-	TemplateDir string `env:"APPNET_TEMPLATE_DIR" desc:"Directory overlaid on the embedded templates, file by file (e.g. tracing/xray.yaml.tmpl)."`
+	RelayMode  bool   `env:"APPNET_ENABLE_RELAY_MODE_FOR_XDS" default:"false" desc:"Run as the per-host xDS relay (relay bootstrap) instead of a sidecar."`
+	ConfigFile string `env:"ENVOY_CONFIG_FILE" desc:"Bootstrap path Envoy reads. A non-empty existing file is validated and used as is (also through a link); an empty one is filled (never through a link); unset means TMPDIR/appnet-agent-XXXX/envoy-config.yaml."`
+	// Inline is ENVOY_CONFIG, a whole bootstrap given in the variable; Envoy reads it from the
+	// agent's private directory (render.Write).
+	Inline      InlineDocument `env:"ENVOY_CONFIG" when:"notRelay" desc:"A whole bootstrap (YAML or JSON, or base64:/gzip+base64: encoded) instead of ENVOY_CONFIG_FILE: validated like an existing ENVOY_CONFIG_FILE and used as is, written to the agent's private directory (envoy-config.json when it is a JSON object, else envoy-config.yaml). Never printed: shown as size and sha256."`
+	TemplateDir string         `env:"APPNET_TEMPLATE_DIR" desc:"Directory overlaid on the embedded templates, file by file (e.g. tracing/xray.yaml.tmpl)."`
 	// TemplateTimeout bounds a template execution, which text/template cannot interrupt otherwise.
 	TemplateTimeout time.Duration `env:"APPNET_TEMPLATE_TIMEOUT_MS" default:"2000" unit:"ms" min:"100ms" max:"60s" when:"generate" desc:"Longest the templates may take to render (an overlay that loops); past it the start fails naming the template file and line."`
 	EnvoyPath       string        `env:"APPNET_ENVOY_PATH" default:"/usr/bin/envoy" desc:"Envoy binary to run and to probe with --version (FIPS detection)."`
@@ -106,20 +109,22 @@ type Runtime struct {
 
 // Tracing selects the generated tracer; a tracing file replaces them all.
 type Tracing struct {
-	File    string `env:"ENVOY_TRACING_CFG_FILE" when:"sidecar" desc:"YAML bootstrap fragment with tracing (and anything else); replaces generated tracing."`
-	XRay    bool   `env:"ENABLE_ENVOY_XRAY_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the X-Ray tracer."`
-	Datadog bool   `env:"ENABLE_ENVOY_DATADOG_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Datadog tracer."`
-	Jaeger  bool   `env:"ENABLE_ENVOY_JAEGER_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Jaeger (Zipkin protocol) tracer."`
-	OTel    bool   `env:"ENABLE_ENVOY_OTEL_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the OpenTelemetry tracer (OTLP to a collector), configured by the standard OTEL_* variables below."`
+	File    string         `env:"ENVOY_TRACING_CFG_FILE" when:"sidecar" desc:"YAML bootstrap fragment with tracing (and anything else); replaces generated tracing."`
+	Inline  InlineDocument `env:"ENVOY_TRACING_CFG" when:"sidecar" desc:"ENVOY_TRACING_CFG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
+	XRay    bool           `env:"ENABLE_ENVOY_XRAY_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the X-Ray tracer."`
+	Datadog bool           `env:"ENABLE_ENVOY_DATADOG_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Datadog tracer."`
+	Jaeger  bool           `env:"ENABLE_ENVOY_JAEGER_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Jaeger (Zipkin protocol) tracer."`
+	OTel    bool           `env:"ENABLE_ENVOY_OTEL_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the OpenTelemetry tracer (OTLP to a collector), configured by the standard OTEL_* variables below."`
 }
 
 // XRay configures the X-Ray tracer.
 type XRay struct {
-	Port         uint16       `env:"XRAY_DAEMON_PORT" default:"2000" min:"1" max:"65535" when:"xray" desc:"X-Ray daemon UDP port (unless AWS_XRAY_DAEMON_ADDRESS has one)."`
-	Address      XRayAddress  `env:"AWS_XRAY_DAEMON_ADDRESS" when:"xray" desc:"X-Ray daemon IP[:port], [IPv6]:port, or 'tcp:A:P udp:A:P' (UDP part used)."`
-	Manifest     string       `env:"XRAY_SAMPLING_RULE_MANIFEST" when:"xray" desc:"X-Ray sampling rules file (version 2)."`
-	SamplingRate SamplingRate `env:"XRAY_SAMPLING_RATE" when:"xraySamplingRate" desc:"Fixed sampling rate 0..1 (rounded to 2 decimals); written to /tmp/sampling-rules.json."`
-	SegmentName  string       `env:"XRAY_SEGMENT_NAME" when:"xray" desc:"X-Ray segment name (default mesh/resource)."`
+	Port         uint16         `env:"XRAY_DAEMON_PORT" default:"2000" min:"1" max:"65535" when:"xray" desc:"X-Ray daemon UDP port (unless AWS_XRAY_DAEMON_ADDRESS has one)."`
+	Address      XRayAddress    `env:"AWS_XRAY_DAEMON_ADDRESS" when:"xray" desc:"X-Ray daemon IP[:port], [IPv6]:port, or 'tcp:A:P udp:A:P' (UDP part used)."`
+	Manifest     string         `env:"XRAY_SAMPLING_RULE_MANIFEST" when:"xray" desc:"X-Ray sampling rules file (version 2)."`
+	Rules        InlineDocument `env:"XRAY_SAMPLING_RULES" when:"xray" desc:"XRAY_SAMPLING_RULE_MANIFEST's rules given in the variable (JSON, or base64:/gzip+base64: encoded); written to /tmp/sampling-rules.json; never printed."`
+	SamplingRate SamplingRate   `env:"XRAY_SAMPLING_RATE" when:"xraySamplingRate" desc:"Fixed sampling rate 0..1 (rounded to 2 decimals); written to /tmp/sampling-rules.json."`
+	SegmentName  string         `env:"XRAY_SEGMENT_NAME" when:"xray" desc:"X-Ray segment name (default mesh/resource)."`
 }
 
 // Datadog configures the Datadog tracer.
@@ -176,7 +181,9 @@ func (o OpenTelemetry) CAFile() (path, variable string) {
 // Stats configures stats tags, flushing and the DogStatsD sink.
 type Stats struct {
 	ConfigFile       string         `env:"ENVOY_STATS_CONFIG_FILE" when:"sidecar" desc:"YAML fragment with stats_config; replaces the generated stats tags."`
+	ConfigInline     InlineDocument `env:"ENVOY_STATS_CONFIG" when:"sidecar" desc:"ENVOY_STATS_CONFIG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
 	SinksFile        string         `env:"ENVOY_STATS_SINKS_CFG_FILE" when:"sidecar" desc:"YAML fragment with stats_sinks; replaces the generated DogStatsD sink."`
+	SinksInline      InlineDocument `env:"ENVOY_STATS_SINKS_CFG" when:"sidecar" desc:"ENVOY_STATS_SINKS_CFG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
 	Tags             bool           `env:"ENABLE_ENVOY_STATS_TAGS" default:"false" when:"statsTags" desc:"Add appmesh.mesh and appmesh.<resource type> fixed stats tags."`
 	MetricExtension  string         `env:"APPMESH_METRIC_EXTENSION_VERSION" default:"0" when:"sidecar" desc:"'1' enables the metrics extension tags and metric_filter metadata; other values disable it."`
 	FlushInterval    *time.Duration `env:"ENVOY_STATS_FLUSH_INTERVAL" min:"0" when:"sidecar" desc:"stats_flush_interval, Go duration syntax (e.g. 10s, 1m30s)."`
@@ -187,7 +194,8 @@ type Stats struct {
 
 // Files holds the remaining user bootstrap fragments.
 type Files struct {
-	Resources string `env:"ENVOY_RESOURCES_CONFIG_FILE" when:"sidecar" desc:"YAML fragment merged last: listeners/clusters/secrets appended, other top-level keys replaced."`
+	Resources       string         `env:"ENVOY_RESOURCES_CONFIG_FILE" when:"sidecar" desc:"YAML fragment merged last: listeners/clusters/secrets appended, other top-level keys replaced."`
+	ResourcesInline InlineDocument `env:"ENVOY_RESOURCES_CONFIG" when:"sidecar" desc:"ENVOY_RESOURCES_CONFIG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded; 4 MiB decoded); never printed."`
 }
 
 // Overload renders Envoy's overload manager from a heap limit: explicit, or a share of the
@@ -229,13 +237,14 @@ type Relay struct {
 
 // Agent holds Envoy supervision settings.
 type Agent struct {
-	RestartCount       int           `env:"APPNET_ENVOY_RESTART_COUNT" default:"3" min:"0" max:"10" clamp:"true" desc:"Restarts allowed after Envoy exits (backoff from the second restart)."`
-	PIDPollInterval    time.Duration `env:"PID_POLL_INTERVAL_MS" default:"100" unit:"ms" min:"100ms" max:"1s" clamp:"true" desc:"Accepted for compatibility; has no effect (exits are detected immediately)."`
-	DrainWait          time.Duration `env:"LISTENER_DRAIN_WAIT_TIME_S" default:"20" unit:"s" min:"5s" max:"110s" clamp:"true" desc:"Envoy --drain-time-s and the longest shutdown drain wait."`
-	MinDrain           time.Duration `env:"APPNET_MIN_DRAIN_TIME_S" default:"5" unit:"s" min:"0s" max:"110s" clamp:"true" desc:"Shortest shutdown drain: connections reaching 0 ends the drain only after this (at most LISTENER_DRAIN_WAIT_TIME_S)."`
-	DisableHotRestart  bool          `env:"DISABLE_HOT_RESTART" default:"true" desc:"Pass --disable-hot-restart to Envoy."`
-	SkipDeprecatedLogs bool          `env:"ENVOY_SKIP_DEPRECATED_LOGS" default:"true" desc:"Pass --skip-deprecated-logs to Envoy."`
-	LogLevel           string        `env:"ENVOY_LOG_LEVEL" default:"info" oneof:"trace,debug,info,warn,warning,error,critical,off" desc:"Envoy -l level, also the agent's own log level."`
+	RestartCount       int                `env:"APPNET_ENVOY_RESTART_COUNT" default:"3" min:"0" max:"10" clamp:"true" desc:"Restarts allowed after Envoy exits (backoff from the second restart)."`
+	PIDPollInterval    time.Duration      `env:"PID_POLL_INTERVAL_MS" default:"100" unit:"ms" min:"100ms" max:"1s" clamp:"true" desc:"Accepted for compatibility; has no effect (exits are detected immediately)."`
+	DrainWait          time.Duration      `env:"LISTENER_DRAIN_WAIT_TIME_S" default:"20" unit:"s" min:"5s" max:"110s" clamp:"true" desc:"Envoy --drain-time-s and the longest shutdown drain wait."`
+	MinDrain           time.Duration      `env:"APPNET_MIN_DRAIN_TIME_S" default:"5" unit:"s" min:"0s" max:"110s" clamp:"true" desc:"Shortest shutdown drain: connections reaching 0 ends the drain only after this (at most LISTENER_DRAIN_WAIT_TIME_S)."`
+	DisableHotRestart  bool               `env:"DISABLE_HOT_RESTART" default:"true" desc:"Pass --disable-hot-restart to Envoy."`
+	SkipDeprecatedLogs bool               `env:"ENVOY_SKIP_DEPRECATED_LOGS" default:"true" desc:"Pass --skip-deprecated-logs to Envoy."`
+	LogLevel           string             `env:"ENVOY_LOG_LEVEL" default:"info" oneof:"trace,debug,info,warn,warning,error,critical,off" desc:"Envoy -l level, also the agent's own log level."`
+	ComponentLevels    ComponentLogLevels `env:"ENVOY_COMPONENT_LOG_LEVEL" desc:"Envoy --component-log-level: COMPONENT:LEVEL pairs (upstream:debug,connection:trace), checked against Envoy's logger names; kept on top of ENVOY_LOG_LEVEL across restarts and /enableLogging resets."`
 }
 
 // Lifecycle ties the agent's shutdown and exit to the task's application containers, as ECS
@@ -278,6 +287,7 @@ type Logging struct {
 	Name        string  `env:"APPNET_ENVOY_LOG_NAME" default:"appnet_envoy.log" effect:"logFile" desc:"Log file name inside APPNET_ENVOY_LOG_DESTINATION."`
 	MaxSizeMB   float64 `env:"APPNET_AGENT_MAX_LOG_FILE_SIZE" default:"1" min:"0.001" max:"10240" clamp:"true" effect:"logFile" desc:"Rotate the log file at this size, in MiB."`
 	MaxFiles    int     `env:"APPNET_AGENT_MAX_RETENTION_COUNT" default:"5" min:"1" max:"1000" clamp:"true" effect:"logFile" desc:"Rotated log files kept."`
+	Format      string  `env:"APPNET_LOG_FORMAT" default:"text" oneof:"text,json" desc:"text: the reference agent's lines; json: one JSON object per line from the agent (time, level, logger, pid, message, fields) and Envoy started with a matching JSON --log-format."`
 }
 
 // Readiness configures `appnet-agent -envoyReadiness`.

@@ -71,6 +71,8 @@ func typeName(t reflect.Type, tag reflect.StructTag) string {
 			return "milliseconds"
 		}
 		return "duration"
+	case reflect.TypeOf(InlineDocument{}):
+		return inlineType
 	case reflect.TypeOf(JSONObject{}), reflect.TypeOf(PortMapping{}):
 		return "JSON object"
 	case reflect.TypeOf(SocketPath("")):
@@ -87,6 +89,8 @@ func typeName(t reflect.Type, tag reflect.StructTag) string {
 		return "key=value list"
 	case reflect.TypeOf(ContainerNames{}):
 		return "name list"
+	case reflect.TypeOf(ComponentLogLevels{}):
+		return "component:level list"
 	}
 	switch t.Kind() {
 	case reflect.Uint16:
@@ -121,7 +125,10 @@ func WriteText(w io.Writer, src Source) error {
 	for _, v := range Vars() {
 		cur, ok := src(v.Name)
 		shown := "(unset)"
-		if ok {
+		switch {
+		case ok && v.Type == inlineType:
+			shown = describeInline(cur) // may hold secrets: never printed
+		case ok:
 			shown = fmt.Sprintf("%q", redact.Value(cur)) // credentials in URLs are never printed
 		}
 		fmt.Fprintf(&b, "%s (%s) = %s\n    default: %s", v.Name, v.Type, shown, orDash(v.Default))
@@ -138,6 +145,22 @@ func WriteText(w io.Writer, src Source) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// inlineType is the type name of InlineDocument variables.
+const inlineType = "document"
+
+// describeInline shows an inline document variable's value as its size, encoding and digest,
+// or, when it does not decode, its raw size and why (the error names no content).
+func describeInline(raw string) string {
+	if strings.TrimSpace(raw) == "" {
+		return `""`
+	}
+	var d InlineDocument
+	if err := d.DecodeRaw(raw); err != nil {
+		return fmt.Sprintf("(hidden: %d bytes as set; invalid: %v)", len(raw), err)
+	}
+	return "(hidden: " + d.Describe() + ")"
 }
 
 // readWhen is the table's "Read when" cell.

@@ -117,13 +117,31 @@ func (l *loader) walk(v reflect.Value) {
 			l.fail(name, "the value is not valid UTF-8")
 			continue
 		}
-		if err := l.set(fv, f.Tag, raw); err != nil {
+		if err := l.setField(fv, f.Tag, name, raw); err != nil {
 			l.errs = append(l.errs, &VarError{Name: name, Err: err})
 		}
 		if name == "ENVOY_CONFIG_FILE" {
 			l.cfg.Mode.ExistingFile = !l.cfg.Mode.RelayMode && raw != "" && l.hasContent(raw)
 		}
 	}
+}
+
+// rawDecoder is a Decoder that wants the value as set, untrimmed (InlineDocument: the first
+// line of a YAML document may be indented like the rest).
+type rawDecoder interface {
+	DecodeRaw(value string) error
+}
+
+// setField sets one field from its trimmed value raw, giving a rawDecoder the value as set.
+func (l *loader) setField(fv reflect.Value, tag reflect.StructTag, name, raw string) error {
+	if d, ok := fv.Addr().Interface().(rawDecoder); ok {
+		if raw == "" {
+			return nil
+		}
+		v, _ := l.src(name)
+		return d.DecodeRaw(v)
+	}
+	return l.set(fv, tag, raw)
 }
 
 func (l *loader) hasContent(path string) bool {

@@ -21,15 +21,17 @@ func notSidecar(c *Config) string {
 	switch {
 	case c.Mode.RelayMode:
 		return "relay mode is on (APPNET_ENABLE_RELAY_MODE_FOR_XDS)"
-	case c.Mode.ExistingFile:
-		return "ENVOY_CONFIG_FILE names an existing bootstrap, which is used as is"
 	}
-	return ""
+	return notGenerated(c)
 }
 
 func notGenerated(c *Config) string {
-	if !c.Mode.RelayMode && c.Mode.ExistingFile {
+	switch {
+	case c.Mode.RelayMode:
+	case c.Mode.ExistingFile:
 		return "ENVOY_CONFIG_FILE names an existing bootstrap, which is used as is"
+	case c.Mode.Inline.Set():
+		return "ENVOY_CONFIG holds a whole bootstrap, which is used as is"
 	}
 	return ""
 }
@@ -48,8 +50,8 @@ func notTracingGenerated(c *Config) string {
 	if r := notSidecar(c); r != "" {
 		return r
 	}
-	if c.Tracing.File != "" {
-		return "ENVOY_TRACING_CFG_FILE is set"
+	if g := c.TracingFragment(); g.Set() {
+		return g.Variable() + " is set"
 	}
 	return ""
 }
@@ -60,8 +62,8 @@ func notDogStatsd(c *Config) string {
 		return notSidecar(c)
 	case !c.Runtime.EnableDogStatsdSink:
 		return "ENABLE_ENVOY_DOG_STATSD is not true"
-	case c.Stats.SinksFile != "":
-		return "ENVOY_STATS_SINKS_CFG_FILE is set"
+	case c.SinksFragment().Set():
+		return c.SinksFragment().Variable() + " is set"
 	}
 	return ""
 }
@@ -85,6 +87,12 @@ func tracer(enabled func(c *Config) bool, flag string) func(c *Config) string {
 var predicates = withPredicates(map[string]predicate{
 	"generate": {"a bootstrap is generated", notGenerated},
 	"sidecar":  {"a sidecar bootstrap is generated", notSidecar},
+	"notRelay": {"relay mode is off", func(c *Config) string {
+		if c.Mode.RelayMode {
+			return "relay mode is on (APPNET_ENABLE_RELAY_MODE_FOR_XDS)"
+		}
+		return ""
+	}},
 	"relay": {"APPNET_ENABLE_RELAY_MODE_FOR_XDS is true", func(c *Config) string {
 		if !c.Mode.RelayMode {
 			return "relay mode is off (APPNET_ENABLE_RELAY_MODE_FOR_XDS is not true)"
@@ -128,31 +136,31 @@ var predicates = withPredicates(map[string]predicate{
 		}
 		return ""
 	}},
-	"tracingGenerated": {"sidecar without ENVOY_TRACING_CFG_FILE", notTracingGenerated},
+	"tracingGenerated": {"sidecar without ENVOY_TRACING_CFG_FILE or ENVOY_TRACING_CFG", notTracingGenerated},
 	"xray":             {"ENABLE_ENVOY_XRAY_TRACING is true", tracer(func(c *Config) bool { return c.Tracing.XRay }, "ENABLE_ENVOY_XRAY_TRACING")},
-	"xraySamplingRate": {"X-Ray is on without XRAY_SAMPLING_RULE_MANIFEST", func(c *Config) string {
+	"xraySamplingRate": {"X-Ray is on without XRAY_SAMPLING_RULE_MANIFEST or XRAY_SAMPLING_RULES", func(c *Config) string {
 		if r := tracer(func(c *Config) bool { return c.Tracing.XRay }, "ENABLE_ENVOY_XRAY_TRACING")(c); r != "" {
 			return r
 		}
-		if c.XRay.Manifest != "" {
-			return "XRAY_SAMPLING_RULE_MANIFEST is set"
+		if g := c.SamplingRules(); g.Set() {
+			return g.Variable() + " is set"
 		}
 		return ""
 	}},
 	"datadog": {"ENABLE_ENVOY_DATADOG_TRACING is true", tracer(func(c *Config) bool { return c.Tracing.Datadog }, "ENABLE_ENVOY_DATADOG_TRACING")},
 	"jaeger":  {"ENABLE_ENVOY_JAEGER_TRACING is true", tracer(func(c *Config) bool { return c.Tracing.Jaeger }, "ENABLE_ENVOY_JAEGER_TRACING")},
-	"statsTags": {"sidecar without ENVOY_STATS_CONFIG_FILE whose node id is not a task set", func(c *Config) string {
+	"statsTags": {"sidecar without ENVOY_STATS_CONFIG_FILE or ENVOY_STATS_CONFIG whose node id is not a task set", func(c *Config) string {
 		switch {
 		case notSidecar(c) != "":
 			return notSidecar(c)
-		case c.Stats.ConfigFile != "":
-			return "ENVOY_STATS_CONFIG_FILE is set"
+		case c.StatsFragment().Set():
+			return c.StatsFragment().Variable() + " is set"
 		case IsTaskSet(c.Identity.NodeID()):
 			return "the node id is an ECS task set, which carries no App Mesh stats tags"
 		}
 		return ""
 	}},
-	"dogStatsd": {"ENABLE_ENVOY_DOG_STATSD without ENVOY_STATS_SINKS_CFG_FILE", notDogStatsd},
+	"dogStatsd": {"ENABLE_ENVOY_DOG_STATSD without ENVOY_STATS_SINKS_CFG_FILE or ENVOY_STATS_SINKS_CFG", notDogStatsd},
 	"dogStatsdUDP": {"DogStatsD without STATSD_SOCKET_PATH", func(c *Config) string {
 		if r := notDogStatsd(c); r != "" {
 			return r

@@ -27,6 +27,7 @@ func (l *loader) applyRules() {
 		l.warn(fmt.Sprintf("JAEGER_TRACER_VERSION: %q names neither JSON nor PROTO; using HTTP_PROTO, as the reference agent does (allowed: a value containing json for HTTP_JSON, or proto for HTTP_PROTO)", c.Jaeger.Version))
 	}
 	l.oneTracer()
+	l.oneOfEachPair()
 	l.otelRules()
 	if v, ok := l.src("APPNET_AGENT_ADMIN_MODE"); ok && strings.TrimSpace(v) == "" {
 		tcp := "tcp" // set but empty still starts the API, like the reference
@@ -37,7 +38,7 @@ func (l *loader) applyRules() {
 			c.Agent.MinDrain/time.Second, c.Agent.DrainWait/time.Second, c.Agent.DrainWait/time.Second))
 		c.Agent.MinDrain = c.Agent.DrainWait
 	}
-	if c.RelayClient() && !c.Mode.RelayMode && !c.Mode.ExistingFile {
+	if c.RelayClient() && !c.Mode.RelayMode && !c.Mode.BootstrapGiven() {
 		if err := checkSocketPath(strings.TrimPrefix(c.Mode.XDSEndpoint, "unix://")); err != nil {
 			l.errs = append(l.errs, &VarError{Name: "APPMESH_XDS_ENDPOINT", Err: err})
 		}

@@ -128,6 +128,14 @@ func (c *Client) SetLogLevel(ctx context.Context, level string) error {
 	return err
 }
 
+// SetComponentLevels sets named loggers' levels (POST /logging?paths=NAME:LEVEL,...), what
+// --component-log-level does at start; pairs is "upstream:debug,connection:trace" with the
+// admin API's level names (warning, not warn). Retried.
+func (c *Client) SetComponentLevels(ctx context.Context, pairs string) error {
+	_, err := c.call(ctx, http.MethodPost, "/logging?paths="+url.QueryEscape(pairs), true, maxReplyBody, only200)
+	return err
+}
+
 // FailHealthcheck makes Envoy fail its health checks (POST /healthcheck/fail): /ready and
 // the health-check filter answer DRAINING, so load balancers that probe Envoy take it out
 // before its listeners close. Retried: failing twice is harmless.

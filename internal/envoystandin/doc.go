@@ -15,7 +15,10 @@
 // --service-cluster/-node/-zone, --base-id, --restart-epoch, --local-address-ip-version,
 // --enable-core-dump, --version, -h/--help, and a few more that are accepted and ignored.
 // An unknown flag, a repeated flag, a missing or bad value: "PARSE ERROR ..." on stderr and
-// exit 1. No -c/--config-yaml, an unreadable or malformed bootstrap, or an admin address that
+// exit 1. --log-format is honoured for the stand-in's own lines (spdlog's date, time, level,
+// logger, pid/thread, source and message flags, with Envoy's %j and %_), and
+// --log-format-escaped escapes each whole formatted line as Envoy does (absl::CEscape);
+// --component-log-level refuses names outside env.EnvoyComponents. No -c/--config-yaml, an unreadable or malformed bootstrap, or an admin address that
 // cannot be bound: a critical log line and exit 1. --version prints
 // "\nenvoy  version: <STANDIN_VERSION>\n\n" on stdout and exits 0. --mode validate prints
 // "configuration '<path>' OK" and exits 0.

@@ -9,16 +9,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/env"
 )
 
-// loggerNames is a representative part of Envoy's logger registry; /logging lists them and
-// accepts changes only for these names, as Envoy does for its own registry.
-var loggerNames = []string{
-	"admin", "alternate_protocols_cache", "aws", "assert", "backtrace", "client", "config",
-	"connection", "conn_handler", "dns", "envoy_bug", "ext_authz", "file", "grpc", "happy_eyeballs",
-	"hc", "health_checker", "http", "http2", "init", "io", "jwt", "lua", "main", "matcher", "misc",
-	"pool", "rbac", "router", "runtime", "stats", "secret", "tracing", "upstream", "udp", "wasm",
-}
+// loggerNames is Envoy's logger registry, as the agent knows it (env.EnvoyComponents); /logging
+// lists them and accepts changes only for these names, and --component-log-level refuses
+// others, as Envoy does for its own registry.
+var loggerNames = env.EnvoyComponents
 
 func isLoggerName(name string) bool {
 	for _, n := range loggerNames {
@@ -45,6 +43,9 @@ type envoyLog struct {
 	out    io.Writer
 	levels map[string]string
 	pid    int
+	// pattern is --log-format ("" for the default format); escape is --log-format-escaped.
+	pattern string
+	escape  bool
 }
 
 func newEnvoyLog(out io.Writer, level string, component map[string]string) *envoyLog {
@@ -66,8 +67,16 @@ func (l *envoyLog) logf(logger, level, format string, args ...any) {
 	if !ok || levelIndex(level) < levelIndex(cur) || cur == "off" {
 		return
 	}
-	ts := time.Now().UTC().Format("2006-01-02 15:04:05.000")
-	fmt.Fprintf(l.out, "[%s][%d][%s][%s] [standin] %s\n", ts, l.pid, level, logger, fmt.Sprintf(format, args...))
+	now, msg := time.Now().UTC(), fmt.Sprintf(format, args...)
+	if l.pattern == "" {
+		fmt.Fprintf(l.out, "[%s][%d][%s][%s] [standin] %s\n", now.Format("2006-01-02 15:04:05.000"), l.pid, level, logger, msg)
+		return
+	}
+	line := formatPattern(l.pattern, logLine{time: now, level: level, logger: logger, pid: l.pid, msg: msg})
+	if l.escape {
+		line = cEscape(line) // Envoy escapes the whole formatted line, pattern included
+	}
+	io.WriteString(l.out, line+"\n")
 }
 
 // listing renders the "active loggers" block Envoy returns from /logging.

@@ -14,6 +14,8 @@ type options struct {
 	logLevel          string
 	componentLevels   map[string]string
 	logPath           string
+	logFormat         string // --log-format; "" for Envoy's default
+	logFormatEscaped  bool
 	concurrency       int
 	concurrencySet    bool
 	drainTimeS        int
@@ -90,7 +92,7 @@ var envoyFlags = []flagSpec{
 	{long: "log-level", short: "l", set: setLogLevel},
 	{long: "component-log-level", set: setComponentLevels},
 	{long: "log-path", set: strFlag(func(o *options) *string { return &o.logPath })},
-	{long: "log-format", set: ignoreValue},
+	{long: "log-format", set: strFlag(func(o *options) *string { return &o.logFormat })},
 	{long: "concurrency", set: func(o *options, v string) error {
 		o.concurrencySet = true
 		return uintFlag(func(o *options) *int { return &o.concurrency })(o, v)
@@ -121,7 +123,7 @@ var envoyFlags = []flagSpec{
 	{long: "allow-unknown-static-fields", sw: func(*options) {}},
 	{long: "reject-unknown-dynamic-fields", sw: func(*options) {}},
 	{long: "ignore-unknown-dynamic-fields", sw: func(*options) {}},
-	{long: "log-format-escaped", sw: func(*options) {}},
+	{long: "log-format-escaped", sw: func(o *options) { o.logFormatEscaped = true }},
 	{long: "enable-fine-grain-logging", sw: func(*options) {}},
 	{long: "enable-mutex-tracing", sw: func(*options) {}},
 	{long: "cpuset-threads", sw: func(*options) {}},

@@ -83,6 +83,10 @@ func (s *standin) serveServerInfo(w http.ResponseWriter, _ *http.Request) {
 		}
 		component += name + ":" + lv
 	}
+	logFormat := "[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v" // Envoy's default
+	if o.logFormat != "" {
+		logFormat = o.logFormat
+	}
 	nodeID, cluster := s.boot.nodeID, s.boot.nodeCluster
 	if o.serviceNode != "" {
 		nodeID = o.serviceNode
@@ -109,7 +113,7 @@ func (s *standin) serveServerInfo(w http.ResponseWriter, _ *http.Request) {
 			"base_id": strconv.Itoa(o.baseID), "concurrency": s.concurrency(), "config_path": o.configPath,
 			"config_yaml": o.configYAML, "admin_address_path": o.adminAddressPath,
 			"local_address_ip_version": o.ipVersion, "log_level": o.logLevel, "component_log_level": component,
-			"log_format": "[%Y-%m-%d %T.%e][%t][%l][%n] [%g:%#] %v", "log_path": o.logPath,
+			"log_format": logFormat, "log_format_escaped": o.logFormatEscaped, "log_path": o.logPath,
 			"service_cluster": o.serviceCluster, "service_node": o.serviceNode, "service_zone": o.serviceZone,
 			"drain_strategy": drainStrategy, "mode": mode, "disable_hot_restart": o.disableHotRestart,
 			"restart_epoch": o.restartEpoch, "file_flush_interval": "10s",

@@ -70,6 +70,7 @@ func (s *standin) setupLog() error {
 		out = f
 	}
 	s.log = newEnvoyLog(out, s.opts.logLevel, s.opts.componentLevels)
+	s.log.pattern, s.log.escape = s.opts.logFormat, s.opts.logFormatEscaped
 	return nil
 }
 

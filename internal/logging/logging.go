@@ -33,9 +33,13 @@ const Name = "AppNet Agent"
 
 // New returns a logger writing reference-format lines to w at the given Envoy-style level
 // (trace, debug, info, warn/warning, error, critical, off).
-func New(w io.Writer, level string) hclog.Logger {
+func New(w io.Writer, level string) hclog.Logger { return newLogger(w, level, textLine) }
+
+// newLogger is an hclog intercept logger whose own output is off and whose one sink formats
+// each call with format.
+func newLogger(w io.Writer, level string, format lineFormat) hclog.Logger {
 	l := hclog.NewInterceptLogger(&hclog.LoggerOptions{Level: hclog.Off, Output: io.Discard})
-	l.RegisterSink(&lineSink{out: w, pid: os.Getpid(), level: Level(level), now: time.Now})
+	l.RegisterSink(&sink{out: w, pid: os.Getpid(), level: Level(level), now: time.Now, format: format})
 	return l
 }
 
@@ -56,25 +60,38 @@ func Level(s string) hclog.Level {
 	return hclog.Info
 }
 
-// lineSink writes one reference-format line (or, for a multi-line message, one per line) per
-// logging call, with a single Write so lines never interleave with Envoy's in a shared file.
-type lineSink struct {
-	mu    sync.Mutex
-	out   io.Writer
-	pid   int
-	level hclog.Level
-	now   func() time.Time
+// lineFormat renders one logging call as the bytes to write, newline included. Arguments
+// come as key, value pairs, the logger's implied ones (With) first, as hclog hands them over.
+type lineFormat func(now time.Time, pid int, level hclog.Level, msg string, args []any) []byte
+
+// sink writes what format makes of each call with a single Write, so lines never interleave
+// with Envoy's in a shared file.
+type sink struct {
+	mu     sync.Mutex
+	out    io.Writer
+	pid    int
+	level  hclog.Level
+	now    func() time.Time
+	format lineFormat
 }
 
-var _ hclog.SinkAdapter = (*lineSink)(nil)
+var _ hclog.SinkAdapter = (*sink)(nil)
 
-// Accept formats one call. Arguments come as key, value pairs, the logger's implied ones
-// (With) first, as hclog hands them over.
-func (s *lineSink) Accept(_ string, level hclog.Level, msg string, args ...any) {
+// Accept formats and writes one call at or above the sink's level.
+func (s *sink) Accept(_ string, level hclog.Level, msg string, args ...any) {
 	if level < s.level || level == hclog.Off {
 		return
 	}
-	prefix := "[" + s.now().UTC().Format("2006-01-02 15:04:05.000") + "][" + strconv.Itoa(s.pid) + "][" + levelName(level) + "] [" + Name + "] "
+	line := s.format(s.now(), s.pid, level, msg, args)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = s.out.Write(line)
+}
+
+// textLine is the reference format: one line per call (or, for a multi-line message, one per
+// line of it).
+func textLine(now time.Time, pid int, level hclog.Level, msg string, args []any) []byte {
+	prefix := "[" + now.UTC().Format("2006-01-02 15:04:05.000") + "][" + strconv.Itoa(pid) + "][" + levelName(level) + "] [" + Name + "] "
 	var b strings.Builder
 	// A multi-line message (e.g. a list of validation problems) becomes one prefixed line per
 	// line, so line-based log pipelines never see an orphan continuation.
@@ -95,9 +112,7 @@ func (s *lineSink) Accept(_ string, level hclog.Level, msg string, args ...any) 
 		b.WriteString(" " + key + "=" + quoteIfNeeded(redact.Text(Value(val))))
 	}
 	b.WriteByte('\n')
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, _ = io.WriteString(s.out, b.String())
+	return []byte(b.String())
 }
 
 func levelName(l hclog.Level) string {

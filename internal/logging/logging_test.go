@@ -2,7 +2,10 @@ package logging
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"math"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -103,5 +106,63 @@ func TestStandardLoggerGoesThroughTheSink(t *testing.T) {
 	New(&b, "info").StandardLogger(&hclog.StandardLoggerOptions{ForceLevel: hclog.Debug}).Print("hidden")
 	if b.Len() != 0 {
 		t.Fatalf("debug line at info level: %q", b.String())
+	}
+}
+
+// Issue 21: APPNET_LOG_FORMAT=json writes one JSON object per call, with typed fields.
+func TestJSONLines(t *testing.T) {
+	var b bytes.Buffer
+	log := NewFormat(&b, "info", FormatJSON).With("component", "supervisor")
+	log.Debug("hidden")
+	log.Warn("Envoy exited\nwith a second line", "code", 3, "signal", int64(math.MaxInt64), "ratio", 0.5,
+		"ok", false, "after", 1500*time.Millisecond, "error", errors.New("boom <&>"), "code", 4, "odd")
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one line, got %q", b.String())
+	}
+	var got struct {
+		Time    string                     `json:"time"`
+		Level   string                     `json:"level"`
+		Logger  string                     `json:"logger"`
+		PID     int                        `json:"pid"`
+		Message string                     `json:"message"`
+		Fields  map[string]json.RawMessage `json:"fields"`
+	}
+	dec := json.NewDecoder(strings.NewReader(lines[0]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("%v in %s", err, lines[0])
+	}
+	if _, err := time.Parse(time.RFC3339, got.Time); err != nil || !regexp.MustCompile(`\.\d{3}Z$`).MatchString(got.Time) {
+		t.Errorf("time %q: want RFC 3339 with milliseconds in UTC (%v)", got.Time, err)
+	}
+	if got.Level != "warning" || got.Logger != "appnet-agent" || got.PID != os.Getpid() || got.Message != "Envoy exited\nwith a second line" {
+		t.Errorf("got %+v", got)
+	}
+	want := map[string]string{"component": `"supervisor"`, "code": "4", "signal": "9223372036854775807", "ratio": "0.5",
+		"ok": "false", "after": `"1.5s"`, "error": `"boom <&>"`, "EXTRA_VALUE_AT_END": `"odd"`}
+	for k, v := range want {
+		if string(got.Fields[k]) != v {
+			t.Errorf("field %s = %s, want %s", k, got.Fields[k], v)
+		}
+	}
+	if i, j := strings.Index(lines[0], `"component"`), strings.Index(lines[0], `"code"`); i < 0 || j < i {
+		t.Errorf("fields out of call order: %s", lines[0])
+	}
+	if len(got.Fields) != len(want) {
+		t.Errorf("fields %v, want %v", got.Fields, want)
+	}
+}
+
+func TestJSONWithoutFieldsAndTextFallback(t *testing.T) {
+	var b bytes.Buffer
+	NewFormat(&b, "debug", FormatJSON).Debug("x")
+	if strings.Contains(b.String(), "fields") || !json.Valid(b.Bytes()) {
+		t.Errorf("line %q", b.String())
+	}
+	b.Reset()
+	NewFormat(&b, "info", FormatText).Info("y")
+	if !strings.Contains(b.String(), "][info] [AppNet Agent] y") {
+		t.Errorf("text format: %q", b.String())
 	}
 }

@@ -174,7 +174,7 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 		return nil, err
 	}
 	d.SDSSocket = string(c.Admin.SDSSocket)
-	if c.Stats.ConfigFile == "" {
+	if !c.StatsFragment().Set() {
 		s := &d.Stats
 		s.Extension = c.Stats.MetricExtension == "1"
 		s.TaskSet = env.IsTaskSet(id)
@@ -187,7 +187,7 @@ func newSidecarPlan(c *env.Config, f platform.Facts, readFile func(string) ([]by
 		}
 	}
 	d.Stats.FlushInterval = c.Stats.FlushInterval
-	if c.Runtime.EnableDogStatsdSink && c.Stats.SinksFile == "" {
+	if c.Runtime.EnableDogStatsdSink && !c.SinksFragment().Set() {
 		d.Stats.DogStatsd = &DogStatsdData{SocketPath: string(c.Stats.StatsdSocketPath), Address: string(c.Stats.StatsdAddress), Port: c.Stats.StatsdPort}
 	}
 	return p, nil
@@ -303,7 +303,7 @@ func defaultServiceName(c *env.Config, mesh Mesh, meshOK bool) string {
 func (p *plan) setTracing(c *env.Config, f platform.Facts, mesh Mesh, meshOK bool, readFile func(string) ([]byte, error)) error {
 	t := &p.data.Tracing
 	switch {
-	case c.Tracing.File != "":
+	case c.TracingFragment().Set():
 		return nil
 	case c.Tracing.XRay:
 		x := &XRayData{Address: "127.0.0.1", Port: c.XRay.Port}

@@ -16,11 +16,6 @@ import (
 // parsed into trees and grafted onto it, and validate.DecodeNode decodes the result with Envoy's reading of every
 // scalar. Nothing is serialised and re-parsed on the way, so a value reaches the proto exactly as written.
 
-// userFile is a bootstrap fragment named by a variable.
-type userFile struct {
-	variable, path string
-}
-
 // parseFragment parses a user fragment strictly: one YAML (or JSON) document whose top level is a mapping, no
 // duplicate keys anywhere. It returns nil for an empty or comment-only file, or a null document.
 func parseFragment(data []byte) (root *yaml.Node, err error) {

@@ -20,6 +20,15 @@ func fragmentFiles(files map[string]string) func(string) ([]byte, error) {
 	}
 }
 
+// renderSidecar renders an App Mesh sidecar with vars on top, its user fragments served from files.
+func renderSidecar(vars, files map[string]string) (*Result, error) {
+	all := map[string]string{"AWS_REGION": "us-west-2", "APPMESH_RESOURCE_ARN": "mesh/m/virtualNode/n"}
+	for k, v := range vars {
+		all[k] = v
+	}
+	return renderVars(all, Options{Collector: fixedCollector, ReadFile: fragmentFiles(files)})
+}
+
 const sinkFragment = `stats_sinks:
 - name: envoy.stat_sinks.statsd
   typed_config:
@@ -141,11 +150,7 @@ func TestMergeFragments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			vars := map[string]string{"AWS_REGION": "us-west-2", "APPMESH_RESOURCE_ARN": "mesh/m/virtualNode/n"}
-			for k, v := range tt.vars {
-				vars[k] = v
-			}
-			res, err := renderVars(vars, Options{Collector: fixedCollector, ReadFile: fragmentFiles(tt.files)})
+			res, err := renderSidecar(tt.vars, tt.files)
 			if tt.wantErr != nil {
 				if err == nil {
 					t.Fatalf("want an error containing %q, got a bootstrap:\n%s", tt.wantErr, res.Bytes)

@@ -7,6 +7,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,14 @@ type Result struct {
 	// Facts are the platform facts it was made with; for an existing ENVOY_CONFIG_FILE only
 	// the CPU limits (Facts.CPU, Facts.Task), which Envoy's --concurrency still depends on.
 	Facts platform.Facts
+	// Given is the variable of a bootstrap the user gave whole (ENVOY_CONFIG_FILE used as is,
+	// or ENVOY_CONFIG), "" for a generated one.
+	Given string
+	// FileName is, for ENVOY_CONFIG, the bootstrap's name in the agent's private directory:
+	// by its format, as Envoy picks its parser by the name (inlineBootstrap); "" otherwise.
+	FileName string
+	// fragments are the user fragments merged into a generated bootstrap, to locate problems.
+	fragments []fragment
 	// Overload says how Envoy's overload manager was derived (heap limit and its source), or
 	// why none was; nil when no variable asks for one. Logged at start.
 	Overload *Overload
@@ -73,8 +82,11 @@ type Result struct {
 // stopping the render.
 func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
 	opts = opts.withDefaults()
-	if cfg.Mode.ExistingFile {
+	switch {
+	case cfg.Mode.ExistingFile:
 		return existing(ctx, cfg, opts)
+	case cfg.Mode.Inline.Set():
+		return inlineBootstrap(ctx, cfg, opts)
 	}
 	if err := checkOutputPath(cfg.Mode.ConfigFile, opts); err != nil {
 		return nil, err
@@ -176,10 +188,11 @@ func overlayUserFiles(doc *yaml.Node, cfg *env.Config, opts Options, res *Result
 		return nil
 	}
 	generated := lookup(doc, "overload_manager")
-	w, err := mergeUserFiles(doc, cfg, opts.ReadFile)
+	w, merged, err := mergeUserFiles(doc, cfg, opts.ReadFile)
 	if err != nil {
 		return err
 	}
+	res.fragments = merged
 	res.Warnings = append(res.Warnings, w...)
 	noteReplacedOverload(res.Overload, generated, doc)
 	return nil
@@ -195,7 +208,7 @@ func validateAndEncode(doc *yaml.Node, res *Result, mode env.ValidationMode, for
 		ps = append(ps, validate.Inspect(b, validate.Options{RequireNode: true})...)
 	}
 	if ps.HasErrors() && mode != env.ValidationWarn {
-		return fmt.Errorf("the bootstrap is invalid:\n%w", ps.Errors())
+		return fmt.Errorf("the bootstrap is invalid:\n%w", locate(ps.Errors(), doc, res.fragments))
 	}
 	res.Bootstrap, res.Problems = b, ps
 	var err error
@@ -239,15 +252,21 @@ func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, erro
 	if ps.HasErrors() && cfg.Mode.Validation != env.ValidationWarn {
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE %s is not a valid bootstrap:\n%w", path, prefixLines(ps.Errors(), path))
 	}
-	res := &Result{Bootstrap: b, Bytes: data, Existing: true, Problems: ps}
+	return given(ctx, cfg, opts, &Result{Bootstrap: b, Bytes: data, Existing: true, Given: "ENVOY_CONFIG_FILE", Problems: ps}), nil
+}
+
+// given completes the result for a bootstrap the user gave whole: of the platform facts only
+// the CPU limits (the container's quota, the task's), which Envoy's command line still needs,
+// and the bootstrap's warnings.
+func given(ctx context.Context, cfg *env.Config, opts Options, res *Result) *Result {
 	if needCPUQuota(cfg) {
 		// The task's CPU limit too, where the container's cgroup sets none.
 		res.Facts = opts.Collector.Collect(ctx, platform.Inputs{NeedCPUQuota: true, SkipNodeInfo: true, CgroupRoot: opts.CgroupRoot,
 			TMDSURI: cfg.Platform.TMDSURIv4})
 		res.Warnings = slices.Clone(res.Facts.Warnings)
 	}
-	res.Warnings = append(res.Warnings, bootstrapWarnings(b, "")...)
-	return res, nil
+	res.Warnings = append(res.Warnings, bootstrapWarnings(res.Bootstrap, "")...)
+	return res
 }
 
 // checkOutputPath keeps the reference's rule: a named ENVOY_CONFIG_FILE must exist (an empty file
@@ -324,44 +343,43 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// mergeUserFiles merges the user fragments in the reference's order (§3.1).
-func mergeUserFiles(doc *yaml.Node, c *env.Config, readFile func(string) ([]byte, error)) ([]string, error) {
+// mergeUserFiles merges the user fragments, each from its file or its inline variable, in the
+// reference's order (§3.1). It returns the fragments' trees, to locate problems in them.
+func mergeUserFiles(doc *yaml.Node, c *env.Config, readFile func(string) ([]byte, error)) ([]string, []fragment, error) {
 	var warnings []string
-	files := []userFile{
-		{"ENVOY_TRACING_CFG_FILE", c.Tracing.File},
-		{"ENVOY_STATS_CONFIG_FILE", c.Stats.ConfigFile},
-		{"ENVOY_STATS_SINKS_CFG_FILE", c.Stats.SinksFile},
-		{"ENVOY_RESOURCES_CONFIG_FILE", c.Files.Resources},
-	}
-	for _, f := range files {
-		if f.path == "" {
+	var merged []fragment
+	for _, g := range c.Fragments() {
+		if !g.Set() {
 			continue
 		}
-		data, err := readFile(f.path)
+		f := fragment{variable: g.Variable(), path: g.Path}
+		data, err := f.read(g, readFile)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.variable, err)
+			return nil, nil, err
 		}
 		src, err := parseFragment(data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: cannot parse %s: %w", f.variable, f.path, err)
+			return nil, nil, fmt.Errorf("%s: cannot parse %s: %w", f.variable, f.what(), err)
 		}
 		if src == nil || len(src.Content) == 0 {
-			if f.variable == "ENVOY_RESOURCES_CONFIG_FILE" {
-				warnings = append(warnings, fmt.Sprintf("%s: %s is empty; ignored", f.variable, f.path))
+			if g.FileVar == "ENVOY_RESOURCES_CONFIG_FILE" {
+				warnings = append(warnings, fmt.Sprintf("%s: %s is empty; ignored", f.variable, f.what()))
 				continue
 			}
-			return nil, fmt.Errorf("%s: %s is empty", f.variable, f.path)
+			return nil, nil, fmt.Errorf("%s: %s is empty", f.variable, f.what())
 		}
+		f.root, f.oneLine = src, bytes.IndexByte(bytes.TrimSpace(data), '\n') < 0
+		merged = append(merged, f)
 		w, err := merge(doc, src, f.variable)
 		if err != nil {
-			return nil, fmt.Errorf("%s: cannot merge %s into the bootstrap: %w", f.variable, f.path, err)
+			return nil, nil, fmt.Errorf("%s: cannot merge %s into the bootstrap: %w", f.variable, f.what(), err)
 		}
 		warnings = append(warnings, w...)
-		if f.variable == "ENVOY_STATS_SINKS_CFG_FILE" {
+		if g.FileVar == "ENVOY_STATS_SINKS_CFG_FILE" {
 			if lookup(doc, "stats_sinks") == nil {
-				return nil, fmt.Errorf("%s: %s contains no stats_sinks", f.variable, f.path)
+				return nil, nil, fmt.Errorf("%s: %s contains no stats_sinks", f.variable, f.what())
 			}
 		}
 	}
-	return warnings, nil
+	return warnings, merged, nil
 }

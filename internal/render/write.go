@@ -26,6 +26,7 @@ type Output struct {
 	Path    string
 	files   []outputFile  // in writing order: side files, then the bootstrap
 	private *safefile.Dir // the agent's own 0700 directory under TMPDIR; nil with ENVOY_CONFIG_FILE
+	name    string        // the bootstrap's name in private
 }
 
 type outputFile struct {
@@ -37,14 +38,18 @@ type outputFile struct {
 }
 
 // Write stores res for Envoy: side files first (the bootstrap refers to them), then the
-// bootstrap at configFile (ENVOY_CONFIG_FILE), or, when that is empty, as envoy-config.yaml in
-// a new directory of the agent's own (mode 0700) under tempDir, so nobody else can replace it
+// bootstrap at configFile (ENVOY_CONFIG_FILE), or, when that is empty, as envoy-config.yaml (or
+// res.FileName: ENVOY_CONFIG's bootstrap may be envoy-config.json) in a new directory of the
+// agent's own (mode 0700) under tempDir, so nobody else can replace it
 // between restarts. A new bootstrap gets mode 0600, side files 0644 (Envoy may run as another
 // user); an existing file keeps its mode. An existing ENVOY_CONFIG_FILE used as is (res.Existing)
 // is neither written nor restored: it is the user's. On error nothing of the private directory
 // is left.
 func Write(res *Result, configFile, tempDir string) (*Output, error) {
-	o := &Output{Path: configFile}
+	o := &Output{Path: configFile, name: BootstrapName}
+	if res.FileName != "" {
+		o.name = res.FileName
+	}
 	for _, p := range slices.Sorted(maps.Keys(res.SideFiles)) {
 		o.files = append(o.files, outputFile{path: p, data: res.SideFiles[p], mode: 0o644, owner: sideFileOwner(p)})
 	}
@@ -56,7 +61,7 @@ func Write(res *Result, configFile, tempDir string) (*Output, error) {
 				return nil, fmt.Errorf("TMPDIR: cannot create the bootstrap file: %w", err)
 			}
 			o.private = d
-			o.Path = d.Join(BootstrapName)
+			o.Path = d.Join(o.name)
 			boot.path, boot.owner = o.Path, "TMPDIR"
 		}
 		o.files = append(o.files, boot)
@@ -73,7 +78,7 @@ func Write(res *Result, configFile, tempDir string) (*Output, error) {
 // sideFileOwner is the variable that asks for the side file at path.
 func sideFileOwner(path string) string {
 	if path == samplingRulesPath {
-		return "XRAY_SAMPLING_RATE"
+		return "XRAY_SAMPLING_RATE or XRAY_SAMPLING_RULES"
 	}
 	return "a file the bootstrap refers to"
 }
@@ -82,7 +87,7 @@ func sideFileOwner(path string) string {
 func (o *Output) write(f outputFile) error {
 	var err error
 	if o.private != nil && f.path == o.Path {
-		err = o.private.Replace(BootstrapName, f.data, f.mode)
+		err = o.private.Replace(o.name, f.data, f.mode)
 	} else {
 		err = safefile.Replace(f.path, f.data, f.mode)
 	}
@@ -107,7 +112,7 @@ func (o *Output) Discard() {
 	if o.private == nil {
 		return
 	}
-	_ = o.private.Remove(BootstrapName)
+	_ = o.private.Remove(o.name)
 	if parent, err := safefile.OpenDir(filepath.Dir(o.private.Path())); err == nil {
 		_ = parent.RemoveDir(filepath.Base(o.private.Path()))
 		parent.Close()

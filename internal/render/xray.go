@@ -27,9 +27,17 @@ type samplingManifest struct {
 }
 
 // samplingManifest returns the manifest path for the X-Ray tracer: the user's validated file, or
-// a generated file for a fixed XRAY_SAMPLING_RATE (queued as a side file, written only after the
-// bootstrap validates). The X-Ray default of 5% needs no file.
+// a file written for the validated XRAY_SAMPLING_RULES or a fixed XRAY_SAMPLING_RATE (queued as
+// a side file, written only after the bootstrap validates; the two never meet, as the rate is
+// not read with rules). The X-Ray default of 5% needs no file.
 func (p *plan) samplingManifest(c *env.Config, readFile func(string) ([]byte, error)) (string, error) {
+	if rules := c.XRay.Rules; rules.Set() {
+		if err := validateSamplingManifest(rules.Data); err != nil {
+			return "", fmt.Errorf("XRAY_SAMPLING_RULES: validation failed: %w", err)
+		}
+		p.sideFiles[samplingRulesPath] = rules.Data
+		return samplingRulesPath, nil
+	}
 	if path := c.XRay.Manifest; path != "" {
 		b, err := readFile(path)
 		if err != nil {

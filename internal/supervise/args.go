@@ -12,8 +12,10 @@ import (
 )
 
 // Args is Envoy's command line, argv[0] included, in the reference order (runtime-reference
-// §2.1): -c PATH -l LEVEL [--concurrency N] --drain-time-s S [--disable-hot-restart]
-// [--skip-deprecated-logs]. concurrency ≤ 0 leaves --concurrency out (see Concurrency).
+// §2.1): -c PATH -l LEVEL [--component-log-level C:L,...] [--log-format JSON] [--concurrency N]
+// --drain-time-s S [--disable-hot-restart] [--skip-deprecated-logs]. The two optional log flags
+// come from ENVOY_COMPONENT_LOG_LEVEL and APPNET_LOG_FORMAT=json. concurrency ≤ 0 leaves
+// --concurrency out (see Concurrency).
 func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 	argv := []string{c.Mode.EnvoyPath}
 	if bootstrapPath != "" {
@@ -21,6 +23,12 @@ func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 	}
 	if c.Agent.LogLevel != "" {
 		argv = append(argv, "-l", c.Agent.LogLevel)
+	}
+	if len(c.Agent.ComponentLevels) > 0 {
+		argv = append(argv, "--component-log-level", c.Agent.ComponentLevels.String())
+	}
+	if c.Logging.Format == "json" {
+		argv = append(argv, "--log-format", EnvoyJSONLogFormat)
 	}
 	if concurrency > 0 {
 		argv = append(argv, "--concurrency", strconv.Itoa(concurrency))
@@ -36,6 +44,15 @@ func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 	}
 	return argv
 }
+
+// EnvoyJSONLogFormat is Envoy's --log-format with APPNET_LOG_FORMAT=json: one JSON object per
+// line with the keys of the agent's own JSON lines (internal/logging): time (RFC 3339 with
+// milliseconds and the UTC offset), level, logger, pid, message, and Envoy's component,
+// thread and source location. %j is Envoy's JSON-escaped message. --log-format-escaped is
+// deliberately not passed: Envoy applies it (absl::CEscape) to the whole formatted line, which
+// would escape the pattern's own quotes and break every line's JSON.
+const EnvoyJSONLogFormat = `{"time":"%Y-%m-%dT%T.%e%z","level":"%l","logger":"envoy","pid":%P,"message":"%j",` +
+	`"component":"%n","thread":%t,"source":"%g:%#"}`
 
 // Concurrency decides Envoy's --concurrency (PRODUCT.md §4): ENVOY_CONCURRENCY when > 0;
 // otherwise 1 in relay mode; otherwise ceil(CPUs), at least 1, of the first limit known:

@@ -39,6 +39,10 @@ func TestArgs(t *testing.T) {
 		{"hot restart", map[string]string{"DISABLE_HOT_RESTART": "false"}, 0, append(base, "-l", "info", "--drain-time-s", "20", "--skip-deprecated-logs")},
 		{"deprecated logs", map[string]string{"ENVOY_SKIP_DEPRECATED_LOGS": "false"}, 0, append(base, "-l", "info", "--drain-time-s", "20", "--disable-hot-restart")},
 		{"path", map[string]string{"APPNET_ENVOY_PATH": "/opt/envoy"}, 0, append([]string{"/opt/envoy", "-c", "/tmp/b.yaml"}, "-l", "info", "--drain-time-s", "20", "--disable-hot-restart", "--skip-deprecated-logs")},
+		{"component levels", map[string]string{"ENVOY_COMPONENT_LOG_LEVEL": "upstream:debug, connection:TRACE"}, 0,
+			append(base, "-l", "info", "--component-log-level", "upstream:debug,connection:trace", "--drain-time-s", "20", "--disable-hot-restart", "--skip-deprecated-logs")},
+		{"json logs", map[string]string{"APPNET_LOG_FORMAT": "json"}, 2,
+			append(base, "-l", "info", "--log-format", EnvoyJSONLogFormat, "--concurrency", "2", "--drain-time-s", "20", "--disable-hot-restart", "--skip-deprecated-logs")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := Args(loadConfig(t, tc.vars), "/tmp/b.yaml", tc.concurrency)

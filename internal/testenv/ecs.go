@@ -47,6 +47,13 @@ type ECSKeyValue struct {
 	Value string `json:"value"`
 }
 
+// ECSSecret is a variable whose value ECS fetches, with the task execution role, from SSM
+// Parameter Store or Secrets Manager (valueFrom: the parameter's or secret's ARN).
+type ECSSecret struct {
+	Name      string `json:"name"`
+	ValueFrom string `json:"valueFrom"`
+}
+
 // ContainerDefinition is one container of a task definition.
 type ContainerDefinition struct {
 	Name              string            `json:"name"`
@@ -58,6 +65,7 @@ type ContainerDefinition struct {
 	MemoryReservation int               `json:"memoryReservation"`
 	Command           []string          `json:"command"`
 	Environment       []ECSKeyValue     `json:"environment"`
+	Secrets           []ECSSecret       `json:"secrets"`
 	PortMappings      []ECSPortMapping  `json:"portMappings"`
 	MountPoints       []ECSMountPoint   `json:"mountPoints"`
 	DependsOn         []ECSDependency   `json:"dependsOn"`

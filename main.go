@@ -1,19 +1,22 @@
 // Command appnet-agent renders, validates and supervises the Envoy sidecar of Amazon ECS Service
-// Connect and AWS App Mesh tasks. main only subscribes to signals and hands over to internal/cli;
-// see README.md for the command line.
+// Connect and AWS App Mesh tasks. main only takes the signals subscribed during package
+// initialisation (internal/earlysignal) and hands over to internal/cli; see README.md for the
+// command line.
 package main
 
 import (
 	"os"
 
 	"github.com/appnet/appnet-agent/internal/cli"
-	"github.com/appnet/appnet-agent/internal/supervise"
+	"github.com/appnet/appnet-agent/internal/earlysignal"
 )
 
 func main() {
 	var sigs chan os.Signal
 	if cli.IsRun(os.Args[1:]) {
-		sigs = supervise.NotifySignals() // before anything else, so no shutdown signal is missed
+		sigs = earlysignal.ForRun()
+	} else {
+		earlysignal.Release()
 	}
 	os.Exit(cli.Main(os.Args[1:], sigs, os.Stdout, os.Stderr))
 }

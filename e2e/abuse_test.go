@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -176,5 +178,122 @@ func TestManagementAPIUnderAbuse(t *testing.T) {
 	}
 	if a.exited() {
 		a.fatalf("the agent exited")
+	}
+}
+
+// TestSlowScrapersDoNotStarveOthers (issue 16, item 7): four connections read a 32 MB stats
+// body at a crawl and hold every scrape slot. A fresh scrape is refused only while they are
+// young: once they have run for 10 s (Prometheus's default scrape timeout) the fresh scrape
+// takes the slot of the oldest, which is cut, and gets the whole body. (They used to hold
+// the slots until a write to them stalled for 30 s, and a crawler that kept reading for the
+// 10 minutes its body took.)
+func TestSlowScrapersDoNotStarveOthers(t *testing.T) {
+	t.Parallel()
+	const size = 32 << 20
+	prom, line := bigStats(t, size)
+	a := newAgent(t, "STANDIN_PROM_FILE="+prom)
+	a.withAPI()
+	a.start()
+	a.waitEnvoyUp(1)
+	addr := strings.TrimPrefix(a.base, "http://")
+	started := time.Now()
+	for _, st := range crawl(t, addr, 4) {
+		if !strings.HasPrefix(st, "HTTP/1.1 200") {
+			a.fatalf("a slow scrape was answered %.40q", st)
+		}
+	}
+	scrape := func() (int, int64) {
+		code, body := a.slowGet("GET", "/stats/prometheus")
+		return code, int64(len(body))
+	}
+	if !testenv.Poll(5*time.Second, func() bool { code, _ := scrape(); return code == http.StatusTooManyRequests }) {
+		a.fatalf("the four slow scrapes do not hold the slots; nothing is tested")
+	}
+	var code int
+	var n int64
+	if !testenv.Poll(20*time.Second, func() bool { code, n = scrape(); return code == 200 }) {
+		a.fatalf("no fresh scrape answered within 20 s beside four crawling ones (last: %d)", code)
+	}
+	t.Logf("a fresh scrape answered %v after the crawlers started", time.Since(started).Round(time.Millisecond))
+	if n < size-int64(len(line)) {
+		a.fatalf("the fresh scrape got %d bytes, want the whole body", n)
+	}
+	if !strings.Contains(a.stderr(), "A stats scrape was cut") {
+		a.fatalf("the cut crawler is not logged:\n%s", a.stderr())
+	}
+}
+
+// crawl starts n scrapes of addr's /stats/prometheus that read 256 bytes every 20 ms (12.8
+// kB/s) until the test ends, and returns the status line each got.
+func crawl(t *testing.T, addr string, n int) []string {
+	t.Helper()
+	statuses := make(chan string, n)
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		_ = c.(*net.TCPConn).SetReadBuffer(256 << 10) // over loopback's MSS, or window updates stall
+		fmt.Fprintf(c, "GET /stats/prometheus HTTP/1.1\r\nHost: agent\r\n\r\n")
+		go func() {
+			buf := make([]byte, 256)
+			n, _ := io.ReadAtLeast(c, buf, 12)
+			statuses <- strings.SplitN(string(buf[:n]), "\r", 2)[0]
+			for {
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = <-statuses
+	}
+	return out
+}
+
+// bigStats writes a Prometheus body of about size bytes for STANDIN_PROM_FILE.
+func bigStats(t *testing.T, size int) (path string, line string) {
+	t.Helper()
+	path = filepath.Join(t.TempDir(), "prom.txt")
+	line = "envoy_cluster_upstream_rq_total{envoy_cluster_name=\"c\"} 1\n"
+	if err := os.WriteFile(path, []byte(strings.Repeat(line, size/len(line))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, line
+}
+
+// TestRemoteScrapersCannotDenyLocalOnes (issue 16, item 7): /stats/prometheus is open to
+// remote clients, but four remote crawlers get two slots (one remote address holds at most
+// two), and a scrape from loopback is answered at once beside them.
+func TestRemoteScrapersCannotDenyLocalOnes(t *testing.T) {
+	t.Parallel()
+	var hostIP string
+	addrs, _ := net.InterfaceAddrs()
+	for _, ad := range addrs {
+		if ipn, ok := ad.(*net.IPNet); ok && ipn.IP.To4() != nil && !ipn.IP.IsLoopback() && !ipn.IP.IsLinkLocalUnicast() {
+			hostIP = ipn.IP.String()
+			break
+		}
+	}
+	if hostIP == "" {
+		t.Skip("no non-loopback IPv4 address to connect from as a remote client")
+	}
+	prom, _ := bigStats(t, 32<<20)
+	a := newAgent(t, "STANDIN_PROM_FILE="+prom)
+	a.withTCPAPI(testenv.FreePort(t), "0.0.0.0")
+	a.start()
+	a.waitEnvoyUp(1)
+	remote := net.JoinHostPort(hostIP, a.base[strings.LastIndexByte(a.base, ':')+1:])
+	statuses := crawl(t, remote, 4)
+	slices.Sort(statuses)
+	if want := []string{"HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 429 Too Many Requests", "HTTP/1.1 429 Too Many Requests"}; !slices.Equal(statuses, want) {
+		a.fatalf("four remote crawlers from one address got %q, want two slots", statuses)
+	}
+	if code, body := a.slowGet("GET", "/stats/prometheus"); code != 200 || len(body) < 32<<20-100 {
+		a.fatalf("a local scrape beside remote crawlers: %d, %d bytes; want 200 and the whole body", code, len(body))
 	}
 }

@@ -85,7 +85,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "-envoyConfigPath beats ENVOY_CONFIG_FILE", args: []string{"-envoyConfigPath", "$DIR/flag.yaml"}, touch: "flag.yaml",
 			want: strings.Replace(def, "$BOOT", "$DIR/flag.yaml", 1)},
 		{name: "ENVOY_CONFIG_FILE unset: a new file in TMPDIR", env: []string{"ENVOY_CONFIG_FILE"},
-			want: strings.Replace(def, "$BOOT", "$DIR/envoy-config-*.yaml", 1)},
+			want: strings.Replace(def, "$BOOT", "$DIR/appnet-agent-*/envoy-config.yaml", 1)},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

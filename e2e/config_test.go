@@ -23,6 +23,7 @@ func TestBadConfigurationStartsNothing(t *testing.T) {
 		args     []string
 		wantCode int
 		wantMsgs []string
+		hidden   []string // must not appear anywhere in the output
 	}{
 		{
 			name:     "two bad variables",
@@ -42,6 +43,14 @@ func TestBadConfigurationStartsNothing(t *testing.T) {
 			args:     []string{"-logLevel", "loud"},
 			wantCode: 1,
 			wantMsgs: []string{`-logLevel (overrides ENVOY_LOG_LEVEL): "loud"`},
+		},
+		{
+			// Issue 16, item 8: credentials in a bad value are redacted from the error.
+			name:     "bad URL with credentials",
+			env:      []string{"ENABLE_ENVOY_OTEL_TRACING=true", "OTEL_EXPORTER_OTLP_ENDPOINT=http://u:S3CRET@host:4317/?api_key=K3Y"},
+			wantCode: 1,
+			wantMsgs: []string{`OTEL_EXPORTER_OTLP_ENDPOINT: "http://u:REDACTED@host:4317/?api_key=REDACTED"`},
+			hidden:   []string{"S3CRET", "K3Y"},
 		},
 		{
 			name:     "unknown flag",
@@ -64,6 +73,11 @@ func TestBadConfigurationStartsNothing(t *testing.T) {
 					a.fatalf("stderr does not name %s", msg)
 				}
 			}
+			for _, secret := range tc.hidden {
+				if strings.Contains(a.stderr(), secret) {
+					a.fatalf("stderr shows %q", secret)
+				}
+			}
 			if _, err := os.Stat(a.rec); err == nil {
 				a.fatalf("the stand-in ran (record file exists)")
 			}
@@ -71,6 +85,23 @@ func TestBadConfigurationStartsNothing(t *testing.T) {
 				a.fatalf("a bootstrap was written")
 			}
 		})
+	}
+}
+
+// TestSecretsNotLogged (issue 16, item 8): a token in the task metadata URL, quoted by the
+// warning that the metadata cannot be read, is redacted from the log line.
+func TestSecretsNotLogged(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t, "AWS_EXECUTION_ENV=AWS_ECS_FARGATE", "ECS_CONTAINER_METADATA_URI_V4=http://u:S3CRET@127.0.0.1:1/v4?token=T0KEN")
+	a.start()
+	a.waitEnvoyUp(1)
+	out := a.stderr()
+	if !strings.Contains(out, "token=REDACTED") || strings.Contains(out, "T0KEN") || strings.Contains(out, "S3CRET") {
+		a.fatalf("the metadata warning does not redact the URL's credentials")
+	}
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(30 * time.Second); code != 0 {
+		a.fatalf("exit code %d after SIGTERM, want 0", code)
 	}
 }
 

@@ -102,6 +102,34 @@ func TestStatusFollowsOurEnvoyOnly(t *testing.T) {
 	}
 }
 
+// TestEnvoyBehindAWrapper (issue 16, item 4): APPNET_ENVOY_PATH is a wrapper script that
+// starts Envoy as its child (no exec), so the admin listener is held by a process below the
+// one the agent started. That Envoy is trusted: /status turns HEALTHY, the readiness probe
+// succeeds, and the agent says why it trusts it.
+func TestEnvoyBehindAWrapper(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t)
+	wrapper := writeFile(t, a.dir, "envoy-wrapper.sh", "#!/bin/sh\n\"$STANDIN\" \"$@\"\necho wrapper done\n", 0o755)
+	a.setenv("APPNET_ENVOY_PATH="+wrapper, "STANDIN="+standinBin)
+	a.withAPI()
+	a.start()
+	up := a.waitEnvoyUp(1)
+	s := a.waitStatus("HEALTHY", 20*time.Second, func(s api.Status) bool { return s.HealthStatus == api.Healthy })
+	if s.EnvoyPid == strconv.Itoa(up.Pid) {
+		a.fatalf("envoyPid %s is Envoy's own pid: the wrapper exec'ed, so nothing is tested", s.EnvoyPid)
+	}
+	if code, out, _ := a.probe("APPNET_AGENT_POLL_ENVOY_READINESS_INTERVAL_S=0"); code != 0 {
+		a.fatalf("the readiness probe exited %d, want 0:\n%s", code, out)
+	}
+	if !strings.Contains(a.stderr(), "admin_pid="+strconv.Itoa(up.Pid)) {
+		a.fatalf("the agent does not say that Envoy (pid %d) below the wrapper serves the admin API", up.Pid)
+	}
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(30 * time.Second); code != 0 {
+		a.fatalf("exit code %d after SIGTERM, want 0", code)
+	}
+}
+
 // TestEnvoyNeverLive: an Envoy stuck INITIALIZING keeps /status UNHEALTHY, fails the probe,
 // and still shuts down cleanly.
 func TestEnvoyNeverLive(t *testing.T) {
@@ -137,16 +165,27 @@ func TestBrokenAdminAPI(t *testing.T) {
 		// mutationsOK: Envoy answers the mutations 200 (with garbage): Envoy did them, and
 		// the agent passes its answer on.
 		mutationsOK bool
+		// within bounds each answer (default 30 s).
+		within time.Duration
 	}{
-		{"hangs", "STANDIN_DELAY=60s", "deadline exceeded", false, false},
-		{"resets", "STANDIN_RESET_PATHS=" + all, "connection reset", false, false},
-		{"garbage", "STANDIN_GARBAGE=1", "unexpected response body", true, true},
-		{"huge bodies", "STANDIN_HUGE_PATHS=/ready:104857600,/stats:104857600,/drain_listeners:104857600,/logging:104857600", "body larger than", true, false},
-		{"drips", "STANDIN_DRIP_PATHS=/ready:10s,/stats:10s,/drain_listeners:10s,/logging:10s", "deadline exceeded", false, false},
+		{"hangs", "STANDIN_DELAY=60s", "deadline exceeded", false, false, 0},
+		{"resets", "STANDIN_RESET_PATHS=" + all, "connection reset", false, false, 0},
+		{"garbage", "STANDIN_GARBAGE=1", "unexpected response body", true, true, 0},
+		{"huge bodies", "STANDIN_HUGE_PATHS=/ready:104857600,/stats:104857600,/drain_listeners:104857600,/logging:104857600", "body larger than", true, false, 0},
+		{"drips", "STANDIN_DRIP_PATHS=/ready:10s,/stats:10s,/drain_listeners:10s,/logging:10s", "deadline exceeded", false, false, 0},
+		// Issue 16, item 11: a line every 2 s (within the 5 s per-read timeout), then silence
+		// from 20 s on: the scrapes get their 500 at the 10 s decision (they used to get an
+		// empty reply after 25 s).
+		{"drips, then stalls", "STANDIN_DRIP_PATHS=/ready:2s,/stats:2s,/drain_listeners:2s,/logging:2s STANDIN_DRIP_STALL_AFTER=20s",
+			"deadline exceeded", false, false, 16 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			a := newAgent(t, tc.env, "LISTENER_DRAIN_WAIT_TIME_S=5", "ENABLE_STATS_SNAPSHOT=true")
+			if tc.within == 0 {
+				tc.within = 30 * time.Second
+			}
+			a := newAgent(t, "LISTENER_DRAIN_WAIT_TIME_S=5", "ENABLE_STATS_SNAPSHOT=true")
+			a.setenv(strings.Fields(tc.env)...)
 			a.withAPI()
 			a.start()
 			a.waitEnvoyUp(1)
@@ -185,7 +224,7 @@ func TestBrokenAdminAPI(t *testing.T) {
 						if code != 200 {
 							problems <- fmt.Sprintf("%s %s: %d %.200q, want Envoy's 200 passed on", call.method, call.path, code, body)
 						}
-					case code != 500 || !strings.HasPrefix(body, call.prefix) || d > 30*time.Second:
+					case code != 500 || !strings.HasPrefix(body, call.prefix) || d > tc.within:
 						problems <- fmt.Sprintf("%s %s: %d %.200q after %v, want a 500 starting %q", call.method, call.path, code, body, d, call.prefix)
 					}
 				})

@@ -133,10 +133,10 @@ func TestSignalStorms(t *testing.T) {
 			"ECS_CONTAINER_METADATA_URI_V4=http://127.0.0.1:1090", "AWS_EC2_METADATA_SERVICE_ENDPOINT=http://127.0.0.1:1090")
 		a.prefix = []string{"unshare", "-n", "sh", "-c",
 			`ip link set lo up && { "` + standinBin + `" --hang-listen 127.0.0.1:1090 & } && sleep 0.2 && exec "$0" "$@"`}
-		// The agent subscribes to the shutdown signals as the first instruction of main; before
-		// that (package init) SIGTERM would kill it, which is not what this test is about. An
-		// unknown variable makes it log a warning right after it read the environment, which
-		// is after the subscription and before the (hanging) rendering.
+		// The storm is to come while the rendering hangs (a signal during package
+		// initialisation is TestSignalDuringPackageInit's). An unknown variable makes the agent
+		// log a warning right after it read the environment, which is before the (hanging)
+		// rendering.
 		a.setenv("APPNET_E2E_SUBSCRIBED=1")
 		a.start()
 		pid := a.agentPid()
@@ -246,5 +246,52 @@ func TestManagementSocketRemoved(t *testing.T) {
 	}
 	if n := len(envoyStarts(a.events())); n != 1 || !a.owns(up.Pid) {
 		a.fatalf("Envoy was touched: %d starts", n)
+	}
+}
+
+// TestManagementSocketInUse (issue 16, item 3): a second agent given the management socket
+// path of a running one exits 1 before starting Envoy, saying the socket is in use, and
+// leaves the first agent's socket alone; the first keeps answering on it. (It used to delete
+// the live socket, and the two then took it from each other for ever.)
+func TestManagementSocketInUse(t *testing.T) {
+	t.Parallel()
+	sock := filepath.Join(t.TempDir(), "api.sock")
+	first := newAgent(t, "APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+sock)
+	first.start()
+	first.waitEnvoyUp(1)
+	client := testenv.UnixClient(sock)
+	answers := func() bool {
+		res, err := client.Get("http://agent/status")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == 200
+	}
+	if !testenv.Poll(10*time.Second, answers) {
+		first.fatalf("/status never answered on %s", sock)
+	}
+	before, err := os.Lstat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	second := newAgent(t, "APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+sock)
+	if code := second.run(30 * time.Second); code != 1 {
+		second.fatalf("second agent: exit code %d, want 1", code)
+	}
+	if errs := second.errorLines(); len(errs) != 1 || !strings.Contains(errs[0], "APPNET_AGENT_ADMIN_UDS_PATH") || !strings.Contains(errs[0], "is in use") {
+		second.fatalf("second agent: error lines %q, want one naming APPNET_AGENT_ADMIN_UDS_PATH and saying the socket is in use", errs)
+	}
+	if _, err := os.Stat(second.rec); err == nil && len(envoyStarts(second.events())) > 0 {
+		second.fatalf("the second agent started Envoy")
+	}
+	// Past the first agent's socket check period: it would have noticed a replaced file.
+	time.Sleep(1500 * time.Millisecond)
+	if after, err := os.Lstat(sock); err != nil || !os.SameFile(before, after) {
+		first.fatalf("the first agent's socket was removed or replaced: %v", err)
+	}
+	if !answers() || strings.Contains(first.stderr(), "was removed or replaced") {
+		first.fatalf("the first agent lost its socket")
 	}
 }

@@ -6,10 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 var (
@@ -77,7 +80,7 @@ func TestStartFailures(t *testing.T) {
 			a.setenv("ENVOY_CONFIG_FILE", "TMPDIR="+d)
 			a.inMountNS("mount -t tmpfs -o size=8k tmpfs "+d+" && { dd if=/dev/zero of="+d+"/fill bs=1k count=64 2>/dev/null; true; }",
 				"ls -A "+d+" > "+a.dir+"/listing")
-		}, want: []string{"envoy-config-", "no space left on device"}, listing: "fill\n"},
+		}, want: []string{"TMPDIR: cannot create the bootstrap file", "envoy-config.yaml", "no space left on device"}, listing: "fill\n"},
 		{name: "read-only log directory", mount: true, setup: func(t *testing.T, a *agent) {
 			d := filepath.Join(a.dir, "logs")
 			mkdir(t, d)
@@ -94,9 +97,28 @@ func TestStartFailures(t *testing.T) {
 			p := writeFile(t, a.dir, "api.sock", "keep me", 0o644)
 			a.setenv("APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+p)
 		}, want: []string{"APPNET_AGENT_ADMIN_UDS_PATH", "exists and is not a socket; not replacing it"}},
+		{name: "management socket path is a symbolic link", setup: func(t *testing.T, a *agent) {
+			target := writeFile(t, a.dir, "target", "keep me", 0o644)
+			p := filepath.Join(a.dir, "api.sock")
+			if err := os.Symlink(target, p); err != nil {
+				t.Fatal(err)
+			}
+			a.setenv("APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+p)
+		}, want: []string{"APPNET_AGENT_ADMIN_UDS_PATH", "is a symbolic link; not replacing it"}},
 		{name: "management socket path too long to connect to", setup: func(t *testing.T, a *agent) {
 			a.setenv("APPNET_AGENT_ADMIN_MODE=uds", "APPNET_AGENT_ADMIN_UDS_PATH="+a.dir+"/"+strings.Repeat("s", 120))
 		}, want: []string{"APPNET_AGENT_ADMIN_UDS_PATH", "a Unix socket path can be at most 107 bytes"}},
+		{name: "management API port is Envoy's admin port", setup: func(t *testing.T, a *agent) {
+			a.withAPI()
+			a.setenv("APPNET_AGENT_HTTP_PORT=" + strconv.Itoa(a.port))
+		}, want: []string{"APPNET_AGENT_HTTP_PORT", "Envoy's admin port (ENVOY_ADMIN_ACCESS_PORT)"}},
+		{name: "management API port is a static listener's", setup: func(t *testing.T, a *agent) {
+			a.withAPI()
+			// The golden fragment's static listener static_ingress is on 0.0.0.0:15000; the agent
+			// exits before binding anything.
+			a.setenv("ENVOY_RESOURCES_CONFIG_FILE="+filepath.Join(testenv.RepoRoot(), "golden", "files", "resources.yaml"),
+				"APPNET_AGENT_HTTP_PORT=15000")
+		}, want: []string{"APPNET_AGENT_HTTP_PORT", `Envoy's static listener "static_ingress"`}},
 		{name: "ENVOY_CONFIG_FILE is a directory", setup: func(t *testing.T, a *agent) {
 			a.setenv("ENVOY_CONFIG_FILE=" + a.dir)
 		}, want: []string{"ENVOY_CONFIG_FILE", "is not a regular file"}},
@@ -160,7 +182,7 @@ func TestStartFailures(t *testing.T) {
 					a.fatalf("the directory holds %q (%v), want %q", got, err, tc.listing)
 				}
 			}
-			if strings.Contains(tc.name, "regular file") {
+			if strings.Contains(tc.name, "regular file") || strings.Contains(tc.name, "symbolic link") {
 				if b, _ := os.ReadFile(filepath.Join(a.dir, "api.sock")); string(b) != "keep me" {
 					a.fatalf("the file at the socket path was changed: %q", b)
 				}

@@ -37,6 +37,9 @@ type agent struct {
 	env    map[string]string
 	args   []string // agent flags
 	prefix []string // launcher, e.g. unshare
+	// outTo and errTo, when set, are the agent's stdout and stderr instead of the files
+	// agent.stdout and agent.stderr (a pipe whose reader a test controls).
+	outTo, errTo *os.File
 
 	// The management API, once withAPI or withUDS turned it on.
 	base   string // http://127.0.0.1:PORT, or http://127.0.0.1 on the socket
@@ -121,6 +124,12 @@ func (a *agent) start() {
 		a.t.Fatal(err)
 	}
 	cmd.Stdout, cmd.Stderr = a.outF, a.errF
+	if a.outTo != nil {
+		cmd.Stdout = a.outTo
+	}
+	if a.errTo != nil {
+		cmd.Stderr = a.errTo
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		a.t.Fatal(err)

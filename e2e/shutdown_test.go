@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -142,11 +143,14 @@ func TestShutdownEscalation(t *testing.T) {
 			a.setenv(tc.env...)
 			a.start()
 			pid := a.waitEnvoyUp(1).Pid
+			first := time.Now()
 			a.signal(syscall.SIGTERM)
 			var second time.Time
 			if tc.second != nil {
 				what, keep := tc.second(pid)
 				a.waitEvent(what, 1, 20*time.Second, keep)
+				// The same signal within a second is the same request (issue 16, item 17).
+				time.Sleep(time.Until(first.Add(repeatWindow + 100*time.Millisecond)))
 				second = time.Now()
 				a.signal(syscall.SIGTERM)
 			}
@@ -164,6 +168,10 @@ func TestShutdownEscalation(t *testing.T) {
 		})
 	}
 }
+
+// repeatWindow is supervise.DefaultRepeatWindow: the same signal again within it is the same
+// shutdown request.
+const repeatWindow = time.Second
 
 // TestAgentKilledTakesEnvoyDown: SIGKILL gives the agent no chance to act, so only the
 // parent-death signal (R4) can stop Envoy from running on as an orphan.
@@ -183,5 +191,67 @@ func TestAgentKilledTakesEnvoyDown(t *testing.T) {
 	a.wait(10 * time.Second)
 	if !testenv.Poll(5*time.Second, func() bool { return !a.owns(up.Pid) }) {
 		a.fatalf("Envoy %d still running 5 s after the agent was killed", up.Pid)
+	}
+}
+
+// TestOutputReaderGone (issue 16, item 2): the reader of the agent's stdout and stderr goes
+// away (a log driver restarts, a `| tee` ends) while Envoy keeps printing. The agent must not
+// die of SIGPIPE (141, taking Envoy down through the parent-death signal without a drain): it
+// counts the lost lines and still drains Envoy on SIGTERM.
+func TestOutputReaderGone(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t, "STANDIN_STDOUT_LINES=3000", "STANDIN_STDERR_LINES=3000", "STANDIN_LINE_INTERVAL=1ms")
+	a.withAPI()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.outTo, a.errTo = w, w
+	a.start()
+	w.Close()
+	if _, err := r.Read(make([]byte, 1)); err != nil { // the agent has started writing
+		t.Fatal(err)
+	}
+	r.Close()
+	up := a.waitEnvoyUp(1)
+	a.waitFor("Envoy's lines printed", 30*time.Second, func(evs []event) bool { return len(filter(evs, isEvent("lines_done"))) == 2 })
+	a.waitMetrics("Envoy's 6000 lines counted as lost", 10*time.Second, func(fams testenv.Exposition) bool {
+		v1, _ := fams.Value("appnet_agent_output_lines_lost_total", "stream", "stdout")
+		v2, _ := fams.Value("appnet_agent_output_lines_lost_total", "stream", "stderr")
+		return v1+v2 >= 6000
+	})
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(30 * time.Second); code != 0 {
+		a.fatalf("exit code %d, want 0", code)
+	}
+	if len(filter(a.events(), isDrain)) == 0 || len(filter(a.events(), isSignal(up.Pid, "SIGTERM"))) != 1 {
+		a.fatalf("Envoy was not drained and stopped")
+	}
+}
+
+// TestRepeatedSignalIsOneRequest (issue 16, item 17): a wrapper that sends SIGTERM to the
+// agent and to its process group delivers it twice at once; that is one request, and the
+// drain runs its course instead of being skipped as for a second signal.
+func TestRepeatedSignalIsOneRequest(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t, "LISTENER_DRAIN_WAIT_TIME_S=20", "STANDIN_DOWNSTREAM_CX=3", "STANDIN_DRAIN_CX_AFTER=1500ms")
+	a.start()
+	up := a.waitEnvoyUp(1)
+	pid := a.agentPid()
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	// Sent at once, the second would often merge with the first while it is still pending;
+	// a wrapper's second kill comes after some work, by when the first was taken.
+	time.Sleep(100 * time.Millisecond)
+	_ = syscall.Kill(-pid, syscall.SIGTERM) // the agent's group: the agent alone (Envoy has its own)
+	if code := a.wait(40 * time.Second); code != 0 {
+		a.fatalf("exit code %d, want 0", code)
+	}
+	evs := a.events()
+	drains, terms := filter(evs, isDrain), filter(evs, isSignal(up.Pid, "SIGTERM"))
+	if len(drains) == 0 || len(terms) != 1 {
+		a.fatalf("%d drain requests, %d SIGTERMs to Envoy; want a drain and one SIGTERM", len(drains), len(terms))
+	}
+	if d := terms[0].Time.Sub(drains[0].Time); d < 1400*time.Millisecond {
+		a.fatalf("Envoy's SIGTERM %v after the drain request, want after its connections closed (1.5 s): the repeated signal cut the drain short", d)
 	}
 }

@@ -41,11 +41,13 @@ type HealthOptions struct {
 	Relay bool
 	// AgentStarted is the base of agentUptime.
 	AgentStarted time.Time
-	// ServedBy, when set, reports whether process pid holds the admin API's listening socket
-	// (envoyadmin.Target.ServedBy). The poller checks it for each new Envoy before trusting an
-	// answer, so that another process answering on Envoy's admin address (a leftover Envoy,
-	// another task on a shared host network) is never taken for the Envoy the agent runs.
-	ServedBy func(pid int) (bool, error)
+	// HolderIn, when set, returns the process among pid and its descendants that holds the
+	// admin API's listening socket, 0 for none (envoyadmin.Target.HolderIn). The poller checks
+	// it for each new Envoy before trusting an answer, so that another process answering on
+	// Envoy's admin address (a leftover Envoy, another task on a shared host network) is never
+	// taken for the Envoy the agent runs, while an Envoy started by a wrapper script (a
+	// descendant of the process the agent started) is.
+	HolderIn func(pid int) (int, error)
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
 	Logger hclog.Logger
@@ -81,7 +83,9 @@ type healthState struct {
 	// ownerChecked is the supervisor's Starts for which the admin listener was found to be
 	// that Envoy's (or could not be checked); -1 before.
 	ownerChecked int
-	ownerUnknown bool // the check is impossible here; logged once
+	// ownerVerdict is the kind of the last ownership verdict (see checkOwner), logged when it
+	// changes.
+	ownerVerdict string
 }
 
 // NewHealth returns a poller; Run starts it.
@@ -243,28 +247,62 @@ func (h *Health) record(polled supervise.Snapshot, apply func(st *healthState)) 
 	return st.envoyState
 }
 
-// checkOwner verifies that the running Envoy holds the admin listener that answered. It
-// returns why the answer is not Envoy's, or "" when it is (or cannot be checked here).
+// Ownership verdicts (healthState.ownerVerdict).
+const (
+	verdictOwn        = "own"        // the process the agent started holds the admin listener
+	verdictDescendant = "descendant" // a process below it does (a wrapper started Envoy)
+	verdictForeign    = "foreign"    // another process does
+	verdictUnknown    = "unknown"    // it cannot be checked here
+)
+
+// checkOwner verifies that the running Envoy (or a process it started) holds the admin
+// listener that answered. It returns why the answer is not Envoy's, or "" when it is (or
+// cannot be checked here). A verdict different from the last one is logged.
 func (h *Health) checkOwner(sup supervise.Snapshot) string {
-	if h.opts.ServedBy == nil {
+	if h.opts.HolderIn == nil {
 		return ""
 	}
-	ours, err := h.opts.ServedBy(sup.PID)
-	h.mu.Lock()
-	defer h.mu.Unlock()
+	holder, err := h.opts.HolderIn(sup.PID)
+	verdict, why := verdictOwn, ""
 	switch {
 	case err != nil:
-		if !h.st.ownerUnknown {
-			h.st.ownerUnknown = true
-			h.log.Debug("Cannot verify that the admin API answering is Envoy's own; trusting it", "error", err)
-		}
-	case !ours:
-		return fmt.Sprintf("the admin address is answered by another process, not by Envoy (pid %d)", sup.PID)
+		verdict = verdictUnknown
+	case holder == 0:
+		verdict = verdictForeign
+		why = fmt.Sprintf("the admin address is answered by another process, not by Envoy (pid %d) or a process it started", sup.PID)
+	case holder != sup.PID:
+		verdict = verdictDescendant
 	}
-	if h.st.sup.Starts == sup.Starts {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if verdict != h.st.ownerVerdict {
+		h.logVerdict(verdict, h.st.ownerVerdict, sup.PID, holder, err, why)
+		h.st.ownerVerdict = verdict
+	}
+	if verdict != verdictForeign && h.st.sup.Starts == sup.Starts {
 		h.st.ownerChecked = sup.Starts
 	}
-	return ""
+	return why
+}
+
+// logVerdict says what an ownership verdict means, at the level it deserves: the expected
+// case quietly, unless it ends a foreign one.
+func (h *Health) logVerdict(verdict, previous string, pid, holder int, err error, why string) {
+	switch verdict {
+	case verdictUnknown:
+		h.log.Debug("Cannot verify that the admin API answering is Envoy's own; trusting it", "error", err)
+	case verdictForeign:
+		h.log.Warn("Envoy's health is not trusted: "+why+"; /status stays UNHEALTHY until Envoy's own admin API answers", "pid", pid)
+	case verdictDescendant:
+		h.log.Info("Envoy's admin API is served by a process below the one the agent started (APPNET_ENVOY_PATH starts Envoy as its child); trusting it",
+			"started_pid", pid, "admin_pid", holder)
+	case verdictOwn:
+		if previous == verdictForeign {
+			h.log.Info("Envoy's admin API is now served by Envoy itself; trusting it", "pid", pid)
+		} else {
+			h.log.Debug("Envoy's admin API is served by Envoy itself", "pid", pid)
+		}
+	}
 }
 
 // notRunning says why there is no Envoy to poll.

@@ -38,7 +38,9 @@ func TestFilteredAndDeltaMemoryIsBounded(t *testing.T) {
 		t.Errorf("peak heap %.2f× the body, want ≤ 3×", ratio)
 	}
 
-	fetch := func(ctx context.Context) (*promtext.Exposition, error) { return fetchFiltered(ctx, admin, true) }
+	fetch := func(ctx context.Context) (*promtext.Exposition, error) {
+		return fetchFiltered(ctx, admin, true, statsDecision)
+	}
 	s := NewSnapshotter(fetch, time.Hour, nil, nil)
 	runtime.GC()
 	base = heapNow()

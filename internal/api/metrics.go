@@ -101,7 +101,7 @@ func (h metricsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeMetrics(w, bytes.TrimPrefix(body, []byte("\n")))
+	writeMetrics(w, r, bytes.TrimPrefix(body, []byte("\n")))
 }
 
 // agentMetrics renders the agent's families in the Prometheus text format, sorted by name,
@@ -126,6 +126,7 @@ func (s *Service) agentMetrics() ([]byte, error) {
 		drainPhase(st.DrainPhase),
 		gauge("appnet_agent_bootstrap_warnings", "Warnings when the bootstrap was made (variables, platform facts, rendering).", float64(s.bootstrapWarnings)),
 		s.requestFamily(),
+		s.outputFamily(),
 	}
 	if sup.Exited {
 		fams = append(fams,
@@ -179,6 +180,18 @@ func (s *Service) requestFamily() *dto.MetricFamily {
 	for _, k := range keys {
 		mf.Metric = append(mf.Metric, &dto.Metric{Label: labels("code", strconv.Itoa(k.code), "endpoint", k.endpoint),
 			Counter: &dto.Counter{Value: proto.Float64(float64(counts[k]))}})
+	}
+	return mf
+}
+
+// outputFamily is appnet_agent_output_lines_lost_total, one series per guarded stream.
+func (s *Service) outputFamily() *dto.MetricFamily {
+	mf := &dto.MetricFamily{Name: proto.String("appnet_agent_output_lines_lost_total"),
+		Help: proto.String("Lines the agent's stdout or stderr refused (its reader gone, a full disk), which were dropped."),
+		Type: dto.MetricType_COUNTER.Enum()}
+	for _, o := range s.outputs {
+		mf.Metric = append(mf.Metric, &dto.Metric{Label: labels("stream", o.Name()),
+			Counter: &dto.Counter{Value: proto.Float64(float64(o.Lost()))}})
 	}
 	return mf
 }

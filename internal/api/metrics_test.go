@@ -1,6 +1,7 @@
 package api
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/common/model"
 
+	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/supervise"
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
@@ -26,8 +28,10 @@ func newMetricsService(t *testing.T, f *fakeEnvoy, inStats bool) *Service {
 	cfg := testConfig{}.env()
 	cfg.Agent.RestartCount = 3
 	cfg.API.MetricsInStats = inStats
+	stdout, stderr := logging.NewStreams(io.Discard, io.Discard)
 	svc := New(Options{Config: cfg, Admin: adminFor(t, f.srv), Logger: hclog.NewNullLogger(), AgentStarted: time.Now().Add(-90 * time.Second),
-		Build: BuildInfo{Version: "v1.2.3", GoVersion: "go1.26", ControlPlaneVersion: "v1.40.0"}, BootstrapWarnings: 2})
+		Build: BuildInfo{Version: "v1.2.3", GoVersion: "go1.26", ControlPlaneVersion: "v1.40.0"}, BootstrapWarnings: 2,
+		Outputs: []*logging.Stream{stdout, stderr}})
 	svc.Start()
 	t.Cleanup(svc.Stop)
 	return svc
@@ -70,6 +74,7 @@ func TestMetricsAcrossEnvoyLife(t *testing.T) {
 	expectValue(t, fams, 0, "appnet_agent_healthy")
 	expectValue(t, fams, 2, "appnet_agent_bootstrap_warnings")
 	expectValue(t, fams, 1, "appnet_agent_drain_phase", "phase", "none")
+	expectValue(t, fams, 0, "appnet_agent_output_lines_lost_total", "stream", "stderr")
 	for _, absent := range []string{"appnet_agent_envoy_last_exit_code", "appnet_agent_envoy_last_exit_signal", "appnet_agent_control_plane_connected"} {
 		if _, ok := fams.Value(absent); ok {
 			t.Errorf("%s present before it means anything", absent)

@@ -36,10 +36,15 @@ type statsHandler struct {
 	// agentMetrics, when set (APPNET_AGENT_METRICS_IN_STATS), renders the agent's own
 	// families, appended to the unfiltered output (never to filter or delta answers).
 	agentMetrics func() ([]byte, error)
+	// decision is statsDecision (tests shorten it).
+	decision time.Duration
 }
 
 func newStatsHandler(admin *envoyadmin.Client, snaps *Snapshotter, log hclog.Logger) *statsHandler {
-	return &statsHandler{admin: admin, snaps: snaps, log: log, filtering: make(chan struct{}, maxFiltering)}
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &statsHandler{admin: admin, snaps: snaps, log: log, filtering: make(chan struct{}, maxFiltering), decision: statsDecision}
 }
 
 var statsQueryKeys = map[string]bool{"usedonly": true, "filter": true, "delta": true}
@@ -80,7 +85,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if delta && h.snaps != nil {
 		if chunks, ok := h.snaps.Delta(); ok {
 			w.Header().Set(statsSourceHeader, "delta")
-			writeMetrics(w, chunks...)
+			writeMetrics(w, r, chunks...)
 			return
 		}
 	}
@@ -96,7 +101,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tooMany(w)
 		return
 	}
-	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly)
+	ft, err := fetchFiltered(r.Context(), h.admin, usedOnly, h.decision)
 	if err != nil {
 		read := ft.Size() // a refused body may have cost up to the cap
 		ft = nil
@@ -116,7 +121,7 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(statsSourceHeader, "live")
 	}
 	n := ft.Size()
-	writeMetrics(w, promtext.Texts(fams)...)
+	writeMetrics(w, r, promtext.Texts(fams)...)
 	ft, fams = nil, nil
 	releaseAfter(n)
 }
@@ -125,23 +130,56 @@ func (h *statsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // filtered body); more answer 429 at once. Unfiltered scrapes stream and are not counted.
 const maxFiltering = 2
 
+// statsDecision is what a scrape gives Envoy, in all, to deliver what the agent needs before
+// it answers (issue 16, item 11): the unfiltered scrape Envoy's first prefetchBytes (or its
+// whole body), the filtered one Envoy's whole body. Both attempts count, and every wait for
+// Envoy's bytes; the agent's own processing between them does not. An Envoy that drips its
+// answer gets the client a 500 when it is spent, well before the server's write timeout.
+const statsDecision = 10 * time.Second
+
+// openStats starts Envoy's Prometheus stats within budget (headers and retries) and gives
+// reading the body what is left of it (envoyadmin.Stream.LimitWait). close releases the
+// stream.
+func openStats(ctx context.Context, admin *envoyadmin.Client, filtered, usedOnly bool, budget time.Duration) (s *envoyadmin.Stream, close func(), err error) {
+	start := time.Now()
+	ctx, cancel := context.WithCancel(ctx)
+	late := time.AfterFunc(budget, cancel)
+	s, err = admin.PrometheusStats(ctx, filtered, usedOnly)
+	if !late.Stop() && err == nil {
+		s.Close()
+		err = fmt.Errorf("%w: %w", context.DeadlineExceeded, envoyadmin.ErrWaitSpent)
+	}
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	s.LimitWait(budget - time.Since(start))
+	return s, func() { s.Close(); cancel() }, nil
+}
+
 // passThrough streams Envoy's body unchanged (H5). The status is committed only once the
-// first prefetchBytes have arrived (or the whole body, if shorter), so an Envoy that fails or
-// stalls before that gets the client a 500, never an empty reply. After that, a failure can
-// only be signalled by breaking the connection: with Envoy's Content-Length forwarded, or by
-// aborting a chunked reply, a client never mistakes a cut body for a whole one.
+// first prefetchBytes have arrived (or the whole body, if shorter), within statsDecision; an
+// Envoy that fails, stalls or drips before that gets the client a 500, never an empty reply.
+// After that, a failure can only be signalled by breaking the connection: with Envoy's
+// Content-Length forwarded, or by aborting a chunked reply, a client never mistakes a cut body
+// for a whole one.
 func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedOnly bool) {
-	s, err := h.admin.PrometheusStats(r.Context(), false, usedOnly)
+	s, closeStats, err := openStats(r.Context(), h.admin, false, usedOnly, h.decision)
+	var head []byte
+	if err == nil {
+		defer closeStats()
+		head, err = prefetch(s, prefetchBytes)
+	}
+	if errors.Is(err, envoyadmin.ErrWaitSpent) && r.Context().Err() == nil {
+		err = fmt.Errorf("only %d bytes of the stats arrived within %s, not the %d KiB the agent waits for before it answers: %w",
+			len(head), h.decision, prefetchBytes>>10, err)
+	}
 	if err != nil {
 		h.fail(w, err)
 		return
 	}
-	defer s.Close()
-	head, err := prefetch(s, prefetchBytes, prefetchWait)
-	if err != nil {
-		h.fail(w, err)
-		return
-	}
+	s.LimitWait(0) // committed: from here on, the scrape's own limit applies
+
 	var agent []byte // the agent's families, each after an empty line, so they start on a line of their own
 	if h.agentMetrics != nil {
 		if agent, err = h.agentMetrics(); err != nil {
@@ -155,7 +193,7 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		hdr.Set("Content-Length", strconv.FormatInt(s.ContentLength+int64(len(agent)), 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
+	out := newProgressWriter(w, r)
 	n, err := out.Write(head)
 	if err == nil {
 		var m int64
@@ -169,49 +207,45 @@ func (h *statsHandler) passThrough(w http.ResponseWriter, r *http.Request, usedO
 		_, err = out.Write(agent)
 	}
 	if err != nil {
+		if sc := scrapeOf(r.Context()); sc != nil {
+			if why, stopped := sc.explain(err); stopped {
+				h.log.Info("A stats scrape was cut; closing its connection", "after_bytes", n, "reason", why)
+				panic(http.ErrAbortHandler)
+			}
+		}
 		h.log.Warn("Streaming Envoy's stats failed; closing the connection", "after_bytes", n, "error", err)
 		// net/http's documented way to end a reply without completing it.
 		panic(http.ErrAbortHandler)
 	}
 }
 
-// What passThrough reads before it commits to a 200: more than net/http buffers (4 KiB), so
-// nothing has reached the client before it decides. prefetchWait bounds how long a dripping
-// Envoy can delay the decision; whatever arrived by then is sent.
-const (
-	prefetchBytes = 32 << 10
-	prefetchWait  = statsTimeout
-)
+// prefetchBytes is what passThrough reads before it commits to a 200: more than net/http
+// buffers (4 KiB), so nothing has reached the client before it decides, and once it has
+// decided the status line goes out with the first write.
+const prefetchBytes = 32 << 10
 
-// prefetch reads up to n bytes of r, until EOF, an error, or max has passed with something
-// read. An error before n bytes (or EOF) is returned with nothing, so the caller can still
-// answer with an error status.
-func prefetch(r io.Reader, n int, max time.Duration) ([]byte, error) {
+// prefetch reads up to n bytes of r, or until EOF. On an error it returns what it read.
+func prefetch(r io.Reader, n int) ([]byte, error) {
 	buf := make([]byte, n)
-	deadline := time.Now().Add(max)
-	got := 0
-	for got < n {
-		m, err := r.Read(buf[got:])
-		got += m
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if got > 0 && time.Now().After(deadline) {
-			break
-		}
+	got, err := io.ReadFull(r, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil // the whole body is shorter
 	}
-	return buf[:got], nil
+	return buf[:got], err
 }
 
 // progressWriter gives each write to the client its own deadline (clientStall from the start
-// of that write), so a large body reaches a slow client whatever its size, while a client that
-// stops reading is dropped after clientStall.
+// of that write, but not past the end of its scrape), so a large body reaches a slow client
+// whatever its size, while a client that stops reading is dropped after clientStall. A
+// scrape cut by the scrape gate fails its next write, or the one blocked.
 type progressWriter struct {
 	w  io.Writer
 	rc *http.ResponseController
+	sc *scrapeSlot // nil outside the scrape gate
+}
+
+func newProgressWriter(w http.ResponseWriter, r *http.Request) *progressWriter {
+	return &progressWriter{w: w, rc: http.NewResponseController(w), sc: scrapeOf(r.Context())}
 }
 
 // clientStall is how long one write to a client may block. It replaces the server's
@@ -222,7 +256,13 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	written := 0
 	for len(b) > 0 {
 		chunk := b[:min(len(b), 32<<10)]
-		_ = p.rc.SetWriteDeadline(time.Now().Add(clientStall)) // unsupported only on test recorders
+		if p.sc != nil {
+			if err := p.sc.beforeWrite(clientStall); err != nil {
+				return written, err
+			}
+		} else {
+			_ = p.rc.SetWriteDeadline(time.Now().Add(clientStall)) // unsupported only on test recorders
+		}
 		n, err := p.w.Write(chunk)
 		written += n
 		if err != nil {
@@ -253,16 +293,21 @@ func (e *parseError) Error() string { return e.err.Error() }
 func (e *parseError) Unwrap() error { return e.err }
 
 // fetchFiltered gets the metrics extension's stats from Envoy (GET
-// /stats?format=prometheus&filter=appmesh[&usedonly]) and renders the families as the filter
-// serves them (promtext.FilterExtension).
-func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool) (*promtext.Exposition, error) {
-	s, err := admin.PrometheusStats(ctx, true, usedOnly)
-	if err != nil {
-		return nil, err
+// /stats?format=prometheus&filter=appmesh[&usedonly]), giving Envoy budget in all to deliver
+// them (see statsDecision), and renders the families as the filter serves them
+// (promtext.FilterExtension).
+func fetchFiltered(ctx context.Context, admin *envoyadmin.Client, usedOnly bool, budget time.Duration) (*promtext.Exposition, error) {
+	s, closeStats, err := openStats(ctx, admin, true, usedOnly, budget)
+	var ft *promtext.Exposition // on an error, what was read (its size tells what it cost)
+	if err == nil {
+		defer closeStats()
+		ft, err = promtext.FilterExtension(s)
+		err = classify(err)
 	}
-	defer s.Close()
-	ft, err := promtext.FilterExtension(s)
-	return ft, classify(err)
+	if errors.Is(err, envoyadmin.ErrWaitSpent) {
+		err = fmt.Errorf("the filtered stats were not complete within %s: %w", budget, err)
+	}
+	return ft, err
 }
 
 // classify separates failures to read Envoy's body from bodies that do not parse.
@@ -278,8 +323,8 @@ func classify(err error) error {
 	}
 }
 
-// writeMetrics sends a complete exposition, given in chunks, with its length.
-func writeMetrics(w http.ResponseWriter, chunks ...[]byte) {
+// writeMetrics sends a complete exposition, given in chunks, with its length, in answer to r.
+func writeMetrics(w http.ResponseWriter, r *http.Request, chunks ...[]byte) {
 	n := 0
 	for _, c := range chunks {
 		n += len(c)
@@ -288,7 +333,7 @@ func writeMetrics(w http.ResponseWriter, chunks ...[]byte) {
 	h.Set("Content-Type", promContentType)
 	h.Set("Content-Length", strconv.Itoa(n))
 	w.WriteHeader(http.StatusOK)
-	out := &progressWriter{w: w, rc: http.NewResponseController(w)}
+	out := newProgressWriter(w, r)
 	for _, c := range chunks {
 		if _, err := out.Write(c); err != nil {
 			return // the client went away

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -191,6 +193,37 @@ func TestStatsDrippingThenStalledEnvoyGets500(t *testing.T) {
 	}
 }
 
+// Issue 16, item 11: an Envoy that drips its body without ever stalling long enough for the
+// per-read timeout gets the client a 500 once the decision time is up, unfiltered and
+// filtered alike (it used to get an empty reply, after the server's write timeout).
+func TestStatsDrippingEnvoyGets500InTime(t *testing.T) {
+	f := newFakeEnvoy(t)
+	f.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; r.Context().Err() == nil; i++ {
+			fmt.Fprintf(w, "envoy_x{n=\"%d\"} 1\n", i)
+			w.(http.Flusher).Flush()
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	h := newStatsHandler(adminFor(t, f.srv).With(time.Second, statsAttempts), nil, hclog.NewNullLogger())
+	h.decision = 500 * time.Millisecond
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for _, target := range []string{"/stats/prometheus", "/stats/prometheus?filter=metrics_extension"} {
+		start := time.Now()
+		res, err := http.Get(srv.URL + target)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		d := time.Since(start)
+		if res.StatusCode != 500 || !strings.Contains(string(body), "within 500ms") || d < h.decision || d > h.decision+3*time.Second {
+			t.Errorf("%s: %d %q after %v; want a 500 saying why, at about %v", target, res.StatusCode, body, d, h.decision)
+		}
+	}
+}
+
 func TestStatsDelta(t *testing.T) {
 	f := newFakeEnvoy(t)
 	f.set(func(f *fakeEnvoy) { f.prom = []byte(testenv.ExtensionBody) })
@@ -221,5 +254,121 @@ func TestStatsDelta(t *testing.T) {
 	// Without delta, the same query is live.
 	if _, body, _ := do(h, "GET", "/stats/prometheus?usedonly&filter=metrics_extension", local); !strings.Contains(body, "130") {
 		t.Errorf("live: %q", body)
+	}
+}
+
+// slowScrape is a raw client that asks for path and reads its answer slowly, through a small
+// receive buffer, until told to read the rest at full speed.
+type slowScrape struct {
+	conn    net.Conn
+	started time.Time
+	hurry   chan struct{}
+	done    chan struct{}
+	status  string
+	n       int64
+	ended   time.Duration // from start to the end of the body or the connection
+}
+
+func startSlowScrape(t *testing.T, addr, path string) *slowScrape {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.(*net.TCPConn).SetReadBuffer(256 << 10) // over loopback's MSS, or window updates stall
+	s := &slowScrape{conn: c, started: time.Now(), hurry: make(chan struct{}), done: make(chan struct{})}
+	t.Cleanup(func() { c.Close(); <-s.done })
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: agent\r\nConnection: close\r\n\r\n", path)
+	go func() {
+		defer close(s.done)
+		br := bufio.NewReaderSize(c, 512)
+		s.status, _ = br.ReadString('\n')
+		buf := make([]byte, 256)
+		for {
+			select {
+			case <-s.hurry:
+				m, _ := io.Copy(io.Discard, br)
+				s.n += m
+				s.ended = time.Since(s.started)
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			m, err := br.Read(buf)
+			s.n += int64(m)
+			if err != nil {
+				s.ended = time.Since(s.started)
+				return
+			}
+		}
+	}()
+	return s
+}
+
+// Issue 16, item 7, in process: four slow scrapers hold every slot; a fresh scrape is
+// refused while they are young, then takes the slot of the oldest, which is cut; the others
+// are cut at the scrape limit.
+func TestSlowScrapersAreCut(t *testing.T) {
+	const size = 16 << 20
+	f := bigEnvoy(t, size)
+	stats := newStatsHandler(adminFor(t, f.srv).With(10*time.Second, statsAttempts), nil, hclog.NewNullLogger())
+	g := newScrapeGate(stats, func(*http.Request) bool { return true }, limit{perSecond: 1000, burst: 1000}, hclog.NewNullLogger())
+	g.crawl, g.limit = time.Second, 4*time.Second
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	var slow []*slowScrape
+	for range maxScrapes {
+		slow = append(slow, startSlowScrape(t, addr, "/stats/prometheus"))
+	}
+	running := func() int { g.mu.Lock(); defer g.mu.Unlock(); return len(g.running) }
+	waitFor(t, 10*time.Second, "four scrapes running", func() bool { return running() == maxScrapes })
+	get := func() (int, int64) {
+		res, err := http.Get(srv.URL + "/stats/prometheus")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		n, _ := io.Copy(io.Discard, res.Body)
+		return res.StatusCode, n
+	}
+	if code, _ := get(); code != http.StatusTooManyRequests {
+		t.Fatalf("a fresh scrape beside four young ones: %d, want 429", code)
+	}
+	time.Sleep(time.Until(slow[0].started.Add(g.crawl + 100*time.Millisecond)))
+	fresh := time.Now()
+	if code, n := get(); code != 200 || n != size {
+		t.Fatalf("a fresh scrape beside four crawling ones: %d, %d bytes; want 200 and the whole body", code, n)
+	}
+	t.Logf("fresh scrape served in %v", time.Since(fresh).Round(time.Millisecond))
+	for _, s := range slow {
+		close(s.hurry)
+	}
+	cut := 0
+	for i, s := range slow {
+		<-s.done
+		t.Logf("slow %d: %d bytes, ended after %v", i, s.n, s.ended)
+		if !strings.Contains(s.status, "200") {
+			t.Errorf("slow scrape: status %q", s.status)
+		}
+		if s.n < size {
+			cut++
+		}
+	}
+	if cut == 0 {
+		t.Errorf("no slow scrape was cut for the fresh one")
+	}
+	// A lone slow scrape is cut at the scrape limit: its slot is free again then (what the
+	// kernel had queued for it still trickles to the client).
+	t.Logf("at %v: the lone slow scrape", time.Since(fresh))
+	late := startSlowScrape(t, addr, "/stats/prometheus")
+	waitFor(t, 10*time.Second, "the slow scrape running", func() bool { return running() == 1 })
+	waitFor(t, g.limit+10*time.Second, "the slow scrape cut", func() bool { return running() == 0 })
+	if d := time.Since(late.started); d < g.limit-100*time.Millisecond {
+		t.Errorf("a lone slow scrape was cut after %v, before its limit of %v", d, g.limit)
+	}
+	close(late.hurry)
+	<-late.done
+	if late.n >= size {
+		t.Errorf("the cut scrape got the whole body")
 	}
 }

@@ -1,14 +1,10 @@
 package api
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -57,7 +53,7 @@ func routes(e endpoints, local func(*http.Request) bool, allowRemote bool, count
 	mux := http.NewServeMux()
 	mux.Handle(PathStatus, limited(statusLimit, e.status))
 	mux.Handle(PathMetrics, limited(metricsLimit, e.metrics))
-	mux.Handle(PathStats, limited(statsLimit, e.stats))
+	mux.Handle(PathStats, newScrapeGate(e.stats, local, statsLimit, log))
 	// The origin check comes before the budget, so remote callers cannot spend the local
 	// callers' tokens.
 	mux.Handle(PathEnableLogging, guard(limited(loggingLimit, e.logging)))
@@ -190,94 +186,3 @@ func listenTCP(host string, port uint16) (net.Listener, error) {
 	}
 	return ln, nil
 }
-
-// listenUnix binds a Unix socket at path with mode 0600 from its first moment: it is
-// created in a private directory beside path, chmod'ed there and renamed into place, so it
-// is never reachable with the umask's permissions (B27). A stale socket at path is removed
-// first; any other kind of file is left alone and reported.
-func listenUnix(path string) (net.Listener, error) {
-	fail := func(err error) (net.Listener, error) {
-		return nil, fmt.Errorf("APPNET_AGENT_ADMIN_UDS_PATH: %w", err)
-	}
-	if fi, err := os.Lstat(path); err == nil {
-		if fi.Mode().Type() != fs.ModeSocket {
-			return fail(fmt.Errorf("%s exists and is not a socket; not replacing it", path))
-		}
-		if err := os.Remove(path); err != nil {
-			return fail(fmt.Errorf("removing the stale socket: %w", err))
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fail(err)
-	}
-	dir, err := os.MkdirTemp(filepath.Dir(path), ".appnet-")
-	if err != nil {
-		return fail(fmt.Errorf("cannot create the socket beside %s: %w", path, err))
-	}
-	defer os.RemoveAll(dir)
-	tmp := filepath.Join(dir, "s")
-	if len(tmp) >= maxSocketPath && len(path) < maxSocketPath {
-		return listenUnixDirect(path)
-	}
-	ln, err := net.Listen("unix", tmp)
-	if err != nil {
-		return fail(fmt.Errorf("cannot listen on %s: %w", path, err))
-	}
-	ul := ln.(*net.UnixListener)
-	ul.SetUnlinkOnClose(false) // its name changes below; Close removes the final path
-	if err := os.Chmod(tmp, socketMode); err != nil {
-		ln.Close()
-		return fail(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		ln.Close()
-		return fail(fmt.Errorf("cannot move the socket to %s: %w", path, err))
-	}
-	return newUnixListener(ul, path), nil
-}
-
-// maxSocketPath is sun_path's size on Linux, including the terminating NUL.
-const maxSocketPath = 108
-
-// listenUnixDirect is the fallback when the private directory's longer name does not fit
-// in a socket address: listen at path, then restrict it at once.
-func listenUnixDirect(path string) (net.Listener, error) {
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("APPNET_AGENT_ADMIN_UDS_PATH: cannot listen on %s: %w", path, err)
-	}
-	ul := ln.(*net.UnixListener)
-	ul.SetUnlinkOnClose(false)
-	if err := os.Chmod(path, socketMode); err != nil {
-		ln.Close()
-		_ = os.Remove(path)
-		return nil, fmt.Errorf("APPNET_AGENT_ADMIN_UDS_PATH: %w", err)
-	}
-	return newUnixListener(ul, path), nil
-}
-
-// unixListener removes its socket file when closed, unless the path now names another file
-// (e.g. a second agent replaced the stale-looking socket meanwhile).
-type unixListener struct {
-	*net.UnixListener
-	path string
-	file fs.FileInfo // the socket file as bound; nil if it could not be read
-}
-
-func newUnixListener(ul *net.UnixListener, path string) *unixListener {
-	fi, _ := os.Lstat(path)
-	return &unixListener{UnixListener: ul, path: path, file: fi}
-}
-
-func (l *unixListener) Close() error {
-	err := l.UnixListener.Close()
-	if cur, statErr := os.Lstat(l.path); statErr != nil || l.file == nil || !os.SameFile(cur, l.file) {
-		return err // gone already, or not ours any more
-	}
-	if rmErr := os.Remove(l.path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
-		err = rmErr
-	}
-	return err
-}
-
-// Addr reports the socket's final path.
-func (l *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }

@@ -104,8 +104,8 @@ func TestStatsConcurrencyLimit(t *testing.T) {
 			limited++
 		}
 	}
-	if ok != statsLimit.inflight || limited != 8-statsLimit.inflight {
-		t.Errorf("%d answered, %d refused; want %d in flight at most", ok, limited, statsLimit.inflight)
+	if ok != maxScrapes || limited != 8-maxScrapes {
+		t.Errorf("%d answered, %d refused; want %d in flight at most", ok, limited, maxScrapes)
 	}
 }
 
@@ -266,6 +266,70 @@ func TestUnixSocketRefusesToReplaceAFile(t *testing.T) {
 	}
 }
 
+// Issue 16, items 1 and 3: a symbolic link at the socket path is refused and left alone with
+// its target; a live socket (another process serves it) is never replaced, a stale one is; a
+// path whose private directory would be too long for a socket address still works.
+func TestUnixSocketPathChecks(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	if err := os.WriteFile(target, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.sock")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := listenUnix(link); err == nil || !strings.Contains(err.Error(), "is a symbolic link") {
+		t.Errorf("symlink: %v", err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode().Type() != os.ModeSymlink {
+		t.Errorf("the link was changed: %v %v", fi, err)
+	}
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("the link's target was changed: %q", b)
+	}
+
+	live := filepath.Join(dir, "live.sock")
+	other, err := net.Listen("unix", live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	before, _ := os.Lstat(live)
+	if _, err := listenUnix(live); err == nil || !strings.Contains(err.Error(), "is in use") {
+		t.Errorf("live socket: %v", err)
+	}
+	if after, err := os.Lstat(live); err != nil || !os.SameFile(before, after) {
+		t.Errorf("the live socket was replaced: %v", err)
+	}
+
+	// 107 bytes: the longest socket address, so the private directory's name is longer.
+	short, err := os.MkdirTemp("/tmp", "us") // t.TempDir's name may leave no room
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(short)
+	long := filepath.Join(short, strings.Repeat("d", 90-len(short)))
+	if err := os.Mkdir(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(long, "a.sock")
+	p += strings.Repeat("k", 107-len(p))
+	ln, err := listenUnix(p)
+	if err != nil {
+		t.Fatalf("a %d-byte path: %v", len(p), err)
+	}
+	defer ln.Close()
+	if fi, err := os.Lstat(p); err != nil || fi.Mode().Type() != os.ModeSocket || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket %v, %v; want a 0600 socket", fi, err)
+	}
+	if c, err := net.Dial("unix", p); err != nil {
+		t.Errorf("cannot connect: %v", err)
+	} else {
+		c.Close()
+	}
+}
+
 func TestListenTCPInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -304,7 +368,13 @@ func TestUnixListenerCloseKeepsAReplacedSocket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := listenUnix(path) // replaces the first one's file, as a second agent would
+	if _, err := listenUnix(path); err == nil || !strings.Contains(err.Error(), "is in use") {
+		t.Fatalf("a second listener took the live socket: %v", err)
+	}
+	if err := os.Remove(path); err != nil { // someone removes it; another process binds the path
+		t.Fatal(err)
+	}
+	second, err := listenUnix(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,5 +390,56 @@ func TestUnixListenerCloseKeepsAReplacedSocket(t *testing.T) {
 	}
 	if _, err := os.Lstat(path); !os.IsNotExist(err) {
 		t.Fatalf("socket left behind after its own listener closed: %v", err)
+	}
+}
+
+// Issue 16, item 7: who gets a slot when the gate is full, and whose scrape is cut for it.
+func TestScrapeGateAdmission(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	type run struct {
+		local bool
+		addr  string
+		age   time.Duration
+	}
+	local := func(age time.Duration) run { return run{local: true, age: age} }
+	remote := func(addr string, age time.Duration) run { return run{addr: addr, age: age} }
+	// running is oldest first, as the gate keeps it; victim indexes it.
+	for _, tc := range []struct {
+		name    string
+		running []run
+		next    run
+		ok      bool
+		victim  int // -1 for none
+	}{
+		{"free slot", []run{local(time.Second)}, local(0), true, -1},
+		{"full of fresh scrapes", []run{local(4), local(3), local(2), local(1)}, local(0), false, -1},
+		{"full: the oldest crawler is cut", []run{local(20 * time.Second), local(11 * time.Second), local(2), local(1)}, local(0), true, 0},
+		{"remote clients leave a slot to local ones", []run{remote("a", 1), remote("b", 1), remote("c", 1)}, remote("d", 0), false, -1},
+		{"... which a local client gets", []run{remote("a", 1), remote("b", 1), remote("c", 1)}, local(0), true, -1},
+		{"one remote address holds two slots at most", []run{remote("a", 1), remote("a", 1)}, remote("a", 0), false, -1},
+		{"... another address gets one", []run{remote("a", 1), remote("a", 1)}, remote("b", 0), true, -1},
+		{"a remote newcomer never cuts a local scrape", []run{local(time.Minute), remote("a", 1), remote("b", 1), remote("c", 1)}, remote("d", 0), false, -1},
+		{"a remote newcomer cuts a remote crawler", []run{local(time.Minute), remote("a", time.Minute), remote("b", 1), remote("c", 1)}, remote("d", 0), true, 1},
+		{"a local newcomer cuts a remote crawler", []run{remote("a", time.Minute), remote("b", 1), remote("c", 1), local(1)}, local(0), true, 0},
+		{"cutting a crawler of the same address frees its share", []run{remote("a", time.Minute), remote("a", 1)}, remote("a", 0), true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newScrapeGate(http.NotFoundHandler(), nil, statsLimit, hclog.NewNullLogger())
+			for _, r := range tc.running {
+				g.running = append(g.running, &scrapeSlot{local: r.local, addr: r.addr, started: t0.Add(-r.age)})
+			}
+			var want *scrapeSlot
+			if tc.victim >= 0 {
+				want = g.running[tc.victim]
+			}
+			next := &scrapeSlot{local: tc.next.local, addr: tc.next.addr, started: t0}
+			victim, ok := g.admit(next)
+			if ok != tc.ok || victim != want {
+				t.Fatalf("admitted %v, victim %+v; want %v, %+v", ok, victim, tc.ok, want)
+			}
+			if ok && (len(g.running) > maxScrapes || g.running[len(g.running)-1] != next) {
+				t.Errorf("running after admission: %d, last %+v", len(g.running), g.running[len(g.running)-1])
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 	"github.com/appnet/appnet-agent/internal/lifecycle"
+	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
@@ -51,6 +52,9 @@ type Options struct {
 	// BootstrapWarnings is how many warnings making the bootstrap gave
 	// (appnet_agent_bootstrap_warnings).
 	BootstrapWarnings int
+	// Outputs are the agent's guarded standard streams, whose lost lines
+	// appnet_agent_output_lines_lost_total counts.
+	Outputs []*logging.Stream
 }
 
 // Service is the agent's management side: the health poller, the log-level keeper, the
@@ -72,6 +76,7 @@ type Service struct {
 	started           time.Time
 	bootstrapWarnings int
 	requests          requestCounts
+	outputs           []*logging.Stream
 
 	mu      sync.Mutex
 	ln      net.Listener // the bound listener; nil without APPNET_AGENT_ADMIN_MODE, or after it failed
@@ -99,17 +104,19 @@ func New(o Options) *Service {
 	mutAdmin := o.Admin.With(mutateTimeout, mutateAttempts)
 	statsAdmin := o.Admin.With(statsTimeout, statsAttempts)
 
-	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings,
+	s := &Service{cfg: c, log: log, build: o.Build, started: o.AgentStarted, bootstrapWarnings: o.BootstrapWarnings, outputs: o.Outputs,
 		lastSup: supervise.Snapshot{RestartsLeft: c.Agent.RestartCount}} // until the supervisor first reports
 	s.health = NewHealth(HealthOptions{
 		Admin: hcAdmin, Interval: c.API.HCPollInterval, DisconnectedTimeout: c.API.HCDisconnected,
 		Relay: c.Mode.RelayMode, AgentStarted: o.AgentStarted, Logger: log.Named("health"),
-		ServedBy: o.Admin.Target().ServedBy,
+		HolderIn: o.Admin.Target().HolderIn,
 	})
 	s.levels = NewLogLevels(mutAdmin, c.Agent.LogLevel, c.API.LoggingReset, log)
 	s.levels.SetComponents(c.Agent.ComponentLevels)
 	if c.API.StatsSnapshot {
-		fetch := func(ctx context.Context) (*promtext.Exposition, error) { return fetchFiltered(ctx, statsAdmin, true) }
+		fetch := func(ctx context.Context) (*promtext.Exposition, error) {
+			return fetchFiltered(ctx, statsAdmin, true, statsDecision)
+		}
 		s.snaps = NewSnapshotter(fetch, o.SnapshotPeriod, nil, log)
 	}
 	stats := newStatsHandler(statsAdmin, s.snaps, log)

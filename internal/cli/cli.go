@@ -52,11 +52,11 @@ func lookup(args []string) *command {
 }
 
 // IsRun reports whether args select run (no subcommand, only run's flags), for which main
-// subscribes to shutdown signals before anything else.
+// keeps the signal subscriptions made during package initialisation (internal/earlysignal).
 func IsRun(args []string) bool { return lookup(args) == nil }
 
 // Main runs the subcommand args name (run without one) and returns the process exit code.
-// sigs are the shutdown signals main subscribed to when IsRun(args); nil otherwise.
+// sigs are the shutdown signals (earlysignal.ForRun) when IsRun(args); nil otherwise.
 func Main(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	cmd := lookup(args)
 	switch {

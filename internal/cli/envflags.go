@@ -9,7 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/safefile"
 )
 
 // envFlags choose where render and facts read variables from: the process
@@ -88,16 +88,17 @@ func (a *assignFlag) Set(v string) error {
 	return nil
 }
 
-// writeOutput writes data to the -o file (atomically, with mode) or, without one, to stdout;
+// outputRules is what the help of -o and --junit says about the path (safefile.WriteOutput).
+const outputRules = "- is stdout; a regular file is replaced atomically, a device or FIFO written in place; " +
+	"a symbolic link is written through to its target in place, never replaced"
+
+// writeOutput writes data to the -o file (safefile.WriteOutput: "-" or none is stdout);
 // it returns the exit code.
 func writeOutput(out string, data []byte, mode os.FileMode, stdout, stderr io.Writer) int {
-	var err error
-	if out != "" {
-		err = render.WriteFileAtomic(out, data, mode)
-	} else {
-		_, err = stdout.Write(data)
+	if out == "" {
+		out = "-"
 	}
-	if err != nil {
+	if err := safefile.WriteOutput(out, data, mode, stdout); err != nil {
 		return fail(stderr, err)
 	}
 	return 0

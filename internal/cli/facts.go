@@ -25,7 +25,7 @@ on stderr. Exit 0, 1 for bad variables, 2 for bad flags.`,
 // the variables) and prints the answers as JSON, for `render --facts` and `golden --facts`.
 func cmdFacts(args []string, stdout, stderr io.Writer) int {
 	c := newCmdline(&factsUsage, stdout, stderr)
-	out := c.fs.String("o", "", "write the facts to `FILE` (atomically) instead of stdout")
+	out := c.fs.String("o", "", "write the facts to `FILE` instead of stdout; "+outputRules)
 	var envs envFlags
 	envs.register(c.fs)
 	if code, ok := c.parseFlagsOnly(args, ""); !ok {

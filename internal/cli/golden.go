@@ -9,7 +9,7 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/golden"
 	"github.com/appnet/appnet-agent/internal/platform"
-	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/safefile"
 )
 
 var goldenUsage = usage{
@@ -35,7 +35,7 @@ func cmdGolden(args []string, stdout, stderr io.Writer) int {
 	update := c.fs.Bool("update", false, "rewrite expectations that no longer match, create NAME.yaml for new cases that render")
 	templateDir := c.fs.String("template-dir", "", "APPNET_TEMPLATE_DIR for every case that does not set it")
 	factsFile := c.fs.String("facts", "", "platform facts of every case (appnet-agent facts output); NAME.facts.json overrides them")
-	junit := c.fs.String("junit", "", "also write a JUnit XML report to `FILE`")
+	junit := c.fs.String("junit", "", "also write a JUnit XML report to `FILE`; "+outputRules)
 	operands, code, ok := c.parse(args)
 	if !ok {
 		return code
@@ -70,7 +70,7 @@ func cmdGolden(args []string, stdout, stderr io.Writer) int {
 		if err := golden.WriteJUnit(&b, "appnet-agent golden", results); err != nil {
 			return usageErr(err)
 		}
-		if err := render.WriteFileAtomic(*junit, b.Bytes(), 0o644); err != nil {
+		if err := safefile.WriteOutput(*junit, b.Bytes(), 0o644, stdout); err != nil {
 			return usageErr(fmt.Errorf("--junit: %w", err))
 		}
 	}

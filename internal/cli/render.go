@@ -9,7 +9,9 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/platform"
+	"github.com/appnet/appnet-agent/internal/redact"
 	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/safefile"
 	"github.com/appnet/appnet-agent/internal/supervise"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
@@ -34,7 +36,7 @@ when the variables or the bootstrap are invalid, 2 for bad flags.`,
 // the variables of --env-file/--env, with the host's platform facts or those of --facts.
 func cmdRender(args []string, stdout, stderr io.Writer) int {
 	c := newCmdline(&renderUsage, stdout, stderr)
-	out := c.fs.String("o", "", "write the bootstrap to `FILE` (atomically) instead of stdout")
+	out := c.fs.String("o", "", "write the bootstrap to `FILE` instead of stdout; "+outputRules)
 	format := c.fs.String("format", "yaml", "the output format, `yaml|json`")
 	factsFile := c.fs.String("facts", "", "use the platform facts of `FILE` (appnet-agent facts output) instead of collecting them")
 	var envs envFlags
@@ -74,15 +76,16 @@ func cmdRender(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for p, content := range res.SideFiles {
-		if err := render.WriteFileAtomic(p, content, 0o644); err != nil {
+		if err := safefile.Replace(p, content, 0o644); err != nil { // as run writes it: never through a link
 			return fail(stderr, err)
 		}
 	}
 	return writeOutput(*out, data, 0o600, stdout, stderr)
 }
 
+// fail prints err, with credentials in URLs redacted, and returns exit code 1.
 func fail(stderr io.Writer, err error) int {
-	fmt.Fprintf(stderr, "error: %v\n", err)
+	fmt.Fprintf(stderr, "error: %s\n", redact.Text(err.Error()))
 	return 1
 }
 

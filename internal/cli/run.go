@@ -69,7 +69,8 @@ var statsSnapshotPeriod string
 const exitSoftware = 70
 
 // cmdRun renders the bootstrap, then starts and supervises Envoy until it is gone for good or a
-// shutdown signal has drained it. sigs was subscribed as main's first action.
+// shutdown signal has drained it. sigs were subscribed during package initialisation
+// (internal/earlysignal).
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
 // bootstrap, no log file); otherwise the log file, the orphan reaper (subreaper), the
@@ -80,10 +81,17 @@ const exitSoftware = 70
 //
 // Every way out, and its exit code:
 //
-//   - bad flags: 2; a bad variable, an invalid bootstrap, an unwritable bootstrap path or
-//     TMPDIR, an unusable log directory, the management API's port in use or its socket
-//     path taken by another kind of file: 1, before Envoy starts, with one log line naming
-//     the cause;
+//   - bad flags: 2; a bad variable, an invalid bootstrap, a user file or template that is
+//     not a regular file (a FIFO cannot block the start), a template that runs past
+//     APPNET_TEMPLATE_TIMEOUT_MS or renders too much, a symbolic link where the agent would
+//     write a file (internal/safefile), a management API port that Envoy binds too (its
+//     admin port, a static listener's), an unwritable bootstrap path or TMPDIR, an unusable
+//     log directory, the management API's port in use or its socket path served by another
+//     process or taken by another kind of file: 1, before Envoy starts, with one log line
+//     naming the cause;
+//   - a shutdown signal (SIGTERM, SIGINT, SIGQUIT) at any time before Envoy runs: 0, at
+//     once, with one log line; a step still working (platform facts, templates, user files)
+//     is cancelled and given at most stepGrace to remove what it made (issue 16, item 5);
 //   - -envoyReadiness: 0 once the running agent's /status says HEALTHY, else 1;
 //   - the supervisor returns (see supervise.Supervisor.Run for each case): its code, i.e.
 //     Envoy's (128+signal when killed; 126/127 when it cannot start), or 0 after a clean
@@ -96,10 +104,17 @@ const exitSoftware = 70
 // restarted with back-off (250 ms doubling to 30 s) when they fail or panic, with one log line each time, for as long
 // as the agent runs; Envoy keeps serving meanwhile. In particular, when the management API's
 // listener dies (or its socket file is removed), /status is unavailable until it is bound
-// again, which is retried. Envoy's output is copied on through a panic in the copy, and a
-// log file that refuses writes (full or read-only filesystem) sends its lines to stderr.
+// again, which is retried. Envoy's output is copied on through a panic in the copy, a
+// log file that refuses writes (full or read-only filesystem), cannot be rotated, or was
+// removed and cannot be made again sends its lines to stderr, and a stdout or stderr that
+// refuses them (its reader gone) drops and counts them (logging.Stream): SIGPIPE never ends
+// the agent. A bootstrap removed or changed while Envoy runs is written again before the
+// next restart (Options.BeforeRestart).
 func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	started := time.Now()
+	// From here on a write to a vanished reader is counted and reported, never fatal.
+	outStream, errStream := logging.NewStreams(stdout, stderr)
+	stdout, stderr = outStream, errStream
 	flags, code, ok := parseRunFlags(args, stdout, stderr)
 	if !ok {
 		return code
@@ -145,21 +160,16 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	} else {
 		defer reaper.Stop()
 	}
-	ctx := context.Background()
-	res, err := render.Render(ctx, cfg, render.Options{})
-	if err != nil {
-		log.Error("cannot create the Envoy bootstrap: " + err.Error())
-		return 1
-	}
-	for _, w := range res.Warnings {
-		log.Warn(w)
-	}
-	logOverload(log, res.Overload)
-	path, err := writeBootstrap(cfg, res)
-	if err != nil {
+	boot := &bootstrapStep{cfg: cfg, log: log}
+	if sig, err := untilSignal(sigs, boot.run, boot.discard); sig != nil {
+		log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
+		return 0
+	} else if err != nil {
 		log.Error(err.Error())
 		return 1
 	}
+	res, written := boot.res, boot.written
+	path := written.Path
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
 	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 
@@ -167,7 +177,8 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	defer admin.Close()
 
 	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
-		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings)})
+		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
+		Outputs: []*logging.Stream{outStream, errStream}})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1
@@ -184,22 +195,24 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	defer group.Stop()
 
 	opts := supervise.Options{
-		Argv:         supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts.CPU, log)),
-		LogLevel:     svc.EnvoyLogLevel,
-		Signals:      sigs,
-		Admin:        admin,
-		Reaper:       reaper,
-		Logger:       log,
-		OnChange:     svc.EnvoyChanged,
-		AgentStarted: started,
-		RestartCount: cfg.Agent.RestartCount,
-		DrainWait:    cfg.Agent.DrainWait,
-		MinDrain:     cfg.Agent.MinDrain,
+		Argv:          supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts.CPU, log)),
+		LogLevel:      svc.EnvoyLogLevel,
+		Signals:       sigs,
+		Admin:         admin,
+		Reaper:        reaper,
+		Logger:        log,
+		OnChange:      svc.EnvoyChanged,
+		AgentStarted:  started,
+		RestartCount:  cfg.Agent.RestartCount,
+		DrainWait:     cfg.Agent.DrainWait,
+		MinDrain:      cfg.Agent.MinDrain,
+		BeforeRestart: func() error { return restoreOutput(written, log) },
 	}
+	opts.Stdout, opts.Stderr = stdout, stderr
 	if logFile != nil {
 		opts.Stdout, opts.Stderr = logFile, logFile
 	}
-	return runLoop(ctx, supervise.New(opts), log)
+	return runLoop(context.Background(), supervise.New(opts), log)
 }
 
 // runLoop runs the supervisor until it returns the agent's exit code; a panic in it (a bug)
@@ -216,21 +229,14 @@ func runLoop(ctx context.Context, sup *supervise.Supervisor, log interface{ Erro
 	return code
 }
 
-// writeBootstrap writes the bootstrap (and its side files) where Envoy will read it:
-// ENVOY_CONFIG_FILE, or a new private file in TMPDIR like the reference agent's. A default
-// file that cannot be written is removed again, so nothing empty is left in TMPDIR.
-func writeBootstrap(cfg *env.Config, res *render.Result) (string, error) {
-	path, created, err := bootstrapPath(cfg)
-	if err != nil {
-		return "", err
+// restoreOutput puts back the bootstrap (and its side files) when they were removed or changed
+// while Envoy ran, so the restart reads what was validated (issue 16, item 13).
+func restoreOutput(out *render.Output, log interface{ Warn(string, ...any) }) error {
+	restored, err := out.Restore()
+	for _, p := range restored {
+		log.Warn("A file Envoy reads was removed or changed while Envoy ran; wrote it again from memory", "path", p)
 	}
-	if err := render.Write(res, path); err != nil {
-		if created {
-			_ = os.Remove(path)
-		}
-		return "", err
-	}
-	return path, nil
+	return err
 }
 
 // relabel renames the variable of every *env.VarError in err named from.
@@ -245,18 +251,6 @@ func relabel(err error, from, to string) {
 			ve.Name = to
 		}
 	}
-}
-
-// bootstrapPath is ENVOY_CONFIG_FILE, or a new private file in TMPDIR (created reports it).
-func bootstrapPath(cfg *env.Config) (path string, created bool, err error) {
-	if cfg.Mode.ConfigFile != "" {
-		return cfg.Mode.ConfigFile, false, nil
-	}
-	f, err := os.CreateTemp(cfg.Mode.TempDir, "envoy-config-*.yaml")
-	if err != nil {
-		return "", false, fmt.Errorf("TMPDIR: cannot create the bootstrap file: %w", err)
-	}
-	return f.Name(), true, f.Close()
 }
 
 // adminTarget is where the validated bootstrap puts Envoy's admin API, so the agent always talks to

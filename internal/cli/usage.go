@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/appnet/appnet-agent/internal/redact"
 )
 
 // usage is a command's help: `appnet-agent CMD -h` prints it with the flags on stdout (exit
@@ -118,7 +120,7 @@ func takesValue(f *flag.Flag) bool {
 
 // usageError prints "error: ..." and the usage on stderr and returns the usage exit code, 2.
 func (c *cmdline) usageError(format string, a ...any) int {
-	fmt.Fprintf(c.stderr, "error: "+format+"\n", a...)
+	fmt.Fprint(c.stderr, "error: "+redact.Text(fmt.Sprintf(format, a...))+"\n")
 	c.u.write(c.stderr, c.fs)
 	return 2
 }

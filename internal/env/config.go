@@ -48,13 +48,15 @@ type Config struct {
 
 // Mode holds the variables that select what kind of bootstrap is produced.
 type Mode struct {
-	RelayMode    bool   `env:"APPNET_ENABLE_RELAY_MODE_FOR_XDS" default:"false" desc:"Run as the per-host xDS relay (relay bootstrap) instead of a sidecar."`
-	ConfigFile   string `env:"ENVOY_CONFIG_FILE" desc:"Bootstrap path Envoy reads. A non-empty existing file is validated and used as is; unset means a new file in TMPDIR."`
-	TemplateDir  string `env:"APPNET_TEMPLATE_DIR" desc:"Directory overlaid on the embedded templates, file by file (e.g. tracing/xray.yaml.tmpl)."`
-	EnvoyPath    string `env:"APPNET_ENVOY_PATH" default:"/usr/bin/envoy" desc:"Envoy binary to run and to probe with --version (FIPS detection)."`
-	TempDir      string `env:"TMPDIR" default:"/tmp" desc:"Directory for the default bootstrap file."`
-	XDSEndpoint  string `env:"APPMESH_XDS_ENDPOINT" desc:"xDS endpoint. unix://PATH selects the Service Connect relay-client mode; otherwise used verbatim with TLS and SigV4. In relay mode: management domain (scheme stripped)."`
-	ExistingFile bool   `env:"-"` // derived: ConfigFile names an existing non-empty file (sidecar modes only)
+	RelayMode   bool   `env:"APPNET_ENABLE_RELAY_MODE_FOR_XDS" default:"false" desc:"Run as the per-host xDS relay (relay bootstrap) instead of a sidecar."`
+	ConfigFile  string `env:"ENVOY_CONFIG_FILE" desc:"Bootstrap path Envoy reads. A non-empty existing file is validated and used as is (also through a link); an empty one is filled (never through a link); unset means TMPDIR/appnet-agent-XXXX/envoy-config.yaml."`
+	TemplateDir string `env:"APPNET_TEMPLATE_DIR" desc:"Directory overlaid on the embedded templates, file by file (e.g. tracing/xray.yaml.tmpl)."`
+	// TemplateTimeout bounds a template execution, which text/template cannot interrupt otherwise.
+	TemplateTimeout time.Duration `env:"APPNET_TEMPLATE_TIMEOUT_MS" default:"2000" unit:"ms" min:"100ms" max:"60s" when:"generate" desc:"Longest the templates may take to render (an overlay that loops); past it the start fails naming the template file and line."`
+	EnvoyPath       string        `env:"APPNET_ENVOY_PATH" default:"/usr/bin/envoy" desc:"Envoy binary to run and to probe with --version (FIPS detection)."`
+	TempDir         string        `env:"TMPDIR" default:"/tmp" desc:"Directory in which the agent makes its own 0700 directory for the default bootstrap file."`
+	XDSEndpoint     string        `env:"APPMESH_XDS_ENDPOINT" desc:"xDS endpoint. unix://PATH selects the Service Connect relay-client mode; otherwise used verbatim with TLS and SigV4. In relay mode: management domain (scheme stripped)."`
+	ExistingFile    bool          `env:"-"` // derived: ConfigFile names an existing non-empty file (sidecar modes only)
 }
 
 // Identity holds the Envoy node identity variables.

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/redact"
 )
 
 // Var documents one supported variable.
@@ -120,7 +122,7 @@ func WriteText(w io.Writer, src Source) error {
 		cur, ok := src(v.Name)
 		shown := "(unset)"
 		if ok {
-			shown = fmt.Sprintf("%q", Redact(cur)) // credentials in URLs are never printed
+			shown = fmt.Sprintf("%q", redact.Value(cur)) // credentials in URLs are never printed
 		}
 		fmt.Fprintf(&b, "%s (%s) = %s\n    default: %s", v.Name, v.Type, shown, orDash(v.Default))
 		if v.Allowed != "" {

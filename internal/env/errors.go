@@ -3,6 +3,8 @@ package env
 import (
 	"errors"
 	"strings"
+
+	"github.com/appnet/appnet-agent/internal/redact"
 )
 
 // VarError is one invalid variable: Name is the variable (or, for a rule between
@@ -12,7 +14,9 @@ type VarError struct {
 	Err  error
 }
 
-func (e *VarError) Error() string { return e.Name + ": " + e.Err.Error() }
+// Error names the variable and what is wrong, with credentials in a quoted value redacted
+// (a URL's password, token-like query parameters): errors end up in logs.
+func (e *VarError) Error() string { return e.Name + ": " + redact.Text(e.Err.Error()) }
 func (e *VarError) Unwrap() error { return e.Err }
 
 // Errors lists every invalid variable, each a *VarError; Load returns all of them at once.

@@ -11,9 +11,10 @@ import (
 	"strings"
 )
 
-// servedBy finds the inodes of the sockets listening at t in /proc/net (the agent shares
-// Envoy's network namespace) and looks for one of them among pid's descriptors.
-func servedBy(t Target, pid int) (bool, error) {
+// holderIn finds the inodes of the sockets listening at t in /proc/net (the agent shares
+// Envoy's network namespace) and looks for one of them among the descriptors of pid, then of
+// its descendants.
+func holderIn(t Target, pid int) (int, error) {
 	var inodes map[string]bool
 	var err error
 	if t.Network == "unix" {
@@ -22,18 +23,35 @@ func servedBy(t Target, pid int) (bool, error) {
 		inodes, err = tcpListeners(t.Address)
 	}
 	if err != nil {
-		return false, fmt.Errorf("%w: %v", ErrOwnerUnknown, err)
+		return 0, fmt.Errorf("%w: %v", ErrOwnerUnknown, err)
 	}
 	if len(inodes) == 0 {
-		return false, nil // nobody listens (any more): not ours either
+		return 0, nil // nobody listens (any more): not ours either
 	}
+	holds, err := holdsOneOf(pid, inodes)
+	switch {
+	case err != nil:
+		if os.IsNotExist(err) {
+			return 0, nil // the process is gone
+		}
+		return 0, fmt.Errorf("%w: %v", ErrOwnerUnknown, err)
+	case holds:
+		return pid, nil
+	}
+	for _, d := range descendants(pid) {
+		if holds, _ := holdsOneOf(d, inodes); holds { // one that ended meanwhile holds nothing
+			return d, nil
+		}
+	}
+	return 0, nil
+}
+
+// holdsOneOf reports whether process pid has a descriptor on one of the socket inodes.
+func holdsOneOf(pid int, inodes map[string]bool) (bool, error) {
 	dir := filepath.Join("/proc", strconv.Itoa(pid), "fd")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		if os.IsNotExist(err) {
-			return false, nil // the process is gone
-		}
-		return false, fmt.Errorf("%w: %v", ErrOwnerUnknown, err)
+		return false, err
 	}
 	for _, e := range entries {
 		link, err := os.Readlink(filepath.Join(dir, e.Name()))
@@ -45,6 +63,50 @@ func servedBy(t Target, pid int) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// descendants lists the processes below pid, nearest first, from each process's parent in
+// /proc/PID/stat.
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parentOf(p); ok {
+			children[ppid] = append(children[ppid], p)
+		}
+	}
+	var out []int
+	for queue := children[pid]; len(queue) > 0; queue = queue[1:] {
+		out = append(out, queue[0])
+		queue = append(queue, children[queue[0]]...)
+	}
+	return out
+}
+
+// parentOf reads a process's parent from /proc/PID/stat: "PID (COMM) STATE PPID ...", where
+// COMM may hold spaces and parentheses, so the fields are counted after the last ')'.
+func parentOf(pid int) (int, bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
 }
 
 // tcpListeners returns the inodes of the TCP sockets in LISTEN state on addr's port that

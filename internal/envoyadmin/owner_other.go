@@ -2,4 +2,4 @@
 
 package envoyadmin
 
-func servedBy(Target, int) (bool, error) { return false, ErrOwnerUnknown }
+func holderIn(Target, int) (int, error) { return 0, ErrOwnerUnknown }

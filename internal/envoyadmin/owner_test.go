@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"syscall"
 	"testing"
 )
 
-// TestServedBy: the admin address's listener is found among its owner's descriptors, and not
-// among another process's.
-func TestServedBy(t *testing.T) {
+// TestHolderIn: the admin address's listener is found among its owner's descriptors, or a
+// descendant's (a wrapper that starts Envoy as its child), and not among another process's.
+func TestHolderIn(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc is Linux's")
 	}
@@ -37,6 +38,33 @@ func TestServedBy(t *testing.T) {
 		t.Skip("no sleep binary:", err)
 	}
 	defer func() { _ = other.Process.Kill(); _ = other.Wait() }()
+	// A wrapper: sh hands the listener (fd 3) to its child and closes its own copy.
+	lf, err := uds.(*net.UnixListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrapper := exec.Command("sh", "-c", "sleep 30 & exec 3>&-; echo ready; wait")
+	wrapper.ExtraFiles = []*os.File{lf}
+	wrapper.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // so that the cleanup reaches its child
+	ready, _ := wrapper.StdoutPipe()
+	if err := wrapper.Start(); err != nil {
+		t.Skip("no sh:", err)
+	}
+	lf.Close()
+	defer func() {
+		_ = syscall.Kill(-wrapper.Process.Pid, syscall.SIGKILL)
+		_ = wrapper.Process.Kill()
+		_ = wrapper.Wait()
+	}()
+	if _, err := ready.Read(make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	var wrapped int
+	if kids := descendants(wrapper.Process.Pid); len(kids) == 1 {
+		wrapped = kids[0]
+	} else {
+		t.Fatalf("the wrapper's descendants: %v", kids)
+	}
 
 	self := os.Getpid()
 	_, wildPort, _ := net.SplitHostPort(wild.Addr().String())
@@ -47,17 +75,19 @@ func TestServedBy(t *testing.T) {
 		name   string
 		target Target
 		pid    int
-		want   bool
+		want   int
 	}{
-		{"tcp, owner", Target{"tcp", tcp.Addr().String()}, self, true},
-		{"tcp, other process", Target{"tcp", tcp.Addr().String()}, other.Process.Pid, false},
-		{"wildcard listener answers loopback", TCP(mustPort(t, wildPort)), self, true},
-		{"nobody listens", Target{"tcp", freeAddr}, self, false},
-		{"unix, owner", UDS(sock), self, true},
-		{"unix, other process", UDS(sock), other.Process.Pid, false},
-		{"gone process", Target{"tcp", tcp.Addr().String()}, 1 << 22, false},
+		{"tcp, owner", Target{"tcp", tcp.Addr().String()}, self, self},
+		{"tcp, other process", Target{"tcp", tcp.Addr().String()}, other.Process.Pid, 0},
+		{"wildcard listener answers loopback", TCP(mustPort(t, wildPort)), self, self},
+		{"nobody listens", Target{"tcp", freeAddr}, self, 0},
+		{"unix, owner", UDS(sock), self, self},
+		{"unix, other process", UDS(sock), other.Process.Pid, 0},
+		{"unix, held by the child of a wrapper", UDS(sock), wrapper.Process.Pid, wrapped},
+		{"tcp, not held below the wrapper", Target{"tcp", tcp.Addr().String()}, wrapper.Process.Pid, 0},
+		{"gone process", Target{"tcp", tcp.Addr().String()}, 1 << 22, 0},
 	} {
-		got, err := tc.target.ServedBy(tc.pid)
+		got, err := tc.target.HolderIn(tc.pid)
 		if err != nil || got != tc.want {
 			t.Errorf("%s: %v, %v; want %v", tc.name, got, err, tc.want)
 		}

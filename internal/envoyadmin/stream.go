@@ -15,32 +15,59 @@ import (
 // per-attempt Timeout bounds the wait for Envoy: until the response headers, and then each
 // Read while it waits for Envoy's next bytes. Time the caller spends between Reads (writing
 // to a slow client) is not counted, so a large body is never cut because its reader is slow,
-// while an Envoy that stalls ends the stream with an error. Close it in every case.
+// while an Envoy that stalls ends the stream with an error. LimitWait also bounds the waits in
+// all, for an Envoy that drips. Close it in every case.
 type Stream struct {
 	// ContentLength is Envoy's Content-Length, or -1 when it streams without one.
 	ContentLength int64
 	// ContentType is Envoy's Content-Type header.
 	ContentType string
 
-	path    string
-	body    io.ReadCloser
-	cancel  context.CancelFunc
-	idle    time.Duration // 0: no stall bound
-	timer   *time.Timer   // cancels the request when a Read waits longer than idle
-	stalled atomic.Bool
+	path       string
+	body       io.ReadCloser
+	cancel     context.CancelFunc
+	idle       time.Duration // 0: no stall bound
+	budget     time.Duration // what the Reads may still wait in all; 0: no bound (LimitWait)
+	timer      *time.Timer   // cancels the request when a Read waits too long
+	stalled    atomic.Bool
+	overBudget atomic.Bool // the timer was set by the budget, not by idle
 }
 
-// Read reads the body. Errors name the call; a stall reads as a timeout.
-func (s *Stream) Read(p []byte) (int, error) {
-	if s.timer != nil {
-		s.timer.Reset(s.idle)
+// ErrWaitSpent marks a Read that failed because the Reads waited for Envoy, in all, as long
+// as LimitWait allowed.
+var ErrWaitSpent = errors.New("the time allowed for the answer is spent")
+
+// LimitWait bounds the time the Reads from now on may wait for Envoy, in all (0: no bound).
+// Time the caller spends between Reads does not count. Not safe concurrently with Read.
+func (s *Stream) LimitWait(d time.Duration) {
+	s.budget = d
+	if d < 0 {
+		s.budget = time.Nanosecond // already spent
 	}
+}
+
+// Read reads the body. Errors name the call; a stall or a spent budget reads as a timeout.
+func (s *Stream) Read(p []byte) (int, error) {
+	wait, byBudget := s.idle, false
+	if s.budget > 0 && (wait == 0 || s.budget < wait) {
+		wait, byBudget = s.budget, true
+	}
+	if wait > 0 {
+		s.overBudget.Store(byBudget)
+		s.timer.Reset(wait)
+	}
+	start := time.Now()
 	n, err := s.body.Read(p)
-	if s.timer != nil {
+	if wait > 0 {
 		s.timer.Stop()
+	}
+	if s.budget > 0 {
+		s.budget = max(s.budget-time.Since(start), time.Nanosecond)
 	}
 	if err != nil && err != io.EOF {
 		switch {
+		case s.stalled.Load() && s.overBudget.Load():
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, ErrWaitSpent)
 		case s.stalled.Load():
 			err = fmt.Errorf("%w: Envoy sent nothing for %s", context.DeadlineExceeded, s.idle)
 		case errors.Is(err, context.DeadlineExceeded):
@@ -53,9 +80,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 
 // Close releases the connection.
 func (s *Stream) Close() error {
-	if s.timer != nil {
-		s.timer.Stop()
-	}
+	s.timer.Stop()
 	err := s.body.Close()
 	s.cancel()
 	return err
@@ -113,11 +138,9 @@ func (c *Client) stream(ctx context.Context, path string) (*Stream, error) {
 			return res.StatusCode, b, nil
 		}
 		st := &Stream{ContentLength: res.ContentLength, ContentType: res.Header.Get("Content-Type"),
-			path: path, body: res.Body, cancel: cancel, idle: c.Timeout}
-		if c.Timeout > 0 {
-			st.timer = time.AfterFunc(time.Hour, func() { st.stalled.Store(true); cancel() })
-			st.timer.Stop()
-		}
+			path: path, body: res.Body, cancel: cancel, idle: max(c.Timeout, 0)}
+		st.timer = time.AfterFunc(time.Hour, func() { st.stalled.Store(true); cancel() })
+		st.timer.Stop()
 		out = st
 		return res.StatusCode, nil, nil
 	})

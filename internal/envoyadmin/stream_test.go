@@ -204,3 +204,48 @@ func TestDrainReturnsBody(t *testing.T) {
 		t.Errorf("%q %v", b, err)
 	}
 }
+
+// Issue 16, item 11: LimitWait bounds the Reads' waits for Envoy in all, so an Envoy that
+// drips (each byte well within the per-read timeout) still ends the stream; the reader's own
+// time between Reads does not count.
+func TestStreamLimitWait(t *testing.T) {
+	_, c := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
+		if r.URL.Query().Has("filter") { // the dripping answer
+			for r.Context().Err() == nil {
+				_, _ = io.WriteString(w, "x")
+				w.(http.Flusher).Flush()
+				time.Sleep(50 * time.Millisecond)
+			}
+			return
+		}
+		_, _ = io.WriteString(w, strings.Repeat("y", 64)) // at once
+	})
+	c = c.With(time.Second, 1)
+	s, err := c.PrometheusStats(context.Background(), true, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.LimitWait(300 * time.Millisecond)
+	start := time.Now()
+	_, err = io.ReadAll(s)
+	s.Close()
+	if d := time.Since(start); !errors.Is(err, ErrWaitSpent) || !errors.Is(err, context.DeadlineExceeded) || d > 2*time.Second {
+		t.Errorf("dripping: %v after %v; want the wait budget spent at about 300ms", err, d)
+	}
+
+	s, err = c.PrometheusStats(context.Background(), false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.LimitWait(100 * time.Millisecond)
+	buf := make([]byte, 16)
+	for {
+		time.Sleep(50 * time.Millisecond) // the reader's own time: 200 ms in all
+		if _, err := s.Read(buf); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("a slow reader of a prompt Envoy: %v", err)
+		}
+	}
+}

@@ -149,7 +149,7 @@ func (s *standin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d, ok := s.sc.dripPaths[path]; ok {
-		serveDrip(w, r, d)
+		serveDrip(w, r, d, s.sc.dripStall)
 		return
 	}
 	h, ok := adminHandlers[path]

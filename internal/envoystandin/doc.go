@@ -99,6 +99,7 @@
 //	STANDIN_RESET_PATHS=P,...   close the connection to these paths without an answer (RST)
 //	STANDIN_HUGE_PATHS=P:N,...  answer these paths 200 with N bytes of filler lines
 //	STANDIN_DRIP_PATHS=P:D,...  answer these paths 200, then one Prometheus line every D, forever
+//	STANDIN_DRIP_STALL_AFTER=D  ... but stop dripping after D and hold the answer open, silent
 //	STANDIN_IGNORE_SIGTERM=1    record SIGTERM/SIGINT and keep running (only SIGKILL ends it)
 //	STANDIN_TERM_DELAY=D        after SIGTERM/SIGINT, report DRAINING and exit only after D
 //	STANDIN_TERM_EXIT_CODE=N    exit code after SIGTERM/SIGINT (default 0)

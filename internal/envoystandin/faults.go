@@ -37,13 +37,20 @@ func serveFiller(w http.ResponseWriter, r *http.Request, n int64) {
 	}
 }
 
-// serveDrip answers 200 and then one line every interval, until the client goes away.
-func serveDrip(w http.ResponseWriter, r *http.Request, every time.Duration) {
+// serveDrip answers 200 and then one line every interval, until the client goes away; with
+// stallAfter > 0, it sends nothing more after that long but keeps the answer open.
+func serveDrip(w http.ResponseWriter, r *http.Request, every, stallAfter time.Duration) {
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(http.StatusOK)
 	f, _ := w.(http.Flusher)
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var stall <-chan time.Time
+	if stallAfter > 0 {
+		st := time.NewTimer(stallAfter)
+		defer st.Stop()
+		stall = st.C
+	}
 	for i := 0; ; i++ {
 		if _, err := fmt.Fprintf(w, "envoy_drip{n=\"%d\"} 1\n", i); err != nil {
 			return
@@ -53,6 +60,9 @@ func serveDrip(w http.ResponseWriter, r *http.Request, every time.Duration) {
 		}
 		select {
 		case <-r.Context().Done():
+			return
+		case <-stall:
+			<-r.Context().Done()
 			return
 		case <-t.C:
 		}

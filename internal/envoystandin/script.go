@@ -57,6 +57,7 @@ type script struct {
 	resetPaths    map[string]bool          // close the connection without an answer
 	hugePaths     map[string]int64         // answer 200 with this many bytes of filler
 	dripPaths     map[string]time.Duration // answer 200 one line per interval, forever
+	dripStall     time.Duration            // >0: the drip stops after this long, the answer stays open
 	ignoreSigterm bool
 	termDelay     time.Duration
 	termExitCode  int
@@ -316,6 +317,7 @@ func parseScript(lookup func(string) (string, bool)) (*script, error) {
 			r.fail("STANDIN_DRIP_PATHS", v, err)
 		}
 	}
+	sc.dripStall, _ = r.duration("STANDIN_DRIP_STALL_AFTER")
 	sc.ignoreSigterm = r.boolean("STANDIN_IGNORE_SIGTERM")
 	sc.termDelay, _ = r.duration("STANDIN_TERM_DELAY")
 	sc.termExitCode, _ = r.integer("STANDIN_TERM_EXIT_CODE", 0, 255)

@@ -80,3 +80,28 @@ func TestCompare(t *testing.T) {
 		})
 	}
 }
+
+// TestReportEscapesControlCharacters (issue 16, item 16): a case file named with terminal
+// escapes (by whoever wrote into the cases directory) is printed escaped, not raw.
+func TestReportEscapesControlCharacters(t *testing.T) {
+	results := []Result{{
+		Case:     Case{Name: "cases/red\x1b[31m\x07\r\x9b\xff\u009b"},
+		Status:   Broken,
+		Summary:  "cases/red\x1b[31m.yaml: missing\nsecond line",
+		Warnings: []string{"w\x1b]0;title\x07"},
+		Detail:   "line 1\n\tline\x1b[2J 2\n",
+	}}
+	var b strings.Builder
+	if err := WriteText(&b, results); err != nil {
+		t.Fatal(err)
+	}
+	want := `ERROR   cases/red\x1b[31m\x07\x0d\x9b\xff\u009b: cases/red\x1b[31m.yaml: missing\x0asecond line
+        warning: w\x1b]0;title\x07
+        line 1
+        	line\x1b[2J 2
+0 passed, 1 failed
+`
+	if b.String() != want {
+		t.Fatalf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Counts tallies results.
@@ -36,16 +37,16 @@ func WriteText(w io.Writer, results []Result) error {
 	var b strings.Builder
 	for _, r := range results {
 		label := map[Status]string{Pass: "ok     ", Updated: "updated", Fail: "FAIL   ", Broken: "ERROR  "}[r.Status]
-		fmt.Fprintf(&b, "%s %s", label, r.Case.Name)
+		fmt.Fprintf(&b, "%s %s", label, terminalSafe(r.Case.Name, false))
 		if r.Summary != "" {
-			fmt.Fprintf(&b, ": %s", r.Summary)
+			fmt.Fprintf(&b, ": %s", terminalSafe(r.Summary, false))
 		}
 		b.WriteByte('\n')
 		for _, warn := range r.Warnings {
-			fmt.Fprintf(&b, "        warning: %s\n", warn)
+			fmt.Fprintf(&b, "        warning: %s\n", terminalSafe(warn, false))
 		}
 		if r.Detail != "" {
-			b.WriteString(indent(r.Detail, "        "))
+			b.WriteString(indent(terminalSafe(r.Detail, true), "        "))
 		}
 	}
 	c := Count(results)
@@ -56,6 +57,38 @@ func WriteText(w io.Writer, results []Result) error {
 	b.WriteByte('\n')
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// terminalSafe escapes control characters (C0, DEL, C1) and invalid UTF-8 in s as \xNN or
+// \u00NN, so a case file someone else named (a\x1b[2J.env) cannot drive the terminal that shows
+// the report; with keepLines, line feeds and tabs stay (a diff).
+func terminalSafe(s string, keepLines bool) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return isControl(r, keepLines) }) {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case isControl(r, keepLines):
+			if r < 0x80 {
+				fmt.Fprintf(&b, "\\x%02x", r)
+			} else {
+				fmt.Fprintf(&b, "\\u%04x", r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isControl(r rune, keepLines bool) bool {
+	if keepLines && (r == '\n' || r == '\t') {
+		return false
+	}
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f)
 }
 
 func indent(s, prefix string) string {

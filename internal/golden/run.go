@@ -12,6 +12,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/render"
+	"github.com/appnet/appnet-agent/internal/safefile"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
@@ -204,7 +205,7 @@ func (r *Runner) checkError(c Case, res *render.Result, renderErr error) Result 
 	case len(missing) == 0:
 		return Result{Status: Pass}
 	case r.Update:
-		if err := os.WriteFile(c.Error, []byte(msg+"\n"), 0o644); err != nil {
+		if err := safefile.Replace(c.Error, []byte(msg+"\n"), 0o644); err != nil {
 			return broken(err.Error())
 		}
 		return Result{Status: Updated, Summary: "updated " + c.Error}
@@ -224,7 +225,7 @@ func (r *Runner) notUpdated() string {
 func (r *Runner) write(path string, b *bootstrapv3.Bootstrap, verb string) Result {
 	data, err := validate.CanonicalYAML(b)
 	if err == nil {
-		err = render.WriteFileAtomic(path, data, 0o644)
+		err = safefile.Replace(path, data, 0o644) // never through a link: it could lead anywhere
 	}
 	if err != nil {
 		return broken(err.Error())

@@ -13,6 +13,10 @@
 // within the limit unless a single line is larger than it; such a line is written whole to a
 // fresh file.
 //
+// Files are created 0640 (before the umask) and never through a symbolic link: the directory is
+// opened once and every file in it is opened, renamed and removed relative to it with
+// internal/safefile (a link, a FIFO or a file with extra hard links at NAME is refused).
+//
 // Why not gopkg.in/natefinch/lumberjack.v2: its size limit is whole megabytes (the agent
 // accepts 0.001 MiB), it refuses a write larger than the limit (losing the line), it names
 // backups by timestamp, and its cleanup goroutine outlives Close.
@@ -31,24 +35,47 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/safefile"
 )
 
 // MaxKeep is the largest retention count (APPNET_AGENT_MAX_RETENTION_COUNT's maximum). Files
 // named NAME.K with 1 ≤ K ≤ MaxKeep are this package's; other NAME.* files are never touched.
 const MaxKeep = 1000
 
+// fileMode is a new log file's mode before the umask: logs may carry request data, so they are
+// never world-readable; the group may read them (a log shipper).
+const fileMode = 0o640
+
 // Writer appends to the log file and rotates it. It is safe for concurrent use.
 //
-// A write the file refuses (a full or read-only filesystem, an I/O error) loses nothing
-// silently: the line goes to the fallback writer (the agent's stderr) instead, the failure is
-// reported there once, lines written only there are counted (Lost), and every later line
-// tries the file again; the first one that succeeds reports how many lines the file missed. The
-// part of a line that a failing write left in the file is cut off again, so the file holds whole
-// lines only (when that truncation fails too, the next line the file takes starts on a new line).
+// Nothing is lost silently. While the file cannot take lines, they go to the fallback writer
+// (the agent's stderr) instead, the reason is reported there once, and the lines are counted
+// (Lost); every later line tries the file again, and the first one that succeeds reports how
+// many lines the file missed. The file cannot take lines when:
+//   - a write fails (a full or read-only filesystem, an I/O error); the part of a line that a
+//     failing write left in the file is cut off again, so the file holds whole lines only
+//     (when that truncation fails too, the next line the file takes starts on a new line);
+//   - it has reached its size limit and cannot be rotated (something that is not ours is in
+//     the way of NAME.1): the size limit holds, so the file waits until a limit's worth of
+//     lines has gone to stderr, then tries again;
+//   - it, or its directory, was removed while the agent ran and cannot be made again; when it
+//     can, the Writer goes on in a new file (and directory), says so, and copies into it what
+//     was written to the removed file since it last looked (every removalCheckPeriod, and at
+//     Close), so no line is lost either way.
+//
+// A NAME.K+1 that is in the way of NAME.K's rotation (e.g. a directory) is reported once;
+// NAME.K is then replaced by newer lines, so fewer rotated files are kept until it is removed.
 type Writer struct {
 	mu      sync.Mutex
+	dirPath string        // as configured; made again (mode dirMode) if removed
+	dirMode fs.FileMode   // its permission bits when opened
+	dir     *safefile.Dir // the open directory
+	name    string
 	path    string
 	max     int64
 	keep    int
@@ -58,13 +85,24 @@ type Writer struct {
 	rotated int   // highest NAME.K that may exist
 
 	fallback io.Writer // where lines go while the file refuses them
-	failing  bool      // the last write to the file failed
-	torn     bool      // it failed part-way: the file ends inside a line
+	failing  bool      // the last line did not reach the file
+	torn     bool      // a write failed part-way: the file ends inside a line
 	lost     int64     // lines that went only to fallback since the last report
 	lostAll  int64     // ... over the Writer's life
+
+	full      error            // set while the file is at its limit and cannot be rotated
+	diverted  int64            // bytes sent to the fallback since rotation last failed
+	gone      error            // set while the removed file (or directory) cannot be made again
+	retryAt   time.Time        // when to try making it again
+	obstacles map[string]error // rotation obstacles reported (NAME.K in the way), until they go
+
+	checkedAt  time.Time   // when checkRemoved last looked
+	checkedEnd int64       // end then: what was written since must be rescued if the file is gone
+	rescued    []byte      // read back from a removed file, not yet written again
+	stat       unix.Stat_t // checkRemoved's, kept here so no Write allocates
 }
 
-// Open opens dir/name for appending, creating it (mode 0644 before the umask) if needed; an
+// Open opens dir/name for appending, creating it (mode 0640 before the umask) if needed; an
 // existing file is kept and appended to. dir must be an existing directory. maxBytes (> 0) is
 // the size at which the file is rotated, keep (1..MaxKeep) how many rotated files remain.
 // Rotated files beyond keep, left by an earlier run with a larger retention, are removed.
@@ -90,8 +128,14 @@ func Open(dir, name string, maxBytes int64, keep int) (*Writer, error) {
 	if keep < 1 || keep > MaxKeep {
 		return nil, fmt.Errorf("log file retention %d must be within 1..%d", keep, MaxKeep)
 	}
-	w := &Writer{path: filepath.Join(dir, name), max: maxBytes, keep: keep, fallback: os.Stderr}
+	d, err := safefile.OpenDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("log directory %s: %w", dir, err)
+	}
+	w := &Writer{dirPath: dir, dirMode: st.Mode().Perm(), dir: d, name: name, path: filepath.Join(dir, name),
+		max: maxBytes, keep: keep, fallback: os.Stderr, obstacles: map[string]error{}}
 	if err := w.open(); err != nil {
+		d.Close()
 		return nil, err
 	}
 	w.rotated = w.scan()
@@ -117,7 +161,7 @@ func FromConfig(c env.Logging) (*Writer, error) {
 func (w *Writer) Path() string { return w.path }
 
 func (w *Writer) open() error {
-	f, err := os.OpenFile(w.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := w.dir.OpenAppend(w.name, fileMode)
 	if err != nil {
 		return fmt.Errorf("opening log file: %w", err)
 	}
@@ -126,29 +170,24 @@ func (w *Writer) open() error {
 		f.Close()
 		return fmt.Errorf("opening log file: %w", err)
 	}
-	if !st.Mode().IsRegular() {
-		f.Close()
-		return fmt.Errorf("log file %s is not a regular file", w.path)
-	}
-	w.f, w.size, w.end = f, st.Size(), st.Size()
+	w.f, w.size, w.end, w.checkedEnd = f, st.Size(), st.Size(), st.Size()
 	return nil
 }
 
 // scan returns the highest NAME.K (K ≤ MaxKeep) present, after removing those beyond keep.
 func (w *Writer) scan() int {
-	entries, err := os.ReadDir(filepath.Dir(w.path))
+	names, err := w.dir.Names()
 	if err != nil {
 		return w.keep // unknown: rotate() tolerates missing files
 	}
 	highest := 0
-	prefix := filepath.Base(w.path) + "."
-	for _, e := range entries {
-		k, ok := rotatedIndex(e.Name(), prefix)
+	for _, n := range names {
+		k, ok := rotatedIndex(n, w.name+".")
 		if !ok {
 			continue
 		}
 		if k > w.keep {
-			_ = os.Remove(filepath.Join(filepath.Dir(w.path), e.Name()))
+			_ = w.dir.Remove(n)
 			continue
 		}
 		highest = max(highest, k)
@@ -169,6 +208,8 @@ func rotatedIndex(file, prefix string) (int, bool) {
 	return k, true
 }
 
+func (w *Writer) rotatedName(k int) string { return w.name + "." + strconv.Itoa(k) }
+
 func (w *Writer) rotatedPath(k int) string { return w.path + "." + strconv.Itoa(k) }
 
 // SetFallback replaces os.Stderr as the writer that receives the lines the file refuses.
@@ -186,19 +227,26 @@ func (w *Writer) Lost() int64 {
 }
 
 // Write appends p to the live file, rotating first if p would take it past the limit. p is
-// written whole to a single file. A failed rotation does not lose p: it is appended to the
-// current file, and the error is returned by this Write once (later Writes retry). A failed
-// write does not lose p either: it goes to the fallback writer (see Writer), and Write
-// reports success, since the line was delivered.
+// written whole to a single file, or, when the file cannot take it (see Writer), to the
+// fallback writer; either way Write reports success, since the line was delivered. It fails
+// only after Close.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
 		return 0, fs.ErrClosed
 	}
-	var rotErr error
-	if w.size > 0 && w.size+int64(len(p)) > w.max {
-		rotErr = w.rotate()
+	if reason := w.checkRemoved(false); reason != nil {
+		w.refused(p, reason)
+		return len(p), nil
+	}
+	if w.size > 0 && w.size+int64(len(p)) > w.max && (w.full == nil || w.diverted >= w.max) {
+		w.rotate()
+	}
+	if w.full != nil {
+		w.diverted += int64(len(p))
+		w.refused(p, w.full)
+		return len(p), nil
 	}
 	if w.torn && w.writeWhole([]byte{'\n'}) == nil {
 		w.torn = false // the line the failed write cut is ended
@@ -217,13 +265,8 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	if err := w.writeWhole(p); err != nil {
 		w.refused(p, err)
-		return len(p), nil
 	}
-	n := len(p)
-	if rotErr != nil {
-		return n, fmt.Errorf("rotating %s (line kept in the current file): %w", w.path, rotErr)
-	}
-	return n, nil
+	return len(p), nil
 }
 
 // writeWhole appends b to the file, or nothing: a write that fails part-way is cut off again
@@ -243,7 +286,7 @@ func (w *Writer) writeWhole(b []byte) error {
 	return err
 }
 
-// refused hands a line the file did not take to the fallback writer, reporting the failure
+// refused hands a line the file did not take to the fallback writer, reporting the reason
 // there the first time.
 func (w *Writer) refused(p []byte, err error) {
 	lines := int64(bytes.Count(p, []byte{'\n'}))
@@ -259,43 +302,27 @@ func (w *Writer) refused(p []byte, err error) {
 	_, _ = w.fallback.Write(p)
 }
 
-// rotate shifts the numbered files and starts a new live file. Until the new file is open the
-// old descriptor stays current, so a failure never leaves the writer without a file.
-func (w *Writer) rotate() error {
-	for k := min(w.rotated, w.keep-1); k >= 1; k-- {
-		if err := os.Rename(w.rotatedPath(k), w.rotatedPath(k+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return w.rotateFailed(err)
-		}
+// notice writes an explanation to the file (when it takes it) and to the fallback writer.
+func (w *Writer) notice(msg string) {
+	line := []byte("appnet-agent: " + msg + "\n")
+	if !w.failing && !w.torn && w.full == nil {
+		_ = w.writeWhole(line)
 	}
-	// A live file removed by someone else is simply replaced.
-	if err := os.Rename(w.path, w.rotatedPath(1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return w.rotateFailed(err)
-	}
-	w.rotated = min(w.rotated+1, w.keep)
-	old := w.f
-	if err := w.open(); err != nil {
-		// Keep appending to the old (renamed) file rather than lose lines.
-		w.f = old
-		return w.rotateFailed(err)
-	}
-	return old.Close()
+	_, _ = w.fallback.Write(line)
 }
 
-// rotateFailed postpones the next attempt by another limit's worth of data, so a directory
-// that has become unwritable costs one failed rotation per limit, not one per line.
-func (w *Writer) rotateFailed(err error) error {
-	w.size = 0
-	return err
-}
-
-// Close closes the live file. Later Writes fail with fs.ErrClosed.
+// Close closes the live file and its directory, after making sure (as Write does now and
+// then) that what was written is in a file that has a name. Later Writes fail with
+// fs.ErrClosed.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.f == nil {
 		return nil
 	}
+	_ = w.checkRemoved(true)
 	err := w.f.Close()
 	w.f = nil
+	w.dir.Close()
 	return err
 }

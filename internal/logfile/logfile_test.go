@@ -1,7 +1,6 @@
 package logfile
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -254,37 +253,5 @@ func TestStaleRotatedFilesAndForeignFiles(t *testing.T) {
 		case want != "" && strings.TrimSpace(string(b)) != want:
 			t.Errorf("%s = %q (%v), want %q", n, b, err, want)
 		}
-	}
-}
-
-// TestFailedRotationKeepsTheLine makes the rename impossible (a non-empty directory where
-// NAME.1 should go) and checks the line still lands in the live file.
-func TestFailedRotationKeepsTheLine(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "a.log.1", "x"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	w, err := Open(dir, "a.log", 8, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	_, _ = w.Write([]byte("one\n"))
-	if _, err := w.Write([]byte("two-two\n")); err == nil || !strings.Contains(err.Error(), "line kept") {
-		t.Errorf("err = %v", err)
-	}
-	for i := range 3 {
-		if _, err := w.Write([]byte(strconv.Itoa(i) + "\n")); err != nil {
-			t.Logf("write %d: %v", i, err)
-		}
-	}
-	f, _ := os.Open(w.path)
-	defer f.Close()
-	var got []string
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		got = append(got, sc.Text())
-	}
-	if strings.Join(got, ",") != "one,two-two,0,1,2" {
-		t.Errorf("lines = %q", got)
 	}
 }

@@ -5,7 +5,9 @@
 //
 // hclog formats nothing here: the logger is an hclog intercept logger whose own output is off,
 // and one sink formats each call's message and arguments directly, so every value prints
-// exactly as it was logged (an int64 as its digits, a duration as 1.5s, an error as its text).
+// exactly as it was logged (an int64 as its digits, a duration as 1.5s, an error as its text),
+// except for credentials in URLs (a password, token-like query parameters), which are redacted
+// from every message and value.
 //
 // Why this package is shaped as it is: docs/DESIGN.md.
 package logging
@@ -22,6 +24,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/appnet/appnet-agent/internal/redact"
 )
 
 // Name is the identifier every agent line carries.
@@ -91,7 +95,7 @@ func textLine(now time.Time, pid int, level hclog.Level, msg string, args []any)
 	var b strings.Builder
 	// A multi-line message (e.g. a list of validation problems) becomes one prefixed line per
 	// line, so line-based log pipelines never see an orphan continuation.
-	lines := strings.Split(strings.TrimSuffix(msg, "\n"), "\n")
+	lines := strings.Split(strings.TrimSuffix(redact.Text(msg), "\n"), "\n")
 	for i, line := range lines {
 		if i > 0 {
 			b.WriteString("\n" + prefix + "  ")
@@ -105,7 +109,7 @@ func textLine(now time.Time, pid int, level hclog.Level, msg string, args []any)
 		if i+1 < len(args) {
 			key, val = fmt.Sprint(args[i]), args[i+1]
 		}
-		b.WriteString(" " + key + "=" + quoteIfNeeded(Value(val)))
+		b.WriteString(" " + key + "=" + quoteIfNeeded(redact.Text(Value(val))))
 	}
 	b.WriteByte('\n')
 	return []byte(b.String())

@@ -14,7 +14,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/Masterminds/sprig/v3"
@@ -81,7 +80,7 @@ func templateDataDoc(t *testing.T) string {
 	}
 
 	b.WriteString("\n### Functions\n\n| Function | What it does |\n|---|---|\n")
-	fm := funcMap(func() *template.Template { return nil })
+	fm := funcMap(func(string, any) (string, error) { return "", nil })
 	sprigs := sprig.TxtFuncMap()
 	for _, name := range slices.Sorted(maps.Keys(fm)) {
 		if _, fromSprig := sprigs[name]; fromSprig && !slices.Contains(unsafeSprig, name) {

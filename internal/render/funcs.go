@@ -28,7 +28,7 @@ var unsafeSprig = []string{
 // funcMap is sprig minus unsafeSprig plus our own: q (the one quoting function for strings),
 // pbDuration, toJson (flow-style JSON that fails loudly) and include (execute a named template into
 // a string, so a partial can be indented).
-func funcMap(root func() *template.Template) template.FuncMap {
+func funcMap(include func(name string, data any) (string, error)) template.FuncMap {
 	fm := sprig.TxtFuncMap()
 	for _, name := range unsafeSprig {
 		delete(fm, name)
@@ -36,11 +36,7 @@ func funcMap(root func() *template.Template) template.FuncMap {
 	fm["q"] = quote
 	fm["pbDuration"] = pbDuration
 	fm["toJson"] = toJSON
-	fm["include"] = func(name string, data any) (string, error) {
-		var b strings.Builder
-		err := root().ExecuteTemplate(&b, name, data)
-		return b.String(), err
-	}
+	fm["include"] = include
 	return fm
 }
 

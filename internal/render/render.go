@@ -140,7 +140,7 @@ func renderTemplates(ctx context.Context, cfg *env.Config, opts Options) (*Resul
 	}
 	res.Warnings = append(res.Warnings, p.warnings...)
 	res.SideFiles = p.sideFiles
-	text, err := tmpl.Execute(name, p.data)
+	text, err := tmpl.Execute(ctx, name, p.data, cfg.Mode.TemplateTimeout)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,23 +1,32 @@
 package render
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
+	"time"
 
+	"github.com/appnet/appnet-agent/internal/safefile"
+	"github.com/appnet/appnet-agent/internal/validate"
 	"github.com/appnet/appnet-agent/templates"
 )
 
 // Templates is the parsed set of bootstrap templates: the embedded defaults, with any file of the
-// same relative name under an overlay directory replacing its embedded twin.
+// same relative name under an overlay directory replacing its embedded twin. Executions are
+// bounded (guard.go) and one at a time.
 type Templates struct {
 	set     *template.Template
 	sources map[string]string // template name → where it came from, for error messages
+	mu      sync.Mutex        // one execution at a time: g is its state
+	g       *guard
 }
 
 // LoadTemplates parses the embedded templates overlaid by overlayDir (empty: none). Files in
@@ -25,7 +34,9 @@ type Templates struct {
 func LoadTemplates(overlayDir string) (*Templates, error) {
 	t := &Templates{sources: map[string]string{}}
 	t.set = template.New("").Option("missingkey=error")
-	t.set.Funcs(funcMap(func() *template.Template { return t.set }))
+	funcs := funcMap(t.include)
+	maps.Copy(funcs, builtinOverrides)
+	t.set.Funcs(funcs)
 	names, err := embeddedTemplates()
 	if err != nil {
 		return nil, err
@@ -47,8 +58,48 @@ func LoadTemplates(overlayDir string) (*Templates, error) {
 			return nil, err
 		}
 	}
+	t.guard(funcs)
 	return t, nil
 }
+
+// guard bounds every execution (guard.go): the functions the templates call are wrapped, and
+// guard calls are put into the parse trees.
+func (t *Templates) guard(funcs template.FuncMap) {
+	current := func() *guard { return t.g }
+	wrapped := template.FuncMap{
+		guardLoop:  func() (string, error) { return t.g.loop() },
+		guardEnter: func() (string, error) { return t.g.enter() },
+		guardLeave: func() (string, error) { return t.g.leave() },
+	}
+	for name := range functionsUsed(t.set) {
+		if fn, ok := funcs[name]; ok {
+			wrapped[name] = guarded(name, fn, current)
+		}
+	}
+	t.set.Funcs(wrapped)
+	instrument(t.set)
+}
+
+// include executes the named template into a string (for the include function), bounded like
+// the execution it is part of.
+//
+// When a guard stops the execution inside nested includes, text/template would repeat the
+// whole chain once per level (a hundred for a recursion); the innermost error, which names the
+// file and line where it stopped, is kept and reported alone (Execute).
+func (t *Templates) include(name string, data any) (string, error) {
+	b := &cappedBuffer{g: t.g}
+	err := t.set.ExecuteTemplate(b, name, data)
+	if err != nil && t.g != nil && t.g.stopped {
+		if t.g.first == nil {
+			t.g.first = err
+		}
+		return "", errStoppedInside
+	}
+	return b.String(), err
+}
+
+// errStoppedInside is include's error once the innermost one is kept (see include).
+var errStoppedInside = errors.New("stopped inside")
 
 // embeddedTemplates lists the embedded templates by walking the embedded tree, in lexical order.
 func embeddedTemplates() ([]string, error) {
@@ -75,7 +126,7 @@ func syntaxError(name, src string, err error) error {
 func readTemplate(name, overlayDir string) (text, source string, err error) {
 	if overlayDir != "" {
 		p := filepath.Join(overlayDir, filepath.FromSlash(name))
-		b, err := os.ReadFile(p)
+		b, err := safefile.ReadRegular(p, validate.MaxDocumentBytes) // a FIFO must not block the start
 		if err == nil {
 			return string(b), p, nil
 		}
@@ -107,10 +158,28 @@ func checkOverlay(dir string, known map[string]bool) error {
 	})
 }
 
-// Execute renders the named template. Errors name the file (embedded or overlay) and line.
-func (t *Templates) Execute(name string, data any) ([]byte, error) {
-	var b strings.Builder
-	if err := t.set.ExecuteTemplate(&b, name, data); err != nil {
+// Execute renders the named template within timeout (and until ctx is done), with output and
+// values bounded by MaxRenderedBytes and nesting by MaxTemplateDepth (guard.go). Errors name
+// the file (embedded or overlay) and line.
+func (t *Templates) Execute(ctx context.Context, name string, data any, timeout time.Duration) ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if timeout <= 0 {
+		timeout = DefaultTemplateTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, timeoutCause(timeout))
+	defer cancel()
+	t.g = &guard{ctx: ctx}
+	defer func() { t.g = nil }()
+	b := &cappedBuffer{g: t.g}
+	err := t.set.ExecuteTemplate(b, name, data)
+	switch {
+	case err != nil && t.g.first != nil:
+		err = t.g.first
+	case err == nil && t.g.overflow:
+		err = fmt.Errorf("template: %s: %w", name, errTooLarge)
+	}
+	if err != nil {
 		return nil, t.explain(err)
 	}
 	return []byte(b.String()), nil
@@ -119,7 +188,7 @@ func (t *Templates) Execute(name string, data any) ([]byte, error) {
 // explain replaces template names in an execution error ("template: tracing/xray.yaml.tmpl:12:3: ...")
 // with their source, so an override's error points at the user's file.
 func (t *Templates) explain(err error) error {
-	msg := err.Error()
+	msg := guardMessage.Replace(err.Error())
 	for name, src := range t.sources {
 		if strings.HasPrefix(src, "embedded ") {
 			continue

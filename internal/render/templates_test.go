@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -153,7 +154,7 @@ func TestOverlayErrors(t *testing.T) {
 				}
 				data := xrayData()
 				data.Node.Metadata = map[string]any{"present": "yes"}
-				_, err = tmpl.Execute(tt.exec, data)
+				_, err = tmpl.Execute(context.Background(), tt.exec, data, time.Second)
 			}
 			if err == nil {
 				t.Fatalf("want an error containing %q", tt.want)
@@ -201,7 +202,7 @@ func TestTemplateFuncs(t *testing.T) {
 		if err != nil {
 			return "", err
 		}
-		out, err := tmpl.Execute("tracing/xray.yaml.tmpl", xrayData())
+		out, err := tmpl.Execute(context.Background(), "tracing/xray.yaml.tmpl", xrayData(), time.Second)
 		return string(out), err
 	}
 	ok := []struct{ name, text, want string }{
@@ -233,7 +234,7 @@ func TestTemplateFuncs(t *testing.T) {
 			t.Fatal(err)
 		}
 		for in, want := range map[time.Duration]string{0: "0s", 1500 * time.Millisecond: "1.500s", 90 * time.Second: "90s", time.Microsecond: "0.000001s"} {
-			got, err := tmpl.Execute("tracing/xray.yaml.tmpl", in)
+			got, err := tmpl.Execute(context.Background(), "tracing/xray.yaml.tmpl", in, time.Second)
 			if err != nil || string(got) != want {
 				t.Errorf("pbDuration(%s) = %q, %v; want %q", in, got, err, want)
 			}

@@ -4,7 +4,7 @@
 //
 // The run command's order of calls (internal/cli/run.go):
 //
-//	sigs := supervise.NotifySignals()           // first instruction: no signal is ever missed
+//	sigs := earlysignal.ForRun()                // subscribed in package initialisation: no signal is missed
 //	reaper, err := supervise.NewReaper(log)      // PID 1 or child subreaper; log err and go on
 //	defer reaper.Stop()
 //	... load config, render, open the log file ...

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"syscall"
 	"time"
 
@@ -14,18 +15,49 @@ import (
 // kernel (uninterruptible sleep) takes longer; the agent then exits anyway.
 const killWait = 10 * time.Second
 
+// request is the shutdown request being served: the signal that made it (nil for a
+// cancelled context) and when it arrived.
+type request struct {
+	sig os.Signal
+	at  time.Time
+}
+
+// repeatedBy reports whether sig, arriving at now, repeats this request rather than making
+// another: the same signal within window. A wrapper that signals both the agent and its
+// process group, or a runtime and an init that both forward a stop, deliver one SIGTERM
+// twice within milliseconds; that must not cut the drain short.
+func (r request) repeatedBy(sig os.Signal, now time.Time, window time.Duration) bool {
+	return r.sig != nil && sig == r.sig && now.Sub(r.at) < window
+}
+
+// repeat reports whether sig, arriving during the shutdown for req, repeats it (and logs
+// that it is passed over) rather than being another request.
+func (s *Supervisor) repeat(req request, sig os.Signal) bool {
+	if !req.repeatedBy(sig, s.now(), s.opts.RepeatWindow) {
+		return false
+	}
+	s.log.Info("The same signal again right after the first; it is the same shutdown request",
+		"signal", sig.String(), "after", s.now().Sub(req.at).Round(time.Millisecond).String())
+	return true
+}
+
 // shutdown is R3, after the first shutdown request while Envoy runs: no more restarts; fail
 // health checks, drain the listeners and wait for the connections to go (at least MinDrain,
-// at most DrainWait); SIGTERM; SIGKILL after KillGrace. Any further request (signal, or ctx when the first was a signal) skips the
-// rest of the current wait. It returns the agent's exit code (see Run).
-func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
+// at most DrainWait); SIGTERM; SIGKILL after KillGrace. Any further request (a different
+// signal, the same one after RepeatWindow, or ctx when the first was a signal) skips the rest
+// of the current wait. It returns the agent's exit code (see Run).
+func (s *Supervisor) shutdown(ctx context.Context, p *proc, req request) int {
 	var ctxDone <-chan struct{} // a later cancellation hurries; one that caused this does not
 	if ctx.Err() == nil {
 		ctxDone = ctx.Done()
 	}
+	cause := "context cancelled"
+	if req.sig != nil {
+		cause = req.sig.String()
+	}
 	s.log.Info("Shutdown requested", "cause", cause)
 	s.st.phase(PhaseDraining)
-	s.drainPhase(p, ctxDone)
+	s.drainPhase(p, req, ctxDone)
 
 	s.st.phase(PhaseStopping)
 	sentTerm := false
@@ -39,17 +71,24 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 		sentTerm = true
 		t := time.NewTimer(s.opts.KillGrace)
 		kill := false
-		select {
-		case <-p.done:
-		case <-t.C:
-			s.log.Warn("Envoy did not exit after SIGTERM; sending SIGKILL", "grace", s.opts.KillGrace.String())
-			kill = true
-		case sig := <-s.opts.Signals:
-			s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now", "signal", sig.String())
-			kill = true
-		case <-ctxDone:
-			s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now")
-			kill = true
+	grace:
+		for {
+			select {
+			case <-p.done:
+			case <-t.C:
+				s.log.Warn("Envoy did not exit after SIGTERM; sending SIGKILL", "grace", s.opts.KillGrace.String())
+				kill = true
+			case sig := <-s.opts.Signals:
+				if s.repeat(req, sig) {
+					continue
+				}
+				s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now", "signal", sig.String())
+				kill = true
+			case <-ctxDone:
+				s.log.Warn("Another shutdown request; sending SIGKILL to Envoy now")
+				kill = true
+			}
+			break grace
 		}
 		t.Stop()
 		if kill {
@@ -76,7 +115,7 @@ func (s *Supervisor) shutdown(ctx context.Context, p *proc, cause string) int {
 
 // drainPhase asks Envoy to drain and waits until it reports no downstream connections, the
 // drain deadline passes, Envoy exits, or another shutdown request arrives.
-func (s *Supervisor) drainPhase(p *proc, ctxDone <-chan struct{}) {
+func (s *Supervisor) drainPhase(p *proc, req request, ctxDone <-chan struct{}) {
 	if s.opts.Admin == nil || s.opts.DrainWait <= 0 {
 		s.log.Info("No drain configured; stopping Envoy at once")
 		return
@@ -92,14 +131,21 @@ func (s *Supervisor) drainPhase(p *proc, ctxDone <-chan struct{}) {
 			s.log.Error("The drain panicked; stopping Envoy now. This is a bug; the stack:\n"+string(pe.Stack), "panic", fmt.Sprint(pe.Value))
 		}
 	}()
-	select {
-	case <-drained:
-	case <-p.done:
-		s.log.Warn("Envoy exited while draining", "status", p.x.reason)
-	case sig := <-s.opts.Signals:
-		s.log.Info("Another shutdown request; skipping the rest of the drain wait", "signal", sig.String())
-	case <-ctxDone:
-		s.log.Info("Another shutdown request; skipping the rest of the drain wait")
+wait:
+	for {
+		select {
+		case <-drained:
+		case <-p.done:
+			s.log.Warn("Envoy exited while draining", "status", p.x.reason)
+		case sig := <-s.opts.Signals:
+			if s.repeat(req, sig) {
+				continue
+			}
+			s.log.Info("Another shutdown request; skipping the rest of the drain wait", "signal", sig.String())
+		case <-ctxDone:
+			s.log.Info("Another shutdown request; skipping the rest of the drain wait")
+		}
+		break wait
 	}
 	cancel()
 	<-drained

@@ -116,14 +116,16 @@ func TestShutdownAdminUnreachable(t *testing.T) {
 	}
 }
 
+// The same signal again after RepeatWindow is a second request: it skips the drain wait.
 func TestSecondSignalSkipsTheDrainWait(t *testing.T) {
 	h := newHarness(t, "STANDIN_LIFETIME=1h", "STANDIN_DOWNSTREAM_CX=1")
 	h.opts.DrainWait = 60 * time.Second
 	h.run()
 	h.waitLive()
+	first := time.Now()
 	h.sigs <- syscall.SIGTERM
 	testenv.WaitFor(t, 10*time.Second, "the drain request", func() bool { d, _, _ := h.drainAndTerm(); return !d.IsZero() })
-	time.Sleep(200 * time.Millisecond)
+	time.Sleep(time.Until(first.Add(DefaultRepeatWindow + 100*time.Millisecond)))
 	if st := h.state(); st.Phase != PhaseDraining {
 		t.Errorf("phase %s while draining", st.Phase)
 	}
@@ -290,9 +292,69 @@ func TestSecondSignalSkipsTheMinimumDrain(t *testing.T) {
 	h.waitLive()
 	h.sigs <- syscall.SIGTERM
 	testenv.WaitFor(t, 10*time.Second, "the drain request", func() bool { d, _, _ := h.drainAndTerm(); return !d.IsZero() })
-	h.sigs <- syscall.SIGTERM
+	h.sigs <- syscall.SIGINT // a different signal: another request however soon
 	if code := h.wait(30 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
+	}
+}
+
+// Issue 16, item 17: the same signal twice at once (a wrapper that signals the agent and its
+// process group) is one request: the drain runs its course, and so does the kill grace.
+func TestRepeatedSignalIsOneRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		opts func(*Options)
+		// repeat waits, after the first SIGTERM, until the repeat is due.
+		repeat   func(h *harness)
+		wantCode int
+		// check gets the time the drain was asked and the time Envoy caught SIGTERM.
+		check func(h *harness, drain, term time.Time)
+	}{{
+		name: "drain",
+		env:  []string{"STANDIN_DOWNSTREAM_CX=3", "STANDIN_DRAIN_CX_AFTER=1s"},
+		opts: func(o *Options) { o.DrainWait = 30 * time.Second },
+		check: func(h *harness, drain, term time.Time) {
+			if wait := term.Sub(drain); wait < 900*time.Millisecond {
+				t.Errorf("SIGTERM %v after the drain request: the repeat cut the drain short", wait)
+			}
+			if logs := h.logs.String(); !strings.Contains(logs, "it is the same shutdown request") || strings.Contains(logs, "Another shutdown request") {
+				t.Errorf("the repeat is not logged as such:\n%s", logs)
+			}
+		},
+	}, {
+		name: "kill grace",
+		env:  []string{"STANDIN_IGNORE_SIGTERM=1"},
+		opts: func(o *Options) {
+			o.KillGrace = 700 * time.Millisecond
+			o.RepeatWindow = time.Hour // the repeat below comes after the drain
+		},
+		repeat: func(h *harness) {
+			testenv.WaitFor(t, 10*time.Second, "SIGTERM to Envoy", func() bool { _, _, s := h.drainAndTerm(); return s != "" })
+		},
+		wantCode: 137,
+		check: func(_ *harness, _, term time.Time) {
+			if d := time.Since(term); d < 600*time.Millisecond {
+				t.Errorf("killed %v after SIGTERM: the repeat cut the grace short", d)
+			}
+		},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, append([]string{"STANDIN_LIFETIME=1h"}, tc.env...)...)
+			tc.opts(&h.opts)
+			h.run()
+			h.waitLive()
+			h.sigs <- syscall.SIGTERM
+			if tc.repeat != nil {
+				tc.repeat(h)
+			}
+			h.sigs <- syscall.SIGTERM
+			if code := h.wait(30 * time.Second); code != tc.wantCode {
+				t.Fatalf("exit code %d, want %d", code, tc.wantCode)
+			}
+			drain, term, _ := h.drainAndTerm()
+			tc.check(h, drain, term)
+		})
 	}
 }
 

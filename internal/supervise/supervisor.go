@@ -28,6 +28,7 @@ const (
 	DefaultBackoffMax     = 10 * time.Second
 	DefaultHealthyAfter   = 5 * time.Minute
 	DefaultDrainPoll      = 250 * time.Millisecond
+	DefaultRepeatWindow   = time.Second
 )
 
 // Options configure a Supervisor. Argv is required; everything else has a default.
@@ -45,7 +46,7 @@ type Options struct {
 	// Stdout and Stderr receive Envoy's output, one whole line per Write (R7); nil means the
 	// agent's os.Stdout and os.Stderr.
 	Stdout, Stderr io.Writer
-	// Signals delivers shutdown requests (NotifySignals). Nil: only ctx stops Run.
+	// Signals delivers shutdown requests (earlysignal.ForRun). Nil: only ctx stops Run.
 	Signals <-chan os.Signal
 	// Admin drains Envoy on shutdown. Nil: no drain, Envoy is stopped at once.
 	Admin Admin
@@ -58,6 +59,10 @@ type Options struct {
 	OnChange func(Snapshot)
 	// AgentStarted is reported in Snapshot; zero means the time New was called.
 	AgentStarted time.Time
+	// BeforeRestart, when set, runs before every start of Envoy but the first, e.g. to write
+	// back a bootstrap file removed while Envoy ran. An error is logged and Envoy is started
+	// anyway: its own error then says what is missing.
+	BeforeRestart func() error
 
 	// RestartCount is how many restarts are allowed before the agent gives up
 	// (APPNET_ENVOY_RESTART_COUNT). The budget is restored after HealthyAfter of running.
@@ -80,6 +85,10 @@ type Options struct {
 	HealthyAfter time.Duration
 	// DrainPoll is the period of the connection count polls while draining (default 250 ms).
 	DrainPoll time.Duration
+	// RepeatWindow is how long after the shutdown signal the same signal again is taken for
+	// the same request, not a second one that cuts the waits short (default 1 s; negative:
+	// every repeat is a second request).
+	RepeatWindow time.Duration
 	// Now is the clock (default time.Now); tests move it to cross HealthyAfter.
 	Now func() time.Time
 }
@@ -121,6 +130,7 @@ func New(opts Options) *Supervisor {
 	opts.BackoffMax = orDefault(opts.BackoffMax, DefaultBackoffMax)
 	opts.HealthyAfter = orDefault(opts.HealthyAfter, DefaultHealthyAfter)
 	opts.DrainPoll = orDefault(opts.DrainPoll, DefaultDrainPoll)
+	opts.RepeatWindow = orDefault(opts.RepeatWindow, DefaultRepeatWindow)
 	s := &Supervisor{opts: opts, log: opts.Logger, now: opts.Now}
 	s.fwd.log = opts.Logger
 	s.st.s = Snapshot{Phase: PhaseStarting, AgentStarted: opts.AgentStarted, RestartsLeft: opts.RestartCount}
@@ -153,7 +163,8 @@ var errRunTwice = errors.New("supervise: Run called twice")
 //     the phase turns draining at once (/status stops reporting HEALTHY); POST
 //     /healthcheck/fail, then POST /drain_listeners?graceful; wait until Envoy reports no
 //     downstream connections, but not before MinDrain, and at most DrainWait (a second
-//     request cuts the wait short; a failed admin call is logged and the wait goes on);
+//     request — a different signal, or the same one after RepeatWindow — cuts the wait
+//     short; a failed admin call is logged and the wait goes on);
 //     then SIGTERM, then SIGKILL after KillGrace (at once on another request). The code is 0
 //     when Envoy exited 0 or by our SIGTERM; 137 when it had to be SIGKILLed; Envoy's own
 //     code (or 128+signal) when it ended otherwise, including on its own during the drain.
@@ -191,7 +202,12 @@ func (s *Supervisor) Run(ctx context.Context) int {
 	}
 
 	restarts := 0 // since the budget was last restored
-	for {
+	for first := true; ; first = false {
+		if !first && s.opts.BeforeRestart != nil {
+			if err := s.opts.BeforeRestart(); err != nil {
+				s.log.Error("Cannot prepare Envoy's restart; restarting it anyway", "error", err)
+			}
+		}
 		argv := s.argv()
 		s.log.Info("Executing command: [" + strings.Join(argv, " ") + "]")
 		s.st.phase(PhaseStarting)
@@ -220,9 +236,9 @@ func (s *Supervisor) Run(ctx context.Context) int {
 		select {
 		case <-p.done:
 		case sig := <-s.opts.Signals:
-			return s.shutdown(ctx, p, sig.String())
+			return s.shutdown(ctx, p, request{sig: sig, at: s.now()})
 		case <-ctx.Done():
-			return s.shutdown(ctx, p, "context cancelled")
+			return s.shutdown(ctx, p, request{at: s.now()})
 		}
 
 		if p.exited.Sub(p.started) >= s.opts.HealthyAfter {

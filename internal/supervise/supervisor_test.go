@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -376,22 +375,6 @@ func TestRunTwice(t *testing.T) {
 	}
 	if n := len(h.events("start")); n != 1 {
 		t.Errorf("%d starts", n)
-	}
-}
-
-func TestNotifySignals(t *testing.T) {
-	ch := NotifySignals()
-	defer signal.Stop(ch)
-	if err := syscall.Kill(os.Getpid(), syscall.SIGQUIT); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case sig := <-ch:
-		if sig != syscall.SIGQUIT {
-			t.Errorf("got %v", sig)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no signal")
 	}
 }
 

@@ -70,6 +70,9 @@ func DecodeNode(root *yaml.Node) (b *bootstrapv3.Bootstrap, err error) {
 	if root == nil || root.Kind != yaml.MappingNode {
 		return nil, Problems{{Message: "a bootstrap must be a mapping (YAML) or an object (JSON)"}}
 	}
+	if probs := checkNesting(root); probs != nil {
+		return nil, probs
+	}
 	b = &bootstrapv3.Bootstrap{}
 	c := newConverter("", false)
 	c.oneLine = true
@@ -170,6 +173,9 @@ func parseDocument(data []byte) (*yaml.Node, Problems) {
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return nil, Problems{{Message: "a bootstrap must be a mapping (YAML) or an object (JSON)" + atLine(root.Line)}}
+	}
+	if probs := checkNesting(root); probs != nil {
+		return nil, probs
 	}
 	return root, nil
 }

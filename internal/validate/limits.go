@@ -3,7 +3,8 @@ package validate
 import (
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/appnet/appnet-agent/internal/safefile"
 )
 
 // MaxDocumentBytes bounds a bootstrap or fragment the agent reads and validates. Validation
@@ -14,14 +15,15 @@ import (
 const MaxDocumentBytes = 4 << 20
 
 // ReadDocument reads a bootstrap or fragment file, refusing one larger than MaxDocumentBytes
-// before reading it whole.
+// before reading it whole, and anything but a regular file before reading a byte (a FIFO would
+// block the start, /dev/zero never end).
 func ReadDocument(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := safefile.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && st.Size() > MaxDocumentBytes {
+	if st, err := f.Stat(); err == nil && st.Size() > MaxDocumentBytes {
 		return nil, tooLarge(path, st.Size())
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxDocumentBytes+1))

@@ -31,6 +31,10 @@ func (c *Context) luaCode(path, code string) {
 	if strings.TrimSpace(code) == "" {
 		return
 	}
+	if line := luaTooDeep(code, luaMaxLevels-2); line > 0 {
+		c.envoyf(path, luaSource, "script load error: line %d: chunk has too many syntax levels (LuaJIT nests at most %d expressions and blocks)", line, luaMaxLevels)
+		return
+	}
 	if _, err := parse.Parse(strings.NewReader(code), "script"); err != nil {
 		c.envoyf(path, luaSource, "script load error: %s", strings.TrimSpace(err.Error()))
 	}

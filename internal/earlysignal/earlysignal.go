@@ -1,0 +1,68 @@
+// Package earlysignal subscribes to the signals that would otherwise kill the agent, from
+// its package initialisation rather than from main: the agent's package initialisation (the
+// Envoy API and protobuf registrations) takes about 10 ms, and a SIGTERM in that window used
+// to kill the agent with 143 instead of starting its clean shutdown.
+//
+// Go initialises, at each step, the first package in import-path order whose imports are all
+// initialised (Go spec, "Package initialization"). This package imports only os, os/signal
+// and syscall, which the runtime's own packages bring up within the first few hundred
+// microseconds, so it is initialised among the first of the program's packages; main imports
+// it so that it is linked in. What remains (README "Shutdown"; docs/DESIGN.md): the process's
+// and the runtime's start and the standard library packages initialised before os/signal, a
+// few milliseconds, during which a signal still has its default action.
+//
+// main then calls ForRun for the run command, which keeps the subscriptions, or Release for
+// every other subcommand, which restores the default actions (a CLI killed by SIGTERM or
+// SIGPIPE behaves as one) and re-raises any signal that arrived meanwhile.
+package earlysignal
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Shutdown are the signals that request the graceful shutdown (R3).
+var Shutdown = []os.Signal{syscall.SIGTERM, syscall.SIGQUIT, syscall.SIGINT}
+
+var (
+	shutdown = make(chan os.Signal, 8)
+	hangup   = make(chan os.Signal, 1)
+	// brokenPipe is never read: subscribing is what matters. A write to a pipe whose reader is
+	// gone then fails with EPIPE instead of killing the agent (on stdout and stderr the Go
+	// runtime would otherwise die of the SIGPIPE). Signal delivery never blocks on a full
+	// channel.
+	brokenPipe = make(chan os.Signal, 1)
+)
+
+func init() {
+	signal.Notify(shutdown, Shutdown...)
+	signal.Notify(hangup, syscall.SIGHUP)
+	signal.Notify(brokenPipe, syscall.SIGPIPE)
+}
+
+// ForRun hands the run command its shutdown signals, subscribed since package
+// initialisation, including any that already arrived. SIGHUP is ignored from now on: it
+// would kill the agent (and Envoy through the parent-death signal) without a drain, and
+// neither the agent nor Envoy with hot restart disabled has anything to reload on it.
+// SIGPIPE stays caught, so writes to a vanished reader fail with EPIPE; Envoy starts with
+// the default action (a caught signal is reset by exec).
+func ForRun() chan os.Signal {
+	signal.Ignore(syscall.SIGHUP)
+	return shutdown
+}
+
+// Release gives the subscribed signals back their default actions, for the subcommands
+// other than run, and re-raises one that arrived before (it then acts as it would have).
+func Release() {
+	signal.Reset(append([]os.Signal{syscall.SIGHUP, syscall.SIGPIPE}, Shutdown...)...)
+	for _, ch := range []chan os.Signal{shutdown, hangup} {
+		select {
+		case sig := <-ch:
+			if s, ok := sig.(syscall.Signal); ok {
+				_ = syscall.Kill(os.Getpid(), s)
+			}
+		default:
+		}
+	}
+}

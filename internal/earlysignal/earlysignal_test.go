@@ -1,0 +1,81 @@
+package earlysignal
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// helperVar selects, in a re-executed test binary, what the child does (see TestMain).
+const helperVar = "EARLYSIGNAL_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperVar) {
+	case "release-after-signal":
+		// A signal that came during initialisation acts once released, as its default.
+		_ = syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		time.Sleep(100 * time.Millisecond) // queued, not acted on
+		Release()
+		time.Sleep(10 * time.Second)
+		os.Exit(3) // not reached
+	case "run-broken-stdout":
+		ForRun()
+		_, err := fmt.Println("into a pipe nobody reads")
+		if err == nil {
+			os.Exit(4)
+		}
+		os.Exit(0) // the write failed; the process lives
+	}
+	os.Exit(m.Run())
+}
+
+func TestForRunQueuesShutdownSignals(t *testing.T) {
+	ch := ForRun()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGQUIT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case sig := <-ch:
+		if sig != syscall.SIGQUIT {
+			t.Errorf("got %v", sig)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no signal")
+	}
+}
+
+func helper(t *testing.T, mode string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperVar+"="+mode)
+	return cmd
+}
+
+func TestReleaseReraises(t *testing.T) {
+	cmd := helper(t, "release-after-signal")
+	err := cmd.Run()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if !ws.Signaled() || ws.Signal() != syscall.SIGTERM {
+		t.Errorf("helper ended with %v (%v), want killed by SIGTERM", cmd.ProcessState, err)
+	}
+}
+
+// Issue 16, item 2: for run, a write to a stdout whose reader is gone fails with EPIPE; it does
+// not kill the process with SIGPIPE.
+func TestRunSurvivesBrokenStdout(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	cmd := helper(t, "run-broken-stdout")
+	cmd.Stdout = w
+	err = cmd.Run()
+	w.Close()
+	if err != nil {
+		t.Errorf("helper: %v (%v), want exit 0 after a failed write", err, cmd.ProcessState)
+	}
+}

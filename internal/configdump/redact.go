@@ -19,6 +19,7 @@ package configdump
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,8 @@ func Redact(r io.Reader, w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 32<<10)
 	rd := &redactor{dec: json.NewDecoder(r), out: bw}
 	rd.dec.UseNumber()
+	rd.strEnc = json.NewEncoder(&rd.strBuf)
+	rd.strEnc.SetEscapeHTML(false)
 	root := (&adminv3.ConfigDump{}).ProtoReflect().Descriptor()
 	if err := rd.message(root, false, 0); err != nil {
 		return err
@@ -58,8 +61,10 @@ func Redact(r io.Reader, w io.Writer) error {
 
 // redactor walks the token stream alongside the descriptors.
 type redactor struct {
-	dec *json.Decoder
-	out *bufio.Writer
+	dec    *json.Decoder
+	out    *bufio.Writer
+	strBuf bytes.Buffer
+	strEnc *json.Encoder // into strBuf, HTML escaping off
 }
 
 func (r *redactor) token() (json.Token, error) {
@@ -96,70 +101,43 @@ func lookupField(md protoreflect.MessageDescriptor, key string) protoreflect.Fie
 
 // message copies one JSON value encoding md.
 func (r *redactor) message(md protoreflect.MessageDescriptor, secret bool, depth int) error {
-	switch md.FullName() {
-	case "google.protobuf.Any":
+	switch {
+	case md.FullName() == "google.protobuf.Any":
 		return r.any(secret, depth)
-	}
-	if isWellKnown(md) { // JSON of their own (strings, numbers, free-form objects)
+	case isWellKnown(md): // JSON of their own (strings, numbers, free-form objects)
 		return r.generic(secret, depth)
 	}
-	t, err := r.token()
-	if err != nil {
+	if ok, err := r.open('{'); !ok {
 		return err
-	}
-	if t == nil {
-		r.out.WriteString("null")
-		return nil
-	}
-	if t != json.Delim('{') {
-		return fmt.Errorf("config dump: %s: expected an object, got %v", md.FullName(), t)
 	}
 	return r.fields(md, secret, depth, true)
 }
 
-// fields copies the members of an object (its '{' already read and, when open, not yet
-// written) as fields of md, up to and including its '}'.
-func (r *redactor) fields(md protoreflect.MessageDescriptor, secret bool, depth int, open bool) error {
-	if depth > maxDepth {
-		return errors.New("config dump: nested too deeply")
-	}
-	if open {
-		r.out.WriteByte('{')
-	}
-	first := open
-	for r.dec.More() {
-		t, err := r.token()
-		if err != nil {
-			return err
-		}
-		key, _ := t.(string)
-		first = r.comma(first)
-		r.key(key, depth+1)
+// fields copies the remaining members of an object as fields of md. A field the
+// descriptors do not know (a newer Envoy's) is redacted: fail closed.
+func (r *redactor) fields(md protoreflect.MessageDescriptor, secret bool, depth int, first bool) error {
+	return r.members(depth, first, func(key string, d int) error {
 		fd := lookupField(md, key)
-		switch {
-		case fd == nil: // unknown to this API: fail closed
-			err = r.generic(true, depth+1)
-		default:
-			err = r.field(fd, secret || sensitive(md, fd), depth+1)
+		if fd == nil {
+			return r.generic(true, d)
 		}
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := r.token(); err != nil { // '}'
-		return err
-	}
-	r.close('}', depth, first)
-	return nil
+		return r.field(fd, secret || sensitive(md, fd), d)
+	})
 }
 
 // field copies a field's value: a list, a map or a single value.
 func (r *redactor) field(fd protoreflect.FieldDescriptor, secret bool, depth int) error {
 	switch {
 	case fd.IsList():
-		return r.list(depth, func(d int) error { return r.single(fd, secret, d) })
+		if ok, err := r.open('['); !ok {
+			return err
+		}
+		return r.elements(depth, func(d int) error { return r.single(fd, secret, d) })
 	case fd.IsMap():
-		return r.mapValue(fd.MapValue(), secret, depth)
+		if ok, err := r.open('{'); !ok {
+			return err
+		}
+		return r.members(depth, true, func(_ string, d int) error { return r.single(fd.MapValue(), secret, d) })
 	}
 	return r.single(fd, secret, depth)
 }
@@ -171,95 +149,98 @@ func (r *redactor) single(fd protoreflect.FieldDescriptor, secret bool, depth in
 	return r.generic(secret, depth)
 }
 
-// list copies a JSON array (or null), each element by elem.
-func (r *redactor) list(depth int, elem func(depth int) error) error {
+// open reads the start of an array or object (want), or null, and writes it; null is false.
+func (r *redactor) open(want json.Delim) (bool, error) {
 	t, err := r.token()
-	if err != nil {
-		return err
-	}
-	if t == nil {
+	switch {
+	case err != nil:
+		return false, err
+	case t == nil:
 		r.out.WriteString("null")
-		return nil
+		return false, nil
+	case t != want:
+		return false, fmt.Errorf("config dump: expected %v, got %v", want, t)
 	}
-	if t != json.Delim('[') {
-		return fmt.Errorf("config dump: expected an array, got %v", t)
-	}
-	r.out.WriteByte('[')
-	first := true
-	for r.dec.More() {
-		first = r.comma(first)
-		r.indent(depth + 1)
-		if err := elem(depth + 1); err != nil {
-			return err
-		}
-	}
-	if _, err := r.token(); err != nil {
-		return err
-	}
-	r.close(']', depth, first)
-	return nil
+	r.out.WriteByte(byte(want))
+	return true, nil
 }
 
-// mapValue copies a protobuf map (a JSON object); keys are kept, values follow vd.
-func (r *redactor) mapValue(vd protoreflect.FieldDescriptor, secret bool, depth int) error {
-	t, err := r.token()
-	if err != nil {
-		return err
+// members copies the remaining members of an object whose '{' is read and written, each
+// value by value, and its '}'. first says that no member was written yet.
+func (r *redactor) members(depth int, first bool, value func(key string, depth int) error) error {
+	if depth > maxDepth {
+		return errors.New("config dump: nested too deeply")
 	}
-	if t == nil {
-		r.out.WriteString("null")
-		return nil
-	}
-	if t != json.Delim('{') {
-		return fmt.Errorf("config dump: expected an object, got %v", t)
-	}
-	r.out.WriteByte('{')
-	first := true
 	for r.dec.More() {
 		t, err := r.token()
 		if err != nil {
 			return err
 		}
 		key, _ := t.(string)
-		first = r.comma(first)
+		if !first {
+			r.out.WriteByte(',')
+		}
+		first = false
 		r.key(key, depth+1)
-		if err := r.single(vd, secret, depth+1); err != nil {
+		if err := value(key, depth+1); err != nil {
 			return err
 		}
 	}
+	return r.closing('}', depth, first)
+}
+
+// elements copies the remaining elements of an array whose '[' is read and written, each by
+// elem, and its ']'.
+func (r *redactor) elements(depth int, elem func(depth int) error) error {
+	if depth > maxDepth {
+		return errors.New("config dump: nested too deeply")
+	}
+	first := true
+	for r.dec.More() {
+		if !first {
+			r.out.WriteByte(',')
+		}
+		first = false
+		r.indent(depth + 1)
+		if err := elem(depth + 1); err != nil {
+			return err
+		}
+	}
+	return r.closing(']', depth, first)
+}
+
+// closing reads the closing delimiter and writes it; empty objects and arrays stay on one line.
+func (r *redactor) closing(c byte, depth int, empty bool) error {
 	if _, err := r.token(); err != nil {
 		return err
 	}
-	r.close('}', depth, first)
+	if !empty {
+		r.indent(depth)
+	}
+	r.out.WriteByte(c)
 	return nil
 }
 
 // any copies a google.protobuf.Any: its "@type" names the message its other members encode.
 // An Any whose first member is not "@type", or whose type is not registered, is redacted.
 func (r *redactor) any(secret bool, depth int) error {
+	if ok, err := r.open('{'); !ok {
+		return err
+	}
+	redactRest := func(string, int) error { return r.generic(true, depth+1) }
+	if !r.dec.More() {
+		return r.closing('}', depth, true)
+	}
 	t, err := r.token()
 	if err != nil {
 		return err
 	}
-	if t == nil {
-		r.out.WriteString("null")
-		return nil
-	}
-	if t != json.Delim('{') {
-		return fmt.Errorf("config dump: expected an Any object, got %v", t)
-	}
-	r.out.WriteByte('{')
-	if !r.dec.More() {
-		_, err := r.token()
-		r.out.WriteByte('}')
-		return err
-	}
-	if t, err = r.token(); err != nil {
-		return err
-	}
 	if key, _ := t.(string); key != "@type" { // unknown layout: keep nothing
 		r.key(key, depth+1)
-		return r.restRedacted(depth)
+		if err := r.generic(true, depth+1); err != nil {
+			return err
+		}
+		return r.members(depth, false, redactRest)
 	}
 	r.key("@type", depth+1)
 	if t, err = r.token(); err != nil {
@@ -269,129 +250,53 @@ func (r *redactor) any(secret bool, depth int) error {
 	if !ok {
 		return fmt.Errorf("config dump: @type is not a string")
 	}
-	writeString(r.out, url)
+	r.writeString(url)
 	mt, err := protoregistry.GlobalTypes.FindMessageByURL(url)
 	if err != nil { // a type this agent does not know: fail closed
-		return r.restRedactedAfter(depth)
+		return r.members(depth, false, redactRest)
 	}
 	md := mt.Descriptor()
-	if md.FullName() == "google.protobuf.Any" || isWellKnown(md) {
+	if isWellKnown(md) || md.FullName() == "google.protobuf.Any" {
 		// {"@type": ..., "value": <the type's own JSON>}
-		for r.dec.More() {
-			t, err := r.token()
-			if err != nil {
-				return err
-			}
-			key, _ := t.(string)
-			r.out.WriteByte(',')
-			r.key(key, depth+1)
-			if err := r.message(md, secret || key != "value", depth+1); err != nil {
-				return err
-			}
-		}
-		_, err := r.token()
-		r.close('}', depth, false)
-		return err
+		return r.members(depth, false, func(key string, d int) error { return r.message(md, secret || key != "value", d) })
 	}
 	return r.fields(md, secret, depth, false)
 }
 
-// restRedacted redacts the value of the key just written and the rest of the object.
-func (r *redactor) restRedacted(depth int) error {
-	if err := r.generic(true, depth+1); err != nil {
-		return err
-	}
-	return r.restRedactedAfter(depth)
-}
-
-// restRedactedAfter redacts the remaining members of an object, after at least one written.
-func (r *redactor) restRedactedAfter(depth int) error {
-	for r.dec.More() {
-		t, err := r.token()
-		if err != nil {
-			return err
-		}
-		key, _ := t.(string)
-		r.out.WriteByte(',')
-		r.key(key, depth+1)
-		if err := r.generic(true, depth+1); err != nil {
-			return err
-		}
-	}
-	_, err := r.token()
-	r.close('}', depth, false)
-	return err
-}
-
 // generic copies any JSON value; when secret, every scalar in it becomes Redacted (keys and
-// "@type" values stay).
-func (r *redactor) generic(secret bool, depth int) error {
-	if depth > maxDepth {
-		return errors.New("config dump: nested too deeply")
-	}
+// the type URLs of "@type" members stay).
+func (r *redactor) generic(secret bool, depth int) error { return r.value(secret, false, depth) }
+
+// value is generic, but keeps a string value when typeURL (the value of an "@type" member).
+func (r *redactor) value(secret, typeURL bool, depth int) error {
 	t, err := r.token()
 	if err != nil {
 		return err
 	}
 	switch v := t.(type) {
 	case json.Delim:
+		r.out.WriteByte(byte(v))
 		if v == '[' {
-			r.out.WriteByte('[')
-			first := true
-			for r.dec.More() {
-				first = r.comma(first)
-				r.indent(depth + 1)
-				if err := r.generic(secret, depth+1); err != nil {
-					return err
-				}
-			}
-			if _, err := r.token(); err != nil {
-				return err
-			}
-			r.close(']', depth, first)
-			return nil
+			return r.elements(depth, func(d int) error { return r.generic(secret, d) })
 		}
-		r.out.WriteByte('{')
-		first := true
-		for r.dec.More() {
-			t, err := r.token()
-			if err != nil {
-				return err
-			}
-			key, _ := t.(string)
-			first = r.comma(first)
-			r.key(key, depth+1)
-			if key == "@type" {
-				err = r.generic(false, depth+1)
-			} else {
-				err = r.generic(secret, depth+1)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if _, err := r.token(); err != nil {
-			return err
-		}
-		r.close('}', depth, first)
-		return nil
+		return r.members(depth, true, func(key string, d int) error { return r.value(secret, key == "@type", d) })
 	case nil:
 		r.out.WriteString("null")
 	case string:
-		if secret {
+		if secret && !typeURL {
 			v = Redacted
 		}
-		writeString(r.out, v)
+		r.writeString(v)
 	case json.Number:
 		if secret {
-			writeString(r.out, Redacted)
+			r.writeString(Redacted)
 		} else {
 			r.out.WriteString(v.String())
 		}
 	case bool:
 		switch {
 		case secret:
-			writeString(r.out, Redacted)
+			r.writeString(Redacted)
 		case v:
 			r.out.WriteString("true")
 		default:
@@ -409,17 +314,9 @@ func isWellKnown(md protoreflect.MessageDescriptor) bool {
 
 // Output formatting: two-space indentation, one member or element per line.
 
-// comma separates a member or element from the one before it; it returns the new "first".
-func (r *redactor) comma(first bool) bool {
-	if !first {
-		r.out.WriteByte(',')
-	}
-	return false
-}
-
 func (r *redactor) key(k string, depth int) {
 	r.indent(depth)
-	writeString(r.out, k)
+	r.writeString(k)
 	r.out.WriteString(": ")
 }
 
@@ -430,37 +327,10 @@ func (r *redactor) indent(depth int) {
 	}
 }
 
-// close ends an object or array; empty ones stay on one line.
-func (r *redactor) close(c byte, depth int, empty bool) {
-	if !empty {
-		r.indent(depth)
-	}
-	r.out.WriteByte(c)
-}
-
-// writeString writes s as a JSON string (no HTML escaping, unlike encoding/json's default).
-func writeString(w *bufio.Writer, s string) {
-	const hex = "0123456789abcdef"
-	w.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			w.WriteByte('\\')
-			w.WriteByte(c)
-		case c == '\n':
-			w.WriteString(`\n`)
-		case c == '\t':
-			w.WriteString(`\t`)
-		case c == '\r':
-			w.WriteString(`\r`)
-		case c < 0x20:
-			w.WriteString(`\u00`)
-			w.WriteByte(hex[c>>4])
-			w.WriteByte(hex[c&0xf])
-		default:
-			w.WriteByte(c)
-		}
-	}
-	w.WriteByte('"')
+// writeString writes s as a JSON string (without encoding/json's default HTML escaping,
+// so regular expressions and paths read as Envoy wrote them).
+func (r *redactor) writeString(s string) {
+	r.strBuf.Reset()
+	_ = r.strEnc.Encode(s) // a string always encodes
+	r.out.Write(bytes.TrimSuffix(r.strBuf.Bytes(), []byte("\n")))
 }

@@ -109,6 +109,7 @@ func (l *apiListener) serve(ctx context.Context) error {
 	l.mu.Unlock()
 	return err
 }
+
 // watchSocket reports, for a Unix listener, when its socket file is gone or is another file.
 func watchSocket(ctx context.Context, ln net.Listener) <-chan error {
 	out := make(chan error, 1)

@@ -3,16 +3,14 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/mgmtclient"
 )
 
 // readinessRequestTimeout bounds each /status request of the probe (B10: the reference's
@@ -28,12 +26,12 @@ func PollReadiness(ctx context.Context, cfg *env.Config, log hclog.Logger) int {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	target, client, err := readinessClient(cfg)
+	client, err := mgmtclient.New(cfg)
 	if err != nil {
 		log.Error("Polling envoy readiness failed with error: " + err.Error())
 		return 1
 	}
-	defer client.CloseIdleConnections()
+	defer client.Close()
 	interval, timeout := cfg.Readiness.Interval, cfg.Readiness.Timeout
 	single := interval <= 0 || timeout <= 0
 	var deadline time.Time
@@ -50,7 +48,7 @@ func PollReadiness(ctx context.Context, cfg *env.Config, log hclog.Logger) int {
 		if !single {
 			reqTimeout = min(reqTimeout, max(time.Until(deadline), time.Millisecond))
 		}
-		err := checkStatus(ctx, client, target, reqTimeout)
+		err := checkStatus(ctx, client, reqTimeout)
 		if err == nil {
 			log.Info("Envoy is ready: the agent reports HEALTHY")
 			return 0
@@ -72,50 +70,16 @@ func PollReadiness(ctx context.Context, cfg *env.Config, log hclog.Logger) int {
 	}
 }
 
-// readinessClient returns the /status URL and a client that reaches the agent's
-// management API: its Unix socket, or its TCP address (loopback when it binds a wildcard).
-func readinessClient(cfg *env.Config) (string, *http.Client, error) {
-	mode := cfg.API.AdminMode
-	if mode == nil {
-		return "", nil, errors.New("APPNET_AGENT_ADMIN_MODE is not set, so the agent serves no /status to probe")
-	}
-	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true}
-	if *mode == "uds" {
-		path := string(cfg.API.AdminUDSPath)
-		d := &net.Dialer{}
-		tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return d.DialContext(ctx, "unix", path)
-		}
-		return "http://127.0.0.1" + PathStatus, &http.Client{Transport: tr}, nil
-	}
-	host := string(cfg.API.HTTPBindAddress)
-	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
-		// A wildcard bind (the default [::] is dual-stack) answers on IPv4 loopback too.
-		host = "127.0.0.1"
-	}
-	url := "http://" + net.JoinHostPort(host, fmt.Sprint(cfg.API.HTTPPort)) + PathStatus
-	return url, &http.Client{Transport: tr}, nil
-}
-
 // checkStatus is one probe: nil when /status answers 200 with healthStatus HEALTHY.
-func checkStatus(ctx context.Context, client *http.Client, url string, timeout time.Duration) error {
+func checkStatus(ctx context.Context, client *mgmtclient.Client, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	code, body, err := client.Do(ctx, http.MethodGet, PathStatus)
 	if err != nil {
 		return err
 	}
-	res, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, 64<<10))
-	if err != nil {
-		return fmt.Errorf("reading /status: %w", err)
-	}
-	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("/status answered %d: %s", res.StatusCode, truncate(string(body), 200))
+	if code != http.StatusOK {
+		return fmt.Errorf("/status answered %d: %s", code, truncate(string(body), 200))
 	}
 	var st Status
 	if err := json.Unmarshal(body, &st); err != nil {

@@ -108,7 +108,10 @@ func TestEnvoyProxyErrors(t *testing.T) {
 	if code, body, _ := httpDo(t, "GET", base+"/envoy/ready"); code != 503 || body != "DRAINING\n" {
 		t.Errorf("Envoy's /ready 503: got %d %q", code, body)
 	}
-	f.set(func(f *fakeEnvoy) { delete(f.status, "/config_dump"); f.pages = map[string]string{"/config_dump": `{"configs": [`} })
+	f.set(func(f *fakeEnvoy) {
+		delete(f.status, "/config_dump")
+		f.pages = map[string]string{"/config_dump": `{"configs": [`}
+	})
 	if code, body, _ := httpDo(t, "GET", base+"/envoy/config_dump"); code != 502 || !strings.Contains(body, "reading Envoy's answer") {
 		t.Errorf("truncated dump: got %d %q", code, body)
 	}

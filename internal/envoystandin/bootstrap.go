@@ -21,6 +21,7 @@ type bootstrapInfo struct {
 	pipeMode     os.FileMode
 	nodeID       string
 	nodeCluster  string
+	raw          map[string]any // the whole bootstrap, for /config_dump, /clusters, /listeners
 }
 
 // defaultPipeMode applies when a pipe has no mode. Envoy itself leaves the umask's
@@ -127,7 +128,7 @@ func integerField(v any, max uint64) (uint64, error) {
 }
 
 func extractBootstrap(root map[string]any) (*bootstrapInfo, error) {
-	info := &bootstrapInfo{}
+	info := &bootstrapInfo{raw: root}
 	if node, ok := field(root, "node"); ok {
 		id, _ := field(node, "id")
 		cluster, _ := field(node, "cluster")

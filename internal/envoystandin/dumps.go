@@ -17,7 +17,9 @@ const (
 	secretType    = typeURLPrefix + "envoy.extensions.transport_sockets.tls.v3.Secret"
 )
 
-func inlineString(name string) map[string]any { return map[string]any{"inline_string": SecretMarker + name} }
+func inlineString(name string) map[string]any {
+	return map[string]any{"inline_string": SecretMarker + name}
+}
 
 func inlineBytes(name string) map[string]any {
 	return map[string]any{"inline_bytes": base64.StdEncoding.EncodeToString([]byte(SecretMarker + name))}

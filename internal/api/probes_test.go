@@ -138,3 +138,18 @@ func unixDialer(path string) func(ctx context.Context, _, _ string) (net.Conn, e
 		return d.DialContext(ctx, "unix", path)
 	}
 }
+
+// The scrape listener works without the management API.
+func TestScrapeListenerAlone(t *testing.T) {
+	f := newFakeEnvoy(t)
+	svc := newTestService(t, f.srv, func(c *testConfig) { c.scrape = true })
+	if svc.Addr() != nil || svc.ScrapeAddr() == nil {
+		t.Fatalf("management API %v, scrape listener %v", svc.Addr(), svc.ScrapeAddr())
+	}
+	if code, body, _ := httpDo(t, "GET", "http://"+svc.ScrapeAddr().String()+PathStatus); code != 200 {
+		t.Errorf("/status: %d %s", code, body)
+	}
+	if code, _, _ := httpDo(t, "POST", "http://"+svc.ScrapeAddr().String()+PathDrain+"?graceful"); code != 403 {
+		t.Errorf("/drain_listeners: %d", code)
+	}
+}

@@ -200,7 +200,7 @@ type boundedReader struct {
 
 func (b *boundedReader) Read(p []byte) (int, error) {
 	if b.left < 0 {
-		return 0, fmt.Errorf("Envoy's answer to %s is larger than the %d bytes the agent passes on%s", b.path, maxProxyBody, b.hint)
+		return 0, fmt.Errorf("the answer of Envoy to %s is larger than the %d bytes the agent passes on%s", b.path, maxProxyBody, b.hint)
 	}
 	if int64(len(p)) > b.left+1 {
 		p = p[:b.left+1]
@@ -208,7 +208,7 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
 	if b.left < 0 {
-		return n, fmt.Errorf("Envoy's answer to %s is larger than the %d bytes the agent passes on%s", b.path, maxProxyBody, b.hint)
+		return n, fmt.Errorf("the answer of Envoy to %s is larger than the %d bytes the agent passes on%s", b.path, maxProxyBody, b.hint)
 	}
 	return n, err
 }

@@ -94,7 +94,7 @@ func TestSecretsOfEveryType(t *testing.T) {
 			Keys: []*corev3.DataSource{{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("MARKER-TICKET-KEY-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcd")}}},
 		}}},
 		"validation_context": {Name: "name-ca", Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
-			TrustedCa: dataSource("MARKER-TRUSTED-CA"), MatchSubjectAltNames: nil,
+			TrustedCa: dataSource("MARKER-TRUSTED-CA"),
 		}}},
 		"generic_secret": {Name: "name-hmac", Type: &tlsv3.Secret_GenericSecret{GenericSecret: &tlsv3.GenericSecret{
 			Secret:  &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("MARKER-HMAC-SECRET")}},

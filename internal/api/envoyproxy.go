@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -29,26 +28,55 @@ const PathEnvoyPrefix = "/envoy/"
 // envoyPage is one proxied page and the query parameters it passes on, each with the check of
 // its value.
 type envoyPage struct {
-	params map[string]*regexp.Regexp
+	params map[string]paramCheck
 	accept func(int) bool // Envoy's statuses passed on (nil: 200 only)
 	redact bool           // the answer is a config dump to redact
 }
 
+// paramCheck allows a query parameter's value; allowed says what is, for the error. Plain
+// functions rather than regular expressions: compiling those would cost every start.
+type paramCheck struct {
+	ok      func(string) bool
+	allowed string
+}
+
 var (
-	formatParam = regexp.MustCompile(`^(json|text)$`)
-	anyFlag     = regexp.MustCompile(`^(|true|1)$`)
+	formatParam = paramCheck{func(v string) bool { return v == "json" || v == "text" }, "json or text"}
+	flagParam   = paramCheck{func(v string) bool { return v == "" || v == "true" || v == "1" }, "no value, true or 1"}
+	// A resource name of ConfigDump: dynamic_active_clusters, static_listeners, ...
+	resourceParam = paramCheck{func(v string) bool {
+		return len(v) <= 64 && v != "" && strings.Trim(v, "abcdefghijklmnopqrstuvwxyz_") == ""
+	},
+		"a field name of the dump, e.g. dynamic_active_clusters"}
+	// A field mask: comma-separated paths of field names (cluster.name,cluster.type).
+	maskParam = paramCheck{validMask, "comma-separated field paths, e.g. cluster.name,cluster.type"}
+	// An RE2 expression Envoy compiles; any printable text, bounded.
+	regexParam = paramCheck{func(v string) bool {
+		return v != "" && len(v) <= 256 && !strings.ContainsFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	}, "1 to 256 bytes without control characters"}
 )
+
+func validMask(v string) bool {
+	if len(v) > 1024 {
+		return false
+	}
+	for _, p := range strings.Split(v, ",") {
+		for _, name := range strings.Split(p, ".") {
+			if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // envoyPages are the proxied pages, by path under /envoy/.
 var envoyPages = map[string]envoyPage{
-	"config_dump": {redact: true, params: map[string]*regexp.Regexp{
-		"resource":    regexp.MustCompile(`^[a-z_]{1,64}$`),
-		"mask":        regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*(,[a-z0-9_]+(\.[a-z0-9_]+)*)*$`),
-		"name_regex":  regexp.MustCompile(`^[^\x00-\x1f\x7f]{1,256}$`),
-		"include_eds": anyFlag,
+	"config_dump": {redact: true, params: map[string]paramCheck{
+		"resource": resourceParam, "mask": maskParam, "name_regex": regexParam, "include_eds": flagParam,
 	}},
-	"clusters":    {params: map[string]*regexp.Regexp{"format": formatParam}},
-	"listeners":   {params: map[string]*regexp.Regexp{"format": formatParam}},
+	"clusters":    {params: map[string]paramCheck{"format": formatParam}},
+	"listeners":   {params: map[string]paramCheck{"format": formatParam}},
 	"server_info": {},
 	"ready":       {accept: func(c int) bool { return c == http.StatusOK || c == http.StatusServiceUnavailable }},
 	"runtime":     {},
@@ -124,8 +152,8 @@ func (page envoyPage) query(raw string) (string, error) {
 			return "", fmt.Errorf("unknown query parameter %q (allowed: %s)", k, strings.Join(slices.Sorted(maps.Keys(page.params)), ", "))
 		case len(q[k]) > 1:
 			return "", fmt.Errorf("query parameter %q given %d times", k, len(q[k]))
-		case !check.MatchString(q[k][0]):
-			return "", fmt.Errorf("query parameter %s=%q is not allowed (allowed: %s)", k, q[k][0], check)
+		case !check.ok(q[k][0]):
+			return "", fmt.Errorf("query parameter %s=%q is not allowed (allowed: %s)", k, q[k][0], check.allowed)
 		}
 	}
 	return q.Encode(), nil

@@ -25,7 +25,7 @@ import (
 )
 
 // dumpJSON encodes a config dump the way Envoy does (proto field names).
-func dumpJSON(t *testing.T, msgs ...proto.Message) []byte {
+func dumpJSON(t testing.TB, msgs ...proto.Message) []byte {
 	t.Helper()
 	cd := &adminv3.ConfigDump{}
 	for _, m := range msgs {
@@ -42,7 +42,7 @@ func dumpJSON(t *testing.T, msgs ...proto.Message) []byte {
 	return b
 }
 
-func redact(t *testing.T, in []byte) string {
+func redact(t testing.TB, in []byte) string {
 	t.Helper()
 	var out bytes.Buffer
 	if err := Redact(bytes.NewReader(in), &out); err != nil {

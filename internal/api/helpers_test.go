@@ -31,6 +31,7 @@ type testConfig struct {
 	disconnected time.Duration
 	logLevel     string
 	components   env.ComponentLogLevels
+	scrape       bool // open the scrape listener on 127.0.0.1, a free port
 }
 
 func (c testConfig) env() *env.Config {
@@ -62,6 +63,10 @@ func (c testConfig) env() *env.Config {
 		cfg.API.LoggingReset = c.loggingReset
 	}
 	cfg.API.StatsSnapshot = c.snapshot
+	if c.scrape {
+		var any uint16
+		cfg.API.ScrapePort, cfg.API.ScrapeBindAddress = &any, "127.0.0.1"
+	}
 	return cfg
 }
 
@@ -110,7 +115,8 @@ type fakeEnvoy struct {
 	delay           map[string]time.Duration // path → delay
 	garbage         bool
 	prom            []byte
-	calls           []string // "METHOD /path?query"
+	calls           []string          // "METHOD /path?query"
+	pages           map[string]string // path → body, for other GET paths
 	srv             *httptest.Server
 }
 
@@ -150,6 +156,7 @@ func (f *fakeEnvoy) serve(w http.ResponseWriter, r *http.Request) {
 	readyBody, readyCode, connected, failure := f.readyBody, f.readyCode, f.connected, f.listenerFailure
 	code, forced := f.status[r.URL.Path]
 	delay, garbage, prom := f.delay[r.URL.Path], f.garbage, f.prom
+	page, isPage := f.pages[r.URL.Path]
 	f.mu.Unlock()
 	if delay > 0 {
 		select {
@@ -193,6 +200,11 @@ func (f *fakeEnvoy) serve(w http.ResponseWriter, r *http.Request) {
 	case "/logging":
 		_, _ = io.WriteString(w, "active loggers:\n  admin: "+r.URL.Query().Get("level")+"\n")
 	default:
+		if isPage {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, page)
+			return
+		}
 		_, _ = io.WriteString(w, "OK\n")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/mgmtclient"
 )
 
 // readinessRequestTimeout bounds each /status request of the probe (B10: the reference's
@@ -23,7 +24,7 @@ func PollReadiness(ctx context.Context, cfg *env.Config, log hclog.Logger) int {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
-	client, err := NewClient(cfg)
+	client, err := mgmtclient.New(cfg)
 	if err != nil {
 		log.Error("Polling envoy readiness failed with error: " + err.Error() + " to probe")
 		return 1
@@ -69,10 +70,10 @@ func PollReadiness(ctx context.Context, cfg *env.Config, log hclog.Logger) int {
 
 // CheckHealthy is one readiness check: nil when /status answers 200 with healthStatus
 // HEALTHY within timeout.
-func CheckHealthy(ctx context.Context, client *Client, timeout time.Duration) error {
+func CheckHealthy(ctx context.Context, client *mgmtclient.Client, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	st, err := client.Status(ctx)
+	st, err := FetchStatus(ctx, client)
 	if err != nil {
 		return err
 	}

@@ -37,9 +37,9 @@ func TestServerListenerDeathIsSurvived(t *testing.T) {
 	if code := get(); code != 200 {
 		t.Fatalf("/status: %d", code)
 	}
-	svc.mu.Lock()
-	_ = svc.ln.Close() // the listener dies under the server
-	svc.mu.Unlock()
+	svc.main.mu.Lock()
+	_ = svc.main.ln.Close() // the listener dies under the server
+	svc.main.mu.Unlock()
 	testenv.WaitFor(t, 10*time.Second, "/status again", func() bool { return get() == 200 })
 	logs := out.String()
 	if !strings.Contains(logs, "The management API server failed; restarting it in 250ms. Envoy is not affected.") ||

@@ -38,6 +38,7 @@ const (
 // endpoints are the management API's handlers, one per path.
 type endpoints struct {
 	status, metrics, stats, logging, drain, shutdown http.Handler
+	ready, live, envoy                               http.Handler
 }
 
 // routes builds the handler: exact paths, any method (each endpoint checks its own, as in
@@ -61,7 +62,34 @@ func routes(e endpoints, local func(*http.Request) bool, allowRemote bool, count
 	shutdown := guard(limited(shutdownLimit, e.shutdown)) // one budget for both names
 	mux.Handle(PathShutdown, shutdown)
 	mux.Handle(PathQuit, shutdown)
+	mux.Handle(PathReady, limited(statusLimit, e.ready))
+	mux.Handle(PathLive, limited(statusLimit, e.live))
+	mux.Handle(PathEnvoyPrefix, limited(proxyLimit, e.envoy))
 	return recovering(log, counting(counts, canonical(mux)))
+}
+
+// readOnlyPaths are what the scrape listener (APPNET_AGENT_SCRAPE_PORT) serves: everything
+// that changes nothing. The list allows rather than forbids, so an endpoint added later is
+// refused there until it is added here.
+var readOnlyPaths = map[string]bool{PathStatus: true, PathReady: true, PathLive: true, PathMetrics: true, PathStats: true}
+
+// readOnly refuses, with 403, every path of the management API that is not read-only, before
+// any other check (method, rate limit); the /envoy/ proxies are read-only by construction.
+func readOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := cleanPath(r.URL.Path)
+		if !readOnlyPaths[p] && !strings.HasPrefix(p, PathEnvoyPrefix) {
+			textError(w, http.StatusForbidden, fmt.Sprintf(
+				"%s is not served on the read-only listener (APPNET_AGENT_SCRAPE_PORT); it serves %s and %s*",
+				r.URL.Path, strings.Join(readOnlyList(), ", "), PathEnvoyPrefix))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func readOnlyList() []string {
+	return []string{PathStatus, PathReady, PathLive, PathMetrics, PathStats}
 }
 
 // canonical answers a request for an unclean path (//status, /a/../status) with 301 to the

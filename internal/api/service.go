@@ -2,10 +2,8 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -87,10 +85,12 @@ type Service struct {
 	requests          requestCounts
 	outputs           []*logging.Stream
 
+	// main is the management API's listener (APPNET_AGENT_ADMIN_MODE), scrape the read-only
+	// one (APPNET_AGENT_SCRAPE_PORT); nil when not configured.
+	main, scrape *apiListener
+
 	mu      sync.Mutex
-	ln      net.Listener // the bound listener; nil without APPNET_AGENT_ADMIN_MODE, or after it failed
-	network string       // "tcp" or "unix" once Listen bound one
-	addr    net.Addr     // where the API listens (kept across re-binds)
+	network string // "tcp" or "unix" once Listen bound the management API
 	lastSup supervise.Snapshot
 	parts   *lifecycle.Group
 
@@ -133,8 +133,24 @@ func New(o Options) *Service {
 	if c.API.MetricsInStats {
 		stats.agentMetrics = s.agentMetrics
 	}
+	proxyAdmin := o.Admin.With(proxyTimeout, statsAttempts)
 	s.handler = routes(endpoints{status: statusHandler{s.health}, metrics: metricsHandler{s}, stats: stats, logging: s.levels,
-		drain: &drainHandler{admin: mutAdmin, log: log}, shutdown: &shutdownHandler{request: o.RequestShutdown, log: log}}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
+		drain: &drainHandler{admin: mutAdmin, log: log}, shutdown: &shutdownHandler{request: o.RequestShutdown, log: log},
+		ready: readyHandler{s.health}, live: liveHandler{s},
+		envoy: newEnvoyProxy(proxyAdmin, log)}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
+	if c.API.AdminMode != nil {
+		s.main = &apiListener{name: "management API server", handler: s.handler, log: log, bind: func() (net.Listener, error) {
+			if *c.API.AdminMode == "uds" {
+				return listenUnix(string(c.API.AdminUDSPath))
+			}
+			return listenTCP(string(c.API.HTTPBindAddress), c.API.HTTPPort)
+		}}
+	}
+	if c.API.ScrapePort != nil {
+		s.scrape = &apiListener{name: "scrape listener", handler: readOnly(onScrapeListener(s.handler)), log: log, bind: func() (net.Listener, error) {
+			return listenScrape(string(c.API.ScrapeBindAddress), *c.API.ScrapePort)
+		}}
+	}
 	return s
 }
 
@@ -146,54 +162,55 @@ func (s *Service) Health() *Health { return s.health }
 
 // Listen binds the management API when APPNET_AGENT_ADMIN_MODE is set: TCP on
 // APPNET_AGENT_HTTP_BIND_ADDRESS:APPNET_AGENT_HTTP_PORT, or the Unix socket
-// APPNET_AGENT_ADMIN_UDS_PATH (mode 0600). Call it before starting Envoy, so a port in use
-// stops the agent (exit 1) before anything runs.
+// APPNET_AGENT_ADMIN_UDS_PATH (mode 0600); and the read-only scrape listener when
+// APPNET_AGENT_SCRAPE_PORT is set. Call it before starting Envoy, so a port in use stops the
+// agent (exit 1) before anything runs.
 func (s *Service) Listen() error {
-	if s.cfg.API.AdminMode == nil {
-		return nil
+	if s.main != nil {
+		ln, err := s.main.listen()
+		if err != nil {
+			return err
+		}
+		s.mu.Lock()
+		s.network = ln.Addr().Network()
+		s.mu.Unlock()
+		s.log.Info("Server started, " + ln.Addr().String())
 	}
-	ln, err := s.bind()
-	if err != nil {
-		return err
+	if s.scrape != nil {
+		ln, err := s.scrape.listen()
+		if err != nil {
+			s.main.close()
+			return err
+		}
+		s.log.Info("Read-only scrape listener started, " + ln.Addr().String())
 	}
-	s.mu.Lock()
-	s.ln, s.network, s.addr = ln, ln.Addr().Network(), ln.Addr()
-	s.mu.Unlock()
-	s.log.Info("Server started, " + ln.Addr().String())
 	return nil
 }
 
-func (s *Service) bind() (net.Listener, error) {
-	if *s.cfg.API.AdminMode == "uds" {
-		return listenUnix(string(s.cfg.API.AdminUDSPath))
-	}
-	return listenTCP(string(s.cfg.API.HTTPBindAddress), s.cfg.API.HTTPPort)
-}
-
 // Addr is where the management API listens (nil when it does not).
-func (s *Service) Addr() net.Addr {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.addr
-}
+func (s *Service) Addr() net.Addr { return s.main.address() }
 
-// localClient decides who may use the mutating endpoints: everyone on the Unix socket
-// (its mode restricts it to the agent's user), loopback peers on TCP.
+// ScrapeAddr is where the read-only scrape listener listens (nil when it does not).
+func (s *Service) ScrapeAddr() net.Addr { return s.scrape.address() }
+
+// localClient decides who may use the mutating endpoints, and which scrapes are local: on the
+// management API everyone on the Unix socket (its mode restricts it to the agent's user) and
+// loopback peers on TCP; on the scrape listener loopback peers.
 func (s *Service) localClient(r *http.Request) bool {
 	s.mu.Lock()
 	network := s.network
 	s.mu.Unlock()
-	if network == "unix" {
+	if network == "unix" && !fromScrapeListener(r) {
 		return true
 	}
 	return loopbackClient(r.RemoteAddr)
 }
 
 // Parts are the service's long-running parts: the health poller, the log-level resets, the
-// snapshotter (ENABLE_STATS_SNAPSHOT) and the management server (when Listen bound one). The
+// snapshotter (ENABLE_STATS_SNAPSHOT) and the servers of the listeners Listen bound. The
 // agent runs them with its other parts in one lifecycle group (internal/cli/run.go), which
 // logs and restarts one that fails or panics, with back-off; none ever affects Envoy. Each
-// returns when its context ends; the server then shuts down and closes its listener.
+// returns when its context ends; a server then shuts down and closes its listener.
 func (s *Service) Parts() []lifecycle.Part {
 	parts := []lifecycle.Part{
 		{Name: "health poller", Run: func(ctx context.Context) error { s.health.Run(ctx); return nil }},
@@ -202,8 +219,10 @@ func (s *Service) Parts() []lifecycle.Part {
 	if s.snaps != nil {
 		parts = append(parts, lifecycle.Part{Name: "stats snapshotter", Run: func(ctx context.Context) error { s.snaps.Run(ctx); return nil }})
 	}
-	if s.Addr() != nil {
-		parts = append(parts, lifecycle.Part{Name: "management API server", Run: s.serve})
+	for _, l := range []*apiListener{s.main, s.scrape} {
+		if l.address() != nil {
+			parts = append(parts, lifecycle.Part{Name: l.name, Run: l.serve})
+		}
 	}
 	return parts
 }
@@ -219,97 +238,22 @@ func (s *Service) Start() {
 	})
 }
 
-// Stop ends the server (in-flight requests get up to 2 s) and every part Start began, and
-// waits for them; without Start, it closes the listener Listen bound, if no part serves it
-// any more. Safe to call more than once.
+// Stop ends the servers (in-flight requests get up to 2 s) and every part Start began, and
+// waits for them; without Start, it closes the listeners Listen bound, if no part serves
+// them any more. Safe to call more than once.
 func (s *Service) Stop() {
 	s.stopOnce.Do(func() {
 		s.startOnce.Do(func() {}) // a later Start starts nothing
 		s.mu.Lock()
-		g, ln := s.parts, s.ln
+		g := s.parts
 		s.mu.Unlock()
 		if g != nil {
 			g.Stop()
-		} else if ln != nil {
-			_ = ln.Close() // bound but never served
+			return
 		}
+		s.main.close() // bound but never served
+		s.scrape.close()
 	})
-}
-
-// socketCheck is how often the server makes sure its Unix socket file is still its own.
-const socketCheck = time.Second
-
-// serve is the management server part: it serves the bound listener (binding again after a
-// failure) until ctx ends, then shuts the server down. It fails, to be restarted, when
-// serving stops on its own or when the Unix socket file was removed or replaced (clients
-// could no longer reach the agent; binding again brings it back).
-func (s *Service) serve(ctx context.Context) error {
-	s.mu.Lock()
-	ln := s.ln
-	s.mu.Unlock()
-	if ln == nil {
-		var err error
-		if ln, err = s.bind(); err != nil {
-			return err
-		}
-		s.mu.Lock()
-		s.ln = ln
-		s.mu.Unlock()
-		s.log.Info("Server started again, " + ln.Addr().String())
-	}
-	srv := newHTTPServer(s.handler, s.log)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	wctx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	lost := watchSocket(wctx, ln)
-	var err error
-	select {
-	case <-ctx.Done():
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
-		if srv.Shutdown(sctx) != nil {
-			_ = srv.Close()
-		}
-		cancel()
-		<-served
-		_ = ln.Close() // Shutdown closed it; this removes a Unix socket file if still ours
-		return nil
-	case err = <-served:
-		err = fmt.Errorf("serving stopped: %w", err)
-	case err = <-lost:
-		_ = srv.Close()
-		<-served
-	}
-	_ = ln.Close()
-	s.mu.Lock()
-	s.ln = nil
-	s.mu.Unlock()
-	return err
-}
-
-// watchSocket reports, for a Unix listener, when its socket file is gone or is another file.
-func watchSocket(ctx context.Context, ln net.Listener) <-chan error {
-	out := make(chan error, 1)
-	ul, ok := ln.(*unixListener)
-	if !ok || ul.file == nil {
-		return out
-	}
-	go func() {
-		t := time.NewTicker(socketCheck)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			if cur, err := os.Lstat(ul.path); err != nil || !os.SameFile(cur, ul.file) {
-				out <- fmt.Errorf("the socket file %s was removed or replaced", ul.path)
-				return
-			}
-		}
-	}()
-	return out
 }
 
 // EnvoyChanged is the supervisor's OnChange hook: it updates /status and polls at once on a

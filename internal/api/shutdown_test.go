@@ -12,7 +12,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/mgmtclient"
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
@@ -105,7 +105,7 @@ func TestShutdownOverTheSocket(t *testing.T) {
 	}
 	svc.Start()
 	t.Cleanup(svc.Stop)
-	client, err := NewClient(cfg)
+	client, err := mgmtclient.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,45 +115,27 @@ func TestShutdownOverTheSocket(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := client.Shutdown(ctx); err != nil || len(rec.causes) != 1 {
+	if err := RequestShutdown(ctx, client); err != nil || len(rec.causes) != 1 {
 		t.Fatalf("Shutdown = %v, requests %q", err, rec.causes)
 	}
 	fams := scrape(t, svc.Handler())
 	expectValue(t, fams, 1, "appnet_agent_http_requests_total", "code", "200", "endpoint", "/shutdown")
 	// A client that gets a refusal reports it.
 	svc.EnvoyChanged(supervise.Snapshot{Phase: supervise.PhaseRunning})
-	st, err := client.Status(ctx)
+	st, err := FetchStatus(ctx, client)
 	if err != nil || st.AgentUptime == "" {
 		t.Errorf("Status = %+v, %v", st, err)
 	}
 }
 
-// TestClientAddresses: the client reaches the API where the variables put it.
-func TestClientAddresses(t *testing.T) {
-	for _, tc := range []struct {
-		bind string
-		port uint16
-		want string
-	}{
-		{"::", 9902, "127.0.0.1:9902"},
-		{"0.0.0.0", 9902, "127.0.0.1:9902"},
-		{"127.0.0.2", 19000, "127.0.0.2:19000"},
-		{"::1", 9902, "[::1]:9902"},
-	} {
-		cfg := testConfig{adminMode: "tcp"}.env()
-		cfg.API.HTTPBindAddress, cfg.API.HTTPPort = env.BindAddress(tc.bind), tc.port
-		c, err := NewClient(cfg)
-		if err != nil || c.Address() != tc.want || c.URL(PathStatus) != "http://"+tc.want+"/status" {
-			t.Errorf("bind %s: %v %v", tc.bind, c, err)
-		}
-	}
-	if _, err := NewClient(testConfig{}.env()); err == nil || !strings.Contains(err.Error(), "APPNET_AGENT_ADMIN_MODE is not set") {
-		t.Errorf("no admin mode: %v", err)
-	}
-	// Nothing listens: the error is the connection's.
+// TestShutdownWithoutAgent: when nothing listens, the error is the connection's.
+func TestShutdownWithoutAgent(t *testing.T) {
 	cfg := testConfig{adminMode: "uds", udsPath: filepath.Join(t.TempDir(), "none.sock")}.env()
-	c, _ := NewClient(cfg)
-	if err := c.Shutdown(context.Background()); err == nil || !strings.Contains(err.Error(), "connect") {
+	c, err := mgmtclient.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := RequestShutdown(context.Background(), c); err == nil || !strings.Contains(err.Error(), "connect") {
 		t.Errorf("no agent: %v", err)
 	}
 }

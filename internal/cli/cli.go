@@ -32,6 +32,7 @@ var commands = []command{
 	{names: []string{"validate"}, run: cmdValidate, collect: true, usage: &validateUsage},
 	{names: []string{"env"}, run: cmdEnv, collect: true, usage: &envUsage},
 	{names: []string{"wait"}, run: cmdWait, collect: true, usage: &waitUsage},
+	{names: []string{"admin"}, run: cmdAdmin, usage: &adminUsage},
 	{names: []string{"version", "--version", "-version"}, run: cmdVersion, usage: &versionUsage},
 	// help's run is nil: it prints this table, which therefore cannot refer to it (Main calls cmdHelp).
 	{names: []string{"help", "-h", "--help", "-help"}, usage: &helpUsage},

@@ -11,24 +11,51 @@ import (
 	"github.com/appnet/appnet-agent/internal/env"
 )
 
-// checkPortClash refuses a management API port (APPNET_AGENT_HTTP_PORT, in tcp mode) that
-// Envoy binds too: its admin port, or the port of a static listener in the bootstrap. The
-// agent binds its port first, so Envoy would fail to bind on every start, and the agent would
-// exit only once the restart budget is spent, with Envoy's bind error. Addresses that cannot
-// both accept the same connection (127.0.0.1 and 10.0.0.5, or an IPv4 and an IPv6-only
-// address) do not clash; UDP listeners and pipes never do.
+// checkPortClash refuses an agent port that Envoy binds too — the management API's
+// (APPNET_AGENT_HTTP_PORT, in tcp mode) or the scrape listener's (APPNET_AGENT_SCRAPE_PORT) —
+// when it is Envoy's admin port or the port of a static listener in the bootstrap. The agent
+// binds its ports first, so Envoy would fail to bind on every start, and the agent would exit
+// only once the restart budget is spent, with Envoy's bind error. Addresses that cannot both
+// accept the same connection (127.0.0.1 and 10.0.0.5, or an IPv4 and an IPv6-only address) do
+// not clash; UDP listeners and pipes never do. (The two agent ports against each other are
+// checked with the variables, in internal/env.)
 func checkPortClash(cfg *env.Config, b *bootstrapv3.Bootstrap, given string) error {
-	if cfg.API.AdminMode == nil || *cfg.API.AdminMode == "uds" {
-		return nil
+	for _, agent := range agentBindings(cfg) {
+		if err := checkEnvoyClash(agent, b, given); err != nil {
+			return err
+		}
 	}
-	agent := tcpBinding{host: string(cfg.API.HTTPBindAddress), port: uint32(cfg.API.HTTPPort), dualStack: true}
+	return nil
+}
+
+// agentBinding is a TCP port the agent listens on, and the variable that sets it.
+type agentBinding struct {
+	variable string
+	tcpBinding
+}
+
+// agentBindings are the TCP ports the agent will listen on.
+func agentBindings(cfg *env.Config) []agentBinding {
+	var out []agentBinding
+	if cfg.API.AdminMode != nil && *cfg.API.AdminMode != "uds" {
+		out = append(out, agentBinding{"APPNET_AGENT_HTTP_PORT",
+			tcpBinding{host: string(cfg.API.HTTPBindAddress), port: uint32(cfg.API.HTTPPort), dualStack: true}})
+	}
+	if p := cfg.API.ScrapePort; p != nil {
+		out = append(out, agentBinding{"APPNET_AGENT_SCRAPE_PORT",
+			tcpBinding{host: string(cfg.API.ScrapeBindAddress), port: uint32(*p), dualStack: true}})
+	}
+	return out
+}
+
+func checkEnvoyClash(agent agentBinding, b *bootstrapv3.Bootstrap, given string) error {
 	clash := func(a *corev3.Address, what string) error {
 		sa := a.GetSocketAddress()
 		if sa == nil || sa.GetProtocol() != corev3.SocketAddress_TCP || !agent.clashes(envoyBinding(sa)) {
 			return nil
 		}
-		return fmt.Errorf("APPNET_AGENT_HTTP_PORT: %d is also %s (%s): Envoy could not bind it while the agent listens there, and would fail at every start; choose another port",
-			agent.port, what, net.JoinHostPort(sa.GetAddress(), fmt.Sprint(sa.GetPortValue())))
+		return fmt.Errorf("%s: %d is also %s (%s): Envoy could not bind it while the agent listens there, and would fail at every start; choose another port",
+			agent.variable, agent.port, what, net.JoinHostPort(sa.GetAddress(), fmt.Sprint(sa.GetPortValue())))
 	}
 	admin := "Envoy's admin port (ENVOY_ADMIN_ACCESS_PORT)"
 	if given != "" {

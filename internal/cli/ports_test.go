@@ -69,3 +69,27 @@ func TestCheckPortClash(t *testing.T) {
 		})
 	}
 }
+
+// The scrape listener's port is checked against Envoy's like the management API's, in either
+// mode of the management API.
+func TestCheckScrapePortClash(t *testing.T) {
+	b := &bootstrapv3.Bootstrap{Admin: &bootstrapv3.Admin{Address: tcpAddress("0.0.0.0", 9901, false)},
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{Listeners: []*listenerv3.Listener{{Name: "ingress", Address: tcpAddress("0.0.0.0", 15000, false)}}}}
+	for _, tc := range []struct {
+		mode string
+		port uint16
+		want string
+	}{
+		{"uds", 9901, "APPNET_AGENT_SCRAPE_PORT: 9901 is also Envoy's admin port"},
+		{"tcp", 15000, `APPNET_AGENT_SCRAPE_PORT: 15000 is also the port of Envoy's static listener "ingress"`},
+		{"uds", 9903, ""},
+	} {
+		cfg := &env.Config{}
+		cfg.API.AdminMode, cfg.API.HTTPBindAddress, cfg.API.HTTPPort = &tc.mode, "::", 9902
+		cfg.API.ScrapePort, cfg.API.ScrapeBindAddress = &tc.port, "::"
+		err := checkPortClash(cfg, b, "")
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s %d: %v, want %q", tc.mode, tc.port, err, tc.want)
+		}
+	}
+}

@@ -92,7 +92,7 @@ func TestUsageErrorsNameTheValue(t *testing.T) {
 		{[]string{"golden"}, "error: no CASES given"},
 		{[]string{"golden", "--template-dir", notDir, "cases"}, "error: --template-dir " + notDir + ": not a directory"},
 		{[]string{"render", "--env", "NOVALUE"}, `invalid value "NOVALUE" for flag -env`},
-		{[]string{"rendr"}, `error: unknown command "rendr" (commands: render, facts, golden, validate, env, wait, version, help)`},
+		{[]string{"rendr"}, `error: unknown command "rendr" (commands: render, facts, golden, validate, env, wait, admin, version, help)`},
 		{[]string{"-logLevel"}, "error: flag needs an argument: -logLevel"},
 	}
 	for _, tt := range tests {

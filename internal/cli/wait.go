@@ -16,6 +16,7 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/env"
+	"github.com/appnet/appnet-agent/internal/mgmtclient"
 )
 
 var waitUsage = usage{
@@ -78,7 +79,7 @@ func cmdWait(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	client, err := api.NewClient(cfg)
+	client, err := mgmtclient.New(cfg)
 	if err != nil {
 		log.Error("cannot wait for the agent: " + err.Error() + " (set it as in the agent's container)")
 		return exitUnavailable
@@ -98,7 +99,7 @@ func cmdWait(args []string, stdout, stderr io.Writer) int {
 	if !*noShutdown {
 		ctx, cancel := context.WithTimeout(context.Background(), waitShutdownTimeout)
 		defer cancel()
-		if err := client.Shutdown(ctx); err != nil {
+		if err := api.RequestShutdown(ctx, client); err != nil {
 			log.Warn("the command has ended, but the agent could not be asked to shut down", "at", client.Address(), "error", err)
 		} else {
 			log.Info("the command has ended; the agent is shutting down", "exit_code", code)
@@ -109,7 +110,7 @@ func cmdWait(args []string, stdout, stderr io.Writer) int {
 
 // waitReady polls the agent until /status says HEALTHY. It returns ready, or the exit code:
 // exitUnavailable after timeout (0: none), 128+signal on SIGTERM, SIGINT or SIGQUIT.
-func waitReady(client *api.Client, timeout time.Duration, sigs <-chan os.Signal, log hclog.Logger) (code int, ready bool) {
+func waitReady(client *mgmtclient.Client, timeout time.Duration, sigs <-chan os.Signal, log hclog.Logger) (code int, ready bool) {
 	start := time.Now()
 	var expired <-chan time.Time
 	if timeout > 0 {

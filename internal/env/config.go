@@ -279,6 +279,9 @@ type API struct {
 	LoggingReset     time.Duration `env:"APPNET_AGENT_LOGGING_RESET_TIMEOUT" default:"300" unit:"s" min:"1s" max:"24h" clamp:"true" effect:"managementAPI" desc:"Seconds before a temporary /enableLogging level is reset."`
 	StatsSnapshot    bool          `env:"ENABLE_STATS_SNAPSHOT" default:"false" effect:"managementAPI" desc:"Take stats snapshots every 60 s for /stats/prometheus?delta."`
 	MetricsInStats   bool          `env:"APPNET_AGENT_METRICS_IN_STATS" default:"false" effect:"managementAPI" desc:"Append the agent's own metrics (as on /metrics) to /stats/prometheus without filter or delta."`
+	// ScrapePort, when set, opens the read-only scrape listener (nil: none).
+	ScrapePort        *uint16     `env:"APPNET_AGENT_SCRAPE_PORT" min:"1" max:"65535" desc:"Optional read-only TCP listener (unset: none): /status, /ready, /live, /metrics, /stats/prometheus and the /envoy/* read-only proxies; every mutating endpoint is refused there (403). Must differ from the management API's port and from Envoy's."`
+	ScrapeBindAddress BindAddress `env:"APPNET_AGENT_SCRAPE_BIND_ADDRESS" default:"[::]" effect:"scrapeAPI" desc:"Bind address of the read-only scrape listener (IP literal, brackets optional)."`
 }
 
 // Logging configures where Envoy's output and the agent's logs go.

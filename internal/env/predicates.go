@@ -196,6 +196,12 @@ var predicates = withPredicates(map[string]predicate{
 		}
 		return ""
 	}},
+	"scrapeAPI": {"APPNET_AGENT_SCRAPE_PORT is set", func(c *Config) string {
+		if c.API.ScrapePort == nil {
+			return "APPNET_AGENT_SCRAPE_PORT is not set, so no scrape listener is opened"
+		}
+		return ""
+	}},
 	"logFile": {"APPNET_ENVOY_LOG_DESTINATION is set", func(c *Config) string {
 		if c.Logging.Destination == "" {
 			return "APPNET_ENVOY_LOG_DESTINATION is not set, so logs stay on stdout/stderr"

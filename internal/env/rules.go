@@ -2,6 +2,7 @@ package env
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -33,6 +34,7 @@ func (l *loader) applyRules() {
 		tcp := "tcp" // set but empty still starts the API, like the reference
 		c.API.AdminMode = &tcp
 	}
+	l.scrapePortRule()
 	if c.Agent.MinDrain > c.Agent.DrainWait {
 		l.warn(fmt.Sprintf("APPNET_MIN_DRAIN_TIME_S: %d is longer than LISTENER_DRAIN_WAIT_TIME_S (%d), the drain deadline; using %d",
 			c.Agent.MinDrain/time.Second, c.Agent.DrainWait/time.Second, c.Agent.DrainWait/time.Second))
@@ -61,5 +63,21 @@ func (l *loader) oneTracer() {
 	if len(on) > 1 {
 		slices.Sort(on)
 		l.errs = append(l.errs, varError(strings.Join(on, ", "), "only a single envoy trace driver can be configured; enable only one of ENABLE_ENVOY_XRAY_TRACING, ENABLE_ENVOY_DATADOG_TRACING, ENABLE_ENVOY_JAEGER_TRACING or ENABLE_ENVOY_OTEL_TRACING"))
+	}
+}
+
+// scrapePortRule refuses a scrape listener on the management API's own TCP port when both
+// could accept the same connection (the same address, or either a wildcard).
+func (l *loader) scrapePortRule() {
+	c := l.cfg
+	p := c.API.ScrapePort
+	if p == nil || c.API.AdminMode == nil || *c.API.AdminMode == "uds" || *p != c.API.HTTPPort {
+		return
+	}
+	a, b := net.ParseIP(string(c.API.ScrapeBindAddress)), net.ParseIP(string(c.API.HTTPBindAddress))
+	if a.IsUnspecified() || b.IsUnspecified() || a.Equal(b) {
+		l.errs = append(l.errs, varError("APPNET_AGENT_SCRAPE_PORT", fmt.Sprintf(
+			"%d is also the management API's port (APPNET_AGENT_HTTP_PORT on %s); choose another port for the read-only listener",
+			*p, c.API.HTTPBindAddress)))
 	}
 }

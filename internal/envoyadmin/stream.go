@@ -11,13 +11,15 @@ import (
 	"time"
 )
 
-// Stream is the body of a successful (200) answer, read as it arrives. The client's
+// Stream is the body of an accepted (by default 200) answer, read as it arrives. The client's
 // per-attempt Timeout bounds the wait for Envoy: until the response headers, and then each
 // Read while it waits for Envoy's next bytes. Time the caller spends between Reads (writing
 // to a slow client) is not counted, so a large body is never cut because its reader is slow,
 // while an Envoy that stalls ends the stream with an error. LimitWait also bounds the waits in
 // all, for an Envoy that drips. Close it in every case.
 type Stream struct {
+	// StatusCode is Envoy's status (200 unless the call accepts others).
+	StatusCode int
 	// ContentLength is Envoy's Content-Length, or -1 when it streams without one.
 	ContentLength int64
 	// ContentType is Envoy's Content-Type header.
@@ -98,12 +100,22 @@ func (c *Client) PrometheusStats(ctx context.Context, appmeshOnly, usedOnly bool
 	if usedOnly {
 		path += "&usedonly"
 	}
-	return c.stream(ctx, path)
+	return c.stream(ctx, path, only200)
 }
 
-func (c *Client) stream(ctx context.Context, path string) (*Stream, error) {
+// Get starts GET path (the query included, already escaped) for a read-only page of the
+// admin API, retried until Envoy answers with a status accept allows (nil: 200 only); the
+// body is returned unread. The caller chooses the path: it must be one that changes nothing.
+func (c *Client) Get(ctx context.Context, path string, accept func(int) bool) (*Stream, error) {
+	if accept == nil {
+		accept = only200
+	}
+	return c.stream(ctx, path, accept)
+}
+
+func (c *Client) stream(ctx context.Context, path string, accept func(int) bool) (*Stream, error) {
 	var out *Stream
-	err := c.retrying(ctx, http.MethodGet, path, true, only200, func(ctx context.Context) (int, []byte, error) {
+	err := c.retrying(ctx, http.MethodGet, path, true, accept, func(ctx context.Context) (int, []byte, error) {
 		actx, cancel := context.WithCancel(ctx)
 		var headerTimer *time.Timer
 		if c.Timeout > 0 {
@@ -130,14 +142,14 @@ func (c *Client) stream(ctx context.Context, path string) (*Stream, error) {
 			cancel()
 			return 0, nil, fmt.Errorf("envoy admin GET %s: %w: no response headers within %s", path, context.DeadlineExceeded, c.Timeout)
 		}
-		if res.StatusCode != http.StatusOK {
+		if !accept(res.StatusCode) {
 			// Only the first line is reported; a little is enough for it.
 			b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
 			res.Body.Close()
 			cancel()
 			return res.StatusCode, b, nil
 		}
-		st := &Stream{ContentLength: res.ContentLength, ContentType: res.Header.Get("Content-Type"),
+		st := &Stream{StatusCode: res.StatusCode, ContentLength: res.ContentLength, ContentType: res.Header.Get("Content-Type"),
 			path: path, body: res.Body, cancel: cancel, idle: max(c.Timeout, 0)}
 		st.timer = time.AfterFunc(time.Hour, func() { st.stalled.Store(true); cancel() })
 		st.timer.Stop()

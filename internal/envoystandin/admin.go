@@ -45,6 +45,10 @@ func init() {
 		"/cpuprofiler":         {help: "enable/disable the CPU profiler", mutating: true, serve: (*standin).serveOK},
 		"/heapprofiler":        {help: "enable/disable the heap profiler", mutating: true, serve: (*standin).serveOK},
 		"/memory":              {help: "print current allocation/heap usage", serve: (*standin).serveMemory},
+		"/config_dump":         {help: "dump current Envoy configs (experimental)", serve: (*standin).serveConfigDump},
+		"/clusters":            {help: "upstream cluster status", serve: (*standin).serveClusters},
+		"/listeners":           {help: "print listener info", serve: (*standin).serveListeners},
+		"/runtime":             {help: "print runtime values", serve: (*standin).serveRuntime},
 		"/hot_restart_version": {help: "print the hot restart compatibility version", serve: (*standin).serveHotRestartVersion},
 	}
 }

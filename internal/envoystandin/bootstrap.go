@@ -22,6 +22,7 @@ type bootstrapInfo struct {
 	nodeID       string
 	nodeCluster  string
 	listeners    []bootstrapListener // static TCP listeners, served (listeners.go)
+	raw          map[string]any      // the whole bootstrap, for /config_dump, /clusters, /listeners
 }
 
 // defaultPipeMode applies when a pipe has no mode. Envoy itself leaves the umask's
@@ -128,7 +129,7 @@ func integerField(v any, max uint64) (uint64, error) {
 }
 
 func extractBootstrap(root map[string]any) (*bootstrapInfo, error) {
-	info := &bootstrapInfo{}
+	info := &bootstrapInfo{raw: root}
 	var err error
 	if info.listeners, err = extractListeners(root); err != nil {
 		return nil, err

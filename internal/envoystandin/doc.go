@@ -46,6 +46,12 @@
 //
 //	GET  /ready                200 "LIVE\n", else 503 "<STATE>\n" (PRE_INITIALIZING, INITIALIZING, DRAINING)
 //	GET  /server_info          JSON: version, state, hot_restart_version, command_line_options, node, uptime_*
+//	GET  /config_dump          JSON ConfigDump: the bootstrap as read, its static clusters and listeners, and a
+//	                           SecretsConfigDump holding secrets of every kind whose values start with
+//	                           SecretMarker (STANDIN-SECRET-; base64 of it in bytes fields); the query is ignored
+//	GET  /clusters             static clusters, "NAME::observability_name::NAME" lines; ?format=json
+//	GET  /listeners            static listeners, "NAME::HOST:PORT" lines; ?format=json
+//	GET  /runtime              {"entries":{},"layers":[...]}
 //	GET  /stats                "name: value" lines; ?format=json → {"stats":[{"name":..,"value":..},...,{"histograms":..}]};
 //	                           ?format=prometheus; ?filter=RE2 (400 when invalid); ?usedonly; ?type=counters|gauges|histograms
 //	GET  /stats/prometheus     same as /stats?format=prometheus

@@ -35,7 +35,7 @@ renders and validates the bootstrap, starts Envoy, restarts it within APPNET_ENV
 serves the management API when APPNET_AGENT_ADMIN_MODE is set, and drains Envoy on SIGTERM.
 With -envoyReadiness it only asks the running agent's /status until Envoy is HEALTHY (exit 0)
 or APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S passes (exit 1): a container health check.
-Exit codes: README, "Shutdown, warnings and failures".`,
+Exit codes: docs/OPERATIONS.md, "Failure policy and exit codes".`,
 	examples: []string{
 		"APPMESH_RESOURCE_ARN=arn:aws:ecs:us-west-2:123456789012:task-set/c/web/ecs-svc/1 APPMESH_XDS_ENDPOINT=unix:///var/run/ecs/relay/envoy_xds.sock appnet-agent",
 		"appnet-agent -envoyReadiness   # health check",

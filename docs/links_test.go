@@ -176,4 +176,3 @@ func slugify(text string) string {
 	}
 	return b.String()
 }
-

@@ -128,7 +128,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		return fail(stderr, err)
 	}
 	if flags.readiness {
-		// A probe must not touch the running agent's log file or bootstrap (B9).
+		// A probe must not touch the running agent's log file or bootstrap (the reference's did).
 		startup.Done() // it may poll for minutes: collect as usual
 		// No warnings: the running agent reported them at its start, and a probe that runs every
 		// few seconds must not repeat them into the health checker's output.

@@ -77,7 +77,7 @@ type ECSTask struct {
 }
 
 // ECSContainer holds the container's Limits, formatted as the reference does
-// ("256", "0.25", "1e+06"); "" is absent (deviation D5).
+// ("256", "0.25", "1e+06"); "" is absent (D5).
 type ECSContainer struct {
 	CPU    string `json:"cpu,omitempty"`
 	Memory string `json:"memory,omitempty"`

@@ -297,7 +297,7 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// mergeUserFiles merges the user fragments in the reference's order (§3.1).
+// mergeUserFiles merges the user fragments in the reference agent's order.
 func mergeUserFiles(doc *yaml.Node, c *env.Config, readFile func(string) ([]byte, error)) ([]string, error) {
 	var warnings []string
 	files := []userFile{

@@ -11,8 +11,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/platform"
 )
 
-// Args is Envoy's command line, argv[0] included, in the reference order (runtime-reference
-// §2.1): -c PATH -l LEVEL [--concurrency N] --drain-time-s S [--disable-hot-restart]
+// Args is Envoy's command line, argv[0] included, in the reference agent's
+// order: -c PATH -l LEVEL [--concurrency N] --drain-time-s S [--disable-hot-restart]
 // [--skip-deprecated-logs]. concurrency ≤ 0 leaves --concurrency out (see Concurrency).
 func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 	argv := []string{c.Mode.EnvoyPath}
@@ -37,7 +37,7 @@ func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 	return argv
 }
 
-// Concurrency decides Envoy's --concurrency (PRODUCT.md §4): ENVOY_CONCURRENCY when > 0;
+// Concurrency decides Envoy's --concurrency: ENVOY_CONCURRENCY when > 0;
 // otherwise 1 in relay mode; otherwise ceil(container CPU quota), at least 1, the quota being
 // the platform fact cpu (render.Result.Facts.CPU: read from the cgroup, or replayed from a facts
 // file); otherwise 0, meaning no flag, so Envoy uses one worker per hardware thread. The quota

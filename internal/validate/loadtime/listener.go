@@ -284,7 +284,7 @@ func (c *Context) cidrs(chain func(string) string, field string, ranges []*corev
 	return out, true
 }
 
-// Advisories reports what Envoy rejects but the bootstrap conformance corpus (../shared/conformance, case
+// Advisories reports what Envoy rejects but the bootstrap conformance corpus (testdata/conformance, case
 // m47-resources-file-full) requires render to accept: a static TCP listener without any filter chain. The validate
 // command prints these as warnings.
 // Envoy: source/common/listener_manager/listener_impl.cc — "error adding listener '<a>': no filter chains specified".

@@ -1,8 +1,8 @@
 package e2e
 
 // End-to-end tests of /stats/prometheus: metrics-extension filtering and the delta timeline. The agent binary is built from the repository
-// root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see harness_api_test.go.
+// root and supervises envoy-standin; the tests follow the reference agent's scenarios 8–9 and
+// 14–30 as H1–H7 amend them (docs/GLOSSARY.md); see harness_api_test.go.
 
 import (
 	"os"

@@ -1,8 +1,8 @@
 package e2e
 
 // End-to-end tests of /status: health, timing, restarts, shutdown phases and latency. The agent binary is built from the repository
-// root and supervises envoy-standin (runtime-reference §9, items 8–9 and 14–30, adjusted
-// for PRODUCT.md H1–H7); see harness_api_test.go.
+// root and supervises envoy-standin; the tests follow the reference agent's scenarios 8–9 and
+// 14–30 as H1–H7 amend them (docs/GLOSSARY.md); see harness_api_test.go.
 
 import (
 	"io"
@@ -190,8 +190,8 @@ func TestE2EShutdownPhases(t *testing.T) {
 }
 
 // TestE2EStatusLatency500rps sends /status to the agent binary at 500 requests per second
-// for two seconds over loopback keep-alive connections and reports the latency (PRODUCT.md
-// §7 target: all 200, p99 ≤ 2 ms). Only the all-200 part is asserted: latency on a shared
+// for two seconds over loopback keep-alive connections and reports the latency (target:
+// all 200, p99 ≤ 2 ms). Only the all-200 part is asserted: latency on a shared
 // test machine is reported, not judged.
 func TestE2EStatusLatency500rps(t *testing.T) {
 	t.Parallel()
@@ -226,7 +226,7 @@ func TestE2EStatusLatency500rps(t *testing.T) {
 
 // TestE2EControlPlaneAndListeners is scenario 16 (a LIVE Envoy disconnected from its control
 // plane stays HEALTHY within HC_DISCONNECTED_TIMEOUT_S, with a timestamp that goes away on
-// reconnection) and the UPDATE_FAILED fix (B4): failed listeners make Envoy UNHEALTHY.
+// reconnection) and the UPDATE_FAILED fix: failed listeners make Envoy UNHEALTHY.
 func TestE2EControlPlaneAndListeners(t *testing.T) {
 	t.Parallel()
 	t.Run("disconnected", func(t *testing.T) {

@@ -28,7 +28,7 @@ func lockUDS(t *testing.T) {
 }
 
 // quotaArgs is what the agent adds to the default command line on a host whose cgroup has a
-// CPU quota (PRODUCT.md §4): the default is the reference's only without a quota.
+// CPU quota (--concurrency from the quota): the default is the reference's only without a quota.
 func quotaArgs(t *testing.T) string {
 	h, _ := platform.Capture(context.Background(), platform.Inputs{IMDSDisabled: true})
 	q := h.CPU
@@ -39,7 +39,7 @@ func quotaArgs(t *testing.T) string {
 	return "--concurrency " + strconv.Itoa(max(1, int(math.Ceil(q.CPUs))))
 }
 
-// TestCommandLine checks Envoy's argv (runtime-reference §2.1) for the default environment
+// TestCommandLine checks Envoy's argv (the reference agent's, flag for flag) for the default environment
 // and for every variable and flag that changes it. Envoy exits 0 at once and
 // APPNET_ENVOY_RESTART_COUNT=0, so each agent run ends by itself with Envoy's code.
 func TestCommandLine(t *testing.T) {

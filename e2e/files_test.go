@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Issue 16, items 1 and 13, and issue 17 §2: the files the agent and its commands write are
+// The files the agent and its commands write are
 // never written through a link someone planted, and a bootstrap removed while Envoy runs is
 // written again before Envoy restarts.
 
@@ -217,7 +217,7 @@ func TestGoldenUpdateNeverWritesThroughALink(t *testing.T) {
 	}
 }
 
-// TestOutputFiles (issue 17 §2): -o and --junit write a link's target in place (the link
+// TestOutputFiles: -o and --junit write a link's target in place (the link
 // stays), write a FIFO as a FIFO, take - as stdout, and create nothing for a dangling link.
 func TestOutputFiles(t *testing.T) {
 	t.Parallel()

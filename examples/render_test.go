@@ -26,7 +26,7 @@ const (
 var probeCommand = []string{agentPath, "-envoyReadiness"}
 
 // probeTimeout is how long one -envoyReadiness check may take: its request to /status times
-// out after 3 s (README, Management API). An orchestrator's timeout must be longer.
+// out after 3 s (docs/API.md, the readiness probe). An orchestrator's timeout must be longer.
 const probeTimeout = 3
 
 // Envoy versions to render with: the Dockerfile's default Envoy, and the last release that

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-process benchmarks of the agent (PRODUCT.md §7), one result per line:
+# Whole-process benchmarks of the agent, one result per line (all targets: docs/DEVELOPMENT.md):
 #   (a) process start → Envoy exec, default App Mesh environment (examples/appmesh.env), median;
 #       with a breakdown: the `envoy --version` FIPS probe, the same run without the probe, the
 #       agent's own "bootstrap ready" time, and the bare fork+exec floor of this machine;

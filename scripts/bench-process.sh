@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Whole-process cost of rendering: process start → bootstrap written, for the default App Mesh
-# environment, with deep validation, as `make bench` reports it (PRODUCT.md §7 target: ≤ 8 ms).
+# environment, with deep validation, as `make bench` reports it (target: ≤ 8 ms).
 #
 #   scripts/bench-process.sh            # 21 runs (RUNS=N to change; at least 9)
 #

@@ -75,7 +75,7 @@ func heapNow() uint64 {
 // benchmarkFilter measures GET /stats/prometheus?usedonly&filter=metrics_extension through
 // the stats handler, Envoy being a loopback server returning body. Reported: time per
 // scrape, allocations, and the peak heap growth during a scrape relative to the body size
-// (PRODUCT.md §7: ≤ 150 ms, ≤ 3× the body).
+// (targets: ≤ 150 ms, ≤ 3× the body).
 func benchmarkFilter(b *testing.B, share float64) {
 	body := testenv.PromBody(100_000, share)
 	envoy := fakeEnvoyBody(b, body)
@@ -143,7 +143,7 @@ func BenchmarkFilterMetricsExtension100kMixed(b *testing.B) { benchmarkFilter(b,
 // BenchmarkStatus500rps sends GET /status over loopback TCP at 500 requests per second for
 // the benchmark time, to a running management server whose health poller polls a live
 // Envoy, and reports the latency percentiles and the number of answers other than 200
-// (PRODUCT.md §7: all 200, p99 ≤ 2 ms).
+// (target: all 200, p99 ≤ 2 ms).
 func BenchmarkStatus500rps(b *testing.B) {
 	envoy := fakeEnvoyBody(b, []byte("# TYPE envoy_appmesh_X counter\nenvoy_appmesh_X{} 1\n"))
 	svc := newTestService(b, envoy, func(c *testConfig) { c.adminMode = "tcp" })

@@ -1,4 +1,4 @@
-// Package api is the agent's management side (PRODUCT.md §5, runtime-reference.md §3–7): the
+// Package api is the agent's management side (docs/API.md; H1–H7 in docs/GLOSSARY.md): the
 // health poller behind /status, the management HTTP server (/status, /metrics with the agent's
 // own series, /stats/prometheus, /enableLogging, /drain_listeners), the stats snapshotter
 // behind ?delta, and the -envoyReadiness probe. It talks to Envoy only through internal/envoyadmin;

@@ -13,7 +13,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 )
 
-// drainHandler serves POST /drain_listeners (runtime-reference §5.7 with H4): inboundonly and
+// drainHandler serves POST /drain_listeners (H4): inboundonly and
 // graceful, in any combination, are forwarded to Envoy; values are ignored.
 type drainHandler struct {
 	admin *envoyadmin.Client
@@ -23,7 +23,7 @@ type drainHandler struct {
 var drainQueryKeys = map[string]bool{"inboundonly": true, "graceful": true}
 
 func (h *drainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	// Logged only now, after the rate limit, so a flood cannot flood the log (B26).
+	// Logged only now, after the rate limit, so a flood cannot flood the log (the reference logged first).
 	h.log.Info("Received request to drain listener connections.")
 	if r.Method != http.MethodPost {
 		textError(w, http.StatusBadRequest, fmt.Sprintf("Invalid method [%s] in request", r.Method))

@@ -18,7 +18,7 @@ const FastPollInterval = 250 * time.Millisecond
 
 // healthStatsFilter selects, in one request, the control-plane connection gauge and the
 // listener failure counter. The reference asked for the gauge alone, so its UPDATE_FAILED
-// check never saw the counter (B4).
+// check never saw the counter.
 const healthStatsFilter = `^(control_plane\.connected_state|listener_manager\.listener_create_failure)$`
 
 const (
@@ -56,9 +56,9 @@ type HealthOptions struct {
 	Logger hclog.Logger
 }
 
-// Health polls Envoy's admin API and keeps what /status reports (runtime-reference §4 with
-// H1). It learns about Envoy's process from the supervisor through EnvoyChanged. Its methods
-// are safe for concurrent use; Run is its one goroutine.
+// Health polls Envoy's admin API and keeps what /status reports (the reference agent's health
+// check, with H1). It learns about Envoy's process from the supervisor through EnvoyChanged. Its
+// methods are safe for concurrent use; Run is its one goroutine.
 type Health struct {
 	opts    HealthOptions
 	log     hclog.Logger
@@ -377,7 +377,7 @@ func (h *Health) Status() Status {
 	return s
 }
 
-// judge is the reference's state machine (§4.4) without its nil-pointer path (B5): a LIVE
+// judge is the reference's health state machine without its nil-pointer crash: a LIVE
 // Envoy whose control-plane connection was never read is not known to be healthy. Two rules
 // come first: no Envoy process running means UNHEALTHY whatever answered last, and so does a
 // shutdown in progress, so load balancers take the task out before Envoy stops listening.

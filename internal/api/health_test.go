@@ -159,7 +159,7 @@ func TestHealthUpdateFailed(t *testing.T) {
 	}
 }
 
-// TestHealthStatsFailWhileLive is B5: the reference crashed when Envoy was LIVE and its
+// TestHealthStatsFailWhileLive: the reference crashed when Envoy was LIVE and its
 // stats never answered. Here Envoy is simply not known to be healthy. An answer that is not
 // the stats counts as not connected, as in the reference (tolerated for
 // HC_DISCONNECTED_TIMEOUT_S).

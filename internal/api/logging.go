@@ -26,9 +26,9 @@ var envoyLevels = map[string]bool{
 // resetRetry is the wait before retrying a reset that Envoy did not accept.
 const resetRetry = 5 * time.Second
 
-// LogLevels owns Envoy's log level as the management API changes it (runtime-reference §5.5
-// with H3): the baseline (ENVOY_LOG_LEVEL, or a permanent change) and a temporary level that
-// is reset to the baseline after a timeout. Its methods are safe for concurrent use; Run is
+// LogLevels owns Envoy's log level as the management API changes it (H3): the baseline
+// (ENVOY_LOG_LEVEL, or a permanent change) and a temporary level that is reset to the baseline
+// after a timeout. Its methods are safe for concurrent use; Run is
 // its one goroutine, which performs the resets.
 type LogLevels struct {
 	admin      *envoyadmin.Client
@@ -100,7 +100,7 @@ func (l *LogLevels) Run(ctx context.Context) {
 
 // reset sets Envoy back to the baseline. A restarted Envoy gets the baseline from Current at
 // once; Envoy itself is told by POST /logging, retried later if it fails, so a failed reset
-// never leaves a temporary level in force for good (B17).
+// never leaves a temporary level in force for good (as the reference's could).
 func (l *LogLevels) reset(ctx context.Context) {
 	l.op.Lock()
 	defer l.op.Unlock()

@@ -155,7 +155,7 @@ func TestEnableLoggingEnvoyFails(t *testing.T) {
 	}
 }
 
-// TestEnableLoggingResetRetried: a reset Envoy refuses is retried, never forgotten (B17).
+// TestEnableLoggingResetRetried: a reset Envoy refuses is retried, never forgotten.
 func TestEnableLoggingResetRetried(t *testing.T) {
 	f := newFakeEnvoy(t)
 	svc := newTestService(t, f.srv, func(c *testConfig) { c.loggingReset = 50 * time.Millisecond })

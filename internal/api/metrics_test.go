@@ -236,8 +236,8 @@ func TestMetricsInStats(t *testing.T) {
 	}
 }
 
-// Every family served has a valid name with the agent's prefix and help, and the README's
-// API section documents exactly the families served.
+// Every family served has a valid name with the agent's prefix and help, and docs/API.md documents
+// exactly the families served.
 func TestMetricNamesAreDocumented(t *testing.T) {
 	f := newFakeEnvoy(t)
 	svc := newMetricsService(t, f, false)
@@ -258,22 +258,22 @@ func TestMetricNamesAreDocumented(t *testing.T) {
 			t.Errorf("family %s: help %q", name, mf.GetHelp())
 		}
 	}
-	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "API.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile("\x60(appnet_agent_[a-z_]+)").FindAllStringSubmatch(string(readme), -1) {
+	for _, m := range regexp.MustCompile("\x60(appnet_agent_[a-z_]+)").FindAllStringSubmatch(string(doc), -1) {
 		documented[m[1]] = true
 	}
 	for name := range served {
 		if !documented[name] {
-			t.Errorf("%s is served but not documented in README.md", name)
+			t.Errorf("%s is served but not documented in docs/API.md", name)
 		}
 	}
 	for name := range documented {
 		if !served[name] {
-			t.Errorf("README.md documents %s, which is not served", name)
+			t.Errorf("docs/API.md documents %s, which is not served", name)
 		}
 	}
 }

@@ -24,10 +24,10 @@ const promContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 // statsSourceHeader tells a client whether a delta request got the snapshot delta or, when
 // there is none yet (or snapshots are off), live cumulative values — which the reference
-// agent's clients cannot tell apart (B24).
+// agent's clients cannot tell apart.
 const statsSourceHeader = "X-Appnet-Stats-Source"
 
-// statsHandler serves GET /stats/prometheus (runtime-reference §5.4, H5).
+// statsHandler serves GET /stats/prometheus (H5).
 type statsHandler struct {
 	admin     *envoyadmin.Client // per-attempt timeout and attempts for stats dumps
 	snaps     *Snapshotter       // nil unless ENABLE_STATS_SNAPSHOT

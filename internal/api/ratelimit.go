@@ -15,8 +15,7 @@ import (
 )
 
 // limit is one endpoint's budget. Each endpoint has its own (H2): the reference shared one
-// 10/s bucket among all four, so scrapes and probes starved /status of health checkers
-// (B25).
+// 10/s bucket among all four, so scrapes and probes starved /status of health checkers.
 type limit struct {
 	perSecond rate.Limit
 	burst     int

@@ -11,8 +11,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/mgmtclient"
 )
 
-// readinessRequestTimeout bounds each /status request of the probe (B10: the reference's
-// had none, so a stuck agent hung the probe past its own timeout).
+// readinessRequestTimeout bounds each /status request of the probe (the reference's had
+// none, so a stuck agent hung the probe past its own timeout).
 const readinessRequestTimeout = 3 * time.Second
 
 // PollReadiness is `appnet-agent -envoyReadiness` (R6): it asks the running agent's /status,

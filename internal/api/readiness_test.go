@@ -67,7 +67,7 @@ func TestReadinessUnhealthy(t *testing.T) {
 		!strings.Contains(logs, `"UNHEALTHY"`) {
 		t.Errorf("exit %d after %v: %s", code, d, logs)
 	}
-	// Interval 0: one check, at once, never a panic (B10).
+	// Interval 0: one check, at once, never a panic (the reference's panicked).
 	code, logs, d = probe(t, probeConfig("tcp", port, "", 0, 180*time.Second))
 	if code != 1 || d > time.Second {
 		t.Errorf("single check: exit %d after %v: %s", code, d, logs)

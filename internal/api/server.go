@@ -146,8 +146,8 @@ func loopbackClient(remoteAddr string) bool {
 }
 
 // recovering turns a handler panic (a bug; input never causes one) into a 500 and a log
-// line instead of net/http's silent connection drop (B21). http.ErrAbortHandler, the
-// deliberate way to cut a streamed reply, passes through.
+// line instead of net/http's silent connection drop (which the reference's clients got).
+// http.ErrAbortHandler, the deliberate way to cut a streamed reply, passes through.
 func recovering(log hclog.Logger, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rw := &writeTracker{ResponseWriter: w}

@@ -15,7 +15,7 @@ const DefaultSnapshotPeriod = 60 * time.Second
 
 // Snapshotter takes a snapshot of the metrics extension's stats every period
 // (ENABLE_STATS_SNAPSHOT) and keeps the delta between the last two, which
-// /stats/prometheus?delta serves (runtime-reference §5.6). Its methods are safe for
+// /stats/prometheus?delta serves (docs/API.md, "Deltas"). Its methods are safe for
 // concurrent use; Run is its one goroutine.
 type Snapshotter struct {
 	fetch     func(ctx context.Context) (*promtext.Exposition, error)

@@ -51,7 +51,7 @@ func deltaText(t *testing.T, s *Snapshotter) string {
 	return string(bytes.Join(chunks, nil))
 }
 
-// TestSnapshotTimeline is runtime-reference §5.6's timeline and scenario 29, with a
+// TestSnapshotTimeline is the reference's snapshot timeline (scenario 28) and scenario 29, with a
 // hand-driven clock: snapshots happen when the test says.
 func TestSnapshotTimeline(t *testing.T) {
 	fs := &fakeStats{}
@@ -106,7 +106,7 @@ func TestSnapshotTimeline(t *testing.T) {
 }
 
 // TestSnapshotStraddlingReset: a snapshot whose fetch started before an Envoy restart is
-// discarded (B23), so the next delta is never a difference across the restart.
+// discarded (the reference could store it), so the next delta is never a difference across the restart.
 func TestSnapshotStraddlingReset(t *testing.T) {
 	fs := &fakeStats{}
 	s := NewSnapshotter(fs.fetch, time.Hour, nil, nil)

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Values of the /status fields (runtime-reference §4).
+// Values of the /status fields (docs/API.md).
 const (
 	Healthy           = "HEALTHY"
 	Unhealthy         = "UNHEALTHY"

@@ -15,18 +15,18 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// The README's ECS task definition with an ADOT collector sidecar is valid JSON, and its Envoy
+// The ECS task definition with an ADOT collector sidecar in docs/TRACING.md is valid JSON, and its Envoy
 // container's environment renders a bootstrap with the OpenTelemetry tracer it describes.
-func TestReadmeOpenTelemetryTaskDefinition(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+func TestTracingDocTaskDefinition(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "TRACING.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := string(readme)
-	i := strings.Index(s, "## Tracing\n")
+	s := string(doc)
+	i := strings.Index(s, "## OpenTelemetry\n")
 	j := strings.Index(s[max(i, 0):], "```json\n")
 	if i < 0 || j < 0 {
-		t.Fatal("README.md has no task definition in its Tracing section")
+		t.Fatal("docs/TRACING.md has no task definition in its OpenTelemetry section")
 	}
 	block := s[i+j+len("```json\n"):]
 	block = block[:strings.Index(block, "```")]

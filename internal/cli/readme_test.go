@@ -34,9 +34,9 @@ func TestReadmeVariableTableIsCurrent(t *testing.T) {
 	}
 }
 
-// The README's plain-shell CI job is the example's script, which the e2e tests run.
-func TestReadmeShowsThePlatformTeamScript(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+// The plain-shell CI job of docs/PLATFORM-TEAMS.md is the example's script, which the e2e tests run.
+func TestPlatformTeamsDocShowsTheScript(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "docs", "PLATFORM-TEAMS.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,11 +51,11 @@ func TestReadmeShowsThePlatformTeamScript(t *testing.T) {
 		}
 	}
 	block := "```sh\n" + strings.Join(code, "\n") + "\n```\n"
-	if !strings.Contains(string(readme), block) {
-		t.Errorf("README.md's shell CI job is not examples/platform-team/ci/golden.sh without its comments; want:\n%s", block)
+	if !strings.Contains(string(doc), block) {
+		t.Errorf("docs/PLATFORM-TEAMS.md's shell CI job is not examples/platform-team/ci/golden.sh without its comments; want:\n%s", block)
 	}
 	// The GitHub Actions job runs the same command.
-	if !strings.Contains(string(readme), "run: appnet-agent golden --template-dir templates --facts facts.json --junit golden-report.xml cases") {
-		t.Error("README.md's GitHub Actions job does not run the example's golden command")
+	if !strings.Contains(string(doc), "run: appnet-agent golden --template-dir templates --facts facts.json --junit golden-report.xml cases") {
+		t.Error("docs/PLATFORM-TEAMS.md's GitHub Actions job does not run the example's golden command")
 	}
 }

@@ -37,7 +37,7 @@ renders and validates the bootstrap, starts Envoy, restarts it within APPNET_ENV
 serves the management API when APPNET_AGENT_ADMIN_MODE is set, and drains Envoy on SIGTERM.
 With -envoyReadiness it only asks the running agent's /status until Envoy is HEALTHY (exit 0)
 or APPNET_AGENT_POLL_ENVOY_READINESS_TIMEOUT_S passes (exit 1): a container health check.
-Exit codes: README, "Shutdown, warnings and failures".`,
+Exit codes: docs/OPERATIONS.md, "Failure policy and exit codes".`,
 	examples: []string{
 		"APPMESH_RESOURCE_ARN=arn:aws:ecs:us-west-2:123456789012:task-set/c/web/ecs-svc/1 APPMESH_XDS_ENDPOINT=unix:///var/run/ecs/relay/envoy_xds.sock appnet-agent",
 		"appnet-agent -envoyReadiness   # health check",
@@ -133,7 +133,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		return failAs(stderr, err, os.Getenv("APPNET_LOG_FORMAT"))
 	}
 	if flags.readiness {
-		// A probe must not touch the running agent's log file or bootstrap (B9).
+		// A probe must not touch the running agent's log file or bootstrap (the reference's did).
 		startup.Done() // it may poll for minutes: collect as usual
 		// No warnings: the running agent reported them at its start, and a probe that runs every
 		// few seconds must not repeat them into the health checker's output.

@@ -1,5 +1,5 @@
 // Package conformance runs the bootstrap conformance corpus
-// (../shared/conformance beside the repository) through the real
+// (its copy in testdata/conformance) through the real
 // `appnet-agent render` binary. See that corpus's README for the contract.
 package conformance
 

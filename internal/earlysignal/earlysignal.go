@@ -7,7 +7,7 @@
 // initialised (Go spec, "Package initialization"). This package imports only os, os/signal
 // and syscall, which the runtime's own packages bring up within the first few hundred
 // microseconds, so it is initialised among the first of the program's packages; main imports
-// it so that it is linked in. What remains (README "Shutdown"; docs/DESIGN.md): the process's
+// it so that it is linked in. What remains (docs/OPERATIONS.md, "Shutdown and drain"; docs/DESIGN.md): the process's
 // and the runtime's start and the standard library packages initialised before os/signal, a
 // few milliseconds, during which a signal still has its default action.
 //

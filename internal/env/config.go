@@ -67,11 +67,11 @@ type Mode struct {
 
 // Identity holds the Envoy node identity variables.
 type Identity struct {
-	ResourceARN     string `env:"APPMESH_RESOURCE_ARN" when:"sidecar" desc:"Envoy node id (highest precedence); a mesh resource path or ARN, or an ECS task-set ARN."`
-	ResourceName    string `env:"APPMESH_RESOURCE_NAME" when:"sidecar" desc:"Deprecated: node id when APPMESH_RESOURCE_ARN is unset."`
-	VirtualNodeName string `env:"APPMESH_VIRTUAL_NODE_NAME" when:"sidecar" desc:"Deprecated: node id when the two above are unset."`
-	ResourceCluster string `env:"APPMESH_RESOURCE_CLUSTER" when:"sidecar" desc:"Envoy node cluster (default: the node id)."`
-	VirtualNodeCl   string `env:"APPMESH_VIRTUAL_NODE_CLUSTER" when:"sidecar" desc:"Deprecated: node cluster when APPMESH_RESOURCE_CLUSTER is unset."`
+	ResourceARN        string `env:"APPMESH_RESOURCE_ARN" when:"sidecar" desc:"Envoy node id (highest precedence); a mesh resource path or ARN, or an ECS task-set ARN."`
+	ResourceName       string `env:"APPMESH_RESOURCE_NAME" when:"sidecar" desc:"Deprecated: node id when APPMESH_RESOURCE_ARN is unset."`
+	VirtualNodeName    string `env:"APPMESH_VIRTUAL_NODE_NAME" when:"sidecar" desc:"Deprecated: node id when the two above are unset."`
+	ResourceCluster    string `env:"APPMESH_RESOURCE_CLUSTER" when:"sidecar" desc:"Envoy node cluster (default: the node id)."`
+	VirtualNodeCluster string `env:"APPMESH_VIRTUAL_NODE_CLUSTER" when:"sidecar" desc:"Deprecated: node cluster when APPMESH_RESOURCE_CLUSTER is unset."`
 }
 
 // Admin holds Envoy's admin interface settings.

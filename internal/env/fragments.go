@@ -23,8 +23,8 @@ func (g Given) Variable() string {
 	return g.FileVar
 }
 
-// Fragments are the user's bootstrap fragments in the order they are merged (the reference's,
-// §3.1), each with its inline twin.
+// Fragments are the user's bootstrap fragments in the order they are merged (the reference
+// agent's), each with its inline twin.
 func (c *Config) Fragments() []Given {
 	return []Given{c.TracingFragment(), c.StatsFragment(), c.SinksFragment(), c.ResourcesFragment()}
 }

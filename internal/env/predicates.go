@@ -303,7 +303,7 @@ func (i Identity) NodeID() string {
 
 // NodeCluster is APPMESH_RESOURCE_CLUSTER, else APPMESH_VIRTUAL_NODE_CLUSTER, else the node id.
 func (i Identity) NodeCluster() string {
-	for _, v := range []string{i.ResourceCluster, i.VirtualNodeCl} {
+	for _, v := range []string{i.ResourceCluster, i.VirtualNodeCluster} {
 		if v != "" {
 			return v
 		}

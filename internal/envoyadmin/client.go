@@ -28,7 +28,7 @@ type Target struct {
 }
 
 // TCP is Envoy admin on 127.0.0.1:port. The agent always talks to loopback, whatever interface
-// Envoy binds (runtime-reference §2.11).
+// Envoy binds, as the reference agent does.
 func TCP(port uint16) Target {
 	return Target{Network: "tcp", Address: net.JoinHostPort("127.0.0.1", fmt.Sprint(port))}
 }

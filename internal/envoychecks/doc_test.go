@@ -10,8 +10,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// TestRenderedFilesAreCurrent fails when docs/envoy-checks.md or the README's coverage table was not re-rendered
-// after the inventory changed: run `go run ./scripts/envoy-checks`.
+// TestRenderedFilesAreCurrent fails when docs/envoy-checks.md or the coverage table of docs/VALIDATION.md was not
+// re-rendered after the inventory changed: run `go run ./scripts/envoy-checks`.
 func TestRenderedFilesAreCurrent(t *testing.T) {
 	root := testenv.RepoRoot()
 	inv, err := envoychecks.Load(filepath.Join(root, "docs", "envoy-checks"))
@@ -25,12 +25,12 @@ func TestRenderedFilesAreCurrent(t *testing.T) {
 	if string(doc) != inv.Doc() {
 		t.Error("docs/envoy-checks.md is stale: run go run ./scripts/envoy-checks")
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	validation, err := os.ReadFile(filepath.Join(root, "docs", "VALIDATION.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), inv.Readme()) {
-		t.Error("the README's coverage table is stale: run go run ./scripts/envoy-checks")
+	if !strings.Contains(string(validation), inv.Table()) {
+		t.Error("the coverage table of docs/VALIDATION.md is stale: run go run ./scripts/envoy-checks")
 	}
 }
 

@@ -15,7 +15,7 @@ type Family struct {
 	Title string
 	// Target: a family a sidecar or edge bootstrap commonly uses, held to the coverage target.
 	Target bool
-	// Rejected says in a sentence or two what the validator rejects in this family (the README's table).
+	// Rejected says in a sentence or two what the validator rejects in this family (the table in docs/VALIDATION.md).
 	Rejected string
 }
 

@@ -3,7 +3,7 @@
 // bootstrap, with its class (implemented by a rule of package validate, needs the host, not reached at load,
 // propagates another row's error, or still to do). scripts/envoy-checks extracts the rows from Envoy's source and
 // writes them; the validator's tests read them to keep the inventory, the rules and their test cases in step; and
-// the coverage figures of docs/envoy-checks.md and the README are rendered from them.
+// the coverage figures of docs/envoy-checks.md and docs/VALIDATION.md are rendered from them.
 //
 // The inventory is data about the validator, not part of it: production code does not import this package.
 package envoychecks

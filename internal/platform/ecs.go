@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// fetchTask reads <base>/task once (the reference reads it twice, Q24).
+// fetchTask reads <base>/task once (the reference read it twice).
 func fetchTask(ctx context.Context, base string) (ECSTask, error) {
 	body, err := fetch(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/task", nil)
 	if err != nil {
@@ -93,7 +93,7 @@ func taskMemoryMiB(v any) int64 {
 }
 
 // parseLimits extracts Limits.CPU and Limits.Memory. A response without Limits
-// is valid and yields no values (deviation D5: the reference panics).
+// is valid and yields no values (D5: the reference panics).
 func parseLimits(body []byte) (ECSContainer, error) {
 	m, err := decodeObject(body)
 	if err != nil {
@@ -133,7 +133,7 @@ var knownNetworkModes = map[string]bool{"awsvpc": true, "bridge": true, "host": 
 // The network mode is the first recognised Networks[].NetworkMode across the
 // containers.
 //   - awsvpc: the families of the container that supplied the mode. (The
-//     reference always uses Containers[0], quirk Q26; in awsvpc every container
+//     reference always uses Containers[0]; in awsvpc every container
 //     shares the task ENI, so this only differs when Containers[0] reports no
 //     network, where the reference finds nothing.)
 //   - bridge: the families of the CNI_PAUSE container (see ipFamilies for the

@@ -16,7 +16,7 @@ const HostFactsSchema = 1
 // HostFacts is what this host's sources answered, before any of it is combined
 // with the environment: the raw material of Facts. Its JSON form is what
 // `appnet-agent facts` prints and `appnet-agent render --facts FILE` replays
-// (see README "Platform facts"). A nil section is a source that did not answer
+// (see docs/PLATFORM-TEAMS.md, "Platform facts"). A nil section is a source that did not answer
 // (or was not asked); replaying it behaves like that source failing.
 type HostFacts struct {
 	// Schema is HostFactsSchema; 0 (absent) is read as HostFactsSchema.
@@ -83,7 +83,7 @@ type ECSTask struct {
 }
 
 // ECSContainer holds the container's Limits, formatted as the reference does
-// ("256", "0.25", "1e+06"); "" is absent (deviation D5).
+// ("256", "0.25", "1e+06"); "" is absent (D5).
 type ECSContainer struct {
 	CPU    string `json:"cpu,omitempty"`
 	Memory string `json:"memory,omitempty"`

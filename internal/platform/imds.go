@@ -52,7 +52,7 @@ func newIMDSClient(ctx context.Context, endpoint string) *imdsClient {
 }
 
 // get reads one document. Only a 200 with a body counts; in particular a 404
-// body must never become a value (quirk Q25 of the reference).
+// body must never become a value (the reference used any body).
 func (c *imdsClient) get(ctx context.Context, path string) ([]byte, error) {
 	var h http.Header
 	if c.token != "" {

@@ -15,7 +15,7 @@ const maxVersionOutput = 64 << 10
 
 // probeEnvoy runs `<path> --version` within CallTimeout and returns its
 // trimmed stdout. A failed run, a timeout or empty output is an error: the
-// caller then reports UnknownVersion (not FIPS), like the reference (Q33).
+// caller then reports UnknownVersion (not FIPS), like the reference.
 func probeEnvoy(ctx context.Context, path string) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
 	defer cancel()

@@ -5,7 +5,7 @@ import (
 )
 
 // computeDelta returns what changed from the snapshot old to the snapshot cur
-// (runtime-reference §5.6, with the reference's negative and wrapped values fixed):
+// (the reference agent's delta, with its negative and wrapped values fixed):
 //
 //   - no old snapshot (the first one, or the first after an Envoy restart): cur itself, the
 //     cumulative values;

@@ -17,7 +17,7 @@ import (
 )
 
 // extensionPrefix marks the App Mesh metrics extension's families in Envoy's output; it is
-// stripped from the names the agent serves (runtime-reference §5.4).
+// stripped from the names the agent serves (docs/API.md).
 const extensionPrefix = "envoy_appmesh_"
 
 // Bounds on what the filtered path reads from Envoy. Envoy's filtered body is a few MiB even

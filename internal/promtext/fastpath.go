@@ -15,14 +15,14 @@ import (
 // The metrics-extension filter's fast path.
 //
 // expfmt's parser costs about 8 µs per series here (a byte-at-a-time state machine building
-// protos), so a 100,000-series scrape would take most of a second against a 150 ms target
-// (PRODUCT.md §7). Envoy writes a narrow, regular subset of the text format: one block per
-// family, a TYPE line, legacy names, quoted label values. For exactly that subset, renderFast
-// parses a family block and renders it as expfmt.MetricFamilyToText would after normalize,
-// byte for byte (FuzzFastPathMatchesExpfmt checks this). Anything outside the subset (HELP
-// lines, summaries, quoted UTF-8 names, timestamps, odd histogram lines, escapes expfmt
-// rejects, …) returns errUseExpfmt and that family goes through expfmt instead, so expfmt
-// remains the definition of what is accepted and how it reads.
+// protos), so a 100,000-series scrape would take most of a second against a 150 ms target.
+// Envoy writes a narrow, regular subset of the text format: one block per family, a TYPE line,
+// legacy names, quoted label values. For exactly that subset, renderFast parses a family block
+// and renders it as expfmt.MetricFamilyToText would after normalize, byte for byte
+// (FuzzFastPathMatchesExpfmt checks this). Anything outside the subset (HELP lines, summaries,
+// quoted UTF-8 names, timestamps, odd histogram lines, escapes expfmt rejects, …) returns
+// errUseExpfmt and that family goes through expfmt instead, so expfmt remains the definition of
+// what is accepted and how it reads.
 
 // errUseExpfmt: the block uses a part of the format the fast path leaves to expfmt.
 var errUseExpfmt = errors.New("outside the fast path")

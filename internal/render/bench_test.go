@@ -89,7 +89,7 @@ func benchReadFile(p string) ([]byte, error) {
 // config is loaded and the templates parsed once, outside the loop, as in a
 // long-lived process; the collector is free. What remains is template
 // execution, lint, user-file merge, strict decode, deep validation and
-// canonical serialisation. Target (PRODUCT.md §7): ≤ 2 ms.
+// canonical serialisation. Target: ≤ 2 ms.
 func BenchmarkRender(b *testing.B) {
 	tmpl, err := LoadTemplates("")
 	if err != nil {

@@ -478,7 +478,7 @@ func injectionProblems(t *testing.T, c injectionCase, canary, value string, base
 }
 
 // roundTripProblem checks that the bytes Envoy will read decode to exactly
-// the proto that was validated (PRODUCT.md §2).
+// the proto that was validated.
 func roundTripProblem(res *Result) string {
 	if res.Existing {
 		return ""

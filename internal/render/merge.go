@@ -215,7 +215,7 @@ func normalize(src *yaml.Node) ([]field, error) {
 	return out, nil
 }
 
-// merge folds one user fragment into the generated bootstrap (reference §3.2, with D4):
+// merge folds one user fragment into the generated bootstrap by the reference agent's rules, with D4:
 //   - tracing and stats_config may be given once;
 //   - stats_sinks are appended;
 //   - static_resources listeners/clusters/secrets are appended (other sub-keys are copied only when

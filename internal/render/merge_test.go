@@ -176,7 +176,7 @@ func TestMergeFragments(t *testing.T) {
 }
 
 // TestWrittenBytesAreWhatWasValidated: for every benchmark environment, the bytes Envoy reads decode to exactly
-// the validated proto (PRODUCT.md §2), and decode the same through Parse + DecodeNode.
+// the validated proto, and decode the same through Parse + DecodeNode.
 func TestWrittenBytesAreWhatWasValidated(t *testing.T) {
 	for _, be := range benchEnvs {
 		t.Run(be.name, func(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/platform"
 )
 
-// newRelayPlan builds the data of the relay bootstrap (reference §5 with D8: a set
+// newRelayPlan builds the data of the relay bootstrap (D8: a set
 // APPNET_MANAGEMENT_DOMAIN_NAME is honoured and every value is typed and validated).
 func newRelayPlan(c *env.Config, f platform.Facts) (*plan, error) {
 	if f.Region == "" {

@@ -344,7 +344,7 @@ func cmpOr(a, b string) string {
 }
 
 // mergeUserFiles merges the user fragments, each from its file or its inline variable, in the
-// reference's order (§3.1). It returns the fragments' trees, to locate problems in them.
+// reference agent's order. It returns the fragments' trees, to locate problems in them.
 func mergeUserFiles(doc *yaml.Node, c *env.Config, readFile func(string) ([]byte, error)) ([]string, []fragment, error) {
 	var warnings []string
 	var merged []fragment

@@ -16,7 +16,7 @@ func fipsError(version, region string) error {
 	return fmt.Errorf("envoy version: %s is not FIPS compatible for region %s", version, region)
 }
 
-// appMeshEndpoint derives the regional App Mesh endpoint (reference §4.2).
+// appMeshEndpoint derives the regional App Mesh endpoint, as the reference agent does.
 func appMeshEndpoint(region string, preview, dualStack, fips bool, version string) (string, error) {
 	if regionNeedsFIPS(region) && !fips {
 		return "", fipsError(version, region)
@@ -34,7 +34,7 @@ func appMeshEndpoint(region string, preview, dualStack, fips bool, version strin
 }
 
 // relayDomain derives the Service Connect management domain; it is always dual-stack, and adds
-// -fips for FIPS builds in every partition (reference §5.1).
+// -fips for FIPS builds in every partition, as the reference agent does.
 func relayDomain(region string, fips bool, version string) (string, error) {
 	if regionNeedsFIPS(region) && !fips {
 		return "", fmt.Errorf("failed to verify FIPS compatibility: %w", fipsError(version, region))

@@ -11,8 +11,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/platform"
 )
 
-// Args is Envoy's command line, argv[0] included, in the reference order (runtime-reference
-// §2.1): -c PATH -l LEVEL [--component-log-level C:L,...] [--log-format JSON] [--concurrency N]
+// Args is Envoy's command line, argv[0] included, in the reference agent's
+// order: -c PATH -l LEVEL [--component-log-level C:L,...] [--log-format JSON] [--concurrency N]
 // --drain-time-s S [--disable-hot-restart] [--skip-deprecated-logs]. The two optional log flags
 // come from ENVOY_COMPONENT_LOG_LEVEL and APPNET_LOG_FORMAT=json. concurrency ≤ 0 leaves
 // --concurrency out (see Concurrency).
@@ -54,7 +54,7 @@ func Args(c *env.Config, bootstrapPath string, concurrency int) []string {
 const EnvoyJSONLogFormat = `{"time":"%Y-%m-%dT%T.%e%z","level":"%l","logger":"envoy","pid":%P,"message":"%j",` +
 	`"component":"%n","thread":%t,"source":"%g:%#"}`
 
-// Concurrency decides Envoy's --concurrency (PRODUCT.md §4): ENVOY_CONCURRENCY when > 0;
+// Concurrency decides Envoy's --concurrency: ENVOY_CONCURRENCY when > 0;
 // otherwise 1 in relay mode; otherwise ceil(CPUs), at least 1, of the first limit known:
 // the container's CPU quota (the platform fact cpu, read from its cgroup), then the ECS
 // task's CPU limit (task metadata Limits.CPU: on EC2 a task-level limit is the task

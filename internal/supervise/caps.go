@@ -8,7 +8,7 @@ import (
 )
 
 // Envoy inherits the agent's open-files limit and, when the agent may grant it, NET_ADMIN
-// (runtime-reference §1 steps 1–2; Service Connect's tproxy needs it in a non-root Envoy).
+// (as the reference agent does before it starts Envoy; Service Connect's tproxy needs it in a non-root Envoy).
 
 // raiseNofile sets the RLIMIT_NOFILE soft limit to the hard limit for the agent and its
 // children. It always calls syscall.Setrlimit, even when the soft limit already equals the

@@ -1,6 +1,6 @@
 // Package supervise owns the Envoy child process: its command line, start, wait, restarts,
-// signals, graceful drain and stop, orphan reaping and output piping (PRODUCT.md §4, R1–R4,
-// R7; runtime-reference.md §1–2).
+// signals, graceful drain and stop, orphan reaping and output piping (R1–R4 and R7 in
+// docs/GLOSSARY.md; docs/OPERATIONS.md).
 //
 // The run command's order of calls (internal/cli/run.go):
 //

@@ -8,7 +8,7 @@ import (
 )
 
 // closeOnExecInherited marks every descriptor above stderr close-on-exec, so Envoy gets
-// exactly stdin, stdout and stderr (runtime-reference §2.2). The agent's own files are
+// exactly stdin, stdout and stderr, as the reference agent's Envoy does. The agent's own files are
 // close-on-exec already (Go opens them so); this catches descriptors the agent inherited
 // from whoever started it, which would otherwise leak into Envoy.
 func closeOnExecInherited() error {

@@ -15,7 +15,7 @@ import (
 // registered, and is held by no pidfd (os/exec keeps one for each child it started) was
 // started by nobody in the agent.
 //
-// The limit, documented in the README: without a reaper (prctl refused and not PID 1) strays
+// The limit, documented in docs/OPERATIONS.md (shutdown): without a reaper (prctl refused and not PID 1) strays
 // go to the host's init and are out of reach, and on kernels without pidfds (before 5.4)
 // the agent cannot tell its own children from strays, so it leaves them alone.
 

@@ -41,7 +41,7 @@ func CanonicalJSON(m proto.Message) ([]byte, error) {
 // google.protobuf.Struct number that is not an integer in int32 range, which Envoy's YAML loader (and Decode) read
 // as a string. Bootstraps decoded from YAML never hold one; for one decoded from JSON, write CanonicalJSON.
 func CanonicalYAML(m proto.Message) ([]byte, error) {
-	e := &yamlEmitter{out: make([]byte, 0, 8192), stack: make([]yentry, 0, 64)}
+	e := &yamlEmitter{out: make([]byte, 0, 8192), stack: make([]yamlEntry, 0, 64)}
 	if err := e.document(m.ProtoReflect()); err != nil {
 		return nil, err
 	}

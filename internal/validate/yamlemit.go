@@ -24,25 +24,26 @@ import (
 // structNumber for the one case where that is impossible.
 type yamlEmitter struct {
 	out   []byte
-	stack []yentry // entries of the mappings being written, innermost last
+	stack []yamlEntry // entries of the mappings being written, innermost last
 	depth int
 }
 
-// ykind says what a yval holds.
-type ykind uint8
+// yamlValueKind says what a yamlValue holds.
+type yamlValueKind uint8
 
 const (
-	yPlain     ykind = iota // text written as is: numbers, booleans, null
-	yString                 // text that is a string: plain when safe, else double-quoted
-	yMessage                // m: a message written as a mapping of its fields (Any included)
-	yList                   // list with elements of fd's type
-	yMap                    // mp: a proto map with values of fd.MapValue()'s type
-	yStruct                 // m: a google.protobuf.Struct
-	yListValue              // m: a google.protobuf.ListValue
+	yPlain     yamlValueKind = iota // text written as is: numbers, booleans, null
+	yString                         // text that is a string: plain when safe, else double-quoted
+	yMessage                        // m: a message written as a mapping of its fields (Any included)
+	yList                           // list with elements of fd's type
+	yMap                            // mp: a proto map with values of fd.MapValue()'s type
+	yStruct                         // m: a google.protobuf.Struct
+	yListValue                      // m: a google.protobuf.ListValue
 )
 
-type yval struct {
-	kind ykind
+// yamlValue is one value to write: its kind and what it holds.
+type yamlValue struct {
+	kind yamlValueKind
 	text string
 	m    protoreflect.Message
 	list protoreflect.List
@@ -50,9 +51,10 @@ type yval struct {
 	fd   protoreflect.FieldDescriptor
 }
 
-type yentry struct {
+// yamlEntry is one key of a mapping being written, with its value.
+type yamlEntry struct {
 	key string
-	v   yval
+	v   yamlValue
 }
 
 // maxEmitDepth bounds nesting (Any payloads can nest Struct values arbitrarily deep in hostile input).
@@ -81,7 +83,7 @@ func (e *yamlEmitter) document(m protoreflect.Message) error {
 
 // value writes v after "key:" (afterDash false) or after "- " (afterDash true); indent is the column of that key
 // or dash.
-func (e *yamlEmitter) value(v yval, indent int, afterDash bool) error {
+func (e *yamlEmitter) value(v yamlValue, indent int, afterDash bool) error {
 	if e.depth++; e.depth > maxEmitDepth {
 		return e.fail("nested too deeply")
 	}
@@ -158,7 +160,7 @@ func (e *yamlEmitter) leave() { e.depth-- }
 func (e *yamlEmitter) mappingBody(start, indent int, firstInline bool) error {
 	defer func() { e.stack = e.stack[:start] }()
 	entries := e.stack[start:]
-	slices.SortFunc(entries, func(a, b yentry) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(entries, func(a, b yamlEntry) int { return strings.Compare(a.key, b.key) })
 	for i := 1; i < len(entries); i++ {
 		if entries[i].key == entries[i-1].key {
 			return e.fail("key %q twice in one mapping", entries[i].key)
@@ -206,7 +208,7 @@ func appendIndent(b []byte, n int) []byte {
 }
 
 // listItem returns element i of a list or ListValue.
-func (e *yamlEmitter) listItem(v yval, i int) (yval, error) {
+func (e *yamlEmitter) listItem(v yamlValue, i int) (yamlValue, error) {
 	if v.kind == yList {
 		return e.single(v.fd, v.list.Get(i))
 	}
@@ -214,7 +216,7 @@ func (e *yamlEmitter) listItem(v yval, i int) (yval, error) {
 }
 
 // entries pushes the entries of a mapping value onto e.stack (unsorted).
-func (e *yamlEmitter) entries(v yval) error {
+func (e *yamlEmitter) entries(v yamlValue) error {
 	switch v.kind {
 	case yMessage:
 		if v.m.Descriptor().FullName() == anyName {
@@ -222,7 +224,7 @@ func (e *yamlEmitter) entries(v yval) error {
 		}
 		var err error
 		v.m.Range(func(fd protoreflect.FieldDescriptor, fv protoreflect.Value) bool {
-			var yv yval
+			var yv yamlValue
 			if yv, err = e.field(fd, fv); err != nil {
 				return false
 			}
@@ -230,7 +232,7 @@ func (e *yamlEmitter) entries(v yval) error {
 			if fd.IsExtension() {
 				name = "[" + string(fd.FullName()) + "]"
 			}
-			e.stack = append(e.stack, yentry{name, yv})
+			e.stack = append(e.stack, yamlEntry{name, yv})
 			return true
 		})
 		return err
@@ -238,11 +240,11 @@ func (e *yamlEmitter) entries(v yval) error {
 		var err error
 		vfd := v.fd.MapValue()
 		v.mp.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-			var yv yval
+			var yv yamlValue
 			if yv, err = e.single(vfd, mv); err != nil {
 				return false
 			}
-			e.stack = append(e.stack, yentry{k.String(), yv})
+			e.stack = append(e.stack, yamlEntry{k.String(), yv})
 			return true
 		})
 		return err
@@ -250,11 +252,11 @@ func (e *yamlEmitter) entries(v yval) error {
 		fields := v.m.Get(v.m.Descriptor().Fields().ByNumber(1)).Map() // Struct.fields
 		var err error
 		fields.Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-			var yv yval
+			var yv yamlValue
 			if yv, err = e.structValue(mv.Message()); err != nil {
 				return false
 			}
-			e.stack = append(e.stack, yentry{k.String(), yv})
+			e.stack = append(e.stack, yamlEntry{k.String(), yv})
 			return true
 		})
 		return err
@@ -285,71 +287,71 @@ func (e *yamlEmitter) anyEntries(m protoreflect.Message) error {
 	if err != nil {
 		return err
 	}
-	e.stack = append(e.stack, yentry{"@type", yval{kind: yString, text: typeURL}})
+	e.stack = append(e.stack, yamlEntry{"@type", yamlValue{kind: yString, text: typeURL}})
 	if wellKnown(payload.Descriptor().FullName()) != wktNone {
-		e.stack = append(e.stack, yentry{"value", pv}) // well-known type: its JSON form goes under "value"
+		e.stack = append(e.stack, yamlEntry{"value", pv}) // well-known type: its JSON form goes under "value"
 		return nil
 	}
 	return e.entries(pv)
 }
 
 // field converts a populated field.
-func (e *yamlEmitter) field(fd protoreflect.FieldDescriptor, v protoreflect.Value) (yval, error) {
+func (e *yamlEmitter) field(fd protoreflect.FieldDescriptor, v protoreflect.Value) (yamlValue, error) {
 	switch {
 	case fd.IsList():
-		return yval{kind: yList, list: v.List(), fd: fd}, nil
+		return yamlValue{kind: yList, list: v.List(), fd: fd}, nil
 	case fd.IsMap():
-		return yval{kind: yMap, mp: v.Map(), fd: fd}, nil
+		return yamlValue{kind: yMap, mp: v.Map(), fd: fd}, nil
 	}
 	return e.single(fd, v)
 }
 
 // single converts one value of fd's element type.
-func (e *yamlEmitter) single(fd protoreflect.FieldDescriptor, v protoreflect.Value) (yval, error) {
+func (e *yamlEmitter) single(fd protoreflect.FieldDescriptor, v protoreflect.Value) (yamlValue, error) {
 	switch fd.Kind() {
 	case protoreflect.MessageKind, protoreflect.GroupKind:
 		return e.messageValue(v.Message())
 	case protoreflect.EnumKind:
 		if fd.Enum().FullName() == "google.protobuf.NullValue" {
-			return yval{kind: yPlain, text: "null"}, nil
+			return yamlValue{kind: yPlain, text: "null"}, nil
 		}
 		if ev := fd.Enum().Values().ByNumber(v.Enum()); ev != nil {
-			return yval{kind: yString, text: string(ev.Name())}, nil
+			return yamlValue{kind: yString, text: string(ev.Name())}, nil
 		}
-		return yval{kind: yPlain, text: strconv.FormatInt(int64(v.Enum()), 10)}, nil
+		return yamlValue{kind: yPlain, text: strconv.FormatInt(int64(v.Enum()), 10)}, nil
 	case protoreflect.BoolKind:
-		return yval{kind: yPlain, text: strconv.FormatBool(v.Bool())}, nil
+		return yamlValue{kind: yPlain, text: strconv.FormatBool(v.Bool())}, nil
 	case protoreflect.StringKind:
-		return yval{kind: yString, text: v.String()}, nil
+		return yamlValue{kind: yString, text: v.String()}, nil
 	case protoreflect.BytesKind:
-		return yval{kind: yString, text: base64.StdEncoding.EncodeToString(v.Bytes())}, nil
+		return yamlValue{kind: yString, text: base64.StdEncoding.EncodeToString(v.Bytes())}, nil
 	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind,
 		protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
 		// 64-bit integers are JSON strings in protojson; written plain, Envoy reads a number, or a string holding
 		// the decimal value when it does not fit in int32: either way the field gets the same value.
-		return yval{kind: yPlain, text: strconv.FormatInt(v.Int(), 10)}, nil
+		return yamlValue{kind: yPlain, text: strconv.FormatInt(v.Int(), 10)}, nil
 	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind, protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
-		return yval{kind: yPlain, text: strconv.FormatUint(v.Uint(), 10)}, nil
+		return yamlValue{kind: yPlain, text: strconv.FormatUint(v.Uint(), 10)}, nil
 	case protoreflect.FloatKind:
 		return floatValue(v.Float(), 32), nil
 	case protoreflect.DoubleKind:
 		return floatValue(v.Float(), 64), nil
 	}
-	return yval{}, e.fail("unsupported field kind %v", fd.Kind())
+	return yamlValue{}, e.fail("unsupported field kind %v", fd.Kind())
 }
 
 // floatValue writes a float or double field like protojson: special values as the strings protojson uses (which
 // the JSON parser accepts for these fields), others as a number.
-func floatValue(f float64, bits int) yval {
+func floatValue(f float64, bits int) yamlValue {
 	switch {
 	case math.IsNaN(f):
-		return yval{kind: yString, text: "NaN"}
+		return yamlValue{kind: yString, text: "NaN"}
 	case math.IsInf(f, 1):
-		return yval{kind: yString, text: "Infinity"}
+		return yamlValue{kind: yString, text: "Infinity"}
 	case math.IsInf(f, -1):
-		return yval{kind: yString, text: "-Infinity"}
+		return yamlValue{kind: yString, text: "-Infinity"}
 	}
-	return yval{kind: yPlain, text: string(appendJSONFloat(nil, f, bits))}
+	return yamlValue{kind: yPlain, text: string(appendJSONFloat(nil, f, bits))}
 }
 
 // appendJSONFloat formats like protojson (and encoding/json): shortest representation, exponent form outside
@@ -372,68 +374,68 @@ func appendJSONFloat(b []byte, f float64, bits int) []byte {
 }
 
 // messageValue converts a message, giving well-known types their JSON form.
-func (e *yamlEmitter) messageValue(m protoreflect.Message) (yval, error) {
+func (e *yamlEmitter) messageValue(m protoreflect.Message) (yamlValue, error) {
 	md := m.Descriptor()
 	name := md.FullName()
 	if !strings.HasPrefix(string(name), "google.protobuf.") {
-		return yval{kind: yMessage, m: m}, nil
+		return yamlValue{kind: yMessage, m: m}, nil
 	}
 	fds := md.Fields()
 	switch name.Name() {
 	case "Struct":
-		return yval{kind: yStruct, m: m}, nil
+		return yamlValue{kind: yStruct, m: m}, nil
 	case "ListValue":
-		return yval{kind: yListValue, m: m}, nil
+		return yamlValue{kind: yListValue, m: m}, nil
 	case "Value":
 		return e.structValue(m)
 	case "Duration":
 		text, err := durationText(m.Get(fds.ByNumber(1)).Int(), m.Get(fds.ByNumber(2)).Int())
 		if err != nil {
-			return yval{}, e.fail("%v", err)
+			return yamlValue{}, e.fail("%v", err)
 		}
-		return yval{kind: yString, text: text}, nil
+		return yamlValue{kind: yString, text: text}, nil
 	case "Timestamp", "FieldMask":
 		// Rare in a bootstrap; protojson knows their exact forms and limits.
 		j, err := protojson.Marshal(m.Interface())
 		if err != nil {
-			return yval{}, e.fail("%v", err)
+			return yamlValue{}, e.fail("%v", err)
 		}
 		var s string
 		if err := json.Unmarshal(j, &s); err != nil {
-			return yval{}, e.fail("%s: %v", name, err)
+			return yamlValue{}, e.fail("%s: %v", name, err)
 		}
-		return yval{kind: yString, text: s}, nil
+		return yamlValue{kind: yString, text: s}, nil
 	case "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value", "FloatValue", "DoubleValue",
 		"StringValue", "BytesValue":
 		fd := fds.ByNumber(1)
 		return e.single(fd, m.Get(fd)) // the value even when it is the zero value
 	}
-	return yval{kind: yMessage, m: m}, nil // Any, Empty and the rest are written as mappings
+	return yamlValue{kind: yMessage, m: m}, nil // Any, Empty and the rest are written as mappings
 }
 
 // structValue converts a google.protobuf.Value.
-func (e *yamlEmitter) structValue(m protoreflect.Message) (yval, error) {
+func (e *yamlEmitter) structValue(m protoreflect.Message) (yamlValue, error) {
 	od := m.Descriptor().Oneofs().ByName("kind")
 	fd := m.WhichOneof(od)
 	if fd == nil {
-		return yval{}, e.fail("google.protobuf.Value: none of the oneof fields is set")
+		return yamlValue{}, e.fail("google.protobuf.Value: none of the oneof fields is set")
 	}
 	v := m.Get(fd)
 	switch fd.Name() {
 	case "null_value":
-		return yval{kind: yPlain, text: "null"}, nil
+		return yamlValue{kind: yPlain, text: "null"}, nil
 	case "number_value":
 		return structNumber(v.Float())
 	case "string_value":
-		return yval{kind: yString, text: v.String()}, nil
+		return yamlValue{kind: yString, text: v.String()}, nil
 	case "bool_value":
-		return yval{kind: yPlain, text: strconv.FormatBool(v.Bool())}, nil
+		return yamlValue{kind: yPlain, text: strconv.FormatBool(v.Bool())}, nil
 	case "struct_value":
-		return yval{kind: yStruct, m: v.Message()}, nil
+		return yamlValue{kind: yStruct, m: v.Message()}, nil
 	case "list_value":
-		return yval{kind: yListValue, m: v.Message()}, nil
+		return yamlValue{kind: yListValue, m: v.Message()}, nil
 	}
-	return yval{}, e.fail("google.protobuf.Value: unknown kind %s", fd.Name())
+	return yamlValue{}, e.fail("google.protobuf.Value: unknown kind %s", fd.Name())
 }
 
 // structNumber writes a Struct number. Envoy's YAML loader makes a number only of a plain integer in int32 range
@@ -441,14 +443,14 @@ func (e *yamlEmitter) structValue(m protoreflect.Message) (yval, error) {
 // number has no YAML spelling Envoy reads as a number: it is written as its JSON text, which Envoy (and Decode)
 // read as that string. A bootstrap decoded from YAML never holds such a number; one decoded from JSON can, and
 // CanonicalJSON preserves it.
-func structNumber(f float64) (yval, error) {
+func structNumber(f float64) (yamlValue, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return yval{}, fmt.Errorf("canonical YAML: google.protobuf.Value.number_value: invalid value %v", f)
+		return yamlValue{}, fmt.Errorf("canonical YAML: google.protobuf.Value.number_value: invalid value %v", f)
 	}
 	if f == math.Trunc(f) && f >= math.MinInt32 && f <= math.MaxInt32 {
-		return yval{kind: yPlain, text: strconv.FormatInt(int64(f), 10)}, nil
+		return yamlValue{kind: yPlain, text: strconv.FormatInt(int64(f), 10)}, nil
 	}
-	return yval{kind: yPlain, text: string(appendJSONFloat(nil, f, 64))}, nil
+	return yamlValue{kind: yPlain, text: string(appendJSONFloat(nil, f, 64))}, nil
 }
 
 func listValueLen(m protoreflect.Message) int {

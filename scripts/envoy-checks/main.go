@@ -1,11 +1,11 @@
 // Command envoy-checks keeps the inventory of Envoy's load-time configuration checks (docs/envoy-checks): with
 // -src it lists every place in Envoy's source that rejects configuration while Envoy loads a bootstrap and rewrites
 // the family files, keeping the hand-kept columns (class, rule, test, note) of every row by its stable ID; it then
-// renders docs/envoy-checks.md and the README's coverage table from the family files. Run it from the repository
-// root:
+// renders docs/envoy-checks.md and the coverage table of docs/VALIDATION.md from the family files. Run it from the
+// repository root:
 //
 //	go run ./scripts/envoy-checks -src PATH/TO/envoy   # re-extract (Envoy's source is never committed)
-//	go run ./scripts/envoy-checks                      # only re-render the doc and the README after hand edits
+//	go run ./scripts/envoy-checks                      # only re-render the two docs after hand edits
 //
 // Use the Envoy release that matches the go-control-plane envoy module (its COMMIT file names the commit).
 package main
@@ -30,7 +30,7 @@ func main() {
 	src := flag.String("src", "", "an Envoy checkout (or export) holding source/; without it, only re-render")
 	commit := flag.String("commit", "", "the Envoy commit of -src (default: the first line of SRC/COMMIT)")
 	docs := flag.String("docs", "docs/envoy-checks", "the inventory directory")
-	readme := flag.String("readme", "README.md", "the README whose coverage table is rewritten")
+	validation := flag.String("validation-doc", "docs/VALIDATION.md", "the doc whose coverage table is rewritten")
 	flag.Parse()
 	inv, err := envoychecks.Load(*docs)
 	if err != nil && *src == "" {
@@ -44,7 +44,7 @@ func main() {
 	if err := os.WriteFile(filepath.Join(filepath.Dir(*docs), "envoy-checks.md"), []byte(inv.Doc()), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	if err := rewriteReadme(*readme, inv.Readme()); err != nil {
+	if err := rewriteTable(*validation, inv.Table()); err != nil {
 		log.Fatal(err)
 	}
 	byFam, target, all := inv.Count()
@@ -225,18 +225,18 @@ func extensionOf(path string, exts map[string][]string) string {
 	return filepath.Dir(path)
 }
 
-// rewriteReadme replaces the generated block of the README.
-func rewriteReadme(path, block string) error {
+// rewriteTable replaces the generated coverage table of the document at path.
+func rewriteTable(path, block string) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	s := string(data)
-	begin := strings.Index(s, envoychecks.ReadmeBegin)
-	end := strings.Index(s, envoychecks.ReadmeEnd)
+	begin := strings.Index(s, envoychecks.TableBegin)
+	end := strings.Index(s, envoychecks.TableEnd)
 	if begin < 0 || end < begin {
-		return fmt.Errorf("%s: no %q ... %q block", path, envoychecks.ReadmeBegin, envoychecks.ReadmeEnd)
+		return fmt.Errorf("%s: no %q ... %q block", path, envoychecks.TableBegin, envoychecks.TableEnd)
 	}
-	s = s[:begin] + block + s[end+len(envoychecks.ReadmeEnd)+1:]
+	s = s[:begin] + block + s[end+len(envoychecks.TableEnd)+1:]
 	return os.WriteFile(path, []byte(s), 0o644)
 }

@@ -289,6 +289,7 @@ var injectionCases = []injectionCase{
 	{variable: "APPNET_ENVOY_LOG_DESTINATION", expect: consumed},        // supervisor
 	{variable: "APPNET_ENVOY_LOG_NAME", expect: consumed},               // supervisor
 	{variable: "APPNET_AGENT_HTTP_BIND_ADDRESS", expect: rejected},      // must be an IP literal
+	{variable: "APPNET_AGENT_SCRAPE_BIND_ADDRESS", expect: rejected},    // must be an IP literal
 	{variable: "AWS_XRAY_DAEMON_ADDRESS", base: xray, expect: rejected}, // must be an IP literal
 	{name: "AWS_XRAY_DAEMON_ADDRESS/udp-form", variable: "AWS_XRAY_DAEMON_ADDRESS", // the documented tcp:/udp: form
 		base: xray, set: prefixed("tcp:127.0.0.1:2000 udp:"), expect: rejected},

@@ -63,7 +63,10 @@ func TestValidateDeeplyNestedLua(t *testing.T) {
 		t.Logf("peak RSS %d MiB (not checked under -race)", peak>>20)
 		return
 	}
-	if peak > 120<<20 {
+	// Alone it peaks near 46 MiB; on a loaded machine the collector gets less CPU and the heap
+	// overshoots (134 MiB seen with the whole suite on 2 cores). Parsing the Lua, as before the
+	// bound, took 300 MB and more.
+	if peak > 200<<20 {
 		t.Fatalf("peak RSS %d MiB for an 800 KB file", peak>>20)
 	}
 	t.Logf("peak RSS %d MiB", peak>>20)

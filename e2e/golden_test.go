@@ -158,7 +158,7 @@ func TestGoldenBadInput(t *testing.T) {
 	writeFile(t, cases, "badfacts.error", "x\n", 0o644)
 	writeFile(t, cases, "badfacts.facts.json", `{"envoy": {"version": 1}}`, 0o644)
 	writeFile(t, cases, "orphan.yaml", "node: {id: x}\n", 0o644)
-	badFacts := writeFile(t, dir, "facts.json", `{"ecsTask": {"cpu": "1"}}`, 0o644)
+	badFacts := writeFile(t, dir, "facts.json", `{"ecsTask": {"cpus": 1}}`, 0o644)
 
 	r := runCommand(t, dir, nil, "golden", "--junit", filepath.Join(dir, "r.xml"), "cases")
 	if r.code != 1 {
@@ -186,7 +186,7 @@ func TestGoldenBadInput(t *testing.T) {
 	}{
 		{"no cases", []string{"golden"}, "error: no CASES given\nusage: appnet-agent golden"},
 		{"missing case directory", []string{"golden", "nowhere"}, "error: stat nowhere: no such file or directory"},
-		{"bad shared facts", []string{"golden", "--facts", badFacts, "cases"}, badFacts + ":1: ecsTask.cpu: unknown key"},
+		{"bad shared facts", []string{"golden", "--facts", badFacts, "cases"}, badFacts + ":1: ecsTask.cpus: unknown key"},
 		{"missing facts", []string{"golden", "--facts", "none.json", "cases"}, "facts file: open none.json"},
 		{"template dir is not a directory", []string{"golden", "--template-dir", badFacts, "cases"}, "--template-dir " + badFacts + ": not a directory"},
 		{"unknown flag", []string{"golden", "--updte", "cases"}, "flag provided but not defined: -updte"},

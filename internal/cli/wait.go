@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -182,6 +181,6 @@ func runForwarding(command []string, sigs <-chan os.Signal, stdout, stderr io.Wr
 // unreachable reports whether err is a failure to reach the agent at all (no answer), rather
 // than an answer that says Envoy is not ready.
 func unreachable(err error) bool {
-	var ue *url.Error
-	return errors.As(err, &ue)
+	var ce *mgmtclient.ConnError
+	return errors.As(err, &ce)
 }

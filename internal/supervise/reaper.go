@@ -206,22 +206,19 @@ func (r *Reaper) reap(pid int) {
 	r.log.Debug("Reaped orphaned process", "pid", pid, "status", describeWaitStatus(ws))
 }
 
-// reapListed reaps the zombie children that are not owned, found by scanning /proc instead
-// of asking waitid, which keeps returning the same owned zombie first. As in pass, ownership
-// is checked after the child is seen dead, so a pidfd scan that misses it is authoritative.
+// reapListed reaps the zombie children that are not owned, found in the agent's children
+// lists (children.go) instead of asking waitid, which keeps returning the same owned zombie
+// first. As in pass, ownership is checked after the child is seen dead, so a pidfd scan that
+// misses it is authoritative.
 func (r *Reaper) reapListed() {
 	self := os.Getpid()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return
+	zombies, ok := zombieChildren(self)
+	if !ok {
+		zombies = scannedZombies(self)
 	}
 	var pidfds map[int]bool
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || r.owned[pid] {
-			continue
-		}
-		if ppid, state, ok := procStat(pid); !ok || ppid != self || state != 'Z' {
+	for _, pid := range zombies {
+		if r.owned[pid] {
 			continue
 		}
 		if !pidfds[pid] {
@@ -231,6 +228,25 @@ func (r *Reaper) reapListed() {
 			r.reap(pid)
 		}
 	}
+}
+
+// scannedZombies is zombieChildren on a kernel without children lists: it scans all of /proc.
+func scannedZombies(self int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var zombies []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, state, ok := procStat(pid); ok && ppid == self && state == 'Z' {
+			zombies = append(zombies, pid)
+		}
+	}
+	return zombies
 }
 
 // procStat reads the parent pid and state letter from /proc/PID/stat.

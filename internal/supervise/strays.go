@@ -40,7 +40,7 @@ func (r *Reaper) killStrays(envoyPid int) int {
 	self := os.Getpid()
 	killed := map[int]bool{} // a killed process may still show for a moment while it exits
 	for range strayRounds {
-		parents := processParents()
+		parents := family(self)
 		held := heldPidfds()
 		var strays []int
 		for pid, ppid := range parents {
@@ -61,7 +61,8 @@ func (r *Reaper) killStrays(envoyPid int) int {
 	return len(killed)
 }
 
-// processParents maps every live (not zombie) process's pid to its parent's, from /proc.
+// processParents maps every live (not zombie) process's pid to its parent's, from a scan of all
+// of /proc: what family falls back to on a kernel without children lists.
 func processParents() map[int]int {
 	out := map[int]int{}
 	entries, err := os.ReadDir("/proc")

@@ -7,10 +7,8 @@ import (
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
-	"github.com/google/go-cmp/cmp"
 	"github.com/pmezard/go-difflib/difflib"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/testing/protocmp"
 
 	"github.com/appnet/appnet-agent/internal/validate"
 )
@@ -43,8 +41,8 @@ const maxPaths = 20
 // number spelling and Struct number types do not matter) and returns nil when
 // they are equal. wantName and gotName label the two sides of the diff.
 func Compare(want, got *bootstrapv3.Bootstrap, wantName, gotName string) (*Mismatch, error) {
-	var r pathReporter
-	if cmp.Equal(want, got, protocmp.Transform(), cmp.Reporter(&r)) {
+	found := differingPaths(want, got)
+	if len(found) == 0 {
 		return nil, nil
 	}
 	wantYAML, err := validate.CanonicalYAML(want)
@@ -65,7 +63,7 @@ func Compare(want, got *bootstrapv3.Bootstrap, wantName, gotName string) (*Misma
 	if err != nil {
 		return nil, err
 	}
-	paths := slices.Compact(r.paths)
+	paths := slices.Compact(found)
 	if len(paths) > maxPaths {
 		paths = append(paths[:maxPaths:maxPaths], fmt.Sprintf("… and %d more", len(paths)-maxPaths))
 	}
@@ -81,82 +79,12 @@ func lines(text []byte) []string {
 	return l
 }
 
-// pathReporter collects the paths of the differing leaves of a cmp.Equal.
-type pathReporter struct {
-	path  cmp.Path
-	paths []string
-}
-
-func (r *pathReporter) PushStep(s cmp.PathStep) { r.path = append(r.path, s) }
-func (r *pathReporter) PopStep()                { r.path = r.path[:len(r.path)-1] }
-
-func (r *pathReporter) Report(res cmp.Result) {
-	if !res.Equal() {
-		r.paths = append(r.paths, fieldPath(r.path))
-	}
-}
-
 // Wrapper fields of the well-known Struct types, left out of paths so that
 // node metadata reads as it is written.
 var structWrappers = map[protoreflect.FullName]bool{
 	"google.protobuf.Struct":    true,
 	"google.protobuf.Value":     true,
 	"google.protobuf.ListValue": true,
-}
-
-// fieldPath renders a cmp path through protocmp messages as a field path.
-func fieldPath(path cmp.Path) string {
-	var b strings.Builder
-	for i, step := range path {
-		switch s := step.(type) {
-		case cmp.MapIndex:
-			key := fmt.Sprint(s.Key().Interface())
-			parent, isMsg := messageAt(path, i-1)
-			switch {
-			case isMsg && parent.Descriptor().FullName() == "google.protobuf.Any":
-				if key == "type_url" { // the unpacked message's fields follow under "value"
-					b.WriteString(".@type")
-				}
-			case isMsg && structWrappers[parent.Descriptor().FullName()]:
-				// Struct.fields, Value.*_value, ListValue.values: no step of their own.
-			case isMsg:
-				if b.Len() > 0 {
-					b.WriteByte('.')
-				}
-				b.WriteString(key)
-			default: // a proto map or a Struct's fields
-				writeMapKey(&b, key)
-			}
-		case cmp.SliceIndex:
-			x, y := s.SplitKeys()
-			idx := y
-			if idx < 0 {
-				idx = x
-			}
-			fmt.Fprintf(&b, "[%d]", idx)
-		}
-	}
-	if b.Len() == 0 {
-		return "(the whole bootstrap)"
-	}
-	return b.String()
-}
-
-// messageAt returns the protocmp message the path holds at step i (i < 0:
-// the root, which cmp gives as step 0).
-func messageAt(path cmp.Path, i int) (protocmp.Message, bool) {
-	if len(path) == 0 {
-		return nil, false
-	}
-	vx, vy := path[max(i, 0)].Values()
-	if !vx.IsValid() {
-		vx = vy
-	}
-	if !vx.IsValid() || !vx.CanInterface() {
-		return nil, false
-	}
-	m, ok := vx.Interface().(protocmp.Message)
-	return m, ok
 }
 
 // writeMapKey writes a map key: .key when it is a plain identifier, else

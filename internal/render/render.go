@@ -204,10 +204,8 @@ func overlayUserFiles(doc *yaml.Node, cfg *env.Config, opts Options, res *Result
 // .yaml or .yml). With APPNET_VALIDATION=warn the validator's errors do not stop it.
 func validateAndEncode(doc *yaml.Node, res *Result, mode env.ValidationMode, format validate.Format) error {
 	b, ps := validate.ReadNode(doc)
-	if b != nil {
-		ps = append(ps, validate.Inspect(b, validate.Options{RequireNode: true})...)
-	}
-	if ps.HasErrors() && mode != env.ValidationWarn {
+	ps, refused := judge(b, ps, mode)
+	if refused {
 		return fmt.Errorf("the bootstrap is invalid:\n%w", locate(ps.Errors(), doc, res.fragments))
 	}
 	res.Bootstrap, res.Problems = b, ps
@@ -221,6 +219,16 @@ func validateAndEncode(doc *yaml.Node, res *Result, mode env.ValidationMode, for
 		res.Bytes, err = validate.CanonicalYAML(b)
 	}
 	return err
+}
+
+// judge adds to a read bootstrap's problems what render and run check beyond decoding (every
+// rule, with node.id and node.cluster required), and says whether they refuse it: any error
+// does, unless APPNET_VALIDATION=warn lets it through to Envoy.
+func judge(b *bootstrapv3.Bootstrap, ps validate.Problems, mode env.ValidationMode) (validate.Problems, bool) {
+	if b != nil {
+		ps = append(ps, validate.Inspect(b, validate.Options{RequireNode: true})...)
+	}
+	return ps, ps.HasErrors() && mode != env.ValidationWarn
 }
 
 func (o Options) withDefaults() Options {
@@ -246,10 +254,8 @@ func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, erro
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE: %w", err)
 	}
 	b, ps := validate.Read(data, validate.FormatOf(path))
-	if b != nil {
-		ps = append(ps, validate.Inspect(b, validate.Options{RequireNode: true})...)
-	}
-	if ps.HasErrors() && cfg.Mode.Validation != env.ValidationWarn {
+	ps, refused := judge(b, ps, cfg.Mode.Validation)
+	if refused {
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE %s is not a valid bootstrap:\n%w", path, prefixLines(ps.Errors(), path))
 	}
 	return given(ctx, cfg, opts, &Result{Bootstrap: b, Bytes: data, Existing: true, Given: "ENVOY_CONFIG_FILE", Problems: ps}), nil

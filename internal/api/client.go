@@ -16,12 +16,9 @@ import (
 
 // FetchStatus reads /status.
 func FetchStatus(ctx context.Context, c *mgmtclient.Client) (Status, error) {
-	code, body, err := c.Do(ctx, http.MethodGet, PathStatus)
+	body, err := okBody(ctx, c, http.MethodGet, PathStatus)
 	if err != nil {
 		return Status{}, err
-	}
-	if code != http.StatusOK {
-		return Status{}, fmt.Errorf("%s answered %d: %s", PathStatus, code, truncate(strings.TrimSpace(string(body)), 200))
 	}
 	var st Status
 	if err := json.Unmarshal(body, &st); err != nil {
@@ -33,12 +30,19 @@ func FetchStatus(ctx context.Context, c *mgmtclient.Client) (Status, error) {
 // RequestShutdown asks the agent to shut down gracefully (POST /shutdown); nil once it
 // accepted.
 func RequestShutdown(ctx context.Context, c *mgmtclient.Client) error {
-	code, body, err := c.Do(ctx, http.MethodPost, PathShutdown)
+	_, err := okBody(ctx, c, http.MethodPost, PathShutdown)
+	return err
+}
+
+// okBody sends one request and returns the body of a 200 answer, or an error with what came
+// instead.
+func okBody(ctx context.Context, c *mgmtclient.Client, method, path string) ([]byte, error) {
+	code, body, err := c.Do(ctx, method, path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if code != http.StatusOK {
-		return fmt.Errorf("%s answered %d: %s", PathShutdown, code, truncate(strings.TrimSpace(string(body)), 200))
+		return nil, fmt.Errorf("%s answered %d: %s", path, code, truncate(strings.TrimSpace(string(body)), 200))
 	}
-	return nil
+	return body, nil
 }

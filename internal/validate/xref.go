@@ -144,12 +144,10 @@ func (c *checker) timing(w *walker, m protoreflect.Message) refTiming {
 			return atLoad
 		}
 	default: // route clusters
-		if rc := w.Ancestor("envoy.config.route.v3.RouteConfiguration"); rc != nil && c.validatesClusters(rc) {
-			return atLoad
-		}
-		if rc := w.Ancestor("envoy.extensions.filters.network.thrift_proxy.v3.RouteConfiguration"); rc != nil &&
-			c.validatesClusters(rc) {
-			return atLoad
+		for _, table := range routeTables {
+			if rc := w.Ancestor(table); rc != nil && c.validatesClusters(rc) {
+				return atLoad
+			}
 		}
 	}
 	return onUse
@@ -208,10 +206,11 @@ type messageRule func(c *checker, w *walker, m protoreflect.Message)
 
 func buildRules() map[protoreflect.FullName]messageRule {
 	rules := map[protoreflect.FullName]messageRule{
-		"envoy.config.core.v3.ConfigSource":        (*checker).adsSource,
-		awsIamName:                                 (*checker).awsIam,
-		"envoy.config.route.v3.RouteConfiguration": (*checker).routeConfiguration,
-		"envoy.extensions.filters.network.thrift_proxy.v3.RouteConfiguration": (*checker).routeConfiguration,
+		"envoy.config.core.v3.ConfigSource": (*checker).adsSource,
+		awsIamName:                          (*checker).awsIam,
+	}
+	for _, table := range routeTables {
+		rules[table] = (*checker).routeConfiguration
 	}
 	for name, fields := range clusterRefFields {
 		prev := rules[name]
@@ -233,6 +232,13 @@ func (c *checker) adsSource(w *walker, m protoreflect.Message) {
 	if fd := m.Descriptor().Fields().ByName("ads"); fd != nil && m.Has(fd) {
 		w.report(w.pathTo("ads"), "config source uses ADS but dynamic_resources.ads_config is not set")
 	}
+}
+
+// routeTables are the route tables that can validate their clusters: the HTTP connection manager's and the
+// Thrift proxy's.
+var routeTables = []protoreflect.FullName{
+	"envoy.config.route.v3.RouteConfiguration",
+	"envoy.extensions.filters.network.thrift_proxy.v3.RouteConfiguration",
 }
 
 // routeConfiguration notes which route tables Envoy validates the clusters of when it builds them: an inline

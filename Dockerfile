@@ -23,7 +23,9 @@ ARG COMMIT=unknown
 # Go version give the same bytes as `make release`.
 RUN CGO_ENABLED=0 go build -trimpath \
       -ldflags "-s -w -buildid= -X github.com/appnet/appnet-agent/internal/cli.version=${VERSION} -X github.com/appnet/appnet-agent/internal/cli.commit=${COMMIT}" \
-      -o /out/appnet-agent .
+      -o /out/appnet-agent . \
+ && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -buildid=" \
+      -o /out/appnet-agent-supervisor ./cmd/appnet-agent-supervisor
 
 FROM ${ENVOY_IMAGE}
 # The generated bootstraps trust the CA bundle at /etc/pki/tls/cert.pem (Amazon Linux's path,
@@ -32,7 +34,9 @@ FROM ${ENVOY_IMAGE}
 RUN mkdir -p /etc/pki/tls /var/run/ecs \
  && ln -sf /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/cert.pem \
  && chown 1337:1337 /var/run/ecs
-COPY --from=build --chown=0:0 --chmod=755 /out/appnet-agent /usr/bin/appnet-agent
+# appnet-agent execs appnet-agent-supervisor, next to it, once the bootstrap is written: the
+# process that lives as long as the task does not hold the Envoy API's code (issue 19).
+COPY --from=build --chown=0:0 --chmod=755 /out/appnet-agent /out/appnet-agent-supervisor /usr/bin/
 # The agent finds Envoy here; the management API listens on /var/run/ecs/appnet_admin.sock (as
 # in Service Connect), which the health check asks once per run (the orchestrator retries).
 ENV APPNET_ENVOY_PATH=/usr/local/bin/envoy \

@@ -1,6 +1,7 @@
 # appnet-agent — see README.md. `make run` and `make test` work on a fresh clone.
 GO       ?= go
 BIN      := bin/appnet-agent
+SUPERVISOR := bin/appnet-agent-supervisor
 STANDIN  := bin/envoy-standin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
@@ -13,10 +14,14 @@ export CGO_ENABLED := 0
 
 .PHONY: build test run golden bench lint docs fuzz image release clean
 
-build: $(BIN)
+build: $(BIN) $(SUPERVISOR)
 
 $(BIN): $(shell find . -name '*.go' -not -path './bin/*') $(shell find templates -name '*.tmpl') go.mod go.sum
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The long-lived half of run, which the agent execs from its own directory (issue 19).
+$(SUPERVISOR): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+	$(GO) build -trimpath -ldflags '-s -w -buildid=' -o $(SUPERVISOR) ./cmd/appnet-agent-supervisor
 
 $(STANDIN): $(shell find internal/envoystandin -name '*.go')
 	$(GO) build -trimpath -ldflags '-s -w -buildid=' -o $(STANDIN) ./internal/envoystandin
@@ -69,9 +74,9 @@ run: build $(STANDIN)
 
 # The image the tests build and run here (e2e/image_test.go): from scratch, with umoci, no
 # daemon; envoy-standin stands in for Envoy. The production image is the Dockerfile's.
-image: $(BIN) $(STANDIN)
+image: $(BIN) $(SUPERVISOR) $(STANDIN)
 	rm -rf bin/image
-	./scripts/build-image.sh --out bin/image --tag $(VERSION) --agent $(BIN) --envoy $(STANDIN) \
+	./scripts/build-image.sh --out bin/image --tag $(VERSION) --agent $(BIN) --supervisor $(SUPERVISOR) --envoy $(STANDIN) \
 		--version $(VERSION) --commit $(COMMIT)
 
 # make release VERSION=vX.Y.Z: dist/VERSION/ (binaries, images, SHA256SUMS), checked reproducible.

@@ -181,14 +181,18 @@ func (a *agent) signal(sig syscall.Signal) {
 }
 
 // agentPid is the agent's pid: the started process, or, under a launcher, the process below
-// it that runs the agent binary.
+// it that runs the agent binary (or, once the bootstrap is written, the supervisor it execs).
 func (a *agent) agentPid() int {
 	a.t.Helper()
 	if len(a.prefix) == 0 {
 		return a.cmd.Process.Pid
 	}
 	var pid int
-	if !testenv.Poll(10*time.Second, func() bool { pid = descendantRunning(a.cmd.Process.Pid, agentBin); return pid > 0 }) {
+	supervisor := filepath.Join(filepath.Dir(agentBin), "appnet-agent-supervisor")
+	if !testenv.Poll(10*time.Second, func() bool {
+		pid = max(descendantRunning(a.cmd.Process.Pid, agentBin), descendantRunning(a.cmd.Process.Pid, supervisor))
+		return pid > 0
+	}) {
 		a.fatalf("no process runs %s under the launcher %d", agentBin, a.cmd.Process.Pid)
 	}
 	return pid

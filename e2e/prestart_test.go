@@ -159,6 +159,14 @@ func TestShutdownSignalDuringStart(t *testing.T) {
 // a trace line with hundreds of packages still to go.
 func TestSignalDuringPackageInit(t *testing.T) {
 	t.Parallel()
+	sigtermDuringTracedInit(t, func(line string) bool { return strings.HasPrefix(line, "init github.com/appnet/appnet-agent/") })
+}
+
+// sigtermDuringTracedInit runs the agent with its package initialisation traced
+// (GODEBUG=inittrace=1) into a pipe of one page, reads the output until atLine says to stop, so
+// the process blocks on a trace line with packages still to go, sends SIGTERM, and checks that
+// the agent exits 0 with the line saying why, Envoy never started.
+func sigtermDuringTracedInit(t *testing.T, atLine func(line string) bool) {
 	a := newAgent(t, "GODEBUG=inittrace=1")
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -175,9 +183,9 @@ func TestSignalDuringPackageInit(t *testing.T) {
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
-			a.fatalf("the agent's trace ended before a package of this module: %v", err)
+			a.fatalf("the agent's output ended before the line to stop at: %v", err)
 		}
-		if strings.HasPrefix(line, "init github.com/appnet/appnet-agent/") {
+		if atLine(line) {
 			break
 		}
 	}

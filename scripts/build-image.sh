@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Builds the appnet-agent OCI image from scratch, without a daemon (Debian's umoci, GNU tar):
-# the static agent as the entrypoint, optionally an Envoy binary as /usr/bin/envoy, the build
+# the static agent as the entrypoint with appnet-agent-supervisor next to it (the long-lived
+# process it execs into, issue 19), optionally an Envoy binary as /usr/bin/envoy, the build
 # host's CA bundle, and the user, environment and directories of the Dockerfile's image.
 #
-#   scripts/build-image.sh --out DIR --tag TAG --agent BIN [--envoy BIN] [--version V]
-#                          [--commit C] [--epoch SECONDS] [--ca-bundle FILE] [--archive FILE]
+#   scripts/build-image.sh --out DIR --tag TAG --agent BIN [--supervisor BIN] [--envoy BIN]
+#                          [--version V] [--commit C] [--epoch SECONDS] [--ca-bundle FILE]
+#                          [--archive FILE]
+#
+# --supervisor defaults to appnet-agent-supervisor in --agent's directory.
 #
 # DIR must not exist; it becomes an OCI image layout holding TAG. --archive also writes the
 # layout as one tar (an "OCI archive": skopeo copy oci-archive:FILE:TAG ...). Every timestamp is
@@ -15,7 +19,7 @@ set -euo pipefail
 
 die() { echo "build-image: $*" >&2; exit 1; }
 
-out= tag= agent= envoy= version=dev commit=unknown archive=
+out= tag= agent= supervisor= envoy= version=dev commit=unknown archive=
 epoch=${SOURCE_DATE_EPOCH:-}
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 while [ $# -gt 0 ]; do
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2 ;;
     --tag) tag=$2 ;;
     --agent) agent=$2 ;;
+    --supervisor) supervisor=$2 ;;
     --envoy) envoy=$2 ;;
     --version) version=$2 ;;
     --commit) commit=$2 ;;
@@ -36,6 +41,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] && [ -n "$tag" ] && [ -n "$agent" ] || die "--out, --tag and --agent are required"
 [ ! -e "$out" ] || die "--out $out already exists"
+supervisor=${supervisor:-$(dirname "$agent")/appnet-agent-supervisor}
+[ -f "$supervisor" ] || die "--supervisor $supervisor: no such file (go build -o DIR/appnet-agent-supervisor ./cmd/appnet-agent-supervisor)"
 command -v umoci >/dev/null || die "umoci is not installed (Debian: apt-get install umoci)"
 [ -f "$ca_bundle" ] || die "--ca-bundle $ca_bundle: no such file (Debian: apt-get install ca-certificates)"
 if [ -z "$epoch" ]; then
@@ -53,6 +60,7 @@ goarch() {
   sed -n 's/^[[:space:]]*build[[:space:]]*GOARCH=//p' <<<"$info"
 }
 arch=$(goarch "$agent")
+[ "$(goarch "$supervisor")" = "$arch" ] || die "--supervisor $supervisor is not built for $arch like --agent"
 if [ -n "$envoy" ]; then
   [ "$(goarch "$envoy")" = "$arch" ] || die "--envoy $envoy is not built for $arch like --agent"
 fi
@@ -63,6 +71,7 @@ root=$work/rootfs
 install -d -m 0755 "$root/usr/bin" "$root/etc/ssl/certs" "$root/etc/pki/tls" "$root/var/run/ecs"
 install -d -m 1777 "$root/tmp"
 install -m 0755 "$agent" "$root/usr/bin/appnet-agent"
+install -m 0755 "$supervisor" "$root/usr/bin/appnet-agent-supervisor"
 [ -z "$envoy" ] || install -m 0755 "$envoy" "$root/usr/bin/envoy"
 install -m 0644 "$ca_bundle" "$root/etc/ssl/certs/ca-certificates.crt"
 # The generated bootstraps trust /etc/pki/tls/cert.pem (Amazon Linux's path).

@@ -3,6 +3,10 @@
 #
 #   appnet-agent_VERSION_linux_{amd64,arm64}            static binaries (-trimpath, CGO_ENABLED=0,
 #                                                       no build ID; version and commit stamped)
+#   appnet-agent-supervisor_VERSION_linux_{amd64,arm64} the long-lived half of run, which the agent
+#                                                       execs from its own directory: install both
+#                                                       side by side, as appnet-agent and
+#                                                       appnet-agent-supervisor or as released
 #   appnet-agent_VERSION_linux_{amd64,arm64}.oci.tar    the agent image (scripts/build-image.sh)
 #                                                       as an OCI archive, tagged VERSION
 #   SHA256SUMS                                          sha256sum -c SHA256SUMS
@@ -39,11 +43,11 @@ trap 'rm -rf "$scratch"' EXIT
 
 pkg=github.com/appnet/appnet-agent/internal/cli
 ldflags="-s -w -buildid= -X $pkg.version=$version -X $pkg.commit=$commit"
-build() { # build SRC_DIR GOARCH OUTPUT [env...]
-  local src=$1 arch=$2 output=$3
-  shift 3
+build() { # build SRC_DIR GOARCH OUTPUT PACKAGE [env...]
+  local src=$1 arch=$2 output=$3 package=$4
+  shift 4
   (cd "$src" && env "$@" CGO_ENABLED=0 GOOS=linux GOARCH="$arch" GOFLAGS=-buildvcs=false \
-    go build -trimpath -ldflags "$ldflags" -o "$output" .)
+    go build -trimpath -ldflags "$ldflags" -o "$output" "$package")
 }
 
 if [ "${REPRO_CHECK:-1}" != 0 ]; then
@@ -52,23 +56,27 @@ if [ "${REPRO_CHECK:-1}" != 0 ]; then
 fi
 for arch in amd64 arm64; do
   bin=$out/appnet-agent_${version}_linux_$arch
-  start=$SECONDS
-  build . "$arch" "$PWD/$bin"
-  echo "release: $bin built in $((SECONDS - start)) s"
-  if [ "${REPRO_CHECK:-1}" != 0 ]; then
+  sup=$out/appnet-agent-supervisor_${version}_linux_$arch
+  for target in "$bin:." "$sup:./cmd/appnet-agent-supervisor"; do
+    file=${target%%:*} package=${target#*:}
     start=$SECONDS
-    build "$scratch/src" "$arch" "$scratch/$arch" GOCACHE="$scratch/cache"
-    cmp "$bin" "$scratch/$arch" ||
-      { echo "release: $bin is not reproducible: a clean rebuild differs" >&2; exit 1; }
-    echo "release: $bin reproduced byte for byte from a clean export and cache in $((SECONDS - start)) s"
-  fi
+    build . "$arch" "$PWD/$file" "$package"
+    echo "release: $file built in $((SECONDS - start)) s"
+    if [ "${REPRO_CHECK:-1}" != 0 ]; then
+      start=$SECONDS
+      build "$scratch/src" "$arch" "$scratch/$arch-$(basename "$file")" "$package" GOCACHE="$scratch/cache"
+      cmp "$file" "$scratch/$arch-$(basename "$file")" ||
+        { echo "release: $file is not reproducible: a clean rebuild differs" >&2; exit 1; }
+      echo "release: $file reproduced byte for byte from a clean export and cache in $((SECONDS - start)) s"
+    fi
+  done
   if [ "$(go env GOARCH)" = "$arch" ]; then
     "$bin" version | grep -qx "appnet-agent $version" || { echo "release: $bin does not say $version" >&2; exit 1; }
     "$bin" version | grep -q "$commit" || { echo "release: $bin does not name commit $commit" >&2; exit 1; }
   fi
-  ./scripts/build-image.sh --out "$scratch/image-$arch" --tag "$version" --agent "$bin" \
+  ./scripts/build-image.sh --out "$scratch/image-$arch" --tag "$version" --agent "$bin" --supervisor "$sup" \
     --version "$version" --commit "$commit" --epoch "$epoch" --archive "$bin.oci.tar"
 done
-(cd "$out" && sha256sum -- appnet-agent_* | LC_ALL=C sort -k2 >SHA256SUMS)
+(cd "$out" && sha256sum -- appnet-agent_* appnet-agent-supervisor_* | LC_ALL=C sort -k2 >SHA256SUMS)
 echo "release: $out"
 (cd "$out" && ls -l && cat SHA256SUMS)

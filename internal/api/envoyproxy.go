@@ -14,7 +14,6 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/appnet/appnet-agent/internal/configdump"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 )
 
@@ -22,7 +21,7 @@ import (
 // admin API for /PAGE and passes the answer on, so that an operator can read Envoy's state
 // through the agent without Envoy's admin being exposed (it may sit on a socket, and it has
 // mutating pages). Only pages that change nothing are proxied, with only the query parameters
-// listed for each, checked and re-encoded; /envoy/config_dump is redacted (internal/configdump).
+// listed for each, checked and re-encoded; /envoy/config_dump is redacted (Options.RedactConfigDump).
 const PathEnvoyPrefix = "/envoy/"
 
 // envoyPage is one proxied page and the query parameters it passes on, each with the check of
@@ -97,13 +96,14 @@ var proxyLimit = limit{perSecond: 5, burst: 10}
 
 // envoyProxy serves /envoy/PAGE.
 type envoyProxy struct {
-	admin *envoyadmin.Client // no retries of its own beyond statsAttempts
-	log   hclog.Logger
-	slots chan struct{}
+	admin  *envoyadmin.Client                   // no retries of its own beyond statsAttempts
+	redact func(r io.Reader, w io.Writer) error // Options.RedactConfigDump
+	log    hclog.Logger
+	slots  chan struct{}
 }
 
-func newEnvoyProxy(admin *envoyadmin.Client, log hclog.Logger) *envoyProxy {
-	return &envoyProxy{admin: admin, log: log, slots: make(chan struct{}, maxEnvoyProxies)}
+func newEnvoyProxy(admin *envoyadmin.Client, redact func(io.Reader, io.Writer) error, log hclog.Logger) *envoyProxy {
+	return &envoyProxy{admin: admin, redact: redact, log: log, slots: make(chan struct{}, maxEnvoyProxies)}
 }
 
 func (p *envoyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -121,6 +121,10 @@ func (p *envoyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	query, err := page.query(r.URL.RawQuery)
 	if err != nil {
 		textError(w, http.StatusBadRequest, r.URL.Path+": "+err.Error())
+		return
+	}
+	if page.redact && p.redact == nil {
+		textError(w, http.StatusServiceUnavailable, r.URL.Path+": this agent cannot redact Envoy's config dump, so it does not pass it on")
 		return
 	}
 	select {
@@ -196,7 +200,7 @@ func (p *envoyProxy) serve(w http.ResponseWriter, r *http.Request, path string, 
 	out := &firstWrite{w: w, code: st.StatusCode, contentType: st.ContentType}
 	if page.redact {
 		out.contentType = "application/json"
-		err = configdump.Redact(body, out)
+		err = p.redact(body, out)
 	} else {
 		_, err = io.Copy(out, body)
 	}

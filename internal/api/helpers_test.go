@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/configdump"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/appnet/appnet-agent/internal/env"
@@ -88,7 +90,7 @@ func newTestService(tb testing.TB, envoy *httptest.Server, mod func(*testConfig)
 	if mod != nil {
 		mod(&c)
 	}
-	svc := New(Options{Config: c.env(), Admin: adminFor(tb, envoy), Logger: hclog.NewNullLogger()})
+	svc := New(Options{Config: c.env(), Admin: adminFor(tb, envoy), Logger: hclog.NewNullLogger(), RedactConfigDump: configdump.Redact})
 	if err := svc.Listen(); err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -58,6 +59,10 @@ type Options struct {
 	// /quitquitquit), with a cause for the log; false when one was requested already
 	// (supervise.Supervisor.RequestShutdown). Nil: those endpoints answer 503.
 	RequestShutdown func(cause string) bool
+	// RedactConfigDump copies Envoy's config dump JSON from r to w with its secrets redacted
+	// (configdump.Redact, or a process that runs it: the long-lived process does not link the
+	// Envoy API's descriptors that redaction reads). Nil: /envoy/config_dump answers 503.
+	RedactConfigDump func(r io.Reader, w io.Writer) error
 	// Outputs are the agent's guarded standard streams, whose lost lines
 	// appnet_agent_output_lines_lost_total counts.
 	Outputs []*logging.Stream
@@ -137,7 +142,7 @@ func New(o Options) *Service {
 	s.handler = routes(endpoints{status: statusHandler{s.health}, metrics: metricsHandler{s}, stats: stats, logging: s.levels,
 		drain: &drainHandler{admin: mutAdmin, log: log}, shutdown: &shutdownHandler{request: o.RequestShutdown, log: log},
 		ready: readyHandler{s.health}, live: liveHandler{s},
-		envoy: newEnvoyProxy(proxyAdmin, log)}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
+		envoy: newEnvoyProxy(proxyAdmin, o.RedactConfigDump, log)}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
 	if c.API.AdminMode != nil {
 		s.main = &apiListener{name: "management API server", handler: s.handler, log: log, bind: func() (net.Listener, error) {
 			if *c.API.AdminMode == "uds" {

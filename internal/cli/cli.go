@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/appnet/appnet-agent/internal/agentrun"
+	"github.com/appnet/appnet-agent/internal/configdump"
 	"github.com/appnet/appnet-agent/internal/startup"
 )
 
@@ -38,6 +40,28 @@ var commands = []command{
 	{names: []string{"help", "-h", "--help", "-help"}, usage: &helpUsage},
 }
 
+// internalCommands are run by the agent's own processes, not by users: help does not list them.
+var internalCommands = []command{
+	// The long-lived appnet-agent-supervisor links none of the Envoy API's descriptors that
+	// redaction reads, so it pipes GET /envoy/config_dump through this (agentrun.RedactWith).
+	{names: []string{agentrun.RedactCommand}, run: cmdRedactConfigDump, usage: &redactUsage},
+}
+
+var redactUsage = usage{name: agentrun.RedactCommand, summary: "copy Envoy's config dump from stdin to stdout with its secrets redacted (used by appnet-agent-supervisor)"}
+
+// cmdRedactConfigDump is configdump.Redact from stdin to stdout; errors go to stderr, exit 1.
+func cmdRedactConfigDump(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		fmt.Fprintf(stderr, "error: %s takes no arguments\n", agentrun.RedactCommand)
+		return 2
+	}
+	if err := configdump.Redact(os.Stdin, stdout); err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
 var helpUsage = usage{name: "help", synopsis: "[COMMAND]", summary: "print this overview, or a command's help (as COMMAND --help does)"}
 
 // lookup is the subcommand args name, or nil for run.
@@ -48,6 +72,11 @@ func lookup(args []string) *command {
 	for i := range commands {
 		if slices.Contains(commands[i].names, args[0]) {
 			return &commands[i]
+		}
+	}
+	for i := range internalCommands {
+		if slices.Contains(internalCommands[i].names, args[0]) {
+			return &internalCommands[i]
 		}
 	}
 	return nil

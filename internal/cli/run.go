@@ -6,21 +6,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
+	"github.com/appnet/appnet-agent/internal/agentrun"
 	"github.com/appnet/appnet-agent/internal/api"
+	"github.com/appnet/appnet-agent/internal/configdump"
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/envoyadmin"
-	"github.com/appnet/appnet-agent/internal/lifecycle"
 	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
-	"github.com/appnet/appnet-agent/internal/render"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
-	"github.com/appnet/appnet-agent/internal/tasklife"
 )
 
 // runFlags are the reference agent's flags; Go's flag package accepts -x and --x alike.
@@ -66,9 +63,6 @@ func parseRunFlags(args []string, stdout, stderr io.Writer) (f runFlags, code in
 // (-ldflags "-X github.com/appnet/appnet-agent/internal/cli.statsSnapshotPeriod=1s"), so they need not wait minutes for deltas; it
 // is no configuration knob.
 var statsSnapshotPeriod string
-
-// exitSoftware is the exit code when the supervisor itself fails (a bug): EX_SOFTWARE.
-const exitSoftware = 70
 
 // cmdRun renders the bootstrap, then starts and supervises Envoy until it is gone for good or a
 // shutdown signal has drained it. sigs were subscribed during package initialisation
@@ -121,8 +115,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": flags.configPath, "ENVOY_LOG_LEVEL": flags.logLevel})
-	cfg, warnings, err := env.Load(src, env.Options{Names: env.EnvironNames()})
+	cfg, warnings, err := agentrun.LoadConfig(flags.configPath, flags.logLevel)
 	if err != nil {
 		if flags.logLevel != "" { // the value came from the flag, not the variable
 			relabel(err, "ENVOY_LOG_LEVEL", "-logLevel (overrides ENVOY_LOG_LEVEL)")
@@ -178,83 +171,54 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
 	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 
-	admin := envoyadmin.New(adminTarget(res.Bootstrap.GetAdmin().GetAddress(), cfg.Admin.Port, log))
-	defer admin.Close()
-
-	// The supervisor is made (not run) first, so that what asks for a shutdown (POST /shutdown,
-	// the application exit watcher) has it from the start.
-	var sup *supervise.Supervisor
-	requestShutdown := func(cause string) bool { return sup.RequestShutdown(cause) }
-	svc := api.New(api.Options{Config: cfg, Admin: admin, Logger: log, AgentStarted: started,
-		SnapshotPeriod: snapshotPeriod(log), Build: buildInfo(), BootstrapWarnings: len(warnings) + len(res.Warnings),
-		BootstrapErrors: len(res.Problems.Errors()), BootstrapValidationWarnings: len(res.Problems.Warnings()),
-		RequestShutdown: requestShutdown, Outputs: []*logging.Stream{outStream, errStream}})
-	if err := svc.Listen(); err != nil {
-		log.Error("cannot start the management API: " + err.Error())
-		return 1
+	st := agentrun.State{
+		Started: started, ConfigPath: flags.configPath, LogLevel: flags.logLevel,
+		Argv:              supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts, log)),
+		Admin:             adminTarget(res.Bootstrap.GetAdmin().GetAddress(), cfg.Admin.Port, log),
+		BootstrapWarnings: len(warnings) + len(res.Warnings), BootstrapErrors: len(res.Problems.Errors()),
+		BootstrapValidationWarnings: len(res.Problems.Warnings()),
+		Build:                       buildInfo(), SnapshotPeriod: snapshotPeriod(log), Output: written.Handoff(),
+		AgentPath:                   agentPath(),
 	}
-	defer svc.Stop()
-
-	opts := supervise.Options{
-		Argv:          supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts, log)),
-		LogLevel:      svc.EnvoyLogLevel,
-		Signals:       sigs,
-		Admin:         admin,
-		Reaper:        reaper,
-		Logger:        log,
-		OnChange:      svc.EnvoyChanged,
-		AgentStarted:  started,
-		RestartCount:  cfg.Agent.RestartCount,
-		DrainWait:     cfg.Agent.DrainWait,
-		MinDrain:      cfg.Agent.MinDrain,
-		BeforeRestart: func() error { return restoreOutput(written, log) },
+	if sig, err := handOver(st, sigs, log); sig != nil {
+		written.Discard()
+		log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
+		return 0
+	} else if err != nil {
+		log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + err.Error())
 	}
-	opts.Stdout, opts.Stderr = stdout, stderr
+	p := agentrun.Params{State: st, Config: cfg, Log: log, Out: outStream, Err: errStream, Sigs: sigs,
+		Reaper: reaper, Output: written, RedactConfigDump: configdump.Redact}
 	if logFile != nil {
-		opts.Stdout, opts.Stderr = logFile, logFile
+		p.LogFile = logFile
 	}
-	apps := taskApps(cfg, log)
-	if apps != nil && cfg.Lifecycle.WaitForApp {
-		opts.Apps, opts.AppExitWait = apps, cfg.Lifecycle.AppExitWait
-	}
-	sup = supervise.New(opts)
-
-	// Every long-running part of the agent, in one list, kept by one group until the run loop
-	// ends (it stops first: deferred last).
-	parts := svc.Parts()
-	if reaper != nil {
-		parts = append(parts, reaper.Part())
-	}
-	if apps != nil && cfg.Lifecycle.ExitWithApp {
-		parts = append(parts, apps.ExitWatcher(tasklife.DefaultPoll, func(cause string) { requestShutdown(cause) }, log))
-	}
-	group := lifecycle.Start(log, parts...)
-	defer group.Stop()
-	return runLoop(context.Background(), sup, log)
+	return agentrun.Run(p)
 }
 
-// runLoop runs the supervisor until it returns the agent's exit code; a panic in it (a bug)
-// is logged with its stack and gives exitSoftware. See cmdRun for every exit path.
-func runLoop(ctx context.Context, sup *supervise.Supervisor, log interface{ Error(string, ...any) }) int {
-	code := exitSoftware
-	if err := lifecycle.Safely(func() error { code = sup.Run(ctx); return nil }); err != nil {
-		var pe *lifecycle.PanicError
-		errors.As(err, &pe)
-		log.Error("The Envoy supervisor panicked; the agent exits and Envoy with it. This is a bug; the stack:\n"+string(pe.Stack),
-			"panic", fmt.Sprint(pe.Value), "exit_code", exitSoftware)
-		return exitSoftware
+// handOver execs appnet-agent-supervisor, which runs the rest of the agent's life without the
+// Envoy API linked (issue 19), and returns only when it could not: with the error (run goes on
+// in this process), or with a shutdown signal that arrived meanwhile.
+func handOver(st agentrun.State, sigs chan os.Signal, log interface{ Debug(string, ...any) }) (os.Signal, error) {
+	path, err := agentrun.FindSupervisor()
+	if err != nil {
+		return nil, err
 	}
-	return code
+	log.Debug("handing over to the supervisor", "path", path)
+	sig, err := agentrun.Exec(path, os.Args, st, sigs)
+	if errors.Is(err, agentrun.ErrShutdown) {
+		return sig, nil
+	}
+	return nil, err
 }
 
-// restoreOutput puts back the bootstrap (and its side files) when they were removed or changed
-// while Envoy ran, so the restart reads what was validated (issue 16, item 13).
-func restoreOutput(out *render.Output, log interface{ Warn(string, ...any) }) error {
-	restored, err := out.Restore()
-	for _, p := range restored {
-		log.Warn("A file Envoy reads was removed or changed while Envoy ran; wrote it again from memory", "path", p)
+// agentPath is this executable's path, which the supervisor runs to redact config dumps; "" when
+// unknown (os.Args[0] is no path then: exec would look it up in PATH).
+func agentPath() string {
+	p, err := os.Executable()
+	if err != nil {
+		return ""
 	}
-	return err
+	return p
 }
 
 // relabel renames the variable of every *env.VarError in err named from.
@@ -273,15 +237,15 @@ func relabel(err error, from, to string) {
 
 // adminTarget is where the validated bootstrap puts Envoy's admin API, so the agent always talks to
 // the Envoy it configured (also for an existing ENVOY_CONFIG_FILE and in relay mode).
-func adminTarget(a *corev3.Address, fallback uint16, log interface{ Warn(string, ...any) }) envoyadmin.Target {
+func adminTarget(a *corev3.Address, fallback uint16, log interface{ Warn(string, ...any) }) agentrun.Admin {
 	if p := a.GetPipe(); p != nil {
-		return envoyadmin.UDS(p.GetPath())
+		return agentrun.Admin{UDS: p.GetPath()}
 	}
 	if port := a.GetSocketAddress().GetPortValue(); port > 0 && port <= 65535 {
-		return envoyadmin.TCP(uint16(port))
+		return agentrun.Admin{Port: uint16(port)}
 	}
 	log.Warn("the bootstrap has no admin TCP port or pipe; health checks and draining use ENVOY_ADMIN_ACCESS_PORT", "port", fallback)
-	return envoyadmin.TCP(fallback)
+	return agentrun.Admin{Port: fallback}
 }
 
 // snapshotPeriod is statsSnapshotPeriod when a test linked one in, else the default.
@@ -308,22 +272,4 @@ func contextUntilSignal(sigs <-chan os.Signal) (context.Context, context.CancelF
 		}
 	}()
 	return ctx, func() { cancel(context.Canceled) }
-}
-
-// taskApps are the task's application containers when the agent follows them (ECS task
-// metadata, APPNET_WAIT_FOR_APP_EXIT or APPNET_EXIT_WHEN_APP_EXITS); nil otherwise, and then
-// the shutdown is as without task metadata.
-func taskApps(cfg *env.Config, log interface{ Info(string, ...any) }) *tasklife.Apps {
-	base, ok := cfg.TaskMetadata()
-	l := cfg.Lifecycle
-	if !ok || (!l.WaitForApp && !l.ExitWithApp) {
-		return nil
-	}
-	which := "every other container of type NORMAL"
-	if len(l.AppContainers) > 0 {
-		which = "APPNET_APP_CONTAINERS " + strings.Join(l.AppContainers, ",")
-	}
-	log.Info("Following the task's application containers (ECS task metadata)", "application", which,
-		"wait_on_shutdown", l.WaitForApp, "exit_when_they_exit", l.ExitWithApp)
-	return tasklife.New(base, l.AppContainers)
 }

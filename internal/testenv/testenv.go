@@ -72,16 +72,30 @@ func Build(name, pkg string, flags ...string) (string, error) {
 			b.err = err
 			return
 		}
-		b.path = filepath.Join(dir, name)
-		args := append(append([]string{"build"}, flags...), "-o", b.path, pkg)
-		cmd := exec.Command("go", args...)
-		cmd.Dir = RepoRoot()
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo(flags))
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		if b.path, b.err = buildInto(filepath.Join(dir, name), pkg, flags); b.err != nil {
+			return
+		}
+		if c, ok := companions[name]; ok && pkg == "." {
+			_, b.err = buildInto(filepath.Join(dir, c[0]), c[1], flags)
 		}
 	})
 	return b.path, b.err
+}
+
+// companions are the binaries built next to a binary, as installed: the agent execs
+// appnet-agent-supervisor from its own directory (internal/agentrun).
+var companions = map[string][2]string{"appnet-agent": {"appnet-agent-supervisor", "./cmd/appnet-agent-supervisor"}}
+
+// buildInto runs `go build flags -o path pkg` from the repository root.
+func buildInto(path, pkg string, flags []string) (string, error) {
+	args := append(append([]string{"build"}, flags...), "-o", path, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = RepoRoot()
+	cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo(flags))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return path, nil
 }
 
 // cgo is CGO_ENABLED for a build with flags: 0, a static binary as released and as the
@@ -116,7 +130,8 @@ func RemoveBuilds() {
 	}
 }
 
-// AgentBinary builds the agent (`go build flags .`), named appnet-agent.
+// AgentBinary builds the agent (`go build flags .`), named appnet-agent, and
+// appnet-agent-supervisor next to it.
 func AgentBinary(flags ...string) (string, error) { return Build("appnet-agent", ".", flags...) }
 
 // StandinBinary builds envoy-standin, named envoy.

@@ -1,0 +1,213 @@
+package agentrun
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/appnet/appnet-agent/internal/bootfile"
+	"github.com/appnet/appnet-agent/internal/earlysignal"
+	"github.com/appnet/appnet-agent/internal/logfile"
+	"github.com/appnet/appnet-agent/internal/logging"
+	"github.com/appnet/appnet-agent/internal/supervise"
+)
+
+// SupervisorName is the long-lived binary's name; it is installed next to appnet-agent.
+const SupervisorName = "appnet-agent-supervisor"
+
+// handoffEnv names the descriptor that holds the State, in the supervisor's environment; it is
+// removed from the environment before Envoy starts.
+const handoffEnv = "APPNET_AGENT_HANDOFF_FD"
+
+// handoffName is the name of the memory file that holds the State (/proc/self/fd/N reads
+// "/memfd:appnet-agent-handoff"): Resume accepts no other descriptor, so a variable set by hand
+// cannot make the supervisor skip rendering and validation.
+const handoffName = "appnet-agent-handoff"
+
+// FindSupervisor returns the path of appnet-agent-supervisor next to the running agent's own
+// executable (symbolic links resolved): named so, or named as the agent is with
+// "appnet-agent-supervisor" for "appnet-agent" (the release's appnet-agent_VERSION_linux_ARCH
+// finds appnet-agent-supervisor_VERSION_linux_ARCH). The error says where it looked.
+func FindSupervisor() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the agent's own executable: %w", err)
+	}
+	if resolved, err := filepath.EvalSymlinks(self); err == nil {
+		self = resolved
+	}
+	dir, base := filepath.Split(self)
+	candidates := []string{filepath.Join(dir, SupervisorName)}
+	if renamed := strings.Replace(base, "appnet-agent", SupervisorName, 1); renamed != base && renamed != SupervisorName {
+		candidates = append(candidates, filepath.Join(dir, renamed))
+	}
+	for _, path := range candidates {
+		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("no executable %s next to %s; the image and the release ship both", strings.Join(candidates, " or "), self)
+}
+
+// ErrShutdown is what Exec returns when a shutdown signal arrived before the exec: the caller
+// ends the agent as for any signal before Envoy starts.
+var ErrShutdown = errors.New("a shutdown signal arrived before the supervisor started")
+
+// Exec replaces this process with the supervisor at path, handing it st. It returns only when
+// it did not exec: ErrShutdown with the signal when one arrived (consumed from sigs), or the
+// error (the caller then runs Run itself). The shutdown signals are blocked on the thread that
+// execs, so one that arrives during the exec stays pending and reaches the supervisor as soon
+// as it subscribes (internal/earlysignal, during its package initialisation); only one that
+// reaches another thread of this process in the microseconds between the last look at sigs
+// and the exec is lost.
+//
+// argv is the supervisor's command line: the agent's own, so that ps and pgrep show the process
+// as before (Resume names it after argv[0] too).
+func Exec(path string, argv []string, st State, sigs chan os.Signal) (os.Signal, error) {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.MemfdCreate(handoffName, 0) // no MFD_CLOEXEC: the supervisor reads it
+	if err != nil {
+		return nil, fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, data); err != nil {
+		return nil, fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
+	}
+	environ := append(withoutHandoff(os.Environ()), handoffEnv+"="+strconv.Itoa(fd))
+
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var block, old unix.Sigset_t
+	for _, s := range earlysignal.Shutdown {
+		addSignal(&block, s)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &block, &old); err != nil {
+		return nil, fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
+	}
+	defer func() { _ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }()
+	select {
+	case sig := <-sigs:
+		return sig, ErrShutdown
+	default:
+	}
+	err = unix.Exec(path, argv, environ)
+	return nil, fmt.Errorf("cannot exec %s: %w", path, err)
+}
+
+func addSignal(set *unix.Sigset_t, sig os.Signal) {
+	s, ok := sig.(unix.Signal)
+	if !ok || s <= 0 {
+		return
+	}
+	bits := uint(8 * unsafe.Sizeof(set.Val[0]))
+	n := uint(s) - 1
+	set.Val[n/bits] |= 1 << (n % bits)
+}
+
+func withoutHandoff(environ []string) []string {
+	out := environ[:0:0]
+	for _, kv := range environ {
+		if !strings.HasPrefix(kv, handoffEnv+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// readHandoff reads the State from the descriptor handoffEnv names, checks that it is the
+// agent's memory file, closes it and removes the variable, so Envoy inherits neither.
+func readHandoff() (State, error) {
+	var st State
+	v, ok := os.LookupEnv(handoffEnv)
+	if !ok {
+		return st, fmt.Errorf("%s is started by appnet-agent (run), which renders and validates the bootstrap first; run appnet-agent instead", SupervisorName)
+	}
+	_ = os.Unsetenv(handoffEnv)
+	fd, err := strconv.Atoi(v)
+	if err != nil || fd < 3 {
+		return st, fmt.Errorf("%s=%q: not a descriptor the agent handed over", handoffEnv, v)
+	}
+	if link, err := os.Readlink("/proc/self/fd/" + v); err != nil || !strings.HasPrefix(link, "/memfd:"+handoffName) {
+		return st, fmt.Errorf("%s=%s: not the agent's hand-over (%s)", handoffEnv, v, link)
+	}
+	f := os.NewFile(uintptr(fd), handoffName)
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return st, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("the agent's hand-over: %w", err)
+	}
+	return st, nil
+}
+
+// Resume is appnet-agent-supervisor's main: it takes over from the agent that exec'd it (the
+// State, the configuration from the same environment and flags, the log file, the files written
+// for Envoy), becomes the orphan reaper again, and runs Run. The agent logged everything about
+// the configuration and the bootstrap already; Resume logs only its own failures.
+func Resume(sigs chan os.Signal, stdout, stderr io.Writer) int {
+	outStream, errStream := logging.NewStreams(stdout, stderr)
+	nameProcess()
+	st, err := readHandoff()
+	if err != nil {
+		fmt.Fprintf(errStream, "error: %v\n", err)
+		return 2
+	}
+	cfg, _, err := LoadConfig(st.ConfigPath, st.LogLevel)
+	if err != nil { // the same environment the agent loaded without error
+		fmt.Fprintf(errStream, "error: %v\n", err)
+		return 1
+	}
+	p := Params{State: st, Config: cfg, Out: outStream, Err: errStream, Sigs: sigs, RedactConfigDump: RedactWith(st.AgentPath)}
+	var out io.Writer = errStream
+	if p.LogFile, err = logfile.FromConfig(cfg.Logging); err != nil {
+		fmt.Fprintf(errStream, "error: %v\n", err)
+		return 1
+	}
+	if p.LogFile != nil {
+		defer p.LogFile.Close()
+		p.LogFile.SetFallback(errStream)
+		out = p.LogFile
+	}
+	p.Log = logging.NewFormat(out, cfg.Agent.LogLevel, cfg.Logging.Format)
+	if p.Reaper, err = supervise.NewReaper(p.Log); err != nil {
+		p.Log.Warn("orphaned processes will not be reaped", "error", err)
+		p.Reaper = nil
+	} else {
+		defer p.Reaper.Stop()
+	}
+	if p.Output, err = bootfile.TakeOver(st.Output); err != nil {
+		p.Log.Error(err.Error())
+		return 1
+	}
+	return Run(p)
+}
+
+// nameProcess gives the process the name of the command that started the agent (argv[0]),
+// not the supervisor's file name, so that tools that look for it by name find it as before.
+func nameProcess() {
+	name := filepath.Base(os.Args[0])
+	if name == SupervisorName || name == "." || name == "/" {
+		return
+	}
+	if len(name) > 15 { // TASK_COMM_LEN less its terminating NUL
+		name = name[:15]
+	}
+	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(unsafe.StringData(name+"\x00"))), 0, 0, 0)
+}

@@ -169,7 +169,6 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	res, written := boot.res, boot.written
 	path := written.Path
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
-	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 
 	st := agentrun.State{
 		Started: started, ConfigPath: flags.configPath, LogLevel: flags.logLevel,
@@ -187,6 +186,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	} else if err != nil {
 		log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + err.Error())
 	}
+	startup.Done() // the start-up GC pause ends here; a long-running agent must collect (the supervisor never pauses)
 	p := agentrun.Params{State: st, Config: cfg, Log: log, Out: outStream, Err: errStream, Sigs: sigs,
 		Reaper: reaper, Output: written, RedactConfigDump: configdump.Redact}
 	if logFile != nil {

@@ -38,6 +38,8 @@ type State struct {
 	// configuration is loaded again from the same environment (LoadConfig).
 	ConfigPath string `json:"config_path,omitempty"`
 	LogLevel   string `json:"log_level,omitempty"`
+	// ExistingFile is whether ENVOY_CONFIG_FILE held a bootstrap that the agent used as is.
+	ExistingFile bool `json:"existing_file,omitempty"`
 	// Argv is Envoy's command line (supervise.Args) without the log level, which the
 	// management API may change.
 	Argv []string `json:"argv"`
@@ -91,10 +93,16 @@ type Params struct {
 const exitSoftware = 70
 
 // LoadConfig loads run's configuration from the environment, with the -envoyConfigPath and
-// -logLevel flags over ENVOY_CONFIG_FILE and ENVOY_LOG_LEVEL.
-func LoadConfig(configPath, logLevel string) (*env.Config, []string, error) {
+// -logLevel flags over ENVOY_CONFIG_FILE and ENVOY_LOG_LEVEL. existing, when set, answers whether
+// ENVOY_CONFIG_FILE held a bootstrap when the agent started (the supervisor loads the
+// configuration again after the agent wrote it there, and must reach the same answer).
+func LoadConfig(configPath, logLevel string, existing *bool) (*env.Config, []string, error) {
 	src := env.Overlay(os.LookupEnv, map[string]string{"ENVOY_CONFIG_FILE": configPath, "ENVOY_LOG_LEVEL": logLevel})
-	return env.Load(src, env.Options{Names: env.EnvironNames()})
+	opts := env.Options{Names: env.EnvironNames()}
+	if existing != nil {
+		opts.FileHasContent = func(string) bool { return *existing }
+	}
+	return env.Load(src, opts)
 }
 
 // Run starts the Envoy admin client, the management service's listener (a port in use exits 1

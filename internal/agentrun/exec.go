@@ -169,7 +169,7 @@ func Resume(sigs chan os.Signal, stdout, stderr io.Writer) int {
 		fmt.Fprintf(errStream, "error: %v\n", err)
 		return 2
 	}
-	cfg, _, err := LoadConfig(st.ConfigPath, st.LogLevel)
+	cfg, _, err := LoadConfig(st.ConfigPath, st.LogLevel, &st.ExistingFile)
 	if err != nil { // the same environment the agent loaded without error
 		fmt.Fprintf(errStream, "error: %v\n", err)
 		return 1

@@ -19,7 +19,7 @@ import (
 // TestStateCrossesTheExec: what the agent hands over is what the supervisor reads.
 func TestStateCrossesTheExec(t *testing.T) {
 	st := State{
-		Started: time.Unix(1700000000, 123456789).UTC(), ConfigPath: "/etc/envoy.yaml", LogLevel: "debug",
+		Started: time.Unix(1700000000, 123456789).UTC(), ConfigPath: "/etc/envoy.yaml", LogLevel: "debug", ExistingFile: true,
 		Argv: []string{"/usr/bin/envoy", "-c", "/tmp/x.yaml"}, Admin: Admin{UDS: "/tmp/admin.sock"},
 		BootstrapWarnings: 2, BootstrapErrors: 1, BootstrapValidationWarnings: 3,
 		Build:          api.BuildInfo{Version: "v1.2.3", GoVersion: "go1.26", ControlPlaneVersion: "v1.40.0"},

@@ -115,7 +115,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	cfg, warnings, err := agentrun.LoadConfig(flags.configPath, flags.logLevel)
+	cfg, warnings, err := agentrun.LoadConfig(flags.configPath, flags.logLevel, nil)
 	if err != nil {
 		if flags.logLevel != "" { // the value came from the flag, not the variable
 			relabel(err, "ENVOY_LOG_LEVEL", "-logLevel (overrides ENVOY_LOG_LEVEL)")
@@ -171,7 +171,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	log.Info("bootstrap ready", "path", path, "existing", res.Existing, "elapsed", time.Since(started).Round(time.Microsecond).String())
 
 	st := agentrun.State{
-		Started: started, ConfigPath: flags.configPath, LogLevel: flags.logLevel,
+		Started: started, ConfigPath: flags.configPath, LogLevel: flags.logLevel, ExistingFile: cfg.Mode.ExistingFile,
 		Argv:              supervise.Args(cfg, path, supervise.Concurrency(cfg, res.Facts, log)),
 		Admin:             adminTarget(res.Bootstrap.GetAdmin().GetAddress(), cfg.Admin.Port, log),
 		BootstrapWarnings: len(warnings) + len(res.Warnings), BootstrapErrors: len(res.Problems.Errors()),

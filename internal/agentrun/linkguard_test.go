@@ -1,0 +1,73 @@
+package agentrun
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
+)
+
+// TestLinkGuards keeps what issue 19 took out of the binaries out: the long-lived
+// appnet-agent-supervisor links no go-control-plane package (its memory is the point: 10 MiB
+// against 33), and neither binary links go-cmp (0.5 ms of package initialisation in every
+// process; it is a test-only dependency). A failure names the package that brings the module
+// in, so a change to internal/agentrun, api, supervise, envoyadmin, logging, logfile, env or
+// bootfile that imports render, validate or an Envoy API package is caught at merge time.
+func TestLinkGuards(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	tests := []struct {
+		main, module, why string
+	}{
+		{"./cmd/appnet-agent-supervisor", "github.com/envoyproxy/", "the long-lived process must not hold the Envoy API; keep it in appnet-agent (before the hand-over) and pass plain data in agentrun.State"},
+		{"./cmd/appnet-agent-supervisor", "github.com/google/go-cmp", "go-cmp is test-only"},
+		{".", "github.com/google/go-cmp", "go-cmp is test-only (golden uses internal/golden/protodiff.go)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.main+" "+tt.module, func(t *testing.T) {
+			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", tt.main)
+			cmd.Dir = testenv.RepoRoot()
+			cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("go list: %v", err)
+			}
+			// The shortest import chain from the main package into the module names the change.
+			imports := map[string][]string{}
+			var root string
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				pkg, deps, _ := strings.Cut(line, ":")
+				imports[pkg] = strings.Fields(deps)
+				root = pkg // go list -deps prints the main package last
+			}
+			if chain := importChain(imports, root, tt.module); chain != nil {
+				t.Errorf("%s links %s (%s):\n  %s", tt.main, tt.module, tt.why, strings.Join(chain, "\n  → "))
+			}
+		})
+	}
+}
+
+// importChain returns the shortest chain of imports from root to a package under prefix, nil if
+// there is none.
+func importChain(imports map[string][]string, root, prefix string) []string {
+	from := map[string]string{root: ""}
+	for queue := []string{root}; len(queue) > 0; queue = queue[1:] {
+		pkg := queue[0]
+		if strings.HasPrefix(pkg, prefix) {
+			var chain []string
+			for p := pkg; p != ""; p = from[p] {
+				chain = append([]string{p}, chain...)
+			}
+			return chain
+		}
+		for _, imp := range imports[pkg] {
+			if _, seen := from[imp]; !seen {
+				from[imp] = pkg
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return nil
+}

@@ -70,10 +70,12 @@ var statsSnapshotPeriod string
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
 // bootstrap, no log file); otherwise the log file, the orphan reaper (subreaper), the
-// bootstrap, the Envoy admin client, the management service's listener (first, so a port in
-// use exits 1 before Envoy starts), then every long-running part in one lifecycle group (the
-// service's parts and the reaping), and the supervisor, which tells the service about every
-// Envoy start and exit and takes Envoy's -l level from it; then the run loop.
+// bootstrap; then the exec into appnet-agent-supervisor (handOver; in this process when it is
+// missing), which goes on in agentrun.Run: the Envoy admin client, the management service's
+// listener (first, so a port in use exits 1 before Envoy starts), then every long-running part
+// in one lifecycle group (the service's parts and the reaping), and the supervisor, which tells
+// the service about every Envoy start and exit and takes Envoy's -l level from it; then the run
+// loop.
 //
 // Every way out, and its exit code:
 //

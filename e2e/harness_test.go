@@ -173,11 +173,53 @@ func (a *agent) cleanup() {
 
 // signal sends sig to the agent process only (not its group), also when a launcher (unshare,
 // sh) runs it.
+//
+// Once Envoy runs, it first waits for the agent's hand-over to the supervisor to end
+// (waitHandedOver): during the exec and the supervisor's runtime start, a few milliseconds, a
+// shutdown signal still has its default action (docs/OPERATIONS.md), as in the agent's own
+// first milliseconds. signalNow does not wait.
 func (a *agent) signal(sig syscall.Signal) {
+	a.t.Helper()
+	if len(envoyStarts(a.events())) > 0 {
+		a.waitHandedOver()
+	}
+	a.signalNow(sig)
+}
+
+// signalNow sends sig to the agent at once.
+func (a *agent) signalNow(sig syscall.Signal) {
 	a.t.Helper()
 	if err := syscall.Kill(a.agentPid(), sig); err != nil {
 		a.t.Fatalf("signalling the agent: %v", err)
 	}
+}
+
+// waitHandedOver waits (10 s at most) until the agent's process runs appnet-agent-supervisor
+// past its package initialisation — Resume renames it after the agent (its comm is then no
+// longer the supervisor's file name) — or runs without a supervisor next to the agent binary,
+// or has exited.
+func (a *agent) waitHandedOver() {
+	a.t.Helper()
+	supervisor := filepath.Join(filepath.Dir(agentBin), "appnet-agent-supervisor")
+	if _, err := os.Stat(supervisor); err != nil {
+		return
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-a.done:
+			return
+		default:
+		}
+		pid := a.agentPid()
+		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if exe == supervisor && strings.TrimSpace(string(comm)) != "appnet-agent-su" {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	a.fatalf("the agent did not hand over to %s within 10 s", supervisor)
 }
 
 // agentPid is the agent's pid: the started process, or, under a launcher, the process below

@@ -130,7 +130,7 @@ func TestShutdownSignalDuringStart(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond) // into the template execution
 	sent := time.Now()
-	a.signal(syscall.SIGTERM)
+	a.signalNow(syscall.SIGTERM)
 	if code := a.wait(20 * time.Second); code != 0 {
 		a.fatalf("exit code %d, want 0", code)
 	}
@@ -159,14 +159,15 @@ func TestShutdownSignalDuringStart(t *testing.T) {
 // a trace line with hundreds of packages still to go.
 func TestSignalDuringPackageInit(t *testing.T) {
 	t.Parallel()
-	sigtermDuringTracedInit(t, func(line string) bool { return strings.HasPrefix(line, "init github.com/appnet/appnet-agent/") })
+	sigtermDuringTracedInit(t, func(line string) bool { return strings.HasPrefix(line, "init github.com/appnet/appnet-agent/") }, nil)
 }
 
 // sigtermDuringTracedInit runs the agent with its package initialisation traced
 // (GODEBUG=inittrace=1) into a pipe of one page, reads the output until atLine says to stop, so
 // the process blocks on a trace line with packages still to go, sends SIGTERM, and checks that
-// the agent exits 0 with the line saying why, Envoy never started.
-func sigtermDuringTracedInit(t *testing.T, atLine func(line string) bool) {
+// the agent exits 0 — with the line saying why and Envoy never started, or, when check is set,
+// as check says (it gets the output after the stop).
+func sigtermDuringTracedInit(t *testing.T, atLine func(line string) bool, check func(a *agent, rest string)) {
 	a := newAgent(t, "GODEBUG=inittrace=1")
 	r, w, err := os.Pipe()
 	if err != nil {
@@ -189,10 +190,17 @@ func sigtermDuringTracedInit(t *testing.T, atLine func(line string) bool) {
 			break
 		}
 	}
-	a.signal(syscall.SIGTERM)
+	a.signalNow(syscall.SIGTERM)
 	var rest testenv.SafeBuffer
 	go func() { _, _ = io.Copy(&rest, br) }()
 	code := a.wait(30 * time.Second)
+	if check != nil {
+		if code != 0 {
+			a.fatalf("exit code %d, want 0; output:\n%s", code, tail(rest.String(), 3000))
+		}
+		check(a, rest.String())
+		return
+	}
 	if code != 0 || !strings.Contains(rest.String(), "Shutdown requested before Envoy started; exiting") {
 		ws, _ := a.cmd.ProcessState.Sys().(syscall.WaitStatus)
 		a.fatalf("exit code %d (killed by %v), want 0 and a line saying why; output:\n%s", code, ws.Signal(), tail(rest.String(), 3000))

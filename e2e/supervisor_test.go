@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -93,16 +95,133 @@ func TestSupervisorByHand(t *testing.T) {
 	}
 }
 
-// TestSignalDuringHandOver: a SIGTERM that arrives while the supervisor's packages are being
-// initialised, after the agent exec'd it, is a clean shutdown request (exit 0, Envoy never
-// started). The trace pipe (sigtermDuringTracedInit) holds the supervisor at a package of this
-// module; that the shutdown signals stay blocked across the exec itself, until the supervisor
-// subscribes, is not reached by this test (the pipe holds about 50 trace lines).
+// TestSignalDuringHandOver: Envoy starts before the agent execs the supervisor; a SIGTERM that
+// arrives while the supervisor's packages are being initialised drains that Envoy (exit 0): the
+// same Envoy, started once, asked to drain, then SIGTERMed — never SIGKILLed, nor restarted.
+// The trace pipe (sigtermDuringTracedInit) holds the supervisor at a package of this module,
+// after its signal subscription. A signal during the exec itself and the Go runtime's start,
+// before any package is initialised, is not reached (nor can it be handled: the runtime unblocks
+// and acts on SIGTERM, SIGINT and SIGQUIT before package initialisation; docs/DESIGN.md).
 func TestSignalDuringHandOver(t *testing.T) {
 	t.Parallel()
-	ready := false
+	started := false
 	sigtermDuringTracedInit(t, func(line string) bool {
-		ready = ready || strings.Contains(line, "bootstrap ready")
-		return ready && strings.HasPrefix(line, "init github.com/appnet/appnet-agent/")
-	})
+		started = started || strings.Contains(line, "Envoy started")
+		return started && strings.HasPrefix(line, "init github.com/appnet/appnet-agent/")
+	}, checkDrainedOnce)
+}
+
+// checkDrainedOnce checks that the one Envoy started was drained and stopped by SIGTERM.
+func checkDrainedOnce(a *agent, rest string) {
+	evs := a.events()
+	starts := envoyStarts(evs)
+	if len(starts) != 1 {
+		a.fatalf("%d Envoy starts, want 1 (no restart across the hand-over); output:\n%s", len(starts), tail(rest, 3000))
+	}
+	pid := starts[0].Pid
+	switch {
+	case len(filter(evs, isDrain)) == 0:
+		a.fatalf("Envoy was not drained; output:\n%s", tail(rest, 3000))
+	case len(filter(evs, isSignal(pid, "SIGTERM"))) != 1:
+		a.fatalf("Envoy %d got no SIGTERM; output:\n%s", pid, tail(rest, 3000))
+	case len(filter(evs, isSignal(pid, "SIGKILL"))) != 0:
+		a.fatalf("Envoy %d got SIGKILL", pid)
+	}
+}
+
+// TestEnvoySurvivesTheHandOver: the agent starts Envoy, then execs the supervisor, which
+// adopts that Envoy: the same process (pid, parent) keeps running — its parent-death signal is
+// bound to the thread that forked it, which is the thread that exec'd — with nothing logged
+// twice, and /status reports it. A SIGTERM then drains it.
+func TestEnvoySurvivesTheHandOver(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t)
+	a.withAPI()
+	a.start()
+	up := a.waitEnvoyUp(1)
+	a.waitHandedOver()
+	time.Sleep(300 * time.Millisecond) // a SIGKILL from a lost parent thread would have come
+	agentPid := a.cmd.Process.Pid
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", up.Pid))
+	if err != nil {
+		a.fatalf("Envoy %d is gone after the hand-over: %v", up.Pid, err)
+	}
+	fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+	if fields[0] == "Z" || fields[1] != strconv.Itoa(agentPid) {
+		a.fatalf("Envoy %d: state %s, parent %s; want running, the agent's child (%d)", up.Pid, fields[0], fields[1], agentPid)
+	}
+	evs := a.events()
+	if starts := envoyStarts(evs); len(starts) != 1 || starts[0].Pid != up.Pid {
+		a.fatalf("Envoy starts %+v, want one, pid %d", starts, up.Pid)
+	}
+	if n := len(filter(evs, isEvent("signal"))); n != 0 {
+		a.fatalf("Envoy got %d signals across the hand-over", n)
+	}
+	st, _, _ := a.status()
+	if st.EnvoyPid != strconv.Itoa(up.Pid) || st.EnvoyRestartCount != "0" {
+		a.fatalf("/status says Envoy pid %s, %s restarts; want %d, 0", st.EnvoyPid, st.EnvoyRestartCount, up.Pid)
+	}
+	stderr := a.stderr()
+	for _, line := range []string{"Executing command", "Envoy started", "Server started", "bootstrap ready"} {
+		if n := strings.Count(stderr, line); n != 1 {
+			a.fatalf("%q logged %d times, want once:\n%s", line, n, stderr)
+		}
+	}
+	a.signal(syscall.SIGTERM)
+	if code := a.wait(20 * time.Second); code != 0 {
+		a.fatalf("exit code %d after SIGTERM, want 0", code)
+	}
+	checkDrainedOnce(a, a.stderr())
+}
+
+// TestEnvoyExitDuringHandOver: an Envoy that exits at once, while the agent execs the
+// supervisor, is a zombie the supervisor reaps and reports as any exit (the orphan reaper
+// leaves it alone), and restarts within the budget.
+func TestEnvoyExitDuringHandOver(t *testing.T) {
+	t.Parallel()
+	a := newAgent(t, "STANDIN_LIFETIME=1ms", "STANDIN_EXIT_CODE=3", "APPNET_ENVOY_RESTART_COUNT=1")
+	a.start()
+	if code := a.wait(30 * time.Second); code != 3 {
+		a.fatalf("exit code %d, want Envoy's 3", code)
+	}
+	starts := envoyStarts(a.events())
+	stderr := a.stderr()
+	if len(starts) != 2 {
+		a.fatalf("%d Envoy starts, want 2 (the first, one restart)", len(starts))
+	}
+	for _, s := range starts {
+		if !strings.Contains(stderr, fmt.Sprintf("Envoy process exited pid=%d status=\"exited with code 3\"", s.Pid)) {
+			a.fatalf("Envoy %d's exit is not reported:\n%s", s.Pid, stderr)
+		}
+	}
+	if strings.Contains(stderr, "Reaped orphaned process") || strings.Contains(stderr, "lost its exit status") {
+		a.fatalf("the orphan reaper took Envoy's exit:\n%s", stderr)
+	}
+}
+
+// TestEnvoyOutputDuringHandOver: what Envoy prints at once, while the agent execs the
+// supervisor, waits in the pipes the supervisor takes over: every line arrives, once.
+func TestEnvoyOutputDuringHandOver(t *testing.T) {
+	t.Parallel()
+	const lines = 3000
+	a := newAgent(t, "STANDIN_STDOUT_LINES="+strconv.Itoa(lines), "STANDIN_STDERR_LINES="+strconv.Itoa(lines))
+	runUntilLinesDone(a, 2)
+	out, _ := os.ReadFile(filepath.Join(a.dir, "agent.stdout"))
+	for _, c := range []struct {
+		text string
+		re   *regexp.Regexp
+	}{{string(out), stdoutLine}, {a.stderr(), stderrLine}} {
+		seen := make([]int, lines+1)
+		for _, l := range strings.Split(c.text, "\n") {
+			if m := c.re.FindStringSubmatch(l); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				seen[n]++
+			}
+		}
+		for n := 1; n <= lines; n++ {
+			if seen[n] != 1 {
+				a.fatalf("%s: line %d seen %d times, want once", c.re, n, seen[n])
+			}
+		}
+	}
 }

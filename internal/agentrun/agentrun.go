@@ -58,6 +58,14 @@ type State struct {
 	// AgentPath is appnet-agent's executable, which the supervisor runs to redact Envoy's
 	// config dump (RedactWith).
 	AgentPath string `json:"agent_path"`
+
+	// Set by StartAndHandOver for the supervisor: the Envoy it started, the duplicates of the
+	// management API's listeners it bound (0: none), and the shutdown signal that arrived
+	// after Envoy started and before the exec (0: none), which the supervisor acts on at once.
+	Envoy    *supervise.EnvoyHandoff `json:"envoy,omitempty"`
+	APIFD    int                     `json:"api_fd,omitempty"`
+	ScrapeFD int                     `json:"scrape_fd,omitempty"`
+	Signal   int                     `json:"signal,omitempty"`
 }
 
 // Admin is Envoy's admin API: a Unix socket path, or else a loopback TCP port.
@@ -87,6 +95,10 @@ type Params struct {
 	// RedactConfigDump redacts Envoy's config dump for GET /envoy/config_dump (see
 	// api.Options.RedactConfigDump).
 	RedactConfigDump func(r io.Reader, w io.Writer) error
+	// Adopt is the Envoy started already (supervise.Options.Adopt); nil: Run starts it.
+	Adopt *supervise.Spawned
+	// Listeners are the management API's listeners bound already (api.Options.Listeners).
+	Listeners api.Listeners
 }
 
 // exitSoftware is the exit code when the supervisor itself fails (a bug): EX_SOFTWARE.
@@ -122,7 +134,8 @@ func Run(p Params) int {
 	svc := api.New(api.Options{Config: p.Config, Admin: admin, Logger: log, AgentStarted: st.Started,
 		SnapshotPeriod: st.SnapshotPeriod, Build: st.Build, BootstrapWarnings: st.BootstrapWarnings,
 		BootstrapErrors: st.BootstrapErrors, BootstrapValidationWarnings: st.BootstrapValidationWarnings,
-		RequestShutdown: requestShutdown, RedactConfigDump: p.RedactConfigDump, Outputs: []*logging.Stream{p.Out, p.Err}})
+		RequestShutdown: requestShutdown, RedactConfigDump: p.RedactConfigDump, Listeners: p.Listeners,
+		Outputs: []*logging.Stream{p.Out, p.Err}})
 	if err := svc.Listen(); err != nil {
 		log.Error("cannot start the management API: " + err.Error())
 		return 1
@@ -143,6 +156,7 @@ func Run(p Params) int {
 		DrainWait:     cfg.Agent.DrainWait,
 		MinDrain:      cfg.Agent.MinDrain,
 		BeforeRestart: func() error { return restoreOutput(p.Output, log) },
+		Adopt:         p.Adopt,
 	}
 	opts.Stdout, opts.Stderr = p.Out, p.Err
 	if p.LogFile != nil {

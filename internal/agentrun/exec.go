@@ -2,7 +2,6 @@ package agentrun
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,14 +9,17 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/bootfile"
 	"github.com/appnet/appnet-agent/internal/earlysignal"
 	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
+	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
@@ -58,35 +60,73 @@ func FindSupervisor() (string, error) {
 	return "", fmt.Errorf("no executable %s next to %s; the image and the release ship both", strings.Join(candidates, " or "), self)
 }
 
-// ErrShutdown is what Exec returns when a shutdown signal arrived before the exec: the caller
-// ends the agent as for any signal before Envoy starts.
-var ErrShutdown = errors.New("a shutdown signal arrived before the supervisor started")
+// StartAndHandOver is run's second half when the supervisor is installed (at path): it binds
+// the management API's listeners (a port in use exits 1 before Envoy starts), starts Envoy
+// (supervise.Spawn), and only then execs the supervisor, handing it Envoy, the listeners and
+// the State (Exec) — so neither the exec nor the supervisor's start delays Envoy's. It returns
+// only when it did not exec: with Run's exit code, after supervising Envoy in this process.
+//
+// Envoy's parent-death signal is bound to the OS thread that forks it (golang/go#27505), and
+// an exec ends every other thread: so this goroutine locks its thread, forks Envoy and execs
+// from it. The lock is never released: if the exec fails, Run goes on in this goroutine,
+// whose thread must live as long as Envoy.
+func StartAndHandOver(path string, p Params) int {
+	log := p.Log
+	lns, err := api.Bind(p.Config, log)
+	if err != nil {
+		log.Error("cannot start the management API: " + err.Error())
+		return 1
+	}
+	p.Listeners = lns
+	select {
+	case sig := <-p.Sigs:
+		lns.Close()
+		log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
+		return 0
+	default:
+	}
+	runtime.LockOSThread()
+	sp, err := supervise.Spawn(supervise.Options{Argv: p.State.Argv, Logger: log, Reaper: p.Reaper})
+	if sp != nil {
+		p.Adopt = sp
+	}
+	if err == nil {
+		err = handOver(path, p)
+		log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + err.Error())
+	}
+	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
+	return Run(p)
+}
+
+// handOver execs the supervisor at path with p's State, Envoy and listeners; it returns only
+// when it could not, with the error.
+func handOver(path string, p Params) error {
+	st := p.State
+	env, err := p.Adopt.Handoff()
+	if err != nil {
+		return err
+	}
+	st.Envoy = &env
+	if st.APIFD, st.ScrapeFD, err = p.Listeners.FDs(); err != nil {
+		return err
+	}
+	p.Log.Debug("handing over to the supervisor", "path", path)
+	err = Exec(path, os.Args, st, p.Sigs)
+	api.CloseFDs(st.APIFD, st.ScrapeFD)
+	return err
+}
 
 // Exec replaces this process with the supervisor at path, handing it st. It returns only when
-// it did not exec: ErrShutdown with the signal when one arrived (consumed from sigs), or the
-// error (the caller then runs Run itself). The shutdown signals are blocked on the thread that
-// execs, so one that arrives during the exec stays pending and reaches the supervisor as soon
-// as it subscribes (internal/earlysignal, during its package initialisation); only one that
-// reaches another thread of this process in the microseconds between the last look at sigs
-// and the exec is lost.
+// it did not exec, with the error. The shutdown signals are blocked on the thread that execs
+// first: one that arrives during the exec stays pending and reaches the supervisor as soon as
+// it subscribes (internal/earlysignal, during its package initialisation); one that arrived
+// before (in sigs) is handed over in st.Signal — Envoy runs, the supervisor drains it. Only one
+// that reaches another thread of this process in the microseconds between the look at sigs
+// and the exec is lost. On failure, a signal taken from sigs is put back.
 //
 // argv is the supervisor's command line: the agent's own, so that ps and pgrep show the process
 // as before (Resume names it after argv[0] too).
-func Exec(path string, argv []string, st State, sigs chan os.Signal) (os.Signal, error) {
-	data, err := json.Marshal(st)
-	if err != nil {
-		return nil, err
-	}
-	fd, err := unix.MemfdCreate(handoffName, 0) // no MFD_CLOEXEC: the supervisor reads it
-	if err != nil {
-		return nil, fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
-	}
-	defer unix.Close(fd)
-	if _, err := unix.Write(fd, data); err != nil {
-		return nil, fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
-	}
-	environ := append(withoutHandoff(os.Environ()), handoffEnv+"="+strconv.Itoa(fd))
-
+func Exec(path string, argv []string, st State, sigs chan os.Signal) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var block, old unix.Sigset_t
@@ -94,16 +134,47 @@ func Exec(path string, argv []string, st State, sigs chan os.Signal) (os.Signal,
 		addSignal(&block, s)
 	}
 	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &block, &old); err != nil {
-		return nil, fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
+		return fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
 	}
 	defer func() { _ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }()
+	taken := takeSignal(sigs, &st)
+	err := execWith(path, argv, st)
+	if taken != nil {
+		sigs <- taken // for Run in this process
+	}
+	return err
+}
+
+// takeSignal takes a shutdown signal that arrived (if any) from sigs into st.Signal.
+func takeSignal(sigs chan os.Signal, st *State) os.Signal {
 	select {
 	case sig := <-sigs:
-		return sig, ErrShutdown
+		if s, ok := sig.(syscall.Signal); ok {
+			st.Signal = int(s)
+		}
+		return sig
 	default:
+		return nil
 	}
+}
+
+// execWith writes st into a memory file that stays open across the exec and execs path.
+func execWith(path string, argv []string, st State) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.MemfdCreate(handoffName, 0) // no MFD_CLOEXEC: the supervisor reads it
+	if err != nil {
+		return fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
+	}
+	defer unix.Close(fd)
+	if _, err := unix.Write(fd, data); err != nil {
+		return fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
+	}
+	environ := append(withoutHandoff(os.Environ()), handoffEnv+"="+strconv.Itoa(fd))
 	err = unix.Exec(path, argv, environ)
-	return nil, fmt.Errorf("cannot exec %s: %w", path, err)
+	return fmt.Errorf("cannot exec %s: %w", path, err)
 }
 
 func addSignal(set *unix.Sigset_t, sig os.Signal) {
@@ -165,16 +236,27 @@ func Resume(sigs chan os.Signal, stdout, stderr io.Writer) int {
 	outStream, errStream := logging.NewStreams(stdout, stderr)
 	nameProcess()
 	st, err := readHandoff()
+	if err == nil && st.Envoy == nil {
+		err = fmt.Errorf("the agent's hand-over names no Envoy")
+	}
 	if err != nil {
 		fmt.Fprintf(errStream, "error: %v\n", err)
 		return 2
+	}
+	// First, before anything can fail: Envoy runs (or is a zombie to reap) and is this
+	// process's child; Run watches it, and the reaper leaves it alone.
+	adopted, err := supervise.TakeOverEnvoy(*st.Envoy)
+	if err != nil {
+		fmt.Fprintf(errStream, "error: %v\n", err)
+		return 1
 	}
 	cfg, _, err := LoadConfig(st.ConfigPath, st.LogLevel, &st.ExistingFile)
 	if err != nil { // the same environment the agent loaded without error
 		fmt.Fprintf(errStream, "error: %v\n", err)
 		return 1
 	}
-	p := Params{State: st, Config: cfg, Out: outStream, Err: errStream, Sigs: sigs, RedactConfigDump: RedactWith(st.AgentPath)}
+	p := Params{State: st, Config: cfg, Out: outStream, Err: errStream, Sigs: sigs, RedactConfigDump: RedactWith(st.AgentPath),
+		Adopt: adopted}
 	var out io.Writer = errStream
 	if p.LogFile, err = logfile.FromConfig(cfg.Logging); err != nil {
 		fmt.Fprintf(errStream, "error: %v\n", err)
@@ -195,6 +277,16 @@ func Resume(sigs chan os.Signal, stdout, stderr io.Writer) int {
 	if p.Output, err = bootfile.TakeOver(st.Output); err != nil {
 		p.Log.Error(err.Error())
 		return 1
+	}
+	if p.Listeners, err = api.ListenersFromFiles(cfg, st.APIFD, st.ScrapeFD); err != nil {
+		p.Log.Error(err.Error())
+		return 1
+	}
+	if st.Signal != 0 { // arrived after the agent started Envoy: drain it
+		select {
+		case sigs <- syscall.Signal(st.Signal):
+		default:
+		}
 	}
 	return Run(p)
 }

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/bootfile"
+	"github.com/appnet/appnet-agent/internal/supervise"
 )
 
 // TestStateCrossesTheExec: what the agent hands over is what the supervisor reads.
@@ -26,6 +28,10 @@ func TestStateCrossesTheExec(t *testing.T) {
 		SnapshotPeriod: time.Minute,
 		Output: bootfile.Handoff{Path: "/tmp/x.yaml", Files: []bootfile.HandoffFile{
 			{Path: "/tmp/x.yaml", Mode: 0o600, Owner: "ENVOY_CONFIG_FILE", SHA256: strings.Repeat("a", 64)}}},
+		AgentPath: "/usr/bin/appnet-agent",
+		Envoy: &supervise.EnvoyHandoff{Pid: 42, Started: time.Unix(1700000000, 987654321).UTC(), StdoutFD: 5, StderrFD: 6,
+			OOMBefore: 3, OOMKnown: true},
+		APIFD: 7, ScrapeFD: 8, Signal: 15,
 	}
 	fd, err := unix.MemfdCreate(handoffName, 0)
 	if err != nil {
@@ -95,5 +101,31 @@ func TestFindSupervisor(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), filepath.Join(filepath.Dir(self), SupervisorName)) ||
 		!strings.Contains(err.Error(), "the image and the release ship both") {
 		t.Errorf("without a supervisor next to %s: error %v", self, err)
+	}
+}
+
+// TestFailedExecKeepsTheSignal: a shutdown signal that arrived before the exec is handed over
+// (State.Signal), and, when the exec fails, is back in sigs for Run in this process.
+func TestFailedExecKeepsTheSignal(t *testing.T) {
+	sigs := make(chan os.Signal, 1)
+	var st State
+	if takeSignal(sigs, &st) != nil || st.Signal != 0 {
+		t.Fatalf("took a signal from an empty channel: %d", st.Signal)
+	}
+	sigs <- syscall.SIGTERM
+	if got := takeSignal(sigs, &st); got != syscall.SIGTERM || st.Signal != int(syscall.SIGTERM) {
+		t.Fatalf("took %v, State.Signal %d; want SIGTERM, %d", got, st.Signal, syscall.SIGTERM)
+	}
+	sigs <- syscall.SIGINT
+	if err := Exec(filepath.Join(t.TempDir(), "missing"), []string{"x"}, State{}, sigs); err == nil {
+		t.Fatal("exec of a missing file succeeded")
+	}
+	select {
+	case sig := <-sigs:
+		if sig != syscall.SIGINT {
+			t.Fatalf("got %v back, want SIGINT", sig)
+		}
+	default:
+		t.Fatal("the signal taken before the failed exec was lost")
 	}
 }

@@ -25,16 +25,22 @@ type apiListener struct {
 	addr net.Addr     // where it listens (kept across re-binds)
 }
 
-// listen binds the listener.
-func (l *apiListener) listen() (net.Listener, error) {
-	ln, err := l.bind()
-	if err != nil {
-		return nil, err
+// listen binds the listener, unless it was given one bound already (Options.Listeners); bound
+// says which.
+func (l *apiListener) listen() (ln net.Listener, bound bool, err error) {
+	l.mu.Lock()
+	ln = l.ln
+	l.mu.Unlock()
+	if ln == nil {
+		if ln, err = l.bind(); err != nil {
+			return nil, false, err
+		}
+		bound = true
 	}
 	l.mu.Lock()
 	l.ln, l.addr = ln, ln.Addr()
 	l.mu.Unlock()
-	return ln, nil
+	return ln, bound, nil
 }
 
 func (l *apiListener) address() net.Addr {

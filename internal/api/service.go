@@ -63,6 +63,9 @@ type Options struct {
 	// (configdump.Redact, or a process that runs it: the long-lived process does not link the
 	// Envoy API's descriptors that redaction reads). Nil: /envoy/config_dump answers 503.
 	RedactConfigDump func(r io.Reader, w io.Writer) error
+	// Listeners, when set, are the listeners Bind bound already (here, or in the process that
+	// exec'ed this one: ListenersFromFiles); Listen then serves them instead of binding.
+	Listeners Listeners
 	// Outputs are the agent's guarded standard streams, whose lost lines
 	// appnet_agent_output_lines_lost_total counts.
 	Outputs []*logging.Stream
@@ -143,18 +146,12 @@ func New(o Options) *Service {
 		drain: &drainHandler{admin: mutAdmin, log: log}, shutdown: &shutdownHandler{request: o.RequestShutdown, log: log},
 		ready: readyHandler{s.health}, live: liveHandler{s},
 		envoy: newEnvoyProxy(proxyAdmin, o.RedactConfigDump, log)}, s.localClient, c.API.AllowRemoteAdmin, &s.requests, log)
-	if c.API.AdminMode != nil {
-		s.main = &apiListener{name: "management API server", handler: s.handler, log: log, bind: func() (net.Listener, error) {
-			if *c.API.AdminMode == "uds" {
-				return listenUnix(string(c.API.AdminUDSPath))
-			}
-			return listenTCP(string(c.API.HTTPBindAddress), c.API.HTTPPort)
-		}}
+	bindMain, bindScrape := binders(c)
+	if bindMain != nil {
+		s.main = &apiListener{name: "management API server", handler: s.handler, log: log, bind: bindMain, ln: o.Listeners.Main}
 	}
-	if c.API.ScrapePort != nil {
-		s.scrape = &apiListener{name: "scrape listener", handler: readOnly(onScrapeListener(s.handler)), log: log, bind: func() (net.Listener, error) {
-			return listenScrape(string(c.API.ScrapeBindAddress), *c.API.ScrapePort)
-		}}
+	if bindScrape != nil {
+		s.scrape = &apiListener{name: "scrape listener", handler: readOnly(onScrapeListener(s.handler)), log: log, bind: bindScrape, ln: o.Listeners.Scrape}
 	}
 	return s
 }
@@ -172,22 +169,26 @@ func (s *Service) Health() *Health { return s.health }
 // agent (exit 1) before anything runs.
 func (s *Service) Listen() error {
 	if s.main != nil {
-		ln, err := s.main.listen()
+		ln, bound, err := s.main.listen()
 		if err != nil {
 			return err
 		}
 		s.mu.Lock()
 		s.network = ln.Addr().Network()
 		s.mu.Unlock()
-		s.log.Info("Server started, " + ln.Addr().String())
+		if bound {
+			s.log.Info("Server started, " + ln.Addr().String())
+		}
 	}
 	if s.scrape != nil {
-		ln, err := s.scrape.listen()
+		ln, bound, err := s.scrape.listen()
 		if err != nil {
 			s.main.close()
 			return err
 		}
-		s.log.Info("Read-only scrape listener started, " + ln.Addr().String())
+		if bound {
+			s.log.Info("Read-only scrape listener started, " + ln.Addr().String())
+		}
 	}
 	return nil
 }

@@ -179,42 +179,24 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		BootstrapWarnings: len(warnings) + len(res.Warnings), BootstrapErrors: len(res.Problems.Errors()),
 		BootstrapValidationWarnings: len(res.Problems.Warnings()),
 		Build:                       buildInfo(), SnapshotPeriod: snapshotPeriod(log), Output: written.Handoff(),
-		AgentPath:                   agentPath(),
+		AgentPath: agentPath(),
 	}
-	if sig, err := handOver(st, sigs, log); sig != nil {
-		written.Discard()
-		log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
-		return 0
-	} else if err != nil {
-		log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + err.Error())
-	}
-	startup.Done() // the start-up GC pause ends here; a long-running agent must collect (the supervisor never pauses)
 	p := agentrun.Params{State: st, Config: cfg, Log: log, Out: outStream, Err: errStream, Sigs: sigs,
 		Reaper: reaper, Output: written, RedactConfigDump: configdump.Redact}
 	if logFile != nil {
 		p.LogFile = logFile
 	}
-	return agentrun.Run(p)
-}
-
-// handOver execs appnet-agent-supervisor, which runs the rest of the agent's life without the
-// Envoy API linked (issue 19), and returns only when it could not: with the error (run goes on
-// in this process), or with a shutdown signal that arrived meanwhile.
-func handOver(st agentrun.State, sigs chan os.Signal, log interface{ Debug(string, ...any) }) (os.Signal, error) {
-	path, err := agentrun.FindSupervisor()
+	supervisor, err := agentrun.FindSupervisor()
 	if err != nil {
-		return nil, err
+		log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + err.Error())
+		startup.Done() // the start-up GC pause ends here; a long-running agent must collect
+		return agentrun.Run(p)
 	}
-	log.Debug("handing over to the supervisor", "path", path)
-	sig, err := agentrun.Exec(path, os.Args, st, sigs)
-	if errors.Is(err, agentrun.ErrShutdown) {
-		return sig, nil
-	}
-	return nil, err
+	return agentrun.StartAndHandOver(supervisor, p)
 }
 
 // agentPath is this executable's path, which the supervisor runs to redact config dumps; "" when
-// unknown (os.Args[0] is no path then: exec would look it up in PATH).
+// unknown.
 func agentPath() string {
 	p, err := os.Executable()
 	if err != nil {

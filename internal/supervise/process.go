@@ -16,7 +16,7 @@ import (
 
 // proc is one Envoy process.
 type proc struct {
-	cmd     *exec.Cmd
+	process *os.Process // from exec.Cmd.Start, or os.FindProcess for an adopted Envoy (TakeOverEnvoy)
 	pid     int
 	started time.Time
 	done    chan struct{} // closed once Envoy is reaped; x and exited are then set
@@ -87,95 +87,111 @@ func (e *startError) exitCode() int {
 // spawn starts Envoy with argv and returns once it has been executed (exec.Cmd.Start waits for
 // the exec to succeed). Its output is piped line by line to the supervisor's writers.
 func (s *Supervisor) spawn(argv []string) (*proc, error) {
+	type startResult struct {
+		p          *proc
+		outR, errR *os.File
+		err        error
+	}
+	started := make(chan startResult, 1)
+	go func() {
+		// The parent-death signal belongs to the thread that forked the child, not to the
+		// process: if that OS thread ended (the Go runtime ends a thread whose locked
+		// goroutine returns), Envoy would be killed. So this goroutine locks its thread from
+		// before the fork until Envoy is reaped.
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		p, outR, errR, err := s.start(argv)
+		started <- startResult{p, outR, errR, err}
+		if err == nil {
+			s.watch(p)
+		}
+	}()
+	r := <-started
+	if r.err != nil {
+		return nil, r.err
+	}
+	s.forward(r.outR, r.errR)
+	return r.p, nil
+}
+
+// forward copies Envoy's output pipes to the supervisor's writers.
+func (s *Supervisor) forward(outR, errR *os.File) {
+	s.fwd.start(outR, s.opts.Stdout, "stdout")
+	s.fwd.start(errR, s.opts.Stderr, "stderr")
+}
+
+// start forks and executes Envoy with argv on the calling goroutine's OS thread, which the
+// caller has locked and keeps while Envoy runs (see spawn), and returns the read ends of its
+// output pipes. Capabilities are per thread too, which is why NET_ADMIN is raised here.
+func (s *Supervisor) start(argv []string) (p *proc, outR, errR *os.File, err error) {
 	path := argv[0]
 	if !strings.ContainsRune(path, '/') {
 		// Like exec.Command: a bare name is looked up in PATH.
 		lp, err := exec.LookPath(path)
 		if err != nil {
-			return nil, &startError{path: path, err: err}
+			return nil, nil, nil, &startError{path: path, err: err}
 		}
 		path = lp
 	}
 	outR, outW, err := os.Pipe()
 	if err != nil {
-		return nil, &startError{path: path, err: err}
+		return nil, nil, nil, &startError{path: path, err: err}
 	}
 	errR, errW, err := os.Pipe()
 	if err != nil {
 		outR.Close()
 		outW.Close()
-		return nil, &startError{path: path, err: err}
+		return nil, nil, nil, &startError{path: path, err: err}
 	}
-	p := &proc{
-		cmd: &exec.Cmd{
-			Path:   path,
-			Args:   argv,
-			Env:    s.opts.Env, // nil: the agent's environment at this moment
-			Stdin:  s.opts.Stdin,
-			Stdout: outW,
-			Stderr: errW,
-			SysProcAttr: &syscall.SysProcAttr{
-				// R4: the kernel kills Envoy when the agent dies, even by SIGKILL.
-				Pdeathsig: syscall.SIGKILL,
-				// Envoy gets its own process group: a terminal's Ctrl-C or a kill of the agent's
-				// group reaches only the agent, which drains Envoy first (R3) instead of Envoy
-				// dying at once. Container runtimes signal PID 1 only, so nothing is lost, and
-				// the group lets the agent kill whatever Envoy leaves behind.
-				Setpgid: true,
-			},
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   argv,
+		Env:    s.opts.Env, // nil: the agent's environment at this moment
+		Stdin:  s.opts.Stdin,
+		Stdout: outW,
+		Stderr: errW,
+		SysProcAttr: &syscall.SysProcAttr{
+			// R4: the kernel kills Envoy when the agent dies, even by SIGKILL.
+			Pdeathsig: syscall.SIGKILL,
+			// Envoy gets its own process group: a terminal's Ctrl-C or a kill of the agent's
+			// group reaches only the agent, which drains Envoy first (R3) instead of Envoy
+			// dying at once. Container runtimes signal PID 1 only, so nothing is lost, and
+			// the group lets the agent kill whatever Envoy leaves behind.
+			Setpgid: true,
 		},
-		done: make(chan struct{}),
 	}
+	p = &proc{done: make(chan struct{})}
 	p.oomBefore, p.oomKnown = s.oomCount()
-	started := make(chan error, 1)
-	go s.own(p, started)
-	err = <-started
-	outW.Close() // Envoy has its copies; EOF comes when it (and its group) is gone
-	errW.Close()
-	if err != nil {
-		outR.Close()
-		errR.Close()
-		return nil, &startError{path: path, err: err}
-	}
-	s.fwd.start(outR, s.opts.Stdout, "stdout")
-	s.fwd.start(errR, s.opts.Stderr, "stderr")
-	return p, nil
-}
-
-// own forks Envoy, reports the start on started, and then waits for Envoy and closes p.done.
-//
-// The parent-death signal belongs to the thread that forked the child, not to the process:
-// if that OS thread ended (the Go runtime ends a thread whose locked goroutine returns), Envoy
-// would be killed. So this goroutine locks its thread from before the fork until Envoy is
-// reaped. Capabilities are per thread too, which is why NET_ADMIN is raised here.
-func (s *Supervisor) own(p *proc, started chan<- error) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	var restoreCaps func()
 	if s.netAdmin {
-		var err error
 		if restoreCaps, err = raiseAmbient(unix.CAP_NET_ADMIN); err != nil {
 			s.capsOnce.Do(func() {
 				s.log.Error("Error while modifying Agent's capabilities; Envoy will not be started with NET_ADMIN capability", "error", err)
 			})
 		}
 	}
-	err := s.opts.Reaper.startOwned(func() (int, error) {
-		if err := p.cmd.Start(); err != nil {
+	err = s.opts.Reaper.startOwned(func() (int, error) {
+		if err := cmd.Start(); err != nil {
 			return 0, err
 		}
-		return p.cmd.Process.Pid, nil
+		return cmd.Process.Pid, nil
 	})
 	if restoreCaps != nil {
 		restoreCaps() // Envoy has exec'ed with them; other children of this thread should not
 	}
+	outW.Close() // Envoy has its copies; EOF comes when it (and its group) is gone
+	errW.Close()
 	if err != nil {
-		started <- err
-		return
+		outR.Close()
+		errR.Close()
+		return nil, nil, nil, &startError{path: path, err: err}
 	}
-	p.pid, p.started = p.cmd.Process.Pid, s.now()
-	started <- nil
+	p.process, p.pid, p.started = cmd.Process, cmd.Process.Pid, s.now()
+	return p, outR, errR, nil
+}
 
+// watch waits for Envoy to exit, ends what it left behind, reaps it and closes p.done.
+func (s *Supervisor) watch(p *proc) {
 	// Wait until Envoy has exited but leave it unreaped: while its zombie holds the pid,
 	// neither the pid nor Envoy's process group id can be reused, so killing the group hits
 	// only what Envoy started (and did not move out of its group); what moved out is found
@@ -186,9 +202,9 @@ func (s *Supervisor) own(p *proc, started chan<- error) {
 	if n := s.opts.Reaper.killStrays(p.pid); n > 0 {
 		s.log.Warn("Killed processes Envoy left behind outside its process group", "count", n)
 	}
-	werr := p.cmd.Wait() // a non-zero exit is an *exec.ExitError; ProcessState has it all
+	ps, werr := p.process.Wait()
 	p.exited = s.now()
-	p.x = exitOf(p.cmd.ProcessState, werr)
+	p.x = exitOf(ps, werr)
 	s.opts.Reaper.release(p.pid)
 	close(p.done)
 }
@@ -206,7 +222,7 @@ func waitExitedNoReap(pid int) {
 
 // signal sends sig to Envoy. os.Process uses a pidfd, so a reaped and recycled pid is never hit.
 func (p *proc) signal(sig syscall.Signal) error {
-	err := p.cmd.Process.Signal(sig)
+	err := p.process.Signal(sig)
 	if errors.Is(err, os.ErrProcessDone) {
 		return nil
 	}

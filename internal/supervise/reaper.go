@@ -127,6 +127,16 @@ func (r *Reaper) startOwned(start func() (int, error)) error {
 	return err
 }
 
+// own registers pid, a child started before this Reaper was told (Options.Adopt), as owned.
+func (r *Reaper) own(pid int) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	r.owned[pid] = true
+	r.mu.Unlock()
+}
+
 // release forgets an owned pid once its owner has reaped it, and starts a pass: zombies
 // queued behind it can now be seen.
 func (r *Reaper) release(pid int) {

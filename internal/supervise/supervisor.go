@@ -115,6 +115,11 @@ type Options struct {
 	RepeatWindow time.Duration
 	// Now is the clock (default time.Now); tests move it to cross HealthyAfter.
 	Now func() time.Time
+	// Adopt, when set, is Run's first Envoy, started already by Spawn (here, or before an
+	// exec: TakeOverEnvoy), which logged its start: Run watches it, forwards its output and
+	// goes on as after its own first start — or, when it did not start, as after its own
+	// failure to start. A shutdown request that is pending when Run begins drains it.
+	Adopt *Spawned
 }
 
 // Supervisor runs Envoy; see Run. It reports every change of its state to Options.OnChange.
@@ -165,6 +170,10 @@ func New(opts Options) *Supervisor {
 	s.fwd.log = opts.Logger
 	s.st.s = Snapshot{Phase: PhaseStarting, AgentStarted: opts.AgentStarted, RestartsLeft: opts.RestartCount}
 	s.st.onChange = opts.OnChange
+	if opts.Adopt != nil && opts.Adopt.p != nil {
+		// Before any reaping pass: the adopted Envoy may be a zombie already.
+		opts.Reaper.own(opts.Adopt.p.pid)
+	}
 	return s
 }
 
@@ -216,23 +225,27 @@ func (s *Supervisor) Run(ctx context.Context) int {
 		return 1
 	}
 	defer s.fwd.finish(2 * time.Second)
-	s.prepare()
+	adopt := s.opts.Adopt
+	s.prepare(adopt != nil)
 
-	// Asked to stop while the bootstrap was being prepared: do not start Envoy at all.
-	select {
-	case sig := <-s.opts.Signals:
-		s.log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
-		s.st.phase(PhaseStopped)
-		return 0
-	case cause := <-s.requests:
-		s.log.Info("Shutdown requested before Envoy started; exiting", "cause", cause)
-		s.st.phase(PhaseStopped)
-		return 0
-	case <-ctx.Done():
-		s.log.Info("Shutdown requested before Envoy started; exiting")
-		s.st.phase(PhaseStopped)
-		return 0
-	default:
+	// Asked to stop while the bootstrap was being prepared: do not start Envoy at all. (An
+	// adopted Envoy runs already: the request drains it below.)
+	if adopt == nil {
+		select {
+		case sig := <-s.opts.Signals:
+			s.log.Info("Shutdown requested before Envoy started; exiting", "signal", sig.String())
+			s.st.phase(PhaseStopped)
+			return 0
+		case cause := <-s.requests:
+			s.log.Info("Shutdown requested before Envoy started; exiting", "cause", cause)
+			s.st.phase(PhaseStopped)
+			return 0
+		case <-ctx.Done():
+			s.log.Info("Shutdown requested before Envoy started; exiting")
+			s.st.phase(PhaseStopped)
+			return 0
+		default:
+		}
 	}
 
 	restarts := 0 // since the budget was last restored
@@ -243,15 +256,24 @@ func (s *Supervisor) Run(ctx context.Context) int {
 			}
 		}
 		argv := s.argv()
-		s.log.Info("Executing command: [" + strings.Join(argv, " ") + "]")
 		s.st.phase(PhaseStarting)
-		p, err := s.spawn(argv)
+		var p *proc
+		var err error
+		if first && adopt != nil { // Spawn logged its command and its start or failure
+			if err = adopt.err; err == nil {
+				p = s.adopt(adopt)
+			}
+		} else {
+			s.log.Info("Executing command: [" + strings.Join(argv, " ") + "]")
+			if p, err = s.spawn(argv); err != nil {
+				s.log.Error(err.Error())
+			}
+		}
 		if err != nil {
 			var se *startError
 			if !errors.As(err, &se) {
 				se = &startError{path: argv[0], err: err}
 			}
-			s.log.Error(err.Error())
 			x := exit{code: se.exitCode(), reason: "not started: " + se.err.Error()}
 			s.st.exited(x, s.now(), s.opts.RestartCount-restarts)
 			if se.permanent() || restarts >= s.opts.RestartCount {
@@ -265,7 +287,9 @@ func (s *Supervisor) Run(ctx context.Context) int {
 			continue
 		}
 		s.st.started(p.pid, p.started, s.opts.RestartCount-restarts)
-		s.log.Info("Envoy started", "pid", p.pid)
+		if !first || adopt == nil {
+			s.log.Info("Envoy started", "pid", p.pid)
+		}
 
 		select {
 		case <-p.done:
@@ -301,8 +325,9 @@ func (s *Supervisor) Run(ctx context.Context) int {
 }
 
 // prepare does the once-per-run process set-up: the open-files limit, inherited descriptors
-// and capabilities.
-func (s *Supervisor) prepare() {
+// and capabilities. quiet: Spawn did it (and said so) before the exec; only the set-up that an
+// exec undoes is done again, silently.
+func (s *Supervisor) prepare(quiet bool) {
 	if n, err := raiseNofile(); err != nil {
 		s.log.Warn("Failed to setup open files limit", "error", err)
 	} else {
@@ -313,6 +338,9 @@ func (s *Supervisor) prepare() {
 	}
 	if hasPermittedNetAdmin() {
 		s.netAdmin = true
+		if quiet {
+			return
+		}
 		s.log.Info("Found NET_ADMIN capability in Agent's Permitted Flag, raising it in Inheritable and Ambient flags for Envoy to inherit.")
 	}
 }

@@ -23,6 +23,7 @@ func TestLongLivedProcessIsTheSupervisor(t *testing.T) {
 	a := newAgent(t)
 	a.start()
 	up := a.waitEnvoyUp(1)
+	a.waitHandedOver() // Envoy starts before the exec
 	pid := a.cmd.Process.Pid
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 	if err != nil {

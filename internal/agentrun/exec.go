@@ -16,7 +16,6 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/bootfile"
-	"github.com/appnet/appnet-agent/internal/earlysignal"
 	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/startup"
@@ -117,26 +116,19 @@ func handOver(path string, p Params) error {
 }
 
 // Exec replaces this process with the supervisor at path, handing it st. It returns only when
-// it did not exec, with the error. The shutdown signals are blocked on the thread that execs
-// first: one that arrives during the exec stays pending and reaches the supervisor as soon as
-// it subscribes (internal/earlysignal, during its package initialisation); one that arrived
-// before (in sigs) is handed over in st.Signal — Envoy runs, the supervisor drains it. Only one
-// that reaches another thread of this process in the microseconds between the look at sigs
-// and the exec is lost. On failure, a signal taken from sigs is put back.
+// it did not exec, with the error. A shutdown signal that arrived before (in sigs) is handed
+// over in st.Signal — Envoy runs, the supervisor drains it — and put back into sigs when the
+// exec fails, for Run in this process.
+//
+// One that arrives from the exec until the supervisor subscribes during its package
+// initialisation (internal/earlysignal), a few milliseconds, has its default action: the Go
+// runtime unblocks SIGTERM, SIGINT and SIGQUIT and installs its handlers before any package is
+// initialised, so neither blocking nor ignoring them across the exec carries them over
+// (docs/DESIGN.md).
 //
 // argv is the supervisor's command line: the agent's own, so that ps and pgrep show the process
 // as before (Resume names it after argv[0] too).
 func Exec(path string, argv []string, st State, sigs chan os.Signal) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var block, old unix.Sigset_t
-	for _, s := range earlysignal.Shutdown {
-		addSignal(&block, s)
-	}
-	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &block, &old); err != nil {
-		return fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
-	}
-	defer func() { _ = unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil) }()
 	taken := takeSignal(sigs, &st)
 	err := execWith(path, argv, st)
 	if taken != nil {
@@ -175,16 +167,6 @@ func execWith(path string, argv []string, st State) error {
 	environ := append(withoutHandoff(os.Environ()), handoffEnv+"="+strconv.Itoa(fd))
 	err = unix.Exec(path, argv, environ)
 	return fmt.Errorf("cannot exec %s: %w", path, err)
-}
-
-func addSignal(set *unix.Sigset_t, sig os.Signal) {
-	s, ok := sig.(unix.Signal)
-	if !ok || s <= 0 {
-		return
-	}
-	bits := uint(8 * unsafe.Sizeof(set.Val[0]))
-	n := uint(s) - 1
-	set.Val[n/bits] |= 1 << (n % bits)
 }
 
 func withoutHandoff(environ []string) []string {

@@ -27,7 +27,7 @@ func TestStateCrossesTheExec(t *testing.T) {
 		Build:          api.BuildInfo{Version: "v1.2.3", GoVersion: "go1.26", ControlPlaneVersion: "v1.40.0"},
 		SnapshotPeriod: time.Minute,
 		Output: bootfile.Handoff{Path: "/tmp/x.yaml", Files: []bootfile.HandoffFile{
-			{Path: "/tmp/x.yaml", Mode: 0o600, Owner: "ENVOY_CONFIG_FILE", SHA256: strings.Repeat("a", 64)}}},
+			{Path: "/tmp/x.yaml", Mode: 0o600, Owner: "ENVOY_CONFIG_FILE", Data: []byte("admin: {}\n")}}},
 		AgentPath: "/usr/bin/appnet-agent",
 		Envoy: &supervise.EnvoyHandoff{Pid: 42, Started: time.Unix(1700000000, 987654321).UTC(), StdoutFD: 5, StderrFD: 6,
 			OOMBefore: 3, OOMKnown: true},

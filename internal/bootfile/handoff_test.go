@@ -3,12 +3,11 @@ package bootfile
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
-// TestTakeOver: the process that takes an Output over holds the same bytes, restores a removed
-// file, and refuses a file that changed between writing and taking over.
+// TestTakeOver: the process that takes an Output over holds the same bytes and restores a
+// removed or changed file, also when the private directory was removed before the take-over.
 func TestTakeOver(t *testing.T) {
 	tmp := t.TempDir()
 	side := filepath.Join(tmp, "side.json")
@@ -37,8 +36,25 @@ func TestTakeOver(t *testing.T) {
 		if err := os.WriteFile(side, []byte(`{"x":1}`), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := TakeOver(out.Handoff()); err == nil || !strings.Contains(err.Error(), "XRAY_SAMPLING_RATE: "+side+" changed between writing it and starting Envoy") {
-			t.Errorf("a changed side file: error %v", err)
+		if restored, err := taken.Restore(); err != nil || len(restored) != 1 || restored[0] != side {
+			t.Errorf("Restore = %v, %v; want the changed side file put back", restored, err)
+		}
+		if configFile == "" { // the private directory removed before the take-over
+			out2, err := Write(Input{Bootstrap: []byte("admin: {}\n"), SideFileOwner: owner}, "", tmp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Dir(out2.Path)); err != nil {
+				t.Fatal(err)
+			}
+			taken2, err := TakeOver(out2.Handoff())
+			if err != nil {
+				t.Fatalf("a removed private directory: %v", err)
+			}
+			if restored, err := taken2.Restore(); err != nil || len(restored) != 1 {
+				t.Errorf("Restore = %v, %v; want the bootstrap put back", restored, err)
+			}
+			taken2.Discard()
 		}
 		taken.Discard()
 		out.Discard()

@@ -60,7 +60,9 @@ static long long now(void) {
   clock_gettime(CLOCK_REALTIME, &ts);
   return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
-/* Appends "<exec|probe> <start ns> <exit ns>" to $BENCH_STAMPS and exits 0. */
+/* Appends "<exec|probe> <start ns> <exit ns>" to $BENCH_STAMPS and exits 0; as Envoy (not the
+   probe) it first runs for $BENCH_STUB_RUN_MS, so its exit is seen by the agent's steady state,
+   not during its start. */
 int main(int argc, char **argv) {
   long long start = now();
   int probe = argc > 1 && strcmp(argv[1], "--version") == 0;
@@ -68,6 +70,8 @@ int main(int argc, char **argv) {
     fputs("\nenvoy  version: 0000000000000000000000000000000000000000/1.34.0/Clean/RELEASE/BoringSSL\n\n", stdout);
     fflush(stdout);
   }
+  const char *run = getenv("BENCH_STUB_RUN_MS");
+  if (!probe && run) usleep(atoi(run) * 1000);
   const char *path = getenv("BENCH_STAMPS");
   if (path) {
     char buf[96];
@@ -94,6 +98,8 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "--version" {
 		kind = "probe"
 		fmt.Print("\nenvoy  version: 0000000000000000000000000000000000000000/1.34.0/Clean/RELEASE/BoringSSL\n\n")
+	} else if ms, err := time.ParseDuration(os.Getenv("BENCH_STUB_RUN_MS") + "ms"); err == nil {
+		time.Sleep(ms)
 	}
 	if p := os.Getenv("BENCH_STAMPS"); p != "" {
 		if f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // The long-lived process (issue 19): appnet-agent renders and validates the bootstrap, then
@@ -76,11 +78,50 @@ func TestAgentWithoutSupervisor(t *testing.T) {
 	if !strings.Contains(a.stderr(), want) {
 		a.fatalf("no line saying %q", want)
 	}
+	stopLone(a, lone)
+}
+
+// TestSupervisorThatCannotRun: a supervisor that cannot be executed (not a program) is found,
+// but the exec fails after Envoy started: the agent says so and adopts that Envoy itself — the
+// same Envoy, started once, drained on SIGTERM.
+func TestSupervisorThatCannotRun(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	lone := filepath.Join(dir, "appnet-agent")
+	data, err := os.ReadFile(agentBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "appnet-agent-supervisor"), []byte("not a program\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := newAgent(t)
+	a.prefix = []string{"/bin/sh", "-c", `exec "$0"`, lone}
+	a.start()
+	up := a.waitEnvoyUp(1)
+	if !testenv.Poll(10*time.Second, func() bool { return strings.Contains(a.stderr(), "cannot exec "+filepath.Join(dir, "appnet-agent-supervisor")) }) {
+		a.fatalf("no line saying the supervisor could not be exec'd")
+	}
+	time.Sleep(200 * time.Millisecond)
+	if err := syscall.Kill(up.Pid, 0); err != nil {
+		a.fatalf("Envoy %d is gone after the failed exec: %v", up.Pid, err)
+	}
+	stopLone(a, lone)
+	checkDrainedOnce(a, a.stderr())
+}
+
+// stopLone checks that the agent's process still runs the agent binary at lone (sh exec'd it)
+// and stops it with SIGTERM (exit 0).
+func stopLone(a *agent, lone string) {
+	a.t.Helper()
 	if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", a.cmd.Process.Pid)); exe != lone {
 		a.fatalf("the agent's process runs %s, want %s", exe, lone)
 	}
-	if err := syscall.Kill(a.cmd.Process.Pid, syscall.SIGTERM); err != nil { // sh exec'd the lone agent
-		t.Fatal(err)
+	if err := syscall.Kill(a.cmd.Process.Pid, syscall.SIGTERM); err != nil {
+		a.t.Fatal(err)
 	}
 	if code := a.wait(20 * time.Second); code != 0 {
 		a.fatalf("exit code %d after SIGTERM, want 0", code)

@@ -102,7 +102,9 @@ func TestSupervisorThatCannotRun(t *testing.T) {
 	a.prefix = []string{"/bin/sh", "-c", `exec "$0"`, lone}
 	a.start()
 	up := a.waitEnvoyUp(1)
-	if !testenv.Poll(10*time.Second, func() bool { return strings.Contains(a.stderr(), "cannot exec "+filepath.Join(dir, "appnet-agent-supervisor")) }) {
+	if !testenv.Poll(10*time.Second, func() bool {
+		return strings.Contains(a.stderr(), "cannot exec "+filepath.Join(dir, "appnet-agent-supervisor"))
+	}) {
 		a.fatalf("no line saying the supervisor could not be exec'd")
 	}
 	time.Sleep(200 * time.Millisecond)

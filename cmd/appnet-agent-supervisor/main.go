@@ -1,6 +1,6 @@
 // Command appnet-agent-supervisor is the long-lived half of `appnet-agent run` (issue 19): the
-// agent renders and validates the bootstrap, writes it, and execs this binary, installed next
-// to it, which supervises Envoy and serves the management API for the rest of the task's life
+// agent renders and validates the bootstrap, writes it, starts Envoy and execs this binary,
+// installed next to it, which adopts that Envoy, supervises it and serves the management API for the rest of the task's life
 // without the Envoy API (go-control-plane) linked. It is not started by hand: without the
 // agent's hand-over it says so and exits 2. See internal/agentrun.
 package main

@@ -2,9 +2,10 @@
 // is validated and written — the Envoy admin client, the management API, the orphan reaper and
 // the supervisor — until Envoy is gone for good or drained. It links nothing of the Envoy API
 // (go-control-plane), so the process that lives as long as the task can be small (issue 19):
-// appnet-agent renders and validates the bootstrap, then execs appnet-agent-supervisor, which
-// resumes here from the State it was handed (Exec, Resume). Without that binary next to the
-// agent, the agent runs the same Run itself.
+// appnet-agent renders and validates the bootstrap and starts Envoy, then execs
+// appnet-agent-supervisor, which resumes here from the State it was handed, Envoy included
+// (StartAndHandOver, Exec, Resume). Without that binary next to the agent, the agent runs the
+// same Run itself.
 package agentrun
 
 import (

@@ -211,9 +211,10 @@ func readHandoff() (State, error) {
 }
 
 // Resume is appnet-agent-supervisor's main: it takes over from the agent that exec'd it (the
-// State, the configuration from the same environment and flags, the log file, the files written
-// for Envoy), becomes the orphan reaper again, and runs Run. The agent logged everything about
-// the configuration and the bootstrap already; Resume logs only its own failures.
+// State, the Envoy it started, the configuration from the same environment and flags, the log
+// file, the files written for Envoy, the management API's listeners), becomes the orphan reaper
+// again, and runs Run, which adopts that Envoy. The agent logged everything about the
+// configuration, the bootstrap and Envoy's start already; Resume logs only its own failures.
 func Resume(sigs chan os.Signal, stdout, stderr io.Writer) int {
 	outStream, errStream := logging.NewStreams(stdout, stderr)
 	nameProcess()

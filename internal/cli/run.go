@@ -70,11 +70,13 @@ var statsSnapshotPeriod string
 //
 // Order: flags and configuration; with -envoyReadiness, the probe alone (logs to stderr, no
 // bootstrap, no log file); otherwise the log file, the orphan reaper (subreaper), the
-// bootstrap; then the exec into appnet-agent-supervisor (handOver; in this process when it is
-// missing), which goes on in agentrun.Run: the Envoy admin client, the management service's
-// listener (first, so a port in use exits 1 before Envoy starts), then every long-running part
-// in one lifecycle group (the service's parts and the reaping), and the supervisor, which tells
-// the service about every Envoy start and exit and takes Envoy's -l level from it; then the run
+// bootstrap; then, when appnet-agent-supervisor is installed next to the agent,
+// agentrun.StartAndHandOver: the management API's listeners (so a port in use exits 1 before
+// Envoy starts), Envoy's start, and the exec into the supervisor, which adopts that Envoy and
+// goes on in agentrun.Run (in this process when the supervisor is missing or the exec fails):
+// the Envoy admin client, the management service on those listeners, every long-running part in
+// one lifecycle group (the service's parts and the reaping), and the supervisor, which tells the
+// service about every Envoy start and exit and takes Envoy's -l level from it; then the run
 // loop.
 //
 // Every way out, and its exit code:

@@ -61,14 +61,7 @@ func TestLongLivedProcessIsTheSupervisor(t *testing.T) {
 // the path it looked for, and supervises Envoy itself.
 func TestAgentWithoutSupervisor(t *testing.T) {
 	t.Parallel()
-	lone := filepath.Join(t.TempDir(), "appnet-agent")
-	data, err := os.ReadFile(agentBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lone, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	lone := copyAgent(t, t.TempDir())
 	a := newAgent(t)
 	a.prefix = []string{"/bin/sh", "-c", `exec "$0"`, lone} // the lone copy, in the agent's place
 	a.start()
@@ -87,14 +80,7 @@ func TestAgentWithoutSupervisor(t *testing.T) {
 func TestSupervisorThatCannotRun(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	lone := filepath.Join(dir, "appnet-agent")
-	data, err := os.ReadFile(agentBin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(lone, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	lone := copyAgent(t, dir)
 	if err := os.WriteFile(filepath.Join(dir, "appnet-agent-supervisor"), []byte("not a program\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -113,6 +99,20 @@ func TestSupervisorThatCannotRun(t *testing.T) {
 	}
 	stopLone(a, lone)
 	checkDrainedOnce(a, a.stderr())
+}
+
+// copyAgent copies the agent binary, without its supervisor, into dir and returns its path.
+func copyAgent(t *testing.T, dir string) string {
+	t.Helper()
+	lone := filepath.Join(dir, "appnet-agent")
+	data, err := os.ReadFile(agentBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lone, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return lone
 }
 
 // stopLone checks that the agent's process still runs the agent binary at lone (sh exec'd it)

@@ -89,7 +89,8 @@ func TestSuggestions(t *testing.T) {
 	}
 }
 
-// A mistyped predicate name in a struct tag is a start-up error with a clear message.
+// A mistyped predicate name in a struct tag is found with a clear message; Config's tags are
+// checked here, once per build, rather than at every start of the agent.
 func TestCheckTagsFindsMistypedPredicates(t *testing.T) {
 	type bad struct {
 		A string        `env:"A" when:"sidcar"`

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,11 +42,13 @@ var coldEnvs = map[string]map[string]string{
 // runtime's one-time work for every message type the bootstrap uses (descriptors unpacked,
 // MessageInfo built) included. Each iteration re-executes the test binary, which renders once
 // with the collector off the machine and the garbage collector paused as in the agent
-// (internal/startup); cold-ms is that Render's own time, measured inside the child.
+// (internal/startup); cold-ms is that Render's own time, measured inside the child, and cold-cpu-ms
+// the CPU time the child's process spent meanwhile (every thread: steadier than cold-ms on a
+// loaded machine, but blind to work moved onto another core).
 func BenchmarkColdRender(b *testing.B) {
 	for _, name := range []string{"service-connect", "appmesh", "relay"} {
 		b.Run(name, func(b *testing.B) {
-			var total time.Duration
+			var total, cpu time.Duration
 			n := 0
 			for b.Loop() {
 				cmd := exec.Command(os.Args[0], "-test.run=^TestColdRenderChild$", "-test.bench=^$", "-test.count=1")
@@ -55,17 +58,21 @@ func BenchmarkColdRender(b *testing.B) {
 					b.Fatalf("child: %v\n%s", err, out)
 				}
 				_, rest, ok := strings.Cut(string(out), "cold-render-ns ")
-				if !ok {
-					b.Fatalf("child printed no time:\n%s", out)
+				f := strings.Fields(rest)
+				if !ok || len(f) < 2 {
+					b.Fatalf("child printed no times:\n%s", out)
 				}
-				ns, err := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
-				if err != nil {
-					b.Fatal(err)
+				wall, err1 := strconv.ParseInt(f[0], 10, 64)
+				used, err2 := strconv.ParseInt(f[1], 10, 64)
+				if err1 != nil || err2 != nil {
+					b.Fatalf("child printed %q", rest)
 				}
-				total += time.Duration(ns)
+				total += time.Duration(wall)
+				cpu += time.Duration(used)
 				n++
 			}
 			b.ReportMetric(float64(total.Microseconds())/1e3/float64(n), "cold-ms")
+			b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(n), "cold-cpu-ms")
 		})
 	}
 }
@@ -80,9 +87,20 @@ func TestColdRenderChild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cpu0 := processCPU(t)
 	start := time.Now()
 	if _, err := Render(context.Background(), cfg, Options{Collector: fixedCollector}); err != nil {
 		t.Fatal(err)
 	}
-	fmt.Printf("cold-render-ns %d\n", time.Since(start).Nanoseconds())
+	wall := time.Since(start)
+	fmt.Printf("cold-render-ns %d %d\n", wall.Nanoseconds(), (processCPU(t) - cpu0).Nanoseconds())
+}
+
+// processCPU is the user and system time of every thread of this process so far.
+func processCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,7 +3,6 @@ package validate
 import (
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/descriptorpb"
 )
 
 // WarmDecoder starts, in the background, the protobuf runtime's one-time work that the first decode of a
@@ -14,15 +13,13 @@ import (
 // unpacks the full descriptors of every API file on the way: about 5 ms on a 2-core machine, a third of the
 // first Render. None of it depends on the document, so it can run on another core while the caller collects
 // platform facts and executes the templates; the decode then finds it done, or waits for the rest (the runtime
-// guards every step with its own locks, so whichever goroutine comes first does each step, once). The options
-// type of field descriptors is the first thing the deprecation check reads. Nothing here changes what a decode
-// returns.
+// guards every step with its own locks, so whichever goroutine comes first does each step, once). Nothing here
+// changes what a decode returns.
 func WarmDecoder() (wait func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		proto.Size(&bootstrapv3.Bootstrap{})
-		proto.Size(&descriptorpb.FieldOptions{})
 	}()
 	return func() { <-done }
 }

@@ -2,6 +2,7 @@ package env
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -56,13 +57,29 @@ func (l *loader) noticeUnknown() {
 	}
 }
 
+// knownOnce is the set of Vars' names, made once per process (every Load asks for it) from the struct tags
+// alone: Vars also renders each variable's type, bounds and conditions, which every start of the agent paid for
+// nothing. TestKnownNamesAreVars holds the two to the same names.
 var knownOnce = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
-	for _, v := range Vars() {
-		m[v.Name] = true
-	}
+	collectNames(reflect.TypeOf(Config{}), m)
 	return m
 })
+
+// collectNames adds the variable names of t's tags to m, walking t as collectVars does.
+func collectNames(t reflect.Type, m map[string]bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := f.Tag.Get("env")
+		if name == "" && f.Type.Kind() == reflect.Struct && f.IsExported() {
+			collectNames(f.Type, m)
+			continue
+		}
+		if name != "" && name != "-" {
+			m[name] = true
+		}
+	}
+}
 
 func knownNames() map[string]bool { return knownOnce() }
 

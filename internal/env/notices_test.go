@@ -1,6 +1,7 @@
 package env
 
 import (
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -109,5 +110,19 @@ func TestCheckTagsFindsMistypedPredicates(t *testing.T) {
 	}
 	if bad := checkTags(reflect.TypeOf(Config{})); len(bad) > 0 {
 		t.Fatalf("Config's tags: %q", bad)
+	}
+}
+
+// knownNames walks the tags for names only; it must name exactly the variables Vars lists.
+func TestKnownNamesAreVars(t *testing.T) {
+	want := map[string]bool{}
+	for _, v := range Vars() {
+		want[v.Name] = true
+	}
+	if got := knownNames(); !maps.Equal(got, want) {
+		t.Errorf("knownNames() has %d names, Vars() %d", len(got), len(want))
+	}
+	if len(want) < 50 {
+		t.Errorf("only %d variables", len(want))
 	}
 }

@@ -126,3 +126,33 @@ func TestKnownNamesAreVars(t *testing.T) {
 		t.Errorf("only %d variables", len(want))
 	}
 }
+
+// suggest skips the edit distance of names whose length rules them out as typos; it must pick
+// what computing every distance picks, for typos, reorderings, additions and strangers alike.
+func TestSuggestMatchesExhaustiveSearch(t *testing.T) {
+	exhaustive := func(name string, known map[string]bool) string {
+		best, bestDist := "", -1
+		words := strings.Split(name, "_")
+		for k := range known {
+			d := editDistance(name, k)
+			close := d <= max(2, len(name)/8) || sameWordsBut(words, strings.Split(k, "_"), 2)
+			if close && (bestDist < 0 || d < bestDist || (d == bestDist && k < best)) {
+				best, bestDist = k, d
+			}
+		}
+		return best
+	}
+	known := knownNames()
+	var names []string
+	for k := range known {
+		words := strings.Split(k, "_")
+		names = append(names, k, k+"S", k[1:], k[:len(k)-2], "X"+k, k+"_EXTRA", k+"_MORE_WORDS",
+			strings.Join(append(words[1:], words[0]), "_"), "ENVOY_"+k, strings.ReplaceAll(k, "_", ""))
+	}
+	names = append(names, "ENVOY_ADMIN_ACCESS_UDS_PATH", "APPNET_X", "ENVOY_", "APPMESH_FOO_BAR_BAZ_QUX")
+	for _, n := range names {
+		if got, want := suggest(n, known), exhaustive(n, known); got != want {
+			t.Errorf("suggest(%s) = %q, exhaustive search %q", n, got, want)
+		}
+	}
+}

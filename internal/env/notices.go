@@ -62,24 +62,9 @@ func (l *loader) noticeUnknown() {
 // nothing. TestKnownNamesAreVars holds the two to the same names.
 var knownOnce = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
-	collectNames(reflect.TypeOf(Config{}), m)
+	eachVar(reflect.TypeOf(Config{}), func(_ reflect.StructField, name string) { m[name] = true })
 	return m
 })
-
-// collectNames adds the variable names of t's tags to m, walking t as collectVars does.
-func collectNames(t reflect.Type, m map[string]bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := f.Tag.Get("env")
-		if name == "" && f.Type.Kind() == reflect.Struct && f.IsExported() {
-			collectNames(f.Type, m)
-			continue
-		}
-		if name != "" && name != "-" {
-			m[name] = true
-		}
-	}
-}
 
 func knownNames() map[string]bool { return knownOnce() }
 

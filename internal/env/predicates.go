@@ -257,16 +257,7 @@ func heapPredicates() map[string]predicate {
 // package initialisation).
 func checkTags(t reflect.Type) []string {
 	var bad []string
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name := f.Tag.Get("env")
-		if name == "" && f.Type.Kind() == reflect.Struct && f.IsExported() {
-			bad = append(bad, checkTags(f.Type)...)
-			continue
-		}
-		if name == "" || name == "-" {
-			continue
-		}
+	eachVar(t, func(f reflect.StructField, name string) {
 		for _, key := range []string{"when", "effect"} {
 			if p := f.Tag.Get(key); p != "" {
 				if _, ok := predicates[p]; !ok {
@@ -279,7 +270,7 @@ func checkTags(t reflect.Type) []string {
 				bad = append(bad, fmt.Sprintf("%s: bad duration bound: %v", name, err))
 			}
 		}
-	}
+	})
 	return bad
 }
 

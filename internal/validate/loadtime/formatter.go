@@ -26,7 +26,7 @@ func commandProblem(cmd, sub string, hasLen bool, depth int) (msg, source string
 	if extensionCommands[cmd] {
 		return extensionCommandProblem(cmd, sub)
 	}
-	syntax, ok := builtInCommands[cmd]
+	syntax, ok := builtInCommands()[cmd]
 	if !ok {
 		return "Not supported field in StreamInfo: " + cmd, formatterSource
 	}
@@ -283,7 +283,7 @@ func coalesceOperatorProblem(op json.RawMessage, depth int) (msg, source string)
 
 // coalesceCommandProblem: an operator's command must be one a built-in parser takes, used as the parser allows.
 func coalesceCommandProblem(cmd, param string, hasLen bool, depth int) (msg, source string) {
-	_, builtIn := builtInCommands[cmd]
+	_, builtIn := builtInCommands()[cmd]
 	if !builtIn && !extensionCommands[cmd] {
 		return fmt.Sprintf("unknown command: '%s'", cmd), coalesceSource
 	}

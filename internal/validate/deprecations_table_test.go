@@ -91,8 +91,7 @@ func TestDeclaredDeprecationMatchesOptions(t *testing.T) {
 
 // eachDeclaration calls fn for every field (extensions included) and enum value of every registered file.
 func eachDeclaration(fn func(d protoreflect.Descriptor, enumValue bool)) {
-	var enums func(protoreflect.EnumDescriptors)
-	enums = func(es protoreflect.EnumDescriptors) {
+	enums := func(es protoreflect.EnumDescriptors) {
 		for i := range es.Len() {
 			vs := es.Get(i).Values()
 			for j := range vs.Len() {

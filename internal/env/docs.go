@@ -24,38 +24,46 @@ type Var struct {
 // Vars lists every supported variable in declaration order, from the struct tags.
 func Vars() []Var {
 	var out []Var
-	collectVars(reflect.TypeOf(Config{}), &out)
+	eachVar(reflect.TypeOf(Config{}), func(f reflect.StructField, name string) {
+		out = append(out, describe(f, name))
+	})
 	return out
 }
 
-func collectVars(t reflect.Type, out *[]Var) {
+// eachVar calls fn, in declaration order, for every field of t that names a variable in its env
+// tag, descending into the exported structs that name none.
+func eachVar(t reflect.Type, fn func(f reflect.StructField, name string)) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := f.Tag.Get("env")
 		if name == "" && f.Type.Kind() == reflect.Struct && f.IsExported() {
-			collectVars(f.Type, out)
+			eachVar(f.Type, fn)
 			continue
 		}
-		if name == "" || name == "-" {
-			continue
+		if name != "" && name != "-" {
+			fn(f, name)
 		}
-		v := Var{Name: name, Type: typeName(f.Type, f.Tag), Default: f.Tag.Get("default"), Desc: f.Tag.Get("desc")}
-		if o := f.Tag.Get("oneof"); o != "" {
-			v.Allowed = strings.ReplaceAll(o, ",", ", ")
-		} else if r := rangeText(f.Tag); r != "" {
-			v.Allowed = r[len("; allowed: "):]
-			if f.Tag.Get("clamp") == "true" {
-				v.Allowed += " (clamped)"
-			}
-		}
-		if w := f.Tag.Get("when"); w != "" {
-			v.When = predicates[w].doc
-		}
-		if e := f.Tag.Get("effect"); e != "" {
-			v.Effect = predicates[e].doc
-		}
-		*out = append(*out, v)
 	}
+}
+
+// describe is the documentation of the variable that field f reads.
+func describe(f reflect.StructField, name string) Var {
+	v := Var{Name: name, Type: typeName(f.Type, f.Tag), Default: f.Tag.Get("default"), Desc: f.Tag.Get("desc")}
+	if o := f.Tag.Get("oneof"); o != "" {
+		v.Allowed = strings.ReplaceAll(o, ",", ", ")
+	} else if r := rangeText(f.Tag); r != "" {
+		v.Allowed = r[len("; allowed: "):]
+		if f.Tag.Get("clamp") == "true" {
+			v.Allowed += " (clamped)"
+		}
+	}
+	if w := f.Tag.Get("when"); w != "" {
+		v.When = predicates[w].doc
+	}
+	if e := f.Tag.Get("effect"); e != "" {
+		v.Effect = predicates[e].doc
+	}
+	return v
 }
 
 func typeName(t reflect.Type, tag reflect.StructTag) string {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // FileVar is one KEY=VALUE line of an environment file.
@@ -13,8 +14,9 @@ type FileVar struct {
 	Line       int
 }
 
-// keyRE is what a variable name may look like in an environment file.
-var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// keyRE is what a variable name may look like in an environment file (compiled on first use:
+// the agent's run reads no such file).
+var keyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // ParseEnvFile parses an environment file in the conformance corpus's format:
 // one KEY=VALUE per line, the key ending at the first '=', the value
@@ -32,7 +34,7 @@ func ParseEnvFile(name string, data []byte) ([]FileVar, []string, error) {
 			continue
 		}
 		key, value, ok := strings.Cut(line, "=")
-		if !ok || !keyRE.MatchString(key) {
+		if !ok || !keyRE().MatchString(key) {
 			return nil, nil, fmt.Errorf("%s:%d: want KEY=VALUE (KEY: letters, digits and _, not starting with a digit) or a # comment, got %q", name, n, truncate(line, 80))
 		}
 		if prev, dup := seen[key]; dup {
@@ -69,7 +71,7 @@ func ReadEnvFiles(paths []string) (map[string]string, []string, error) {
 // ParseAssignment parses one KEY=VALUE given on the command line.
 func ParseAssignment(s string) (key, value string, err error) {
 	key, value, ok := strings.Cut(s, "=")
-	if !ok || !keyRE.MatchString(key) {
+	if !ok || !keyRE().MatchString(key) {
 		return "", "", fmt.Errorf("want KEY=VALUE (KEY: letters, digits and _, not starting with a digit), got %q", truncate(s, 80))
 	}
 	return key, value, nil

@@ -2,6 +2,7 @@ package env
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -56,11 +57,12 @@ func (l *loader) noticeUnknown() {
 	}
 }
 
+// knownOnce is the set of Vars' names, made once per process (every Load asks for it) from the struct tags
+// alone: Vars also renders each variable's type, bounds and conditions, which every start of the agent paid for
+// nothing. TestKnownNamesAreVars holds the two to the same names.
 var knownOnce = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
-	for _, v := range Vars() {
-		m[v.Name] = true
-	}
+	eachVar(reflect.TypeOf(Config{}), func(_ reflect.StructField, name string) { m[name] = true })
 	return m
 })
 
@@ -69,20 +71,37 @@ func knownNames() map[string]bool { return knownOnce() }
 // suggest returns the known name closest to an unknown one, or "" when none is close: a few
 // edits away (a typo), or the same words in any order with one or two added or left out
 // (APPNET_RESTART_COUNT or ENVOY_APPNET_RESTART_COUNT for APPNET_ENVOY_RESTART_COUNT).
+//
+// The edit distance is at least the difference in length, so a name whose length is further off
+// than the typo bound can only be close by its words, which are checked first; its distance is
+// computed only then (it still ranks the candidates). Every start of the agent with a stray
+// variable of an agent prefix pays this: computing the distance to each of a hundred names was
+// half of a cold Load.
 func suggest(name string, known map[string]bool) string {
 	best, bestDist := "", -1
 	words := strings.Split(name, "_")
+	limit := max(2, len(name)/8)
 	for k := range known {
-		d := editDistance(name, k)
-		close := d <= max(2, len(name)/8)
-		if !close {
-			close = sameWordsBut(words, strings.Split(k, "_"), 2)
+		var d int
+		var close bool
+		if abs(len(name)-len(k)) <= limit {
+			d = editDistance(name, k)
+			close = d <= limit || sameWordsBut(words, strings.Split(k, "_"), 2)
+		} else if close = sameWordsBut(words, strings.Split(k, "_"), 2); close {
+			d = editDistance(name, k)
 		}
 		if close && (bestDist < 0 || d < bestDist || (d == bestDist && k < best)) {
 			best, bestDist = k, d
 		}
 	}
 	return best
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // sameWordsBut reports whether two word lists hold the same words, in any order, but for at

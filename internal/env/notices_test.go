@@ -1,6 +1,7 @@
 package env
 
 import (
+	"maps"
 	"reflect"
 	"strings"
 	"testing"
@@ -89,7 +90,8 @@ func TestSuggestions(t *testing.T) {
 	}
 }
 
-// A mistyped predicate name in a struct tag is a start-up error with a clear message.
+// A mistyped predicate name in a struct tag is found with a clear message; Config's tags are
+// checked here, once per build, rather than at every start of the agent.
 func TestCheckTagsFindsMistypedPredicates(t *testing.T) {
 	type bad struct {
 		A string        `env:"A" when:"sidcar"`
@@ -108,5 +110,49 @@ func TestCheckTagsFindsMistypedPredicates(t *testing.T) {
 	}
 	if bad := checkTags(reflect.TypeOf(Config{})); len(bad) > 0 {
 		t.Fatalf("Config's tags: %q", bad)
+	}
+}
+
+// knownNames walks the tags for names only; it must name exactly the variables Vars lists.
+func TestKnownNamesAreVars(t *testing.T) {
+	want := map[string]bool{}
+	for _, v := range Vars() {
+		want[v.Name] = true
+	}
+	if got := knownNames(); !maps.Equal(got, want) {
+		t.Errorf("knownNames() has %d names, Vars() %d", len(got), len(want))
+	}
+	if len(want) < 50 {
+		t.Errorf("only %d variables", len(want))
+	}
+}
+
+// suggest skips the edit distance of names whose length rules them out as typos; it must pick
+// what computing every distance picks, for typos, reorderings, additions and strangers alike.
+func TestSuggestMatchesExhaustiveSearch(t *testing.T) {
+	exhaustive := func(name string, known map[string]bool) string {
+		best, bestDist := "", -1
+		words := strings.Split(name, "_")
+		for k := range known {
+			d := editDistance(name, k)
+			close := d <= max(2, len(name)/8) || sameWordsBut(words, strings.Split(k, "_"), 2)
+			if close && (bestDist < 0 || d < bestDist || (d == bestDist && k < best)) {
+				best, bestDist = k, d
+			}
+		}
+		return best
+	}
+	known := knownNames()
+	var names []string
+	for k := range known {
+		words := strings.Split(k, "_")
+		names = append(names, k, k+"S", k[1:], k[:len(k)-2], "X"+k, k+"_EXTRA", k+"_MORE_WORDS",
+			strings.Join(append(words[1:], words[0]), "_"), "ENVOY_"+k, strings.ReplaceAll(k, "_", ""))
+	}
+	names = append(names, "ENVOY_ADMIN_ACCESS_UDS_PATH", "APPNET_X", "ENVOY_", "APPMESH_FOO_BAR_BAZ_QUX")
+	for _, n := range names {
+		if got, want := suggest(n, known), exhaustive(n, known); got != want {
+			t.Errorf("suggest(%s) = %q, exhaustive search %q", n, got, want)
+		}
 	}
 }

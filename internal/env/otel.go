@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The OpenTelemetry tracer is configured with the standard OTEL_* variables, read as the
@@ -39,8 +40,11 @@ func (e OTLPEndpoint) TLS() bool { return e.Scheme == "https" }
 // IsIP reports an IP literal host, which needs no DNS.
 func (e OTLPEndpoint) IsIP() bool { return net.ParseIP(e.Host) != nil }
 
-// hostnameShape is a DNS name: dot-separated labels of letters, digits, '-' and '_'.
-var hostnameShape = regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$`)
+// hostnameShape is a DNS name: dot-separated labels of letters, digits, '-' and '_' (compiled on
+// first use: only OTLP endpoints need it).
+var hostnameShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$`)
+})
 
 // Decode accepts http://HOST[:PORT][/PATH] and https://..., HOST a DNS name, an IPv4 literal
 // or a bracketed IPv6 literal. A value without a scheme is refused rather than guessed: the
@@ -81,7 +85,7 @@ func (e *OTLPEndpoint) Decode(v string) error {
 		return fmt.Errorf("%q: IPv6 zones (%%25...) are not supported by Envoy's socket addresses", v)
 	case bracketed && (ip == nil || ip.To4() != nil):
 		return fmt.Errorf("%q: only IPv6 addresses go in brackets", v)
-	case ip == nil && (!hostnameShape.MatchString(host) || strings.Trim(host, "0123456789.") == ""):
+	case ip == nil && (!hostnameShape().MatchString(host) || strings.Trim(host, "0123456789.") == ""):
 		return fmt.Errorf("%q: %q is neither a hostname nor an IP address", v, host)
 	}
 	port, authority := uint16(80), host

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Decoder is implemented by field types with their own syntax; Decode receives the trimmed,
@@ -33,7 +34,8 @@ type XRayAddress struct {
 	Port uint16 // 0 when the value carries no port
 }
 
-var hostPortShape = regexp.MustCompile(`.+:\d{1,5}$`)
+// hostPortShape is compiled on first use: only AWS_XRAY_DAEMON_ADDRESS needs it.
+var hostPortShape = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`.+:\d{1,5}$`) })
 
 // Decode accepts IP, IP:port, [IPv6]:port, bare IPv6 (D9) and the documented 'tcp:A:P udp:A:P'
 // form, of which the UDP part is used (D9).
@@ -53,7 +55,7 @@ func (a *XRayAddress) Decode(v string) error {
 		v = udp
 	}
 	host, port := v, ""
-	if ip := net.ParseIP(v); ip == nil && hostPortShape.MatchString(v) {
+	if ip := net.ParseIP(v); ip == nil && hostPortShape().MatchString(v) {
 		h, p, err := net.SplitHostPort(v)
 		if err != nil {
 			return fmt.Errorf("could not parse %q as ADDRESS:PORT", v)

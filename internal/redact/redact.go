@@ -8,29 +8,39 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Replacement stands where a credential was.
 const Replacement = "REDACTED"
 
+// The expressions are compiled on first use, not at package initialisation: most runs of the agent
+// never log or print a value that needs them, and every run paid for compiling them.
+
 // urlUserinfo finds the password part of URLs: scheme://user:password@.
-var urlUserinfo = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s:"']*):[^/@\s"']*@`)
+var urlUserinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://[^/@\s:"']*):[^/@\s"']*@`)
+})
 
 // secretKey matches query parameter names that carry credentials.
-var secretKey = regexp.MustCompile(`(?i)(token|secret|password|passwd|signature|credential|api[-_]?key|access[-_]?key)`)
+var secretKey = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)(token|secret|password|passwd|signature|credential|api[-_]?key|access[-_]?key)`)
+})
 
 // secretParam finds, in free text, a query parameter whose name looks like a credential and
 // its value, up to the next separator, space or quote.
-var secretParam = regexp.MustCompile(`([?&;][^=&;?#\s"']*(?i:token|secret|password|passwd|signature|credential|api[-_]?key|access[-_]?key)[^=&;?#\s"']*=)[^&;#\s"']*`)
+var secretParam = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`([?&;][^=&;?#\s"']*(?i:token|secret|password|passwd|signature|credential|api[-_]?key|access[-_]?key)[^=&;?#\s"']*=)[^&;#\s"']*`)
+})
 
 // Value redacts one value, which may be a URL.
 func Value(v string) string {
-	v = urlUserinfo.ReplaceAllString(v, "$1:"+Replacement+"@")
+	v = urlUserinfo().ReplaceAllString(v, "$1:"+Replacement+"@")
 	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.RawQuery != "" {
 		q := u.Query()
 		changed := false
 		for k := range q {
-			if secretKey.MatchString(k) {
+			if secretKey().MatchString(k) {
 				q.Set(k, Replacement)
 				changed = true
 			}
@@ -48,6 +58,6 @@ func Text(s string) string {
 	if !strings.ContainsAny(s, "@?&;") { // the common case: nothing to look for
 		return s
 	}
-	s = urlUserinfo.ReplaceAllString(s, "$1:"+Replacement+"@")
-	return secretParam.ReplaceAllString(s, "${1}"+Replacement)
+	s = urlUserinfo().ReplaceAllString(s, "$1:"+Replacement+"@")
+	return secretParam().ReplaceAllString(s, "${1}"+Replacement)
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -211,7 +212,7 @@ func splitPath(p string) []pathSeg {
 }
 
 // lineSuffix is how the validator ends a problem found at a line of the document it read.
-var lineSuffix = regexp.MustCompile(` \(line (\d+)\)$`)
+var lineSuffix = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(` \(line (\d+)\)$`) })
 
 // locateInDocument prefixes each problem of a document read whole (ENVOY_CONFIG) with the
 // variable, and moves the line the validator found it at to the front:
@@ -233,7 +234,7 @@ func locateInDocument(err error, variable string, data []byte) error {
 	for i, p := range probs {
 		p.Message = hideValues(p.Message, secret)
 		at := variable + ": "
-		if m := lineSuffix.FindStringSubmatch(p.Message); m != nil {
+		if m := lineSuffix().FindStringSubmatch(p.Message); m != nil {
 			at += "line " + m[1] + ": "
 			p.Message = strings.TrimSuffix(p.Message, m[0])
 		} else if n, _, ok := findOwned(root, p.Path, owner); ok && perr == nil {
@@ -253,8 +254,9 @@ func locateInDocument(err error, variable string, data []byte) error {
 // hiddenValue stands for a value of an inline variable in a message.
 const hiddenValue = "(a value of the variable, not shown)"
 
-// quoted finds double-quoted strings in a message, as %q and protojson write them.
-var quoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+// quoted finds double-quoted strings in a message, as %q and protojson write them. Like
+// lineSuffix, it is compiled on first use: only a refused inline document needs it.
+var quoted = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"(?:[^"\\]|\\.)*"`) })
 
 // inlineValues adds the scalar values of tree n (not its keys, not @type) to values.
 func inlineValues(n *yaml.Node, values map[string]bool, depth int) {
@@ -283,7 +285,7 @@ func hideValues(msg string, values map[string]bool) string {
 	if len(values) == 0 || !strings.Contains(msg, `"`) {
 		return msg
 	}
-	return quoted.ReplaceAllStringFunc(msg, func(q string) string {
+	return quoted().ReplaceAllStringFunc(msg, func(q string) string {
 		if s, err := strconv.Unquote(q); err == nil && values[s] {
 			return hiddenValue
 		}

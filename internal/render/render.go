@@ -81,6 +81,10 @@ type Result struct {
 // APPNET_VALIDATION=warn, what the validator refuses is reported in Result.Problems instead of
 // stopping the render.
 func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error) {
+	// The decoder's one-time set-up runs beside the first stage (or the read of a given bootstrap);
+	// it never outlives the render.
+	warmed := validate.WarmDecoder()
+	defer warmed()
 	opts = opts.withDefaults()
 	switch {
 	case cfg.Mode.ExistingFile:

@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/envoyproxy/go-control-plane/envoy/annotations"
@@ -64,27 +65,19 @@ func (d deprecation) disallowedMessage() string {
 
 // eachDeprecation calls fn for a deprecated field, and for every deprecated enum value the field holds.
 func eachDeprecation(fd protoreflect.FieldDescriptor, v protoreflect.Value, fn func(deprecation)) {
-	if opts, ok := fd.Options().(*descriptorpb.FieldOptions); ok && opts.GetDeprecated() {
-		since, _ := proto.GetExtension(opts, annotations.E_DeprecatedAtMinorVersion).(string)
-		disallowed, _ := proto.GetExtension(opts, annotations.E_DisallowedByDefault).(bool)
-		fn(deprecation{name: string(fd.FullName()), since: since, disallowed: disallowed})
+	if d, ok := declaredDeprecation(fd, false); ok {
+		fn(d)
 	}
 	if fd.Kind() != protoreflect.EnumKind || fd.IsMap() {
 		return
 	}
 	values := fd.Enum().Values()
 	check := func(n protoreflect.EnumNumber) {
-		ev := values.ByNumber(n)
-		if ev == nil {
-			return
+		if ev := values.ByNumber(n); ev != nil {
+			if d, ok := declaredDeprecation(ev, true); ok {
+				fn(d)
+			}
 		}
-		opts, ok := ev.Options().(*descriptorpb.EnumValueOptions)
-		if !ok || !opts.GetDeprecated() {
-			return
-		}
-		since, _ := proto.GetExtension(opts, annotations.E_DeprecatedAtMinorVersionEnum).(string)
-		disallowed, _ := proto.GetExtension(opts, annotations.E_DisallowedByDefaultEnum).(bool)
-		fn(deprecation{name: string(ev.FullName()), enumValue: true, since: since, disallowed: disallowed})
 	}
 	if fd.IsList() {
 		l := v.List()
@@ -94,6 +87,49 @@ func eachDeprecation(fd protoreflect.FieldDescriptor, v protoreflect.Value, fn f
 		return
 	}
 	check(v.Enum())
+}
+
+// declaredDeprecation is what the API declares about a field (enumValue false) or an enum value: deprecated or not,
+// since which API version, disallowed by default or not. For the API files linked into the agent it comes from
+// apiDeprecations, generated from those files' options (TestDeprecationTable keeps it exact); reading the options
+// themselves unpacks them field by field, with the types of every option they carry, which was about a tenth of
+// the agent's first render. A descriptor of any other file is read from its options.
+func declaredDeprecation(d protoreflect.Descriptor, enumValue bool) (deprecation, bool) {
+	if f := d.ParentFile(); f != nil {
+		if _, tabled := slices.BinarySearch(apiDeprecationFiles, f.Path()); tabled {
+			i, found := slices.BinarySearchFunc(apiDeprecations, string(d.FullName()), func(e deprecation, name string) int {
+				return strings.Compare(e.name, name)
+			})
+			if !found || apiDeprecations[i].enumValue != enumValue {
+				return deprecation{}, false
+			}
+			return apiDeprecations[i], true
+		}
+	}
+	return optionsDeprecation(d, enumValue)
+}
+
+// optionsDeprecation reads declaredDeprecation's answer from the descriptor's options.
+func optionsDeprecation(d protoreflect.Descriptor, enumValue bool) (deprecation, bool) {
+	var since string
+	var disallowed bool
+	switch opts := d.Options().(type) {
+	case *descriptorpb.FieldOptions:
+		if enumValue || !opts.GetDeprecated() {
+			return deprecation{}, false
+		}
+		since, _ = proto.GetExtension(opts, annotations.E_DeprecatedAtMinorVersion).(string)
+		disallowed, _ = proto.GetExtension(opts, annotations.E_DisallowedByDefault).(bool)
+	case *descriptorpb.EnumValueOptions:
+		if !enumValue || !opts.GetDeprecated() {
+			return deprecation{}, false
+		}
+		since, _ = proto.GetExtension(opts, annotations.E_DeprecatedAtMinorVersionEnum).(string)
+		disallowed, _ = proto.GetExtension(opts, annotations.E_DisallowedByDefaultEnum).(bool)
+	default:
+		return deprecation{}, false
+	}
+	return deprecation{name: string(d.FullName()), enumValue: enumValue, since: since, disallowed: disallowed}, true
 }
 
 // runtimeOverrides are the static runtime keys that let Envoy accept disallowed deprecated features.

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
@@ -22,8 +23,11 @@ func init() {
 	register("envoy.extensions.access_loggers.file.v3.FileAccessLog", fileAccessLogFormat)
 }
 
-// commandRE is Envoy's own command syntax: %COMMAND(SUBCOMMAND):LENGTH%.
-var commandRE = regexp.MustCompile(`^%((?:[A-Z]|[0-9]|_)+)(?:\((.*?)\))?(?::([0-9]+))?%`)
+// commandRE is Envoy's own command syntax: %COMMAND(SUBCOMMAND):LENGTH%. Compiled on first use (as
+// timeNewlineRE): only a format string with commands needs it, and the built-in templates write none.
+var commandRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^%((?:[A-Z]|[0-9]|_)+)(?:\((.*?)\))?(?::([0-9]+))?%`)
+})
 
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
@@ -53,7 +57,7 @@ func (c *Context) formatString(path func() string, format string, extensions []*
 			pos += 2
 			continue
 		}
-		m := commandRE.FindStringSubmatchIndex(format[pos:])
+		m := commandRE().FindStringSubmatchIndex(format[pos:])
 		if m == nil {
 			c.envoyf(path(), formatterSource, "Incorrect configuration: %s. Couldn't find valid command at position %d", format, pos)
 			return false

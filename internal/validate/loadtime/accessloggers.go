@@ -121,7 +121,7 @@ func formatParts(format string) int {
 			pos += 2
 			continue
 		}
-		m := commandRE.FindStringIndex(format[pos:])
+		m := commandRE().FindStringIndex(format[pos:])
 		if m == nil {
 			return -1
 		}

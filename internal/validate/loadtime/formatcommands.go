@@ -1,5 +1,7 @@
 package loadtime
 
+import "sync"
+
 // The commands of Envoy's built-in substitution format parsers and the syntax each takes: the command tables of
 // source/common/formatter/stream_info_formatter.cc (getKnownStreamInfoFormatterProviders) and
 // http_specific_formatter.cc (BuiltInHttpCommandParser::getKnownFormatters), with the flags Envoy hands to
@@ -16,8 +18,10 @@ const (
 	lengthAllowed  commandSyntax = 4 // LENGTH_ALLOWED
 )
 
-// builtInCommands maps each command of the two tables to its syntax.
-var builtInCommands = func() map[string]commandSyntax {
+// builtInCommands maps each command of the two tables to its syntax. Like the other tables of rules
+// that only some bootstraps need (bsslCiphers, networkFilterNames), it is built on first use, not
+// at every start of the agent.
+var builtInCommands = sync.OnceValue(func() map[string]commandSyntax {
 	m := map[string]commandSyntax{}
 	add := func(s commandSyntax, names ...string) {
 		for _, n := range names {
@@ -71,7 +75,7 @@ var builtInCommands = func() map[string]commandSyntax {
 	add(paramsOptional|lengthAllowed,
 		"FILTER_STATE", "PATH", "QUERY_PARAMS", "UPSTREAM_FILTER_STATE")
 	return m
-}()
+})
 
 // extensionCommands are the commands of the built-in formatter extensions (metadata, CEL, XFCC_VALUE), whose
 // parsers take any syntax and check the arguments themselves, and of the formatter extension

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Substitution format commands: what Envoy's built-in command parsers check when they parse a command of a format
@@ -25,7 +26,7 @@ func commandProblem(cmd, sub string, hasLen bool, depth int) (msg, source string
 	if extensionCommands[cmd] {
 		return extensionCommandProblem(cmd, sub)
 	}
-	syntax, ok := builtInCommands[cmd]
+	syntax, ok := builtInCommands()[cmd]
 	if !ok {
 		return "Not supported field in StreamInfo: " + cmd, formatterSource
 	}
@@ -52,7 +53,7 @@ func verifySyntax(syntax commandSyntax, cmd, sub string, hasLen bool) string {
 }
 
 // timeNewlineRE is Envoy's pattern for a strftime conversion that writes a newline.
-var timeNewlineRE = regexp.MustCompile(`%[-_0^#]*[1-9]*(E|O)?n`)
+var timeNewlineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`%[-_0^#]*[1-9]*(E|O)?n`) })
 
 // commandArgsProblem checks the arguments of the built-in commands whose parsers look at them.
 func commandArgsProblem(cmd, sub string, depth int) (msg, source string) {
@@ -111,7 +112,7 @@ func commandArgsProblem(cmd, sub string, depth int) (msg, source string) {
 	case "START_TIME", "START_TIME_LOCAL", "EMIT_TIME", "EMIT_TIME_LOCAL", "DOWNSTREAM_PEER_CERT_V_START",
 		"DOWNSTREAM_PEER_CERT_V_END", "UPSTREAM_PEER_CERT_V_START", "UPSTREAM_PEER_CERT_V_END":
 		// Envoy: source/common/formatter/stream_info_formatter.cc:611 [access-logs-54942931] (SystemTimeFormatter)
-		if timeNewlineRE.MatchString(sub) {
+		if timeNewlineRE().MatchString(sub) {
 			return "Invalid header configuration. Format string contains newline.", streamInfoSource
 		}
 	case "COALESCE":
@@ -282,7 +283,7 @@ func coalesceOperatorProblem(op json.RawMessage, depth int) (msg, source string)
 
 // coalesceCommandProblem: an operator's command must be one a built-in parser takes, used as the parser allows.
 func coalesceCommandProblem(cmd, param string, hasLen bool, depth int) (msg, source string) {
-	_, builtIn := builtInCommands[cmd]
+	_, builtIn := builtInCommands()[cmd]
 	if !builtIn && !extensionCommands[cmd] {
 		return fmt.Sprintf("unknown command: '%s'", cmd), coalesceSource
 	}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -75,7 +76,7 @@ func networkFilterProtocolOptions(c *Context, m protoreflect.Message) {
 		return
 	}
 	refused := func(name string) bool {
-		return networkFilterNames[name] && !protocolOptionsFilters[name] && name != "envoy.filters.network.sni_cluster"
+		return networkFilterNames()[name] && !protocolOptionsFilters[name] && name != "envoy.filters.network.sni_cluster"
 	}
 	found := false
 	for name := range cl.GetTypedExtensionProtocolOptions() {
@@ -93,7 +94,7 @@ func networkFilterProtocolOptions(c *Context, m protoreflect.Message) {
 }
 
 // networkFilterNames are the names of the network filters the extension table knows.
-var networkFilterNames = func() map[string]bool {
+var networkFilterNames = sync.OnceValue(func() map[string]bool {
 	names := map[string]bool{}
 	for _, info := range extensionsByType {
 		if slices.Contains(info.categories, "envoy.filters.network") {
@@ -101,7 +102,7 @@ var networkFilterNames = func() map[string]bool {
 		}
 	}
 	return names
-}()
+})
 
 // aggregatedOnly reports a config source whose API config source is not aggregated gRPC, which the Dubbo, Thrift
 // and generic proxies' route discovery refuses.

@@ -92,7 +92,7 @@ func formatProviders(format string) int {
 			pos += 2
 			continue
 		}
-		cmd := commandRE.FindString(format[pos:])
+		cmd := commandRE().FindString(format[pos:])
 		if cmd == "" {
 			return 0
 		}

@@ -3,6 +3,7 @@ package loadtime
 import (
 	"slices"
 	"strings"
+	"sync"
 )
 
 // TLS parameters of a context Envoy creates at load: the cipher suites, ECDH curves and signature algorithms are
@@ -50,7 +51,7 @@ func (c *Context) tlsParams(t *tlsContext) {
 
 // bsslCiphers are BoringSSL's cipher suites by their OpenSSL and IETF names (ssl/ssl_cipher.cc, kCiphers); tls12
 // says whether a cipher list rule can select it (the TLS 1.3 suites are known names that select nothing).
-var bsslCiphers = func() map[string]bool {
+var bsslCiphers = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, c := range []struct {
 		name, std string
@@ -85,7 +86,7 @@ var bsslCiphers = func() map[string]bool {
 		m[c.name], m[c.std] = c.tls12, c.tls12
 	}
 	return m
-}()
+})
 
 // bsslCipherAliases are the rule names of BoringSSL's cipher lists (kCipherAliases; SHA256 and SHA384 were dropped
 // in 2025 and still count).
@@ -192,7 +193,7 @@ func cipherRules(s string) (adds, valid bool) {
 				break
 			}
 			word := s[start:l]
-			tls12, isCipher := bsslCiphers[word]
+			tls12, isCipher := bsslCiphers()[word]
 			if multi || at(l) == '+' || !isCipher {
 				if !bsslCipherAliases[word] {
 					return adds, false // strict: an unknown name is SSL_R_INVALID_COMMAND

@@ -237,6 +237,7 @@ func TestRepeatedSignalIsOneRequest(t *testing.T) {
 	a := newAgent(t, "LISTENER_DRAIN_WAIT_TIME_S=20", "STANDIN_DOWNSTREAM_CX=3", "STANDIN_DRAIN_CX_AFTER=1500ms")
 	a.start()
 	up := a.waitEnvoyUp(1)
+	a.waitHandedOver() // raw kills below: the hand-over's exec must be behind us (see signal)
 	pid := a.agentPid()
 	_ = syscall.Kill(pid, syscall.SIGTERM)
 	// Sent at once, the second would often merge with the first while it is still pending;

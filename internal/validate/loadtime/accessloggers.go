@@ -1,3 +1,5 @@
+//go:build !appnet_lean
+
 package loadtime
 
 import (
@@ -163,21 +165,6 @@ func fluentdAccessLog(c *Context, m protoreflect.Message) {
 					"or equal to base_interval: %d ms < %d ms)", max, base)
 		}
 	}
-}
-
-// backoffMillis returns a BackoffStrategy's base and ceiling in milliseconds, each defaulted as Envoy does
-// (PROTOBUF_GET_MS_OR_DEFAULT: the base to defBase, the ceiling to factor times the base), and whether the
-// ceiling is not below the base.
-func backoffMillis(b *corev3.BackoffStrategy, defBase, factor uint64) (base, max uint64, ok bool) {
-	base = defBase
-	if d := b.GetBaseInterval(); d != nil {
-		base = durationMillis(d)
-	}
-	max = base * factor
-	if d := b.GetMaxInterval(); d != nil {
-		max = durationMillis(d)
-	}
-	return base, max, max >= base
 }
 
 // openTelemetryAccessLog: one transport, and log body and attributes made of strings, lists and maps (whose

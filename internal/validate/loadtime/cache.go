@@ -1,6 +1,9 @@
+//go:build !appnet_lean
+
 package loadtime
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -29,20 +32,11 @@ const (
 	registeredTypeFormat = "Didn't find a registered implementation for type: '%s'"
 )
 
-// slotWording is how a filter words a failed lookup of the extension in one of its slots, and when it does not
-// look at all.
-type slotWording struct {
-	source, format string                          // format takes the config type
-	skip           func(protoreflect.Message) bool // the filter ignores the slot, given its message
-}
-
-func (w slotWording) unused(m protoreflect.Message) bool { return w.skip != nil && w.skip(m) }
-
-// slotWordings are read by extensionSlots (categories.go) for the slots of the filters below.
+// cacheSlotWordings join slotWordings (categories.go) for the slots of the filters below.
 // Envoy: source/extensions/filters/http/compressor/config.cc:27, decompressor/config.cc:23, cache/config.cc:22,
 // cache_v2/config.cc:24 [http-filters-51c9dba4] [http-filters-9bb822bf] [http-filters-more-a0dbd228]
 // [http-filters-more-e50da723] — "Didn't find a registered implementation for type: '<type>'".
-var slotWordings = map[protoreflect.FullName]map[protoreflect.Name]slotWording{
+var cacheSlotWordings = map[protoreflect.FullName]map[protoreflect.Name]slotWording{
 	"envoy.extensions.filters.http.compressor.v3.Compressor": {"compressor_library": {source: compressorSource, format: registeredTypeFormat}},
 	"envoy.extensions.filters.http.decompressor.v3.Decompressor": {"decompressor_library": {
 		source: "source/extensions/filters/http/decompressor/config.cc", format: registeredTypeFormat}},
@@ -57,6 +51,7 @@ var slotWordings = map[protoreflect.FullName]map[protoreflect.Name]slotWording{
 }
 
 func init() {
+	maps.Copy(slotWordings, cacheSlotWordings)
 	register("envoy.extensions.filters.http.compressor.v3.CompressorPerRoute", compressorPerRouteLibrary)
 	register("envoy.extensions.filters.http.cache.v3.CacheConfig", cacheStorage)
 	register("envoy.extensions.filters.http.cache_v2.v3.CacheV2Config", cacheStorage)

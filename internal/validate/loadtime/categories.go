@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -296,3 +297,43 @@ func extensionWithoutType(c *Context, m protoreflect.Message) {
 	c.envoyf(c.Path(), "source/common/config/utility.h",
 		"Didn't find a registered implementation for '%s' with type URL: '': set typed_config (with its @type)", name)
 }
+
+func hasCategory(cats []string, cat string) bool {
+	for _, c := range cats {
+		if c == cat {
+			return true
+		}
+	}
+	return false
+}
+
+// extensionNames is the set of every extension name of the extension table.
+var extensionNames = sync.OnceValue(func() map[string]bool {
+	names := make(map[string]bool, len(extensionsByType))
+	for name := range extensionCategoriesByName() {
+		names[name] = true
+	}
+	return names
+})
+
+// extensionCategoriesByName maps every extension name of the extension table to its categories.
+var extensionCategoriesByName = sync.OnceValue(func() map[string][]string {
+	cats := make(map[string][]string, len(extensionsByType))
+	for _, info := range extensionsByType {
+		cats[info.name] = append(cats[info.name], info.categories...)
+	}
+	return cats
+})
+
+// slotWordings give the wording of Envoy's error for an extension slot of a filter whose own file registers it
+// (the filters are extensions the lean build does not link: their files fill this at init).
+var slotWordings = map[protoreflect.FullName]map[protoreflect.Name]slotWording{}
+
+// slotWording is how a filter words a failed lookup of the extension in one of its slots, and when it does not
+// look at all.
+type slotWording struct {
+	source, format string                          // format takes the config type
+	skip           func(protoreflect.Message) bool // the filter ignores the slot, given its message
+}
+
+func (w slotWording) unused(m protoreflect.Message) bool { return w.skip != nil && w.skip(m) }

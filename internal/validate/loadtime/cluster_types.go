@@ -1,8 +1,9 @@
+//go:build !appnet_lean
+
 package loadtime
 
 import (
 	"strings"
-	"sync"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -84,15 +85,6 @@ func clusterFactory(c *Context, m protoreflect.Message) {
 		c.envoyf(c.at("cluster_type.name"), src, "Didn't find a registered cluster factory implementation for name: '%s' "+
 			"(give the extension's typed_config, or one of its names such as envoy.clusters.aggregate)", name)
 	}
-}
-
-func hasCategory(cats []string, cat string) bool {
-	for _, c := range cats {
-		if c == cat {
-			return true
-		}
-	}
-	return false
 }
 
 // clusterProvidedLB: a cluster that comes with its own load balancer (ORIGINAL_DST, aggregate, dynamic forward
@@ -278,21 +270,3 @@ func reverseTunnelTenantIsolation(b *bootstrapv3.Bootstrap) bool {
 	}
 	return false
 }
-
-// extensionNames is the set of every extension name of the extension table.
-var extensionNames = sync.OnceValue(func() map[string]bool {
-	names := make(map[string]bool, len(extensionsByType))
-	for name := range extensionCategoriesByName() {
-		names[name] = true
-	}
-	return names
-})
-
-// extensionCategoriesByName maps every extension name of the extension table to its categories.
-var extensionCategoriesByName = sync.OnceValue(func() map[string][]string {
-	cats := make(map[string][]string, len(extensionsByType))
-	for _, info := range extensionsByType {
-		cats[info.name] = append(cats[info.name], info.categories...)
-	}
-	return cats
-})

@@ -1,3 +1,5 @@
+//go:build !appnet_lean
+
 package loadtime
 
 import (
@@ -51,14 +53,14 @@ func dnsCacheSettings(c *Context, m protoreflect.Message) {
 		return
 	}
 	if c.dnsCaches == nil {
-		c.dnsCaches = map[string]*dfpv3.DnsCacheConfig{}
+		c.dnsCaches = map[string]protoreflect.Message{}
 	}
 	first, seen := c.dnsCaches[dc.GetName()]
 	if !seen {
-		c.dnsCaches[dc.GetName()] = dc
+		c.dnsCaches[dc.GetName()] = m
 		return
 	}
-	if !equivalent(first.ProtoReflect(), m) {
+	if !equivalent(first, m) {
 		c.envoyf(c.Path(), dnsCacheManagerSource, "config specified DNS cache '%s' with different settings", dc.GetName())
 	}
 }

@@ -1,3 +1,5 @@
+//go:build !appnet_lean
+
 package loadtime
 
 import (

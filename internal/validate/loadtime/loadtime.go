@@ -20,7 +20,7 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	dfpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/dynamic_forward_proxy/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -52,8 +52,8 @@ type Context struct {
 	optsOf *clusterv3.Cluster // the cluster whose HTTP protocol options opts holds
 	opts   *httpv3.HttpProtocolOptions
 
-	dnsCaches         map[string]*dfpv3.DnsCacheConfig // the first config of each DNS cache name met in the walk
-	defaultTracerUsed bool                             // a listener's connection manager uses the bootstrap's tracer
+	dnsCaches         map[string]protoreflect.Message // the first config of each DNS cache name met in the walk
+	defaultTracerUsed bool                            // a listener's connection manager uses the bootstrap's tracer
 	// static validation-context secrets a TLS context names without sds_config (and without merging them into a
 	// combined context): the ones Envoy builds at load
 	validationSecretsUsed map[string]bool
@@ -109,6 +109,19 @@ func RuleNames() []string {
 		names[FuncName(r)] = true
 	}
 	return slices.Sorted(maps.Keys(names))
+}
+
+// RuleTable returns "<message full name>\t<rule's function name>" for every registered rule, sorted: what the guard
+// of the lean build (tag appnet_lean) compares with the full build's.
+func RuleTable() []string {
+	var table []string
+	for name, rs := range rules {
+		for _, r := range rs {
+			table = append(table, string(name)+"\t"+FuncName(r))
+		}
+	}
+	slices.Sort(table)
+	return slices.Compact(table)
 }
 
 // FuncName returns "<package>.<function>" for a function value (for a method expression, "<package>.<method>").
@@ -168,3 +181,10 @@ func join(path, field string) string {
 }
 
 func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
+
+// rateLimitFilterUse is one process rate limit filter: where its resource name is, the name, and its config source.
+type rateLimitFilterUse struct {
+	path   string
+	name   string
+	source *corev3.ConfigSource
+}

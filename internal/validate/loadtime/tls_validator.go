@@ -94,3 +94,20 @@ func spiffeTrustDomains(c *Context, m protoreflect.Message) {
 		seen[d.GetName()] = true
 	}
 }
+
+// envoyHex reports whether Envoy's Hex::decode (source/common/common/hex.cc) decodes s to something: a non-empty
+// even-length string whose every pair strtoull reads whole in base 16, which also lets a pair start with white
+// space or a sign.
+func envoyHex(s string) bool {
+	if s == "" || len(s)%2 != 0 {
+		return false
+	}
+	isHex := func(b byte) bool { return b >= '0' && b <= '9' || b|0x20 >= 'a' && b|0x20 <= 'f' }
+	for i := 0; i < len(s); i += 2 {
+		a, b := s[i], s[i+1]
+		if !isHex(b) || !isHex(a) && !strings.ContainsRune(" \t\n\v\f\r+-", rune(a)) {
+			return false
+		}
+	}
+	return true
+}

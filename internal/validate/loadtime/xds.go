@@ -329,3 +329,18 @@ func (c *Context) collectionLocator(field, configField, locator, resourceType st
 			"(a collection takes DELTA_GRPC, AGGREGATED_GRPC or AGGREGATED_DELTA_GRPC)", t)
 	}
 }
+
+// backoffMillis returns a BackoffStrategy's base and ceiling in milliseconds, each defaulted as Envoy does
+// (PROTOBUF_GET_MS_OR_DEFAULT: the base to defBase, the ceiling to factor times the base), and whether the
+// ceiling is not below the base.
+func backoffMillis(b *corev3.BackoffStrategy, defBase, factor uint64) (base, max uint64, ok bool) {
+	base = defBase
+	if d := b.GetBaseInterval(); d != nil {
+		base = durationMillis(d)
+	}
+	max = base * factor
+	if d := b.GetMaxInterval(); d != nil {
+		max = durationMillis(d)
+	}
+	return base, max, max >= base
+}

@@ -1,10 +1,11 @@
+//go:build !appnet_lean
+
 package loadtime
 
 import (
 	"net/url"
 	"strings"
 
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	ratelimitfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/filters/process_ratelimit/v3"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -18,13 +19,6 @@ import (
 
 func init() {
 	register("envoy.extensions.access_loggers.filters.process_ratelimit.v3.ProcessRateLimitFilter", rateLimitSubscription)
-}
-
-// rateLimitFilterUse is one process rate limit filter: where its resource name is, the name, and its config source.
-type rateLimitFilterUse struct {
-	path   string
-	name   string
-	source *corev3.ConfigSource
 }
 
 // rateLimitSubscription: an xDS-TP token bucket whose authority the shared config source lists is not served yet

@@ -1,0 +1,186 @@
+package validate
+
+import (
+	"bufio"
+	"bytes"
+	"maps"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/appnet/appnet-agent/internal/testenv"
+	"github.com/appnet/appnet-agent/internal/validate/loadtime"
+)
+
+const extensionsPrefix = "github.com/envoyproxy/go-control-plane/envoy/extensions/"
+
+// leanRuleGapsFile lists the rules the full build registers on message types the lean build resolves, which the
+// lean build does not register yet: they sit in files tagged !appnet_lean because they reach extension types,
+// and must move to untagged files (their extension branches behind a registry a tagged file fills). The guard
+// compares it exactly, so a new gap fails and so does a closed one left in the list.
+const leanRuleGapsFile = "testdata/lean-rule-gaps.txt"
+
+// goCommand returns the go command, skipping the test where there is none.
+func goCommand(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	return path
+}
+
+// TestLeanLinksNoOtherExtension: the lean build of the renderer links no Envoy extension package but those of the
+// types the built-in templates emit (testdata/lean-types.txt) and what those import. A failure names the chain of imports that brings
+// one in: tag the file that imports it //go:build !appnet_lean (see docs/DESIGN.md, the lean renderer).
+func TestLeanLinksNoOtherExtension(t *testing.T) {
+	goCmd := goCommand(t)
+	allowed := map[string]bool{}
+	for _, pkg := range leanTemplateTypes(t) {
+		allowed[pkg] = true
+	}
+	for _, main := range []string{"./internal/render", "./internal/validate"} {
+		cmd := exec.Command(goCmd, "list", "-deps", "-tags", "appnet_lean", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", main)
+		cmd.Dir = testenv.RepoRoot()
+		cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", main, err)
+		}
+		imports := map[string][]string{}
+		var root string
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			pkg, deps, _ := strings.Cut(line, ":")
+			imports[pkg] = strings.Fields(deps)
+			root = pkg // go list -deps prints the named package last
+		}
+		// The payload packages' own imports come with them (aws_request_signing needs common/aws).
+		reach := maps.Clone(allowed)
+		for queue := slices.Collect(maps.Keys(allowed)); len(queue) > 0; queue = queue[1:] {
+			for _, imp := range imports[queue[0]] {
+				if !reach[imp] {
+					reach[imp] = true
+					queue = append(queue, imp)
+				}
+			}
+		}
+		extensions := 0
+		for pkg := range imports {
+			if !strings.HasPrefix(pkg, extensionsPrefix) && !strings.Contains(pkg, "/go-control-plane/contrib/") {
+				continue
+			}
+			extensions++
+			if !reach[pkg] {
+				t.Errorf("the lean build (-tags appnet_lean) of %s links %s, which no built-in template emits; tag the "+
+					"importing file //go:build !appnet_lean (moving what untagged files need out of it):\n  %s",
+					main, pkg, strings.Join(shortestChain(imports, root, pkg), "\n  → "))
+			}
+		}
+		if extensions == 0 {
+			t.Errorf("%s: no extension package at all in the lean build: the check looks at the wrong list", main)
+		}
+	}
+}
+
+// shortestChain returns the shortest chain of imports from root to target.
+func shortestChain(imports map[string][]string, root, target string) []string {
+	from := map[string]string{root: ""}
+	for queue := []string{root}; len(queue) > 0; queue = queue[1:] {
+		pkg := queue[0]
+		if pkg == target {
+			var chain []string
+			for p := pkg; p != ""; p = from[p] {
+				chain = append([]string{p}, chain...)
+			}
+			return chain
+		}
+		for _, imp := range imports[pkg] {
+			if _, seen := from[imp]; !seen {
+				from[imp] = pkg
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return []string{target}
+}
+
+// leanBuild runs scripts/leanrules built with -tags appnet_lean, asking which of names resolve: it returns the
+// lean build's rule table and the names its registry resolves.
+func leanBuild(t *testing.T, names []string) (rules, resolves map[string]bool) {
+	t.Helper()
+	cmd := exec.Command(goCommand(t), "run", "-tags", "appnet_lean", "./scripts/leanrules")
+	cmd.Dir = testenv.RepoRoot()
+	cmd.Stdin = strings.NewReader(strings.Join(names, "\n") + "\n")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go run -tags appnet_lean ./scripts/leanrules: %v\n%s", err, stderr.Bytes())
+	}
+	rules, resolves = map[string]bool{}, map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		kind, rest, _ := strings.Cut(sc.Text(), "\t")
+		switch kind {
+		case "rule":
+			rules[rest] = true
+		case "resolves":
+			resolves[rest] = true
+		}
+	}
+	return rules, resolves
+}
+
+// TestLeanRegistersEveryRuleItResolves: every rule the full build registers on a message type that the lean build
+// resolves is registered in the lean build too, but for the listed gaps; and every type the templates emit resolves
+// in the lean build.
+func TestLeanRegistersEveryRuleItResolves(t *testing.T) {
+	full := loadtime.RuleTable()
+	var names []string
+	for _, r := range full {
+		msg, _, _ := strings.Cut(r, "\t")
+		names = append(names, msg)
+	}
+	for name := range leanTemplateTypes(t) {
+		names = append(names, string(name))
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	leanRules, resolves := leanBuild(t, names)
+
+	for name := range leanTemplateTypes(t) {
+		if !resolves[string(name)] {
+			t.Errorf("the templates emit %s, which the lean build does not resolve: go test ./internal/validate -run TestLeanTemplateTypes -update", name)
+		}
+	}
+	var gaps []string
+	for _, r := range full {
+		msg, _, _ := strings.Cut(r, "\t")
+		if resolves[msg] && !leanRules[r] {
+			gaps = append(gaps, r)
+		}
+	}
+	for r := range leanRules {
+		if !slices.Contains(full, r) {
+			t.Errorf("the lean build registers %s, which the full build does not", r)
+		}
+	}
+	want := "# Generated by TestLeanRegistersEveryRuleItResolves (-update): rules the full build registers on types\n" +
+		"# the lean build resolves, missing from the lean build. Each is a rule to move to an untagged file.\n" +
+		strings.Join(gaps, "\n") + "\n"
+	if *update {
+		if err := os.WriteFile(leanRuleGapsFile, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	got, err := os.ReadFile(leanRuleGapsFile)
+	if err != nil || string(got) != want {
+		t.Errorf("rules on types the lean build resolves, missing from it (message, rule), differ from %s:\n  %s\n"+
+			"A new one: the rule sits in a file tagged !appnet_lean; move it to an untagged file. A closed one: "+
+			"go test ./internal/validate -run TestLeanRegistersEveryRuleItResolves -update",
+			leanRuleGapsFile, strings.Join(gaps, "\n  "))
+	}
+}

@@ -42,32 +42,9 @@ func TestLinkGuards(t *testing.T) {
 				imports[pkg] = strings.Fields(deps)
 				root = pkg // go list -deps prints the main package last
 			}
-			if chain := importChain(imports, root, tt.module); chain != nil {
+			if chain := testenv.ImportChain(imports, root, func(pkg string) bool { return strings.HasPrefix(pkg, tt.module) }); chain != nil {
 				t.Errorf("%s links %s (%s):\n  %s", tt.main, tt.module, tt.why, strings.Join(chain, "\n  → "))
 			}
 		})
 	}
-}
-
-// importChain returns the shortest chain of imports from root to a package under prefix, nil if
-// there is none.
-func importChain(imports map[string][]string, root, prefix string) []string {
-	from := map[string]string{root: ""}
-	for queue := []string{root}; len(queue) > 0; queue = queue[1:] {
-		pkg := queue[0]
-		if strings.HasPrefix(pkg, prefix) {
-			var chain []string
-			for p := pkg; p != ""; p = from[p] {
-				chain = append([]string{p}, chain...)
-			}
-			return chain
-		}
-		for _, imp := range imports[pkg] {
-			if _, seen := from[imp]; !seen {
-				from[imp] = pkg
-				queue = append(queue, imp)
-			}
-		}
-	}
-	return nil
 }

@@ -240,3 +240,26 @@ func WriteTree(tb testing.TB, files map[string]string) string {
 	}
 	return root
 }
+
+// ImportChain returns the shortest chain of imports from root to a package for which match is true (imports maps
+// each package to its imports, as `go list -deps` prints them), nil if there is none.
+func ImportChain(imports map[string][]string, root string, match func(pkg string) bool) []string {
+	from := map[string]string{root: ""}
+	for queue := []string{root}; len(queue) > 0; queue = queue[1:] {
+		pkg := queue[0]
+		if match(pkg) {
+			var chain []string
+			for p := pkg; p != ""; p = from[p] {
+				chain = append([]string{p}, chain...)
+			}
+			return chain
+		}
+		for _, imp := range imports[pkg] {
+			if _, seen := from[imp]; !seen {
+				from[imp] = pkg
+				queue = append(queue, imp)
+			}
+		}
+	}
+	return nil
+}

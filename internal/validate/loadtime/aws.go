@@ -1,11 +1,8 @@
-//go:build !appnet_lean
-
 package loadtime
 
 import (
 	"strings"
 
-	awslambdav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/aws_lambda/v3"
 	awssigningv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/aws_request_signing/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -22,7 +19,6 @@ const (
 
 func init() {
 	register("envoy.extensions.filters.http.aws_request_signing.v3.AwsRequestSigning", awsSigner)
-	register("envoy.extensions.filters.http.aws_lambda.v3.Config", awsLambdaARN)
 }
 
 // awsSigner: SigV4 signs for one region (a region set is SigV4A's), and a custom credential provider chain names a
@@ -54,17 +50,4 @@ func anyMessageSet(m protoreflect.Message) bool {
 		return !set
 	})
 	return set
-}
-
-// awsLambdaARN: the function is named by its ARN.
-// Envoy: source/extensions/filters/http/aws_lambda/config.cc:66, :107 [http-filters-34d01c25]
-// [http-filters-7775f41d] — "aws_lambda_filter: Invalid ARN: <arn>".
-func awsLambdaARN(c *Context, m protoreflect.Message) {
-	l, ok := m.Interface().(*awslambdav3.Config)
-	if !ok {
-		return
-	}
-	if parts := strings.Split(l.GetArn(), ":"); len(parts) < minARNParts || parts[0] != "arn" {
-		c.envoyf(c.at("arn"), awsLambdaSource, "aws_lambda_filter: Invalid ARN: %s (arn:<partition>:lambda:<region>:<account>:function:<name>)", l.GetArn())
-	}
 }

@@ -1,11 +1,7 @@
-//go:build !appnet_lean
-
 package loadtime
 
 import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	dfpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/dynamic_forward_proxy/v3"
-	caresv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/network/dns_resolver/cares/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
@@ -20,50 +16,12 @@ const (
 )
 
 func init() {
-	register("envoy.extensions.common.dynamic_forward_proxy.v3.DnsCacheConfig", dnsCacheHosts, dnsCacheSettings)
-	register("envoy.extensions.network.dns_resolver.cares.v3.CaresDnsResolverConfig", caresResolvers)
 	register("envoy.config.core.v3.DnsResolutionConfig", caresResolvers)
 }
 
-// dnsCacheHosts: the hosts to resolve at start fit in the cache.
-// Envoy: source/extensions/common/dynamic_forward_proxy/dns_cache_impl.cc:23 (createDnsCacheImpl) — "DNS Cache [<n>]
-// configured with preresolve_hostnames=<p> larger than max_hosts=<m>" (max_hosts defaults to 1024).
-func dnsCacheHosts(c *Context, m protoreflect.Message) {
-	dc, ok := m.Interface().(*dfpv3.DnsCacheConfig)
-	if !ok {
-		return
-	}
-	limit := uint32(1024)
-	if dc.GetMaxHosts() != nil {
-		limit = dc.GetMaxHosts().GetValue()
-	}
-	if n := len(dc.GetPreresolveHostnames()); uint64(n) > uint64(limit) {
-		c.envoyf(c.at("preresolve_hostnames"), dnsCacheSource, "DNS Cache [%s] configured with preresolve_hostnames=%d larger than max_hosts=%d",
-			dc.GetName(), n, limit)
-	}
-}
-
-// dnsCacheSettings: the clusters and filters that name one DNS cache share it, so they configure it alike
-// (compared as protobuf's MessageDifferencer::Equivalent does: an unset field equals its default).
-// Envoy: source/extensions/common/dynamic_forward_proxy/dns_cache_manager_impl.cc:22 (getCache) — "config
-// specified DNS cache '<n>' with different settings".
-func dnsCacheSettings(c *Context, m protoreflect.Message) {
-	dc, ok := m.Interface().(*dfpv3.DnsCacheConfig)
-	if !ok {
-		return
-	}
-	if c.dnsCaches == nil {
-		c.dnsCaches = map[string]protoreflect.Message{}
-	}
-	first, seen := c.dnsCaches[dc.GetName()]
-	if !seen {
-		c.dnsCaches[dc.GetName()] = m
-		return
-	}
-	if !equivalent(first, m) {
-		c.envoyf(c.Path(), dnsCacheManagerSource, "config specified DNS cache '%s' with different settings", dc.GetName())
-	}
-}
+// resolversOf reads the resolver addresses of an extension's DNS resolver config, for caresResolvers: filled by the
+// init of dns_ext.go, which the lean build (appnet_lean, no c-ares config type) leaves out.
+var resolversOf = map[protoreflect.FullName]func(protoreflect.Message) []*corev3.Address{}
 
 // caresResolvers: the c-ares resolver sends to IP addresses (a socket address must be an IP literal, and a pipe or
 // an internal address is not an IP).
@@ -72,10 +30,12 @@ func dnsCacheSettings(c *Context, m protoreflect.Message) {
 func caresResolvers(c *Context, m protoreflect.Message) {
 	var resolvers []*corev3.Address
 	switch r := m.Interface().(type) {
-	case *caresv3.CaresDnsResolverConfig:
-		resolvers = r.GetResolvers()
 	case *corev3.DnsResolutionConfig:
 		resolvers = r.GetResolvers()
+	default:
+		if of := resolversOf[m.Descriptor().FullName()]; of != nil {
+			resolvers = of(m)
+		}
 	}
 	for i, a := range resolvers {
 		p := func() string { return index(c.at("resolvers"), i) }

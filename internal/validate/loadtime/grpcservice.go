@@ -1,5 +1,3 @@
-//go:build !appnet_lean
-
 package loadtime
 
 import (
@@ -7,7 +5,6 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	dnsclusterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dns/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/durationpb"
 )
@@ -18,8 +15,11 @@ import (
 func init() {
 	register("envoy.config.core.v3.GrpcService", googleGrpcMetadata)
 	register("envoy.config.cluster.v3.Cluster", dnsFailureRefreshRate)
-	register("envoy.extensions.clusters.dns.v3.DnsCluster", dnsFailureRefreshRate)
 }
+
+// dnsFailureRefreshRateOf reads dns_failure_refresh_rate's intervals from an extension cluster's config, for
+// dnsFailureRefreshRate: filled by the init of grpcservice_ext.go, which the lean build (appnet_lean) leaves out.
+var dnsFailureRefreshRateOf = map[protoreflect.FullName]func(protoreflect.Message) (base, max *durationpb.Duration){}
 
 // grpcClientBuiltAtLoad reports whether Envoy builds the client of the gRPC service being checked while it loads:
 // one in a static listener (filters, access logs), ADS, load reporting.
@@ -84,10 +84,12 @@ func dnsFailureRefreshRate(c *Context, m protoreflect.Message) {
 			return
 		}
 		base, max = v.GetDnsFailureRefreshRate().GetBaseInterval(), v.GetDnsFailureRefreshRate().GetMaxInterval()
-	case *dnsclusterv3.DnsCluster:
-		base, max = v.GetDnsFailureRefreshRate().GetBaseInterval(), v.GetDnsFailureRefreshRate().GetMaxInterval()
 	default:
-		return
+		of := dnsFailureRefreshRateOf[m.Descriptor().FullName()]
+		if of == nil {
+			return
+		}
+		base, max = of(m)
 	}
 	if base == nil || max == nil || c.Ancestor("envoy.config.bootstrap.v3.Bootstrap.StaticResources") == nil {
 		return

@@ -1,5 +1,3 @@
-//go:build !appnet_lean
-
 package loadtime
 
 import (
@@ -9,7 +7,6 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	xffv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/http/original_ip_detection/xff/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -33,7 +30,6 @@ func init() {
 		hcmRDS, hcmHeaderFieldSize, hcmHeaderValidator, hcmExtensionTypes, hcmFilterLists)
 	register("envoy.extensions.filters.http.router.v3.Router", routerFilterList)
 	register("envoy.extensions.upstreams.http.v3.HttpProtocolOptions", clusterFilterList)
-	register("envoy.extensions.http.original_ip_detection.xff.v3.XffConfig", xffTrustedSources)
 }
 
 // hcmRDS: RDS needs a config source unless the route table's name is an xDS-TP URL.
@@ -139,16 +135,6 @@ func (c *Context) requestIDType(path func() string, a *anypb.Any, prefix string)
 	if typ := extensionType(a.ProtoReflect()); nonExtension(typ) {
 		c.envoyf(path(), "source/common/http/request_id_extension_impl.cc", "%sDidn't find a registered implementation for "+
 			"type: '%s' (request ID extensions: envoy.extensions.request_id.uuid.v3.UuidRequestIdConfig)", prefix, typ)
-	}
-}
-
-// xffTrustedSources: the XFF detection trusts a number of hops or a list of addresses, not both.
-// Envoy: source/extensions/http/original_ip_detection/xff/xff.cc:16 [hcm-cd9016d7] — "Cannot set both
-// xff_num_trusted_hops and xff_trusted_cidrs".
-func xffTrustedSources(c *Context, m protoreflect.Message) {
-	if x, ok := m.Interface().(*xffv3.XffConfig); ok && x.GetXffTrustedCidrs() != nil && x.GetXffNumTrustedHops() > 0 {
-		c.envoyf(c.at("xff_trusted_cidrs"), "source/extensions/http/original_ip_detection/xff/xff.cc",
-			"Cannot set both xff_num_trusted_hops and xff_trusted_cidrs")
 	}
 }
 

@@ -1,19 +1,11 @@
-//go:build !appnet_lean
-
 package loadtime
 
 import (
-	"fmt"
 	"math"
 	"math/big"
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	maglevv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/maglev/v3"
-	overridehostv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/override_host/v3"
-	ringhashv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/ring_hash/v3"
-	subsetv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/subset/v3"
-	wrrlocalityv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/wrr_locality/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -22,11 +14,6 @@ import (
 
 func init() {
 	register("envoy.config.cluster.v3.Cluster", clusterMaglevTable, clusterRingSize, clusterPolicies, clusterLegacySubset, clusterHashWeights)
-	register("envoy.extensions.load_balancing_policies.maglev.v3.Maglev", maglevPolicyTable)
-	register("envoy.extensions.load_balancing_policies.ring_hash.v3.RingHash", ringHashPolicySize)
-	register("envoy.extensions.load_balancing_policies.subset.v3.Subset", subsetPolicy)
-	register("envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality", wrrLocalityPolicy)
-	register("envoy.extensions.load_balancing_policies.override_host.v3.OverrideHost", overrideHostPolicy)
 }
 
 const (
@@ -53,13 +40,6 @@ func clusterMaglevTable(c *Context, m protoreflect.Message) {
 	}
 }
 
-// maglevPolicyTable and ringHashPolicySize apply to the policy Envoy picks from its list (see policySelected).
-func maglevPolicyTable(c *Context, m protoreflect.Message) {
-	if p, ok := m.Interface().(*maglevv3.Maglev); ok && c.policySelected() {
-		c.maglevTable(c.at("table_size"), p.GetTableSize())
-	}
-}
-
 // ringSize: the ring's lower bound may not exceed its upper bound (with Envoy's defaults for an unset one).
 // Envoy: source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc — "ring hash: minimum_ring_size (<n>) >
 // maximum_ring_size (<m>)".
@@ -80,12 +60,6 @@ func clusterRingSize(c *Context, m protoreflect.Message) {
 	if cl, ok := m.Interface().(*clusterv3.Cluster); ok && cl.GetLbPolicy() == clusterv3.Cluster_RING_HASH && cl.GetLoadBalancingPolicy() == nil {
 		rh := cl.GetRingHashLbConfig()
 		c.ringSize(c.at("ring_hash_lb_config"), rh.GetMinimumRingSize(), rh.GetMaximumRingSize())
-	}
-}
-
-func ringHashPolicySize(c *Context, m protoreflect.Message) {
-	if p, ok := m.Interface().(*ringhashv3.RingHash); ok && c.policySelected() {
-		c.ringSize(c.Path(), p.GetMinimumRingSize(), p.GetMaximumRingSize())
 	}
 }
 
@@ -167,22 +141,6 @@ func clusterLegacySubset(c *Context, m protoreflect.Message) {
 	}
 }
 
-// subsetPolicy: the subset load balancer policy's selectors, and its child policy.
-// Envoy: source/extensions/load_balancing_policies/subset/subset_lb_config.cc:79 [clusters-7e54d044] — "cluster:
-// didn't find a registered load balancer factory implementation for subset lb with names from [<names>]".
-func subsetPolicy(c *Context, m protoreflect.Message) {
-	s, ok := m.Interface().(*subsetv3.Subset)
-	if !ok || !c.policySelected() {
-		return
-	}
-	for i, sel := range s.GetSubsetSelectors() {
-		c.subsetSelector(func() string { return index(c.at("subset_selectors"), i) }, sel.GetKeys(), sel.GetFallbackKeysSubset(),
-			sel.GetFallbackPolicy() == subsetv3.Subset_LbSubsetSelector_KEYS_SUBSET)
-	}
-	c.noPolicy(c.at("subset_lb_policy"), s.GetSubsetLbPolicy(), "source/extensions/load_balancing_policies/subset/subset_lb_config.cc",
-		"cluster: didn't find a registered load balancer factory implementation for subset lb with names from [%s]")
-}
-
 // subsetSelector: a selector's fallback keys (for KEYS_SUBSET only) are a strict subset of its keys. Selectors
 // without keys are ignored.
 // Envoy: source/extensions/load_balancing_policies/subset/subset_lb_config.cc:23, :32, :41, :47 [clusters-0866d694]
@@ -219,35 +177,6 @@ func (c *Context) subsetSelector(path func() string, keys, fallback []string, ke
 	}
 }
 
-// wrrLocalityPolicy: the locality-weighted policy picks endpoints with client-side weighted round robin.
-// Envoy: source/extensions/load_balancing_policies/wrr_locality/config.h:55 [clusters-b3d4a2a9] (Factory::loadConfig)
-// — "Currently WrrLocalityLoadBalancer only supports ClientSideWeightedRoundRobinLoadBalancer as its endpoint
-// picking policy."; :76 [clusters-c6ea1fbb] — "No supported endpoint picking policy."
-func wrrLocalityPolicy(c *Context, m protoreflect.Message) {
-	w, ok := m.Interface().(*wrrlocalityv3.WrrLocality)
-	if !ok || !c.policySelected() {
-		return
-	}
-	const src = "source/extensions/load_balancing_policies/wrr_locality/config.h"
-	report, why := c.envoyf, ""
-	if next := c.policyAfterWrrLocality(); next != "" {
-		// Envoy 1.35 has no wrr_locality factory (added in 1.36): it skips this policy and loads the next one.
-		report, why = c.envoyWarnf, fmt.Sprintf(" — refused by Envoy 1.36 and later; 1.35, which has no wrr_locality "+
-			"policy, skips it and uses '%s'", next)
-	}
-	lbp := w.GetEndpointPickingPolicy()
-	i, certain := selectedPolicy(lbp)
-	switch {
-	case i < 0:
-		report(c.at("endpoint_picking_policy"), src, "No supported endpoint picking policy. (none of [%s] is a load balancer)%s",
-			policyNames(lbp), why)
-	case certain && extensionType(lbp.GetPolicies()[i].GetTypedExtensionConfig().GetTypedConfig().ProtoReflect()) !=
-		"envoy.extensions.load_balancing_policies.client_side_weighted_round_robin.v3.ClientSideWeightedRoundRobin":
-		report(index(c.at("endpoint_picking_policy.policies"), i), src, "Currently WrrLocalityLoadBalancer only supports "+
-			"ClientSideWeightedRoundRobinLoadBalancer as its endpoint picking policy.%s", why)
-	}
-}
-
 // policyAfterWrrLocality returns the name of a load balancer policy listed after the WRR-locality policy being
 // checked (which Envoy 1.35 would pick instead), or "".
 func (c *Context) policyAfterWrrLocality() string {
@@ -269,31 +198,6 @@ func (c *Context) policyAfterWrrLocality() string {
 		after = after || protoreflect.ProtoMessage(p) == pol.Interface()
 	}
 	return ""
-}
-
-// overrideHostPolicy: each override source is a header or a metadata key, and a fallback policy picks hosts.
-// Envoy: source/extensions/load_balancing_policies/override_host/load_balancer.cc:75, :78 [clusters-7b7f2075]
-// [clusters-68143d8b] (OverrideHostLbConfig::makeOverrideSources) — "Empty override source", "Only one override
-// source must be set"; :117 [clusters-a258b2f8] (OverrideHostLbConfig::make) — "dynamic forwarding LB: didn't find a
-// registered fallback load balancer factory with names from <names>".
-func overrideHostPolicy(c *Context, m protoreflect.Message) {
-	o, ok := m.Interface().(*overridehostv3.OverrideHost)
-	if !ok || !c.policySelected() {
-		return
-	}
-	const src = "source/extensions/load_balancing_policies/override_host/load_balancer.cc"
-	for i, s := range o.GetOverrideHostSources() {
-		switch header, meta := s.GetHeader() != "", s.GetMetadata() != nil; {
-		case !header && !meta:
-			c.envoyf(index(c.at("override_host_sources"), i), src, "Empty override source (set header or metadata)")
-			return
-		case header && meta:
-			c.envoyf(index(c.at("override_host_sources"), i), src, "Only one override source must be set (header or metadata)")
-			return
-		}
-	}
-	c.noPolicy(c.at("fallback_policy"), o.GetFallbackPolicy(), src,
-		"dynamic forwarding LB: didn't find a registered fallback load balancer factory with names from %s")
 }
 
 // clusterHashWeights: the ring hash and Maglev load balancers of a STATIC cluster add up the weights of each

@@ -7,10 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 
 	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
-	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	rbacconfigv3 "github.com/envoyproxy/go-control-plane/envoy/config/rbac/v3"
 	dubbov3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/dubbo_proxy/v3"
@@ -33,7 +31,6 @@ import (
 
 func init() {
 	register("envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy", tcpTunneling)
-	register("envoy.config.cluster.v3.Cluster", networkFilterProtocolOptions)
 	register("envoy.extensions.filters.network.dubbo_proxy.v3.DubboProxy", dubboRoutes)
 	register("envoy.extensions.filters.network.ext_proc.v3.NetworkExternalProcessor", networkExtProc)
 	register("envoy.extensions.filters.network.generic_proxy.v3.GenericProxy", genericProxyFilters)
@@ -62,49 +59,6 @@ func tcpTunneling(c *Context, m protoreflect.Message) {
 	}
 	c.formatString(func() string { return c.at("tunneling_config.hostname") }, t.GetHostname(), nil)
 }
-
-// protocolOptionsFilters are the network filters whose factories take protocol options on a cluster; every other
-// filter built on Envoy's network FactoryBase refuses them.
-var protocolOptionsFilters = setOf("envoy.filters.network.redis_proxy", "envoy.filters.network.thrift_proxy")
-
-// networkFilterProtocolOptions: a cluster's typed_extension_protocol_options keyed by a network filter's name are
-// that filter's protocol options, which only the Redis and Thrift proxies take. (sni_cluster, the one network
-// filter not built on FactoryBase, fails in upstream_impl.cc with the same words.)
-// Envoy: source/extensions/filters/network/common/factory_base.h:59 [network-filters-0cc091ec] — "filter <name>
-// does not support protocol options".
-func networkFilterProtocolOptions(c *Context, m protoreflect.Message) {
-	cl, ok := m.Interface().(*clusterv3.Cluster)
-	if !ok {
-		return
-	}
-	refused := func(name string) bool {
-		return networkFilterNames()[name] && !protocolOptionsFilters[name] && name != "envoy.filters.network.sni_cluster"
-	}
-	found := false
-	for name := range cl.GetTypedExtensionProtocolOptions() {
-		found = found || refused(name)
-	}
-	if !found {
-		return // the common case, without sorting the names
-	}
-	for _, name := range slices.Sorted(maps.Keys(cl.GetTypedExtensionProtocolOptions())) {
-		if refused(name) {
-			c.envoyf(c.at("typed_extension_protocol_options")+"[\""+name+"\"]", "source/extensions/filters/network/common/factory_base.h",
-				"filter %s does not support protocol options (of the network filters, only redis_proxy and thrift_proxy take them)", name)
-		}
-	}
-}
-
-// networkFilterNames are the names of the network filters the extension table knows.
-var networkFilterNames = sync.OnceValue(func() map[string]bool {
-	names := map[string]bool{}
-	for _, info := range extensionsByType {
-		if slices.Contains(info.categories, "envoy.filters.network") {
-			names[info.name] = true
-		}
-	}
-	return names
-})
 
 // aggregatedOnly reports a config source whose API config source is not aggregated gRPC, which the Dubbo, Thrift
 // and generic proxies' route discovery refuses.

@@ -28,7 +28,7 @@ const (
 func init() {
 	register("envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig", uriTemplateMatch)
 	register("envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig", uriTemplateRewrite)
-	register("envoy.config.route.v3.Route", uriTemplatePairing)
+	pathRewritePairing = pairURITemplates
 }
 
 // uriTemplateMatch: a path template must parse.
@@ -59,14 +59,8 @@ func uriTemplateRewrite(c *Context, m protoreflect.Message) {
 	}
 }
 
-// uriTemplatePairing: the template rewriter needs the template matcher on the same route, and may use only the
-// variables the matcher's template captures.
-// Envoy: source/extensions/path/rewrite/uri_template/uri_template_rewrite.cc:30 [routes-ee2aba42], :38
-// [routes-083017c6] (isCompatiblePathMatcher) — "unable to use envoy.path.rewrite.uri_template.uri_template_rewriter
-// extension without envoy.path.match.uri_template.uri_template_matcher extension", "mismatch between variables in
-// path_match_policy <m> and path_rewrite_policy <r>"; uri_template.cc:118 [routes-86e22edd] — "Nonexisting variable
-// name", which that message replaces.
-func uriTemplatePairing(c *Context, m protoreflect.Message) {
+// pairURITemplates is uriTemplatePairing's check (uritemplate_route.go), which needs the extensions' types.
+func pairURITemplates(c *Context, m protoreflect.Message) {
 	r, ok := m.Interface().(*routev3.Route)
 	if !ok {
 		return

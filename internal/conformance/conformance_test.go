@@ -46,14 +46,14 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
-func buildAgent(out string) error {
+func buildAgent(out string, flags ...string) error {
 	root, err := repoRoot()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, ".")
+	cmd := exec.CommandContext(ctx, "go", append(append([]string{"build"}, flags...), "-o", out, ".")...)
 	cmd.Dir = root
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build -o %s . (in %s): %v\n%s", out, root, err, output)
@@ -63,6 +63,7 @@ func buildAgent(out string) error {
 
 // runEnv is what every case shares: mocks, envoy stubs.
 type runEnv struct {
+	bin        string // the agent binary under test
 	mocks      *mocks
 	envoyStubs map[envoyKind]string
 }
@@ -71,8 +72,13 @@ func TestConformance(t *testing.T) {
 	if buildErr != nil {
 		t.Fatalf("building the agent: %v", buildErr)
 	}
+	runCorpus(t, agentBin, nil)
+}
+
+// runCorpus runs every case of the corpus through bin's render, but those for which skip returns a reason.
+func runCorpus(t *testing.T, bin string, skip func(*caseFile) string) {
 	cases := mustLoadCases(t)
-	env := &runEnv{mocks: startMocks(t, corpusFixturesDir()), envoyStubs: map[envoyKind]string{}}
+	env := &runEnv{bin: bin, mocks: startMocks(t, corpusFixturesDir()), envoyStubs: map[envoyKind]string{}}
 	stubDir := t.TempDir()
 	for kind, file := range map[envoyKind]string{envoyPlain: "envoy-version-plain.txt", envoyFIPS: "envoy-version-fips.txt"} {
 		version, err := os.ReadFile(filepath.Join(corpusFixturesDir(), file))
@@ -94,6 +100,11 @@ func TestConformance(t *testing.T) {
 			continue
 		}
 		t.Run(c.ID, func(t *testing.T) {
+			if skip != nil {
+				if why := skip(cf); why != "" {
+					t.Skip(why)
+				}
+			}
 			// Cases with a side effect share the global samplingRulesPath: they
 			// run in this sequential phase, before any parallel case starts.
 			if cf.SamplingRules == nil {
@@ -125,6 +136,7 @@ func clip(b []byte) string {
 
 // caseRun is the per-case sandbox.
 type caseRun struct {
+	bin           string
 	dir, fixtures string
 	environ       []string
 }
@@ -134,7 +146,7 @@ func (e *runEnv) runCase(t *testing.T, c corpusCase, cf *caseFile) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cr := &caseRun{dir: t.TempDir()}
+	cr := &caseRun{bin: e.bin, dir: t.TempDir()}
 	cr.fixtures = filepath.Join(cr.dir, "fixtures")
 	if err := copyFixtures(corpusFixturesDir(), cr.fixtures); err != nil {
 		t.Fatalf("copying fixtures: %v", err)
@@ -189,7 +201,7 @@ func (cr *caseRun) render(t *testing.T) *runResult {
 	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
 	defer cancel()
 	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, agentBin, "render")
+	cmd := exec.CommandContext(ctx, cr.bin, "render")
 	cmd.Dir = cr.dir
 	cmd.Env = cr.environ
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -203,7 +215,7 @@ func (cr *caseRun) render(t *testing.T) *runResult {
 	}
 	var exitErr *exec.ExitError
 	if err != nil && !errors.As(err, &exitErr) {
-		t.Fatalf("running %s: %v\n%s", agentBin, err, res)
+		t.Fatalf("running %s: %v\n%s", cr.bin, err, res)
 	}
 	return res
 }

@@ -138,5 +138,3 @@ func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys
 func quote(key string) string { return strconv.Quote(key) }
 
 var sprintf = fmt.Sprintf
-
-func joinComma(s []string) string { return strings.Join(s, ",") }

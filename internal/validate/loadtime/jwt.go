@@ -272,3 +272,5 @@ func standardExponent(e []byte) bool {
 	}
 	return v == 3 || v == 65537
 }
+
+func joinComma(s []string) string { return strings.Join(s, ",") }

@@ -79,19 +79,6 @@ func selectedPolicy(lbp *clusterv3.LoadBalancingPolicy) (i int, certain bool) {
 	return -1, true
 }
 
-// policySelected reports whether the payload being checked is loaded by Envoy: true unless it is the config of a
-// policy that its list (the nearest enclosing one) does not pick.
-func (c *Context) policySelected() bool {
-	pol := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy.Policy")
-	anc := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy")
-	if pol == nil || anc == nil {
-		return true
-	}
-	lbp, _ := anc.Interface().(*clusterv3.LoadBalancingPolicy)
-	i, _ := selectedPolicy(lbp)
-	return i >= 0 && protoreflect.ProtoMessage(lbp.GetPolicies()[i]) == pol.Interface()
-}
-
 // policyNames lists the extension names of a policy list, for messages.
 func policyNames(lbp *clusterv3.LoadBalancingPolicy) string {
 	names := make([]string, 0, len(lbp.GetPolicies()))
@@ -175,29 +162,6 @@ func (c *Context) subsetSelector(path func() string, keys, fallback []string, ke
 			c.envoyf(path()+".fallback_keys_subset", src, "fallback_keys_subset cannot be equal to keys")
 		}
 	}
-}
-
-// policyAfterWrrLocality returns the name of a load balancer policy listed after the WRR-locality policy being
-// checked (which Envoy 1.35 would pick instead), or "".
-func (c *Context) policyAfterWrrLocality() string {
-	pol := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy.Policy")
-	anc := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy")
-	if pol == nil || anc == nil {
-		return ""
-	}
-	lbp, _ := anc.Interface().(*clusterv3.LoadBalancingPolicy)
-	after := false
-	for _, p := range lbp.GetPolicies() {
-		if after {
-			typ := extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect())
-			if info, ok := extensionsByType[typ]; ok && hasCategory(info.categories, "envoy.load_balancing_policies") &&
-				typ != "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality" {
-				return p.GetTypedExtensionConfig().GetName()
-			}
-		}
-		after = after || protoreflect.ProtoMessage(p) == pol.Interface()
-	}
-	return ""
 }
 
 // clusterHashWeights: the ring hash and Maglev load balancers of a STATIC cluster add up the weights of each

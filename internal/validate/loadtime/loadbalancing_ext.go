@@ -5,6 +5,7 @@ package loadtime
 import (
 	"fmt"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	maglevv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/maglev/v3"
 	overridehostv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/override_host/v3"
 	ringhashv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/load_balancing_policies/ring_hash/v3"
@@ -102,4 +103,40 @@ func wrrLocalityPolicy(c *Context, m protoreflect.Message) {
 		report(index(c.at("endpoint_picking_policy.policies"), i), src, "Currently WrrLocalityLoadBalancer only supports "+
 			"ClientSideWeightedRoundRobinLoadBalancer as its endpoint picking policy.%s", why)
 	}
+}
+
+// policySelected reports whether the payload being checked is loaded by Envoy: true unless it is the config of a
+// policy that its list (the nearest enclosing one) does not pick.
+func (c *Context) policySelected() bool {
+	pol := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy.Policy")
+	anc := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy")
+	if pol == nil || anc == nil {
+		return true
+	}
+	lbp, _ := anc.Interface().(*clusterv3.LoadBalancingPolicy)
+	i, _ := selectedPolicy(lbp)
+	return i >= 0 && protoreflect.ProtoMessage(lbp.GetPolicies()[i]) == pol.Interface()
+}
+
+// policyAfterWrrLocality returns the name of a load balancer policy listed after the WRR-locality policy being
+// checked (which Envoy 1.35 would pick instead), or "".
+func (c *Context) policyAfterWrrLocality() string {
+	pol := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy.Policy")
+	anc := c.Ancestor("envoy.config.cluster.v3.LoadBalancingPolicy")
+	if pol == nil || anc == nil {
+		return ""
+	}
+	lbp, _ := anc.Interface().(*clusterv3.LoadBalancingPolicy)
+	after := false
+	for _, p := range lbp.GetPolicies() {
+		if after {
+			typ := extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect())
+			if info, ok := extensionsByType[typ]; ok && hasCategory(info.categories, "envoy.load_balancing_policies") &&
+				typ != "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality" {
+				return p.GetTypedExtensionConfig().GetName()
+			}
+		}
+		after = after || protoreflect.ProtoMessage(p) == pol.Interface()
+	}
+	return ""
 }

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	quicv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/quic/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -105,4 +106,10 @@ func quicClientTransport(c *Context, m protoreflect.Message) {
 		c.envoyf(c.at("upstream_tls_context.common_tls_context.custom_tls_certificate_selector"),
 			"source/common/quic/quic_client_transport_socket_factory.cc", "Client certificate selector not supported on QUIC")
 	}
+}
+
+// inlineText is inlineData as a string.
+func inlineText(d *corev3.DataSource) (string, bool) {
+	data, ok := inlineData(d)
+	return string(data), ok
 }

@@ -330,9 +330,3 @@ func (c *Context) staticSecret(kind, name string) (int, *tlsv3.Secret) {
 	}
 	return -1, nil
 }
-
-// inlineText is inlineData as a string.
-func inlineText(d *corev3.DataSource) (string, bool) {
-	data, ok := inlineData(d)
-	return string(data), ok
-}

@@ -41,7 +41,7 @@ func TestLeanLinksNoOtherExtension(t *testing.T) {
 	for _, pkg := range leanTemplateTypes(t) {
 		allowed[pkg] = true
 	}
-	for _, main := range []string{"./internal/render", "./internal/validate"} {
+	for _, main := range []string{".", "./internal/render", "./internal/validate"} {
 		cmd := exec.Command(goCmd, "list", "-deps", "-tags", "appnet_lean", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", main)
 		cmd.Dir = testenv.RepoRoot()
 		cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")

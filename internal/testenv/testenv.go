@@ -263,3 +263,11 @@ func ImportChain(imports map[string][]string, root string, match func(pkg string
 	}
 	return nil
 }
+
+// UserInputVars are the variables that hand the agent configuration it did not write (a bootstrap, resources,
+// stats, sinks or tracing fragments, templates). The lean renderer (build tag appnet_lean, docs/DESIGN.md) leaves a
+// run that sets one to the full validator, so its tests leave those cases out.
+var UserInputVars = []string{
+	"ENVOY_CONFIG_FILE", "ENVOY_RESOURCES_CONFIG_FILE", "ENVOY_STATS_CONFIG_FILE", "ENVOY_STATS_SINKS_CFG",
+	"ENVOY_STATS_SINKS_CFG_FILE", "ENVOY_TRACING_CFG", "ENVOY_TRACING_CFG_FILE", "APPNET_TEMPLATE_DIR",
+}

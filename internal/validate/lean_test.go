@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/known/anypb"
 
+	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
@@ -27,13 +28,6 @@ const (
 	leanTypesFile = "testdata/lean-types.txt" // every message full name in those trees, Any payloads included, and its Go package
 	leanGenFile   = "extensions_lean_gen.go"  // the lean build's blank imports of those packages
 )
-
-// userInputVars are the variables that hand the agent configuration it did not write: a case that sets one is
-// rendered by the full validator in the lean design, so its types do not belong to the lean registry.
-var userInputVars = []string{
-	"ENVOY_CONFIG_FILE", "ENVOY_RESOURCES_CONFIG_FILE", "ENVOY_STATS_CONFIG_FILE", "ENVOY_STATS_SINKS_CFG",
-	"ENVOY_STATS_SINKS_CFG_FILE", "ENVOY_TRACING_CFG", "ENVOY_TRACING_CFG_FILE", "APPNET_TEMPLATE_DIR",
-}
 
 // builtInTemplateCases returns the expected bootstraps of the conformance cases whose environment names no user
 // input.
@@ -59,7 +53,7 @@ func builtInTemplateCases(t *testing.T) []string {
 func setsUserInput(env string) bool {
 	for _, line := range strings.Split(env, "\n") {
 		name, value, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if ok && value != "" && slices.Contains(userInputVars, strings.TrimPrefix(name, "export ")) {
+		if ok && value != "" && slices.Contains(testenv.UserInputVars, strings.TrimPrefix(name, "export ")) {
 			return true
 		}
 	}
@@ -183,4 +177,18 @@ func leanTemplateTypes(t *testing.T) map[protoreflect.FullName]string {
 		}
 	}
 	return types
+}
+
+// TestUserInputVarsAreVariables: every name of testenv.UserInputVars is a variable the agent reads, so a renamed
+// one cannot drop a user-input case into the lean build's lists unseen.
+func TestUserInputVarsAreVariables(t *testing.T) {
+	known := map[string]bool{}
+	for _, v := range env.Vars() {
+		known[v.Name] = true
+	}
+	for _, name := range testenv.UserInputVars {
+		if !known[name] {
+			t.Errorf("testenv.UserInputVars names %s, which internal/env does not read", name)
+		}
+	}
 }

@@ -3,9 +3,12 @@ package validate
 import (
 	"bufio"
 	"bytes"
+	"go/parser"
+	"go/token"
 	"maps"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -32,9 +35,10 @@ func goCommand(t *testing.T) string {
 	return path
 }
 
-// TestLeanLinksNoOtherExtension: the lean build of the renderer links no Envoy extension package but those of the
-// types the built-in templates emit (testdata/lean-types.txt) and what those import. A failure names the chain of imports that brings
-// one in: tag the file that imports it //go:build !appnet_lean (see docs/DESIGN.md, the lean renderer).
+// TestLeanLinksNoOtherExtension: the lean build of the agent, the renderer and the validator links no Envoy
+// extension package but those of the types the built-in templates emit (testdata/lean-types.txt) and what those
+// import. A failure names the file that brings one in, to be tagged //go:build !appnet_lean, and the chain of
+// imports (see docs/DESIGN.md, the lean renderer).
 func TestLeanLinksNoOtherExtension(t *testing.T) {
 	goCmd := goCommand(t)
 	allowed := map[string]bool{}
@@ -42,7 +46,8 @@ func TestLeanLinksNoOtherExtension(t *testing.T) {
 		allowed[pkg] = true
 	}
 	for _, main := range []string{".", "./internal/render", "./internal/validate"} {
-		cmd := exec.Command(goCmd, "list", "-deps", "-tags", "appnet_lean", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", main)
+		cmd := exec.Command(goCmd, "list", "-deps", "-tags", "appnet_lean", "-f",
+			"{{.ImportPath}}|{{.Dir}}|{{join .GoFiles \",\"}}:{{range .Imports}} {{.}}{{end}}", main)
 		cmd.Dir = testenv.RepoRoot()
 		cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
 		out, err := cmd.Output()
@@ -50,9 +55,15 @@ func TestLeanLinksNoOtherExtension(t *testing.T) {
 			t.Fatalf("go list %s: %v", main, err)
 		}
 		imports := map[string][]string{}
+		files := map[string][]string{} // the Go files of each package, by path
 		var root string
 		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			pkg, deps, _ := strings.Cut(line, ":")
+			head, deps, _ := strings.Cut(line, ":")
+			pkg, rest, _ := strings.Cut(head, "|")
+			dir, names, _ := strings.Cut(rest, "|")
+			for _, name := range strings.Split(names, ",") {
+				files[pkg] = append(files[pkg], filepath.Join(dir, name))
+			}
 			imports[pkg] = strings.Fields(deps)
 			root = pkg // go list -deps prints the named package last
 		}
@@ -73,15 +84,41 @@ func TestLeanLinksNoOtherExtension(t *testing.T) {
 			}
 			extensions++
 			if !reach[pkg] {
-				t.Errorf("the lean build (-tags appnet_lean) of %s links %s, which no built-in template emits; tag the "+
-					"importing file //go:build !appnet_lean (moving what untagged files need out of it):\n  %s",
-					main, pkg, strings.Join(testenv.ImportChain(imports, root, func(p string) bool { return p == pkg }), "\n  → "))
+				chain := testenv.ImportChain(imports, root, func(p string) bool { return p == pkg })
+				t.Errorf("the lean build (-tags appnet_lean) of %s links %s, which no built-in template emits; tag %s "+
+					"//go:build !appnet_lean (moving what untagged files need out of it). Imported by:\n  %s",
+					main, pkg, importingFiles(t, files, chain), strings.Join(chain, "\n  → "))
 			}
 		}
 		if extensions == 0 {
 			t.Errorf("%s: no extension package at all in the lean build: the check looks at the wrong list", main)
 		}
 	}
+}
+
+// importingFiles names the files of the next-to-last package of chain that import its last one.
+func importingFiles(t *testing.T, files map[string][]string, chain []string) string {
+	t.Helper()
+	if len(chain) < 2 {
+		return "the importing file"
+	}
+	importer, imported := chain[len(chain)-2], chain[len(chain)-1]
+	var names []string
+	for _, path := range files[importer] {
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range f.Imports {
+			if strings.Trim(imp.Path.Value, `"`) == imported {
+				names = append(names, strings.TrimPrefix(path, testenv.RepoRoot()+"/"))
+			}
+		}
+	}
+	if len(names) == 0 {
+		return "the file of " + importer + " that imports it"
+	}
+	return strings.Join(names, ", ")
 }
 
 // leanBuild runs scripts/leanrules built with -tags appnet_lean, asking which of names resolve: it returns the

@@ -43,6 +43,7 @@ lint:
 	@out=$$(gofmt -l $(GOFILES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	@out=$$($(GO) run $(GOIMPORTS) -local github.com/appnet/appnet-agent -l $(GOFILES)); if [ -n "$$out" ]; then echo "goimports -local github.com/appnet/appnet-agent needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags appnet_lean ./... # the lean renderer's build (docs/DESIGN.md)
 	$(GO) run $(STATICCHECK) ./...
 
 golden:

@@ -224,3 +224,29 @@ func taskApps(cfg *env.Config, log interface{ Info(string, ...any) }) *tasklife.
 		"wait_on_shutdown", l.WaitForApp, "exit_when_they_exit", l.ExitWithApp)
 	return tasklife.New(base, l.AppContainers)
 }
+
+// OpenLog opens run's log file when the configuration names one (lines it cannot take go to
+// stderr) and returns the logger that writes to it, or to stderr; the caller closes the file.
+func OpenLog(cfg *env.Config, stderr io.Writer) (*logfile.Writer, hclog.Logger, error) {
+	file, err := logfile.FromConfig(cfg.Logging)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := stderr
+	if file != nil {
+		file.SetFallback(stderr)
+		out = file
+	}
+	return file, logging.NewFormat(out, cfg.Agent.LogLevel, cfg.Logging.Format), nil
+}
+
+// StartReaper makes this process the orphan reaper (PID 1's role, or a child subreaper) before
+// any child exists; nil, with one warning, when it cannot. The caller stops it.
+func StartReaper(log hclog.Logger) *supervise.Reaper {
+	reaper, err := supervise.NewReaper(log)
+	if err != nil {
+		log.Warn("orphaned processes will not be reaped", "error", err)
+		return nil
+	}
+	return reaper
+}

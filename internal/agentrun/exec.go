@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/bootfile"
-	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
@@ -89,10 +89,17 @@ func StartAndHandOver(path string, p Params) int {
 	if sp != nil {
 		p.Adopt = sp
 	}
-	if err == nil {
-		err = handOver(path, p)
-		log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + err.Error())
+	if err != nil { // Envoy did not start: Run handles it as its first start's failure
+		startup.Done()
+		return Run(p)
 	}
+	return RunHere(p, handOver(path, p))
+}
+
+// RunHere is Run in this process, when the agent does not hand over to the supervisor: it says
+// why (why), ends the start-up GC pause and runs Run.
+func RunHere(p Params, why error) int {
+	p.Log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + why.Error())
 	startup.Done() // the start-up GC pause ends here; a long-running agent must collect
 	return Run(p)
 }
@@ -164,19 +171,9 @@ func execWith(path string, argv []string, st State) error {
 	if _, err := unix.Write(fd, data); err != nil {
 		return fmt.Errorf("cannot hand over to %s: %w", SupervisorName, err)
 	}
-	environ := append(withoutHandoff(os.Environ()), handoffEnv+"="+strconv.Itoa(fd))
-	err = unix.Exec(path, argv, environ)
+	environ := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, handoffEnv+"=") })
+	err = unix.Exec(path, argv, append(environ, handoffEnv+"="+strconv.Itoa(fd)))
 	return fmt.Errorf("cannot exec %s: %w", path, err)
-}
-
-func withoutHandoff(environ []string) []string {
-	out := environ[:0:0]
-	for _, kv := range environ {
-		if !strings.HasPrefix(kv, handoffEnv+"=") {
-			out = append(out, kv)
-		}
-	}
-	return out
 }
 
 // readHandoff reads the State from the descriptor handoffEnv names, checks that it is the
@@ -240,21 +237,14 @@ func Resume(sigs chan os.Signal, stdout, stderr io.Writer) int {
 	}
 	p := Params{State: st, Config: cfg, Out: outStream, Err: errStream, Sigs: sigs, RedactConfigDump: RedactWith(st.AgentPath),
 		Adopt: adopted}
-	var out io.Writer = errStream
-	if p.LogFile, err = logfile.FromConfig(cfg.Logging); err != nil {
+	if p.LogFile, p.Log, err = OpenLog(cfg, errStream); err != nil {
 		fmt.Fprintf(errStream, "error: %v\n", err)
 		return 1
 	}
 	if p.LogFile != nil {
 		defer p.LogFile.Close()
-		p.LogFile.SetFallback(errStream)
-		out = p.LogFile
 	}
-	p.Log = logging.NewFormat(out, cfg.Agent.LogLevel, cfg.Logging.Format)
-	if p.Reaper, err = supervise.NewReaper(p.Log); err != nil {
-		p.Log.Warn("orphaned processes will not be reaped", "error", err)
-		p.Reaper = nil
-	} else {
+	if p.Reaper = StartReaper(p.Log); p.Reaper != nil {
 		defer p.Reaper.Stop()
 	}
 	if p.Output, err = bootfile.TakeOver(st.Output); err != nil {

@@ -14,7 +14,6 @@ import (
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/configdump"
 	"github.com/appnet/appnet-agent/internal/env"
-	"github.com/appnet/appnet-agent/internal/logfile"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
@@ -139,27 +138,21 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		defer cancel()
 		return api.PollReadiness(ctx, cfg, log)
 	}
-	var out io.Writer = stderr
-	logFile, err := logfile.FromConfig(cfg.Logging)
+	logFile, log, err := agentrun.OpenLog(cfg, stderr)
 	if err != nil {
 		return failAs(stderr, err, cfg.Logging.Format)
 	}
 	if logFile != nil {
 		defer logFile.Close()
-		logFile.SetFallback(stderr)
-		out = logFile
 	}
-	log := logging.NewFormat(out, cfg.Agent.LogLevel, cfg.Logging.Format)
 	for _, w := range warnings {
 		log.Warn(w)
 	}
 	// Become PID 1's or a child subreaper's reaper before any child exists (the reaping itself is
 	// one of the long-running parts below); the readiness probe above starts no children and
 	// must not become a subreaper.
-	reaper, err := supervise.NewReaper(log)
-	if err != nil {
-		log.Warn("orphaned processes will not be reaped", "error", err)
-	} else {
+	reaper := agentrun.StartReaper(log)
+	if reaper != nil {
 		defer reaper.Stop()
 	}
 	boot := &bootstrapStep{cfg: cfg, log: log}
@@ -190,9 +183,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	}
 	supervisor, err := agentrun.FindSupervisor()
 	if err != nil {
-		log.Warn("Supervising Envoy in this process, which keeps the Envoy API's code in memory: " + err.Error())
-		startup.Done() // the start-up GC pause ends here; a long-running agent must collect
-		return agentrun.Run(p)
+		return agentrun.RunHere(p, err)
 	}
 	return agentrun.StartAndHandOver(supervisor, p)
 }

@@ -37,7 +37,7 @@ func binders(c *env.Config) (bindMain, bindScrape func() (net.Listener, error)) 
 	return bindMain, bindScrape
 }
 
-// Bind binds the listeners c configures, as Service.Listen does and with its log lines, so a
+// Bind binds the listeners c configures, with one log line each (Service.Listen binds through it), so a
 // port in use stops the agent before Envoy starts even when another process will serve them.
 func Bind(c *env.Config, log hclog.Logger) (Listeners, error) {
 	var l Listeners

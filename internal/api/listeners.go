@@ -25,22 +25,24 @@ type apiListener struct {
 	addr net.Addr     // where it listens (kept across re-binds)
 }
 
-// listen binds the listener, unless it was given one bound already (Options.Listeners); bound
-// says which.
-func (l *apiListener) listen() (ln net.Listener, bound bool, err error) {
+// given is the listener it was given bound already (Options.Listeners), or nil.
+func (l *apiListener) given() net.Listener {
+	if l == nil {
+		return nil
+	}
 	l.mu.Lock()
-	ln = l.ln
-	l.mu.Unlock()
-	if ln == nil {
-		if ln, err = l.bind(); err != nil {
-			return nil, false, err
-		}
-		bound = true
+	defer l.mu.Unlock()
+	return l.ln
+}
+
+// use makes ln, bound, the listener it serves (nil: not configured).
+func (l *apiListener) use(ln net.Listener) {
+	if l == nil || ln == nil {
+		return
 	}
 	l.mu.Lock()
 	l.ln, l.addr = ln, ln.Addr()
 	l.mu.Unlock()
-	return ln, bound, nil
 }
 
 func (l *apiListener) address() net.Addr {

@@ -168,27 +168,19 @@ func (s *Service) Health() *Health { return s.health }
 // APPNET_AGENT_SCRAPE_PORT is set. Call it before starting Envoy, so a port in use stops the
 // agent (exit 1) before anything runs.
 func (s *Service) Listen() error {
-	if s.main != nil {
-		ln, bound, err := s.main.listen()
-		if err != nil {
+	l := Listeners{Main: s.main.given(), Scrape: s.scrape.given()}
+	if l == (Listeners{}) { // none handed over (Options.Listeners): bind them here
+		var err error
+		if l, err = Bind(s.cfg, s.log); err != nil {
 			return err
-		}
-		s.mu.Lock()
-		s.network = ln.Addr().Network()
-		s.mu.Unlock()
-		if bound {
-			s.log.Info("Server started, " + ln.Addr().String())
 		}
 	}
-	if s.scrape != nil {
-		ln, bound, err := s.scrape.listen()
-		if err != nil {
-			s.main.close()
-			return err
-		}
-		if bound {
-			s.log.Info("Read-only scrape listener started, " + ln.Addr().String())
-		}
+	s.main.use(l.Main)
+	s.scrape.use(l.Scrape)
+	if l.Main != nil {
+		s.mu.Lock()
+		s.network = l.Main.Addr().Network()
+		s.mu.Unlock()
 	}
 	return nil
 }

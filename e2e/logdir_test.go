@@ -78,11 +78,14 @@ func TestLogDirectoryRemovedWhileRunning(t *testing.T) {
 // bound and the only report was "output lost … (line kept)".
 func TestLogRotationBlocked(t *testing.T) {
 	t.Parallel()
-	const lines = 3000 // about 30 KiB: about 30 rotations of a 1 KiB file
-	const limit = 1048 // int64(0.001 MiB)
+	// About 30 KiB: about 7 rotations of a 4 KiB file. With .2 in the way only the live file and
+	// .1 are kept, and they must hold the agent's and Envoy's shutdown lines after the newest
+	// line (about 1.5 KiB, more on a loaded machine): two 1 KiB files were not always enough.
+	const lines = 3000
+	const limit = 4194 // int64(0.004 MiB)
 	logDir := t.TempDir()
 	mkdir(t, filepath.Join(logDir, "appnet_envoy.log.2", "not-ours"))
-	a := newAgent(t, "APPNET_ENVOY_LOG_DESTINATION="+logDir, "APPNET_AGENT_MAX_LOG_FILE_SIZE=0.001",
+	a := newAgent(t, "APPNET_ENVOY_LOG_DESTINATION="+logDir, "APPNET_AGENT_MAX_LOG_FILE_SIZE=0.004",
 		"APPNET_AGENT_MAX_RETENTION_COUNT=3", "STANDIN_STDOUT_LINES="+strconv.Itoa(lines))
 	runUntilLinesDone(a, 1)
 	live := filepath.Join(logDir, "appnet_envoy.log")

@@ -13,6 +13,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/agentrun"
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/configdump"
+	"github.com/appnet/appnet-agent/internal/dispatch"
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/startup"
@@ -188,9 +189,15 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	return agentrun.StartAndHandOver(supervisor, p)
 }
 
-// agentPath is this executable's path, which the supervisor runs to redact config dumps; "" when
-// unknown.
+// agentPath is the executable the supervisor runs to redact config dumps: this one, or in the
+// lean build the full one, which redaction needs (its every descriptor) and to which the lean
+// one would exec anyway; "" when unknown.
 func agentPath() string {
+	if dispatch.Lean {
+		if full, err := dispatch.FullPath(); err == nil {
+			return full
+		}
+	}
 	p, err := os.Executable()
 	if err != nil {
 		return ""

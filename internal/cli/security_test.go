@@ -11,7 +11,10 @@ import (
 )
 
 // TestNoShellInProductionCode (issue 7, security): the agent never hands a value to a shell.
-// It runs two programs, Envoy and `envoy --version`, each by path with an argument vector.
+// It runs two programs, Envoy and `envoy --version`, each by path with an argument vector, and
+// execs its own siblings by the path of its own executable: the supervisor (agentrun, through
+// x/sys/unix) and, from the lean entry point, appnet-agent-full (internal/dispatch, whose
+// syscall.Exec is the one allowed below: it may import nothing that initialises late).
 func TestNoShellInProductionCode(t *testing.T) {
 	shell := regexp.MustCompile(`exec\.Command(Context)?\([^)]*("(/bin/|/usr/bin/)?(ba|da|z)?sh"|"-c")|syscall\.Exec\(|os\.StartProcess\(`)
 	root := testenv.RepoRoot()
@@ -33,7 +36,7 @@ func TestNoShellInProductionCode(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if m := shell.Find(b); m != nil {
+		if m := shell.Find(b); m != nil && !(path == "internal/dispatch/exec_lean.go" && string(m) == "syscall.Exec(") {
 			t.Errorf("%s starts a shell or a raw process: %s", path, m)
 		}
 		return nil

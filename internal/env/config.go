@@ -13,8 +13,11 @@
 //	clamp    out-of-range values are clamped to the nearest bound with a warning (R5) instead of rejected
 //	oneof    allowed values (compared case-insensitively, stored lower-cased)
 //	unit     for time.Duration fields: "s" or "ms" integers; absent means Go duration syntax ("1m30s")
+//	input    "user": the variable hands the agent configuration it did not write, which only the full
+//	         build validates (internal/dispatch.UserInputVars, kept equal to these by its test)
 //
-// No other package reads the environment.
+// No other package reads the environment, except internal/dispatch, which only asks, before
+// this package exists, whether a variable of input:"user" is set.
 //
 // Why this package is shaped as it is: docs/DESIGN.md.
 package env
@@ -50,11 +53,11 @@ type Config struct {
 // Mode holds the variables that select what kind of bootstrap is produced.
 type Mode struct {
 	RelayMode  bool   `env:"APPNET_ENABLE_RELAY_MODE_FOR_XDS" default:"false" desc:"Run as the per-host xDS relay (relay bootstrap) instead of a sidecar."`
-	ConfigFile string `env:"ENVOY_CONFIG_FILE" desc:"Bootstrap path Envoy reads. A non-empty existing file is validated and used as is (also through a link); an empty one is filled (never through a link); unset means TMPDIR/appnet-agent-XXXX/envoy-config.yaml."`
+	ConfigFile string `env:"ENVOY_CONFIG_FILE" input:"user" desc:"Bootstrap path Envoy reads. A non-empty existing file is validated and used as is (also through a link); an empty one is filled (never through a link); unset means TMPDIR/appnet-agent-XXXX/envoy-config.yaml."`
 	// Inline is ENVOY_CONFIG, a whole bootstrap given in the variable; Envoy reads it from the
 	// agent's private directory (render.Write).
-	Inline      InlineDocument `env:"ENVOY_CONFIG" when:"notRelay" desc:"A whole bootstrap (YAML or JSON, or base64:/gzip+base64: encoded) instead of ENVOY_CONFIG_FILE: validated like an existing ENVOY_CONFIG_FILE and used as is, written to the agent's private directory (envoy-config.json when it is a JSON object, else envoy-config.yaml). Never printed: shown as size and sha256."`
-	TemplateDir string         `env:"APPNET_TEMPLATE_DIR" desc:"Directory overlaid on the embedded templates, file by file (e.g. tracing/xray.yaml.tmpl)."`
+	Inline      InlineDocument `env:"ENVOY_CONFIG" input:"user" when:"notRelay" desc:"A whole bootstrap (YAML or JSON, or base64:/gzip+base64: encoded) instead of ENVOY_CONFIG_FILE: validated like an existing ENVOY_CONFIG_FILE and used as is, written to the agent's private directory (envoy-config.json when it is a JSON object, else envoy-config.yaml). Never printed: shown as size and sha256."`
+	TemplateDir string         `env:"APPNET_TEMPLATE_DIR" input:"user" desc:"Directory overlaid on the embedded templates, file by file (e.g. tracing/xray.yaml.tmpl)."`
 	// TemplateTimeout bounds a template execution, which text/template cannot interrupt otherwise.
 	TemplateTimeout time.Duration `env:"APPNET_TEMPLATE_TIMEOUT_MS" default:"2000" unit:"ms" min:"100ms" max:"60s" when:"generate" desc:"Longest the templates may take to render (an overlay that loops); past it the start fails naming the template file and line."`
 	EnvoyPath       string        `env:"APPNET_ENVOY_PATH" default:"/usr/bin/envoy" desc:"Envoy binary to run and to probe with --version (FIPS detection)."`
@@ -109,8 +112,8 @@ type Runtime struct {
 
 // Tracing selects the generated tracer; a tracing file replaces them all.
 type Tracing struct {
-	File    string         `env:"ENVOY_TRACING_CFG_FILE" when:"sidecar" desc:"YAML bootstrap fragment with tracing (and anything else); replaces generated tracing."`
-	Inline  InlineDocument `env:"ENVOY_TRACING_CFG" when:"sidecar" desc:"ENVOY_TRACING_CFG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
+	File    string         `env:"ENVOY_TRACING_CFG_FILE" input:"user" when:"sidecar" desc:"YAML bootstrap fragment with tracing (and anything else); replaces generated tracing."`
+	Inline  InlineDocument `env:"ENVOY_TRACING_CFG" input:"user" when:"sidecar" desc:"ENVOY_TRACING_CFG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
 	XRay    bool           `env:"ENABLE_ENVOY_XRAY_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the X-Ray tracer."`
 	Datadog bool           `env:"ENABLE_ENVOY_DATADOG_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Datadog tracer."`
 	Jaeger  bool           `env:"ENABLE_ENVOY_JAEGER_TRACING" default:"false" when:"tracingGenerated" desc:"Enable the Jaeger (Zipkin protocol) tracer."`
@@ -180,10 +183,10 @@ func (o OpenTelemetry) CAFile() (path, variable string) {
 
 // Stats configures stats tags, flushing and the DogStatsD sink.
 type Stats struct {
-	ConfigFile       string         `env:"ENVOY_STATS_CONFIG_FILE" when:"sidecar" desc:"YAML fragment with stats_config; replaces the generated stats tags."`
-	ConfigInline     InlineDocument `env:"ENVOY_STATS_CONFIG" when:"sidecar" desc:"ENVOY_STATS_CONFIG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
-	SinksFile        string         `env:"ENVOY_STATS_SINKS_CFG_FILE" when:"sidecar" desc:"YAML fragment with stats_sinks; replaces the generated DogStatsD sink."`
-	SinksInline      InlineDocument `env:"ENVOY_STATS_SINKS_CFG" when:"sidecar" desc:"ENVOY_STATS_SINKS_CFG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
+	ConfigFile       string         `env:"ENVOY_STATS_CONFIG_FILE" input:"user" when:"sidecar" desc:"YAML fragment with stats_config; replaces the generated stats tags."`
+	ConfigInline     InlineDocument `env:"ENVOY_STATS_CONFIG" input:"user" when:"sidecar" desc:"ENVOY_STATS_CONFIG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
+	SinksFile        string         `env:"ENVOY_STATS_SINKS_CFG_FILE" input:"user" when:"sidecar" desc:"YAML fragment with stats_sinks; replaces the generated DogStatsD sink."`
+	SinksInline      InlineDocument `env:"ENVOY_STATS_SINKS_CFG" input:"user" when:"sidecar" desc:"ENVOY_STATS_SINKS_CFG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded); never printed."`
 	Tags             bool           `env:"ENABLE_ENVOY_STATS_TAGS" default:"false" when:"statsTags" desc:"Add appmesh.mesh and appmesh.<resource type> fixed stats tags."`
 	MetricExtension  string         `env:"APPMESH_METRIC_EXTENSION_VERSION" default:"0" when:"sidecar" desc:"'1' enables the metrics extension tags and metric_filter metadata; other values disable it."`
 	FlushInterval    *time.Duration `env:"ENVOY_STATS_FLUSH_INTERVAL" min:"0" when:"sidecar" desc:"stats_flush_interval, Go duration syntax (e.g. 10s, 1m30s)."`
@@ -194,8 +197,8 @@ type Stats struct {
 
 // Files holds the remaining user bootstrap fragments.
 type Files struct {
-	Resources       string         `env:"ENVOY_RESOURCES_CONFIG_FILE" when:"sidecar" desc:"YAML fragment merged last: listeners/clusters/secrets appended, other top-level keys replaced."`
-	ResourcesInline InlineDocument `env:"ENVOY_RESOURCES_CONFIG" when:"sidecar" desc:"ENVOY_RESOURCES_CONFIG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded; 4 MiB decoded); never printed."`
+	Resources       string         `env:"ENVOY_RESOURCES_CONFIG_FILE" input:"user" when:"sidecar" desc:"YAML fragment merged last: listeners/clusters/secrets appended, other top-level keys replaced."`
+	ResourcesInline InlineDocument `env:"ENVOY_RESOURCES_CONFIG" input:"user" when:"sidecar" desc:"ENVOY_RESOURCES_CONFIG_FILE's fragment given in the variable (YAML or JSON, or base64:/gzip+base64: encoded; 4 MiB decoded); never printed."`
 }
 
 // Overload renders Envoy's overload manager from a heap limit: explicit, or a share of the

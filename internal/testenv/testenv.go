@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -21,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/appnet/appnet-agent/internal/dispatch"
 )
 
 // RepoRoot is the absolute path of the repository root (the agent's main package).
@@ -68,6 +71,10 @@ func Build(name, pkg string, flags ...string) (string, error) {
 		if err == nil {
 			dir, err = os.MkdirTemp(dir, "b")
 		}
+		if err == nil {
+			// Tests run the agent as another user too (setpriv): the installed binaries are world-executable.
+			err = os.Chmod(dir, 0o755)
+		}
 		if err != nil {
 			b.err = err
 			return
@@ -75,16 +82,40 @@ func Build(name, pkg string, flags ...string) (string, error) {
 		if b.path, b.err = buildInto(filepath.Join(dir, name), pkg, flags); b.err != nil {
 			return
 		}
-		if c, ok := companions[name]; ok && pkg == "." {
-			_, b.err = buildInto(filepath.Join(dir, c[0]), c[1], flags)
-		}
+		b.path, b.err = buildSet(dir, name, pkg, flags)
 	})
 	return b.path, b.err
 }
 
-// companions are the binaries built next to a binary, as installed: the agent execs
-// appnet-agent-supervisor from its own directory (internal/agentrun).
-var companions = map[string][2]string{"appnet-agent": {"appnet-agent-supervisor", "./cmd/appnet-agent-supervisor"}}
+// installed are the binaries of an agent installation (docs/DEPLOYMENT.md), built side by side when Build is
+// asked for appnet-agent: the entry point is the lean build, which execs appnet-agent-full for user input and
+// most subcommands (internal/dispatch); run execs appnet-agent-supervisor (internal/agentrun).
+var installed = []struct{ name, pkg, tags string }{
+	{"appnet-agent", ".", "appnet_lean"},
+	{dispatch.FullName, ".", ""},
+	{"appnet-agent-supervisor", "./cmd/appnet-agent-supervisor", ""}, // agentrun.SupervisorName; agentrun's tests import this package
+}
+
+// buildSet builds name from pkg into dir: alone, or for appnet-agent from "." the installed set, concurrently
+// (linking is mostly single-threaded). It returns name's path.
+func buildSet(dir, name, pkg string, flags []string) (string, error) {
+	if name != "appnet-agent" || pkg != "." {
+		return buildInto(filepath.Join(dir, name), pkg, flags)
+	}
+	errs := make([]error, len(installed))
+	var wg sync.WaitGroup
+	for i, bin := range installed {
+		wg.Go(func() {
+			f := flags
+			if bin.tags != "" {
+				f = append(slices.Clone(flags), "-tags="+bin.tags)
+			}
+			_, errs[i] = buildInto(filepath.Join(dir, bin.name), bin.pkg, f)
+		})
+	}
+	wg.Wait()
+	return filepath.Join(dir, name), errors.Join(errs...)
+}
 
 // buildInto runs `go build flags -o path pkg` from the repository root.
 func buildInto(path, pkg string, flags []string) (string, error) {
@@ -113,6 +144,9 @@ func buildDir() (string, error) {
 	defer builds.mu.Unlock()
 	if builds.dir == "" {
 		dir, err := os.MkdirTemp("", "appnet-testenv-")
+		if err == nil {
+			err = os.Chmod(dir, 0o755) // see Build: world-executable binaries
+		}
 		if err != nil {
 			return "", err
 		}
@@ -130,8 +164,8 @@ func RemoveBuilds() {
 	}
 }
 
-// AgentBinary builds the agent (`go build flags .`), named appnet-agent, and
-// appnet-agent-supervisor next to it.
+// AgentBinary builds the agent as installed: appnet-agent (the lean entry point, `go build flags -tags=appnet_lean
+// .`), appnet-agent-full (`go build flags .`) and appnet-agent-supervisor side by side; it returns the first.
 func AgentBinary(flags ...string) (string, error) { return Build("appnet-agent", ".", flags...) }
 
 // StandinBinary builds envoy-standin, named envoy.
@@ -264,10 +298,6 @@ func ImportChain(imports map[string][]string, root string, match func(pkg string
 	return nil
 }
 
-// UserInputVars are the variables that hand the agent configuration it did not write (a bootstrap, resources,
-// stats, sinks or tracing fragments, templates). The lean renderer (build tag appnet_lean, docs/DESIGN.md) leaves a
-// run that sets one to the full validator, so its tests leave those cases out.
-var UserInputVars = []string{
-	"ENVOY_CONFIG_FILE", "ENVOY_RESOURCES_CONFIG_FILE", "ENVOY_STATS_CONFIG_FILE", "ENVOY_STATS_SINKS_CFG",
-	"ENVOY_STATS_SINKS_CFG_FILE", "ENVOY_TRACING_CFG", "ENVOY_TRACING_CFG_FILE", "APPNET_TEMPLATE_DIR",
-}
+// UserInputVars are the variables that hand the agent configuration it did not write: a run that sets one is the
+// full build's (internal/dispatch), so the lean build's tests leave those cases out.
+var UserInputVars = dispatch.UserInputVars

@@ -1,0 +1,141 @@
+// Package dispatch decides, before anything else of the agent is initialised, whether the
+// lean build of appnet-agent (build tag appnet_lean: a validator that knows only the message
+// types the built-in templates emit) can serve this invocation, and otherwise execs the full
+// build, appnet-agent-full, installed next to it (docs/DESIGN.md, "The lean entry point").
+//
+// The lean build serves `run` when nothing but the built-in templates makes the bootstrap:
+// no bootstrap file with content, no fragment (file or inline), no template overlay. Every
+// other invocation — user input, every subcommand but render, help and version — is the full
+// build's, which validates exactly as a single binary did. Choosing full is always correct;
+// lean is only a faster way to the same verdict, so when unsure the decision is full.
+//
+// The package imports only errors, io/fs, os and syscall, which os itself needs: Go initialises,
+// at each step, the first package in import-path order whose imports are all initialised, so
+// its init (exec_lean.go) runs right after os, before any Envoy API package (github.com/envoyproxy
+// sorts after github.com/appnet), and the exec costs the user-input path only the lean
+// binary's runtime start. Importing strings or path/filepath, which sort after google.golang.org,
+// would put the whole protobuf runtime's initialisation before it (TestLeanExecsFullBeforeTheEnvoyAPI).
+package dispatch
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// FullName is the full build's executable name, looked up in the lean binary's directory.
+const FullName = "appnet-agent-full"
+
+// Marker is set in the environment of the full build when the lean build execs it, and
+// removed by the full build's main (Arrived) so that nothing it starts inherits it. A lean
+// build that finds it set was itself exec'd as appnet-agent-full: it refuses instead of
+// looping.
+const Marker = "APPNET_AGENT_DISPATCHED"
+
+// UserInputVars are the variables that hand the agent configuration it did not write: a
+// bootstrap, resources, stats, sinks or tracing fragments (files or inline), template
+// overlays. A run that sets one (non-empty) is the full build's. internal/env marks the same
+// variables with the struct tag input:"user"; a test keeps the two equal.
+var UserInputVars = []string{
+	"ENVOY_CONFIG_FILE", "ENVOY_CONFIG",
+	"ENVOY_RESOURCES_CONFIG_FILE", "ENVOY_RESOURCES_CONFIG",
+	"ENVOY_STATS_CONFIG_FILE", "ENVOY_STATS_CONFIG",
+	"ENVOY_STATS_SINKS_CFG_FILE", "ENVOY_STATS_SINKS_CFG",
+	"ENVOY_TRACING_CFG_FILE", "ENVOY_TRACING_CFG",
+	"APPNET_TEMPLATE_DIR",
+}
+
+// leanCommands are the subcommands the lean build serves besides run: help and version read
+// no configuration and validate nothing, so both builds answer alike; render is run's
+// bootstrap on stdout, the lean build's when run's would be.
+var leanCommands = []string{"help", "-h", "--help", "-help", "version", "--version", "-version", "render"}
+
+// userInputFlags are the flags of run and render that bring configuration from elsewhere:
+// a bootstrap path, or variables from files or arguments instead of the environment.
+var userInputFlags = []string{"envoyConfigPath", "env-file", "env"}
+
+// NeedsFull tells whether the invocation args (os.Args[1:]) must be served by the full
+// build, and why (for the message when it is missing); "" when the lean build serves it.
+// getenv and stat are os.Getenv and os.Stat, replaceable in tests.
+func NeedsFull(args []string, getenv func(string) string, stat func(string) (fs.FileInfo, error)) string {
+	if len(args) > 0 && !isFlag(args[0]) && !contains(leanCommands, args[0]) {
+		return "the " + args[0] + " command"
+	}
+	if len(args) > 0 && contains(leanCommands, args[0]) && args[0] != "render" {
+		return ""
+	}
+	for _, a := range args {
+		if isFlag(a) && contains(userInputFlags, flagName(a)) {
+			return "-" + flagName(a)
+		}
+	}
+	for _, name := range UserInputVars {
+		value := getenv(name)
+		if value == "" {
+			continue
+		}
+		if name == "ENVOY_CONFIG_FILE" && !hasContent(value, stat) {
+			continue // the default bootstrap is written there
+		}
+		return name + " is set"
+	}
+	return ""
+}
+
+func isFlag(arg string) bool { return len(arg) > 0 && arg[0] == '-' }
+
+// flagName is the name of the flag arg, as the flag package reads it: one or two dashes, then
+// the name up to an "=".
+func flagName(arg string) string {
+	name := arg[1:]
+	if len(name) > 0 && name[0] == '-' {
+		name = name[1:]
+	}
+	for i := range len(name) {
+		if name[i] == '=' {
+			return name[:i]
+		}
+	}
+	return name
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// hasContent is false only when path names nothing or an empty regular file — the two cases
+// in which the agent writes the bootstrap there (internal/env); anything else, an unreadable
+// path included, is left to the full build to judge.
+func hasContent(path string, stat func(string) (fs.FileInfo, error)) bool {
+	st, err := stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	return err != nil || !st.Mode().IsRegular() || st.Size() > 0
+}
+
+// FullPath is the full build's executable, next to this one. os.Executable reads
+// /proc/self/exe, which the kernel gives with every symbolic link resolved, so a link to
+// appnet-agent finds appnet-agent-full next to the link's target.
+func FullPath() (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", errors.New("cannot find the agent's own executable: " + err.Error())
+	}
+	dir := self
+	for len(dir) > 0 && dir[len(dir)-1] != '/' {
+		dir = dir[:len(dir)-1]
+	}
+	if dir == "" {
+		return "", errors.New("the agent's own executable " + self + " is not an absolute path")
+	}
+	return dir + FullName, nil
+}
+
+// Arrived removes Marker from the environment; the full build's main calls it first.
+func Arrived() { _ = os.Unsetenv(Marker) }

@@ -1,0 +1,100 @@
+package dispatch
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/appnet/appnet-agent/internal/env"
+)
+
+func TestNeedsFull(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.yaml")
+	full := filepath.Join(dir, "bootstrap.yaml")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte("admin: {}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // "" for lean
+	}{
+		{name: "run, no flags", want: ""},
+		{name: "run flags", args: []string{"-logLevel", "debug", "--envoyReadiness"}, want: ""},
+		{name: "readiness probe", args: []string{"-envoyReadiness=true"}, want: ""},
+		{name: "run help", args: []string{"-h"}, want: ""},
+		{name: "version", args: []string{"--version"}, want: ""},
+		{name: "help of a command", args: []string{"help", "validate"}, want: ""},
+		{name: "validate", args: []string{"validate", "f.yaml"}, want: "the validate command"},
+		{name: "render", args: []string{"render", "-o", "x.yaml", "--format=json"}, want: ""},
+		{name: "render with variables from a file", args: []string{"render", "--env-file", "a.env"}, want: "-env-file"},
+		{name: "render with variables as arguments", args: []string{"render", "-env=A=B"}, want: "-env"},
+		{name: "render with user input", args: []string{"render"}, env: map[string]string{"ENVOY_STATS_SINKS_CFG": "x"}, want: "ENVOY_STATS_SINKS_CFG is set"},
+		{name: "golden", args: []string{"golden", "dir"}, want: "the golden command"},
+		{name: "an unknown word is the full build's to refuse", args: []string{"rnu"}, want: "the rnu command"},
+		{name: "redaction", args: []string{"redact-config-dump"}, want: "the redact-config-dump command"},
+		{name: "config path flag", args: []string{"--envoyConfigPath=/x.yaml"}, want: "-envoyConfigPath"},
+		{name: "config path flag, separate value", args: []string{"-logLevel", "info", "-envoyConfigPath", "/x"}, want: "-envoyConfigPath"},
+		{name: "flag value that looks like the flag", args: []string{"-logLevel", "envoyConfigPath"}, want: ""},
+		{name: "bootstrap with content", env: map[string]string{"ENVOY_CONFIG_FILE": full}, want: "ENVOY_CONFIG_FILE is set"},
+		{name: "empty bootstrap file is filled", env: map[string]string{"ENVOY_CONFIG_FILE": empty}, want: ""},
+		{name: "missing bootstrap file is written", env: map[string]string{"ENVOY_CONFIG_FILE": filepath.Join(dir, "new.yaml")}, want: ""},
+		{name: "a directory is the full build's to refuse", env: map[string]string{"ENVOY_CONFIG_FILE": dir}, want: "ENVOY_CONFIG_FILE is set"},
+		{name: "inline bootstrap", env: map[string]string{"ENVOY_CONFIG": "admin: {}"}, want: "ENVOY_CONFIG is set"},
+		{name: "resources file", env: map[string]string{"ENVOY_RESOURCES_CONFIG_FILE": "/r.yaml"}, want: "ENVOY_RESOURCES_CONFIG_FILE is set"},
+		{name: "inline tracing", env: map[string]string{"ENVOY_TRACING_CFG": "{}"}, want: "ENVOY_TRACING_CFG is set"},
+		{name: "template overlay", env: map[string]string{"APPNET_TEMPLATE_DIR": "/t"}, want: "APPNET_TEMPLATE_DIR is set"},
+		{name: "blank is unset", env: map[string]string{"APPNET_TEMPLATE_DIR": "", "ENVOY_STATS_CONFIG": ""}, want: ""},
+		{name: "other variables are the templates'", env: map[string]string{"ENABLE_ENVOY_XRAY_TRACING": "1", "APPMESH_RESOURCE_ARN": "x"}, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := NeedsFull(tt.args, func(k string) string { return tt.env[k] }, os.Stat)
+			if got != tt.want {
+				t.Errorf("NeedsFull(%q, %v) = %q, want %q", tt.args, tt.env, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestUnreadableBootstrapIsFull: a stat error other than "does not exist" is the full build's to report.
+func TestUnreadableBootstrapIsFull(t *testing.T) {
+	stat := func(string) (fs.FileInfo, error) { return nil, fs.ErrPermission }
+	if got := NeedsFull(nil, func(k string) string { return map[string]string{"ENVOY_CONFIG_FILE": "/x"}[k] }, stat); got == "" {
+		t.Error("an ENVOY_CONFIG_FILE that cannot be stat'ed went to the lean build")
+	}
+}
+
+// TestUserInputVarsMatchEnvTags: UserInputVars is exactly the variables internal/env tags input:"user", so a new
+// fragment variable cannot reach the lean build unnoticed.
+func TestUserInputVarsMatchEnvTags(t *testing.T) {
+	var tagged []string
+	var walk func(reflect.Type)
+	walk = func(typ reflect.Type) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if f.Tag.Get("input") == "user" {
+				tagged = append(tagged, f.Tag.Get("env"))
+			} else if v := f.Tag.Get("input"); v != "" {
+				t.Errorf("field %s: input:%q, want \"user\" or no tag", f.Name, v)
+			}
+			if f.Type.Kind() == reflect.Struct && f.Tag.Get("env") == "" {
+				walk(f.Type)
+			}
+		}
+	}
+	walk(reflect.TypeFor[env.Config]())
+	want := slices.Sorted(slices.Values(UserInputVars))
+	slices.Sort(tagged)
+	if !slices.Equal(tagged, want) {
+		t.Errorf("variables tagged input:\"user\" in internal/env:\n  %v\nUserInputVars:\n  %v", tagged, want)
+	}
+}

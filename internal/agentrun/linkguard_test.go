@@ -8,7 +8,8 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// TestLinkGuards keeps what issue 19 took out of the binaries out: the long-lived
+// TestLinkGuards keeps what issue 19 took out of the binaries out: the lean entry point links
+// no admin API (config dumps), the long-lived
 // appnet-agent-supervisor links no go-control-plane package (its memory is the point: 10 MiB
 // against 33), and neither binary links go-cmp (0.5 ms of package initialisation in every
 // process; it is a test-only dependency). A failure names the package that brings the module
@@ -20,14 +21,17 @@ func TestLinkGuards(t *testing.T) {
 	}
 	tests := []struct {
 		main, module, why string
+		tags              string // build tags of the binary: appnet_lean for the entry point appnet-agent
 	}{
-		{"./cmd/appnet-agent-supervisor", "github.com/envoyproxy/", "the long-lived process must not hold the Envoy API; keep it in appnet-agent (before the hand-over) and pass plain data in agentrun.State"},
-		{"./cmd/appnet-agent-supervisor", "github.com/google/go-cmp", "go-cmp is test-only"},
-		{".", "github.com/google/go-cmp", "go-cmp is test-only (golden uses internal/golden/protodiff.go)"},
+		{"./cmd/appnet-agent-supervisor", "github.com/envoyproxy/", "the long-lived process must not hold the Envoy API; keep it in appnet-agent (before the hand-over) and pass plain data in agentrun.State", ""},
+		{"./cmd/appnet-agent-supervisor", "github.com/google/go-cmp", "go-cmp is test-only", ""},
+		{".", "github.com/google/go-cmp", "go-cmp is test-only (golden uses internal/golden/protodiff.go)", ""},
+		{".", "github.com/google/go-cmp", "go-cmp is test-only", "appnet_lean"},
+		{".", "github.com/envoyproxy/go-control-plane/envoy/admin/", "the lean entry point redacts config dumps through appnet-agent-full (cli/configdump_lean.go): the admin API's packages would delay every start", "appnet_lean"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.main+" "+tt.module, func(t *testing.T) {
-			cmd := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", tt.main)
+		t.Run(tt.main+" "+tt.tags+" "+tt.module, func(t *testing.T) {
+			cmd := exec.Command("go", "list", "-tags="+tt.tags, "-deps", "-f", "{{.ImportPath}}:{{range .Imports}} {{.}}{{end}}", tt.main)
 			cmd.Dir = testenv.RepoRoot()
 			cmd.Env = append(cmd.Environ(), "CGO_ENABLED=0")
 			out, err := cmd.Output()

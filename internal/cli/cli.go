@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/appnet/appnet-agent/internal/agentrun"
-	"github.com/appnet/appnet-agent/internal/configdump"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
@@ -50,13 +49,13 @@ var internalCommands = []command{
 
 var redactUsage = usage{name: agentrun.RedactCommand, summary: "copy Envoy's config dump from stdin to stdout with its secrets redacted (used by appnet-agent-supervisor)"}
 
-// cmdRedactConfigDump is configdump.Redact from stdin to stdout; errors go to stderr, exit 1.
+// cmdRedactConfigDump is redactConfigDump from stdin to stdout; errors go to stderr, exit 1.
 func cmdRedactConfigDump(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 {
 		fmt.Fprintf(stderr, "error: %s takes no arguments\n", agentrun.RedactCommand)
 		return 2
 	}
-	if err := configdump.Redact(os.Stdin, stdout); err != nil {
+	if err := redactConfigDump(os.Stdin, stdout); err != nil {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return 1
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/agentrun"
 	"github.com/appnet/appnet-agent/internal/api"
-	"github.com/appnet/appnet-agent/internal/configdump"
 	"github.com/appnet/appnet-agent/internal/dispatch"
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/logging"
@@ -178,7 +177,7 @@ func cmdRun(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		AgentPath: agentPath(),
 	}
 	p := agentrun.Params{State: st, Config: cfg, Log: log, Out: outStream, Err: errStream, Sigs: sigs,
-		Reaper: reaper, Output: written, RedactConfigDump: configdump.Redact}
+		Reaper: reaper, Output: written, RedactConfigDump: redactConfigDump}
 	if logFile != nil {
 		p.LogFile = logFile
 	}

@@ -3,8 +3,12 @@ package cli
 import (
 	"bytes"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/appnet/appnet-agent/internal/agentrun"
+	"github.com/appnet/appnet-agent/internal/dispatch"
 )
 
 func runMain(args ...string) (code int, stdout, stderr string) {
@@ -139,6 +143,22 @@ func TestRendersFirst(t *testing.T) {
 	} {
 		if got := rendersFirst(tc.args); got != tc.want {
 			t.Errorf("rendersFirst(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestLeanCommandsAreCommands: every name internal/dispatch lets the lean build serve is a
+// subcommand or alias of this table, and none of them validates configuration the agent did
+// not write (validate, golden, the config-dump redaction), which only the full build can.
+func TestLeanCommandsAreCommands(t *testing.T) {
+	for _, name := range dispatch.LeanCommands {
+		cmd := lookup([]string{name})
+		if cmd == nil {
+			t.Errorf("dispatch.LeanCommands names %q, which is not a command", name)
+			continue
+		}
+		if slices.Contains([]string{"validate", "golden", agentrun.RedactCommand}, cmd.names[0]) {
+			t.Errorf("dispatch.LeanCommands names %q, which needs the full validator", name)
 		}
 	}
 }

@@ -3,11 +3,12 @@
 // types the built-in templates emit) can serve this invocation, and otherwise execs the full
 // build, appnet-agent-full, installed next to it (docs/DESIGN.md, "The lean entry point").
 //
-// The lean build serves `run` when nothing but the built-in templates makes the bootstrap:
-// no bootstrap file with content, no fragment (file or inline), no template overlay. Every
-// other invocation — user input, every subcommand but render, help and version — is the full
-// build's, which validates exactly as a single binary did. Choosing full is always correct;
-// lean is only a faster way to the same verdict, so when unsure the decision is full.
+// The lean build serves `run` and `render` when nothing but the built-in templates makes the
+// bootstrap (no bootstrap file with content, no fragment, file or inline, no template overlay),
+// and the commands that validate nothing (LeanCommands). Every other invocation — user input,
+// validate, golden — is the full build's, which validates exactly as a single binary did.
+// Choosing full is always correct; lean is only a faster way to the same verdict, so when
+// unsure the decision is full.
 //
 // The package imports only errors, io/fs, os and syscall, which os itself needs: Go initialises,
 // at each step, the first package in import-path order whose imports are all initialised, so
@@ -45,10 +46,15 @@ var UserInputVars = []string{
 	"APPNET_TEMPLATE_DIR",
 }
 
-// leanCommands are the subcommands the lean build serves besides run: help and version read
-// no configuration and validate nothing, so both builds answer alike; render is run's
-// bootstrap on stdout, the lean build's when run's would be.
-var leanCommands = []string{"help", "-h", "--help", "-help", "version", "--version", "-version", "render"}
+// LeanCommands are the subcommands the lean build serves besides run: those that validate
+// nothing (help, version, env, facts, wait, admin — so `wait` and `admin` in an application's
+// container need appnet-agent alone), and render, which is run's bootstrap on stdout and the
+// lean build's when run's would be. validate, golden and the supervisor's config-dump
+// redaction — and any command added later until it is listed here — are the full build's.
+var LeanCommands = []string{
+	"help", "-h", "--help", "-help", "version", "--version", "-version",
+	"env", "facts", "wait", "admin", "render",
+}
 
 // userInputFlags are the flags of run and render that bring configuration from elsewhere:
 // a bootstrap path, or variables from files or arguments instead of the environment.
@@ -58,10 +64,10 @@ var userInputFlags = []string{"envoyConfigPath", "env-file", "env"}
 // build, and why (for the message when it is missing); "" when the lean build serves it.
 // getenv and stat are os.Getenv and os.Stat, replaceable in tests.
 func NeedsFull(args []string, getenv func(string) string, stat func(string) (fs.FileInfo, error)) string {
-	if len(args) > 0 && !isFlag(args[0]) && !contains(leanCommands, args[0]) {
+	if len(args) > 0 && !isFlag(args[0]) && !contains(LeanCommands, args[0]) {
 		return "the " + args[0] + " command"
 	}
-	if len(args) > 0 && contains(leanCommands, args[0]) && args[0] != "render" {
+	if len(args) > 0 && contains(LeanCommands, args[0]) && args[0] != "render" {
 		return ""
 	}
 	for _, a := range args {

@@ -39,6 +39,8 @@ func TestNeedsFull(t *testing.T) {
 		{name: "render with variables as arguments", args: []string{"render", "-env=A=B"}, want: "-env"},
 		{name: "render with user input", args: []string{"render"}, env: map[string]string{"ENVOY_STATS_SINKS_CFG": "x"}, want: "ENVOY_STATS_SINKS_CFG is set"},
 		{name: "golden", args: []string{"golden", "dir"}, want: "the golden command"},
+		{name: "wait for a job", args: []string{"wait", "--", "./job", "--env", "x"}, env: map[string]string{"ENVOY_CONFIG": "x"}, want: ""},
+		{name: "admin", args: []string{"admin", "status"}, want: ""},
 		{name: "an unknown word is the full build's to refuse", args: []string{"rnu"}, want: "the rnu command"},
 		{name: "redaction", args: []string{"redact-config-dump"}, want: "the redact-config-dump command"},
 		{name: "config path flag", args: []string{"--envoyConfigPath=/x.yaml"}, want: "-envoyConfigPath"},

@@ -167,7 +167,7 @@ func TestFullFoundThroughLink(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "appnet-agent"), link); err != nil {
 		t.Fatal(err)
 	}
-	_, code, stdout, stderr := run(t, link, nil, "env")
+	_, code, stdout, stderr := run(t, link, nil, "validate", "x.yaml")
 	if code != 0 || !strings.HasPrefix(stdout, "full pid=") {
 		t.Errorf("exit %d, stdout %q, stderr %q; want the full build next to the link's target", code, stdout, stderr)
 	}

@@ -29,9 +29,9 @@ const leanRuleGapsFile = "testdata/lean-rule-gaps.txt"
 // templates do not need them, and their package initialisation costs start-up time (docs/DESIGN.md, the lean
 // renderer).
 var leanForbidden = map[string]string{
-	"github.com/Masterminds/": "sprig and semver (~1.5 ms of package init); the built-in templates call only " +
+	"github.com/Masterminds/": "sprig and semver (1.2–1.5 ms of package init); the built-in templates call only " +
 		"internal/render's builtInFuncs, so sprig belongs in files tagged //go:build !appnet_lean",
-	"github.com/shopspring/decimal": "sprig's (0.5 ms of package init)",
+	"github.com/shopspring/decimal": "sprig's (0.4–0.5 ms of package init)",
 }
 
 // goCommand returns the go command, skipping the test where there is none.
@@ -46,8 +46,8 @@ func goCommand(t *testing.T) string {
 
 // TestLeanLinksNoOtherExtension: the lean build of the agent, the renderer and the validator links no Envoy
 // extension package but those of the types the built-in templates emit (testdata/lean-types.txt) and what those
-// import, and nothing of leanForbidden. A failure names the file that brings one in, to be tagged //go:build !appnet_lean, and the chain of
-// imports (see docs/DESIGN.md, the lean renderer).
+// import, and nothing of leanForbidden. A failure names the file that brings one in, to be tagged
+// //go:build !appnet_lean, and the chain of imports (see docs/DESIGN.md, the lean renderer).
 func TestLeanLinksNoOtherExtension(t *testing.T) {
 	goCmd := goCommand(t)
 	allowed := map[string]bool{}

@@ -1,3 +1,7 @@
+//go:build !appnet_lean
+
+// docs/TEMPLATES.md describes the full build, whose function table is sprig's and ours.
+
 package render
 
 import (

@@ -180,53 +180,54 @@ var guardMessage = strings.NewReplacer(
 // functionsUsed lists the names the templates call (identifiers in their parse trees).
 func functionsUsed(set *template.Template) map[string]bool {
 	used := map[string]bool{}
-	var walk func(n parse.Node)
-	walk = func(n parse.Node) {
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n != nil {
-				for _, c := range n.Nodes {
-					walk(c)
-				}
-			}
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.PipeNode:
-			if n != nil {
-				for _, c := range n.Cmds {
-					walk(c)
-				}
-			}
-		case *parse.CommandNode:
-			for _, a := range n.Args {
-				walk(a)
-			}
-		case *parse.IdentifierNode:
-			used[n.Ident] = true
-		case *parse.ChainNode:
-			walk(n.Node)
-		case *parse.RangeNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.IfNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			walk(n.Pipe)
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.TemplateNode:
-			walk(n.Pipe)
-		}
-	}
 	for _, t := range set.Templates() {
 		if t.Tree != nil {
-			walk(t.Tree.Root)
+			addIdentifiers(t.Tree.Root, used)
 		}
 	}
 	return used
+}
+
+// addIdentifiers adds the names called under n (its identifiers: functions and builtins) to used.
+func addIdentifiers(n parse.Node, used map[string]bool) {
+	switch n := n.(type) {
+	case *parse.ListNode:
+		if n != nil {
+			for _, c := range n.Nodes {
+				addIdentifiers(c, used)
+			}
+		}
+	case *parse.ActionNode:
+		addIdentifiers(n.Pipe, used)
+	case *parse.PipeNode:
+		if n != nil {
+			for _, c := range n.Cmds {
+				addIdentifiers(c, used)
+			}
+		}
+	case *parse.CommandNode:
+		for _, a := range n.Args {
+			addIdentifiers(a, used)
+		}
+	case *parse.IdentifierNode:
+		used[n.Ident] = true
+	case *parse.ChainNode:
+		addIdentifiers(n.Node, used)
+	case *parse.RangeNode:
+		addBranchIdentifiers(&n.BranchNode, used)
+	case *parse.IfNode:
+		addBranchIdentifiers(&n.BranchNode, used)
+	case *parse.WithNode:
+		addBranchIdentifiers(&n.BranchNode, used)
+	case *parse.TemplateNode:
+		addIdentifiers(n.Pipe, used)
+	}
+}
+
+func addBranchIdentifiers(n *parse.BranchNode, used map[string]bool) {
+	addIdentifiers(n.Pipe, used)
+	addIdentifiers(n.List, used)
+	addIdentifiers(n.ElseList, used)
 }
 
 // errorType is the type of error, for the functions that return one.

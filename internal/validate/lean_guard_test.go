@@ -25,6 +25,15 @@ const extensionsPrefix = "github.com/envoyproxy/go-control-plane/envoy/extension
 // compares it exactly, so a new gap fails and so does a closed one left in the list.
 const leanRuleGapsFile = "testdata/lean-rule-gaps.txt"
 
+// leanForbidden are packages (import path prefixes) the lean build must not link, each with why: the built-in
+// templates do not need them, and their package initialisation costs start-up time (docs/DESIGN.md, the lean
+// renderer).
+var leanForbidden = map[string]string{
+	"github.com/Masterminds/": "sprig and semver (1.2–1.5 ms of package init); the built-in templates call only " +
+		"internal/render's builtInFuncs, so sprig belongs in files tagged //go:build !appnet_lean",
+	"github.com/shopspring/decimal": "sprig's (0.4–0.5 ms of package init)",
+}
+
 // goCommand returns the go command, skipping the test where there is none.
 func goCommand(t *testing.T) string {
 	t.Helper()
@@ -37,8 +46,8 @@ func goCommand(t *testing.T) string {
 
 // TestLeanLinksNoOtherExtension: the lean build of the agent, the renderer and the validator links no Envoy
 // extension package but those of the types the built-in templates emit (testdata/lean-types.txt) and what those
-// import. A failure names the file that brings one in, to be tagged //go:build !appnet_lean, and the chain of
-// imports (see docs/DESIGN.md, the lean renderer).
+// import, and nothing of leanForbidden. A failure names the file that brings one in, to be tagged
+// //go:build !appnet_lean, and the chain of imports (see docs/DESIGN.md, the lean renderer).
 func TestLeanLinksNoOtherExtension(t *testing.T) {
 	goCmd := goCommand(t)
 	allowed := map[string]bool{}
@@ -79,6 +88,13 @@ func TestLeanLinksNoOtherExtension(t *testing.T) {
 		}
 		extensions := 0
 		for pkg := range imports {
+			for prefix, why := range leanForbidden {
+				if strings.HasPrefix(pkg, prefix) {
+					chain := testenv.ImportChain(imports, root, func(p string) bool { return p == pkg })
+					t.Errorf("the lean build (-tags appnet_lean) of %s links %s: %s. Brought in by %s:\n  %s",
+						main, pkg, why, importingFiles(t, files, chain), strings.Join(chain, "\n  → "))
+				}
+			}
 			if !strings.HasPrefix(pkg, extensionsPrefix) && !strings.Contains(pkg, "/go-control-plane/contrib/") {
 				continue
 			}

@@ -1,3 +1,8 @@
+//go:build !appnet_lean
+
+// Only the gRPC and proto filters read descriptor sets (grpcfilters.go); the lean build has neither, and leaving
+// this out keeps protodesc out of loadtime there.
+
 package loadtime
 
 import (

@@ -119,6 +119,27 @@ func RuleTable() []string {
 	return slices.Compact(table)
 }
 
+// ExtensionHookTypes returns, by hook, the message types that the extension branches of untagged rules concern:
+// hooks that files tagged !appnet_lean fill (resolversOf, dnsFailureRefreshRateOf, slotWordings, and
+// pathRewritePairing, which acts on routes holding the URI-template configs). RuleTable cannot show them; the lean
+// build's guard holds them apart from the types the built-in templates emit.
+func ExtensionHookTypes() map[string][]protoreflect.FullName {
+	hooks := map[string][]protoreflect.FullName{}
+	if pathRewritePairing != nil {
+		hooks["pathRewritePairing"] = uriTemplateConfigs
+	}
+	for name := range resolversOf {
+		hooks["resolversOf"] = append(hooks["resolversOf"], name)
+	}
+	for name := range dnsFailureRefreshRateOf {
+		hooks["dnsFailureRefreshRateOf"] = append(hooks["dnsFailureRefreshRateOf"], name)
+	}
+	for name := range slotWordings {
+		hooks["slotWordings"] = append(hooks["slotWordings"], name)
+	}
+	return hooks
+}
+
 // FuncName returns "<package>.<function>" for a function value (for a method expression, "<package>.<method>").
 func FuncName(f any) string {
 	full := runtime.FuncForPC(reflect.ValueOf(f).Pointer()).Name()

@@ -111,7 +111,7 @@ func envoyStruct(v any) any {
 // samplers, heap monitors, relay mode; branchSeeds).
 // Invariants: no panic; an error never comes from the template or YAML layer
 // (the value must be data or be refused by name) nor from which message
-// types the build links (registryRefusal: under the tag appnet_lean, the lean
+// types the build links (registryRefusals: under the tag appnet_lean, the lean
 // registry refusing what the templates wrote); a bootstrap validates, reads
 // back identically from the bytes Envoy gets, holds only message types of the
 // lean build's list (leanTypeGaps; see leantypes_test.go for why that makes
@@ -150,17 +150,9 @@ func FuzzRender(f *testing.F) {
 			collector = fuzzCollector(version)
 		}
 		res, err := renderVars(vars, Options{Collector: collector})
-		if err != nil || res.Problems.HasErrors() {
-			var msg string
-			if err != nil {
-				msg = err.Error()
-			} else {
-				msg = res.Problems.Errors().Error()
-			}
-			if registryRefusal(scrub(msg, inputs)) {
-				t.Fatalf("the %s build's registry refuses what the templates wrote without user input:\n%s\nvariables:\n%s",
-					buildName, msg, varList(vars))
-			}
+		if refused := registryRefusals(res, err); len(refused) > 0 {
+			t.Fatalf("the %s build's registry refuses what the templates wrote without user input:\n  %s\nvariables:\n%s",
+				buildName, strings.Join(refused, "\n  "), varList(vars))
 		}
 		known := false // an input that triggers a known, reported production bug
 		invalidUTF8 := false
@@ -181,7 +173,12 @@ func FuzzRender(f *testing.F) {
 			if invalidUTF8 && strings.Contains(msg, "invalid UTF-8") {
 				return
 			}
-			scrubbed := scrub(msg, inputs)
+			scrubbed := msg
+			for _, in := range inputs {
+				if in = strings.TrimSpace(in); in != "" {
+					scrubbed = strings.ReplaceAll(scrubbed, in, "<value>")
+				}
+			}
 			for _, bad := range []string{"template:", "rendered invalid YAML", "rendered ambiguous YAML", "invalid YAML", "yaml:"} {
 				if strings.Contains(scrubbed, bad) {
 					t.Fatalf("a value broke the template or YAML layer (%q) instead of being data or refused by name:\n%s", bad, msg)
@@ -199,8 +196,10 @@ func FuzzRender(f *testing.F) {
 		}
 		if len(gaps) > 0 {
 			t.Fatalf("rendered without user input, the bootstrap holds message types %s lacks (the lean build "+
-				"would refuse it or check it with fewer rules):\n  %s\nvariables:\n%s\nIf the templates may emit them: "+
-				"go test ./internal/validate/ -run TestLeanTemplateTypes -update", leanTypesFile, strings.Join(gaps, "\n  "), varList(vars))
+				"would refuse it or check it with fewer rules):\n  %s\nvariables:\n%s\nIf the templates may emit them: add "+
+				"the branch to branchSeeds (leantypes_test.go), then go test ./internal/render/ -run TestFuzzSeedsReachTheirBranches "+
+				"-update && go test ./internal/validate/ -run TestLeanTemplateTypes -update",
+				leanTypesFile, strings.Join(gaps, "\n  "), varList(vars))
 		}
 		if p := roundTripProblem(res); p != "" && !known && !numberBug {
 			t.Fatal(p)
@@ -251,16 +250,6 @@ func FuzzRender(f *testing.F) {
 			want("ClusterIPMapping", at(md, "aws.ecs.serviceconnect.ClusterIPMapping"), envoyStruct(wantMap))
 		}
 	})
-}
-
-// scrub replaces the fuzzed values in an error message, which may quote them.
-func scrub(msg string, inputs []string) string {
-	for _, in := range inputs {
-		if in = strings.TrimSpace(in); in != "" {
-			msg = strings.ReplaceAll(msg, in, "<value>")
-		}
-	}
-	return msg
 }
 
 // varList is vars as NAME=VALUE lines, sorted, for a failure to name its input.

@@ -3,6 +3,7 @@ package render
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/testenv"
 	"github.com/appnet/appnet-agent/internal/testflag"
+	"github.com/appnet/appnet-agent/internal/validate"
 )
 
 // The lean build (tag appnet_lean, docs/DESIGN.md) validates what the built-in templates render with a registry of
@@ -35,7 +37,7 @@ import (
 //     there too. The types come from the same generated Go packages in both builds, so their descriptors (fields,
 //     PGV rules, deprecation options) are the same, and so are validate's own checks, which are untagged.
 //   - Under the tag, FuzzRender validates with the lean registry itself and fails on a refusal only a registry
-//     makes ("unknown type", a payload that does not unpack): registryRefusal.
+//     makes ("unknown type", a payload that does not unpack): registryRefusals.
 //
 // What the lean registry changes beyond that is written down in the note of this work (h-lean-fuzz): the rules'
 // hook maps that tagged files fill (slotWordings, resolversOf, dnsFailureRefreshRateOf, pathRewritePairing) are
@@ -141,11 +143,24 @@ func leanTypeGaps(b proto.Message) ([]string, error) {
 	return gaps, nil
 }
 
-// registryRefusal reports a refusal that depends on which message types the build links: a type URL that does not
-// resolve, or a payload that does not unpack (validate's resolveType and unpackAny). msg must be scrubbed of the
-// input values, which an error may quote.
-func registryRefusal(msg string) bool {
-	return strings.Contains(msg, `unknown type "`) || strings.Contains(msg, "cannot unpack ")
+// registryRefusals returns the problems of a render (its error's, or with APPNET_VALIDATION=warn its result's) that
+// depend on which message types the build links: a type URL that does not resolve, a payload that does not unpack
+// (validate's resolveType and unpackAny). Read from the validator's Problems, not from the error's text, which may
+// quote an input value.
+func registryRefusals(res *Result, err error) []string {
+	var probs validate.Problems
+	if err != nil {
+		errors.As(err, &probs)
+	} else if res != nil {
+		probs = res.Problems
+	}
+	var refused []string
+	for _, p := range probs.Errors() {
+		if strings.HasPrefix(p.Message, `unknown type "`) || strings.HasPrefix(p.Message, "cannot unpack ") {
+			refused = append(refused, p.String())
+		}
+	}
+	return refused
 }
 
 // userInput are the variables that hand the agent configuration it did not write: testenv.UserInputVars and the

@@ -163,10 +163,9 @@ func registryRefusals(res *Result, err error) []string {
 	return refused
 }
 
-// userInput are the variables that hand the agent configuration it did not write: testenv.UserInputVars and the
-// inline twins of the fragment files it lacks (internal/env's Given pairs). A render with any of them set goes to
-// the full build, so the lean check leaves such inputs out.
-var userInput = append(slices.Clone(testenv.UserInputVars), "ENVOY_CONFIG", "ENVOY_STATS_CONFIG", "ENVOY_RESOURCES_CONFIG")
+// userInput are the variables that hand the agent configuration it did not write (files and their inline twins,
+// template overlays): a render with one set goes to the full build, so the lean check leaves such inputs out.
+var userInput = testenv.UserInputVars
 
 // notFuzzedExtra are the variables FuzzRender's extra input may not set besides user input: its own five fuzzed
 // ones (their own arguments), a file the agent reads (the sampling manifest: reading whatever path the fuzzer

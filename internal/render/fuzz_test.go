@@ -2,6 +2,8 @@ package render
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
 
@@ -102,13 +105,23 @@ func envoyStruct(v any) any {
 // different kinds (the node id, a name in a typed tracer config, an address
 // in a socket address, a metadata string, a JSON mapping) with X-Ray, stats
 // tags and DogStatsD on, so each lands in a different part of the template.
+// A sixth input, extra, sets further variables (NAME=VALUE lines; NAME=
+// unsets; @envoy=1.35.0 the Envoy release), never user input: it takes the
+// templates into their other branches (other tracers, OpenTelemetry
+// samplers, heap monitors, relay mode; branchSeeds).
 // Invariants: no panic; an error never comes from the template or YAML layer
-// (the value must be data or be refused by name); a bootstrap validates,
-// reads back identically from the bytes Envoy gets, and holds each value
+// (the value must be data or be refused by name) nor from which message
+// types the build links (registryRefusals: under the tag appnet_lean, the lean
+// registry refusing what the templates wrote); a bootstrap validates, reads
+// back identically from the bytes Envoy gets, holds only message types of the
+// lean build's list (leanTypeGaps; see leantypes_test.go for why that makes
+// the lean verdict the full one), and, with no extra, holds each value
 // verbatim where it belongs.
 //
-//	go test ./internal/render/ -run '^$' -fuzz FuzzRender -fuzztime 30s
+//	go test ./internal/render/ -run '^$' -fuzz '^FuzzRender$' -fuzztime 30s
+//	go test -tags appnet_lean ./internal/render/ -run '^$' -fuzz '^FuzzRender$' -fuzztime 20s
 func FuzzRender(f *testing.F) {
+	checkBuildRegistry(f)
 	structure := canaries["structure"]
 	for _, seed := range [][5]string{
 		{"mesh/m/virtualNode/n", "", "", "", ""},
@@ -123,22 +136,24 @@ func FuzzRender(f *testing.F) {
 		{"mesh/m/virtualNode/n\xff", "s\xfe", "a", "n\xc3", `{"k":"\xff"}`},
 		{"mesh/m/virtualNode/a\x7fb", "a\u0085b", "a\u0080b", "a\ufffeb", `{"k":"\u007f"}`},
 	} {
-		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4])
+		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4], "")
 	}
-	f.Fuzz(func(t *testing.T, nodeID, segment, address, namespace, mapping string) {
+	for _, s := range branchSeeds {
+		f.Add(s.args[0], s.args[1], s.args[2], s.args[3], s.args[4], s.extra)
+	}
+	f.Fuzz(func(t *testing.T, nodeID, segment, address, namespace, mapping, extra string) {
 		inputs := []string{nodeID, segment, address, namespace, mapping}
-		vars := map[string]string{
-			"AWS_REGION":                  "us-west-2",
-			"APPMESH_RESOURCE_ARN":        nodeID,
-			"ENABLE_ENVOY_XRAY_TRACING":   "true",
-			"ENABLE_ENVOY_STATS_TAGS":     "true",
-			"XRAY_SEGMENT_NAME":           segment,
-			"ENABLE_ENVOY_DOG_STATSD":     "true",
-			"STATSD_ADDRESS":              address,
-			"NAMESPACE_NAME":              namespace,
-			"APPNET_CONTAINER_IP_MAPPING": mapping,
+		vars := fuzzVars([5]string{nodeID, segment, address, namespace, mapping})
+		version, extraApplied := applyExtra(vars, extra)
+		var collector platform.Collector = fixedCollector
+		if extraApplied {
+			collector = fuzzCollector(version)
 		}
-		res, err := renderVars(vars, Options{Collector: fixedCollector})
+		res, err := renderVars(vars, Options{Collector: collector})
+		if refused := registryRefusals(res, err); len(refused) > 0 {
+			t.Fatalf("the %s build's registry refuses what the templates wrote without user input:\n  %s\nvariables:\n%s",
+				buildName, strings.Join(refused, "\n  "), varList(vars))
+		}
 		known := false // an input that triggers a known, reported production bug
 		invalidUTF8 := false
 		for _, in := range inputs {
@@ -171,16 +186,30 @@ func FuzzRender(f *testing.F) {
 			}
 			return
 		}
-		if _, err := validate.Bootstrap(res.Bytes); err != nil {
+		written, err := validate.Bootstrap(res.Bytes)
+		if err != nil {
 			t.Fatalf("the written bytes are not a valid bootstrap: %v\n%s", err, res.Bytes)
+		}
+		gaps, err := leanTypeGaps(written)
+		if err != nil {
+			t.Fatalf("walking the written bootstrap's message types: %v\nvariables:\n%s", err, varList(vars))
+		}
+		if len(gaps) > 0 {
+			t.Fatalf("rendered without user input, the bootstrap holds message types %s lacks (the lean build "+
+				"would refuse it or check it with fewer rules):\n  %s\nvariables:\n%s\nIf the templates may emit them: add "+
+				"the branch to branchSeeds (leantypes_test.go), then go test ./internal/render/ -run TestFuzzSeedsReachTheirBranches "+
+				"-update && go test ./internal/validate/ -run TestLeanTemplateTypes -update",
+				leanTypesFile, strings.Join(gaps, "\n  "), varList(vars))
 		}
 		if p := roundTripProblem(res); p != "" && !known && !numberBug {
 			t.Fatal(p)
 		}
-		if known || invalidUTF8 {
-			// Both are reported bugs: control characters change or break the
-			// value; invalid UTF-8 reaching toJson (metadata) is silently
-			// replaced with U+FFFD instead of refused like q does.
+		if known || invalidUTF8 || extraApplied {
+			// The first two are reported bugs: control characters change or
+			// break the value; invalid UTF-8 reaching toJson (metadata) is
+			// silently replaced with U+FFFD instead of refused like q does.
+			// extra may move or drop what is checked below (other tracers, no
+			// DogStatsD, relay mode).
 			return
 		}
 		doc := canonicalDoc(t, res)
@@ -221,6 +250,15 @@ func FuzzRender(f *testing.F) {
 			want("ClusterIPMapping", at(md, "aws.ecs.serviceconnect.ClusterIPMapping"), envoyStruct(wantMap))
 		}
 	})
+}
+
+// varList is vars as NAME=VALUE lines, sorted, for a failure to name its input.
+func varList(vars map[string]string) string {
+	var b strings.Builder
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		fmt.Fprintf(&b, "  %s=%q\n", name, vars[name])
+	}
+	return b.String()
 }
 
 // TestStructNumbersSurviveTheWrittenYAML pins knownStructNumberBug down with

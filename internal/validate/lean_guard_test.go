@@ -215,3 +215,23 @@ func TestLeanRegistersEveryRuleItResolves(t *testing.T) {
 			leanRuleGapsFile, strings.Join(gaps, "\n  "))
 	}
 }
+
+// TestLeanHooksConcernNoTemplateType: the hooks that files tagged !appnet_lean fill for untagged rules (their
+// extension branches) concern only types the built-in templates do not emit. TestLeanRegistersEveryRuleItResolves
+// compares rule tables and cannot see a hook: one keyed by a template type would have an untagged rule check a
+// template's output in the full build and not in the lean one.
+func TestLeanHooksConcernNoTemplateType(t *testing.T) {
+	lean := leanTemplateTypes(t)
+	hooks := loadtime.ExtensionHookTypes()
+	if len(hooks) != 4 {
+		t.Fatalf("%d hooks filled in the full build, want 4: the test looks at the wrong maps (%v)", len(hooks), hooks)
+	}
+	for hook, names := range hooks {
+		for _, name := range names {
+			if _, ok := lean[name]; ok {
+				t.Errorf("the hook %s, which a file tagged !appnet_lean fills, concerns %s, which the built-in templates "+
+					"emit: the lean build would check it with fewer rules; move that branch to an untagged file", hook, name)
+			}
+		}
+	}
+}

@@ -23,7 +23,10 @@ import (
 
 // The lean build (tag appnet_lean) validates what the built-in templates emit with a registry of only the message
 // types they can emit. These files are generated from the conformance corpus's expected bootstraps of the cases
-// without user input (go test ./internal/validate -run TestLeanTemplateTypes -update):
+// without user input, the bootstraps of the branches the corpus does not take (testdata/lean-branches, rendered by
+// internal/render's FuzzRender branch seeds) and the type URLs written in the templates
+// (go test ./internal/validate -run TestLeanTemplateTypes -update); FuzzRender fails on any type a render without
+// user input holds that the list lacks:
 const (
 	leanTypesFile = "testdata/lean-types.txt" // every message full name in those trees, Any payloads included, and its Go package
 	leanGenFile   = "extensions_lean_gen.go"  // the lean build's blank imports of those packages
@@ -90,7 +93,15 @@ func collectTypes(m protoreflect.Message, into map[protoreflect.FullName]string)
 // TestLeanTemplateTypes keeps the lean build's type list and imports equal to what the built-in templates emit.
 func TestLeanTemplateTypes(t *testing.T) {
 	types := map[protoreflect.FullName]string{}
-	for _, out := range builtInTemplateCases(t) {
+	// Branches of the templates the corpus does not take, rendered from FuzzRender's branch seeds
+	// (internal/render TestFuzzSeedsReachTheirBranches keeps them current): OpenTelemetry, Jaeger, Datadog, heap
+	// monitors, relay mode. Their nested types (an overload manager, a sampler's FractionalPercent) are named in no
+	// type URL.
+	branches, err := filepath.Glob(testenv.Testdata("lean-branches", "*.yaml"))
+	if err != nil || len(branches) == 0 {
+		t.Fatalf("no rendered branch bootstraps in testdata/lean-branches: %v", err)
+	}
+	for _, out := range append(builtInTemplateCases(t), branches...) {
 		doc, err := os.ReadFile(out)
 		if err != nil {
 			t.Fatal(err)

@@ -1,10 +1,10 @@
+//go:build !appnet_lean
+
 package loadtime
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +17,7 @@ import (
 // Helpers shared by the HTTP filter rules (source/extensions/filters/http and the libraries they use). Each filter
 // builds its configuration when Envoy creates the listener's filter chain factories at load, and a per-route config
 // when Envoy builds the route table, so the rules are registered on the filters' config messages.
+// Every user of these is an extension rule, so the lean build (appnet_lean) leaves this file out with them.
 
 // httpFilterState is what the HTTP filter rules remember across the walk.
 type httpFilterState struct {
@@ -130,11 +131,5 @@ func absoluteURLProblem(u string) string {
 	}
 	return ""
 }
-
-// sortedKeys returns a map's keys in order, so that reports come out in a stable order.
-func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
-
-// quote renders a map key as the walker renders it in paths.
-func quote(key string) string { return strconv.Quote(key) }
 
 var sprintf = fmt.Sprintf

@@ -16,11 +16,11 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -52,16 +52,14 @@ type Context struct {
 	optsOf *clusterv3.Cluster // the cluster whose HTTP protocol options opts holds
 	opts   *httpv3.HttpProtocolOptions
 
-	dnsCaches         map[string]protoreflect.Message // the first config of each DNS cache name met in the walk
-	defaultTracerUsed bool                            // a listener's connection manager uses the bootstrap's tracer
+	defaultTracerUsed bool // a listener's connection manager uses the bootstrap's tracer
 	// static validation-context secrets a TLS context names without sds_config (and without merging them into a
 	// combined context): the ones Envoy builds at load
 	validationSecretsUsed map[string]bool
 
-	http httpFilterState // what the HTTP filter rules remember (httpfilter.go)
-
-	rateLimitFilters []rateLimitFilterUse // the process rate limit access log filters met (xds_singleton.go)
-	finishers        []func()             // checks that need the whole walk first (Finish)
+	//lint:ignore U1000 an empty struct in the lean build (appnet_lean), whose rules remember nothing of their own
+	extensionState          // what only extension rules remember (context_ext.go; empty in the lean build)
+	finishers      []func() // checks that need the whole walk first (Finish)
 }
 
 // NewContext prepares the rules for one bootstrap walked by w.
@@ -75,9 +73,6 @@ func (c *Context) Run(m protoreflect.Message) {
 		r(c, m)
 	}
 }
-
-// afterWalk defers a check until the walk is over (once per Context: a rule registers it on its first message).
-func (c *Context) afterWalk(f func()) { c.finishers = append(c.finishers, f) }
 
 // Finish runs the checks that need every message of the bootstrap first; the caller calls it after the walk.
 func (c *Context) Finish() {
@@ -122,6 +117,27 @@ func RuleTable() []string {
 	}
 	slices.Sort(table)
 	return slices.Compact(table)
+}
+
+// ExtensionHookTypes returns, by hook, the message types that the extension branches of untagged rules concern:
+// hooks that files tagged !appnet_lean fill (resolversOf, dnsFailureRefreshRateOf, slotWordings, and
+// pathRewritePairing, which acts on routes holding the URI-template configs). RuleTable cannot show them; the lean
+// build's guard holds them apart from the types the built-in templates emit.
+func ExtensionHookTypes() map[string][]protoreflect.FullName {
+	hooks := map[string][]protoreflect.FullName{}
+	if pathRewritePairing != nil {
+		hooks["pathRewritePairing"] = uriTemplateConfigs
+	}
+	for name := range resolversOf {
+		hooks["resolversOf"] = append(hooks["resolversOf"], name)
+	}
+	for name := range dnsFailureRefreshRateOf {
+		hooks["dnsFailureRefreshRateOf"] = append(hooks["dnsFailureRefreshRateOf"], name)
+	}
+	for name := range slotWordings {
+		hooks["slotWordings"] = append(hooks["slotWordings"], name)
+	}
+	return hooks
 }
 
 // FuncName returns "<package>.<function>" for a function value (for a method expression, "<package>.<method>").
@@ -182,9 +198,8 @@ func join(path, field string) string {
 
 func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
 
-// rateLimitFilterUse is one process rate limit filter: where its resource name is, the name, and its config source.
-type rateLimitFilterUse struct {
-	path   string
-	name   string
-	source *corev3.ConfigSource
-}
+// sortedKeys returns a map's keys in order, so that reports come out in a stable order.
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// quote renders a map key as the walker renders it in paths.
+func quote(key string) string { return strconv.Quote(key) }

@@ -7,6 +7,12 @@ import "google.golang.org/protobuf/reflect/protoreflect"
 // types at all (their payloads do not decode), so there is nothing to pair.
 var pathRewritePairing func(c *Context, m protoreflect.Message)
 
+// uriTemplateConfigs are the payloads of a route's path policies that pathRewritePairing acts on (ExtensionHookTypes).
+var uriTemplateConfigs = []protoreflect.FullName{
+	"envoy.extensions.path.match.uri_template.v3.UriTemplateMatchConfig",
+	"envoy.extensions.path.rewrite.uri_template.v3.UriTemplateRewriteConfig",
+}
+
 func init() {
 	register("envoy.config.route.v3.Route", uriTemplatePairing)
 }

@@ -1,6 +1,10 @@
 # appnet-agent — see README.md. `make run` and `make test` work on a fresh clone.
 GO       ?= go
+# The three binaries of the product, installed side by side (README, "Install"): the entry point
+# (the lean renderer, built with the appnet_lean tag), the full agent it execs for everything but
+# a plain run without user input, and the long-lived supervisor.
 BIN      := bin/appnet-agent
+FULL     := bin/appnet-agent-full
 SUPERVISOR := bin/appnet-agent-supervisor
 STANDIN  := bin/envoy-standin
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -12,15 +16,24 @@ EXAMPLE  ?= examples/service-connect.env
 # build cache serves them all (only the race detector needs cgo).
 export CGO_ENABLED := 0
 
+GO_SRC    := $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+AGENT_SRC := $(GO_SRC) $(shell find templates -name '*.tmpl')
+
 .PHONY: build test run golden bench lint docs fuzz image release clean
 
-build: $(BIN) $(SUPERVISOR)
+build: $(BIN) $(FULL) $(SUPERVISOR)
 
-$(BIN): $(shell find . -name '*.go' -not -path './bin/*') $(shell find templates -name '*.tmpl') go.mod go.sum
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+# The entry point: the lean build (docs/DESIGN.md), which execs $(FULL) next to it for any other
+# subcommand and whenever user input is set.
+$(BIN): $(AGENT_SRC)
+	$(GO) build -tags appnet_lean -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
+
+# The full agent: every subcommand, the full validator (user templates, files and fragments).
+$(FULL): $(AGENT_SRC)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(FULL) .
 
 # The long-lived half of run, which the agent execs from its own directory (issue 19).
-$(SUPERVISOR): $(shell find . -name '*.go' -not -path './bin/*') go.mod go.sum
+$(SUPERVISOR): $(GO_SRC)
 	$(GO) build -trimpath -ldflags '-s -w -buildid=' -o $(SUPERVISOR) ./cmd/appnet-agent-supervisor
 
 $(STANDIN): $(shell find internal/envoystandin -name '*.go')
@@ -75,9 +88,10 @@ run: build $(STANDIN)
 
 # The image the tests build and run here (e2e/image_test.go): from scratch, with umoci, no
 # daemon; envoy-standin stands in for Envoy. The production image is the Dockerfile's.
-image: $(BIN) $(SUPERVISOR) $(STANDIN)
+image: $(BIN) $(FULL) $(SUPERVISOR) $(STANDIN)
 	rm -rf bin/image
-	./scripts/build-image.sh --out bin/image --tag $(VERSION) --agent $(BIN) --supervisor $(SUPERVISOR) --envoy $(STANDIN) \
+	./scripts/build-image.sh --out bin/image --tag $(VERSION) --agent $(BIN) --full $(FULL) --supervisor $(SUPERVISOR) \
+		--envoy $(STANDIN) \
 		--version $(VERSION) --commit $(COMMIT)
 
 # make release VERSION=vX.Y.Z: dist/VERSION/ (binaries, images, SHA256SUMS), checked reproducible.

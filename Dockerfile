@@ -20,10 +20,11 @@ COPY . .
 ARG VERSION=dev
 ARG COMMIT=unknown
 # Static (no libc needed), without the build machine's paths or build ID: the same source and
-# Go version give the same bytes as `make release`.
-RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -buildid= -X github.com/appnet/appnet-agent/internal/cli.version=${VERSION} -X github.com/appnet/appnet-agent/internal/cli.commit=${COMMIT}" \
-      -o /out/appnet-agent . \
+# Go version give the same bytes as `make release`. appnet-agent is the lean build (the tag),
+# appnet-agent-full the full one; both stamped with the version and commit.
+RUN LDFLAGS="-s -w -buildid= -X github.com/appnet/appnet-agent/internal/cli.version=${VERSION} -X github.com/appnet/appnet-agent/internal/cli.commit=${COMMIT}" \
+ && CGO_ENABLED=0 go build -tags appnet_lean -trimpath -ldflags "$LDFLAGS" -o /out/appnet-agent . \
+ && CGO_ENABLED=0 go build -trimpath -ldflags "$LDFLAGS" -o /out/appnet-agent-full . \
  && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -buildid=" \
       -o /out/appnet-agent-supervisor ./cmd/appnet-agent-supervisor
 
@@ -34,9 +35,12 @@ FROM ${ENVOY_IMAGE}
 RUN mkdir -p /etc/pki/tls /var/run/ecs \
  && ln -sf /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/cert.pem \
  && chown 1337:1337 /var/run/ecs
-# appnet-agent execs appnet-agent-supervisor, next to it, once the bootstrap is written: the
-# process that lives as long as the task does not hold the Envoy API's code (issue 19).
-COPY --from=build --chown=0:0 --chmod=755 /out/appnet-agent /out/appnet-agent-supervisor /usr/bin/
+# Three binaries, side by side (they find each other by their directory): appnet-agent, the
+# entry point, renders the built-in templates with the lean validator and, once the bootstrap is
+# written, execs appnet-agent-supervisor, the process that lives as long as the task and does
+# not hold the Envoy API's code (issue 19); for user input (files, fragments, templates) and any
+# other subcommand (the health check's -envoyReadiness among them) it execs appnet-agent-full.
+COPY --from=build --chown=0:0 --chmod=755 /out/appnet-agent /out/appnet-agent-full /out/appnet-agent-supervisor /usr/bin/
 # The agent finds Envoy here; the management API listens on /var/run/ecs/appnet_admin.sock (as
 # in Service Connect), which the health check asks once per run (the orchestrator retries).
 ENV APPNET_ENVOY_PATH=/usr/local/bin/envoy \

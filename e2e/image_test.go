@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -17,9 +18,10 @@ import (
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
-// TestImage builds the container image of `make image` (scripts/build-image.sh, with the static
-// agent and envoy-standin), checks that it is reproducible and agrees with the Dockerfile,
-// unpacks it with umoci and runs it as a container runtime would, without one: its entrypoint,
+// TestImage builds the container image of `make image` (scripts/build-image.sh, with the three
+// static binaries — the lean appnet-agent as the entrypoint, appnet-agent-full and
+// appnet-agent-supervisor — and envoy-standin), checks that it is reproducible and agrees with
+// the Dockerfile, unpacks it with umoci and runs it as a container runtime would, without one: its entrypoint,
 // environment, user and working directory from the image config, as PID 1 of a new PID and
 // mount namespace chrooted into the root filesystem (unshare), with the environment of the
 // Service Connect task definition example. The Dockerfile's health check, run inside the same
@@ -27,18 +29,12 @@ import (
 // the container with exit 0.
 func TestImage(t *testing.T) {
 	needImageTools(t)
-	agent := agentBin // static (testenv builds with CGO_ENABLED=0), but not under -race
-	if raceBuild {
-		var err error
-		if agent, err = testenv.AgentBinary(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bins := imageBinaries(t)
 	dir := t.TempDir()
 	start := time.Now()
-	layout := buildImage(t, dir, "a", agent, standinBin)
+	layout := buildImage(t, dir, "a", bins, standinBin)
 	t.Logf("image built in %v", time.Since(start).Round(time.Millisecond))
-	again := buildImage(t, dir, "b", agent, standinBin)
+	again := buildImage(t, dir, "b", bins, standinBin)
 	if a, b := readFile(t, layout+".tar"), readFile(t, again+".tar"); a != b {
 		t.Fatal("two builds of the image from the same binaries differ: the image is not reproducible")
 	}
@@ -52,6 +48,7 @@ func TestImage(t *testing.T) {
 	rootfs := filepath.Join(bundle, "rootfs")
 	df := readDockerfile(t)
 	t.Run("agrees with the Dockerfile", func(t *testing.T) { checkAgainstDockerfile(t, df, img.config, rootfs) })
+	t.Run("installs the three binaries", func(t *testing.T) { checkBinaries(t, df, img.config, rootfs) })
 	if t.Failed() {
 		return
 	}
@@ -118,13 +115,40 @@ func needImageTools(t *testing.T) {
 	}
 }
 
+// productBinaries are the binaries the image ships, as `make build` builds them.
+type productBinaries struct {
+	entry, full, supervisor string
+}
+
+// imageBinaries builds what `make image` puts in the image: the entry point with the
+// appnet_lean tag, and the full agent and the supervisor (the e2e suite's own builds: static,
+// as testenv builds with CGO_ENABLED=0, but not under -race).
+func imageBinaries(t *testing.T) productBinaries {
+	t.Helper()
+	full := agentBin
+	if raceBuild {
+		var err error
+		if full, err = testenv.AgentBinary(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Another name than appnet-agent, so that no second supervisor is built next to it;
+	// build-image.sh installs it as /usr/bin/appnet-agent.
+	entry, err := testenv.Build("appnet-agent-lean", ".", "-tags", "appnet_lean")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return productBinaries{entry: entry, full: full, supervisor: filepath.Join(filepath.Dir(full), "appnet-agent-supervisor")}
+}
+
 // buildImage runs scripts/build-image.sh into dir/name (an OCI layout tagged "test", and
 // dir/name.tar, its archive) with a fixed epoch, so two builds can be compared.
-func buildImage(t *testing.T, dir, name, agent, envoy string) string {
+func buildImage(t *testing.T, dir, name string, bins productBinaries, envoy string) string {
 	t.Helper()
 	layout := filepath.Join(dir, name)
 	cmd := exec.Command(filepath.Join(testenv.RepoRoot(), "scripts", "build-image.sh"), "--out", layout, "--tag", "test",
-		"--agent", agent, "--envoy", envoy, "--epoch", "1700000000", "--version", "v0.0.0-test", "--archive", layout+".tar")
+		"--agent", bins.entry, "--full", bins.full, "--supervisor", bins.supervisor, "--envoy", envoy,
+		"--epoch", "1700000000", "--version", "v0.0.0-test", "--archive", layout+".tar")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("build-image.sh: %v\n%s", err, out)
 	}
@@ -198,6 +222,7 @@ type dockerfile struct {
 	entrypoint, cmd, healthcheck []string
 	user, stopSignal             string
 	env                          map[string]string
+	built                        []string // paths the COPY --from=build instructions install
 }
 
 // readDockerfile parses the instructions of the Dockerfile's final stage that shape the
@@ -240,6 +265,16 @@ func readDockerfile(t *testing.T) dockerfile {
 			}
 		case "USER":
 			df.user = rest
+		case "COPY":
+			if args := strings.Fields(rest); slices.Contains(args, "--from=build") {
+				args = slices.DeleteFunc(args, func(a string) bool { return strings.HasPrefix(a, "--") })
+				if len(args) < 2 || !strings.HasSuffix(args[len(args)-1], "/") {
+					t.Fatalf("Dockerfile: COPY %q: want sources and a destination directory", rest)
+				}
+				for _, src := range args[:len(args)-1] {
+					df.built = append(df.built, args[len(args)-1]+filepath.Base(src))
+				}
+			}
 		case "STOPSIGNAL":
 			df.stopSignal = rest
 		case "ENTRYPOINT":
@@ -288,6 +323,38 @@ func checkAgainstDockerfile(t *testing.T, df dockerfile, cfg imageConfig, rootfs
 		if st, err := os.Stat(filepath.Join(rootfs, file)); err != nil || st.Size() == 0 {
 			t.Errorf("CA bundle %s: %v", file, err)
 		}
+	}
+}
+
+// productFiles are the binaries of the product, installed side by side; the first is the
+// entry point, the lean build, which execs the other two from its own directory.
+var productFiles = []string{"/usr/bin/appnet-agent", "/usr/bin/appnet-agent-full", "/usr/bin/appnet-agent-supervisor"}
+
+// checkBinaries checks that the Dockerfile and the image install the three binaries, executable,
+// in one directory, with the entry point unchanged (/usr/bin/appnet-agent, the lean build; the
+// health check runs it too) and appnet-agent-full the full build.
+func checkBinaries(t *testing.T, df dockerfile, cfg imageConfig, rootfs string) {
+	if got := slices.Sorted(slices.Values(df.built)); !slices.Equal(got, productFiles) {
+		t.Errorf("the Dockerfile installs %q from its build stage, want %q", got, productFiles)
+	}
+	if !slices.Equal(cfg.Entrypoint, productFiles[:1]) || len(df.healthcheck) == 0 || df.healthcheck[0] != productFiles[0] {
+		t.Errorf("entrypoint %q, health check %q: want both to run %s", cfg.Entrypoint, df.healthcheck, productFiles[0])
+	}
+	for _, path := range productFiles {
+		checkExecutable(t, rootfs, path)
+	}
+	lean := func(path string) bool {
+		out, err := exec.Command("go", "version", "-m", filepath.Join(rootfs, path)).Output()
+		if err != nil {
+			t.Fatalf("go version -m %s: %v", path, err)
+		}
+		return regexp.MustCompile(`(?m)^\s*build\s+-tags=(\S+,)?appnet_lean(,\S+)?$`).Match(out)
+	}
+	if !lean(productFiles[0]) {
+		t.Errorf("%s is not the lean build (go version -m shows no -tags=appnet_lean)", productFiles[0])
+	}
+	if lean(productFiles[1]) {
+		t.Errorf("%s is the lean build; it must be the full one", productFiles[1])
 	}
 }
 

@@ -1,25 +1,28 @@
 #!/usr/bin/env bash
 # Builds the appnet-agent OCI image from scratch, without a daemon (Debian's umoci, GNU tar):
-# the static agent as the entrypoint with appnet-agent-supervisor next to it (the long-lived
-# process it execs into, issue 19), optionally an Envoy binary as /usr/bin/envoy, the build
-# host's CA bundle, and the user, environment and directories of the Dockerfile's image.
+# the three static binaries of the product side by side in /usr/bin — appnet-agent, the
+# entrypoint (the lean build); appnet-agent-full, which it execs for any other subcommand and
+# for user input; appnet-agent-supervisor, the long-lived process a run execs into (issue 19) —,
+# optionally an Envoy binary as /usr/bin/envoy, the build host's CA bundle, and the user,
+# environment and directories of the Dockerfile's image.
 #
-#   scripts/build-image.sh --out DIR --tag TAG --agent BIN [--supervisor BIN] [--envoy BIN]
-#                          [--version V] [--commit C] [--epoch SECONDS] [--ca-bundle FILE]
-#                          [--archive FILE]
+#   scripts/build-image.sh --out DIR --tag TAG --agent BIN [--full BIN] [--supervisor BIN]
+#                          [--envoy BIN] [--version V] [--commit C] [--epoch SECONDS]
+#                          [--ca-bundle FILE] [--archive FILE]
 #
-# --supervisor defaults to appnet-agent-supervisor in --agent's directory.
+# --full and --supervisor default to appnet-agent-full and appnet-agent-supervisor in --agent's
+# directory; whatever their file names, they are installed under those names.
 #
 # DIR must not exist; it becomes an OCI image layout holding TAG. --archive also writes the
 # layout as one tar (an "OCI archive": skopeo copy oci-archive:FILE:TAG ...). Every timestamp is
 # --epoch (default SOURCE_DATE_EPOCH, else the last commit's time), owners and modes are fixed
 # and the layer is sorted, so the same binaries and CA bundle give the same image digest.
-# The architecture is the binaries' own (both must be static Go binaries of one GOARCH).
+# The architecture is the binaries' own (all must be static Go binaries of one GOARCH).
 set -euo pipefail
 
 die() { echo "build-image: $*" >&2; exit 1; }
 
-out= tag= agent= supervisor= envoy= version=dev commit=unknown archive=
+out= tag= agent= full= supervisor= envoy= version=dev commit=unknown archive=
 epoch=${SOURCE_DATE_EPOCH:-}
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 while [ $# -gt 0 ]; do
@@ -28,6 +31,7 @@ while [ $# -gt 0 ]; do
     --out) out=$2 ;;
     --tag) tag=$2 ;;
     --agent) agent=$2 ;;
+    --full) full=$2 ;;
     --supervisor) supervisor=$2 ;;
     --envoy) envoy=$2 ;;
     --version) version=$2 ;;
@@ -41,6 +45,8 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] && [ -n "$tag" ] && [ -n "$agent" ] || die "--out, --tag and --agent are required"
 [ ! -e "$out" ] || die "--out $out already exists"
+full=${full:-$(dirname "$agent")/appnet-agent-full}
+[ -f "$full" ] || die "--full $full: no such file (go build -o DIR/appnet-agent-full .)"
 supervisor=${supervisor:-$(dirname "$agent")/appnet-agent-supervisor}
 [ -f "$supervisor" ] || die "--supervisor $supervisor: no such file (go build -o DIR/appnet-agent-supervisor ./cmd/appnet-agent-supervisor)"
 command -v umoci >/dev/null || die "umoci is not installed (Debian: apt-get install umoci)"
@@ -60,6 +66,7 @@ goarch() {
   sed -n 's/^[[:space:]]*build[[:space:]]*GOARCH=//p' <<<"$info"
 }
 arch=$(goarch "$agent")
+[ "$(goarch "$full")" = "$arch" ] || die "--full $full is not built for $arch like --agent"
 [ "$(goarch "$supervisor")" = "$arch" ] || die "--supervisor $supervisor is not built for $arch like --agent"
 if [ -n "$envoy" ]; then
   [ "$(goarch "$envoy")" = "$arch" ] || die "--envoy $envoy is not built for $arch like --agent"
@@ -71,6 +78,7 @@ root=$work/rootfs
 install -d -m 0755 "$root/usr/bin" "$root/etc/ssl/certs" "$root/etc/pki/tls" "$root/var/run/ecs"
 install -d -m 1777 "$root/tmp"
 install -m 0755 "$agent" "$root/usr/bin/appnet-agent"
+install -m 0755 "$full" "$root/usr/bin/appnet-agent-full"
 install -m 0755 "$supervisor" "$root/usr/bin/appnet-agent-supervisor"
 [ -z "$envoy" ] || install -m 0755 "$envoy" "$root/usr/bin/envoy"
 install -m 0644 "$ca_bundle" "$root/etc/ssl/certs/ca-certificates.crt"

@@ -22,7 +22,7 @@ set -euo pipefail
 
 die() { echo "build-image: $*" >&2; exit 1; }
 
-out= tag= agent= full= supervisor= envoy= version=dev commit=unknown archive=
+out='' tag='' agent='' full='' supervisor='' envoy='' version=dev commit=unknown archive=''
 epoch=${SOURCE_DATE_EPOCH:-}
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 while [ $# -gt 0 ]; do
@@ -43,7 +43,7 @@ while [ $# -gt 0 ]; do
   esac
   shift 2
 done
-[ -n "$out" ] && [ -n "$tag" ] && [ -n "$agent" ] || die "--out, --tag and --agent are required"
+if [ -z "$out" ] || [ -z "$tag" ] || [ -z "$agent" ]; then die "--out, --tag and --agent are required"; fi
 [ ! -e "$out" ] || die "--out $out already exists"
 full=${full:-$(dirname "$agent")/appnet-agent-full}
 [ -f "$full" ] || die "--full $full: no such file (go build -o DIR/appnet-agent-full .)"
@@ -89,6 +89,7 @@ printf 'root:x:0:\nappnet:x:1337:\n' >"$root/etc/group"
 chmod 0644 "$root/etc/passwd" "$root/etc/group"
 
 # One layer, owned by root except the management socket's directory (the agent runs as 1337).
+# shellcheck disable=SC2054 # the comma is pax-option's own separator
 tarflags=(--sort=name --mtime="@$epoch" --numeric-owner --format=pax --pax-option=delete=atime,delete=ctime)
 tar "${tarflags[@]}" --owner=0 --group=0 --exclude=var/run/ecs -C "$root" -cf "$work/layer.tar" etc tmp usr var
 tar "${tarflags[@]}" --owner=1337 --group=1337 --no-recursion -C "$root" -rf "$work/layer.tar" var/run/ecs

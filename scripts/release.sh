@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # make release VERSION=vX.Y.Z: the release artefacts of the committed HEAD, in dist/VERSION/:
 #
-#   appnet-agent_VERSION_linux_{amd64,arm64}            static binaries (-trimpath, CGO_ENABLED=0,
-#                                                       no build ID; version and commit stamped)
-#   appnet-agent-supervisor_VERSION_linux_{amd64,arm64} the long-lived half of run, which the agent
-#                                                       execs from its own directory: install both
-#                                                       side by side, as appnet-agent and
-#                                                       appnet-agent-supervisor or as released
+#   appnet-agent_VERSION_linux_{amd64,arm64}            the entry point: the lean build (-tags
+#                                                       appnet_lean), which renders the built-in
+#                                                       templates and execs the other two
+#   appnet-agent-full_VERSION_linux_{amd64,arm64}       the full agent: every subcommand, user
+#                                                       input (files, fragments, templates)
+#   appnet-agent-supervisor_VERSION_linux_{amd64,arm64} the long-lived half of run
 #   appnet-agent_VERSION_linux_{amd64,arm64}.oci.tar    the agent image (scripts/build-image.sh)
 #                                                       as an OCI archive, tagged VERSION
 #   SHA256SUMS                                          sha256sum -c SHA256SUMS
 #
+# The binaries are static (-trimpath, CGO_ENABLED=0, no build ID; the agent's two stamped with
+# the version and commit). The entry point finds the other two in its own directory: install
+# the three side by side, as appnet-agent, appnet-agent-full and appnet-agent-supervisor (or
+# under their released names).
+#
 # Reproducibility is checked, not assumed: every binary is built a second time from a clean
 # export of the commit (git archive) at another path with an empty build cache, and the release
 # stops unless both are byte for byte equal. That second build compiles everything again, so a
-# release takes minutes (REPRO_CHECK=0 skips it, for trying the script out only).
+# release takes minutes (REPRO_CHECK=0 skips it, for trying the script out only). DIST_DIR
+# (default dist, relative to the repository) is where VERSION/ goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,7 +41,7 @@ if tagged=$(git rev-parse -q --verify "refs/tags/$version^{commit}"); then
   [ "$tagged" = "$commit" ] || { echo "release: tag $version is $tagged, not HEAD ($commit)" >&2; exit 1; }
 fi
 epoch=$(git log -1 --format=%ct "$commit")
-out=dist/$version
+out=${DIST_DIR:-dist}/$version
 rm -rf "$out"
 mkdir -p "$out"
 scratch=$(mktemp -d)
@@ -43,11 +49,11 @@ trap 'rm -rf "$scratch"' EXIT
 
 pkg=github.com/appnet/appnet-agent/internal/cli
 ldflags="-s -w -buildid= -X $pkg.version=$version -X $pkg.commit=$commit"
-build() { # build SRC_DIR GOARCH OUTPUT PACKAGE [env...]
-  local src=$1 arch=$2 output=$3 package=$4
-  shift 4
+build() { # build SRC_DIR GOARCH OUTPUT PACKAGE TAGS [env...]
+  local src=$1 arch=$2 output=$3 package=$4 tags=$5
+  shift 5
   (cd "$src" && env "$@" CGO_ENABLED=0 GOOS=linux GOARCH="$arch" GOFLAGS=-buildvcs=false \
-    go build -trimpath -ldflags "$ldflags" -o "$output" "$package")
+    go build -tags "$tags" -trimpath -ldflags "$ldflags" -o "$output" "$package")
 }
 
 if [ "${REPRO_CHECK:-1}" != 0 ]; then
@@ -56,27 +62,34 @@ if [ "${REPRO_CHECK:-1}" != 0 ]; then
 fi
 for arch in amd64 arm64; do
   bin=$out/appnet-agent_${version}_linux_$arch
+  full=$out/appnet-agent-full_${version}_linux_$arch
   sup=$out/appnet-agent-supervisor_${version}_linux_$arch
-  for target in "$bin:." "$sup:./cmd/appnet-agent-supervisor"; do
-    file=${target%%:*} package=${target#*:}
+  for target in "$bin:.:appnet_lean" "$full:.:" "$sup:./cmd/appnet-agent-supervisor:"; do
+    IFS=: read -r file package tags <<<"$target"
     start=$SECONDS
-    build . "$arch" "$PWD/$file" "$package"
+    build . "$arch" "$PWD/$file" "$package" "$tags"
     echo "release: $file built in $((SECONDS - start)) s"
     if [ "${REPRO_CHECK:-1}" != 0 ]; then
       start=$SECONDS
-      build "$scratch/src" "$arch" "$scratch/$arch-$(basename "$file")" "$package" GOCACHE="$scratch/cache"
+      build "$scratch/src" "$arch" "$scratch/$arch-$(basename "$file")" "$package" "$tags" GOCACHE="$scratch/cache"
       cmp "$file" "$scratch/$arch-$(basename "$file")" ||
         { echo "release: $file is not reproducible: a clean rebuild differs" >&2; exit 1; }
       echo "release: $file reproduced byte for byte from a clean export and cache in $((SECONDS - start)) s"
     fi
   done
+  grep -q '^[[:space:]]*build[[:space:]]*-tags=appnet_lean$' <<<"$(go version -m "$bin")" ||
+    { echo "release: $bin is not the lean build" >&2; exit 1; }
   if [ "$(go env GOARCH)" = "$arch" ]; then
-    "$bin" version | grep -qx "appnet-agent $version" || { echo "release: $bin does not say $version" >&2; exit 1; }
-    "$bin" version | grep -q "$commit" || { echo "release: $bin does not name commit $commit" >&2; exit 1; }
+    # The entry point as released, next to the other two (it execs appnet-agent-full for
+    # `version`), and the full agent itself.
+    for b in "$bin" "$full"; do
+      "$b" version | grep -qx "appnet-agent $version" || { echo "release: $b does not say $version" >&2; exit 1; }
+      "$b" version | grep -q "$commit" || { echo "release: $b does not name commit $commit" >&2; exit 1; }
+    done
   fi
-  ./scripts/build-image.sh --out "$scratch/image-$arch" --tag "$version" --agent "$bin" --supervisor "$sup" \
+  ./scripts/build-image.sh --out "$scratch/image-$arch" --tag "$version" --agent "$bin" --full "$full" --supervisor "$sup" \
     --version "$version" --commit "$commit" --epoch "$epoch" --archive "$bin.oci.tar"
 done
-(cd "$out" && sha256sum -- appnet-agent_* appnet-agent-supervisor_* | LC_ALL=C sort -k2 >SHA256SUMS)
+(cd "$out" && sha256sum -- appnet-agent_* appnet-agent-full_* appnet-agent-supervisor_* | LC_ALL=C sort -k2 >SHA256SUMS)
 echo "release: $out"
 (cd "$out" && ls -l && cat SHA256SUMS)

@@ -44,6 +44,7 @@ epoch=$(git log -1 --format=%ct "$commit")
 out=${DIST_DIR:-dist}/$version
 rm -rf "$out"
 mkdir -p "$out"
+out=$(cd "$out" && pwd) # absolute: the builds run in other directories
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -67,7 +68,7 @@ for arch in amd64 arm64; do
   for target in "$bin:.:appnet_lean" "$full:.:" "$sup:./cmd/appnet-agent-supervisor:"; do
     IFS=: read -r file package tags <<<"$target"
     start=$SECONDS
-    build . "$arch" "$PWD/$file" "$package" "$tags"
+    build . "$arch" "$file" "$package" "$tags"
     echo "release: $file built in $((SECONDS - start)) s"
     if [ "${REPRO_CHECK:-1}" != 0 ]; then
       start=$SECONDS

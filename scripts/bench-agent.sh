@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Whole-process benchmarks of the agent (targets: docs/DEVELOPMENT.md), as `make bench` runs them:
 #   - process start → Envoy exec, for the App Mesh and Service Connect example environments
-#     (examples/*.env), with the agent's own "bootstrap ready" time beside it;
+#     (examples/*.env), with the agent's own "bootstrap ready" time beside it: no user input, the
+#     entry point's lean path;
+#   - the same for Service Connect with user input (a resources file,
+#     examples/ecs/parameters/envoy-resources.yaml), which the entry point hands to
+#     appnet-agent-full: through the entry point, through appnet-agent-full run directly, and the
+#     difference (the exec);
 #   - Envoy exit → next Envoy start (the first restart, which has no back-off);
 #   - the agent's VmRSS and RssAnon while it supervises envoy-standin with the API on.
 # Each figure is printed as median [min–max] over BENCH_PAIRS runs, and against the baseline
@@ -15,7 +20,8 @@
 #
 # Usage: scripts/bench-agent.sh
 #   BENCH_PAIRS=15 (timings), BENCH_RSS_PAIRS=3 (memory, 3 s each);
-#   AGENT=bin/appnet-agent (built with `make build` when unset);
+#   AGENT=bin/appnet-agent (built with `make build` when unset), the product's entry point, with
+#   appnet-agent-full and appnet-agent-supervisor next to it as installed;
 #   BASELINE_AGENT=path, or BASELINE_COMMIT=rev (default: the commit in docs/bench-baseline.txt),
 #   or BASELINE_COMMIT=none for this build alone.
 set -euo pipefail
@@ -27,6 +33,10 @@ if [ -z "${AGENT:-}" ]; then
   make -s build >/dev/null
   AGENT=$PWD/bin/appnet-agent
 fi
+for sibling in appnet-agent-full appnet-agent-supervisor; do
+  [ -x "$(dirname "$AGENT")/$sibling" ] ||
+    { echo "bench-agent: no $sibling next to $AGENT: the entry point needs it (make build builds the three)" >&2; exit 1; }
+done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-agent.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -118,7 +128,7 @@ fi
 "$GO" build -o "$tmp/envoy-standin" ./internal/envoystandin
 "$GO" build -o "$tmp/driver" ./scripts/benchagent
 
-echo "bench-agent: $AGENT ($(du -h "$AGENT" | cut -f1)), baseline ${baseline:-none}${baseline:+ ($(du -h "$baseline" | cut -f1))}, Envoy stub in $stub_lang, $(nproc) CPUs, $pairs pairs"
+echo "bench-agent: $AGENT ($(du -h "$AGENT" | cut -f1); appnet-agent-full $(du -h "$(dirname "$AGENT")/appnet-agent-full" | cut -f1)), baseline ${baseline:-none}${baseline:+ ($(du -h "$baseline" | cut -f1))}, Envoy stub in $stub_lang, $(nproc) CPUs, $pairs pairs"
 "$tmp/driver" -agent "$AGENT" -baseline "$baseline" -stub "$tmp/envoy" -standin "$tmp/envoy-standin" \
   -dir "$tmp" -pairs "$pairs" -rss-pairs "$rss_pairs" | sed 's/^/bench-agent: /'
 echo "bench-agent: the baseline's figures as recorded (docs/bench-baseline.txt):"

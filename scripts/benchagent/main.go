@@ -3,6 +3,12 @@
 // in interleaved pairs (A B, B A, A B, ...) so that a figure and its ratio hold while the
 // machine's speed drifts. Every figure is printed as median [min–max]; ratios are taken pair
 // by pair. It is not a test: it judges nothing but the issue 19 targets it prints beside them.
+//
+// The agent is the product's entry point, appnet-agent, with appnet-agent-full and
+// appnet-agent-supervisor next to it: the example environments set no user input and take the
+// lean path; -input adds user input, which the entry point hands to appnet-agent-full (an exec),
+// and that figure is also taken from appnet-agent-full run directly, in the same rounds, so the
+// exec's cost shows as a pairwise difference.
 package main
 
 import (
@@ -27,6 +33,10 @@ var (
 	stub     = flag.String("stub", "", "Envoy stub that appends its exec time to $BENCH_STAMPS")
 	standin  = flag.String("standin", "", "envoy-standin, for the memory figures")
 	envFiles = flag.String("env", "examples/appmesh.env,examples/service-connect.env", "example environments, comma-separated")
+	full     = flag.String("full", "", "appnet-agent-full, run directly for the user-input figure; empty: appnet-agent-full next to -agent")
+	inputEnv = flag.String("input-env", "examples/service-connect.env", "example environment of the user-input figure")
+	input    = flag.String("input", "ENVOY_RESOURCES_CONFIG_FILE=examples/ecs/parameters/envoy-resources.yaml",
+		"user input added to -input-env (VAR=VALUE, comma-separated; a relative file path is made absolute); empty: no user-input figure")
 	dir      = flag.String("dir", "", "scratch directory")
 	pairs    = flag.Int("pairs", 15, "runs (pairs with -baseline) per timing figure")
 	rssPairs = flag.Int("rss-pairs", 3, "runs (pairs) of the memory figures, 3 s each")
@@ -64,6 +74,9 @@ func main() {
 		}, start, ready)
 		out = append(out, start, ready)
 	}
+	if *input != "" {
+		out = append(out, userInputFigures()...)
+	}
 	base := baseEnv(strings.Split(*envFiles, ",")[0])
 	restart := &series{name: "Envoy exit → next Envoy start", unit: "ms", target: restartMaxMs}
 	paired(*pairs, func(bin string, i int) []float64 {
@@ -88,28 +101,92 @@ func main() {
 // paired runs measure n times for the agent (and the baseline, interleaved, alternating which
 // goes first), after one uncounted warm-up each, and appends each result to its series.
 func paired(n int, measure func(bin string, i int) []float64, ss ...*series) {
-	for i := -1; i < n; i++ {
-		order := []string{*agent, *baseline}
-		if i%2 == 1 {
-			order = []string{*baseline, *agent}
+	bins := []string{*agent}
+	if *baseline != "" {
+		bins = append(bins, *baseline)
+	}
+	vals := rounds(n, bins, measure)
+	for k, s := range ss {
+		s.a = column(vals[0], k)
+		if len(bins) > 1 {
+			s.b = column(vals[1], k)
 		}
-		for _, bin := range order {
-			if bin == "" {
-				continue
-			}
-			v := measure(bin, i)
-			if i < 0 {
-				continue
-			}
-			for k, s := range ss {
-				if bin == *agent {
-					s.a = append(s.a, v[k])
-				} else {
-					s.b = append(s.b, v[k])
-				}
+	}
+}
+
+// rounds runs measure n times for each of bins, after one uncounted warm-up round, rotating
+// which binary goes first from round to round (A B, B A, ... for two; A B C, B C A, ... for
+// three), so that a drift in the machine's speed falls on all of them alike. vals[b][i] is what
+// measure returned for bins[b] in round i.
+func rounds(n int, bins []string, measure func(bin string, i int) []float64) (vals [][][]float64) {
+	vals = make([][][]float64, len(bins))
+	for i := -1; i < n; i++ {
+		for j := range bins {
+			b := (j + max(i, 0)) % len(bins)
+			v := measure(bins[b], i)
+			if i >= 0 {
+				vals[b] = append(vals[b], v)
 			}
 		}
 	}
+	return vals
+}
+
+// column is figure k of every round.
+func column(vals [][]float64, k int) []float64 {
+	out := make([]float64, len(vals))
+	for i, v := range vals {
+		out[i] = v[k]
+	}
+	return out
+}
+
+// userInputFigures times start → Envoy exec with user input (-input over -input-env): through
+// the entry point, which execs appnet-agent-full for it, and through appnet-agent-full run
+// directly, in the same rotated rounds as the baseline, and the pairwise difference of the two —
+// the cost of the exec that the lean path does not pay.
+func userInputFigures() []*series {
+	fullBin := *full
+	if fullBin == "" {
+		fullBin = filepath.Join(filepath.Dir(*agent), "appnet-agent-full")
+	}
+	base := baseEnv(*inputEnv)
+	for _, kv := range strings.Split(*input, ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			fail("-input " + kv + ": want VAR=VALUE")
+		}
+		if strings.HasSuffix(k, "_FILE") {
+			abs, err := filepath.Abs(v)
+			if err == nil {
+				_, err = os.Stat(abs)
+			}
+			if err != nil {
+				fail("-input " + kv + ": " + err.Error())
+			}
+			v = abs
+		}
+		base = append(base, k+"="+v)
+	}
+	bins := []string{*agent, fullBin}
+	if *baseline != "" {
+		bins = append(bins, *baseline)
+	}
+	vals := rounds(*pairs, bins, func(bin string, i int) []float64 {
+		st, _ := runAgent(bin, base, i, "APPNET_ENVOY_RESTART_COUNT=0")
+		return []float64{ms(st.execs[0][0] - st.t0)}
+	})
+	name := strings.TrimSuffix(filepath.Base(*inputEnv), ".env") + " + user input"
+	entry := &series{name: "start → Envoy exec, " + name, unit: "ms", a: column(vals[0], 0)}
+	direct := &series{name: "  appnet-agent-full run directly", unit: "ms", a: column(vals[1], 0)}
+	cost := &series{name: "  entry point − full directly (the exec)", unit: "ms"}
+	for i := range entry.a {
+		cost.a = append(cost.a, entry.a[i]-direct.a[i])
+	}
+	if *baseline != "" {
+		entry.b, direct.b = column(vals[2], 0), column(vals[2], 0)
+	}
+	return []*series{entry, direct, cost}
 }
 
 func report(out []*series) {

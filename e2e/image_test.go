@@ -10,23 +10,26 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/appnet/appnet-agent/internal/dispatch"
 	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // TestImage builds the container image of `make image` (scripts/build-image.sh, with the three
 // static binaries — the lean appnet-agent as the entrypoint, appnet-agent-full and
 // appnet-agent-supervisor — and envoy-standin), checks that it is reproducible and agrees with
-// the Dockerfile, unpacks it with umoci and runs it as a container runtime would, without one: its entrypoint,
-// environment, user and working directory from the image config, as PID 1 of a new PID and
-// mount namespace chrooted into the root filesystem (unshare), with the environment of the
-// Service Connect task definition example. The Dockerfile's health check, run inside the same
-// root as the same user, must pass; /status must say HEALTHY; SIGTERM must drain Envoy and end
-// the container with exit 0.
+// the Dockerfile, unpacks it with umoci and runs it as a container runtime would, without one:
+// its entrypoint, environment, user and working directory from the image config, as PID 1 of a
+// new PID and mount namespace chrooted into the root filesystem (unshare), with the environment
+// of the Service Connect task definition example. The Dockerfile's health check, run inside the
+// same root as the same user, must pass, and so must `appnet-agent admin GET /status` there (a
+// subcommand the entry point hands to appnet-agent-full); /status must say HEALTHY; SIGTERM must
+// drain Envoy and end the container with exit 0.
 func TestImage(t *testing.T) {
 	needImageTools(t)
 	bins := imageBinaries(t)
@@ -64,8 +67,14 @@ func TestImage(t *testing.T) {
 	c := startContainer(t, rootfs, img.config, env)
 
 	probe := append([]string(nil), df.healthcheck...)
-	if !testenv.Poll(30*time.Second, func() bool { return c.exec(probe...) == 0 }) {
-		c.fatalf("the Dockerfile's health check %q never passed", probe)
+	var probeOut string
+	if !testenv.Poll(30*time.Second, func() bool { code, out := c.exec(probe...); probeOut = out; return code == 0 }) {
+		c.fatalf("the Dockerfile's health check %q never passed; its last output:\n%s", probe, probeOut)
+	}
+	// A subcommand the entry point hands to appnet-agent-full: found next to it in the image, it runs as the
+	// image's user and asks the agent's management API.
+	if code, out := c.exec(productFiles[0], "admin", "GET", "/status"); code != 0 {
+		c.fatalf("%s admin GET /status (through %s) exited %d in the container, want 0:\n%s", productFiles[0], productFiles[1], code, out)
 	}
 	sock := filepath.Join(rootfs, envValue(env, "APPNET_AGENT_ADMIN_UDS_PATH", "/var/run/ecs/appnet_admin.sock"))
 	res, err := testenv.UnixClient(sock).Get("http://agent/status")
@@ -97,7 +106,7 @@ func TestImage(t *testing.T) {
 }
 
 // needImageTools skips the test, saying why, where it cannot run: it needs umoci (Debian's
-// package; CI installs it, and there its absence is a failure), unshare, and root for chroot,
+// package; CI installs it, and there its absence is a failure), unshare and nsenter, and root for chroot,
 // namespaces and the device node.
 func needImageTools(t *testing.T) {
 	t.Helper()
@@ -107,8 +116,10 @@ func needImageTools(t *testing.T) {
 		}
 		t.Skip("umoci is not installed (Debian: apt-get install umoci); `make image` needs it too")
 	}
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("unshare (util-linux) is not installed")
+	for _, tool := range []string{"unshare", "nsenter"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s (util-linux) is not installed", tool)
+		}
 	}
 	if os.Geteuid() != 0 {
 		t.Skip("running the image needs root (chroot, PID and mount namespaces, /dev/null)")
@@ -120,25 +131,21 @@ type productBinaries struct {
 	entry, full, supervisor string
 }
 
-// imageBinaries builds what `make image` puts in the image: the entry point with the
-// appnet_lean tag, and the full agent and the supervisor (the e2e suite's own builds: static,
-// as testenv builds with CGO_ENABLED=0, but not under -race).
+// imageBinaries are the three binaries as installed, which TestMain builds side by side (testenv.AgentBinary:
+// the lean entry point, appnet-agent-full and appnet-agent-supervisor); static, as testenv builds with
+// CGO_ENABLED=0, but not under -race.
 func imageBinaries(t *testing.T) productBinaries {
 	t.Helper()
-	full := agentBin
+	entry := agentBin
 	if raceBuild {
 		var err error
-		if full, err = testenv.AgentBinary(); err != nil {
+		if entry, err = testenv.AgentBinary(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// Another name than appnet-agent, so that no second supervisor is built next to it;
-	// build-image.sh installs it as /usr/bin/appnet-agent.
-	entry, err := testenv.Build("appnet-agent-lean", ".", "-tags", "appnet_lean")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return productBinaries{entry: entry, full: full, supervisor: filepath.Join(filepath.Dir(full), "appnet-agent-supervisor")}
+	dir := filepath.Dir(entry)
+	return productBinaries{entry: entry, full: filepath.Join(dir, dispatch.FullName),
+		supervisor: filepath.Join(dir, "appnet-agent-supervisor")}
 }
 
 // buildImage runs scripts/build-image.sh into dir/name (an OCI layout tagged "test", and
@@ -439,20 +446,28 @@ func startContainer(t *testing.T, rootfs string, cfg imageConfig, env []string) 
 	}
 	go func() { _ = c.cmd.Wait(); close(c.done) }()
 	t.Cleanup(func() {
-		_ = c.cmd.Process.Kill() // --kill-child: the namespace's PID 1, and so all in it, die too
+		// The namespace's PID 1 first: its death ends every process in it. unshare's --kill-child
+		// alone does not reach it once it has switched to the image's user (a change of
+		// credentials clears the parent-death signal), and what survives keeps the output pipe open.
+		if kids := descendants(c.cmd.Process.Pid); len(kids) > 0 {
+			_ = syscall.Kill(kids[0], syscall.SIGKILL)
+		}
+		_ = c.cmd.Process.Kill()
 		<-c.done
 	})
 	return c
 }
 
-// exec runs argv inside the container's root, as its user and with its environment (as a
-// runtime runs a health check), and returns the exit code.
-func (c *container) exec(argv ...string) int {
-	args := append(append([]string{"--root=" + c.rootfs, "--wd=/"}, c.user...), "--")
-	cmd := exec.Command("unshare", append(args, argv...)...)
+// exec runs argv in the container as a runtime runs a health check: in its mount and PID
+// namespaces (its /proc), root and working directory, as its user and with its environment. It
+// returns the exit code and the output.
+func (c *container) exec(argv ...string) (int, string) {
+	args := append(append([]string{"--target", strconv.Itoa(c.agentPid()), "--mount", "--pid", "--root", "--wd"},
+		c.user...), "--")
+	cmd := exec.Command("nsenter", append(args, argv...)...)
 	cmd.Env = c.env
-	_ = cmd.Run()
-	return cmd.ProcessState.ExitCode()
+	out, _ := cmd.CombinedOutput()
+	return cmd.ProcessState.ExitCode(), string(out)
 }
 
 // agentPid is the host pid of the container's PID 1 (the agent), the child of unshare.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process cost of rendering: process start → bootstrap written, for the default App Mesh
 # environment, with deep validation, as `make bench` reports it (target: ≤ 8 ms), for
-# `appnet-agent render` (the product's entry point, which hands every subcommand but a plain run
-# to appnet-agent-full next to it: an exec) and for `appnet-agent-full render` run directly.
+# `appnet-agent render` (the product's entry point, which renders the built-in templates itself
+# with the lean validator) and for `appnet-agent-full render` run directly.
 #
 #   scripts/bench-process.sh            # 21 runs each (RUNS=N to change; at least 9)
 #

@@ -81,16 +81,18 @@ for arch in amd64 arm64; do
   grep -q '^[[:space:]]*build[[:space:]]*-tags=appnet_lean$' <<<"$(go version -m "$bin")" ||
     { echo "release: $bin is not the lean build" >&2; exit 1; }
   if [ "$(go env GOARCH)" = "$arch" ]; then
-    # The three installed side by side as documented (the entry point execs appnet-agent-full
-    # for `version`), and the full agent itself.
-    inst=$scratch/install-$arch
-    mkdir "$inst"
-    cp "$bin" "$inst/appnet-agent" && cp "$full" "$inst/appnet-agent-full" && cp "$sup" "$inst/appnet-agent-supervisor"
-    for b in "$inst/appnet-agent" "$full"; do
+    # Both agent builds are stamped; installed side by side as documented, the entry point
+    # reaches appnet-agent-full (`env` is one of the subcommands it hands over).
+    for b in "$bin" "$full"; do
       said=$("$b" version) || { echo "release: $b version failed" >&2; exit 1; }
       grep -qx "appnet-agent $version" <<<"$said" || { echo "release: $b does not say $version" >&2; exit 1; }
       grep -q "$commit" <<<"$said" || { echo "release: $b does not name commit $commit" >&2; exit 1; }
     done
+    inst=$scratch/install-$arch
+    mkdir "$inst"
+    cp "$bin" "$inst/appnet-agent" && cp "$full" "$inst/appnet-agent-full" && cp "$sup" "$inst/appnet-agent-supervisor"
+    env -i "$inst/appnet-agent" env >/dev/null ||
+      { echo "release: $inst/appnet-agent env failed: the entry point does not reach appnet-agent-full" >&2; exit 1; }
   fi
   ./scripts/build-image.sh --out "$scratch/image-$arch" --tag "$version" --agent "$bin" --full "$full" --supervisor "$sup" \
     --version "$version" --commit "$commit" --epoch "$epoch" --archive "$bin.oci.tar"

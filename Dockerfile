@@ -38,8 +38,8 @@ RUN mkdir -p /etc/pki/tls /var/run/ecs \
 # Three binaries, side by side (they find each other by their directory): appnet-agent, the
 # entry point, renders the built-in templates with the lean validator and, once the bootstrap is
 # written, execs appnet-agent-supervisor, the process that lives as long as the task and does
-# not hold the Envoy API's code (issue 19); for user input (files, fragments, templates) and the
-# subcommands other than run, render, help and version it execs appnet-agent-full.
+# not hold the Envoy API's code (issue 19); for user input (files, fragments, templates),
+# validate and golden it execs appnet-agent-full.
 COPY --from=build --chown=0:0 --chmod=755 /out/appnet-agent /out/appnet-agent-full /out/appnet-agent-supervisor /usr/bin/
 # The agent finds Envoy here; the management API listens on /var/run/ecs/appnet_admin.sock (as
 # in Service Connect), which the health check asks once per run (the orchestrator retries).

@@ -1,8 +1,8 @@
 # appnet-agent — see README.md. `make run` and `make test` work on a fresh clone.
 GO       ?= go
 # The three binaries of the product, installed side by side (README, "The three binaries"): the
-# entry point (the lean build, tag appnet_lean), the full agent it execs for user input and most
-# subcommands (internal/dispatch), and the long-lived supervisor.
+# entry point (the lean build, tag appnet_lean), the full agent it execs for user input, validate
+# and golden (internal/dispatch), and the long-lived supervisor.
 BIN      := bin/appnet-agent
 FULL     := bin/appnet-agent-full
 SUPERVISOR := bin/appnet-agent-supervisor
@@ -23,8 +23,8 @@ AGENT_SRC := $(GO_SRC) $(shell find templates -name '*.tmpl')
 
 build: $(BIN) $(FULL) $(SUPERVISOR)
 
-# The entry point: the lean build (docs/DESIGN.md), which execs $(FULL) next to it for user input
-# and every subcommand but run, render, help and version.
+# The entry point: the lean build (docs/DESIGN.md), which execs $(FULL) next to it for user input,
+# validate and golden (internal/dispatch).
 $(BIN): $(AGENT_SRC)
 	$(GO) build -tags appnet_lean -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) .
 

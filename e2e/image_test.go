@@ -27,9 +27,9 @@ import (
 // its entrypoint, environment, user and working directory from the image config, as PID 1 of a
 // new PID and mount namespace chrooted into the root filesystem (unshare), with the environment
 // of the Service Connect task definition example. The Dockerfile's health check, run inside the
-// same root as the same user, must pass, and so must `appnet-agent admin GET /status` there (a
-// subcommand the entry point hands to appnet-agent-full); /status must say HEALTHY; SIGTERM must
-// drain Envoy and end the container with exit 0.
+// same root as the same user, must pass, and so must `appnet-agent validate` of the bootstrap the
+// agent wrote (a subcommand the entry point hands to appnet-agent-full); /status must say
+// HEALTHY; SIGTERM must drain Envoy and end the container with exit 0.
 func TestImage(t *testing.T) {
 	needImageTools(t)
 	bins := imageBinaries(t)
@@ -71,10 +71,15 @@ func TestImage(t *testing.T) {
 	if !testenv.Poll(30*time.Second, func() bool { code, out := c.exec(probe...); probeOut = out; return code == 0 }) {
 		c.fatalf("the Dockerfile's health check %q never passed; its last output:\n%s", probe, probeOut)
 	}
-	// A subcommand the entry point hands to appnet-agent-full: found next to it in the image, it runs as the
-	// image's user and asks the agent's management API.
-	if code, out := c.exec(productFiles[0], "admin", "GET", "/status"); code != 0 {
-		c.fatalf("%s admin GET /status (through %s) exited %d in the container, want 0:\n%s", productFiles[0], productFiles[1], code, out)
+	// A subcommand the entry point hands to appnet-agent-full: found next to it in the image, run as the
+	// image's user, the full validator accepts the bootstrap the lean build rendered.
+	boots, _ := filepath.Glob(filepath.Join(rootfs, "tmp", "appnet-agent-*", "envoy-config.yaml"))
+	if len(boots) != 1 {
+		c.fatalf("want one bootstrap the agent wrote under /tmp in the container, found %q", boots)
+	}
+	boot := strings.TrimPrefix(boots[0], rootfs)
+	if code, out := c.exec(productFiles[0], "validate", boot); code != 0 {
+		c.fatalf("%s validate %s (through %s) exited %d in the container, want 0:\n%s", productFiles[0], boot, productFiles[1], code, out)
 	}
 	sock := filepath.Join(rootfs, envValue(env, "APPNET_AGENT_ADMIN_UDS_PATH", "/var/run/ecs/appnet_admin.sock"))
 	res, err := testenv.UnixClient(sock).Get("http://agent/status")

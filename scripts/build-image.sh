@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the appnet-agent OCI image from scratch, without a daemon (Debian's umoci, GNU tar):
 # the three static binaries of the product side by side in /usr/bin — appnet-agent, the
-# entrypoint (the lean build); appnet-agent-full, which it execs for user input and most
-# subcommands; appnet-agent-supervisor, the long-lived process a run execs into (issue 19) —,
+# entrypoint (the lean build); appnet-agent-full, which it execs for user input, validate and
+# golden; appnet-agent-supervisor, the long-lived process a run execs into (issue 19) —,
 # optionally an Envoy binary as /usr/bin/envoy, the build host's CA bundle, and the user,
 # environment and directories of the Dockerfile's image.
 #

@@ -82,7 +82,7 @@ for arch in amd64 arm64; do
     { echo "release: $bin is not the lean build" >&2; exit 1; }
   if [ "$(go env GOARCH)" = "$arch" ]; then
     # Both agent builds are stamped; installed side by side as documented, the entry point
-    # reaches appnet-agent-full (`env` is one of the subcommands it hands over).
+    # reaches appnet-agent-full (`validate` is one of the subcommands it hands over).
     for b in "$bin" "$full"; do
       said=$("$b" version) || { echo "release: $b version failed" >&2; exit 1; }
       grep -qx "appnet-agent $version" <<<"$said" || { echo "release: $b does not say $version" >&2; exit 1; }
@@ -91,8 +91,8 @@ for arch in amd64 arm64; do
     inst=$scratch/install-$arch
     mkdir "$inst"
     cp "$bin" "$inst/appnet-agent" && cp "$full" "$inst/appnet-agent-full" && cp "$sup" "$inst/appnet-agent-supervisor"
-    env -i "$inst/appnet-agent" env >/dev/null ||
-      { echo "release: $inst/appnet-agent env failed: the entry point does not reach appnet-agent-full" >&2; exit 1; }
+    env -i "$inst/appnet-agent" validate --help >/dev/null ||
+      { echo "release: $inst/appnet-agent validate --help failed: the entry point does not reach appnet-agent-full" >&2; exit 1; }
   fi
   ./scripts/build-image.sh --out "$scratch/image-$arch" --tag "$version" --agent "$bin" --full "$full" --supervisor "$sup" \
     --version "$version" --commit "$commit" --epoch "$epoch" --archive "$bin.oci.tar"

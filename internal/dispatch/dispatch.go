@@ -125,22 +125,37 @@ func hasContent(path string, stat func(string) (fs.FileInfo, error)) bool {
 	return err != nil || !st.Mode().IsRegular() || st.Size() > 0
 }
 
-// FullPath is the full build's executable, next to this one. os.Executable reads
-// /proc/self/exe, which the kernel gives with every symbolic link resolved, so a link to
+// FullPath is the full build's executable, next to this one: appnet-agent-full, or, for an
+// entry point installed under its release name (appnet-agent_VERSION_linux_ARCH), the full
+// build's release name beside it when that exists (as the supervisor is found). os.Executable
+// reads /proc/self/exe, which the kernel gives with every symbolic link resolved, so a link to
 // appnet-agent finds appnet-agent-full next to the link's target.
 func FullPath() (string, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return "", errors.New("cannot find the agent's own executable: " + err.Error())
 	}
-	dir := self
-	for len(dir) > 0 && dir[len(dir)-1] != '/' {
-		dir = dir[:len(dir)-1]
-	}
+	dir, base := split(self)
 	if dir == "" {
 		return "", errors.New("the agent's own executable " + self + " is not an absolute path")
 	}
+	const entry = "appnet-agent"
+	if len(base) > len(entry) && base[:len(entry)] == entry && base[len(entry)] == '_' {
+		renamed := dir + FullName + base[len(entry):]
+		if st, err := os.Stat(renamed); err == nil && st.Mode().IsRegular() {
+			return renamed, nil
+		}
+	}
 	return dir + FullName, nil
+}
+
+// split is path's directory, with its trailing slash, and its last element.
+func split(path string) (dir, base string) {
+	i := len(path)
+	for i > 0 && path[i-1] != '/' {
+		i--
+	}
+	return path[:i], path[i:]
 }
 
 // Arrived removes Marker from the environment; the full build's main calls it first.

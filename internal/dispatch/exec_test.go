@@ -172,3 +172,20 @@ func TestFullFoundThroughLink(t *testing.T) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want the full build next to the link's target", code, stdout, stderr)
 	}
 }
+
+// TestFullFoundUnderItsReleaseName: an entry point installed under its release name finds the full build's release
+// name beside it, as the supervisor is found.
+func TestFullFoundUnderItsReleaseName(t *testing.T) {
+	dir := install(t, "")
+	entry := filepath.Join(dir, "appnet-agent_v1.2.3_linux_amd64")
+	if err := os.Rename(filepath.Join(dir, "appnet-agent"), entry); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, dispatch.FullName+"_v1.2.3_linux_amd64"), []byte(fakeFull), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, code, stdout, stderr := run(t, entry, nil, "golden", "cases")
+	if code != 0 || !strings.HasPrefix(stdout, "full pid=") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want the full build's release name beside the entry point's", code, stdout, stderr)
+	}
+}

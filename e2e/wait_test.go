@@ -110,7 +110,7 @@ func TestWait(t *testing.T) {
 		port := strconv.Itoa(testenv.FreePort(t))
 		env := []string{"APPNET_AGENT_ADMIN_MODE=tcp", "APPNET_AGENT_HTTP_PORT=" + port}
 		r := runCommand(t, t.TempDir(), env, "wait", "--timeout", "1s", "--", "sh", "-c", "echo must not run")
-		if r.code != 69 || r.stdout != "" || !strings.Contains(r.stderr, "cannot be reached at 127.0.0.1:"+port) {
+		if r.code != 69 || r.stdout != "" || !strings.Contains(r.stderr, "cannot reach the agent's management API at 127.0.0.1:"+port+": connect: connection refused (is the agent running") {
 			t.Errorf("wait, no agent: exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
 		}
 		r = runCommand(t, t.TempDir(), nil, "wait", "--timeout", "1s")

@@ -134,7 +134,7 @@ func waitReady(client *mgmtclient.Client, timeout time.Duration, sigs <-chan os.
 		case <-expired:
 			why := "its last status: " + lastErr.Error()
 			if unreachable(lastErr) {
-				why = "it cannot be reached at " + client.Address() + " (is the agent running, with the same APPNET_AGENT_* variables?): " + lastErr.Error()
+				why = lastErr.Error() + " (is the agent running, with the same APPNET_AGENT_* variables?)"
 			}
 			log.Error(fmt.Sprintf("the agent did not report Envoy ready within %s; %s", timeout, why))
 			return exitUnavailable, false

@@ -99,7 +99,14 @@ type ConnError struct {
 }
 
 func (e *ConnError) Error() string {
-	return fmt.Sprintf("cannot reach the agent's management API at %s: %v", e.Addr, e.Err)
+	// A dial error repeats the address ("dial tcp 127.0.0.1:9902: connect: connection refused"):
+	// its cause alone says what went wrong there.
+	cause := e.Err
+	var op *net.OpError
+	if errors.As(cause, &op) && op.Err != nil {
+		cause = op.Err
+	}
+	return fmt.Sprintf("cannot reach the agent's management API at %s: %v", e.Addr, cause)
 }
 
 func (e *ConnError) Unwrap() error { return e.Err }

@@ -10,18 +10,20 @@
 // Choosing full is always correct; lean is only a faster way to the same verdict, so when
 // unsure the decision is full.
 //
-// The package imports only errors, io/fs, os and syscall, which os itself needs: Go initialises,
-// at each step, the first package in import-path order whose imports are all initialised, so
-// its init (exec_lean.go) runs right after os, before any Envoy API package (github.com/envoyproxy
-// sorts after github.com/appnet), and the exec costs the user-input path only the lean
-// binary's runtime start. Importing strings or path/filepath, which sort after google.golang.org,
-// would put the whole protobuf runtime's initialisation before it (TestLeanExecsFullBeforeTheEnvoyAPI).
+// The package imports only errors, io/fs, os, slices and syscall, which os itself needs: Go
+// initialises, at each step, the first package in import-path order whose imports are all
+// initialised, so its init (exec_lean.go) runs right after os, before any Envoy API package
+// (github.com/envoyproxy sorts after github.com/appnet), and the exec costs the user-input
+// path only the lean binary's runtime start. Importing strings or path/filepath, which sort
+// after google.golang.org, would put the whole protobuf runtime's initialisation before it
+// (TestLeanExecsFullBeforeTheEnvoyAPI).
 package dispatch
 
 import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
 )
 
 // FullName is the full build's executable name, looked up in the lean binary's directory.
@@ -64,14 +66,14 @@ var userInputFlags = []string{"envoyConfigPath", "env-file", "env"}
 // build, and why (for the message when it is missing); "" when the lean build serves it.
 // getenv and stat are os.Getenv and os.Stat, replaceable in tests.
 func NeedsFull(args []string, getenv func(string) string, stat func(string) (fs.FileInfo, error)) string {
-	if len(args) > 0 && !isFlag(args[0]) && !contains(LeanCommands, args[0]) {
+	if len(args) > 0 && !isFlag(args[0]) && !slices.Contains(LeanCommands, args[0]) {
 		return "the " + args[0] + " command"
 	}
-	if len(args) > 0 && contains(LeanCommands, args[0]) && args[0] != "render" {
+	if len(args) > 0 && slices.Contains(LeanCommands, args[0]) && args[0] != "render" {
 		return ""
 	}
 	for _, a := range args {
-		if isFlag(a) && contains(userInputFlags, flagName(a)) {
+		if isFlag(a) && slices.Contains(userInputFlags, flagName(a)) {
 			return "-" + flagName(a)
 		}
 	}
@@ -103,15 +105,6 @@ func flagName(arg string) string {
 		}
 	}
 	return name
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }
 
 // hasContent is false only when path names nothing or an empty regular file — the two cases

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/appnet/appnet-agent/internal/dispatch"
-	"github.com/appnet/appnet-agent/internal/testenv"
 )
 
 // buildLean builds the lean agent (build tag appnet_lean) into dir as appnet-agent.
@@ -29,7 +28,7 @@ func TestLeanConformance(t *testing.T) {
 	lean := buildLean(t, t.TempDir())
 	runCorpus(t, lean, func(cf *caseFile) string {
 		for _, v := range cf.Vars {
-			if v.Value != "" && slices.Contains(testenv.UserInputVars, v.Key) {
+			if v.Value != "" && slices.Contains(dispatch.UserInputVars, v.Key) {
 				return v.Key + " is user input: the full validator's case"
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/appnet/appnet-agent/internal/dispatch"
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/platform"
 	"github.com/appnet/appnet-agent/internal/testenv"
@@ -165,7 +166,7 @@ func registryRefusals(res *Result, err error) []string {
 
 // userInput are the variables that hand the agent configuration it did not write (files and their inline twins,
 // template overlays): a render with one set goes to the full build, so the lean check leaves such inputs out.
-var userInput = testenv.UserInputVars
+var userInput = dispatch.UserInputVars
 
 // notFuzzedExtra are the variables FuzzRender's extra input may not set besides user input: its own five fuzzed
 // ones (their own arguments), a file the agent reads (the sampling manifest: reading whatever path the fuzzer

@@ -297,7 +297,3 @@ func ImportChain(imports map[string][]string, root string, match func(pkg string
 	}
 	return nil
 }
-
-// UserInputVars are the variables that hand the agent configuration it did not write: a run that sets one is the
-// full build's (internal/dispatch), so the lean build's tests leave those cases out.
-var UserInputVars = dispatch.UserInputVars

@@ -17,6 +17,7 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/bootfile"
+	"github.com/appnet/appnet-agent/internal/dispatch"
 	"github.com/appnet/appnet-agent/internal/logging"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/supervise"
@@ -35,21 +36,12 @@ const handoffEnv = "APPNET_AGENT_HANDOFF_FD"
 const handoffName = "appnet-agent-handoff"
 
 // FindSupervisor returns the path of appnet-agent-supervisor next to the running agent's own
-// executable (symbolic links resolved): named so, or named as the agent is with
-// "appnet-agent-supervisor" for "appnet-agent" (the release's appnet-agent_VERSION_linux_ARCH
-// finds appnet-agent-supervisor_VERSION_linux_ARCH). The error says where it looked.
+// executable (dispatch.Siblings: named so, or, for an agent installed under its release name,
+// appnet-agent-supervisor_VERSION_linux_ARCH). The error says where it looked.
 func FindSupervisor() (string, error) {
-	self, err := os.Executable()
+	self, candidates, err := dispatch.Siblings(SupervisorName)
 	if err != nil {
-		return "", fmt.Errorf("cannot find the agent's own executable: %w", err)
-	}
-	if resolved, err := filepath.EvalSymlinks(self); err == nil {
-		self = resolved
-	}
-	dir, base := filepath.Split(self)
-	candidates := []string{filepath.Join(dir, SupervisorName)}
-	if renamed := strings.Replace(base, "appnet-agent", SupervisorName, 1); renamed != base && renamed != SupervisorName {
-		candidates = append(candidates, filepath.Join(dir, renamed))
+		return "", err
 	}
 	for _, path := range candidates {
 		if st, err := os.Stat(path); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {

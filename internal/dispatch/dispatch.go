@@ -118,28 +118,52 @@ func hasContent(path string, stat func(string) (fs.FileInfo, error)) bool {
 	return err != nil || !st.Mode().IsRegular() || st.Size() > 0
 }
 
-// FullPath is the full build's executable, next to this one: appnet-agent-full, or, for an
-// entry point installed under its release name (appnet-agent_VERSION_linux_ARCH), the full
-// build's release name beside it when that exists (as the supervisor is found). os.Executable
-// reads /proc/self/exe, which the kernel gives with every symbolic link resolved, so a link to
-// appnet-agent finds appnet-agent-full next to the link's target.
+// FullPath is the full build's executable next to this one (Siblings): the first candidate
+// that exists, else appnet-agent-full, whose exec then fails naming it.
 func FullPath() (string, error) {
-	self, err := os.Executable()
+	_, paths, err := Siblings(FullName)
 	if err != nil {
-		return "", errors.New("cannot find the agent's own executable: " + err.Error())
+		return "", err
 	}
-	dir, base := split(self)
-	if dir == "" {
-		return "", errors.New("the agent's own executable " + self + " is not an absolute path")
-	}
-	const entry = "appnet-agent"
-	if len(base) > len(entry) && base[:len(entry)] == entry && base[len(entry)] == '_' {
-		renamed := dir + FullName + base[len(entry):]
-		if st, err := os.Stat(renamed); err == nil && st.Mode().IsRegular() {
-			return renamed, nil
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, nil
 		}
 	}
-	return dir + FullName, nil
+	return paths[0], nil
+}
+
+// Siblings returns this executable's path and where the installed binary name may be beside
+// it, in the order to try: dir/name, then, for an executable installed under another name, the
+// same name with this build's name in it replaced by name (appnet-agent_VERSION_linux_ARCH
+// finds appnet-agent-full_VERSION_linux_ARCH and appnet-agent-supervisor_VERSION_linux_ARCH
+// beside it, appnet-agent-full_VERSION_linux_ARCH the supervisor's). os.Executable reads
+// /proc/self/exe, which the kernel gives with every symbolic link resolved, so a link to
+// appnet-agent finds its siblings next to the link's target.
+func Siblings(name string) (self string, paths []string, err error) {
+	self, err = os.Executable()
+	if err != nil {
+		return "", nil, errors.New("cannot find the agent's own executable: " + err.Error())
+	}
+	if self == "" || self[0] != '/' {
+		return "", nil, errors.New("the agent's own executable " + self + " is not an absolute path")
+	}
+	return self, siblingPaths(self, name), nil
+}
+
+// siblingPaths is Siblings' answer for the executable at the absolute path self.
+func siblingPaths(self, name string) []string {
+	dir, base := split(self)
+	paths := []string{dir + name}
+	for _, build := range []string{FullName, "appnet-agent"} { // the longer first: it contains the other
+		if i := index(base, build); i >= 0 {
+			if renamed := base[:i] + name + base[i+len(build):]; renamed != base && renamed != name {
+				paths = append(paths, dir+renamed)
+			}
+			break
+		}
+	}
+	return paths
 }
 
 // split is path's directory, with its trailing slash, and its last element.
@@ -149,6 +173,16 @@ func split(path string) (dir, base string) {
 		i--
 	}
 	return path[:i], path[i:]
+}
+
+// index is strings.Index, which this package may not import (package doc).
+func index(s, sub string) int {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return i
+		}
+	}
+	return -1
 }
 
 // Arrived removes Marker from the environment; the full build's main calls it first.

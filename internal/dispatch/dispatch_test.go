@@ -100,3 +100,28 @@ func TestUserInputVarsMatchEnvTags(t *testing.T) {
 		t.Errorf("variables tagged input:\"user\" in internal/env:\n  %v\nUserInputVars:\n  %v", tagged, want)
 	}
 }
+
+// TestSiblingPaths: a sibling is looked for under its own name, then under the release name of the executable
+// looking for it, whichever of the two builds that is.
+func TestSiblingPaths(t *testing.T) {
+	const sup = "appnet-agent-supervisor"
+	tests := []struct {
+		self, name string
+		want       []string
+	}{
+		{"/usr/bin/appnet-agent", FullName, []string{"/usr/bin/appnet-agent-full"}},
+		{"/usr/bin/appnet-agent", sup, []string{"/usr/bin/appnet-agent-supervisor"}},
+		{"/usr/bin/appnet-agent-full", sup, []string{"/usr/bin/appnet-agent-supervisor"}},
+		{"/opt/appnet-agent_v1.2.3_linux_amd64", FullName, []string{"/opt/appnet-agent-full", "/opt/appnet-agent-full_v1.2.3_linux_amd64"}},
+		{"/opt/appnet-agent_v1.2.3_linux_amd64", sup, []string{"/opt/appnet-agent-supervisor", "/opt/appnet-agent-supervisor_v1.2.3_linux_amd64"}},
+		// The full build under its release name (exec'd by the entry point for user input) finds the supervisor's.
+		{"/opt/appnet-agent-full_v1.2.3_linux_amd64", sup, []string{"/opt/appnet-agent-supervisor", "/opt/appnet-agent-supervisor_v1.2.3_linux_amd64"}},
+		{"/opt/my-appnet-agent", sup, []string{"/opt/appnet-agent-supervisor", "/opt/my-appnet-agent-supervisor"}},
+		{"/opt/agent", sup, []string{"/opt/appnet-agent-supervisor"}},
+	}
+	for _, tt := range tests {
+		if got := siblingPaths(tt.self, tt.name); !slices.Equal(got, tt.want) {
+			t.Errorf("siblingPaths(%q, %q) = %q, want %q", tt.self, tt.name, got, tt.want)
+		}
+	}
+}

@@ -15,24 +15,7 @@ import (
 
 // The entry point, appnet-agent, is the lean build; it execs appnet-agent-full, installed next to it, for user
 // input (internal/dispatch, docs/DESIGN.md). These tests run the binaries as installed (agentBin's directory holds
-// the three) and as installed without appnet-agent-full.
-
-// installWithoutFull copies appnet-agent and appnet-agent-supervisor, not appnet-agent-full, into a new
-// directory and returns the entry point's path there.
-func installWithoutFull(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, name := range []string{"appnet-agent", "appnet-agent-supervisor"} {
-		data, err := os.ReadFile(filepath.Join(filepath.Dir(agentBin), name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return filepath.Join(dir, "appnet-agent")
-}
+// the three) and as installed without appnet-agent-full (install).
 
 // serviceConnect is the Service Connect sidecar's environment (examples/service-connect.env, with Envoy's admin on
 // the test's TCP port instead of the fixed Unix socket).
@@ -54,7 +37,7 @@ func TestDefaultsRunInTheLeanBuild(t *testing.T) {
 	for _, mode := range []string{"App Mesh", "Service Connect"} {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
-			entry := installWithoutFull(t)
+			entry := install(t, t.TempDir(), "appnet-agent", "appnet-agent-supervisor") // no appnet-agent-full
 			a := newAgent(t)
 			if mode == "Service Connect" {
 				a.setenv(serviceConnect(a)...)
@@ -136,7 +119,7 @@ func TestUserInputWithoutFullBuild(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			entry := installWithoutFull(t)
+			entry := install(t, t.TempDir(), "appnet-agent", "appnet-agent-supervisor") // no appnet-agent-full
 			a := newAgent(t)
 			switch tc.variable {
 			case "ENVOY_RESOURCES_CONFIG_FILE":

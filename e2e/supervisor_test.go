@@ -61,7 +61,7 @@ func TestLongLivedProcessIsTheSupervisor(t *testing.T) {
 // the path it looked for, and supervises Envoy itself.
 func TestAgentWithoutSupervisor(t *testing.T) {
 	t.Parallel()
-	lone := copyAgent(t, t.TempDir())
+	lone := install(t, t.TempDir(), "appnet-agent")
 	a := newAgent(t)
 	a.prefix = []string{"/bin/sh", "-c", `exec "$0"`, lone} // the lone copy, in the agent's place
 	a.start()
@@ -80,7 +80,7 @@ func TestAgentWithoutSupervisor(t *testing.T) {
 func TestSupervisorThatCannotRun(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	lone := copyAgent(t, dir)
+	lone := install(t, dir, "appnet-agent")
 	if err := os.WriteFile(filepath.Join(dir, "appnet-agent-supervisor"), []byte("not a program\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -101,18 +101,20 @@ func TestSupervisorThatCannotRun(t *testing.T) {
 	checkDrainedOnce(a, a.stderr())
 }
 
-// copyAgent copies the agent binary, without its supervisor, into dir and returns its path.
-func copyAgent(t *testing.T, dir string) string {
+// install copies the installed binaries named (from agentBin's directory) into dir and returns the path of
+// appnet-agent there: an installation with the others missing.
+func install(t *testing.T, dir string, names ...string) string {
 	t.Helper()
-	lone := filepath.Join(dir, "appnet-agent")
-	data, err := os.ReadFile(agentBin)
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(agentBin), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := os.WriteFile(lone, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return lone
+	return filepath.Join(dir, "appnet-agent")
 }
 
 // stopLone checks that the agent's process still runs the agent binary at lone (sh exec'd it)

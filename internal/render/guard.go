@@ -190,44 +190,66 @@ func functionsUsed(set *template.Template) map[string]bool {
 
 // addIdentifiers adds the names called under n (its identifiers: functions and builtins) to used.
 func addIdentifiers(n parse.Node, used map[string]bool) {
+	inspect(n, func(n parse.Node) {
+		if id, ok := n.(*parse.IdentifierNode); ok {
+			used[id.Ident] = true
+		}
+	})
+}
+
+// inspect calls f for n and every node under it, in the order of the source text; nil lists and
+// pipelines (an absent else, a range without one) are skipped.
+func inspect(n parse.Node, f func(parse.Node)) {
 	switch n := n.(type) {
 	case *parse.ListNode:
-		if n != nil {
-			for _, c := range n.Nodes {
-				addIdentifiers(c, used)
-			}
+		if n == nil {
+			return
+		}
+		f(n)
+		for _, c := range n.Nodes {
+			inspect(c, f)
+		}
+	case *parse.PipeNode:
+		if n == nil {
+			return
+		}
+		f(n)
+		for _, c := range n.Cmds {
+			inspect(c, f)
 		}
 	case *parse.ActionNode:
-		addIdentifiers(n.Pipe, used)
-	case *parse.PipeNode:
-		if n != nil {
-			for _, c := range n.Cmds {
-				addIdentifiers(c, used)
-			}
-		}
+		f(n)
+		inspect(n.Pipe, f)
 	case *parse.CommandNode:
+		f(n)
 		for _, a := range n.Args {
-			addIdentifiers(a, used)
+			inspect(a, f)
 		}
-	case *parse.IdentifierNode:
-		used[n.Ident] = true
 	case *parse.ChainNode:
-		addIdentifiers(n.Node, used)
+		f(n)
+		inspect(n.Node, f)
 	case *parse.RangeNode:
-		addBranchIdentifiers(&n.BranchNode, used)
+		f(n)
+		inspectBranch(&n.BranchNode, f)
 	case *parse.IfNode:
-		addBranchIdentifiers(&n.BranchNode, used)
+		f(n)
+		inspectBranch(&n.BranchNode, f)
 	case *parse.WithNode:
-		addBranchIdentifiers(&n.BranchNode, used)
+		f(n)
+		inspectBranch(&n.BranchNode, f)
 	case *parse.TemplateNode:
-		addIdentifiers(n.Pipe, used)
+		f(n)
+		inspect(n.Pipe, f)
+	case nil:
+	default:
+		f(n)
 	}
 }
 
-func addBranchIdentifiers(n *parse.BranchNode, used map[string]bool) {
-	addIdentifiers(n.Pipe, used)
-	addIdentifiers(n.List, used)
-	addIdentifiers(n.ElseList, used)
+func inspectBranch(n *parse.BranchNode, f func(parse.Node)) {
+	inspect(n.Pipe, f)
+	inspect(n.List, f)
+	inspect(n.ElseList, f)
 }
 
 // errorType is the type of error, for the functions that return one.

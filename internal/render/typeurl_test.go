@@ -38,36 +38,8 @@ func templateTypeURLs(name, text string) (literal []protoreflect.FullName, compu
 	report := func(pos int, format string, args ...any) {
 		computed = append(computed, fmt.Sprintf("%s:%d: ", name, 1+strings.Count(text[:pos], "\n"))+fmt.Sprintf(format, args...))
 	}
-	var walk func(n parse.Node)
-	branch := func(b *parse.BranchNode) {
-		for _, c := range []parse.Node{b.Pipe, b.List, b.ElseList} {
-			walk(c)
-		}
-	}
-	walk = func(n parse.Node) {
+	visit := func(n parse.Node) {
 		switch n := n.(type) {
-		case *parse.ListNode:
-			for i := 0; n != nil && i < len(n.Nodes); i++ {
-				walk(n.Nodes[i])
-			}
-		case *parse.PipeNode:
-			for i := 0; n != nil && i < len(n.Cmds); i++ {
-				walk(n.Cmds[i])
-			}
-		case *parse.IfNode:
-			branch(&n.BranchNode)
-		case *parse.RangeNode:
-			branch(&n.BranchNode)
-		case *parse.WithNode:
-			branch(&n.BranchNode)
-		case *parse.ActionNode:
-			walk(n.Pipe)
-		case *parse.TemplateNode:
-			walk(n.Pipe)
-		case *parse.CommandNode:
-			for _, a := range n.Args {
-				walk(a)
-			}
 		case *parse.StringNode:
 			if typeURLKey.MatchString(n.Text+":") || strings.Contains(n.Text, "type.googleapis.com/") {
 				report(int(n.Pos), "an action spells a type URL or its key (%s): write it literally in the text", n.Quoted)
@@ -94,7 +66,7 @@ func templateTypeURLs(name, text string) (literal []protoreflect.FullName, compu
 		}
 	}
 	for _, t := range trees {
-		walk(t.Root)
+		inspect(t.Root, visit)
 	}
 	return literal, computed, nil
 }

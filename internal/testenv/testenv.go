@@ -79,9 +79,6 @@ func Build(name, pkg string, flags ...string) (string, error) {
 			b.err = err
 			return
 		}
-		if b.path, b.err = buildInto(filepath.Join(dir, name), pkg, flags); b.err != nil {
-			return
-		}
 		b.path, b.err = buildSet(dir, name, pkg, flags)
 	})
 	return b.path, b.err

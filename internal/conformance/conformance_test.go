@@ -28,6 +28,7 @@ const (
 var (
 	agentBin string
 	buildErr error
+	binDir   string // where TestMain builds; removed when the tests end
 )
 
 func TestMain(m *testing.M) {
@@ -41,6 +42,7 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	binDir = dir
 	agentBin = filepath.Join(dir, "appnet-agent")
 	buildErr = buildAgent(agentBin)
 	return m.Run()

@@ -4,20 +4,31 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/appnet/appnet-agent/internal/dispatch"
 )
 
-// buildLean builds the lean agent (build tag appnet_lean) into dir as appnet-agent.
-func buildLean(t *testing.T, dir string) string {
+// leanBuild builds the lean agent (build tag appnet_lean) once for both tests below.
+var leanBuild = sync.OnceValues(func() (string, error) {
+	lean := filepath.Join(binDir, "appnet-agent-lean")
+	return lean, buildAgent(lean, "-tags", "appnet_lean")
+})
+
+// installLean links the lean agent into dir as appnet-agent and returns its path there.
+func installLean(t *testing.T, dir string) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a second agent")
 	}
-	lean := filepath.Join(dir, "appnet-agent")
-	if err := buildAgent(lean, "-tags", "appnet_lean"); err != nil {
+	built, err := leanBuild()
+	if err != nil {
 		t.Fatalf("building the lean agent: %v", err)
+	}
+	lean := filepath.Join(dir, "appnet-agent")
+	if err := os.Link(built, lean); err != nil {
+		t.Fatal(err)
 	}
 	return lean
 }
@@ -25,7 +36,7 @@ func buildLean(t *testing.T, dir string) string {
 // TestLeanConformance: the lean build, alone (nothing to exec), renders every case without user input exactly as
 // the full build's expectations say — the same bootstrap, or the same error and exit code.
 func TestLeanConformance(t *testing.T) {
-	lean := buildLean(t, t.TempDir())
+	lean := installLean(t, t.TempDir())
 	runCorpus(t, lean, func(cf *caseFile) string {
 		for _, v := range cf.Vars {
 			if v.Value != "" && slices.Contains(dispatch.UserInputVars, v.Key) {
@@ -43,7 +54,7 @@ func TestInstalledConformance(t *testing.T) {
 		t.Fatalf("building the agent: %v", buildErr)
 	}
 	dir := t.TempDir()
-	lean := buildLean(t, dir)
+	lean := installLean(t, dir)
 	if err := os.Link(agentBin, filepath.Join(dir, dispatch.FullName)); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func run(t *testing.T, bin string, env []string, args ...string) (pid, code int,
 	cmd := exec.Command(bin, args...)
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if !strings.Contains(strings.Join(dispatch.UserInputVars, " "), name) && name != dispatch.Marker && name != "GODEBUG" {
+		if !slices.Contains(dispatch.UserInputVars, name) && name != dispatch.Marker && name != "GODEBUG" {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}

@@ -178,16 +178,38 @@ func Standin(tb testing.TB) string {
 	return path
 }
 
-// FreePort returns a loopback TCP port that was free a moment ago. Linux hands out
-// ephemeral ports in a scattered order, so parallel tests do not collide in practice.
+// handedOut are the ports FreePort has returned in this process.
+var handedOut struct {
+	mu    sync.Mutex
+	ports map[int]bool
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago and that no earlier call in
+// this test process returned: the kernel may hand the same ephemeral port out again as soon as
+// it is closed, and two ports one test asks for (the agent's API and an Envoy listener, say)
+// must differ. Linux hands out ephemeral ports in a scattered order, so tests in other
+// processes do not collide in practice.
 func FreePort(tb testing.TB) int {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
+	handedOut.mu.Lock()
+	defer handedOut.mu.Unlock()
+	if handedOut.ports == nil {
+		handedOut.ports = map[int]bool{}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
+	}
+	tb.Fatal("FreePort: 100 ports in a row were handed out before")
+	return 0
 }
 
 // SafeBuffer collects a process's output; it is safe for concurrent writers and readers.

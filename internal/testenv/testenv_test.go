@@ -39,3 +39,17 @@ func TestNotImportedByProductionCode(t *testing.T) {
 		}
 	}
 }
+
+// TestFreePortNeverRepeats: ports FreePort returns in one process all differ; the kernel alone repeats one within
+// a few hundred draws (a birthday among ~14,000 ports of one parity), which once gave an agent's API and an Envoy
+// listener of the same test the same port.
+func TestFreePortNeverRepeats(t *testing.T) {
+	seen := map[int]bool{}
+	for range 300 {
+		p := FreePort(t)
+		if seen[p] {
+			t.Fatalf("FreePort returned %d twice", p)
+		}
+		seen[p] = true
+	}
+}

@@ -5,7 +5,8 @@
 //
 // It is built twice: with the tag appnet_lean as appnet-agent, the entry point, whose first
 // package initialisation (internal/dispatch) execs the other build, appnet-agent-full, for
-// user input and most subcommands; and without it as appnet-agent-full.
+// user input and most subcommands; and without it as appnet-agent-full. internal/prefault is
+// linked for its package initialisation alone.
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"github.com/appnet/appnet-agent/internal/cli"
 	"github.com/appnet/appnet-agent/internal/dispatch"
 	"github.com/appnet/appnet-agent/internal/earlysignal"
+	_ "github.com/appnet/appnet-agent/internal/prefault" // its init: the render's first heap pages, early
 )
 
 func main() {

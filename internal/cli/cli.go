@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/appnet/appnet-agent/internal/agentrun"
+	"github.com/appnet/appnet-agent/internal/dispatch"
 	"github.com/appnet/appnet-agent/internal/startup"
 	"github.com/appnet/appnet-agent/internal/validate"
 )
@@ -92,7 +93,7 @@ func Main(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 	cmd := lookup(args)
 	switch {
 	case cmd == nil:
-		if rendersFirst(args) {
+		if dispatch.Renders(args) {
 			// The decoder's one-time set-up (validate.WarmDecoder) starts here, beside the
 			// configuration's load and the log's set-up, ~1.5 ms before the render would start it.
 			warmed := validate.WarmDecoder()
@@ -108,17 +109,6 @@ func Main(args []string, sigs chan os.Signal, stdout, stderr io.Writer) int {
 		startup.Done()
 	}
 	return cmd.run(args[1:], stdout, stderr)
-}
-
-// rendersFirst tells, from run's arguments, whether it will render a bootstrap: not for the
-// readiness probe (it runs every few seconds and renders nothing) nor for help. It only decides
-// whether to start work early; a wrong guess costs that work or its head start, nothing else.
-func rendersFirst(args []string) bool {
-	return !slices.ContainsFunc(args, func(a string) bool {
-		name := strings.TrimLeft(a, "-")
-		name, _, _ = strings.Cut(name, "=")
-		return name == "envoyReadiness" || name == "h" || name == "help"
-	})
 }
 
 // cmdHelp prints the overview of every command, or with an argument that command's help.

@@ -127,26 +127,6 @@ func TestVersionFlag(t *testing.T) {
 	}
 }
 
-// Only a run that renders gets the decoder's set-up started early.
-func TestRendersFirst(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want bool
-	}{
-		{nil, true},
-		{[]string{"-logLevel", "debug"}, true},
-		{[]string{"--envoyConfigPath=/tmp/b.yaml"}, true},
-		{[]string{"-envoyReadiness"}, false},
-		{[]string{"--envoyReadiness=true"}, false},
-		{[]string{"-h"}, false},
-		{[]string{"--help"}, false},
-	} {
-		if got := rendersFirst(tc.args); got != tc.want {
-			t.Errorf("rendersFirst(%q) = %v, want %v", tc.args, got, tc.want)
-		}
-	}
-}
-
 // TestLeanCommandsAreCommands: every name internal/dispatch lets the lean build serve is a
 // subcommand or alias of this table, and none of them validates configuration the agent did
 // not write (validate, golden, the config-dump redaction), which only the full build can.

@@ -90,6 +90,29 @@ func NeedsFull(args []string, getenv func(string) string, stat func(string) (fs.
 	return ""
 }
 
+// Renders tells, from the invocation args (os.Args[1:]), whether this process will render a
+// bootstrap: run (no subcommand) except the readiness probe (it runs every few seconds and
+// renders nothing) and help, or the render command except its help. It only decides whether
+// to start the render's set-up early (internal/prefault, internal/cli); a wrong guess costs
+// that work or its head start, nothing else.
+func Renders(args []string) bool {
+	if len(args) > 0 && !isFlag(args[0]) {
+		if args[0] != "render" {
+			return false
+		}
+		args = args[1:]
+	}
+	for _, a := range args {
+		if isFlag(a) {
+			switch flagName(a) {
+			case "envoyReadiness", "h", "help":
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func isFlag(arg string) bool { return len(arg) > 0 && arg[0] == '-' }
 
 // flagName is the name of the flag arg, as the flag package reads it: one or two dashes, then

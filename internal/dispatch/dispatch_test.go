@@ -125,3 +125,31 @@ func TestSiblingPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestRenders: only a run or render that will render a bootstrap starts its set-up early.
+func TestRenders(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"-logLevel", "debug"}, true},
+		{[]string{"--envoyConfigPath=/tmp/b.yaml"}, true},
+		{[]string{"-envoyReadiness"}, false},
+		{[]string{"--envoyReadiness=true"}, false},
+		{[]string{"-logLevel", "info", "-envoyReadiness"}, false},
+		{[]string{"-h"}, false},
+		{[]string{"--help"}, false},
+		{[]string{"render"}, true},
+		{[]string{"render", "-o", "b.yaml", "--format=json"}, true},
+		{[]string{"render", "--help"}, false},
+		{[]string{"validate", "b.yaml"}, false},
+		{[]string{"version"}, false},
+		{[]string{"wait"}, false},
+		{[]string{"help", "render"}, false},
+	} {
+		if got := Renders(tc.args); got != tc.want {
+			t.Errorf("Renders(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}

@@ -114,6 +114,29 @@ func TestLeanExecsFullBeforeTheEnvoyAPI(t *testing.T) {
 	t.Logf("%d package inits before the exec", inits)
 }
 
+// TestPrefaultInitialisesBeforeTheEnvoyAPI: internal/prefault's init, which prepares the heap for what the package
+// initialisation allocates, runs before the first protobuf or Envoy API package is initialised; else it would come
+// after the allocations it is for.
+func TestPrefaultInitialisesBeforeTheEnvoyAPI(t *testing.T) {
+	dir := install(t, "")
+	_, _, _, stderr := run(t, filepath.Join(dir, "appnet-agent"), []string{"GODEBUG=inittrace=1"}, "render")
+	prefault, api := -1, -1
+	for i, line := range strings.Split(stderr, "\n") {
+		switch {
+		case strings.HasPrefix(line, "init github.com/appnet/appnet-agent/internal/prefault "):
+			prefault = i
+		case api < 0 && (strings.HasPrefix(line, "init google.golang.org/protobuf/") || strings.HasPrefix(line, "init github.com/envoyproxy/")):
+			api = i
+		}
+	}
+	if prefault < 0 || api < 0 {
+		t.Fatalf("the init trace lacks internal/prefault (%d) or the Envoy API (%d):\n%s", prefault, api, stderr)
+	}
+	if prefault > api {
+		t.Errorf("internal/prefault initialises after the Envoy API's first package (line %d > %d):\n%s", prefault, api, stderr)
+	}
+}
+
 // TestLeanServesRunWithoutUserInput: the readiness probe and version run in the lean build itself.
 func TestLeanServesRunWithoutUserInput(t *testing.T) {
 	dir := install(t, fakeFull)

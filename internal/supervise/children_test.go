@@ -96,3 +96,20 @@ func BenchmarkFindStrays(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkKillStraysWhenThereAreNone is the strays check of every restart after Envoy's usual exit: the agent's
+// only child is the exited Envoy (here: a zombie child of this process, which is tracked by a pidfd).
+func BenchmarkKillStraysWhenThereAreNone(b *testing.B) {
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	waitExitedNoReap(cmd.Process.Pid)
+	defer func() { _ = cmd.Wait() }()
+	r := &Reaper{owned: map[int]bool{}}
+	for b.Loop() {
+		if n := r.killStrays(cmd.Process.Pid); n != 0 {
+			b.Fatalf("killed %d", n)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"os"
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,26 +29,35 @@ const (
 // have passed, and returns how many it killed. envoyPid, which must be exited but not yet
 // reaped, proves that pidfds are tracked: if this process holds none for it, nothing is
 // killed.
+//
+// The pidfds are read only when the agent has a child that no start registered: after
+// Envoy's usual exit there is none, and the restart does not wait for a read of every
+// descriptor (issue 19: ~0.4 ms of a 4 ms restart here).
 func (r *Reaper) killStrays(envoyPid int) int {
 	if r == nil {
 		return 0
 	}
 	r.mu.Lock() // no start may register a child meanwhile
 	defer r.mu.Unlock()
-	if !heldPidfds()[envoyPid] {
-		return 0
-	}
 	self := os.Getpid()
 	killed := map[int]bool{} // a killed process may still show for a moment while it exits
-	for range strayRounds {
+	for round := range strayRounds {
 		parents := family(self)
-		held := heldPidfds()
-		var strays []int
+		var unregistered []int
 		for pid, ppid := range parents {
-			if ppid == self && pid != envoyPid && !r.owned[pid] && !held[pid] {
-				strays = append(strays, pid)
+			if ppid == self && pid != envoyPid && !r.owned[pid] {
+				unregistered = append(unregistered, pid)
 			}
 		}
+		if len(unregistered) == 0 {
+			break
+		}
+		// Read after the children: a child os/exec started meanwhile has its pidfd by now.
+		held := heldPidfds()
+		if round == 0 && !held[envoyPid] {
+			return 0
+		}
+		strays := slices.DeleteFunc(unregistered, func(pid int) bool { return held[pid] })
 		if len(strays) == 0 {
 			break
 		}

@@ -3,8 +3,10 @@
 package prefault
 
 import (
+	"errors"
 	"os"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/appnet/appnet-agent/internal/dispatch"
@@ -24,7 +26,47 @@ var probe *[64]byte
 
 func init() {
 	if dispatch.Renders(os.Args[1:]) {
-		go populate(advise()) // advise now, before the next allocations; populate on another thread
+		from, end := advise() // now, before the next allocations
+		go prepare(from, end) // on another thread
+	}
+}
+
+// nextChunkWait bounds how long prepare waits for the heap to reach its next chunk, and
+// nextChunkPoll is how often it looks. The render reaches it in about half of the starts (the
+// heap's base is random within its first chunk), some 10–25 ms after this package's init on a
+// 2-core machine; a heap that never gets there (or grows elsewhere, in a new arena) costs the
+// wait's polls, on another thread.
+const (
+	nextChunkWait = 50 * time.Millisecond
+	nextChunkPoll = 200 * time.Microsecond
+)
+
+// prepare faults in the rest of the chunk the runtime allocates from, [from, end), then the next
+// chunk as soon as the runtime maps it.
+func prepare(from, end uintptr) {
+	if errors.Is(populate(from, end), syscall.EINVAL) {
+		return // no MADV_POPULATE_WRITE before Linux 5.14: nothing to wait for either
+	}
+	awaitChunk(end, nextChunkWait, nextChunkPoll)
+}
+
+// awaitChunk prepares the heap chunk at addr once the runtime has mapped it read-write (it does
+// so, replacing its reservation, when the chunk below is full): huge pages are asked for again
+// each time (a new mapping does not keep the advice), and the chunk is faulted in once a write
+// to its first page no longer fails. It gives up after wait, and says whether it got there.
+func awaitChunk(addr uintptr, wait, poll time.Duration) bool {
+	page := uintptr(os.Getpagesize())
+	deadline := time.Now().Add(wait)
+	for {
+		_ = madvise(addr, heapChunk, syscall.MADV_HUGEPAGE)
+		if populate(addr, addr+page) == nil {
+			_ = populate(addr+page, addr+heapChunk)
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(poll)
 	}
 }
 
@@ -39,7 +81,7 @@ func advise() (from, end uintptr) {
 	return at &^ (page - 1), base + heapChunk
 }
 
-// populate faults in [from, end) writable, as the runtime's next allocations would, one by one.
+// populate faults in [from, end) writable, as the runtime's next allocations would, page by page.
 func populate(from, end uintptr) error {
 	return madvise(from, end-from, madvPopulateWrite)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -133,4 +134,71 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// reserve maps n bytes with no access, aligned to heapChunk, as the runtime reserves its heap arenas; the
+// mapping is removed when the test ends.
+func reserve(t *testing.T, n uintptr) uintptr {
+	t.Helper()
+	addr, _, errno := syscall.Syscall6(syscall.SYS_MMAP, 0, n+heapChunk, syscall.PROT_NONE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS, ^uintptr(0), 0)
+	if errno != 0 {
+		t.Fatalf("mmap: %v", errno)
+	}
+	t.Cleanup(func() { _, _, _ = syscall.Syscall(syscall.SYS_MUNMAP, addr, n+heapChunk, 0) })
+	return (addr + heapChunk - 1) &^ (heapChunk - 1)
+}
+
+// commit maps [addr, addr+n) read-write over the reservation, as the runtime's sysMap does when the heap grows.
+func commit(t *testing.T, addr, n uintptr) {
+	t.Helper()
+	_, _, errno := syscall.Syscall6(syscall.SYS_MMAP, addr, n, syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_FIXED, ^uintptr(0), 0)
+	if errno != 0 {
+		t.Fatalf("mmap: %v", errno)
+	}
+}
+
+// TestAwaitChunkPreparesTheChunkOnceMapped: a chunk still reserved is waited for; once mapped read-write it is
+// faulted in (and marked for huge pages where they are on), within the wait.
+func TestAwaitChunkPreparesTheChunkOnceMapped(t *testing.T) {
+	if err := populate(0, 0); errors.Is(err, syscall.EINVAL) {
+		t.Skip("MADV_POPULATE_WRITE is not supported here (Linux before 5.14)")
+	}
+	chunk := reserve(t, 2*heapChunk)
+	done := make(chan bool)
+	go func() { done <- awaitChunk(chunk, 10*time.Second, time.Millisecond) }()
+	time.Sleep(20 * time.Millisecond) // several polls while it is reserved
+	select {
+	case <-done:
+		t.Fatal("awaitChunk returned while the chunk was only reserved")
+	default:
+	}
+	commit(t, chunk, heapChunk)
+	if !<-done {
+		t.Fatal("awaitChunk gave up on a chunk mapped within its wait")
+	}
+	m := containing(t, chunk)
+	if m.rss < heapChunk {
+		t.Errorf("resident %d bytes of the prepared chunk's mapping, want %d", m.rss, heapChunk)
+	}
+	thp, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/enabled")
+	if len(thp) > 0 && !strings.Contains(string(thp), "[never]") && !contains(m.flags, "hg") {
+		t.Errorf("the prepared chunk is not marked for huge pages: flags %v", m.flags)
+	}
+}
+
+// TestAwaitChunkGivesUp: a chunk the heap never reaches is given up after the wait, untouched.
+func TestAwaitChunkGivesUp(t *testing.T) {
+	chunk := reserve(t, heapChunk)
+	start := time.Now()
+	if awaitChunk(chunk, 30*time.Millisecond, time.Millisecond) {
+		t.Fatal("awaitChunk prepared a chunk that is only reserved")
+	}
+	if d := time.Since(start); d < 30*time.Millisecond {
+		t.Errorf("gave up after %v, before its wait of 30ms", d)
+	}
+	if m := containing(t, chunk); m.rss != 0 || strings.Contains(m.perms, "w") {
+		t.Errorf("the reserved chunk changed: %s, %d bytes resident", m.perms, m.rss)
+	}
 }

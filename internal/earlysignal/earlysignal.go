@@ -4,9 +4,9 @@
 // to kill the agent with 143 instead of starting its clean shutdown.
 //
 // Go initialises, at each step, the first package in import-path order whose imports are all
-// initialised (Go spec, "Package initialization"). This package imports only os, os/signal
-// and syscall, which the runtime's own packages bring up within the first few hundred
-// microseconds, so it is initialised among the first of the program's packages; main imports
+// initialised (Go spec, "Package initialization"). This package imports only os, os/signal,
+// syscall and dispatch (which imports no more than os needs), brought up within the first few
+// milliseconds, so it is initialised among the first of the program's packages; main imports
 // it so that it is linked in. What remains (docs/OPERATIONS.md, "Shutdown and drain"; docs/DESIGN.md): the process's
 // and the runtime's start and the standard library packages initialised before os/signal, a
 // few milliseconds, during which a signal still has its default action.
@@ -14,12 +14,20 @@
 // main then calls ForRun for the run command, which keeps the subscriptions, or Release for
 // every other subcommand, which restores the default actions (a CLI killed by SIGTERM or
 // SIGPIPE behaves as one) and re-raises any signal that arrived meanwhile.
+//
+// A run that starts Envoy also gets the orphan reaper's SIGCHLD subscribed here (Children).
+// Each subscription waits for the runtime's signal thread to acknowledge it; here that thread
+// has just started, while at the reaper's start, some 15 ms later, it sleeps and must be woken
+// first: 0.2–4 ms on the 2-core virtual machine measured (docs/DESIGN.md), on the way to
+// Envoy's start.
 package earlysignal
 
 import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/appnet/appnet-agent/internal/dispatch"
 )
 
 // Shutdown are the signals that request the graceful shutdown (R3).
@@ -33,13 +41,31 @@ var (
 	// runtime would otherwise die of the SIGPIPE). Signal delivery never blocks on a full
 	// channel.
 	brokenPipe = make(chan os.Signal, 1)
+	// children receives SIGCHLD for the orphan reaper, subscribed only for a run that starts
+	// Envoy (runsEnvoy); nil otherwise.
+	children chan os.Signal
 )
 
 func init() {
 	signal.Notify(shutdown, Shutdown...)
 	signal.Notify(hangup, syscall.SIGHUP)
 	signal.Notify(brokenPipe, syscall.SIGPIPE)
+	if runsEnvoy(os.Args[1:]) {
+		children = make(chan os.Signal, 1)
+		signal.Notify(children, syscall.SIGCHLD)
+	}
 }
+
+// runsEnvoy tells whether args (os.Args[1:]) are a run that renders and starts Envoy: no
+// subcommand, not the readiness probe nor help (dispatch.Renders).
+func runsEnvoy(args []string) bool {
+	return (len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-') && dispatch.Renders(args)
+}
+
+// Children is the channel SIGCHLD has been delivered to since package initialisation, for the
+// orphan reaper (supervise.NewReaper), or nil when this invocation does not start Envoy (the
+// reaper then subscribes itself). The caller owns the subscription (signal.Stop ends it).
+func Children() chan os.Signal { return children }
 
 // ForRun hands the run command its shutdown signals, subscribed since package
 // initialisation, including any that already arrived. SIGHUP is ignored from now on: it
@@ -56,6 +82,9 @@ func ForRun() chan os.Signal {
 // other than run, and re-raises one that arrived before (it then acts as it would have).
 func Release() {
 	signal.Reset(append([]os.Signal{syscall.SIGHUP, syscall.SIGPIPE}, Shutdown...)...)
+	if children != nil {
+		signal.Stop(children) // SIGCHLD's default is to be ignored, as before the subscription
+	}
 	for _, ch := range []chan os.Signal{shutdown, hangup} {
 		select {
 		case sig := <-ch:

@@ -79,3 +79,45 @@ func TestRunSurvivesBrokenStdout(t *testing.T) {
 		t.Errorf("helper: %v (%v), want exit 0 after a failed write", err, cmd.ProcessState)
 	}
 }
+
+func TestRunsEnvoy(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{nil, true},
+		{[]string{"-logLevel", "debug"}, true},
+		{[]string{"-envoyReadiness"}, false},
+		{[]string{"--help"}, false},
+		{[]string{"render"}, false},
+		{[]string{"version"}, false},
+		{[]string{"wait"}, false},
+	} {
+		if got := runsEnvoy(tc.args); got != tc.want {
+			t.Errorf("runsEnvoy(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestChildrenGetsSIGCHLD: this test binary runs with flags only, as the agent's run does, so SIGCHLD has been
+// subscribed since its package initialisation, for the orphan reaper to take over.
+func TestChildrenGetsSIGCHLD(t *testing.T) {
+	ch := Children()
+	if ch == nil {
+		t.Fatalf("no SIGCHLD subscription for the arguments %q", os.Args[1:])
+	}
+	for len(ch) > 0 {
+		<-ch
+	}
+	if err := exec.Command("true").Run(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case sig := <-ch:
+		if sig != syscall.SIGCHLD {
+			t.Errorf("got %v, want SIGCHLD", sig)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no SIGCHLD")
+	}
+}

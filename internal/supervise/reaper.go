@@ -64,11 +64,12 @@ const (
 )
 
 // NewReaper prepares reaping orphans: unless the agent is PID 1 it makes the agent a child
-// subreaper, and it subscribes to SIGCHLD, so call it before any child exists. If becoming a
-// subreaper fails it returns the error and no Reaper (log it and go on: only orphan reaping is
-// lost). The reaping itself is Part, which the agent runs with its other long-running parts;
-// call Stop after that part has ended.
-func NewReaper(log hclog.Logger) (*Reaper, error) {
+// subreaper, and it subscribes to SIGCHLD, so call it before any child exists. sigchld, when
+// not nil, is a channel SIGCHLD is delivered to already (earlysignal.Children), which the
+// Reaper takes over instead of subscribing. If becoming a subreaper fails it returns the error
+// and no Reaper (log it and go on: only orphan reaping is lost). The reaping itself is Part,
+// which the agent runs with its other long-running parts; call Stop after that part has ended.
+func NewReaper(log hclog.Logger, sigchld chan os.Signal) (*Reaper, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -85,7 +86,11 @@ func NewReaper(log hclog.Logger) (*Reaper, error) {
 		r.subreaper = true
 	}
 	// Subscribe before the first pass: a child exiting in between still sends a SIGCHLD.
-	signal.Notify(r.sigs, syscall.SIGCHLD)
+	if sigchld != nil {
+		r.sigs = sigchld
+	} else {
+		signal.Notify(r.sigs, syscall.SIGCHLD)
+	}
 	return r, nil
 }
 

@@ -37,13 +37,19 @@ func TestForRunQueuesShutdownSignals(t *testing.T) {
 	if err := syscall.Kill(os.Getpid(), syscall.SIGQUIT); err != nil {
 		t.Fatal(err)
 	}
+	receive(t, ch, syscall.SIGQUIT)
+}
+
+// receive waits for want on ch.
+func receive(t *testing.T, ch chan os.Signal, want os.Signal) {
+	t.Helper()
 	select {
 	case sig := <-ch:
-		if sig != syscall.SIGQUIT {
-			t.Errorf("got %v", sig)
+		if sig != want {
+			t.Errorf("got %v, want %v", sig, want)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("no signal")
+		t.Fatalf("no %v", want)
 	}
 }
 
@@ -112,12 +118,5 @@ func TestChildrenGetsSIGCHLD(t *testing.T) {
 	if err := exec.Command("true").Run(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case sig := <-ch:
-		if sig != syscall.SIGCHLD {
-			t.Errorf("got %v, want SIGCHLD", sig)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no SIGCHLD")
-	}
+	receive(t, ch, syscall.SIGCHLD)
 }

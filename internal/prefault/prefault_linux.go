@@ -54,6 +54,9 @@ func prepare(from, end uintptr) {
 // so, replacing its reservation, when the chunk below is full): huge pages are asked for again
 // each time (a new mapping does not keep the advice), and the chunk is faulted in once a write
 // to its first page no longer fails. It gives up after wait, and says whether it got there.
+// When the current chunk ends its arena, addr is where the runtime puts the next arena, or
+// nothing; were it another mapping, the cost would be at most one chunk of it faulted in, in a
+// process that lives for the start.
 func awaitChunk(addr uintptr, wait, poll time.Duration) bool {
 	page := uintptr(os.Getpagesize())
 	deadline := time.Now().Add(wait)

@@ -146,12 +146,7 @@ func watchSocket(ctx context.Context, ln net.Listener) <-chan error {
 // listenScrape binds the read-only scrape listener (APPNET_AGENT_SCRAPE_BIND_ADDRESS and
 // APPNET_AGENT_SCRAPE_PORT).
 func listenScrape(host string, port uint16) (net.Listener, error) {
-	addr := net.JoinHostPort(host, fmt.Sprint(port))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("APPNET_AGENT_SCRAPE_BIND_ADDRESS/APPNET_AGENT_SCRAPE_PORT: cannot listen on %s: %w", addr, err)
-	}
-	return ln, nil
+	return bindTCP(host, port, "APPNET_AGENT_SCRAPE_BIND_ADDRESS/APPNET_AGENT_SCRAPE_PORT")
 }
 
 type scrapeListenerKey struct{}

@@ -209,17 +209,23 @@ func newHTTPServer(h http.Handler, log hclog.Logger) *http.Server {
 	}
 }
 
-// listenTCP binds host:port (host an IP literal without brackets), over plain TCP: Multipath
-// TCP, Go's default for listeners since 1.24, brings nothing to a management port, and its
-// availability probe (an MPTCP socket, and binds on ::1 and ::ffff:127.0.0.1 to learn the IP
-// stack) cost the start ~0.3 ms before Envoy's (issue 19).
+// listenTCP binds the management API's listener (APPNET_AGENT_HTTP_BIND_ADDRESS and
+// APPNET_AGENT_HTTP_PORT; host an IP literal without brackets).
 func listenTCP(host string, port uint16) (net.Listener, error) {
+	return bindTCP(host, port, "APPNET_AGENT_HTTP_BIND_ADDRESS/APPNET_AGENT_HTTP_PORT")
+}
+
+// bindTCP binds host:port over plain TCP; vars names the variables that set it, for the error.
+// Multipath TCP, Go's default for listeners since 1.24, brings nothing to a management port, and
+// its availability probe (an MPTCP socket, and binds on ::1 and ::ffff:127.0.0.1 to learn the IP
+// stack) cost the start ~0.3 ms before Envoy's (issue 19).
+func bindTCP(host string, port uint16, vars string) (net.Listener, error) {
 	addr := net.JoinHostPort(host, fmt.Sprint(port))
 	var lc net.ListenConfig
 	lc.SetMultipathTCP(false)
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("APPNET_AGENT_HTTP_BIND_ADDRESS/APPNET_AGENT_HTTP_PORT: cannot listen on %s: %w", addr, err)
+		return nil, fmt.Errorf("%s: cannot listen on %s: %w", vars, addr, err)
 	}
 	return ln, nil
 }

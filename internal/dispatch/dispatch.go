@@ -113,6 +113,12 @@ func Renders(args []string) bool {
 	return true
 }
 
+// StartsEnvoy tells whether args (os.Args[1:]) are a run that will start Envoy: Renders, with
+// no subcommand (render prints the bootstrap and starts nothing).
+func StartsEnvoy(args []string) bool {
+	return (len(args) == 0 || isFlag(args[0])) && Renders(args)
+}
+
 func isFlag(arg string) bool { return len(arg) > 0 && arg[0] == '-' }
 
 // flagName is the name of the flag arg, as the flag package reads it: one or two dashes, then

@@ -126,30 +126,34 @@ func TestSiblingPaths(t *testing.T) {
 	}
 }
 
-// TestRenders: only a run or render that will render a bootstrap starts its set-up early.
+// TestRenders: only a run or render that will render a bootstrap starts its set-up early, and only a run starts
+// Envoy.
 func TestRenders(t *testing.T) {
 	for _, tc := range []struct {
-		args []string
-		want bool
+		args                 []string
+		renders, startsEnvoy bool
 	}{
-		{nil, true},
-		{[]string{"-logLevel", "debug"}, true},
-		{[]string{"--envoyConfigPath=/tmp/b.yaml"}, true},
-		{[]string{"-envoyReadiness"}, false},
-		{[]string{"--envoyReadiness=true"}, false},
-		{[]string{"-logLevel", "info", "-envoyReadiness"}, false},
-		{[]string{"-h"}, false},
-		{[]string{"--help"}, false},
-		{[]string{"render"}, true},
-		{[]string{"render", "-o", "b.yaml", "--format=json"}, true},
-		{[]string{"render", "--help"}, false},
-		{[]string{"validate", "b.yaml"}, false},
-		{[]string{"version"}, false},
-		{[]string{"wait"}, false},
-		{[]string{"help", "render"}, false},
+		{nil, true, true},
+		{[]string{"-logLevel", "debug"}, true, true},
+		{[]string{"--envoyConfigPath=/tmp/b.yaml"}, true, true},
+		{[]string{"-envoyReadiness"}, false, false},
+		{[]string{"--envoyReadiness=true"}, false, false},
+		{[]string{"-logLevel", "info", "-envoyReadiness"}, false, false},
+		{[]string{"-h"}, false, false},
+		{[]string{"--help"}, false, false},
+		{[]string{"render"}, true, false},
+		{[]string{"render", "-o", "b.yaml", "--format=json"}, true, false},
+		{[]string{"render", "--help"}, false, false},
+		{[]string{"validate", "b.yaml"}, false, false},
+		{[]string{"version"}, false, false},
+		{[]string{"wait"}, false, false},
+		{[]string{"help", "render"}, false, false},
 	} {
-		if got := Renders(tc.args); got != tc.want {
-			t.Errorf("Renders(%q) = %v, want %v", tc.args, got, tc.want)
+		if got := Renders(tc.args); got != tc.renders {
+			t.Errorf("Renders(%q) = %v, want %v", tc.args, got, tc.renders)
+		}
+		if got := StartsEnvoy(tc.args); got != tc.startsEnvoy {
+			t.Errorf("StartsEnvoy(%q) = %v, want %v", tc.args, got, tc.startsEnvoy)
 		}
 	}
 }

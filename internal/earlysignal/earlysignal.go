@@ -42,7 +42,7 @@ var (
 	// channel.
 	brokenPipe = make(chan os.Signal, 1)
 	// children receives SIGCHLD for the orphan reaper, subscribed only for a run that starts
-	// Envoy (runsEnvoy); nil otherwise.
+	// Envoy (dispatch.StartsEnvoy); nil otherwise.
 	children chan os.Signal
 )
 
@@ -50,16 +50,10 @@ func init() {
 	signal.Notify(shutdown, Shutdown...)
 	signal.Notify(hangup, syscall.SIGHUP)
 	signal.Notify(brokenPipe, syscall.SIGPIPE)
-	if runsEnvoy(os.Args[1:]) {
+	if dispatch.StartsEnvoy(os.Args[1:]) {
 		children = make(chan os.Signal, 1)
 		signal.Notify(children, syscall.SIGCHLD)
 	}
-}
-
-// runsEnvoy tells whether args (os.Args[1:]) are a run that renders and starts Envoy: no
-// subcommand, not the readiness probe nor help (dispatch.Renders).
-func runsEnvoy(args []string) bool {
-	return (len(args) == 0 || len(args[0]) > 0 && args[0][0] == '-') && dispatch.Renders(args)
 }
 
 // Children is the channel SIGCHLD has been delivered to since package initialisation, for the

@@ -86,25 +86,6 @@ func TestRunSurvivesBrokenStdout(t *testing.T) {
 	}
 }
 
-func TestRunsEnvoy(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want bool
-	}{
-		{nil, true},
-		{[]string{"-logLevel", "debug"}, true},
-		{[]string{"-envoyReadiness"}, false},
-		{[]string{"--help"}, false},
-		{[]string{"render"}, false},
-		{[]string{"version"}, false},
-		{[]string{"wait"}, false},
-	} {
-		if got := runsEnvoy(tc.args); got != tc.want {
-			t.Errorf("runsEnvoy(%q) = %v, want %v", tc.args, got, tc.want)
-		}
-	}
-}
-
 // TestChildrenGetsSIGCHLD: this test binary runs with flags only, as the agent's run does, so SIGCHLD has been
 // subscribed since its package initialisation, for the orphan reaper to take over.
 func TestChildrenGetsSIGCHLD(t *testing.T) {

@@ -22,7 +22,9 @@ func TestListenersArePlainTCP(t *testing.T) {
 		}
 		var proto int
 		var serr error
-		if err := raw.Control(func(fd uintptr) { proto, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_PROTOCOL) }); err != nil || serr != nil {
+		if err := raw.Control(func(fd uintptr) {
+			proto, serr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_PROTOCOL)
+		}); err != nil || serr != nil {
 			t.Fatal(err, serr)
 		}
 		ln.Close()

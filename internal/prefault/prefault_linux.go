@@ -41,12 +41,14 @@ const (
 	nextChunkPoll = 200 * time.Microsecond
 )
 
-// prepare faults in the rest of the chunk the runtime allocates from, [from, end), then the next
-// chunk as soon as the runtime maps it.
+// prepare faults in the rest of the chunk the runtime allocates from, [from, end), then the
+// program's variables and the runtime's metadata (prepareRuntimeMemory), then the next chunk as
+// soon as the runtime maps it.
 func prepare(from, end uintptr) {
 	if errors.Is(populate(from, end), syscall.EINVAL) {
 		return // no MADV_POPULATE_WRITE before Linux 5.14: nothing to wait for either
 	}
+	prepareRuntimeMemory()
 	awaitChunk(end, nextChunkWait, nextChunkPoll)
 }
 

@@ -21,7 +21,6 @@ import (
 
 	"github.com/appnet/appnet-agent/internal/api"
 	"github.com/appnet/appnet-agent/internal/bootfile"
-	"github.com/appnet/appnet-agent/internal/earlysignal"
 	"github.com/appnet/appnet-agent/internal/env"
 	"github.com/appnet/appnet-agent/internal/envoyadmin"
 	"github.com/appnet/appnet-agent/internal/lifecycle"
@@ -244,7 +243,7 @@ func OpenLog(cfg *env.Config, stderr io.Writer) (*logfile.Writer, hclog.Logger, 
 // StartReaper makes this process the orphan reaper (PID 1's role, or a child subreaper) before
 // any child exists; nil, with one warning, when it cannot. The caller stops it.
 func StartReaper(log hclog.Logger) *supervise.Reaper {
-	reaper, err := supervise.NewReaper(log, earlysignal.Children())
+	reaper, err := supervise.NewReaper(log)
 	if err != nil {
 		log.Warn("orphaned processes will not be reaped", "error", err)
 		return nil

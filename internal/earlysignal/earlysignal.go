@@ -15,11 +15,11 @@
 // every other subcommand, which restores the default actions (a CLI killed by SIGTERM or
 // SIGPIPE behaves as one) and re-raises any signal that arrived meanwhile.
 //
-// A run that starts Envoy also gets the orphan reaper's SIGCHLD subscribed here (Children).
-// Each subscription waits for the runtime's signal thread to acknowledge it; here that thread
-// has just started, while at the reaper's start, some 15 ms later, it sleeps and must be woken
-// first: 0.2–4 ms on the 2-core virtual machine measured (docs/DESIGN.md), on the way to
-// Envoy's start.
+// Each subscription waits for a round trip to the runtime's signal-mask thread (two thread
+// wake-ups: 0.04–2 ms each on the 2-core virtual machine measured, docs/DESIGN.md). So only
+// these are made here; a run that starts Envoy ignores SIGHUP at once (signal.Ignore makes no
+// round trip), and the orphan reaper subscribes to SIGCHLD itself when its reaping starts,
+// after Envoy's start (supervise.Reaper.Part).
 package earlysignal
 
 import (
@@ -41,25 +41,17 @@ var (
 	// runtime would otherwise die of the SIGPIPE). Signal delivery never blocks on a full
 	// channel.
 	brokenPipe = make(chan os.Signal, 1)
-	// children receives SIGCHLD for the orphan reaper, subscribed only for a run that starts
-	// Envoy (dispatch.StartsEnvoy); nil otherwise.
-	children chan os.Signal
 )
 
 func init() {
 	signal.Notify(shutdown, Shutdown...)
-	signal.Notify(hangup, syscall.SIGHUP)
-	signal.Notify(brokenPipe, syscall.SIGPIPE)
 	if dispatch.StartsEnvoy(os.Args[1:]) {
-		children = make(chan os.Signal, 1)
-		signal.Notify(children, syscall.SIGCHLD)
+		signal.Ignore(syscall.SIGHUP) // what ForRun does, without a round trip
+	} else {
+		signal.Notify(hangup, syscall.SIGHUP)
 	}
+	signal.Notify(brokenPipe, syscall.SIGPIPE)
 }
-
-// Children is the channel SIGCHLD has been delivered to since package initialisation, for the
-// orphan reaper (supervise.NewReaper), or nil when this invocation does not start Envoy (the
-// reaper then subscribes itself). The caller owns the subscription (signal.Stop ends it).
-func Children() chan os.Signal { return children }
 
 // ForRun hands the run command its shutdown signals, subscribed since package
 // initialisation, including any that already arrived. SIGHUP is ignored from now on: it
@@ -76,9 +68,6 @@ func ForRun() chan os.Signal {
 // other than run, and re-raises one that arrived before (it then acts as it would have).
 func Release() {
 	signal.Reset(append([]os.Signal{syscall.SIGHUP, syscall.SIGPIPE}, Shutdown...)...)
-	if children != nil {
-		signal.Stop(children) // SIGCHLD's default is to be ignored, as before the subscription
-	}
 	for _, ch := range []chan os.Signal{shutdown, hangup} {
 		select {
 		case sig := <-ch:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +22,14 @@ func TestMain(m *testing.M) {
 		Release()
 		time.Sleep(10 * time.Second)
 		os.Exit(3) // not reached
+	case "hangup-subscribed":
+		// Started with a subcommand: SIGHUP is subscribed until Release, not ignored. (This test
+		// binary, a run, ignores SIGHUP, and its children inherit that: so a SIGHUP released here
+		// would be ignored again rather than kill, and TestReleaseReraises checks the re-raise.)
+		if signal.Ignored(syscall.SIGHUP) {
+			os.Exit(5)
+		}
+		os.Exit(0)
 	case "run-broken-stdout":
 		ForRun()
 		_, err := fmt.Println("into a pipe nobody reads")
@@ -86,18 +95,23 @@ func TestRunSurvivesBrokenStdout(t *testing.T) {
 	}
 }
 
-// TestChildrenGetsSIGCHLD: this test binary runs with flags only, as the agent's run does, so SIGCHLD has been
-// subscribed since its package initialisation, for the orphan reaper to take over.
-func TestChildrenGetsSIGCHLD(t *testing.T) {
-	ch := Children()
-	if ch == nil {
-		t.Fatalf("no SIGCHLD subscription for the arguments %q", os.Args[1:])
+// TestRunIgnoresHangupFromInit: this test binary runs with flags only, as the agent's run does, so SIGHUP has been
+// ignored since package initialisation (signal.Ignore, no round trip to the signal thread); another invocation
+// keeps it subscribed until Release (TestSubcommandSubscribesHangup).
+func TestRunIgnoresHangupFromInit(t *testing.T) {
+	if !signal.Ignored(syscall.SIGHUP) {
+		t.Fatalf("SIGHUP is not ignored after package initialisation for the arguments %q", os.Args[1:])
 	}
-	for len(ch) > 0 {
-		<-ch
-	}
-	if err := exec.Command("true").Run(); err != nil {
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil { // would kill the test binary if not ignored
 		t.Fatal(err)
 	}
-	receive(t, ch, syscall.SIGCHLD)
+	time.Sleep(50 * time.Millisecond)
+}
+
+func TestSubcommandSubscribesHangup(t *testing.T) {
+	cmd := helper(t, "hangup-subscribed")
+	cmd.Args = []string{os.Args[0], "render"} // a subcommand, not a run (TestMain acts before flags are parsed)
+	if err := cmd.Run(); err != nil {
+		t.Errorf("helper: %v (exit 5: SIGHUP ignored for a subcommand)", err)
+	}
 }

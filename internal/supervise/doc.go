@@ -5,7 +5,7 @@
 // The run command's order of calls (internal/cli/run.go):
 //
 //	sigs := earlysignal.ForRun()                // subscribed in package initialisation: no signal is missed
-//	reaper, err := supervise.NewReaper(log, nil) // PID 1 or child subreaper; log err and go on
+//	reaper, err := supervise.NewReaper(log) // PID 1 or child subreaper; log err and go on
 //	defer reaper.Stop()
 //	... load config, render, open the log file ...
 //	parts := lifecycle.Start(log, reaper.Part(), ...) // with the other long-running parts

@@ -64,12 +64,11 @@ const (
 )
 
 // NewReaper prepares reaping orphans: unless the agent is PID 1 it makes the agent a child
-// subreaper, and it subscribes to SIGCHLD, so call it before any child exists. sigchld, when
-// not nil, is a channel SIGCHLD is delivered to already (earlysignal.Children), which the
-// Reaper takes over instead of subscribing. If becoming a subreaper fails it returns the error
-// and no Reaper (log it and go on: only orphan reaping is lost). The reaping itself is Part,
-// which the agent runs with its other long-running parts; call Stop after that part has ended.
-func NewReaper(log hclog.Logger, sigchld chan os.Signal) (*Reaper, error) {
+// subreaper, so call it before any child exists. If becoming a subreaper fails it returns the
+// error and no Reaper (log it and go on: only orphan reaping is lost). The reaping itself is
+// Part, which the agent runs with its other long-running parts; call Stop after that part has
+// ended.
+func NewReaper(log hclog.Logger) (*Reaper, error) {
 	if log == nil {
 		log = hclog.NewNullLogger()
 	}
@@ -84,12 +83,6 @@ func NewReaper(log hclog.Logger, sigchld chan os.Signal) (*Reaper, error) {
 			return nil, fmt.Errorf("becoming a child subreaper: %w", err)
 		}
 		r.subreaper = true
-	}
-	// Subscribe before the first pass: a child exiting in between still sends a SIGCHLD.
-	if sigchld != nil {
-		r.sigs = sigchld
-	} else {
-		signal.Notify(r.sigs, syscall.SIGCHLD)
 	}
 	return r, nil
 }
@@ -157,8 +150,13 @@ func (r *Reaper) release(pid int) {
 	}
 }
 
-// loop reaps on every SIGCHLD, kick and retry until ctx ends.
+// loop reaps on every SIGCHLD, kick and retry until ctx ends. It subscribes to SIGCHLD first
+// (again after a restart: Notify on a subscribed channel changes nothing): a child that exited
+// before is found by the first pass. Subscribing here, not in NewReaper, keeps the signal
+// thread's round trip off the way to Envoy's start; the entry process, which execs the
+// supervisor right after Envoy's start, never runs this part at all.
 func (r *Reaper) loop(ctx context.Context) {
+	signal.Notify(r.sigs, syscall.SIGCHLD)
 	retry := time.NewTimer(time.Hour)
 	retry.Stop()
 	defer retry.Stop()

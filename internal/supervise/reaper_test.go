@@ -32,7 +32,7 @@ func startTestReaper(t *testing.T) *Reaper {
 // startReaper is the agent's wiring of a Reaper (internal/cli/run.go): NewReaper, its Part
 // run by a lifecycle group; stop ends the part, then the reaper.
 func startReaper(log hclog.Logger) (r *Reaper, stop func(), err error) {
-	r, err = NewReaper(log, nil)
+	r, err = NewReaper(log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,20 +15,52 @@ import (
 	xdstype "github.com/cncf/xds/go/xds/type/v3"
 )
 
-// extensionInfo is one entry of extensionsByType: the extension a config type belongs to and its categories.
+// extensionInfo is one entry of extensionsByType: a config message type, the extension it belongs to and the
+// extension's categories.
 type extensionInfo struct {
+	configType string
 	name       string
 	categories []string
 }
 
+// extensionOf returns the entry of extensionsByType for a config message type (a full name), if there is one.
+func extensionOf(typ string) (extensionInfo, bool) {
+	i, found := slices.BinarySearchFunc(extensionsByType, typ, func(e extensionInfo, t string) int {
+		return strings.Compare(e.configType, t)
+	})
+	if !found {
+		return extensionInfo{}, false
+	}
+	return extensionsByType[i], true
+}
+
+// extensionName returns the name of the extension a config message type configures, or "".
+func extensionName(typ string) string {
+	info, _ := extensionOf(typ)
+	return info.name
+}
+
+// slotMessage is one entry of a slot table: a message and its extension slots, sorted by field name.
+type slotMessage struct {
+	message protoreflect.FullName
+	slots   []slotField
+}
+
+// slotField is one slot of a message, with the categories it takes.
+type slotField struct {
+	name protoreflect.Name
+	cats []string
+}
+
 // extraSlots are extension slots the API does not annotate with a category although Envoy looks the extension up
-// in one registry: checked like the annotated ones (TestSlotTables keeps both tables honest).
-var extraSlots = map[protoreflect.FullName]map[protoreflect.Name][]string{
-	"envoy.config.cluster.v3.Cluster": {"transport_socket": {"envoy.transport_sockets.upstream"}},
+// in one registry: checked like the annotated ones, and taking precedence over an annotated slot of the same field.
+// Sorted like the generated table (TestSlotTables keeps both tables honest, TestExtensionTablesAreSorted in order).
+var extraSlots = []slotMessage{
+	{"envoy.config.cluster.v3.Cluster", []slotField{{"transport_socket", []string{"envoy.transport_sockets.upstream"}}}},
 	// A rate limit action's extension that is no descriptor producer is taken as an HTTP matching data input
 	// (source/common/router/router_ratelimit.cc:455, "fallback to using HTTP matcher input functions").
-	"envoy.config.route.v3.RateLimit.Action": {"extension": {"envoy.rate_limit_descriptors", "envoy.matching.http.input",
-		"envoy.matching.common_inputs"}},
+	{"envoy.config.route.v3.RateLimit.Action", []slotField{{"extension", []string{"envoy.rate_limit_descriptors",
+		"envoy.matching.http.input", "envoy.matching.common_inputs"}}}},
 }
 
 // directionalTypes narrow the metadata's per-extension categories for extensions whose upstream and downstream
@@ -70,51 +102,62 @@ var lookupByName = []protoreflect.FullName{
 }
 
 func init() {
-	for name := range allSlots {
-		register(name, extensionSlots)
+	for _, s := range slotCategories {
+		register(s.message, extensionSlots)
+	}
+	for _, s := range extraSlots {
+		if _, annotated := findSlots(slotCategories, s.message); !annotated {
+			register(s.message, extensionSlots)
+		}
 	}
 	for _, name := range lookupByName {
 		register(name, extensionWithoutType)
 	}
 }
 
-// allSlots merges the generated and the extra slot tables, once.
-var allSlots = func() map[protoreflect.FullName]map[protoreflect.Name][]string {
-	all := map[protoreflect.FullName]map[protoreflect.Name][]string{}
-	for _, table := range []map[protoreflect.FullName]map[protoreflect.Name][]string{slotCategories, extraSlots} {
-		for msg, fields := range table {
-			if all[msg] == nil {
-				all[msg] = map[protoreflect.Name][]string{}
-			}
-			for f, cats := range fields {
-				all[msg][f] = cats
-			}
-		}
+// slotsOf returns a message's extension slots, the generated ones with extraSlots merged in, sorted by field name
+// so that reports come out in a stable order.
+func slotsOf(name protoreflect.FullName) []slotField {
+	if slots, ok := findSlots(mergedExtraSlots(), name); ok {
+		return slots
 	}
-	return all
-}()
-
-func slotsOf(name protoreflect.FullName) map[protoreflect.Name][]string { return allSlots[name] }
-
-// slotField is one slot of a message, with the categories it takes.
-type slotField struct {
-	name protoreflect.Name
-	cats []string
+	slots, _ := findSlots(slotCategories, name)
+	return slots
 }
 
-// orderedSlots lists each message's slots by field name, once, so that reports come out in a stable order.
-var orderedSlots = func() map[protoreflect.FullName][]slotField {
-	out := make(map[protoreflect.FullName][]slotField, len(allSlots))
-	for msg, fields := range allSlots {
-		list := make([]slotField, 0, len(fields))
-		for name, cats := range fields {
-			list = append(list, slotField{name, cats})
-		}
-		slices.SortFunc(list, func(a, b slotField) int { return strings.Compare(string(a.name), string(b.name)) })
-		out[msg] = list
+// findSlots looks a message up in a slot table.
+func findSlots(table []slotMessage, name protoreflect.FullName) ([]slotField, bool) {
+	i, found := slices.BinarySearchFunc(table, name, func(s slotMessage, n protoreflect.FullName) int {
+		return strings.Compare(string(s.message), string(n))
+	})
+	if !found {
+		return nil, false
 	}
-	return out
-}()
+	return table[i].slots, true
+}
+
+// mergedExtraSlots holds, for each message of extraSlots, all its slots: the generated ones and the extra ones, an
+// extra one replacing a generated one of the same field. Merged on first use (two messages), not at start-up.
+var mergedExtraSlots = sync.OnceValue(func() []slotMessage {
+	merged := make([]slotMessage, 0, len(extraSlots))
+	for _, extra := range extraSlots {
+		generated, _ := findSlots(slotCategories, extra.message)
+		slots := slices.Clone(extra.slots)
+		for _, g := range generated {
+			if !slices.ContainsFunc(extra.slots, func(e slotField) bool { return e.name == g.name }) {
+				slots = append(slots, g)
+			}
+		}
+		slices.SortFunc(slots, func(a, b slotField) int { return strings.Compare(string(a.name), string(b.name)) })
+		merged = append(merged, slotMessage{extra.message, slots})
+	}
+	return merged
+})
+
+// hasSlot reports whether a message's slots include a field.
+func hasSlot(slots []slotField, field protoreflect.Name) bool {
+	return slices.ContainsFunc(slots, func(s slotField) bool { return s.name == field })
+}
 
 // extensionSlots: an extension configured in a slot must be of that slot's category; Envoy looks the config type
 // up in the slot's factory registry only, so an HTTP filter type in a network filter slot is not found.
@@ -126,7 +169,7 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	// HttpFilter in a router's upstream_http_filters is an upstream filter, not a downstream one.
 	checkedByParent := false
 	if parent, field := c.Parent(); parent != nil && field != "" {
-		_, checkedByParent = slotsOf(parent.Descriptor().FullName())[field]
+		checkedByParent = hasSlot(slotsOf(parent.Descriptor().FullName()), field)
 	}
 	if optional(m) {
 		return // Envoy skips an optional extension it finds no factory for (a cluster specifier plugin, a filter)
@@ -135,7 +178,7 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	if nf := md.Fields().ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
 		owner = m.Get(nf).String()
 	}
-	for _, slot := range orderedSlots[md.FullName()] {
+	for _, slot := range slotsOf(md.FullName()) {
 		fd := md.Fields().ByName(slot.name)
 		if fd == nil || fd.Message() == nil || !m.Has(fd) || slotWordings[md.FullName()][slot.name].unused(m) ||
 			firstMatchSlots[md.FullName()] == slot.name {
@@ -207,7 +250,7 @@ func (c *Context) checkSlotValue(at slotPath, v protoreflect.Message, cats []str
 
 func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []string, name string) {
 	typ := extensionType(any)
-	info, known := extensionsByType[typ]
+	info, known := extensionOf(typ)
 	if !known {
 		return // not an extension config Envoy's metadata lists (contrib, or newer than our table): say nothing
 	}

@@ -67,7 +67,7 @@ func clusterFactory(c *Context, m protoreflect.Message) {
 	ct := cl.GetClusterType()
 	if name := clusterFactoryName(cl); name == "" {
 		typ := extensionType(ct.GetTypedConfig().ProtoReflect())
-		if info, known := extensionsByType[typ]; known && !hasCategory(info.categories, "envoy.clusters") {
+		if info, known := extensionOf(typ); known && !hasCategory(info.categories, "envoy.clusters") {
 			c.envoyf(c.at("cluster_type.typed_config"), src, "Didn't find a registered cluster factory implementation for type: '%s' "+
 				"(%s configures %s, not a cluster)", typ, typ, info.name)
 		}
@@ -160,7 +160,7 @@ func (c *Context) lbPolicyPath(cl *clusterv3.Cluster) string {
 // clusterKind names a cluster's type for a message.
 func clusterKind(cl *clusterv3.Cluster) string {
 	if ct := cl.GetClusterType(); ct != nil {
-		if info, ok := extensionsByType[extensionType(ct.GetTypedConfig().ProtoReflect())]; ok {
+		if info, ok := extensionOf(extensionType(ct.GetTypedConfig().ProtoReflect())); ok {
 			return info.name
 		}
 		return ct.GetName()

@@ -75,7 +75,7 @@ func dataTypeOfInput(typ string) string {
 	if t, ok := nonStringInputs[typ]; ok {
 		return t
 	}
-	if info, ok := extensionsByType[typ]; ok {
+	if info, ok := extensionOf(typ); ok {
 		for _, cat := range info.categories {
 			if strings.HasSuffix(cat, ".input") || cat == "envoy.matching.common_inputs" {
 				return "string"
@@ -90,7 +90,7 @@ func dataTypeOfMatcher(typ string) string {
 	if t, ok := nonStringMatchers[typ]; ok {
 		return t
 	}
-	if info, ok := extensionsByType[typ]; ok {
+	if info, ok := extensionOf(typ); ok {
 		for _, cat := range info.categories {
 			if cat == "envoy.matching.input_matchers" {
 				return "string"

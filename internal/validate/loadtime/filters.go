@@ -56,7 +56,7 @@ func filterType(a *anypb.Any) string {
 	if a == nil {
 		return ""
 	}
-	return extensionsByType[extensionType(a.ProtoReflect())].name
+	return extensionName(extensionType(a.ProtoReflect()))
 }
 
 // isHTTPFilterType reports a config type of an HTTP filter (downstream or upstream).
@@ -64,7 +64,7 @@ func isHTTPFilterType(a *anypb.Any) bool {
 	if a == nil {
 		return false
 	}
-	info, ok := extensionsByType[extensionType(a.ProtoReflect())]
+	info, ok := extensionOf(extensionType(a.ProtoReflect()))
 	return ok && (hasCategory(info.categories, "envoy.filters.http") || hasCategory(info.categories, "envoy.filters.http.upstream"))
 }
 

@@ -128,7 +128,7 @@ func genericProxyFilters(c *Context, m protoreflect.Message) {
 	terminal, allKnown := -1, true
 	for i, f := range p.GetFilters() {
 		typ := extensionType(f.GetTypedConfig().ProtoReflect())
-		if _, known := extensionsByType[typ]; !known {
+		if _, known := extensionOf(typ); !known {
 			allKnown = false
 		}
 		if typ != genericRouter {

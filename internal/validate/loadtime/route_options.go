@@ -212,9 +212,9 @@ func perFilterConfigs(c *Context, m protoreflect.Message) {
 		switch {
 		case missing:
 			c.envoyf(p(), src, "Didn't find a registered implementation for '%s' with type URL: '%s' (not an HTTP filter's config)", name, typ)
-		case perRouteUnsupported[extensionsByType[typ].name]:
+		case perRouteUnsupported[extensionName(typ)]:
 			c.envoyf(p(), src, "The filter %s doesn't support virtual host or route specific configurations (%s has no per-route config)",
-				name, extensionsByType[typ].name)
+				name, extensionName(typ))
 		}
 	}
 }

@@ -66,13 +66,13 @@ var extraSlots = []slotMessage{
 // directionalTypes narrow the metadata's per-extension categories for extensions whose upstream and downstream
 // factories take different config types (source/extensions/transport_sockets/{tls,quic,starttls}/config.cc):
 // each factory is registered by its own type, so an UpstreamTlsContext is not found among downstream sockets.
-var directionalTypes = map[string][]string{
-	"envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext":        {"envoy.transport_sockets.downstream"},
-	"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext":          {"envoy.transport_sockets.upstream"},
-	"envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport":    {"envoy.transport_sockets.downstream"},
-	"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport":      {"envoy.transport_sockets.upstream"},
-	"envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig":         {"envoy.transport_sockets.downstream"},
-	"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig": {"envoy.transport_sockets.upstream"},
+var directionalTypes = staticTable[string, []string]{
+	{"envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", []string{"envoy.transport_sockets.downstream"}},
+	{"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", []string{"envoy.transport_sockets.upstream"}},
+	{"envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport", []string{"envoy.transport_sockets.downstream"}},
+	{"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport", []string{"envoy.transport_sockets.upstream"}},
+	{"envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig", []string{"envoy.transport_sockets.downstream"}},
+	{"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig", []string{"envoy.transport_sockets.upstream"}},
 }
 
 // firstMatchSlots are slots of a list in which Envoy takes the first entry it has a factory for and skips the
@@ -80,16 +80,16 @@ var directionalTypes = map[string][]string{
 // reports a list in which no entry is usable.
 // Envoy: source/common/upstream/upstream_impl.cc:1402 (ClusterInfoImpl::configureLbPolicies), the same loop in
 // the subset, WRR-locality and override-host policies' children.
-var firstMatchSlots = map[protoreflect.FullName]protoreflect.Name{
-	"envoy.config.cluster.v3.LoadBalancingPolicy.Policy": "typed_extension_config",
+var firstMatchSlots = staticTable[protoreflect.FullName, protoreflect.Name]{
+	{"envoy.config.cluster.v3.LoadBalancingPolicy.Policy", "typed_extension_config"},
 }
 
 // laterCategories lists extensions that a release inside 1.35-1.40 newly registers in a further category than the
 // metadata of the inventory's tree (1.38-dev) says, with that release. Such a use loads on that release and
 // later, and is refused before: a warning, never an error.
-var laterCategories = map[string]map[string]string{
+var laterCategories = staticTable[string, staticTable[string, string]]{
 	// 1.40.0 changelog (new_features, compressor): the compressor filter also runs as an upstream HTTP filter.
-	"envoy.extensions.filters.http.compressor.v3.Compressor": {"envoy.filters.http.upstream": "1.40"},
+	{"envoy.extensions.filters.http.compressor.v3.Compressor", staticTable[string, string]{{"envoy.filters.http.upstream", "1.40"}}},
 }
 
 // lookupByName lists the messages whose extension Envoy finds by type only: without a typed_config (or a
@@ -181,7 +181,7 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	for _, slot := range slotsOf(md.FullName()) {
 		fd := md.Fields().ByName(slot.name)
 		if fd == nil || fd.Message() == nil || !m.Has(fd) || slotWordings[md.FullName()][slot.name].unused(m) ||
-			firstMatchSlots[md.FullName()] == slot.name {
+			firstMatchSlots.value(md.FullName()) == slot.name {
 			continue
 		}
 		v := m.Get(fd)
@@ -254,7 +254,7 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 	if !known {
 		return // not an extension config Envoy's metadata lists (contrib, or newer than our table): say nothing
 	}
-	if narrow, ok := directionalTypes[typ]; ok {
+	if narrow, ok := directionalTypes.get(typ); ok {
 		info.categories = narrow
 	}
 	for _, cat := range info.categories {
@@ -266,7 +266,7 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 		name = info.name
 	}
 	for _, cat := range cats {
-		if since, ok := laterCategories[typ][cat]; ok {
+		if since, ok := laterCategories.value(typ).get(cat); ok {
 			// Only some releases of 1.35-1.40 register the factory in this category: the file loads there.
 			c.envoyWarnf(c.render(at), "source/common/config/utility.h", "Didn't find a registered implementation for "+
 				"'%s' with type URL: '%s' before Envoy %s: that type is registered in %s only since %s, so older "+

@@ -19,7 +19,7 @@ import (
 func noFactory(typ string, cats ...string) bool {
 	if info, ok := extensionOf(typ); ok {
 		categories := info.categories
-		if narrow, ok := directionalTypes[typ]; ok {
+		if narrow, ok := directionalTypes.get(typ); ok {
 			categories = narrow
 		}
 		for _, cat := range categories {

@@ -81,3 +81,55 @@ func TestExtensionLookups(t *testing.T) {
 		t.Errorf("slotsOf(Address) = %v, want no slots", got)
 	}
 }
+
+// A staticTable or staticSet answers for the first entry of a key: a key written twice would shadow the second
+// silently, where a map literal would not compile.
+func TestStaticTablesHaveUniqueKeys(t *testing.T) {
+	keys := map[string][]string{
+		"filterCommands": tableKeys(filterCommands), "directionalTypes": tableKeys(directionalTypes),
+		"firstMatchSlots": tableKeys(firstMatchSlots), "laterCategories": tableKeys(laterCategories),
+		"alpnSockets": tableKeys(alpnSockets), "ownLbPolicyCheck": tableKeys(ownLbPolicyCheck),
+		"clusterTypeProvidesLB": tableKeys(clusterTypeProvidesLB), "nonStringInputs": tableKeys(nonStringInputs),
+		"nonStringMatchers": tableKeys(nonStringMatchers), "requiredUnvalidated": tableKeys(requiredUnvalidated),
+		"secretKinds": tableKeys(secretKinds), "bsslSigalgNames": tableKeys(bsslSigalgNames),
+		"bsslSigalgPairs":   tableKeys(bsslSigalgPairs),
+		"extensionCommands": extensionCommands, "knownFormatterTypes": knownFormatterTypes,
+		"perRouteUnsupported": perRouteUnsupported, "terminalFilters": terminalFilters,
+		"nonTerminalFilters": nonTerminalFilters, "protocolOptionsFilters": protocolOptionsFilters,
+		"proactiveResources": proactiveResources, "wellKnownOverloadActions": wellKnownOverloadActions,
+		"clusterFactoryNames": clusterFactoryNames, "certValidatorNames": certValidatorNames,
+		"protocolOptionNames": protocolOptionNames, "bsslCipherAliases": bsslCipherAliases, "bsslCurves": bsslCurves,
+	}
+	for _, e := range filterCommands {
+		keys["filterCommands "+string(e.key)] = e.value
+	}
+	for _, e := range laterCategories {
+		keys["laterCategories "+e.key] = tableKeys(e.value)
+	}
+	for name, ks := range keys {
+		seen := map[string]bool{}
+		for _, k := range ks {
+			if seen[k] {
+				t.Errorf("%s: %q twice", name, k)
+			}
+			seen[k] = true
+		}
+		if len(ks) == 0 {
+			t.Errorf("%s is empty", name)
+		}
+	}
+	if v, ok := secretKinds.get("generic_secret"); !ok || v != "GenericSecret" || secretKinds.value("nope") != "" {
+		t.Errorf("secretKinds.get(generic_secret) = %q, %t; value(nope) = %q", v, ok, secretKinds.value("nope"))
+	}
+	if !clusterFactoryNames.has("envoy.cluster.eds") || clusterFactoryNames.has("envoy.cluster") {
+		t.Error("clusterFactoryNames.has answers wrong")
+	}
+}
+
+func tableKeys[K ~string, V any](t staticTable[K, V]) []string {
+	var keys []string
+	for _, e := range t {
+		keys = append(keys, string(e.key))
+	}
+	return keys
+}

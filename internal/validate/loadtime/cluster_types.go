@@ -47,10 +47,10 @@ var clusterTypeProvidesLB = staticTable[string, bool]{
 // which a cluster_type without a typed config is looked up by. The envoy.clusters.dns extension registers as
 // envoy.cluster.dns.
 var clusterFactoryNames = staticSet[string]{
-	"envoy.cluster.static", "envoy.cluster.strict_dns", "envoy.cluster.logical_dns",
-	"envoy.cluster.original_dst", "envoy.cluster.eds", "envoy.cluster.dns",
-	"envoy.clusters.aggregate", "envoy.clusters.composite", "envoy.clusters.dynamic_forward_proxy",
-	"envoy.clusters.redis", "envoy.clusters.reverse_connection", "envoy.clusters.dynamic_modules",
+	"envoy.cluster.static", "envoy.cluster.strict_dns", "envoy.cluster.logical_dns", "envoy.cluster.original_dst",
+	"envoy.cluster.eds", "envoy.cluster.dns", "envoy.clusters.aggregate", "envoy.clusters.composite",
+	"envoy.clusters.dynamic_forward_proxy", "envoy.clusters.redis", "envoy.clusters.reverse_connection",
+	"envoy.clusters.dynamic_modules",
 }
 
 // clusterFactory: Envoy finds the factory of a cluster_type by its config type, or (with no config, or an

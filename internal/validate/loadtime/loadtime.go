@@ -91,9 +91,9 @@ type registration struct {
 }
 
 // registrations holds every registered rule in registration order; the init functions of the subsystem files
-// append to it before any Check can run. It is one slice rather than a map of slices: a map filled at init cost
-// every run of the agent ~200 allocations and a third of a millisecond before Envoy starts, and the lookup table
-// is built from this list once, when the first bootstrap is checked (rulesByType).
+// append to it before any Check can run. It is one slice rather than a map of slices: filling a map at init cost
+// every run of the agent ~200 allocations before Envoy starts (185 of loadtime's 291 at the time), and the lookup
+// table is built from this list once, when the first bootstrap is checked (rulesByType).
 var registrations = make([]registration, 0, 384) // the full build registers ~350, the lean one ~230
 
 func register(name protoreflect.FullName, rs ...Rule) {

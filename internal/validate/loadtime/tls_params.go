@@ -91,10 +91,9 @@ var bsslCiphers = sync.OnceValue(func() map[string]bool {
 // bsslCipherAliases are the rule names of BoringSSL's cipher lists (kCipherAliases; SHA256 and SHA384 were dropped
 // in 2025 and still count).
 var bsslCipherAliases = staticSet[string]{
-	"ALL", "kRSA", "kECDHE", "kEECDH", "ECDH", "kPSK", "aRSA", "aECDSA",
-	"ECDSA", "aPSK", "ECDHE", "EECDH", "RSA", "PSK", "3DES", "AES128",
-	"AES256", "AES", "AESGCM", "CHACHA20", "SHA1", "SHA", "SSLv3", "TLSv1",
-	"TLSv1.2", "HIGH", "FIPS", "SHA256", "SHA384",
+	"ALL", "kRSA", "kECDHE", "kEECDH", "ECDH", "kPSK", "aRSA", "aECDSA", "ECDSA", "aPSK", "ECDHE", "EECDH", "RSA",
+	"PSK", "3DES", "AES128", "AES256", "AES", "AESGCM", "CHACHA20", "SHA1", "SHA", "SSLv3", "TLSv1", "TLSv1.2",
+	"HIGH", "FIPS", "SHA256", "SHA384",
 }
 
 // cipherListOK parses a cipher list as SSL_CTX_set_strict_cipher_list does (ssl_create_cipher_list, strict), and
@@ -228,8 +227,8 @@ func cipherRules(s string) (adds, valid bool) {
 
 // bsslCurves are the group names and aliases of BoringSSL's kNamedGroups in Envoy 1.35-1.40 (P-224 until 2025).
 var bsslCurves = staticSet[string]{
-	"P-224", "secp224r1", "P-256", "prime256v1", "P-384", "secp384r1", "P-521",
-	"secp521r1", "X25519", "x25519", "X25519Kyber768Draft00", "X25519MLKEM768", "MLKEM1024",
+	"P-224", "secp224r1", "P-256", "prime256v1", "P-384", "secp384r1", "P-521", "secp521r1", "X25519", "x25519",
+	"X25519Kyber768Draft00", "X25519MLKEM768", "MLKEM1024",
 }
 
 // curveListOK follows ssl_str_to_group_ids on the list Envoy joins with colons: every colon-separated name is a

@@ -136,9 +136,7 @@ func (c *checker) visit(w *walker, m protoreflect.Message, root bool) {
 			}
 		}
 	}
-	if rule := messageRules[m.Descriptor().FullName()]; rule != nil {
-		rule(c, w, m)
-	}
+	c.messageChecks(w, m)
 	c.rules.Run(m)
 }
 

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -199,29 +200,21 @@ func (c *checker) checkClusterRefs() {
 	}
 }
 
-// messageRules maps a message full name to the checks run wherever such a message appears. Built once.
-var messageRules = buildRules()
-
-type messageRule func(c *checker, w *walker, m protoreflect.Message)
-
-func buildRules() map[protoreflect.FullName]messageRule {
-	rules := map[protoreflect.FullName]messageRule{
-		"envoy.config.core.v3.ConfigSource": (*checker).adsSource,
-		awsIamName:                          (*checker).awsIam,
+// messageChecks runs this package's checks of a message that apply wherever such a message appears, then collects
+// the cluster names it references. (A switch, not a table of closures built at start-up: issue 19.)
+func (c *checker) messageChecks(w *walker, m protoreflect.Message) {
+	name := m.Descriptor().FullName()
+	switch {
+	case name == "envoy.config.core.v3.ConfigSource":
+		c.adsSource(w, m)
+	case name == awsIamName:
+		c.awsIam(w, m)
+	case slices.Contains(routeTables, name):
+		c.routeConfiguration(w, m)
 	}
-	for _, table := range routeTables {
-		rules[table] = (*checker).routeConfiguration
+	if fields := clusterRefFields[name]; fields != nil {
+		c.collectRefs(w, m, fields)
 	}
-	for name, fields := range clusterRefFields {
-		prev := rules[name]
-		rules[name] = func(c *checker, w *walker, m protoreflect.Message) {
-			if prev != nil {
-				prev(c, w, m)
-			}
-			c.collectRefs(w, m, fields)
-		}
-	}
-	return rules
 }
 
 // adsSource: a config source that says "ads: {}" needs dynamic_resources.ads_config.

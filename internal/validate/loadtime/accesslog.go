@@ -29,14 +29,6 @@ var commandRE = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`^%((?:[A-Z]|[0-9]|_)+)(?:\((.*?)\))?(?::([0-9]+))?%`)
 })
 
-func setOf(names ...string) map[string]bool {
-	m := make(map[string]bool, len(names))
-	for _, n := range names {
-		m[n] = true
-	}
-	return m
-}
-
 // formatString parses a substitution format string the way Envoy's parser does: "%%" is a literal percent,
 // any other "%" must start a well-formed command, and each command must be one a built-in parser takes, used as
 // that parser allows (formatter.go), unless the format configures formatter extensions of its own, whose parsers
@@ -82,19 +74,19 @@ func (c *Context) formatString(path func() string, format string, extensions []*
 // Envoy: source/extensions/filters/network/generic_proxy/access_log.cc (providerFuncTable),
 // source/extensions/filters/udp/dns_filter/dns_filter_access_log.cc, source/extensions/filters/http/transform/
 // transform.cc (BodyFormatterCommandParser).
-var filterCommands = map[protoreflect.FullName]map[string]bool{
-	"envoy.extensions.filters.network.generic_proxy.v3.GenericProxy": setOf("METHOD", "HOST", "PATH", "PROTOCOL",
-		"REQUEST_PROPERTY", "RESPONSE_PROPERTY", "GENERIC_RESPONSE_CODE"),
-	"envoy.extensions.filters.udp.dns_filter.v3.DnsFilterConfig": setOf("QUERY_NAME", "QUERY_TYPE", "QUERY_CLASS",
-		"ANSWER_COUNT", "RESPONSE_CODE", "PARSE_STATUS"),
-	"envoy.extensions.filters.http.transform.v3.BodyTransformation": setOf("REQUEST_BODY", "RESPONSE_BODY"),
+var filterCommands = staticTable[protoreflect.FullName, staticSet[string]]{
+	{"envoy.extensions.filters.network.generic_proxy.v3.GenericProxy", staticSet[string]{"METHOD", "HOST", "PATH",
+		"PROTOCOL", "REQUEST_PROPERTY", "RESPONSE_PROPERTY", "GENERIC_RESPONSE_CODE"}},
+	{"envoy.extensions.filters.udp.dns_filter.v3.DnsFilterConfig", staticSet[string]{"QUERY_NAME", "QUERY_TYPE",
+		"QUERY_CLASS", "ANSWER_COUNT", "RESPONSE_CODE", "PARSE_STATUS"}},
+	{"envoy.extensions.filters.http.transform.v3.BodyTransformation", staticSet[string]{"REQUEST_BODY", "RESPONSE_BODY"}},
 }
 
 // filterCommand reports a command that the filter around the format parses itself. Asked only for a command the
 // built-in parsers refuse, so that valid formats cost nothing.
 func (c *Context) filterCommand(cmd string) bool {
-	for msg, cmds := range filterCommands {
-		if cmds[cmd] && c.Ancestor(msg) != nil {
+	for _, f := range filterCommands {
+		if f.value.has(cmd) && c.Ancestor(f.key) != nil {
 			return true
 		}
 	}
@@ -105,7 +97,7 @@ func (c *Context) filterCommand(cmd string) bool {
 // parser Envoy tries before the built-in ones.
 func customFormatters(extensions []*corev3.TypedExtensionConfig) bool {
 	for _, e := range extensions {
-		if !knownFormatterTypes[e.GetTypedConfig().GetTypeUrl()] {
+		if !knownFormatterTypes.has(e.GetTypedConfig().GetTypeUrl()) {
 			return true
 		}
 	}

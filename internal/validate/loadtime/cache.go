@@ -70,7 +70,7 @@ func compressorPerRouteLibrary(c *Context, m protoreflect.Message) {
 		return
 	}
 	typ := extensionType(lib.GetTypedConfig().ProtoReflect())
-	info, known := extensionsByType[typ]
+	info, known := extensionOf(typ)
 	if known && !slices.Contains(info.categories, "envoy.compression.compressor") {
 		c.envoyf(c.at("overrides.compressor_library.typed_config"), compressorSource, "Didn't find a registered implementation "+
 			"for per-route compressor type: '%s': that type configures %s, not a compression library", typ, info.name)

@@ -15,32 +15,64 @@ import (
 	xdstype "github.com/cncf/xds/go/xds/type/v3"
 )
 
-// extensionInfo is one entry of extensionsByType: the extension a config type belongs to and its categories.
+// extensionInfo is one entry of extensionsByType: a config message type, the extension it belongs to and the
+// extension's categories.
 type extensionInfo struct {
+	configType string
 	name       string
 	categories []string
 }
 
+// extensionOf returns the entry of extensionsByType for a config message type (a full name), if there is one.
+func extensionOf(typ string) (extensionInfo, bool) {
+	i, found := slices.BinarySearchFunc(extensionsByType, typ, func(e extensionInfo, t string) int {
+		return strings.Compare(e.configType, t)
+	})
+	if !found {
+		return extensionInfo{}, false
+	}
+	return extensionsByType[i], true
+}
+
+// extensionName returns the name of the extension a config message type configures, or "".
+func extensionName(typ string) string {
+	info, _ := extensionOf(typ)
+	return info.name
+}
+
+// slotMessage is one entry of a slot table: a message and its extension slots, sorted by field name.
+type slotMessage struct {
+	message protoreflect.FullName
+	slots   []slotField
+}
+
+// slotField is one slot of a message, with the categories it takes.
+type slotField struct {
+	name protoreflect.Name
+	cats []string
+}
+
 // extraSlots are extension slots the API does not annotate with a category although Envoy looks the extension up
-// in one registry: checked like the annotated ones (TestSlotTables keeps both tables honest).
-var extraSlots = map[protoreflect.FullName]map[protoreflect.Name][]string{
-	"envoy.config.cluster.v3.Cluster": {"transport_socket": {"envoy.transport_sockets.upstream"}},
+// in one registry: checked like the annotated ones, and taking precedence over an annotated slot of the same field.
+// Sorted like the generated table (TestSlotTables keeps both tables honest, TestExtensionTablesAreSorted in order).
+var extraSlots = []slotMessage{
+	{"envoy.config.cluster.v3.Cluster", []slotField{{"transport_socket", []string{"envoy.transport_sockets.upstream"}}}},
 	// A rate limit action's extension that is no descriptor producer is taken as an HTTP matching data input
 	// (source/common/router/router_ratelimit.cc:455, "fallback to using HTTP matcher input functions").
-	"envoy.config.route.v3.RateLimit.Action": {"extension": {"envoy.rate_limit_descriptors", "envoy.matching.http.input",
-		"envoy.matching.common_inputs"}},
+	{"envoy.config.route.v3.RateLimit.Action", []slotField{{"extension", []string{"envoy.rate_limit_descriptors",
+		"envoy.matching.http.input", "envoy.matching.common_inputs"}}}},
 }
 
 // directionalTypes narrow the metadata's per-extension categories for extensions whose upstream and downstream
 // factories take different config types (source/extensions/transport_sockets/{tls,quic,starttls}/config.cc):
 // each factory is registered by its own type, so an UpstreamTlsContext is not found among downstream sockets.
-var directionalTypes = map[string][]string{
-	"envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext":        {"envoy.transport_sockets.downstream"},
-	"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext":          {"envoy.transport_sockets.upstream"},
-	"envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport":    {"envoy.transport_sockets.downstream"},
-	"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport":      {"envoy.transport_sockets.upstream"},
-	"envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig":         {"envoy.transport_sockets.downstream"},
-	"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig": {"envoy.transport_sockets.upstream"},
+var directionalTypes = staticTable[string, []string]{
+	{"envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext", []string{"envoy.transport_sockets.downstream"}},
+	{"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", []string{"envoy.transport_sockets.upstream"}},
+	{"envoy.extensions.transport_sockets.quic.v3.QuicDownstreamTransport", []string{"envoy.transport_sockets.downstream"}},
+	{"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport", []string{"envoy.transport_sockets.upstream"}},
+	{"envoy.extensions.transport_sockets.starttls.v3.StartTlsConfig", []string{"envoy.transport_sockets.downstream"}},
+	{"envoy.extensions.transport_sockets.starttls.v3.UpstreamStartTlsConfig", []string{"envoy.transport_sockets.upstream"}},
 }
 
 // firstMatchSlots are slots of a list in which Envoy takes the first entry it has a factory for and skips the
@@ -48,16 +80,16 @@ var directionalTypes = map[string][]string{
 // reports a list in which no entry is usable.
 // Envoy: source/common/upstream/upstream_impl.cc:1402 (ClusterInfoImpl::configureLbPolicies), the same loop in
 // the subset, WRR-locality and override-host policies' children.
-var firstMatchSlots = map[protoreflect.FullName]protoreflect.Name{
-	"envoy.config.cluster.v3.LoadBalancingPolicy.Policy": "typed_extension_config",
+var firstMatchSlots = staticTable[protoreflect.FullName, protoreflect.Name]{
+	{"envoy.config.cluster.v3.LoadBalancingPolicy.Policy", "typed_extension_config"},
 }
 
 // laterCategories lists extensions that a release inside 1.35-1.40 newly registers in a further category than the
 // metadata of the inventory's tree (1.38-dev) says, with that release. Such a use loads on that release and
 // later, and is refused before: a warning, never an error.
-var laterCategories = map[string]map[string]string{
+var laterCategories = staticTable[string, staticTable[string, string]]{
 	// 1.40.0 changelog (new_features, compressor): the compressor filter also runs as an upstream HTTP filter.
-	"envoy.extensions.filters.http.compressor.v3.Compressor": {"envoy.filters.http.upstream": "1.40"},
+	{"envoy.extensions.filters.http.compressor.v3.Compressor", staticTable[string, string]{{"envoy.filters.http.upstream", "1.40"}}},
 }
 
 // lookupByName lists the messages whose extension Envoy finds by type only: without a typed_config (or a
@@ -70,51 +102,62 @@ var lookupByName = []protoreflect.FullName{
 }
 
 func init() {
-	for name := range allSlots {
-		register(name, extensionSlots)
+	for _, s := range slotCategories {
+		register(s.message, extensionSlots)
+	}
+	for _, s := range extraSlots {
+		if _, annotated := findSlots(slotCategories, s.message); !annotated {
+			register(s.message, extensionSlots)
+		}
 	}
 	for _, name := range lookupByName {
 		register(name, extensionWithoutType)
 	}
 }
 
-// allSlots merges the generated and the extra slot tables, once.
-var allSlots = func() map[protoreflect.FullName]map[protoreflect.Name][]string {
-	all := map[protoreflect.FullName]map[protoreflect.Name][]string{}
-	for _, table := range []map[protoreflect.FullName]map[protoreflect.Name][]string{slotCategories, extraSlots} {
-		for msg, fields := range table {
-			if all[msg] == nil {
-				all[msg] = map[protoreflect.Name][]string{}
-			}
-			for f, cats := range fields {
-				all[msg][f] = cats
-			}
-		}
+// slotsOf returns a message's extension slots, the generated ones with extraSlots merged in, sorted by field name
+// so that reports come out in a stable order.
+func slotsOf(name protoreflect.FullName) []slotField {
+	if slots, ok := findSlots(mergedExtraSlots(), name); ok {
+		return slots
 	}
-	return all
-}()
-
-func slotsOf(name protoreflect.FullName) map[protoreflect.Name][]string { return allSlots[name] }
-
-// slotField is one slot of a message, with the categories it takes.
-type slotField struct {
-	name protoreflect.Name
-	cats []string
+	slots, _ := findSlots(slotCategories, name)
+	return slots
 }
 
-// orderedSlots lists each message's slots by field name, once, so that reports come out in a stable order.
-var orderedSlots = func() map[protoreflect.FullName][]slotField {
-	out := make(map[protoreflect.FullName][]slotField, len(allSlots))
-	for msg, fields := range allSlots {
-		list := make([]slotField, 0, len(fields))
-		for name, cats := range fields {
-			list = append(list, slotField{name, cats})
-		}
-		slices.SortFunc(list, func(a, b slotField) int { return strings.Compare(string(a.name), string(b.name)) })
-		out[msg] = list
+// findSlots looks a message up in a slot table.
+func findSlots(table []slotMessage, name protoreflect.FullName) ([]slotField, bool) {
+	i, found := slices.BinarySearchFunc(table, name, func(s slotMessage, n protoreflect.FullName) int {
+		return strings.Compare(string(s.message), string(n))
+	})
+	if !found {
+		return nil, false
 	}
-	return out
-}()
+	return table[i].slots, true
+}
+
+// mergedExtraSlots holds, for each message of extraSlots, all its slots: the generated ones and the extra ones, an
+// extra one replacing a generated one of the same field. Merged on first use (two messages), not at start-up.
+var mergedExtraSlots = sync.OnceValue(func() []slotMessage {
+	merged := make([]slotMessage, 0, len(extraSlots))
+	for _, extra := range extraSlots {
+		generated, _ := findSlots(slotCategories, extra.message)
+		slots := slices.Clone(extra.slots)
+		for _, g := range generated {
+			if !slices.ContainsFunc(extra.slots, func(e slotField) bool { return e.name == g.name }) {
+				slots = append(slots, g)
+			}
+		}
+		slices.SortFunc(slots, func(a, b slotField) int { return strings.Compare(string(a.name), string(b.name)) })
+		merged = append(merged, slotMessage{extra.message, slots})
+	}
+	return merged
+})
+
+// hasSlot reports whether a message's slots include a field.
+func hasSlot(slots []slotField, field protoreflect.Name) bool {
+	return slices.ContainsFunc(slots, func(s slotField) bool { return s.name == field })
+}
 
 // extensionSlots: an extension configured in a slot must be of that slot's category; Envoy looks the config type
 // up in the slot's factory registry only, so an HTTP filter type in a network filter slot is not found.
@@ -126,7 +169,7 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	// HttpFilter in a router's upstream_http_filters is an upstream filter, not a downstream one.
 	checkedByParent := false
 	if parent, field := c.Parent(); parent != nil && field != "" {
-		_, checkedByParent = slotsOf(parent.Descriptor().FullName())[field]
+		checkedByParent = hasSlot(slotsOf(parent.Descriptor().FullName()), field)
 	}
 	if optional(m) {
 		return // Envoy skips an optional extension it finds no factory for (a cluster specifier plugin, a filter)
@@ -135,10 +178,10 @@ func extensionSlots(c *Context, m protoreflect.Message) {
 	if nf := md.Fields().ByName("name"); nf != nil && nf.Kind() == protoreflect.StringKind && !nf.IsList() {
 		owner = m.Get(nf).String()
 	}
-	for _, slot := range orderedSlots[md.FullName()] {
+	for _, slot := range slotsOf(md.FullName()) {
 		fd := md.Fields().ByName(slot.name)
 		if fd == nil || fd.Message() == nil || !m.Has(fd) || slotWordings[md.FullName()][slot.name].unused(m) ||
-			firstMatchSlots[md.FullName()] == slot.name {
+			firstMatchSlots.value(md.FullName()) == slot.name {
 			continue
 		}
 		v := m.Get(fd)
@@ -207,11 +250,11 @@ func (c *Context) checkSlotValue(at slotPath, v protoreflect.Message, cats []str
 
 func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []string, name string) {
 	typ := extensionType(any)
-	info, known := extensionsByType[typ]
+	info, known := extensionOf(typ)
 	if !known {
 		return // not an extension config Envoy's metadata lists (contrib, or newer than our table): say nothing
 	}
-	if narrow, ok := directionalTypes[typ]; ok {
+	if narrow, ok := directionalTypes.get(typ); ok {
 		info.categories = narrow
 	}
 	for _, cat := range info.categories {
@@ -223,7 +266,7 @@ func (c *Context) checkExtension(at slotPath, any protoreflect.Message, cats []s
 		name = info.name
 	}
 	for _, cat := range cats {
-		if since, ok := laterCategories[typ][cat]; ok {
+		if since, ok := laterCategories.value(typ).get(cat); ok {
 			// Only some releases of 1.35-1.40 register the factory in this category: the file loads there.
 			c.envoyWarnf(c.render(at), "source/common/config/utility.h", "Didn't find a registered implementation for "+
 				"'%s' with type URL: '%s' before Envoy %s: that type is registered in %s only since %s, so older "+

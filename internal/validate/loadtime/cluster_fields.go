@@ -80,10 +80,10 @@ func clusterSocketMatchNames(c *Context, m protoreflect.Message) {
 
 // Transport sockets that pass ALPN through to the socket they wrap (source/extensions/transport_sockets/common/
 // passthrough.h) have a transport_socket field; the TLS and QUIC sockets negotiate ALPN; raw_buffer does not.
-var alpnSockets = map[string]bool{
-	"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext":     true,
-	"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport": true,
-	"envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer":       false,
+var alpnSockets = staticTable[string, bool]{
+	{"envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext", true},
+	{"envoy.extensions.transport_sockets.quic.v3.QuicUpstreamTransport", true},
+	{"envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer", false},
 }
 
 // withoutALPN reports a transport socket that certainly cannot negotiate ALPN: none (raw_buffer), raw_buffer, or a
@@ -93,7 +93,7 @@ func withoutALPN(ts *corev3.TransportSocket, depth int) bool {
 		return true
 	}
 	typ := extensionType(ts.GetTypedConfig().ProtoReflect())
-	if supports, known := alpnSockets[typ]; known {
+	if supports, known := alpnSockets.get(typ); known {
 		return !supports
 	}
 	if depth > 4 || ts.GetTypedConfig() == nil || typ != typeName(ts.GetTypedConfig().GetTypeUrl()) {

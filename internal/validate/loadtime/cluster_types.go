@@ -27,30 +27,30 @@ func redisClusterName(c *Context, _ protoreflect.Message) {
 }
 
 // Config types of the cluster extensions whose factory checks lb_policy itself, with the name it reports.
-var ownLbPolicyCheck = map[string]string{
-	"envoy.extensions.clusters.dynamic_modules.v3.ClusterConfig":                     "envoy.clusters.dynamic_modules",
-	"envoy.extensions.clusters.reverse_connection.v3.ReverseConnectionClusterConfig": "envoy.clusters.reverse_connection",
+var ownLbPolicyCheck = staticTable[string, string]{
+	{"envoy.extensions.clusters.dynamic_modules.v3.ClusterConfig", "envoy.clusters.dynamic_modules"},
+	{"envoy.extensions.clusters.reverse_connection.v3.ReverseConnectionClusterConfig", "envoy.clusters.reverse_connection"},
 }
 
 // Config types of cluster extensions and whether the cluster provides its own load balancer (the factories return
 // a thread-aware load balancer, or none). Redis provides one only with CLUSTER_PROVIDED, so it never disagrees.
-var clusterTypeProvidesLB = map[string]bool{
-	"envoy.extensions.clusters.aggregate.v3.ClusterConfig":                           true,
-	"envoy.extensions.clusters.composite.v3.ClusterConfig":                           true,
-	"envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig":               true,
-	"envoy.extensions.clusters.dynamic_modules.v3.ClusterConfig":                     true,
-	"envoy.extensions.clusters.reverse_connection.v3.ReverseConnectionClusterConfig": true,
-	"envoy.extensions.clusters.dns.v3.DnsCluster":                                    false,
+var clusterTypeProvidesLB = staticTable[string, bool]{
+	{"envoy.extensions.clusters.aggregate.v3.ClusterConfig", true},
+	{"envoy.extensions.clusters.composite.v3.ClusterConfig", true},
+	{"envoy.extensions.clusters.dynamic_forward_proxy.v3.ClusterConfig", true},
+	{"envoy.extensions.clusters.dynamic_modules.v3.ClusterConfig", true},
+	{"envoy.extensions.clusters.reverse_connection.v3.ReverseConnectionClusterConfig", true},
+	{"envoy.extensions.clusters.dns.v3.DnsCluster", false},
 }
 
 // The names cluster factories are registered under (REGISTER_FACTORY of each ClusterFactory in Envoy 1.35-1.40),
 // which a cluster_type without a typed config is looked up by. The envoy.clusters.dns extension registers as
 // envoy.cluster.dns.
-var clusterFactoryNames = map[string]bool{
-	"envoy.cluster.static": true, "envoy.cluster.strict_dns": true, "envoy.cluster.logical_dns": true,
-	"envoy.cluster.original_dst": true, "envoy.cluster.eds": true, "envoy.cluster.dns": true,
-	"envoy.clusters.aggregate": true, "envoy.clusters.composite": true, "envoy.clusters.dynamic_forward_proxy": true,
-	"envoy.clusters.redis": true, "envoy.clusters.reverse_connection": true, "envoy.clusters.dynamic_modules": true,
+var clusterFactoryNames = staticSet[string]{
+	"envoy.cluster.static", "envoy.cluster.strict_dns", "envoy.cluster.logical_dns", "envoy.cluster.original_dst",
+	"envoy.cluster.eds", "envoy.cluster.dns", "envoy.clusters.aggregate", "envoy.clusters.composite",
+	"envoy.clusters.dynamic_forward_proxy", "envoy.clusters.redis", "envoy.clusters.reverse_connection",
+	"envoy.clusters.dynamic_modules",
 }
 
 // clusterFactory: Envoy finds the factory of a cluster_type by its config type, or (with no config, or an
@@ -67,11 +67,11 @@ func clusterFactory(c *Context, m protoreflect.Message) {
 	ct := cl.GetClusterType()
 	if name := clusterFactoryName(cl); name == "" {
 		typ := extensionType(ct.GetTypedConfig().ProtoReflect())
-		if info, known := extensionsByType[typ]; known && !hasCategory(info.categories, "envoy.clusters") {
+		if info, known := extensionOf(typ); known && !hasCategory(info.categories, "envoy.clusters") {
 			c.envoyf(c.at("cluster_type.typed_config"), src, "Didn't find a registered cluster factory implementation for type: '%s' "+
 				"(%s configures %s, not a cluster)", typ, typ, info.name)
 		}
-	} else if !clusterFactoryNames[name] && !extensionNames()[name] {
+	} else if !clusterFactoryNames.has(name) && !extensionNames()[name] {
 		c.envoyf(c.at("cluster_type.name"), src, "Didn't find a registered cluster factory implementation for name: '%s' "+
 			"(give the extension's typed_config, or one of its names such as envoy.clusters.aggregate)", name)
 	}
@@ -94,8 +94,8 @@ func clusterProvidedLB(c *Context, m protoreflect.Message) {
 	var ownCheck string
 	if ct := cl.GetClusterType(); ct != nil {
 		typ := extensionType(ct.GetTypedConfig().ProtoReflect())
-		provides, known = clusterTypeProvidesLB[typ]
-		ownCheck = ownLbPolicyCheck[typ]
+		provides, known = clusterTypeProvidesLB.get(typ)
+		ownCheck = ownLbPolicyCheck.value(typ)
 	} else {
 		provides = cl.GetType() == clusterv3.Cluster_ORIGINAL_DST // checked by clusterOriginalDst
 		if provides {
@@ -160,7 +160,7 @@ func (c *Context) lbPolicyPath(cl *clusterv3.Cluster) string {
 // clusterKind names a cluster's type for a message.
 func clusterKind(cl *clusterv3.Cluster) string {
 	if ct := cl.GetClusterType(); ct != nil {
-		if info, ok := extensionsByType[extensionType(ct.GetTypedConfig().ProtoReflect())]; ok {
+		if info, ok := extensionOf(extensionType(ct.GetTypedConfig().ProtoReflect())); ok {
 			return info.name
 		}
 		return ct.GetName()

@@ -60,22 +60,22 @@ func serverNameDomains(c *Context, m protoreflect.Message) {
 // source/extensions/matching/http/cel_input and .../dynamic_modules), and every input matcher takes strings only,
 // except these (supportsDataInputType in source/extensions/matching/input_matchers/{cel_matcher,dynamic_modules}).
 var (
-	nonStringInputs = map[string]string{
-		"xds.type.matcher.v3.HttpAttributesCelMatchInput":                               "cel_data_input",
-		"envoy.extensions.matching.http.dynamic_modules.v3.HttpDynamicModuleMatchInput": "dynamic_module_data_input",
+	nonStringInputs = staticTable[string, string]{
+		{"xds.type.matcher.v3.HttpAttributesCelMatchInput", "cel_data_input"},
+		{"envoy.extensions.matching.http.dynamic_modules.v3.HttpDynamicModuleMatchInput", "dynamic_module_data_input"},
 	}
-	nonStringMatchers = map[string]string{
-		"xds.type.matcher.v3.CelMatcher": "cel_data_input",
-		"envoy.extensions.matching.input_matchers.dynamic_modules.v3.DynamicModuleMatcher": "dynamic_module_data_input",
+	nonStringMatchers = staticTable[string, string]{
+		{"xds.type.matcher.v3.CelMatcher", "cel_data_input"},
+		{"envoy.extensions.matching.input_matchers.dynamic_modules.v3.DynamicModuleMatcher", "dynamic_module_data_input"},
 	}
 )
 
 // dataTypeOfInput returns the data type a data input of the given config type produces: "" when unknown.
 func dataTypeOfInput(typ string) string {
-	if t, ok := nonStringInputs[typ]; ok {
+	if t, ok := nonStringInputs.get(typ); ok {
 		return t
 	}
-	if info, ok := extensionsByType[typ]; ok {
+	if info, ok := extensionOf(typ); ok {
 		for _, cat := range info.categories {
 			if strings.HasSuffix(cat, ".input") || cat == "envoy.matching.common_inputs" {
 				return "string"
@@ -87,10 +87,10 @@ func dataTypeOfInput(typ string) string {
 
 // dataTypeOfMatcher returns the one data type an input matcher of the given config type accepts: "" when unknown.
 func dataTypeOfMatcher(typ string) string {
-	if t, ok := nonStringMatchers[typ]; ok {
+	if t, ok := nonStringMatchers.get(typ); ok {
 		return t
 	}
-	if info, ok := extensionsByType[typ]; ok {
+	if info, ok := extensionOf(typ); ok {
 		for _, cat := range info.categories {
 			if cat == "envoy.matching.input_matchers" {
 				return "string"

@@ -11,22 +11,25 @@ import (
 // with has_ first (route timeouts, retry and TCP/UDP proxy back-offs, a fault's fixed delay within its oneof case),
 // or OAuth2 token responses (traffic).
 
-// requiredUnvalidated maps a message to the field its Envoy constructor requires, with the code that reads it.
-var requiredUnvalidated = map[protoreflect.FullName]struct {
+// requirement is a field Envoy's constructor of a message requires, and the code that reads it.
+type requirement struct {
 	field  protoreflect.Name
 	reader string
-}{
+}
+
+// requiredUnvalidated maps a message to the field its Envoy constructor requires, with the code that reads it.
+var requiredUnvalidated = staticTable[protoreflect.FullName, requirement]{
 	// Route tables and the Dubbo proxy's routes share this message.
-	"envoy.config.route.v3.WeightedCluster.ClusterWeight": {"weight", "source/common/router/weighted_cluster_specifier.cc:34"},
-	"envoy.extensions.filters.network.thrift_proxy.v3.WeightedCluster.ClusterWeight": {"weight",
-		"source/extensions/filters/network/thrift_proxy/router/router_impl.cc:126"},
-	"envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit": {"max_connections",
-		"source/extensions/filters/network/connection_limit/connection_limit.cc:17"},
+	{"envoy.config.route.v3.WeightedCluster.ClusterWeight", requirement{"weight", "source/common/router/weighted_cluster_specifier.cc:34"}},
+	{"envoy.extensions.filters.network.thrift_proxy.v3.WeightedCluster.ClusterWeight", requirement{"weight",
+		"source/extensions/filters/network/thrift_proxy/router/router_impl.cc:126"}},
+	{"envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit", requirement{"max_connections",
+		"source/extensions/filters/network/connection_limit/connection_limit.cc:17"}},
 }
 
 func init() {
-	for name := range requiredUnvalidated {
-		register(name, requiredField)
+	for _, r := range requiredUnvalidated {
+		register(r.key, requiredField)
 	}
 }
 
@@ -34,7 +37,7 @@ func init() {
 // Envoy: source/common/protobuf/utility.cc:156 [core-78029cad] (ProtoExceptionUtil::throwMissingFieldException) —
 // "Field '<field>' is missing in: <message>".
 func requiredField(c *Context, m protoreflect.Message) {
-	req, ok := requiredUnvalidated[m.Descriptor().FullName()]
+	req, ok := requiredUnvalidated.get(m.Descriptor().FullName())
 	if !ok {
 		return
 	}

@@ -17,9 +17,9 @@ import (
 // protobuf's own messages, which configure no extension. A type the extension table does not know otherwise
 // (contrib, or an extension newer than the table) gets the benefit of the doubt.
 func noFactory(typ string, cats ...string) bool {
-	if info, ok := extensionsByType[typ]; ok {
+	if info, ok := extensionOf(typ); ok {
 		categories := info.categories
-		if narrow, ok := directionalTypes[typ]; ok {
+		if narrow, ok := directionalTypes.get(typ); ok {
 			categories = narrow
 		}
 		for _, cat := range categories {

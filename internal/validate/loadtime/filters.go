@@ -18,13 +18,13 @@ const terminalSource = "source/common/config/utility.cc"
 // Only filters whose nature is certain are listed, by extension name: a filter missing from both sets (a contrib,
 // Wasm or dynamic-module filter, whose terminal-ness is configurable) is never reported.
 var (
-	terminalFilters = setOf(
+	terminalFilters = staticSet[string]{
 		"envoy.filters.http.router", "envoy.filters.http.upstream_codec",
 		"envoy.filters.network.http_connection_manager", "envoy.filters.network.tcp_proxy",
 		"envoy.filters.network.redis_proxy", "envoy.filters.network.thrift_proxy", "envoy.filters.network.dubbo_proxy",
 		"envoy.filters.network.generic_proxy", "envoy.filters.network.echo", "envoy.filters.network.direct_response",
-	)
-	nonTerminalFilters = setOf(
+	}
+	nonTerminalFilters = staticSet[string]{
 		"envoy.filters.http.adaptive_concurrency", "envoy.filters.http.admission_control", "envoy.filters.http.api_key_auth",
 		"envoy.filters.http.aws_request_signing", "envoy.filters.http.bandwidth_limit", "envoy.filters.http.basic_auth",
 		"envoy.filters.http.buffer", "envoy.filters.http.cdn_loop", "envoy.filters.http.compressor", "envoy.filters.http.cors",
@@ -42,7 +42,7 @@ var (
 		"envoy.filters.network.ratelimit", "envoy.filters.network.connection_limit", "envoy.filters.network.sni_cluster",
 		"envoy.filters.network.sni_dynamic_forward_proxy", "envoy.filters.network.mongo_proxy",
 		"envoy.filters.network.zookeeper_proxy", "envoy.filters.network.set_filter_state",
-	)
+	}
 )
 
 func init() {
@@ -56,7 +56,7 @@ func filterType(a *anypb.Any) string {
 	if a == nil {
 		return ""
 	}
-	return extensionsByType[extensionType(a.ProtoReflect())].name
+	return extensionName(extensionType(a.ProtoReflect()))
 }
 
 // isHTTPFilterType reports a config type of an HTTP filter (downstream or upstream).
@@ -64,7 +64,7 @@ func isHTTPFilterType(a *anypb.Any) bool {
 	if a == nil {
 		return false
 	}
-	info, ok := extensionsByType[extensionType(a.ProtoReflect())]
+	info, ok := extensionOf(extensionType(a.ProtoReflect()))
 	return ok && (hasCategory(info.categories, "envoy.filters.http") || hasCategory(info.categories, "envoy.filters.http.upstream"))
 }
 
@@ -76,10 +76,10 @@ func (c *Context) chainOrder(path func() string, chain string, n int, filter fun
 		t := filterType(config)
 		last := i == n-1
 		switch {
-		case terminalFilters[t] && !last:
+		case terminalFilters.has(t) && !last:
 			c.envoyf(index(path(), i), terminalSource, "Error: terminal filter named %s of type %s must be the last filter "+
 				"in a %s filter chain.", name, t, chain)
-		case nonTerminalFilters[t] && last:
+		case nonTerminalFilters.has(t) && last:
 			c.envoyf(index(path(), i), terminalSource, "Error: non-terminal filter named %s of type %s is the last filter "+
 				"in a %s filter chain.%s", name, t, chain, extra)
 		}

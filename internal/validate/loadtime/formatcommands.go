@@ -80,12 +80,12 @@ var builtInCommands = sync.OnceValue(func() map[string]commandSyntax {
 // extensionCommands are the commands of the built-in formatter extensions (metadata, CEL, XFCC_VALUE), whose
 // parsers take any syntax and check the arguments themselves, and of the formatter extension
 // envoy.formatter.req_without_query, accepted without its configuration as some builds have it built in.
-var extensionCommands = setOf("METADATA", "CEL", "TYPED_CEL", "XFCC_VALUE", "REQ_WITHOUT_QUERY")
+var extensionCommands = staticSet[string]{"METADATA", "CEL", "TYPED_CEL", "XFCC_VALUE", "REQ_WITHOUT_QUERY"}
 
 // knownFormatterTypes are the formatter extensions whose commands are known: with only these configured, a format
 // parses as it does without them (their parsers take the commands above and nothing else).
-var knownFormatterTypes = setOf(
+var knownFormatterTypes = staticSet[string]{
 	"type.googleapis.com/envoy.extensions.formatter.metadata.v3.Metadata",
 	"type.googleapis.com/envoy.extensions.formatter.cel.v3.Cel",
 	"type.googleapis.com/envoy.extensions.formatter.req_without_query.v3.ReqWithoutQuery",
-)
+}

@@ -23,7 +23,7 @@ const (
 // commandProblem checks one command of a format: known, with the syntax its parser takes, and arguments the
 // parser accepts. hasLen says whether the command carries ":LENGTH"; length is its value.
 func commandProblem(cmd, sub string, hasLen bool, depth int) (msg, source string) {
-	if extensionCommands[cmd] {
+	if extensionCommands.has(cmd) {
 		return extensionCommandProblem(cmd, sub)
 	}
 	syntax, ok := builtInCommands()[cmd]
@@ -284,7 +284,7 @@ func coalesceOperatorProblem(op json.RawMessage, depth int) (msg, source string)
 // coalesceCommandProblem: an operator's command must be one a built-in parser takes, used as the parser allows.
 func coalesceCommandProblem(cmd, param string, hasLen bool, depth int) (msg, source string) {
 	_, builtIn := builtInCommands()[cmd]
-	if !builtIn && !extensionCommands[cmd] {
+	if !builtIn && !extensionCommands.has(cmd) {
 		return fmt.Sprintf("unknown command: '%s'", cmd), coalesceSource
 	}
 	if depth > 8 {

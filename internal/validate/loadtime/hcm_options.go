@@ -125,7 +125,7 @@ func hcmExtensionTypes(c *Context, m protoreflect.Message) {
 // nonExtension reports a config type that is no extension's (extension types of the wrong category are the
 // category layer's to report).
 func nonExtension(typ string) bool {
-	_, known := extensionsByType[typ]
+	_, known := extensionOf(typ)
 	return typ != "" && !known && notAnExtension(typ)
 }
 

@@ -161,7 +161,7 @@ func listenerBalancer(c *Context, m protoreflect.Message) {
 		return
 	}
 	if typ, missing := rawNoFactory(ext.GetTypedConfig().GetTypeUrl(), "envoy.network.connection_balance"); missing ||
-		extensionsByType[typ].name == "" {
+		extensionName(typ) == "" {
 		c.envoyf(c.at("connection_balance_config.extend_balance.typed_config"), listenerSource,
 			"Didn't find a registered implementation for type: '%s' (Envoy's only connection balancer extension is the "+
 				"contrib DLB balancer; use exact_balance)", typ)

@@ -68,7 +68,7 @@ func clusterRingSize(c *Context, m protoreflect.Message) {
 // may be one Envoy knows, so it stops the search with certain false.
 func selectedPolicy(lbp *clusterv3.LoadBalancingPolicy) (i int, certain bool) {
 	for i, p := range lbp.GetPolicies() {
-		info, known := extensionsByType[extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect())]
+		info, known := extensionOf(extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect()))
 		if !known {
 			return i, false
 		}

@@ -131,7 +131,7 @@ func (c *Context) policyAfterWrrLocality() string {
 	for _, p := range lbp.GetPolicies() {
 		if after {
 			typ := extensionType(p.GetTypedExtensionConfig().GetTypedConfig().ProtoReflect())
-			if info, ok := extensionsByType[typ]; ok && hasCategory(info.categories, "envoy.load_balancing_policies") &&
+			if info, ok := extensionOf(typ); ok && hasCategory(info.categories, "envoy.load_balancing_policies") &&
 				typ != "envoy.extensions.load_balancing_policies.wrr_locality.v3.WrrLocality" {
 				return p.GetTypedExtensionConfig().GetName()
 			}

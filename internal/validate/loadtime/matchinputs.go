@@ -69,7 +69,7 @@ func inputTypeURL(input *xdscorev3.TypedExtensionConfig, category string) (strin
 		return "", false
 	}
 	typ := extensionType(tc.ProtoReflect())
-	info, known := extensionsByType[typ]
+	info, known := extensionOf(typ)
 	if !known {
 		return "", false
 	}

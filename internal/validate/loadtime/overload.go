@@ -43,7 +43,7 @@ func overloadNames(c *Context, m protoreflect.Message) {
 		triggers := map[string]bool{}
 		for j, t := range a.GetTriggers() {
 			tp := func() string { return index(p()+".triggers", j) + ".name" }
-			if !monitors[t.GetName()] && !proactiveResources[t.GetName()] {
+			if !monitors[t.GetName()] && !proactiveResources.has(t.GetName()) {
 				c.envoyf(tp(), src, "Unknown trigger resource %s for overload action %s", t.GetName(), a.GetName())
 			}
 			if triggers[t.GetName()] {
@@ -59,8 +59,8 @@ func overloadNames(c *Context, m protoreflect.Message) {
 
 // proactiveResources are resources Envoy tracks without a monitor in resource_monitors; an action's trigger may
 // name them (OverloadProactiveResources, named differently across releases).
-var proactiveResources = setOf("envoy.resource_monitors.global_downstream_max_connections",
-	"envoy.proactive_resource_monitors.global_downstream_max_connections")
+var proactiveResources = staticSet[string]{"envoy.resource_monitors.global_downstream_max_connections",
+	"envoy.proactive_resource_monitors.global_downstream_max_connections"}
 
 // overloadTrigger: a scaled trigger's scaling threshold is below its saturation (a trigger with neither threshold
 // nor scaled is PGV's).

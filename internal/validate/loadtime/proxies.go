@@ -128,7 +128,7 @@ func genericProxyFilters(c *Context, m protoreflect.Message) {
 	terminal, allKnown := -1, true
 	for i, f := range p.GetFilters() {
 		typ := extensionType(f.GetTypedConfig().ProtoReflect())
-		if _, known := extensionsByType[typ]; !known {
+		if _, known := extensionOf(typ); !known {
 			allKnown = false
 		}
 		if typ != genericRouter {
@@ -208,7 +208,7 @@ func networkGeoipClientIP(c *Context, m protoreflect.Message) {
 }
 
 // Inputs the network RBAC filter's match trees may read (rbac_filter.cc ActionValidationVisitor).
-var networkRBACInputs = setOf(
+var networkRBACInputs = staticSet[string]{
 	"type.googleapis.com/envoy.extensions.matching.common_inputs.network.v3.DestinationIPInput",
 	"type.googleapis.com/envoy.extensions.matching.common_inputs.network.v3.DestinationPortInput",
 	"type.googleapis.com/envoy.extensions.matching.common_inputs.network.v3.SourceIPInput",
@@ -220,7 +220,7 @@ var networkRBACInputs = setOf(
 	"type.googleapis.com/envoy.extensions.matching.common_inputs.ssl.v3.DnsSanInput",
 	"type.googleapis.com/envoy.extensions.matching.common_inputs.ssl.v3.SubjectInput",
 	"type.googleapis.com/envoy.extensions.matching.common_inputs.network.v3.FilterStateInput",
-)
+}
 
 // networkRBAC: the network RBAC filter sees no HTTP headers, in its policies or its match trees.
 // Envoy: source/extensions/filters/network/rbac/config.cc:20 [network-filters-6754aead] — "Found header(<h>) rule,
@@ -234,7 +234,7 @@ func networkRBAC(c *Context, m protoreflect.Message) {
 	c.rbacHeaderRules("rules", r.GetRules())
 	c.rbacHeaderRules("shadow_rules", r.GetShadowRules())
 	visit := func(path func() string, input *xdscorev3.TypedExtensionConfig) {
-		if url, ok := inputTypeURL(input, "envoy.matching.http.input"); ok && !networkRBACInputs[url] {
+		if url, ok := inputTypeURL(input, "envoy.matching.http.input"); ok && !networkRBACInputs.has(url) {
 			c.envoyf(path(), "source/extensions/filters/network/rbac/rbac_filter.cc", "requirement violation while creating "+
 				"RBAC match tree: RBAC network filter cannot match '%s'", url)
 		}

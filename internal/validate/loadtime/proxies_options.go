@@ -24,7 +24,7 @@ func networkFilterProtocolOptions(c *Context, m protoreflect.Message) {
 		return
 	}
 	refused := func(name string) bool {
-		return networkFilterNames()[name] && !protocolOptionsFilters[name] && name != "envoy.filters.network.sni_cluster"
+		return networkFilterNames()[name] && !protocolOptionsFilters.has(name) && name != "envoy.filters.network.sni_cluster"
 	}
 	found := false
 	for name := range cl.GetTypedExtensionProtocolOptions() {
@@ -54,4 +54,4 @@ var networkFilterNames = sync.OnceValue(func() map[string]bool {
 
 // protocolOptionsFilters are the network filters whose factories take protocol options on a cluster; every other
 // filter built on Envoy's network FactoryBase refuses them.
-var protocolOptionsFilters = setOf("envoy.filters.network.redis_proxy", "envoy.filters.network.thrift_proxy")
+var protocolOptionsFilters = staticSet[string]{"envoy.filters.network.redis_proxy", "envoy.filters.network.thrift_proxy"}

@@ -157,11 +157,11 @@ func rbacMTLSAuthenticated(c *Context, m protoreflect.Message) {
 // rbacNeverInputs are data inputs of HTTP requests that the HTTP RBAC filter's allow list
 // (ActionValidationVisitor::allowed_inputs_set_) leaves out and that RBAC, deciding on request headers, cannot
 // use: response and trailer inputs. The allow list grows between releases, so inputs it might gain are not listed.
-var rbacNeverInputs = setOf(
+var rbacNeverInputs = staticSet[string]{
 	"envoy.type.matcher.v3.HttpResponseHeaderMatchInput", "envoy.type.matcher.v3.HttpResponseTrailerMatchInput",
 	"envoy.type.matcher.v3.HttpRequestTrailerMatchInput", "envoy.type.matcher.v3.HttpResponseStatusCodeMatchInput",
 	"envoy.type.matcher.v3.HttpResponseStatusCodeClassMatchInput", "envoy.type.matcher.v3.HttpResponseLocalReplyMatchInput",
-)
+}
 
 // rbacMatcherTrees: the matcher trees of the RBAC filters do not keep matching after a match, and the HTTP
 // filter's trees match on request data.
@@ -181,7 +181,7 @@ func rbacMatcherTrees(c *Context, m protoreflect.Message) {
 			case t.keepMatching:
 				c.envoyf(t.path(), rbacEngineSource, "requirement violation while creating RBAC match tree: keep_matching is "+
 					"not supported in this context")
-			case isHTTP && rbacNeverInputs[typeName(t.inputURL)]:
+			case isHTTP && rbacNeverInputs.has(typeName(t.inputURL)):
 				c.envoyf(t.path(), rbacFilterSource, "requirement violation while creating RBAC match tree: RBAC HTTP filter "+
 					"cannot match on '%s' (RBAC decides on the request: headers, connection, TLS peer, metadata, filter "+
 					"state, CEL)", t.inputURL)

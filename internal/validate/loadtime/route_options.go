@@ -157,7 +157,7 @@ func routeClusterSpecifierPlugin(c *Context, m protoreflect.Message) {
 // createRouteSpecificFilterConfig is the default, which returns nothing), so that a route, virtual host or route
 // table that configures them is refused. Filters that gain per-route configs in later releases are left out: those
 // whose API has a per-route message in newer releases, and set_metadata (per-route since 1.39).
-var perRouteUnsupported = setOf(
+var perRouteUnsupported = staticSet[string]{
 	"envoy.filters.http.adaptive_concurrency", "envoy.filters.http.admission_control",
 	"envoy.filters.http.alternate_protocols_cache", "envoy.filters.http.cache", "envoy.filters.http.cache_v2",
 	"envoy.filters.http.cdn_loop", "envoy.filters.http.connect_grpc_bridge", "envoy.filters.http.credential_injector",
@@ -167,7 +167,7 @@ var perRouteUnsupported = setOf(
 	"envoy.filters.http.mcp_router", "envoy.filters.http.original_src",
 	"envoy.filters.http.proto_api_scrubber", "envoy.filters.http.proto_message_extraction", "envoy.filters.http.router",
 	"envoy.filters.http.tap", "envoy.filters.http.wasm",
-)
+}
 
 // perFilterConfigMessage holds the per-filter configs of route tables, virtual hosts, routes and weighted clusters.
 type perFilterConfigMessage interface {
@@ -212,9 +212,9 @@ func perFilterConfigs(c *Context, m protoreflect.Message) {
 		switch {
 		case missing:
 			c.envoyf(p(), src, "Didn't find a registered implementation for '%s' with type URL: '%s' (not an HTTP filter's config)", name, typ)
-		case perRouteUnsupported[extensionsByType[typ].name]:
+		case perRouteUnsupported.has(extensionName(typ)):
 			c.envoyf(p(), src, "The filter %s doesn't support virtual host or route specific configurations (%s has no per-route config)",
-				name, extensionsByType[typ].name)
+				name, extensionName(typ))
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 // table after an upgrade: rerun scripts/gen-extension-categories.sh), or when an extension type of Envoy's
 // metadata is not an API message.
 func TestSlotTables(t *testing.T) {
-	for msg, fields := range loadtime.AllSlots {
+	for msg, fields := range loadtime.Slots() {
 		d, err := protoregistry.GlobalFiles.FindDescriptorByName(msg)
 		if err != nil {
 			t.Errorf("slot message %s: %v", msg, err)
@@ -35,12 +35,12 @@ func TestSlotTables(t *testing.T) {
 			}
 		}
 	}
-	for typ, info := range loadtime.ExtensionsByType {
+	for typ, info := range loadtime.ExtensionsByType() {
 		if _, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(typ)); err != nil {
 			t.Errorf("extension type %s (%s) does not resolve: %v", typ, info, err)
 		}
 	}
-	if len(loadtime.AllSlots) < 70 || len(loadtime.ExtensionsByType) < 250 {
-		t.Errorf("tables look truncated: %d slot messages, %d extension types", len(loadtime.AllSlots), len(loadtime.ExtensionsByType))
+	if len(loadtime.Slots()) < 70 || len(loadtime.ExtensionsByType()) < 250 {
+		t.Errorf("tables look truncated: %d slot messages, %d extension types", len(loadtime.Slots()), len(loadtime.ExtensionsByType()))
 	}
 }

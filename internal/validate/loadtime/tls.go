@@ -64,11 +64,11 @@ func clientCertificates(c *Context, m protoreflect.Message) {
 }
 
 // secretKinds are the four independent namespaces of static secrets, by their oneof field in Secret.
-var secretKinds = map[string]string{
-	"tls_certificate":     "TlsCertificate",
-	"validation_context":  "CertificateValidationContext",
-	"session_ticket_keys": "TlsSessionTicketKeys",
-	"generic_secret":      "GenericSecret",
+var secretKinds = staticTable[string, string]{
+	{"tls_certificate", "TlsCertificate"},
+	{"validation_context", "CertificateValidationContext"},
+	{"session_ticket_keys", "TlsSessionTicketKeys"},
+	{"generic_secret", "GenericSecret"},
 }
 
 func secretKind(s *tlsv3.Secret) string {
@@ -183,7 +183,7 @@ func duplicateSecrets(c *Context, m protoreflect.Message) {
 		key := kind + "/" + s.GetName()
 		if seen[key] {
 			c.envoyf(index(c.at("secrets"), i)+".name", "source/common/secret/secret_manager_impl.cc",
-				"Duplicate static %s secret name %s", secretKinds[kind], s.GetName())
+				"Duplicate static %s secret name %s", secretKinds.value(kind), s.GetName())
 		}
 		seen[key] = true
 	}

@@ -90,11 +90,10 @@ var bsslCiphers = sync.OnceValue(func() map[string]bool {
 
 // bsslCipherAliases are the rule names of BoringSSL's cipher lists (kCipherAliases; SHA256 and SHA384 were dropped
 // in 2025 and still count).
-var bsslCipherAliases = map[string]bool{
-	"ALL": true, "kRSA": true, "kECDHE": true, "kEECDH": true, "ECDH": true, "kPSK": true, "aRSA": true, "aECDSA": true,
-	"ECDSA": true, "aPSK": true, "ECDHE": true, "EECDH": true, "RSA": true, "PSK": true, "3DES": true, "AES128": true,
-	"AES256": true, "AES": true, "AESGCM": true, "CHACHA20": true, "SHA1": true, "SHA": true, "SSLv3": true, "TLSv1": true,
-	"TLSv1.2": true, "HIGH": true, "FIPS": true, "SHA256": true, "SHA384": true,
+var bsslCipherAliases = staticSet[string]{
+	"ALL", "kRSA", "kECDHE", "kEECDH", "ECDH", "kPSK", "aRSA", "aECDSA", "ECDSA", "aPSK", "ECDHE", "EECDH", "RSA",
+	"PSK", "3DES", "AES128", "AES256", "AES", "AESGCM", "CHACHA20", "SHA1", "SHA", "SSLv3", "TLSv1", "TLSv1.2",
+	"HIGH", "FIPS", "SHA256", "SHA384",
 }
 
 // cipherListOK parses a cipher list as SSL_CTX_set_strict_cipher_list does (ssl_create_cipher_list, strict), and
@@ -133,7 +132,20 @@ const (
 	special
 )
 
-var cipherOperators = map[byte]int{'-': del, '+': ord, '!': kill, '@': special}
+// cipherOperator returns the rule of an operator character, and whether ch is one.
+func cipherOperator(ch byte) (int, bool) {
+	switch ch {
+	case '-':
+		return del, true
+	case '+':
+		return ord, true
+	case '!':
+		return kill, true
+	case '@':
+		return special, true
+	}
+	return add, false
+}
 
 // cipherRules follows ssl_cipher_process_rulestr in strict mode: valid is false where it fails, adds says whether
 // some rule adds a TLS 1.2 suite or an alias.
@@ -147,7 +159,7 @@ func cipherRules(s string) (adds, valid bool) {
 	inGroup, hasGroup := false, false
 	for l := 0; l < len(s); {
 		ch, rule := s[l], add
-		op, isOp := cipherOperators[ch]
+		op, isOp := cipherOperator(ch)
 		switch {
 		case inGroup && ch == ']':
 			inGroup = false
@@ -195,7 +207,7 @@ func cipherRules(s string) (adds, valid bool) {
 			word := s[start:l]
 			tls12, isCipher := bsslCiphers()[word]
 			if multi || at(l) == '+' || !isCipher {
-				if !bsslCipherAliases[word] {
+				if !bsslCipherAliases.has(word) {
 					return adds, false // strict: an unknown name is SSL_R_INVALID_COMMAND
 				}
 				tls12 = true
@@ -214,9 +226,9 @@ func cipherRules(s string) (adds, valid bool) {
 }
 
 // bsslCurves are the group names and aliases of BoringSSL's kNamedGroups in Envoy 1.35-1.40 (P-224 until 2025).
-var bsslCurves = map[string]bool{
-	"P-224": true, "secp224r1": true, "P-256": true, "prime256v1": true, "P-384": true, "secp384r1": true, "P-521": true,
-	"secp521r1": true, "X25519": true, "x25519": true, "X25519Kyber768Draft00": true, "X25519MLKEM768": true, "MLKEM1024": true,
+var bsslCurves = staticSet[string]{
+	"P-224", "secp224r1", "P-256", "prime256v1", "P-384", "secp384r1", "P-521", "secp521r1", "X25519", "x25519",
+	"X25519Kyber768Draft00", "X25519MLKEM768", "MLKEM1024",
 }
 
 // curveListOK follows ssl_str_to_group_ids on the list Envoy joins with colons: every colon-separated name is a
@@ -226,7 +238,7 @@ func curveListOK(curves []string) bool {
 		for rest, more := elem, true; more; {
 			var name string
 			name, rest, more = strings.Cut(rest, ":")
-			if !bsslCurves[name] {
+			if !bsslCurves.has(name) {
 				return false
 			}
 		}
@@ -237,18 +249,18 @@ func curveListOK(curves []string) bool {
 // bsslSigalgs are BoringSSL's signature algorithm names (kSignatureAlgorithmNames) and the pairs of a public key
 // type and a hash (kSignatureAlgorithmsMapping), by the algorithm's code point.
 var (
-	bsslSigalgNames = map[string]uint16{
-		"rsa_pkcs1_md5_sha1": 0xff01, "rsa_pkcs1_sha1": 0x0201, "rsa_pkcs1_sha256": 0x0401, "rsa_pkcs1_sha256_legacy": 0x0420,
-		"rsa_pkcs1_sha384": 0x0501, "rsa_pkcs1_sha512": 0x0601, "ecdsa_sha1": 0x0203, "ecdsa_secp256r1_sha256": 0x0403,
-		"ecdsa_secp384r1_sha384": 0x0503, "ecdsa_secp521r1_sha512": 0x0603, "rsa_pss_rsae_sha256": 0x0804,
-		"rsa_pss_rsae_sha384": 0x0805, "rsa_pss_rsae_sha512": 0x0806, "ed25519": 0x0807, "mldsa44": 0x0904, "mldsa65": 0x0905,
-		"mldsa87": 0x0906,
+	bsslSigalgNames = staticTable[string, uint16]{
+		{"rsa_pkcs1_md5_sha1", 0xff01}, {"rsa_pkcs1_sha1", 0x0201}, {"rsa_pkcs1_sha256", 0x0401}, {"rsa_pkcs1_sha256_legacy", 0x0420},
+		{"rsa_pkcs1_sha384", 0x0501}, {"rsa_pkcs1_sha512", 0x0601}, {"ecdsa_sha1", 0x0203}, {"ecdsa_secp256r1_sha256", 0x0403},
+		{"ecdsa_secp384r1_sha384", 0x0503}, {"ecdsa_secp521r1_sha512", 0x0603}, {"rsa_pss_rsae_sha256", 0x0804},
+		{"rsa_pss_rsae_sha384", 0x0805}, {"rsa_pss_rsae_sha512", 0x0806}, {"ed25519", 0x0807}, {"mldsa44", 0x0904}, {"mldsa65", 0x0905},
+		{"mldsa87", 0x0906},
 	}
-	bsslSigalgPairs = map[string]uint16{
-		"RSA+SHA1": 0x0201, "RSA+SHA256": 0x0401, "RSA+SHA384": 0x0501, "RSA+SHA512": 0x0601,
-		"RSA-PSS+SHA256": 0x0804, "RSA-PSS+SHA384": 0x0805, "RSA-PSS+SHA512": 0x0806,
-		"PSS+SHA256": 0x0804, "PSS+SHA384": 0x0805, "PSS+SHA512": 0x0806,
-		"ECDSA+SHA1": 0x0203, "ECDSA+SHA256": 0x0403, "ECDSA+SHA384": 0x0503, "ECDSA+SHA512": 0x0603,
+	bsslSigalgPairs = staticTable[string, uint16]{
+		{"RSA+SHA1", 0x0201}, {"RSA+SHA256", 0x0401}, {"RSA+SHA384", 0x0501}, {"RSA+SHA512", 0x0601},
+		{"RSA-PSS+SHA256", 0x0804}, {"RSA-PSS+SHA384", 0x0805}, {"RSA-PSS+SHA512", 0x0806},
+		{"PSS+SHA256", 0x0804}, {"PSS+SHA384", 0x0805}, {"PSS+SHA512", 0x0806},
+		{"ECDSA+SHA1", 0x0203}, {"ECDSA+SHA256", 0x0403}, {"ECDSA+SHA384", 0x0503}, {"ECDSA+SHA512", 0x0603},
 	}
 )
 
@@ -261,9 +273,9 @@ func sigalgListOK(algs []string) bool {
 		for rest, more := elem, true; more; {
 			var name string
 			name, rest, more = strings.Cut(rest, ":")
-			id, ok := bsslSigalgNames[name]
+			id, ok := bsslSigalgNames.get(name)
 			if !ok {
-				id, ok = bsslSigalgPairs[name]
+				id, ok = bsslSigalgPairs.get(name)
 			}
 			if !ok || slices.Contains(ids, id) {
 				return false

@@ -16,8 +16,8 @@ func init() {
 }
 
 // The certificate validator factories Envoy 1.35-1.40 registers, found by the custom_validator_config's name.
-var certValidatorNames = map[string]bool{
-	"envoy.tls.cert_validator.default": true, "envoy.tls.cert_validator.spiffe": true, "envoy.tls.cert_validator.dynamic_modules": true,
+var certValidatorNames = staticSet[string]{
+	"envoy.tls.cert_validator.default", "envoy.tls.cert_validator.spiffe", "envoy.tls.cert_validator.dynamic_modules",
 }
 
 const defaultValidatorSource = "source/common/tls/cert_validator/default_validator.cc"
@@ -35,7 +35,7 @@ func (c *Context) tlsValidator(t *tlsContext, autoSni bool) {
 		return
 	}
 	if cv := cvc.GetCustomValidatorConfig(); cv != nil {
-		if !certValidatorNames[cv.GetName()] {
+		if !certValidatorNames.has(cv.GetName()) {
 			c.envoyf(t.cvcField("custom_validator_config.name"), contextSource, "Failed to get certificate validator factory for %s "+
 				"(the validators are envoy.tls.cert_validator.default, envoy.tls.cert_validator.spiffe and "+
 				"envoy.tls.cert_validator.dynamic_modules)", cv.GetName())

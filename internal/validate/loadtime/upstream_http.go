@@ -69,9 +69,9 @@ func (c *Context) headerSizes(field string, h2 *corev3.Http2ProtocolOptions, com
 
 // Protocol option factories by name: the HTTP and TCP upstream options (and their legacy names); network filters
 // are found in the network filter registry first.
-var protocolOptionNames = map[string]bool{
-	"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": true, "envoy.upstreams.http.http_protocol_options": true,
-	"envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions": true, "envoy.upstreams.tcp.tcp_protocol_options": true,
+var protocolOptionNames = staticSet[string]{
+	"envoy.extensions.upstreams.http.v3.HttpProtocolOptions", "envoy.upstreams.http.http_protocol_options",
+	"envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions", "envoy.upstreams.tcp.tcp_protocol_options",
 }
 
 // clusterProtocolOptionNames: typed_extension_protocol_options is keyed by the name of a network filter, an HTTP
@@ -88,7 +88,7 @@ func clusterProtocolOptionNames(c *Context, m protoreflect.Message) {
 	for name := range cl.GetTypedExtensionProtocolOptions() {
 		at := func() string { return c.at("typed_extension_protocol_options") + "[" + strconv.Quote(name) + "]" }
 		switch cats, known := extensionCategoriesByName()[name]; {
-		case protocolOptionNames[name]:
+		case protocolOptionNames.has(name):
 		case !known:
 			c.envoyf(at(), src, "Didn't find a registered network or http filter or protocol options implementation for name: '%s' "+
 				"(the key names the extension, e.g. envoy.extensions.upstreams.http.v3.HttpProtocolOptions)", name)

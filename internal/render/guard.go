@@ -119,9 +119,8 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return b.Builder.Write(p)
 }
 
-// instrument puts the guard calls into every template's parse tree (once per tree).
-func instrument(set *template.Template) {
-	seen := map[*parse.Tree]bool{}
+// instrument puts the guard calls into every template's parse tree not in seen, and adds it there.
+func instrument(set *template.Template, seen map[*parse.Tree]bool) {
 	for _, t := range set.Templates() {
 		tree := t.Tree
 		if tree == nil || tree.Root == nil || seen[tree] {
@@ -177,15 +176,23 @@ var guardMessage = strings.NewReplacer(
 	"at <"+guardLeave+">: error calling "+guardLeave+": ", "",
 )
 
-// functionsUsed lists the names the templates call (identifiers in their parse trees).
-func functionsUsed(set *template.Template) map[string]bool {
-	used := map[string]bool{}
+// functionsUsed lists the names the templates call (identifiers in their parse trees), those of
+// trees in done left out, and whether they call a template with a {{template}} action.
+func functionsUsed(set *template.Template, done map[*parse.Tree]bool) (used map[string]bool, callsTemplate bool) {
+	used = map[string]bool{}
 	for _, t := range set.Templates() {
-		if t.Tree != nil {
-			addIdentifiers(t.Tree.Root, used)
+		if t.Tree != nil && !done[t.Tree] {
+			inspect(t.Tree.Root, func(n parse.Node) {
+				switch n := n.(type) {
+				case *parse.IdentifierNode:
+					used[n.Ident] = true
+				case *parse.TemplateNode:
+					callsTemplate = true
+				}
+			})
 		}
 	}
-	return used
+	return used, callsTemplate
 }
 
 // addIdentifiers adds the names called under n (its identifiers: functions and builtins) to used.

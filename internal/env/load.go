@@ -74,6 +74,9 @@ type loader struct {
 	// effects are the variables read but effective only under a predicate (tag `effect`),
 	// judged once every variable is loaded.
 	effects []guarded
+	// read are the names the walk looked up: known names (isKnown) without building the set of
+	// them all.
+	read []string
 }
 
 type guarded struct{ name, predicate string }
@@ -104,6 +107,7 @@ func (l *loader) walk(v reflect.Value) {
 			continue
 		}
 		raw := l.lookup(name)
+		l.read = append(l.read, name)
 		if w := f.Tag.Get("when"); w != "" {
 			if why := predicates[w].whyNot(l.cfg); why != "" {
 				l.noticeIgnored(name, raw, why)

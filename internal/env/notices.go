@@ -39,17 +39,16 @@ var foreignNames = map[string]bool{"ENVOY_UID": true, "ENVOY_GID": true}
 // noticeUnknown warns about variables in Options.Names that carry an agent prefix but are
 // not known: most likely a typo, which would otherwise be silently ignored.
 func (l *loader) noticeUnknown() {
-	known := knownNames()
 	var unknown []string
 	for _, n := range l.opts.Names {
-		if foreignNames[n] || known[n] || !slices.ContainsFunc(agentPrefixes, func(p string) bool { return strings.HasPrefix(n, p) }) {
+		if foreignNames[n] || !slices.ContainsFunc(agentPrefixes, func(p string) bool { return strings.HasPrefix(n, p) }) || l.isKnown(n) {
 			continue
 		}
 		unknown = append(unknown, n)
 	}
 	slices.Sort(unknown)
 	for _, n := range slices.Compact(unknown) {
-		if s := suggest(n, known); s != "" {
+		if s := suggest(n, knownNames()); s != "" {
 			l.warn(fmt.Sprintf("%s is not a variable appnet-agent reads, so it is ignored; did you mean %s?", n, s))
 		} else {
 			l.warn(fmt.Sprintf("%s is not a variable appnet-agent reads, so it is ignored (`appnet-agent env` lists them all)", n))
@@ -67,6 +66,13 @@ var knownOnce = sync.OnceValue(func() map[string]bool {
 })
 
 func knownNames() map[string]bool { return knownOnce() }
+
+// isKnown reports whether n is a variable the agent reads. The names the walk looked up are
+// known, and in a start without stray variables they are all there is to look at: the set of
+// every name (a second walk over the tags, and a map of them) is built only for another one.
+func (l *loader) isKnown(n string) bool {
+	return slices.Contains(l.read, n) || knownNames()[n]
+}
 
 // suggest returns the known name closest to an unknown one, or "" when none is close: a few
 // edits away (a typo), or the same words in any order with one or two added or left out

@@ -127,6 +127,22 @@ func TestKnownNamesAreVars(t *testing.T) {
 	}
 }
 
+// A Load looks every known variable up, whatever the mode: isKnown answers from those lookups
+// and builds the set of all names only for a name that is not among them (a stray variable).
+func TestLoadLooksUpEveryKnownName(t *testing.T) {
+	for _, vars := range []map[string]string{{}, {"APPNET_ENABLE_RELAY_MODE_FOR_XDS": "true"}, {"ENABLE_ENVOY_OTEL_TRACING": "true"}} {
+		l := loader{src: MapSource(vars), cfg: &Config{}}
+		l.walk(reflect.ValueOf(l.cfg).Elem())
+		read := map[string]bool{}
+		for _, n := range l.read {
+			read[n] = true
+		}
+		if want := knownNames(); !maps.Equal(read, want) {
+			t.Errorf("%v: the walk looked up %d names, %d are known", vars, len(read), len(want))
+		}
+	}
+}
+
 // suggest skips the edit distance of names whose length rules them out as typos; it must pick
 // what computing every distance picks, for typos, reorderings, additions and strangers alike.
 func TestSuggestMatchesExhaustiveSearch(t *testing.T) {

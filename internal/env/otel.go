@@ -223,10 +223,9 @@ func (l *loader) otelRules() {
 	}
 	// Other OTEL_* settings (headers, compression, other signals...) have no equivalent here;
 	// an API key in OTEL_EXPORTER_OTLP_HEADERS silently not sent would lose every span.
-	known := knownNames()
 	var unread []string
 	for _, n := range l.opts.Names {
-		if strings.HasPrefix(n, "OTEL_") && !known[n] {
+		if strings.HasPrefix(n, "OTEL_") && !l.isKnown(n) {
 			unread = append(unread, n)
 		}
 	}

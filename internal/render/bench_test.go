@@ -118,13 +118,38 @@ func BenchmarkRender(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadTemplates is the part BenchmarkRender leaves out: parsing the
-// embedded templates (once per process, concurrent with fact collection).
+// BenchmarkLoadTemplates is the part BenchmarkRender leaves out: the template stage as a start
+// runs it, the templates loaded first (once per process, concurrent with fact collection).
+// Without an overlay only the files the mode uses are parsed, on first use ("on-use"); "all"
+// parses every file at load, as with APPNET_TEMPLATE_DIR (here an empty one).
 func BenchmarkLoadTemplates(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := LoadTemplates(""); err != nil {
+	ctx := context.Background()
+	for _, be := range benchEnvs {
+		cfg, _, err := env.Load(env.MapSource(be.vars), env.Options{FileHasContent: func(string) bool { return false }})
+		if err != nil {
 			b.Fatal(err)
 		}
+		opts := Options{Collector: fixedCollector, ReadFile: benchReadFile}.withDefaults()
+		b.Run("on-use/"+be.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := renderTemplates(ctx, cfg, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		dir := b.TempDir()
+		b.Run("all/"+be.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				all := opts
+				if all.Templates, err = LoadTemplates(dir); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := renderTemplates(ctx, cfg, all); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -135,13 +135,16 @@ func formatDuration(d time.Duration) string {
 // reads as a line break (DEL, C1 controls including NEL, BOM, U+FFFE/U+FFFF; encoding/json already
 // escapes C0 controls and U+2028/U+2029) are written as \uXXXX escapes, which mean the same in both.
 func toJSON(v any) (string, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", fmt.Errorf("toJson: %w", err)
+	out, ok := appendJSON(make([]byte, 0, 512), v, 0) // the template data's types, without reflection
+	if !ok {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(v); err != nil {
+			return "", fmt.Errorf("toJson: %w", err)
+		}
+		out = bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 	}
-	out := bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 	if !hasYAMLForbidden(out) {
 		return string(out), nil
 	}

@@ -53,11 +53,11 @@ func inlineBootstrap(ctx context.Context, cfg *env.Config, opts Options) (*Resul
 	name := inlineBootstrapName(data)
 	// Read as Envoy will read it: by the name it gets in the private directory.
 	b, ps := validate.Read(data, validate.FormatOf(name))
-	ps, refused := judge(b, ps, cfg.Mode.Validation)
+	ps, deprecations, refused := judge(b, ps, cfg.Mode.Validation)
 	if refused {
 		return nil, fmt.Errorf("ENVOY_CONFIG is not a valid bootstrap:\n%w", locateInDocument(ps.Errors(), "ENVOY_CONFIG", data))
 	}
-	res := &Result{Bootstrap: b, Bytes: data, Given: "ENVOY_CONFIG", FileName: name, Problems: ps}
+	res := &Result{Bootstrap: b, Bytes: data, Given: "ENVOY_CONFIG", FileName: name, Problems: ps, deprecations: deprecations}
 	return given(ctx, cfg, opts, res), nil
 }
 

@@ -119,9 +119,8 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return b.Builder.Write(p)
 }
 
-// instrument puts the guard calls into every template's parse tree (once per tree).
-func instrument(set *template.Template) {
-	seen := map[*parse.Tree]bool{}
+// instrument puts the guard calls into every template's parse tree not in seen, and adds it there.
+func instrument(set *template.Template, seen map[*parse.Tree]bool) {
 	for _, t := range set.Templates() {
 		tree := t.Tree
 		if tree == nil || tree.Root == nil || seen[tree] {
@@ -177,15 +176,23 @@ var guardMessage = strings.NewReplacer(
 	"at <"+guardLeave+">: error calling "+guardLeave+": ", "",
 )
 
-// functionsUsed lists the names the templates call (identifiers in their parse trees).
-func functionsUsed(set *template.Template) map[string]bool {
-	used := map[string]bool{}
+// functionsUsed lists the names the templates call (identifiers in their parse trees), those of
+// trees in done left out, and whether they call a template with a {{template}} action.
+func functionsUsed(set *template.Template, done map[*parse.Tree]bool) (used map[string]bool, callsTemplate bool) {
+	used = map[string]bool{}
 	for _, t := range set.Templates() {
-		if t.Tree != nil {
-			addIdentifiers(t.Tree.Root, used)
+		if t.Tree != nil && !done[t.Tree] {
+			inspect(t.Tree.Root, func(n parse.Node) {
+				switch n := n.(type) {
+				case *parse.IdentifierNode:
+					used[n.Ident] = true
+				case *parse.TemplateNode:
+					callsTemplate = true
+				}
+			})
 		}
 	}
-	return used
+	return used, callsTemplate
 }
 
 // addIdentifiers adds the names called under n (its identifiers: functions and builtins) to used.
@@ -364,7 +371,13 @@ func sizeOf(v reflect.Value, limit int) int {
 // maxNesting bounds how deep lists and maps built by templates may nest.
 const maxNesting = 100
 
-// timeoutCause is the context cause when a render's templates ran out of time.
-func timeoutCause(d time.Duration) error {
-	return fmt.Errorf("the templates took longer than %v (APPNET_TEMPLATE_TIMEOUT_MS)", d)
+// timeoutCause is the context cause when a render's templates ran out of time. Its text is
+// made only when reported: every execution makes one, and formatting it up front was fmt's
+// first use in a start (~60 µs).
+func timeoutCause(d time.Duration) error { return templateTimeout(d) }
+
+type templateTimeout time.Duration
+
+func (d templateTimeout) Error() string {
+	return "the templates took longer than " + time.Duration(d).String() + " (APPNET_TEMPLATE_TIMEOUT_MS)"
 }

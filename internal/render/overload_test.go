@@ -3,9 +3,12 @@ package render
 import (
 	"context"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -255,5 +258,38 @@ func TestEnvoyProbedForTheMonitor(t *testing.T) {
 	}
 	if !PlatformInputs(cfg).ProbeEnvoy {
 		t.Error("relay client with APPNET_ENVOY_HEAP_FROM_CGROUP does not probe Envoy's version")
+	}
+}
+
+// envoyMinor scans for what the regular expression it replaced matched: the first
+// "/DIGITS.DIGITS.DIGITS/", major and minor from it.
+func TestEnvoyMinorMatchesThePattern(t *testing.T) {
+	pattern := regexp.MustCompile(`/(\d+)\.(\d+)\.\d+/`)
+	want := func(v string) (int, int, bool) {
+		m := pattern.FindStringSubmatch(v)
+		if m == nil {
+			return 0, 0, false
+		}
+		major, _ := strconv.Atoi(m[1])
+		minor, _ := strconv.Atoi(m[2])
+		return major, minor, true
+	}
+	cases := []string{"", "/", "envoy  version: 0000000000000000000000000000000000000000/1.34.0/Clean/RELEASE/BoringSSL",
+		"x/1.35.2/y", "/1.35/", "/1.35.x/", "a/b/1.2.3/", "/1.2.3", "1.2.3/", "/1.2.3/4.5.6/", "//1.2.3//", "/1..3/",
+		"/01.002.3/", "/99999999999999999999.1.2/", "/1.2.3.4/", "/a1.2.3/", "/1.2.3/ /9.9.9/", "/１.2.3/"}
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 5000 {
+		var b strings.Builder
+		for range r.IntN(14) {
+			b.WriteByte("/.0123x"[r.IntN(7)])
+		}
+		cases = append(cases, b.String())
+	}
+	for _, v := range cases {
+		gotMa, gotMi, gotOK := envoyMinor(v)
+		wantMa, wantMi, wantOK := want(v)
+		if gotMa != wantMa || gotMi != wantMi || gotOK != wantOK {
+			t.Errorf("envoyMinor(%q) = %d, %d, %v; the pattern: %d, %d, %v", v, gotMa, gotMi, gotOK, wantMa, wantMi, wantOK)
+		}
 	}
 }

@@ -67,6 +67,9 @@ type Result struct {
 	// Overload says how Envoy's overload manager was derived (heap limit and its source), or
 	// why none was; nil when no variable asks for one. Logged at start.
 	Overload *Overload
+	// deprecations are the deprecated fields and enum values Bootstrap uses (validate.Deprecations),
+	// found by the walk that checked it (judge).
+	deprecations []validate.Problem
 }
 
 // Render produces the bootstrap for cfg exactly as the agent would start Envoy with it, in
@@ -109,19 +112,20 @@ func Render(ctx context.Context, cfg *env.Config, opts Options) (*Result, error)
 	if err := validateAndEncode(doc, res, cfg.Mode.Validation, format); err != nil {
 		return nil, err
 	}
-	res.Warnings = append(res.Warnings, bootstrapWarnings(res.Bootstrap, res.Facts.EnvoyVersion)...)
+	res.Warnings = append(res.Warnings, res.bootstrapWarnings(res.Facts.EnvoyVersion)...)
 	return res, nil
 }
 
 // bootstrapWarnings is what a valid bootstrap still gets a warning for, in the words of
 // `validate`: deprecated fields (Envoy accepts them), and the aws_iam call credentials when
 // the Envoy that will load it (envoyVersion, when known) is 1.35 or later.
-func bootstrapWarnings(b *bootstrapv3.Bootstrap, envoyVersion string) []string {
+func (r *Result) bootstrapWarnings(envoyVersion string) []string {
+	b := r.Bootstrap
 	if b == nil { // APPNET_VALIDATION=warn let through a document that does not decode
 		return nil
 	}
 	var out []string
-	for _, p := range validate.Deprecations(b) {
+	for _, p := range r.deprecations {
 		out = append(out, p.String())
 	}
 	if major, minor, ok := envoyMinor(envoyVersion); ok && (major > 1 || minor >= 35) {
@@ -208,11 +212,11 @@ func overlayUserFiles(doc *yaml.Node, cfg *env.Config, opts Options, res *Result
 // .yaml or .yml). With APPNET_VALIDATION=warn the validator's errors do not stop it.
 func validateAndEncode(doc *yaml.Node, res *Result, mode env.ValidationMode, format validate.Format) error {
 	b, ps := validate.ReadNode(doc)
-	ps, refused := judge(b, ps, mode)
+	ps, deprecations, refused := judge(b, ps, mode)
 	if refused {
 		return fmt.Errorf("the bootstrap is invalid:\n%w", locate(ps.Errors(), doc, res.fragments))
 	}
-	res.Bootstrap, res.Problems = b, ps
+	res.Bootstrap, res.Problems, res.deprecations = b, ps, deprecations
 	var err error
 	switch {
 	case b == nil: // warn mode, and it did not decode: Envoy gets the document as merged
@@ -227,12 +231,16 @@ func validateAndEncode(doc *yaml.Node, res *Result, mode env.ValidationMode, for
 
 // judge adds to a read bootstrap's problems what render and run check beyond decoding (every
 // rule, with node.id and node.cluster required), and says whether they refuse it: any error
-// does, unless APPNET_VALIDATION=warn lets it through to Envoy.
-func judge(b *bootstrapv3.Bootstrap, ps validate.Problems, mode env.ValidationMode) (validate.Problems, bool) {
+// does, unless APPNET_VALIDATION=warn lets it through to Envoy. The same walk lists the
+// deprecated fields and enum values in use, for bootstrapWarnings.
+func judge(b *bootstrapv3.Bootstrap, ps validate.Problems, mode env.ValidationMode) (validate.Problems, []validate.Problem, bool) {
+	var deprecations []validate.Problem
 	if b != nil {
-		ps = append(ps, validate.Inspect(b, validate.Options{RequireNode: true})...)
+		var found validate.Problems
+		found, deprecations = validate.InspectWithDeprecations(b, validate.Options{RequireNode: true})
+		ps = append(ps, found...)
 	}
-	return ps, ps.HasErrors() && mode != env.ValidationWarn
+	return ps, deprecations, ps.HasErrors() && mode != env.ValidationWarn
 }
 
 func (o Options) withDefaults() Options {
@@ -258,11 +266,12 @@ func existing(ctx context.Context, cfg *env.Config, opts Options) (*Result, erro
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE: %w", err)
 	}
 	b, ps := validate.Read(data, validate.FormatOf(path))
-	ps, refused := judge(b, ps, cfg.Mode.Validation)
+	ps, deprecations, refused := judge(b, ps, cfg.Mode.Validation)
 	if refused {
 		return nil, fmt.Errorf("ENVOY_CONFIG_FILE %s is not a valid bootstrap:\n%w", path, prefixLines(ps.Errors(), path))
 	}
-	return given(ctx, cfg, opts, &Result{Bootstrap: b, Bytes: data, Existing: true, Given: "ENVOY_CONFIG_FILE", Problems: ps}), nil
+	return given(ctx, cfg, opts, &Result{Bootstrap: b, Bytes: data, Existing: true, Given: "ENVOY_CONFIG_FILE", Problems: ps,
+		deprecations: deprecations}), nil
 }
 
 // given completes the result for a bootstrap the user gave whole: of the platform facts only
@@ -275,7 +284,7 @@ func given(ctx context.Context, cfg *env.Config, opts Options, res *Result) *Res
 			TMDSURI: cfg.Platform.TMDSURIv4})
 		res.Warnings = slices.Clone(res.Facts.Warnings)
 	}
-	res.Warnings = append(res.Warnings, bootstrapWarnings(res.Bootstrap, "")...)
+	res.Warnings = append(res.Warnings, res.bootstrapWarnings("")...)
 	return res
 }
 

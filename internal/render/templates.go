@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"text/template"
+	"text/template/parse"
 	"time"
 
 	"github.com/appnet/appnet-agent/internal/safefile"
@@ -25,59 +26,132 @@ import (
 type Templates struct {
 	set     *template.Template
 	sources map[string]string // template name → where it came from, for error messages
-	mu      sync.Mutex        // one execution at a time: g is its state
+	mu      sync.Mutex        // one execution at a time: g is its state; also guards the fields below
 	g       *guard
+	// funcs are the functions templates may call, unguarded: guard wraps those a newly parsed
+	// template calls.
+	funcs template.FuncMap
+	// guarded are the function names already wrapped, instrumented the parse trees already
+	// holding the guard calls (guard.go).
+	guarded      map[string]bool
+	instrumented map[*parse.Tree]bool
+	// unparsed are the embedded templates not parsed yet, in lexical order. Without an overlay
+	// each is parsed when first executed or included (parseOnUse): a start renders one mode and
+	// calls three or four of the eleven files, and parsing them all was a third of the template
+	// stage. With an overlay every file is parsed (and its mistakes reported) at load.
+	unparsed []string
 }
 
 // LoadTemplates parses the embedded templates overlaid by overlayDir (empty: none). Files in
 // overlayDir that do not name an embedded template are rejected, so a typo cannot go unnoticed.
+// Without an overlay the embedded templates, which are known to parse (their tests), are parsed
+// on first use instead.
 func LoadTemplates(overlayDir string) (*Templates, error) {
-	t := &Templates{sources: map[string]string{}}
+	t := &Templates{sources: map[string]string{}, guarded: map[string]bool{}, instrumented: map[*parse.Tree]bool{}}
 	t.set = template.New("").Option("missingkey=error")
-	funcs := funcMap(t.include)
-	maps.Copy(funcs, builtinOverrides)
-	t.set.Funcs(funcs)
+	t.funcs = funcMap(t.include)
+	maps.Copy(t.funcs, builtinOverrides)
+	t.set.Funcs(t.funcs)
 	names, err := embeddedTemplates()
 	if err != nil {
 		return nil, err
 	}
+	if overlayDir == "" {
+		for _, name := range names {
+			t.sources[name] = "embedded " + name
+		}
+		t.unparsed = names
+		return t, nil
+	}
 	known := map[string]bool{}
 	for _, name := range names {
 		known[name] = true
-		text, src, err := readTemplate(name, overlayDir)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.set.New(name).Parse(text); err != nil {
-			return nil, syntaxError(name, src, err)
-		}
-		t.sources[name] = src
-	}
-	if overlayDir != "" {
-		if err := checkOverlay(overlayDir, known); err != nil {
+		if err := t.parse(name, overlayDir); err != nil {
 			return nil, err
 		}
 	}
-	t.guard(funcs)
+	if err := checkOverlay(overlayDir, known); err != nil {
+		return nil, err
+	}
+	t.guard()
 	return t, nil
 }
 
-// guard bounds every execution (guard.go): the functions the templates call are wrapped, and
-// guard calls are put into the parse trees.
-func (t *Templates) guard(funcs template.FuncMap) {
-	current := func() *guard { return t.g }
-	wrapped := template.FuncMap{
-		guardLoop:  func() (string, error) { return t.g.loop() },
-		guardEnter: func() (string, error) { return t.g.enter() },
-		guardLeave: func() (string, error) { return t.g.leave() },
+// parse reads and parses the template file name (from overlayDir when it has one).
+func (t *Templates) parse(name, overlayDir string) error {
+	text, src, err := readTemplate(name, overlayDir)
+	if err != nil {
+		return err
 	}
-	for name := range functionsUsed(t.set) {
-		if fn, ok := funcs[name]; ok {
-			wrapped[name] = guarded(name, fn, current)
+	if _, err := t.set.New(name).Parse(text); err != nil {
+		return syntaxError(name, src, err)
+	}
+	t.sources[name] = src
+	return nil
+}
+
+// parseOnUse makes sure the template called name can be executed: an embedded file not parsed
+// yet is parsed and guarded. A name that is no file of the set may be defined inside one not
+// parsed yet, and a {{template}} action is looked up only when it runs: then every file left is
+// parsed, as LoadTemplates with an overlay does at once (the built-in templates call each other
+// only through include, with file names).
+func (t *Templates) parseOnUse(name string) error {
+	if len(t.unparsed) == 0 {
+		return nil
+	}
+	i := slices.Index(t.unparsed, name)
+	if i < 0 {
+		if t.set.Lookup(name) != nil {
+			return nil
+		}
+		return t.parseRest()
+	}
+	t.unparsed = slices.Delete(t.unparsed, i, i+1)
+	if err := t.parse(name, ""); err != nil {
+		return err
+	}
+	if t.guard() {
+		return t.parseRest()
+	}
+	return nil
+}
+
+// parseRest parses every embedded file not parsed yet.
+func (t *Templates) parseRest() error {
+	for _, name := range t.unparsed {
+		if err := t.parse(name, ""); err != nil {
+			return err
 		}
 	}
+	t.unparsed = nil
+	t.guard()
+	return nil
+}
+
+// guard bounds every execution (guard.go): the functions the templates call are wrapped, and
+// guard calls are put into the parse trees — of the templates parsed since the last call. It
+// reports whether those call another template with a {{template}} action.
+func (t *Templates) guard() (callsTemplate bool) {
+	current := func() *guard { return t.g }
+	wrapped := template.FuncMap{}
+	if len(t.guarded) == 0 {
+		wrapped[guardLoop] = func() (string, error) { return t.g.loop() }
+		wrapped[guardEnter] = func() (string, error) { return t.g.enter() }
+		wrapped[guardLeave] = func() (string, error) { return t.g.leave() }
+	}
+	used, callsTemplate := functionsUsed(t.set, t.instrumented)
+	for name := range used {
+		if fn, ok := t.funcs[name]; ok && !t.guarded[name] {
+			wrapped[name] = guarded(name, fn, current)
+			t.guarded[name] = true
+		}
+	}
+	for name := range wrapped {
+		t.guarded[name] = true
+	}
 	t.set.Funcs(wrapped)
-	instrument(t.set)
+	instrument(t.set, t.instrumented)
+	return callsTemplate
 }
 
 // include executes the named template into a string (for the include function), bounded like
@@ -87,6 +161,9 @@ func (t *Templates) guard(funcs template.FuncMap) {
 // whole chain once per level (a hundred for a recursion); the innermost error, which names the
 // file and line where it stopped, is kept and reported alone (Execute).
 func (t *Templates) include(name string, data any) (string, error) {
+	if err := t.parseOnUse(name); err != nil {
+		return "", err
+	}
 	b := &cappedBuffer{g: t.g}
 	err := t.set.ExecuteTemplate(b, name, data)
 	if err != nil && t.g != nil && t.g.stopped {
@@ -169,6 +246,9 @@ func (t *Templates) Execute(ctx context.Context, name string, data any, timeout 
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, timeoutCause(timeout))
 	defer cancel()
+	if err := t.parseOnUse(name); err != nil {
+		return nil, err
+	}
 	t.g = &guard{ctx: ctx}
 	defer func() { t.g = nil }()
 	b := &cappedBuffer{g: t.g}

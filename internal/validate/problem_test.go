@@ -2,6 +2,10 @@ package validate
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +97,44 @@ func TestSameName(t *testing.T) {
 		if got := sameName(c.proto, c.goName); got != c.want {
 			t.Errorf("sameName(%q, %q) = %v", c.proto, c.goName, got)
 		}
+	}
+}
+
+// InspectWithDeprecations walks once for what Inspect and Deprecations each walk for: over the
+// real-bootstrap corpus (Any payloads, ignored listeners, disallowed deprecations) and the
+// example above, it returns exactly what the two return.
+func TestInspectWithDeprecationsIsInspectAndDeprecations(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(corpusDir(t), "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := map[string][]byte{"example": []byte("admin: {access_log_path: /dev/null}\nstatic_resources:\n" +
+		"  clusters:\n  - {name: c, http2_protocol_options: {}, dns_lookup_family: V4_ONLY}\n")}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".yaml") || strings.HasSuffix(f, ".json") {
+			if docs[filepath.Base(f)], err = os.ReadFile(f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	found := 0
+	for name, data := range docs {
+		b, _ := Read(data, FormatOf(name))
+		if b == nil {
+			continue
+		}
+		for _, o := range []Options{{}, {RequireNode: true}} {
+			ps, deprecations := InspectWithDeprecations(b, o)
+			if want := Inspect(b, o); !slices.Equal(ps, want) {
+				t.Errorf("%s %+v: problems\n%v\nInspect\n%v", name, o, ps, want)
+			}
+			if want := Deprecations(b); !slices.Equal(deprecations, want) {
+				t.Errorf("%s %+v: deprecations\n%v\nDeprecations\n%v", name, o, deprecations, want)
+			}
+			found += len(deprecations)
+		}
+	}
+	if found < 10 {
+		t.Errorf("only %d deprecations in the corpus: the comparison proves little", found)
 	}
 }

@@ -16,10 +16,14 @@
 // SIGPIPE behaves as one) and re-raises any signal that arrived meanwhile.
 //
 // Each subscription waits for a round trip to the runtime's signal-mask thread (two thread
-// wake-ups: 0.04–2 ms each on the 2-core virtual machine measured, docs/DESIGN.md). So only
-// these are made here; a run that starts Envoy ignores SIGHUP at once (signal.Ignore makes no
-// round trip), and the orphan reaper subscribes to SIGCHLD itself when its reaping starts,
-// after Envoy's start (supervise.Reaper.Part).
+// wake-ups: 0.04–2 ms each on the 2-core virtual machine measured, docs/DESIGN.md). So the
+// main thread makes one: SIGTERM, which a container stop sends. SIGQUIT, SIGINT and SIGPIPE
+// (and SIGHUP for a subcommand) are subscribed by a goroutine while the package
+// initialisation goes on, and ForRun and Release wait for it: nothing writes to a pipe before
+// either returns, and a SIGINT or SIGQUIT in those few extra milliseconds, only ever typed by
+// a person, has its default action as in the window before. A run that starts Envoy ignores
+// SIGHUP at once (signal.Ignore makes no round trip), and the orphan reaper subscribes to
+// SIGCHLD itself when its reaping starts, after Envoy's start (supervise.Reaper.Part).
 package earlysignal
 
 import (
@@ -43,14 +47,23 @@ var (
 	brokenPipe = make(chan os.Signal, 1)
 )
 
+// subscribed is closed once the goroutine of init has made its subscriptions.
+var subscribed = make(chan struct{})
+
 func init() {
-	signal.Notify(shutdown, Shutdown...)
-	if dispatch.StartsEnvoy(os.Args[1:]) {
+	signal.Notify(shutdown, syscall.SIGTERM)
+	run := dispatch.StartsEnvoy(os.Args[1:])
+	if run {
 		signal.Ignore(syscall.SIGHUP) // what ForRun does, without a round trip
-	} else {
-		signal.Notify(hangup, syscall.SIGHUP)
 	}
-	signal.Notify(brokenPipe, syscall.SIGPIPE)
+	go func() {
+		signal.Notify(shutdown, Shutdown...) // SIGTERM again: already subscribed, no round trip
+		if !run {
+			signal.Notify(hangup, syscall.SIGHUP)
+		}
+		signal.Notify(brokenPipe, syscall.SIGPIPE)
+		close(subscribed)
+	}()
 }
 
 // ForRun hands the run command its shutdown signals, subscribed since package
@@ -60,6 +73,7 @@ func init() {
 // SIGPIPE stays caught, so writes to a vanished reader fail with EPIPE; Envoy starts with
 // the default action (a caught signal is reset by exec).
 func ForRun() chan os.Signal {
+	<-subscribed
 	signal.Ignore(syscall.SIGHUP)
 	return shutdown
 }
@@ -67,6 +81,7 @@ func ForRun() chan os.Signal {
 // Release gives the subscribed signals back their default actions, for the subcommands
 // other than run, and re-raises one that arrived before (it then acts as it would have).
 func Release() {
+	<-subscribed
 	signal.Reset(append([]os.Signal{syscall.SIGHUP, syscall.SIGPIPE}, Shutdown...)...)
 	for _, ch := range []chan os.Signal{shutdown, hangup} {
 		select {

@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 		// Started with a subcommand: SIGHUP is subscribed until Release, not ignored. (This test
 		// binary, a run, ignores SIGHUP, and its children inherit that: so a SIGHUP released here
 		// would be ignored again rather than kill, and TestReleaseReraises checks the re-raise.)
+		<-subscribed // as ForRun and Release wait
 		if signal.Ignored(syscall.SIGHUP) {
 			os.Exit(5)
 		}

@@ -149,22 +149,26 @@ func renderTemplates(ctx context.Context, cfg *env.Config, opts Options) (*Resul
 	if tmpl == nil {
 		tmpl, tmplErr = LoadTemplates(cfg.Mode.TemplateDir)
 	}
+	name := "sidecar.yaml.tmpl"
+	if cfg.Mode.RelayMode {
+		name = "relay.yaml.tmpl"
+	}
+	if tmplErr == nil {
+		tmplErr = tmpl.parseOnUse(name) // the mode's template, while the facts are collected
+	}
 	if tmplErr != nil {
 		return nil, nil, tmplErr // the collector finishes within its budget and exits on its own
 	}
 	f := <-facts
 	res := &Result{Facts: f, Warnings: slices.Clone(f.Warnings)}
 	var (
-		p    *plan
-		name string
-		err  error
+		p   *plan
+		err error
 	)
 	if cfg.Mode.RelayMode {
 		p, err = newRelayPlan(cfg, f)
-		name = "relay.yaml.tmpl"
 	} else {
 		p, err = newSidecarPlan(cfg, f, opts.ReadFile)
-		name = "sidecar.yaml.tmpl"
 	}
 	if err != nil {
 		return nil, nil, err

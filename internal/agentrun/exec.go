@@ -266,5 +266,11 @@ func nameProcess() {
 	if len(name) > 15 { // TASK_COMM_LEN less its terminating NUL
 		name = name[:15]
 	}
-	_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(unsafe.StringData(name+"\x00"))), 0, 0, 0)
+	// /proc/self/comm is the main thread's name, which ps and pgrep show, whichever thread this
+	// goroutine runs on; PR_SET_NAME would name only the calling thread (main's goroutine need not
+	// be on the main thread: earlysignal.ForRun may have blocked it). The prctl is the fallback
+	// without /proc.
+	if err := os.WriteFile("/proc/self/comm", []byte(name), 0); err != nil {
+		_ = unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(unsafe.StringData(name+"\x00"))), 0, 0, 0)
+	}
 }

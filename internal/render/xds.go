@@ -2,6 +2,7 @@ package render
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -66,32 +67,15 @@ func relayCurve(region string) string {
 	return "P-256"
 }
 
-// envoyMinor extracts major.minor from `envoy --version` output ("…/1.29.0/Clean/…"): the
-// first "/DIGITS.DIGITS.DIGITS/" in it. (A scan, not a regular expression: compiling one was
-// package initialisation of every start, and matching it the first use of regexp in a render.)
-func envoyMinor(version string) (major, minor int, ok bool) {
-	for rest := version; ; {
-		i := strings.IndexByte(rest, '/')
-		if i < 0 {
-			return 0, 0, false
-		}
-		rest = rest[i+1:]
-		a, after := cutDigits(rest)
-		b, after := cutDigits(strings.TrimPrefix(after, "."))
-		c, after := cutDigits(strings.TrimPrefix(after, "."))
-		if a != "" && b != "" && c != "" && len(a)+len(b)+len(c)+2 == len(rest)-len(after) && strings.HasPrefix(after, "/") {
-			major, _ = strconv.Atoi(a)
-			minor, _ = strconv.Atoi(b)
-			return major, minor, true
-		}
-	}
-}
+var envoyVersionPattern = regexp.MustCompile(`/(\d+)\.(\d+)\.\d+/`)
 
-// cutDigits splits s after its leading ASCII digits.
-func cutDigits(s string) (digits, rest string) {
-	i := 0
-	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
-		i++
+// envoyMinor extracts major.minor from `envoy --version` output ("…/1.29.0/Clean/…").
+func envoyMinor(version string) (major, minor int, ok bool) {
+	m := envoyVersionPattern.FindStringSubmatch(version)
+	if m == nil {
+		return 0, 0, false
 	}
-	return s[:i], s[i:]
+	major, _ = strconv.Atoi(m[1])
+	minor, _ = strconv.Atoi(m[2])
+	return major, minor, true
 }

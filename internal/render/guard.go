@@ -181,27 +181,25 @@ var guardMessage = strings.NewReplacer(
 func functionsUsed(set *template.Template, done map[*parse.Tree]bool) (used map[string]bool, callsTemplate bool) {
 	used = map[string]bool{}
 	for _, t := range set.Templates() {
-		if t.Tree != nil && !done[t.Tree] {
-			inspect(t.Tree.Root, func(n parse.Node) {
-				switch n := n.(type) {
-				case *parse.IdentifierNode:
-					used[n.Ident] = true
-				case *parse.TemplateNode:
-					callsTemplate = true
-				}
-			})
+		if t.Tree != nil && !done[t.Tree] && addIdentifiers(t.Tree.Root, used) {
+			callsTemplate = true
 		}
 	}
 	return used, callsTemplate
 }
 
-// addIdentifiers adds the names called under n (its identifiers: functions and builtins) to used.
-func addIdentifiers(n parse.Node, used map[string]bool) {
+// addIdentifiers adds the names called under n (its identifiers: functions and builtins) to used,
+// and reports whether n calls a template with a {{template}} action.
+func addIdentifiers(n parse.Node, used map[string]bool) (callsTemplate bool) {
 	inspect(n, func(n parse.Node) {
-		if id, ok := n.(*parse.IdentifierNode); ok {
-			used[id.Ident] = true
+		switch n := n.(type) {
+		case *parse.IdentifierNode:
+			used[n.Ident] = true
+		case *parse.TemplateNode:
+			callsTemplate = true
 		}
 	})
+	return callsTemplate
 }
 
 // inspect calls f for n and every node under it, in the order of the source text; nil lists and

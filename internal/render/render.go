@@ -154,7 +154,7 @@ func renderTemplates(ctx context.Context, cfg *env.Config, opts Options) (*Resul
 		name = "relay.yaml.tmpl"
 	}
 	if tmplErr == nil {
-		tmplErr = tmpl.parseOnUse(name) // the mode's template, while the facts are collected
+		tmplErr = tmpl.prepare(name) // the mode's template, while the facts are collected
 	}
 	if tmplErr != nil {
 		return nil, nil, tmplErr // the collector finishes within its budget and exits on its own

@@ -90,6 +90,14 @@ func (t *Templates) parse(name, overlayDir string) error {
 	return nil
 }
 
+// prepare parses the template called name ahead of its execution (parseOnUse), under the lock
+// that Execute holds.
+func (t *Templates) prepare(name string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.parseOnUse(name)
+}
+
 // parseOnUse makes sure the template called name can be executed: an embedded file not parsed
 // yet is parsed and guarded. A name that is no file of the set may be defined inside one not
 // parsed yet, and a {{template}} action is looked up only when it runs: then every file left is

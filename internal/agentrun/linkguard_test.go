@@ -28,6 +28,8 @@ func TestLinkGuards(t *testing.T) {
 		{".", "github.com/google/go-cmp", "go-cmp is test-only (golden uses internal/golden/protodiff.go)", ""},
 		{".", "github.com/google/go-cmp", "go-cmp is test-only", "appnet_lean"},
 		{".", "github.com/envoyproxy/go-control-plane/envoy/admin/", "the lean entry point redacts config dumps through appnet-agent-full (cli/configdump_lean.go): the admin API's packages would delay every start", "appnet_lean"},
+		{".", "github.com/appnet/appnet-agent/internal/golden", "golden is appnet-agent-full's command (internal/dispatch; cli/golden_lean.go): the lean entry point links only what a start needs", "appnet_lean"},
+		{".", "encoding/xml", "only golden's JUnit report writes XML, and golden is appnet-agent-full's", "appnet_lean"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.main+" "+tt.tags+" "+tt.module, func(t *testing.T) {

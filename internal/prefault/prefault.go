@@ -14,7 +14,8 @@
 // package initialisation goes on. Both are advice: where the kernel refuses them (an older
 // kernel, huge pages "never", a seccomp filter) nothing changes but the speed. What it costs:
 // at most the chunk, 4 MiB, of a heap the render fills anyway, in a process that execs the
-// supervisor tens of milliseconds later.
+// supervisor tens of milliseconds later. It also grows the main goroutine's stack to its
+// start-up size at once, while it is shallow (reserveStack).
 //
 // It imports only dispatch, os, syscall and unsafe, which are initialised first (see package
 // dispatch), so its init runs before the Envoy API's registrations, the first big allocators.

@@ -26,6 +26,7 @@ var probe *[64]byte
 
 func init() {
 	if dispatch.Renders(os.Args[1:]) {
+		reserveStack()
 		from, end := advise() // now, before the next allocations
 		go prepare(from, end) // on another thread
 	}

@@ -109,7 +109,7 @@ func parseMaps(text []byte) []mapsLine {
 			continue
 		}
 		end, tail := hexPrefix(rest[1:])
-		if len(tail) != 0 || len(tail) == len(rest)-1 || end <= from {
+		if len(tail) != 0 || end <= from { // tail is rest[1:] whole when no digit followed '-'
 			continue
 		}
 		out = append(out, mapsLine{addrRange: addrRange{from, end}, perms: string(f[1]), named: len(f) > 5})
